@@ -1,0 +1,249 @@
+/**
+ * The driver that runs every connector: owns the paging loop, records calls and counts,
+ * checkpoints state, stops before a deadline and assembles the snapshot.
+ */
+import { createHash } from 'node:crypto';
+import type { AnyConnector, CallLog, CollectContext, Logger, Page } from './connector';
+import { InputError } from './errors';
+import type { SnapshotRef, SnapshotStaging } from './ports';
+import type { QueryRecord, SnapshotCounts, SnapshotHeader } from './snapshot';
+
+export const CURSOR_VERSION = 1;
+
+/** Lines buffered before a part is written. */
+const PART_LINES = 50_000;
+
+export interface Deadline {
+  /** Milliseconds left before the invocation is killed (Lambda: `context.getRemainingTimeInMillis()`). */
+  remainingMs(): number;
+  /** Stop when fewer than this many ms are left. */
+  marginMs: number;
+}
+
+export const noDeadline: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY, marginMs: 0 };
+
+export interface CollectRequest {
+  connector: AnyConnector;
+  /** The validated source config; must have `id`. */
+  source: { id: string };
+  /** `<runId>/<sourceId>`: where staging keeps parts and checkpoints. */
+  key: string;
+  staging: SnapshotStaging;
+  now: () => Date;
+  deadline?: Deadline;
+  /** The cursor a previous invocation returned. */
+  cursor?: string;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+export type CollectOutcome =
+  | { status: 'complete'; snapshot: SnapshotRef; header: SnapshotHeader }
+  | { status: 'partial'; cursor: string; counts: SnapshotCounts }
+  | { status: 'failed'; error: string; counts: SnapshotCounts };
+
+/** What the checkpoint store holds between invocations. Never handed out. */
+interface Checkpoint {
+  v: number;
+  key: string;
+  connector: string;
+  tenant: string;
+  mode: 'api' | 'files';
+  collectedAt: string;
+  parts: number;
+  counts: SnapshotCounts;
+  queries: QueryRecord[];
+  warnings: string[];
+  incomplete: string[];
+  state: unknown;
+}
+
+interface CursorBody {
+  v: number;
+  key: string;
+  /** SHA-256 of the checkpoint it refers to, so a stale or forged cursor is refused. */
+  checkpoint: string;
+}
+
+export function createCallLog(initial: QueryRecord[] = []): CallLog {
+  const byKey = new Map<string, QueryRecord>();
+  const keyOf = (operation: string, params?: Record<string, string>) =>
+    params ? `${operation}\u0000${JSON.stringify(params)}` : operation;
+  for (const q of initial) byKey.set(keyOf(q.operation, q.params), { ...q });
+  return {
+    record(operation, delta, params) {
+      const k = keyOf(operation, params);
+      let q = byKey.get(k);
+      if (!q) {
+        q = { operation, ...(params ? { params } : {}), calls: 0, pages: 0, records: 0 };
+        byKey.set(k, q);
+      }
+      q.calls += delta.calls ?? 0;
+      q.pages += delta.pages ?? 0;
+      q.records += delta.records ?? 0;
+      if (delta.expected !== undefined) q.expected = (q.expected ?? 0) + delta.expected;
+    },
+    snapshot: () => [...byKey.values()].map((q) => ({ ...q })),
+  };
+}
+
+/**
+ * Collect one source, from the start or from a cursor, until it completes, fails or nears the deadline.
+ * `InputError`s (bad export files) propagate: they are the user's to fix, not a failed source.
+ */
+export async function collectSource(req: CollectRequest): Promise<CollectOutcome> {
+  const { connector, staging, key, logger } = req;
+  const deadline = req.deadline ?? noDeadline;
+  let cp: Checkpoint;
+  let state: unknown;
+  const warnings: string[] = [];
+  const incomplete: string[] = [];
+  let calls: CallLog;
+
+  const ctxFor = (): CollectContext<unknown> => ({
+    source: req.source,
+    now: req.now,
+    calls,
+    logger,
+    warn: (m) => {
+      if (!warnings.includes(m)) warnings.push(m);
+    },
+    markIncomplete: (r) => {
+      if (!incomplete.includes(r)) incomplete.push(r);
+    },
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+
+  if (req.cursor) {
+    cp = await loadCheckpointFor(staging, key, req.cursor);
+    state = cp.state;
+    warnings.push(...cp.warnings);
+    incomplete.push(...cp.incomplete);
+    calls = createCallLog(cp.queries);
+  } else {
+    calls = createCallLog();
+    const collectedAt = req.now().toISOString();
+    try {
+      const opened = await connector.begin(ctxFor());
+      state = opened.state;
+      cp = {
+        v: CURSOR_VERSION,
+        key,
+        connector: connector.name,
+        tenant: opened.tenant,
+        mode: opened.mode,
+        collectedAt,
+        parts: 0,
+        counts: { principals: 0, entitlements: 0, grants: 0 },
+        queries: [],
+        warnings: [],
+        incomplete: [],
+        state: null,
+      };
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      return {
+        status: 'failed',
+        error: messageOf(err),
+        counts: { principals: 0, entitlements: 0, grants: 0 },
+      };
+    }
+  }
+
+  const counts = { ...cp.counts };
+  let buffer: string[] = [];
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    await staging.writePart(key, cp.parts, buffer);
+    cp.parts += 1;
+    buffer = [];
+  };
+  const add = (page: Page) => {
+    for (const p of page.principals ?? []) buffer.push(JSON.stringify({ principal: p }));
+    for (const e of page.entitlements ?? []) buffer.push(JSON.stringify({ entitlement: e }));
+    for (const g of page.grants ?? []) buffer.push(JSON.stringify({ grant: g }));
+    counts.principals += page.principals?.length ?? 0;
+    counts.entitlements += page.entitlements?.length ?? 0;
+    counts.grants += page.grants?.length ?? 0;
+  };
+
+  try {
+    while (state !== null) {
+      if (deadline.remainingMs() < deadline.marginMs) {
+        await flush();
+        const body: Checkpoint = {
+          ...cp,
+          counts,
+          queries: calls.snapshot(),
+          warnings,
+          incomplete,
+          state,
+        };
+        const text = JSON.stringify(body);
+        await staging.saveCheckpoint(key, text);
+        const cursor: CursorBody = { v: CURSOR_VERSION, key, checkpoint: sha256(text) };
+        logger.info('collection paused before deadline', { key, parts: cp.parts, ...counts });
+        return {
+          status: 'partial',
+          cursor: Buffer.from(JSON.stringify(cursor)).toString('base64url'),
+          counts,
+        };
+      }
+      const { page, next } = await connector.step(ctxFor(), state);
+      add(page);
+      if (buffer.length >= PART_LINES) await flush();
+      state = next;
+    }
+    await flush();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    logger.warn('source failed', { key, error: messageOf(err) });
+    return { status: 'failed', error: messageOf(err), counts };
+  }
+
+  const queries = calls.snapshot();
+  if (incomplete.length > 0) warnings.push(...incomplete.map((r) => `incomplete: ${r}`));
+  const header: SnapshotHeader = {
+    type: 'snapshot',
+    system: connector.system,
+    tenant: cp.tenant,
+    sourceId: req.source.id,
+    collectedAt: cp.collectedAt,
+    connector: connector.name,
+    connectorVersion: connector.version,
+    mode: cp.mode,
+    calls: queries.reduce((n, q) => n + q.calls, 0),
+    queries,
+    counts,
+    complete: incomplete.length === 0,
+    warnings,
+  };
+  const snapshot = await staging.finalize(key, JSON.stringify(header), cp.parts);
+  return { status: 'complete', snapshot, header };
+}
+
+async function loadCheckpointFor(staging: SnapshotStaging, key: string, cursor: string): Promise<Checkpoint> {
+  let body: CursorBody;
+  try {
+    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorBody;
+  } catch {
+    throw new InputError('cursor is not valid', { field: 'cursor' });
+  }
+  if (body.v !== CURSOR_VERSION)
+    throw new InputError(`cursor version ${body.v} is not supported`, { field: 'cursor' });
+  if (body.key !== key)
+    throw new InputError(`cursor belongs to ${body.key}, not ${key}`, { field: 'cursor' });
+  const text = await staging.loadCheckpoint(key);
+  if (text === undefined || sha256(text) !== body.checkpoint) {
+    throw new InputError(`no checkpoint matches the cursor for ${key}`, { field: 'cursor' });
+  }
+  return JSON.parse(text) as Checkpoint;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

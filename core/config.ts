@@ -1,0 +1,191 @@
+/**
+ * The configuration contract (DESIGN.md §8), validated with zod. Loading files and resolving
+ * paths relative to the config file is the CLI's job (`cli/config-loader.ts`); this module only
+ * describes the shape so the CLI and the Lambda functions agree on it.
+ */
+import { z } from 'zod';
+
+const sourceId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,62}$/i,
+    'letters, digits, ".", "_" or "-" (at most 63), starting alphanumeric',
+  );
+
+const kindOverride = z.enum(['human', 'nonhuman']);
+
+const common = {
+  id: sourceId,
+  /** Systems behind financial reporting: dormancy findings on them are `high`. */
+  financiallySignificant: z.boolean().default(false),
+  /** Override a principal's kind by native id or uid. */
+  kinds: z.record(z.string(), kindOverride).default({}),
+};
+
+export const awsSourceSchema = z
+  .object({
+    ...common,
+    system: z.literal('aws'),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, '12 digits')
+      .optional(),
+    roleArn: z.string().startsWith('arn:').optional(),
+    externalId: z.string().min(2).optional(),
+    region: z.string().default('us-east-1'),
+    /** Live mode across every active account of the AWS Organization. */
+    organization: z.boolean().default(false),
+    /** Role assumed in each member account when `organization` is true. */
+    memberRoleName: z.string().default('AccessProofReader'),
+    /** Include IAM Identity Center permission-set assignments (live mode). */
+    identityCenter: z.object({ instanceArn: z.string(), identityStoreId: z.string() }).strict().optional(),
+    files: z
+      .object({
+        authorizationDetails: z.string().optional(),
+        credentialReport: z.string().optional(),
+      })
+      .strict()
+      .refine((f) => f.authorizationDetails || f.credentialReport, {
+        message: 'give authorizationDetails, credentialReport or both',
+      })
+      .optional(),
+  })
+  .strict();
+
+export const entraSourceSchema = z
+  .object({
+    ...common,
+    system: z.literal('entra'),
+    tenantId: z.string().uuid(),
+    clientId: z.string().optional(),
+    /** Graph base URL (tests point it at a local server). */
+    graphBaseUrl: z.string().url().default('https://graph.microsoft.com'),
+    /** App ids or display names of financially significant apps: their `appRoleAssignedTo` is collected. */
+    financialApps: z.array(z.string()).default([]),
+    /** Group ids or names whose transitive members are collected. */
+    groups: z.array(z.string()).default([]),
+    files: z.object({ dir: z.string() }).strict().optional(),
+  })
+  .strict();
+
+export const salesforceSourceSchema = z
+  .object({
+    ...common,
+    system: z.literal('salesforce'),
+    loginUrl: z.string().url().default('https://login.salesforce.com'),
+    instanceUrl: z.string().url().optional(),
+    apiVersion: z
+      .string()
+      .regex(/^\d+\.0$/, 'like "62.0"')
+      .default('62.0'),
+    clientId: z.string().optional(),
+    username: z.string().optional(),
+    /** Path to the JWT bearer private key (one machine); in AWS it comes from Secrets Manager. */
+    privateKeyFile: z.string().optional(),
+    auth: z.enum(['jwt', 'client-credentials']).default('jwt'),
+    /** Objects whose ObjectPermissions are collected (besides those rulesets name). */
+    objects: z.array(z.string()).default([]),
+    /** Use Bulk API 2.0 for queries expected to return more rows than this. */
+    bulkThreshold: z.number().int().positive().default(50_000),
+    /** Stop before the org's daily API use passes this share. */
+    maxApiUsageShare: z.number().gt(0).max(1).default(0.8),
+    files: z.object({ dir: z.string() }).strict().optional(),
+  })
+  .strict();
+
+export const ERP_COLUMNS = [
+  'user_id',
+  'user_name',
+  'email',
+  'user_type',
+  'status',
+  'last_login_at',
+  'owner_email',
+  'created_at',
+  'role_id',
+  'role_name',
+  'privileged',
+  'granted_at',
+  'permission',
+] as const;
+
+export const erpSourceSchema = z
+  .object({
+    ...common,
+    system: z.literal('erp'),
+    files: z
+      .object({
+        users: z.string(),
+        roles: z.string(),
+        assignments: z.string(),
+        permissions: z.string().optional(),
+      })
+      .strict(),
+    /** Map our column names to the export's, e.g. `{user_id: BNAME}`. */
+    columns: z.partialRecord(z.enum(ERP_COLUMNS), z.string()).default({}),
+  })
+  .strict();
+
+export const sourceSchema = z.discriminatedUnion('system', [
+  awsSourceSchema,
+  entraSourceSchema,
+  salesforceSourceSchema,
+  erpSourceSchema,
+]);
+
+export const policySchema = z
+  .object({
+    dormantDays: z.number().int().positive().default(90),
+    neverUsedGraceDays: z.number().int().nonnegative().default(30),
+    credentialMaxAgeDays: z.number().int().positive().default(90),
+    sodRules: z.array(z.string()).default([]),
+    slaDays: z
+      .object({
+        critical: z.number().int().positive().default(7),
+        high: z.number().int().positive().default(30),
+        medium: z.number().int().positive().default(60),
+        low: z.number().int().positive().default(90),
+      })
+      .strict()
+      .default({ critical: 7, high: 30, medium: 60, low: 90 }),
+  })
+  .strict();
+
+export const evidenceSchema = z
+  .object({
+    dir: z.string().optional(),
+    bucket: z.string().optional(),
+    prefix: z.string().default(''),
+    retentionDays: z.number().int().positive().default(2557),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    organization: z.string().min(1),
+    sources: z.array(sourceSchema).min(1),
+    policy: policySchema.default(policySchema.parse({})),
+    evidence: evidenceSchema.default(evidenceSchema.parse({})),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.sources.forEach((s, i) => {
+      if (seen.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate source id "${s.id}"`,
+          path: ['sources', i, 'id'],
+        });
+      seen.add(s.id);
+    });
+  });
+
+export type AwsSource = z.infer<typeof awsSourceSchema>;
+export type EntraSource = z.infer<typeof entraSourceSchema>;
+export type SalesforceSource = z.infer<typeof salesforceSourceSchema>;
+export type ErpSource = z.infer<typeof erpSourceSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type Policy = z.infer<typeof policySchema>;
+export type EvidenceConfig = z.infer<typeof evidenceSchema>;
+export type Config = z.infer<typeof configSchema>;

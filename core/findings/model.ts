@@ -1,0 +1,108 @@
+/**
+ * Findings (DESIGN.md §4). A rule produces `FindingDraft`s; the lifecycle (`lifecycle.ts`) merges
+ * them with the stored findings into `Finding`s with stable ids, status and history.
+ */
+import { createHash } from 'node:crypto';
+
+export const RULE_IDS = [
+  'NHI-DORMANT',
+  'NHI-NEVER-USED',
+  'NHI-CRED-UNUSED',
+  'NHI-CRED-STALE',
+  'NHI-CRED-EXPIRED',
+  'NHI-NO-OWNER',
+  'NHI-ORPHANED',
+  'NHI-PRIVILEGED',
+  'USER-DORMANT',
+  'SOD-CONFLICT',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
+
+export type FindingStatus = 'open' | 'risk-accepted' | 'resolved' | 'reopened';
+
+export interface FindingSubject {
+  /** Identity id (`person:…` or `principal:…`). */
+  identity: string;
+  /** The principal uids the finding is about, sorted. */
+  principals: string[];
+}
+
+/** One fact that proves a finding: a grant and its path, an activity signal, a credential date. */
+export interface EvidenceItem {
+  kind: 'grant' | 'activity' | 'credential' | 'attribute' | 'note';
+  /** Principal uid the item is about. */
+  principal?: string;
+  entitlement?: string;
+  path?: string[];
+  /** SoD: the function this grant gives. */
+  function?: string;
+  /** Name of the signal (`RoleLastUsed`, `createdAt`, `expiresAt`, …). */
+  signal?: string;
+  at?: string;
+  /** Short statement of the fact, for a person. */
+  text: string;
+}
+
+/** What a rule emits. */
+export interface FindingDraft {
+  rule: RuleId;
+  severity: Severity;
+  title: string;
+  subject: FindingSubject;
+  /** Rule-specific facts. SoD: `{ riskId, functions: [...] }`. Must be deterministic. */
+  detail: Record<string, unknown>;
+  evidence: EvidenceItem[];
+  /** The source ids whose data produced the finding: only their complete collection can resolve it. */
+  sources: string[];
+  /**
+   * What makes the finding the same problem across runs, with the rule: principal rules use the
+   * principal uid (`…|<credential id>` for credential rules), SoD uses `<identity>|<riskId>`.
+   * Defaults to the identity and the sorted principals.
+   */
+  key?: string;
+}
+
+export interface FindingException {
+  approver: string;
+  rationale: string;
+  compensatingControl?: string;
+  expiresAt: string;
+  grantedAt: string;
+}
+
+export interface FindingResolution {
+  runId: string;
+  how: string;
+  at: string;
+}
+
+export interface HistoryEntry {
+  at: string;
+  runId?: string;
+  /** `opened`, `seen`, `resolved`, `reopened`, `risk-accepted`, `exception-expired`, `owner-set` … */
+  event: string;
+  by?: string;
+  note?: string;
+}
+
+export interface Finding extends FindingDraft {
+  /** Stable hash of rule id + subject key. */
+  id: string;
+  firstSeenRun: string;
+  lastSeenRun: string;
+  status: FindingStatus;
+  owner?: string;
+  dueAt?: string;
+  exception?: FindingException;
+  resolution?: FindingResolution;
+  history: HistoryEntry[];
+}
+
+/** `id` = first 24 hex chars of SHA-256 over the rule id and the finding's key. */
+export function findingId(draft: Pick<FindingDraft, 'rule' | 'subject' | 'key'>): string {
+  const key = draft.key ?? `${draft.subject.identity}|${draft.subject.principals.join(',')}`;
+  return createHash('sha256').update(`${draft.rule}\u0000${key}`).digest('hex').slice(0, 24);
+}

@@ -1,0 +1,114 @@
+/**
+ * The normalized model every connector emits (DESIGN.md §3).
+ *
+ * Times are ISO 8601 strings in UTC with milliseconds (`Date.prototype.toISOString()` form),
+ * so snapshots are byte-for-byte reproducible.
+ */
+
+export const SYSTEMS = ['aws', 'entra', 'salesforce', 'erp'] as const;
+export type System = (typeof SYSTEMS)[number];
+
+export type PrincipalKind = 'human' | 'nonhuman';
+export type PrincipalStatus = 'active' | 'disabled';
+
+/** A credential a principal holds: access key, client secret, certificate, password. Never its value. */
+export interface Credential {
+  /** Stable identifier of the credential (access key id, Entra keyId): never a secret value or hint. */
+  id: string;
+  type: 'access-key' | 'password' | 'client-secret' | 'certificate' | 'oauth-token' | 'other';
+  /** Human label when the system has one (Entra displayName). */
+  name?: string;
+  createdAt?: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  active: boolean;
+}
+
+/** The signal a last-activity time comes from, e.g. `RoleLastUsed`, `LastLoginDate`. */
+export interface Activity {
+  at: string;
+  source: string;
+}
+
+export interface Principal {
+  /** `<system>:<tenant>:<nativeId>` */
+  uid: string;
+  system: System;
+  tenant: string;
+  /** The source (config `id`) it was collected from. */
+  sourceId: string;
+  nativeId: string;
+  name: string;
+  kind: PrincipalKind;
+  /** `iam-user`, `iam-role`, `service-linked-role`, `federated-role`, `user`, `guest`, `service-principal`, … */
+  type: string;
+  status: PrincipalStatus;
+  email?: string;
+  employeeId?: string;
+  /** Owner uids or emails. */
+  owners: string[];
+  createdAt?: string;
+  lastActivity?: Activity;
+  credentials: Credential[];
+  tags: Record<string, string>;
+  /** Why `kind` was chosen (heuristic name or `tag:accessproof:kind`), for the auditor. */
+  kindReason?: string;
+}
+
+/** One IAM policy statement, normalized to arrays. Conditions are kept but not evaluated. */
+export interface PolicyStatement {
+  sid?: string;
+  effect: 'Allow' | 'Deny';
+  action?: string[];
+  notAction?: string[];
+  resource?: string[];
+  notResource?: string[];
+  /** True when the statement carries a Condition block (evaluation ignores it and says so). */
+  hasCondition?: boolean;
+  /** Principal / NotPrincipal present (resource policies): the engine reports them unsupported. */
+  hasPrincipal?: boolean;
+}
+
+export interface Entitlement {
+  /** `<system>:<tenant>:<nativeId>` */
+  uid: string;
+  system: System;
+  tenant: string;
+  sourceId: string;
+  nativeId: string;
+  /** `managed-policy`, `inline-policy`, `group`, `directory-role`, `app-role`, `profile`, `permission-set`, `erp-role`, … */
+  type: string;
+  name: string;
+  privileged: boolean;
+  /** ERP permission codes, Salesforce system permissions and `Object:Action` object permissions, Entra scopes. */
+  permissions: string[];
+  /** IAM policy statements (the default version of a managed policy; an inline policy's document). */
+  statements?: PolicyStatement[];
+  /** Why it is privileged, when it is. */
+  privilegedReason?: string;
+}
+
+export interface Grant {
+  /** Principal uid. */
+  principal: string;
+  /** Entitlement uid. */
+  entitlement: string;
+  /** The uids the grant came through (group, permission set group), outermost first; empty when direct. */
+  path: string[];
+  grantedAt?: string;
+  expiresAt?: string;
+}
+
+/** A person or workload across systems. */
+export interface Identity {
+  /** `person:<lowercased email>` when correlated by email, else `principal:<uid>`. */
+  id: string;
+  name: string;
+  kind: PrincipalKind;
+  email?: string;
+  principals: string[];
+}
+
+export function makeUid(system: System, tenant: string, nativeId: string): string {
+  return `${system}:${tenant}:${nativeId}`;
+}

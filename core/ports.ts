@@ -1,0 +1,34 @@
+/**
+ * Ports: what core needs from the outside world. Adapters live in `stores/`.
+ */
+
+/**
+ * Where a collection's records accumulate until the snapshot is complete. Local: a temp folder;
+ * AWS: an S3 staging prefix. Keys are `<runId>/<sourceId>`.
+ */
+export interface SnapshotStaging {
+  /** Store part `seq` (0-based) of the record lines. Idempotent: the same seq overwrites. */
+  writePart(key: string, seq: number, lines: readonly string[]): Promise<void>;
+  saveCheckpoint(key: string, body: string): Promise<void>;
+  loadCheckpoint(key: string): Promise<string | undefined>;
+  /**
+   * Assemble header line + parts 0…parts-1 into the final gzipped JSONL snapshot and return a
+   * reference to it. Must be atomic: a reader never sees a half snapshot.
+   */
+  finalize(key: string, headerLine: string, parts: number): Promise<SnapshotRef>;
+}
+
+/** A sealed snapshot file. */
+export interface SnapshotRef {
+  /** Where it is: a local path or `s3://…` URL. */
+  location: string;
+  sha256: string;
+  bytes: number;
+  /** Lines after the header. */
+  records: number;
+}
+
+/** Reads a finalized snapshot back, line by line (header first). */
+export interface SnapshotSource {
+  lines(location: string): AsyncIterable<string>;
+}

@@ -1,0 +1,60 @@
+/**
+ * SystemSnapshot (DESIGN.md §3): a header line, then one JSON line per record.
+ *
+ * Record lines are one-key objects — `{"principal":{…}}`, `{"entitlement":{…}}`, `{"grant":{…}}` —
+ * because `type` and `kind` are already fields of the records themselves.
+ */
+import type { Entitlement, Grant, Principal, System } from './model';
+
+/** One upstream operation as completeness evidence: what was asked, how often, what came back. */
+export interface QueryRecord {
+  /** e.g. `iam:GetAccountAuthorizationDetails`, `GET /v1.0/users`, `SOQL User`, `file:users.csv`. */
+  operation: string;
+  /** Request parameters that define the question (filters, `$select`, SOQL text). Never a token or marker. */
+  params?: Record<string, string>;
+  /** Requests made, retries included. */
+  calls: number;
+  /** Pages received. */
+  pages: number;
+  /** Records received. */
+  records: number;
+  /** Total the upstream said exists, when it says (`totalSize`, `@odata.count`). */
+  expected?: number;
+}
+
+export interface SnapshotCounts {
+  principals: number;
+  entitlements: number;
+  grants: number;
+}
+
+export interface SnapshotHeader {
+  type: 'snapshot';
+  system: System;
+  tenant: string;
+  sourceId: string;
+  collectedAt: string;
+  connector: string;
+  connectorVersion: string;
+  mode: 'api' | 'files';
+  /** Total upstream requests (sum of `queries[].calls`). */
+  calls: number;
+  queries: QueryRecord[];
+  counts: SnapshotCounts;
+  complete: boolean;
+  warnings: string[];
+}
+
+export type SnapshotRecord = { principal: Principal } | { entitlement: Entitlement } | { grant: Grant };
+
+/** Everything a snapshot holds, parsed. */
+export interface SystemSnapshot {
+  header: SnapshotHeader;
+  principals: Principal[];
+  entitlements: Entitlement[];
+  grants: Grant[];
+}
+
+export function encodeRecordLine(record: SnapshotRecord): string {
+  return JSON.stringify(record);
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { collectSource } from '../../../core/collect-driver';
+import type { Connector } from '../../../core/connector';
+import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
+
+class MemoryStaging implements SnapshotStaging {
+  parts = new Map<string, string[]>();
+  checkpoints = new Map<string, string>();
+  finals = new Map<string, string>();
+  async writePart(key: string, seq: number, lines: readonly string[]) {
+    this.parts.set(`${key}#${seq}`, [...lines]);
+  }
+  async saveCheckpoint(key: string, body: string) {
+    this.checkpoints.set(key, body);
+  }
+  async loadCheckpoint(key: string) {
+    return this.checkpoints.get(key);
+  }
+  async finalize(key: string, header: string, parts: number): Promise<SnapshotRef> {
+    const lines = [header];
+    for (let i = 0; i < parts; i++) lines.push(...(this.parts.get(`${key}#${i}`) ?? []));
+    this.finals.set(key, lines.join('\n'));
+    return { location: key, sha256: 'x', bytes: 0, records: lines.length - 1 };
+  }
+}
+
+// Three pages of one principal each; the upstream token lives only in connector state.
+const pager: Connector<{ id: string }, { token: string; n: number }> = {
+  name: 'pager',
+  version: '1.0.0',
+  system: 'erp',
+  async begin() {
+    return { state: { token: 'SECRET-MARKER-0', n: 0 }, tenant: 't', mode: 'api' };
+  },
+  async step(ctx, s) {
+    ctx.calls.record('list', { calls: 1, pages: 1, records: 1 });
+    const p = {
+      uid: `erp:t:${s.n}`,
+      system: 'erp' as const,
+      tenant: 't',
+      sourceId: 'src',
+      nativeId: String(s.n),
+      name: `u${s.n}`,
+      kind: 'human' as const,
+      type: 'user',
+      status: 'active' as const,
+      owners: [],
+      credentials: [],
+      tags: {},
+    };
+    return {
+      page: { principals: [p] },
+      next: s.n < 2 ? { token: `SECRET-MARKER-${s.n + 1}`, n: s.n + 1 } : null,
+    };
+  },
+};
+
+describe('collectSource', () => {
+  it('pauses before the deadline and resumes to the same snapshot, without leaking state into the cursor', async () => {
+    // Arrange
+    const now = () => new Date('2026-10-01T00:00:00Z');
+    const whole = new MemoryStaging();
+    const resumed = new MemoryStaging();
+    let budget = 2; // the fake clock allows two steps, then the deadline is near
+    const deadline = { remainingMs: () => (budget-- > 0 ? 10_000 : 0), marginMs: 1_000 };
+    const base = { connector: pager, source: { id: 'src' }, key: 'run/src', now, logger: console };
+
+    // Act
+    const full = await collectSource({ ...base, staging: whole });
+    const first = await collectSource({ ...base, staging: resumed, deadline });
+    if (first.status !== 'partial') throw new Error(`expected partial, got ${first.status}`);
+    const second = await collectSource({ ...base, staging: resumed, cursor: first.cursor });
+
+    // Assert
+    expect(full.status).toBe('complete');
+    expect(second.status).toBe('complete');
+    expect(Buffer.from(first.cursor, 'base64url').toString()).not.toContain('SECRET-MARKER');
+    expect(resumed.finals.get('run/src')).toBe(whole.finals.get('run/src'));
+    expect(whole.finals.get('run/src')?.split('\n')).toHaveLength(4);
+  });
+
+  it('refuses a cursor whose checkpoint changed', async () => {
+    const staging = new MemoryStaging();
+    const deadline = { remainingMs: () => 0, marginMs: 1 };
+    const base = {
+      connector: pager,
+      source: { id: 'src' },
+      key: 'run/src',
+      now: () => new Date(0),
+      logger: console,
+    };
+    const first = await collectSource({ ...base, staging, deadline });
+    if (first.status !== 'partial') throw new Error('expected partial');
+    staging.checkpoints.set('run/src', '{}');
+    await expect(collectSource({ ...base, staging, cursor: first.cursor })).rejects.toThrow(
+      /no checkpoint matches/,
+    );
+  });
+
+  it('records a thrown upstream error as a failed source', async () => {
+    const failing = {
+      ...pager,
+      step: async () => Promise.reject(new Error('GetThing page 2: AccessDenied')),
+    };
+    const out = await collectSource({
+      connector: failing,
+      source: { id: 'src' },
+      key: 'k',
+      staging: new MemoryStaging(),
+      now: () => new Date(0),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    expect(out).toMatchObject({ status: 'failed', error: 'GetThing page 2: AccessDenied' });
+  });
+});
