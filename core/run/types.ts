@@ -1,0 +1,44 @@
+/**
+ * What the five steps of a run (DESIGN.md §1) hand each other. The CLI passes them in memory;
+ * the Step Functions state machine passes them as JSON between Lambdas, so they stay small:
+ * records live in snapshots and in the run store, never in these objects.
+ */
+import type { System } from '../model';
+import type { SnapshotRef } from '../ports';
+import type { QueryRecord, SnapshotCounts } from '../snapshot';
+
+export interface RunPlan {
+  runId: string;
+  organization: string;
+  startedAt: string;
+  /** The clock rules evaluate against (`--as-of`). */
+  asOf: string;
+  /** SHA-256 over the config file and every ruleset file, in order. */
+  configSha256: string;
+  toolVersion: string;
+  sources: PlannedSource[];
+}
+
+export interface PlannedSource {
+  id: string;
+  system: System;
+  financiallySignificant: boolean;
+}
+
+export type SourceStatus = 'complete' | 'incomplete' | 'failed';
+
+/** One source after collection. `incomplete`: collected, but the snapshot cannot prove completeness. */
+export interface SourceResult {
+  id: string;
+  system: System;
+  status: SourceStatus;
+  tenant?: string;
+  error?: string;
+  counts: SnapshotCounts;
+  collectedAt?: string;
+  mode?: 'api' | 'files';
+  calls?: number;
+  queries?: QueryRecord[];
+  warnings?: string[];
+  snapshot?: SnapshotRef;
+}
