@@ -82,6 +82,10 @@ export const salesforceSourceSchema = z
     username: z.string().optional(),
     /** Path to the JWT bearer private key (one machine); in AWS it comes from Secrets Manager. */
     privateKeyFile: z.string().optional(),
+    /** Environment variable holding the JWT private key (PEM) when there is no `privateKeyFile`; default `SALESFORCE_PRIVATE_KEY`. */
+    privateKeyEnv: z.string().optional(),
+    /** Environment variable holding the client-credentials consumer secret; default `SALESFORCE_CLIENT_SECRET`. */
+    clientSecretEnv: z.string().optional(),
     auth: z.enum(['jwt', 'client-credentials']).default('jwt'),
     /** Objects whose ObjectPermissions are collected (besides those rulesets name). */
     objects: z.array(z.string()).default([]),
