@@ -1,0 +1,133 @@
+/**
+ * Evidence ports: the signer, the vault that writes packs, and the reader that `verify` walks.
+ * Adapters: `stores/local-vault`, `stores/local-signer`, `stores/s3-evidence`, `stores/kms-signer`.
+ */
+import type { ChainHead, Manifest, ManifestDraft, SignatureAlgorithm } from './manifest';
+
+/** Signs manifest bytes. */
+export interface Signer {
+  readonly algorithm: SignatureAlgorithm;
+  /** KMS key ARN; recorded in the manifest and `manifest.sig`. Absent for a local key. */
+  readonly keyId?: string;
+  /** SPKI PEM (`-----BEGIN PUBLIC KEY-----`). */
+  publicKeyPem(): Promise<string>;
+  /**
+   * Signature over `bytes` (the whole message, not a digest). Ed25519: 64 raw bytes;
+   * ECDSA_SHA_256: DER-encoded ECDSA P-256 over SHA-256(bytes).
+   */
+  sign(bytes: Uint8Array): Promise<Uint8Array>;
+}
+
+/** File content: bytes, or a stream of chunks (read once, in order). */
+export type ArtefactContent = Uint8Array | AsyncIterable<Uint8Array>;
+
+/** A pack's artefact as written. */
+export interface WrittenFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+  records: number;
+}
+
+export interface SealedPack {
+  runId: string;
+  /** Where it is: a directory path or `s3://bucket/prefix/packs/…/<runId>/`. */
+  location: string;
+  manifest: Manifest;
+  manifestSha256: string;
+  /** The chain head this pack now is. */
+  head: ChainHead;
+}
+
+/**
+ * One pack being written. Artefacts are staged out of readers' sight; `seal` writes
+ * `manifest.json` then `manifest.sig` last and makes the pack visible at once.
+ */
+export interface PackWriter {
+  readonly runId: string;
+  /**
+   * Write one artefact. `path` is relative to the pack (`inventory/erp.jsonl.gz`); `records`
+   * is the number of records (lines) it holds, 0 when that does not apply.
+   * Refuses a path written before, `manifest.json`, `manifest.sig` and unsafe paths.
+   */
+  add(path: string, content: ArtefactContent, records: number): Promise<WrittenFile>;
+  /**
+   * Complete the manifest with the files as written (sorted by path), the retention applied and
+   * the signer's algorithm and key fingerprint; sign; publish. A pack is sealed once: sealing an
+   * existing run id throws and leaves the sealed pack untouched.
+   */
+  seal(draft: ManifestDraft, signer: Signer): Promise<SealedPack>;
+  /** Throw away what was staged (a failed run). Safe to call after a failed `seal`. */
+  abort(): Promise<void>;
+}
+
+/** The vault. */
+export interface EvidenceWriter {
+  /** A human-readable root: a directory or `s3://bucket/prefix`. */
+  readonly location: string;
+  /** Open a pack for `runId`, filed under the UTC date of `startedAt` (packs/YYYY/MM/DD/<runId>). */
+  begin(runId: string, startedAt: Date): Promise<PackWriter>;
+}
+
+/** A sealed (or apparently sealed) pack found under the root. */
+export interface PackRef {
+  /** The run id the folder is named after. */
+  runId: string;
+  /** Relative to the root: `packs/2026/10/01/<runId>`. */
+  dir: string;
+  /** For messages: a path or an `s3://` URL. */
+  location: string;
+}
+
+/** Object Lock / checksum facts an object store keeps beside the bytes (S3). */
+export interface StoredObjectFacts {
+  /** Base64 `x-amz-checksum-sha256`; composite checksums end in `-<parts>`. */
+  checksumSha256?: string;
+  /** `FULL_OBJECT` or `COMPOSITE`. */
+  checksumType?: string;
+  /** Part sizes and base64 SHA-256 of each part, for a `COMPOSITE` checksum. */
+  parts?: { size: number; checksumSha256: string }[];
+  objectLockMode?: string;
+  /** ISO 8601. */
+  retainUntil?: string;
+  legalHold?: boolean;
+}
+
+export interface StoredFile {
+  /** Relative to the pack. */
+  path: string;
+  bytes: number;
+}
+
+/** Reads packs for `verify`, whatever stores them. */
+export interface PackReader {
+  /** A directory or `s3://bucket/prefix`. */
+  readonly location: string;
+  /** Whether `objectFacts` is meaningful (S3): verify then checks checksums and retention. */
+  readonly objectStore: boolean;
+  /** Every pack folder under `packs/`, in no particular order. */
+  listPacks(): Promise<PackRef[]>;
+  /** Folders left by a write that never sealed (local `.staging/<runId>`); verify reports, never accepts. */
+  listUnsealed(): Promise<string[]>;
+  /** Every file stored in the pack folder, including manifest files, with sizes. */
+  listFiles(pack: PackRef): Promise<StoredFile[]>;
+  /** A whole small file (manifest); `undefined` when it does not exist. */
+  readFile(pack: PackRef, path: string): Promise<Uint8Array | undefined>;
+  /** Stream a file in large chunks; each chunk may be consumed before the next is read. */
+  openFile(pack: PackRef, path: string): AsyncIterable<Uint8Array>;
+  /** Checksum and retention facts (S3 only). */
+  objectFacts?(pack: PackRef, path: string): Promise<StoredObjectFacts>;
+}
+
+/** Sealing a run id that already has a sealed pack: sealed packs are never rewritten. */
+export class PackExistsError extends Error {
+  override readonly name = 'PackExistsError';
+  constructor(
+    readonly runId: string,
+    readonly location: string,
+  ) {
+    super(
+      `evidence pack for run ${runId} is already sealed at ${location}; sealed packs are never rewritten`,
+    );
+  }
+}
