@@ -37,6 +37,22 @@ export const awsSourceSchema = z
     organization: z.boolean().default(false),
     /** Role assumed in each member account when `organization` is true. */
     memberRoleName: z.string().default('AccessProofReader'),
+    /** Organization mode: collect only these member accounts (default: every ACTIVE account). */
+    accounts: z
+      .array(z.string().regex(/^\d{12}$/, '12 digits'))
+      .min(1)
+      .optional(),
+    /** Live mode: service endpoints to use instead of AWS's (tests point them at local servers). */
+    endpoints: z
+      .object({
+        iam: z.string().url().optional(),
+        sts: z.string().url().optional(),
+        organizations: z.string().url().optional(),
+        ssoAdmin: z.string().url().optional(),
+        identityStore: z.string().url().optional(),
+      })
+      .strict()
+      .optional(),
     /** Include IAM Identity Center permission-set assignments (live mode). */
     identityCenter: z.object({ instanceArn: z.string(), identityStoreId: z.string() }).strict().optional(),
     files: z
