@@ -26,7 +26,8 @@ export function readInputFile(path: string, label = path): Buffer {
     return readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`;
+    const why =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`;
     throw new InputError(why, { file: label });
   }
 }
@@ -44,7 +45,10 @@ export function loadConfig(path: string): LoadedConfig {
   const yamlError = doc.errors[0];
   if (yamlError) {
     const line = yamlError.linePos?.[0]?.line;
-    throw new InputError(yamlError.message.split('\n')[0] ?? 'invalid YAML', { file: path, ...(line ? { line } : {}) });
+    throw new InputError(yamlError.message.split('\n')[0] ?? 'invalid YAML', {
+      file: path,
+      ...(line ? { line } : {}),
+    });
   }
   const parsed = configSchema.safeParse(doc.toJS());
   if (!parsed.success) throw zodToInputError(parsed.error, path, doc, lineCounter);

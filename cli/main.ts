@@ -42,7 +42,10 @@ program
   .description('verify every evidence pack under DIR or s3://bucket/prefix: hashes, signatures, chain')
   .argument('<target>', 'evidence folder or s3://bucket/prefix')
   .option('--key <file>', 'pin the signing key: a PEM public key or a file holding its hex fingerprint')
-  .option('--public-key <file>', 'PEM public key to check KMS signatures with, instead of the one in manifest.sig')
+  .option(
+    '--public-key <file>',
+    'PEM public key to check KMS signatures with, instead of the one in manifest.sig',
+  )
   .option('--region <region>', 'AWS region of the bucket (s3:// targets)')
   .action(async (target: string, opts) => {
     const { runVerify } = await import('./commands/verify');
@@ -54,7 +57,9 @@ program
   .description('list findings from the local state')
   .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
   .option('--status <status>', 'open, risk-accepted, resolved or reopened')
-  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+  .addOption(
+    new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+  )
   .action(async (opts) => {
     const { runFindings } = await import('./commands/findings');
     process.exitCode = await runFindings(opts, out);

@@ -8,7 +8,10 @@ export interface Output {
   done(): void;
 }
 
-export function consoleOutput(stream: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Output {
+export function consoleOutput(
+  stream: NodeJS.WriteStream = process.stdout,
+  err: NodeJS.WriteStream = process.stderr,
+): Output {
   const live = Boolean(err.isTTY) && !process.env.CI;
   let shown = false;
   return {

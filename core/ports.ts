@@ -32,3 +32,18 @@ export interface SnapshotRef {
 export interface SnapshotSource {
   lines(location: string): AsyncIterable<string>;
 }
+
+/** Reads a finalized snapshot's stored bytes (gzip), for copying into an evidence pack. */
+export interface SnapshotBytes {
+  bytes(location: string): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Keeps what one step of a run hands the next when it is too big for a Step Functions payload
+ * (the scan result). Local: a folder under the state directory; AWS: an S3 staging prefix.
+ */
+export interface RunStore {
+  put(key: string, body: string): Promise<void>;
+  /** `undefined` when the key was never written. */
+  get(key: string): Promise<string | undefined>;
+}

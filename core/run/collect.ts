@@ -21,7 +21,8 @@ export function toSourceResult(
   system: SourceResult['system'],
   outcome: Exclude<CollectOutcome, { status: 'partial' }>,
 ): SourceResult {
-  if (outcome.status === 'failed') return { id, system, status: 'failed', error: outcome.error, counts: outcome.counts };
+  if (outcome.status === 'failed')
+    return { id, system, status: 'failed', error: outcome.error, counts: outcome.counts };
   const h = outcome.header;
   return {
     id,

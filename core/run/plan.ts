@@ -27,7 +27,11 @@ export function planRun(input: PlanInput): RunPlan {
   for (const bytes of input.inputs) hash.update(bytes);
   const sources =
     input.sources ??
-    input.config.sources.map((s) => ({ id: s.id, system: s.system, financiallySignificant: s.financiallySignificant }));
+    input.config.sources.map((s) => ({
+      id: s.id,
+      system: s.system,
+      financiallySignificant: s.financiallySignificant,
+    }));
   return {
     runId: runIdFor(input.startedAt, input.nonce),
     organization: input.config.organization,
@@ -41,7 +45,11 @@ export function planRun(input: PlanInput): RunPlan {
 
 /** `20261001T000000Z-a1b2c3`: sorts by time, safe in paths and S3 keys. */
 export function runIdFor(startedAt: Date, nonce: string): string {
-  if (!/^[a-z0-9]{4,16}$/.test(nonce)) throw new Error(`run nonce must be 4-16 lowercase alphanumerics, got "${nonce}"`);
-  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  if (!/^[a-z0-9]{4,16}$/.test(nonce))
+    throw new Error(`run nonce must be 4-16 lowercase alphanumerics, got "${nonce}"`);
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${stamp}-${nonce}`;
 }

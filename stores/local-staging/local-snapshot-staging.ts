@@ -74,6 +74,11 @@ export class LocalSnapshotStaging implements SnapshotStaging, SnapshotSource {
     return readGzipLines(location);
   }
 
+  /** The stored (gzip) bytes of a finalized snapshot, in large chunks. */
+  async *bytes(location: string): AsyncGenerator<Uint8Array> {
+    for await (const chunk of createReadStream(location, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+  }
+
   async size(location: string): Promise<number> {
     return (await stat(location)).size;
   }
@@ -85,7 +90,9 @@ function partName(seq: number): string {
 
 /** Lines of a gzipped text file, split on `\n` without readline's per-line overhead. */
 export async function* readGzipLines(path: string): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }));
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+    createGunzip({ chunkSize: 1 << 20 }),
+  );
   // Decode as a stream so a multi-byte character split across chunks stays whole.
   stream.setEncoding('utf8');
   let rest = '';

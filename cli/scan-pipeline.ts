@@ -1,0 +1,197 @@
+/**
+ * The whole run on one machine: plan → collect → scan → seal → notify, with the same core steps
+ * the Lambda functions call. `accessproof scan` and `npm run bench` both run exactly this.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connectorFor } from '../connectors/registry';
+import type { Config, SourceConfig } from '../core/config';
+import type { Logger } from '../core/connector';
+import { InputError } from '../core/errors';
+import { collectStep, failedSource } from '../core/run/collect';
+import { buildNotifications, type RunDigest } from '../core/run/notify';
+import { planRun } from '../core/run/plan';
+import { settleCrashedRun } from '../core/run/recover';
+import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
+import { type SealedRun, sealStep } from '../core/run/seal';
+import type { PlannedSource, RunPlan, SourceResult } from '../core/run/types';
+import { type CompiledRuleset, compileRulesets, parseRuleset } from '../core/sod';
+import { LocalRunStore } from '../stores/local-run-store/local-run-store';
+import { LocalSigner } from '../stores/local-signer/local-signer';
+import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
+import { LocalPackReader } from '../stores/local-vault/local-pack-reader';
+import { LocalVault } from '../stores/local-vault/local-vault';
+import {
+  findingsDbFile,
+  SqliteFindingsRepository,
+} from '../stores/sqlite-findings/sqlite-findings-repository';
+import { type LoadedConfig, readInputFile } from './config-loader';
+import type { LocalPaths } from './paths';
+import { TOOL_VERSION } from './version';
+
+export type PipelineStage = 'collect' | ScanStage | 'seal' | 'notify';
+
+export interface PipelineHooks {
+  /** A stage finished: its name, records handled, and the source for `collect`. */
+  stage?(stage: PipelineStage, records: number, sourceId?: string): void;
+  /** Human progress (shown on a terminal only). */
+  progress?(text: string): void;
+}
+
+export interface LocalScanRequest {
+  loaded: LoadedConfig;
+  paths: LocalPaths;
+  asOf: Date;
+  logger: Logger;
+  hooks?: PipelineHooks;
+  /** The real clock; injectable for tests. */
+  now?: () => Date;
+}
+
+export interface LocalScanResult {
+  plan: RunPlan;
+  sources: SourceResult[];
+  summary: ScanSummary;
+  sealed: SealedRun;
+  digest: RunDigest;
+  scan: ScanResult;
+}
+
+/** Parse and compile every ruleset the config names; errors name the file and line. */
+export async function loadRulesets(
+  files: string[],
+): Promise<{ compiled: CompiledRuleset | undefined; bytes: Buffer[] }> {
+  const bytes = files.map((f) => readInputFile(f));
+  if (files.length === 0) return { compiled: undefined, bytes };
+  const rulesets = files.map((f, i) => parseRuleset(bytes[i]!.toString('utf8'), f));
+  const needsAws = rulesets.some((r) => r.functions.some((fn) => fn.grants.some((g) => g.system === 'aws')));
+  const expandAction = needsAws
+    ? await (await import('../connectors/aws-iam/action-catalog')).loadActionExpander()
+    : undefined;
+  return { compiled: compileRulesets(rulesets, expandAction ? { expandAction } : {}), bytes };
+}
+
+/**
+ * Run the five steps. Bad input (`InputError`) aborts before anything is sealed or stored;
+ * a failed source is recorded and the run goes on.
+ */
+export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResult> {
+  const now = req.now ?? (() => new Date());
+  const { loaded, paths, logger } = req;
+  const hooks = req.hooks ?? {};
+  const config = loaded.config;
+
+  // Everything the user wrote is read and checked before any state changes.
+  const { compiled, bytes: rulesetBytes } = await loadRulesets(loaded.rulesetFiles);
+  const configBytes = readInputFile(loaded.file);
+  const startedAt = now();
+  const planned = await expandSources(config);
+  const plan = planRun({
+    config,
+    inputs: [configBytes, ...rulesetBytes],
+    startedAt,
+    asOf: req.asOf,
+    nonce: randomBytes(3).toString('hex'),
+    toolVersion: TOOL_VERSION,
+    sources: planned.map(({ id, system, financiallySignificant }) => ({
+      id,
+      system,
+      financiallySignificant,
+    })),
+  });
+
+  const runDir = join(paths.state, 'runs', plan.runId);
+  const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'));
+  const sources: SourceResult[] = [];
+  try {
+    for (const source of planned) {
+      hooks.progress?.(`collecting ${source.id} (${source.system})`);
+      sources.push(await collectOne(source, staging, logger, now));
+      hooks.stage?.('collect', sumCounts(sources.at(-1)!), source.id);
+    }
+  } catch (err) {
+    // Bad input in an export: nothing is sealed and the state is left as it was.
+    await rm(runDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
+  try {
+    await settleCrashedRun(repo, new LocalPackReader(paths.evidence), logger, now().toISOString());
+    const runStore = new LocalRunStore(paths.state);
+    hooks.progress?.('correlating identities and evaluating rules');
+    const summary = await scanStep({
+      plan,
+      sources,
+      policy: config.policy,
+      sod: compiled,
+      snapshots: staging,
+      repo,
+      runStore,
+      now,
+      logger,
+      onStage: (stage, n) => hooks.stage?.(stage, n),
+    });
+    hooks.progress?.('sealing the evidence pack');
+    const signer = await LocalSigner.open(paths.state);
+    const sealed = await sealStep({
+      plan,
+      sources,
+      resultKey: summary.resultKey,
+      runStore,
+      snapshots: { bytes: (location) => staging.bytes(location) },
+      writer: new LocalVault(paths.evidence),
+      signer,
+      repo,
+      finishedAt: now(),
+      logger,
+    });
+    hooks.stage?.('seal', sealed.files);
+    const scan = JSON.parse((await runStore.get(summary.resultKey))!) as ScanResult;
+    const { digest } = buildNotifications(scan, sealed, sources, req.asOf);
+    hooks.stage?.('notify', digest.opened + digest.reopened);
+    await rm(runDir, { recursive: true, force: true });
+    return { plan, sources, summary, sealed, digest, scan };
+  } finally {
+    await repo.close();
+  }
+}
+
+async function collectOne(
+  source: SourceConfig,
+  staging: LocalSnapshotStaging,
+  logger: Logger,
+  now: () => Date,
+): Promise<SourceResult> {
+  let connector: Awaited<ReturnType<typeof connectorFor>>;
+  try {
+    connector = await connectorFor(source.system);
+  } catch (err) {
+    return failedSource(source.id, source.system, `connector unavailable: ${(err as Error).message}`);
+  }
+  const out = await collectStep({ connector, source, key: source.id, staging, now, logger });
+  if (!out.done) throw new Error(`${source.id}: collection paused without a deadline`);
+  return out.result;
+}
+
+/** An AWS source with `organization: true` becomes one source per active member account. */
+async function expandSources(config: Config): Promise<Array<SourceConfig & PlannedSource>> {
+  const out: Array<SourceConfig & PlannedSource> = [];
+  for (const s of config.sources) {
+    if (s.system === 'aws' && s.organization && !s.files) {
+      const { planAwsOrganizationSources } = await import('../connectors/aws-iam/live/organization-planner');
+      out.push(...((await planAwsOrganizationSources(s, {})) as Array<SourceConfig & PlannedSource>));
+    } else out.push(s);
+  }
+  const ids = new Set<string>();
+  for (const s of out) {
+    if (ids.has(s.id)) throw new InputError(`two sources have the id "${s.id}"`, { field: 'sources' });
+    ids.add(s.id);
+  }
+  return out;
+}
+
+function sumCounts(s: SourceResult): number {
+  return s.counts.principals + s.counts.entitlements + s.counts.grants;
+}

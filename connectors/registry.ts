@@ -1,0 +1,21 @@
+/**
+ * Which connector collects which system. Loaded lazily so a run only pays for the SDKs it uses
+ * (jsforce and the Graph client are large).
+ */
+import type { AnyConnector } from '../core/connector';
+import type { System } from '../core/model';
+
+const loaders: Record<System, () => Promise<AnyConnector>> = {
+  erp: async () => (await import('./erp-extract')).erpConnector,
+  aws: async () => (await import('./aws-iam')).awsIamConnector,
+  entra: async () => (await import('./entra-id')).entraConnector,
+  salesforce: async () => (await import('./salesforce')).salesforceConnector,
+};
+
+/**
+ * @example
+ * const connector = await connectorFor('erp');
+ */
+export function connectorFor(system: System): Promise<AnyConnector> {
+  return loaders[system]();
+}

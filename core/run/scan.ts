@@ -1,0 +1,189 @@
+/**
+ * Step 3 of a run: read every collected snapshot, correlate identities, evaluate the rules and
+ * reconcile the drafts with the stored findings. The result goes to the run store for `seal`.
+ */
+import type { Policy } from '../config';
+import type { Logger } from '../connector';
+import { type FindingChanges, reconcile } from '../findings/lifecycle';
+import type { Finding, RuleId, Severity } from '../findings/model';
+import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
+import { type Inventory, InventoryBuilder } from '../inventory';
+import type { Entitlement, Grant, Principal } from '../model';
+import type { RunStore, SnapshotSource } from '../ports';
+import { evaluateRules } from '../rules';
+import type { SnapshotHeader } from '../snapshot';
+import type { CompiledRuleset } from '../sod';
+import type { RunPlan, SourceResult } from './types';
+
+export interface ScanStepInput {
+  plan: RunPlan;
+  sources: SourceResult[];
+  policy: Policy;
+  sod: CompiledRuleset | undefined;
+  snapshots: SnapshotSource;
+  repo: FindingsRepository;
+  runStore: RunStore;
+  /** The real clock, for the reservation's timestamp only (rules use `plan.asOf`). */
+  now: () => Date;
+  logger: Logger;
+  /** Called after each stage with its name (benchmark and progress hooks). */
+  onStage?: (stage: ScanStage, records: number) => void;
+}
+
+export type ScanStage = 'parse' | 'correlate' | 'rules' | 'diff' | 'store';
+
+export interface ScanSummary {
+  runId: string;
+  /** The head the pack will link to. */
+  head: ChainHead | null;
+  /** The run store key of the full result. */
+  resultKey: string;
+  findings: number;
+  open: number;
+  /** Open (and reopened) findings by rule. */
+  byRule: Partial<Record<RuleId, number>>;
+  bySeverity: Partial<Record<Severity, number>>;
+  changes: Record<keyof FindingChanges, number>;
+  identities: number;
+  principals: number;
+  grants: number;
+}
+
+/** Everything `seal` needs, stored under `resultKey`. */
+export interface ScanResult {
+  runId: string;
+  head: ChainHead | null;
+  /** Every finding after the run, sorted by id. */
+  findings: Finding[];
+  /** Ids of the findings whose stored form changed in this run. */
+  changed: string[];
+  changes: Record<keyof FindingChanges, string[]>;
+  summary: ScanSummary;
+}
+
+export function scanResultKey(runId: string): string {
+  return `runs/${runId}/scan-result.json`;
+}
+
+/**
+ * @example
+ * const summary = await scanStep({ plan, sources, policy, sod, snapshots, repo, runStore, now: () => new Date(), logger });
+ */
+export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
+  const { plan, repo, logger } = input;
+  const resultKey = scanResultKey(plan.runId);
+  const stored = await input.runStore.get(resultKey);
+  if (stored) return (JSON.parse(stored) as ScanResult).summary; // re-delivered step
+
+  const head = await repo.getChainHead();
+  const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
+  if (outcome === 'already-committed') {
+    throw new ChainConflictError(`run ${plan.runId} was already committed; its scan result is gone`, {
+      runId: plan.runId,
+    });
+  }
+
+  const inv = await readInventory(input);
+  const drafts = evaluateRules(inv, {
+    asOf: new Date(plan.asOf),
+    policy: input.policy,
+    sod: input.sod,
+    financiallySignificant: (id: string) =>
+      plan.sources.find((s) => s.id === id)?.financiallySignificant ?? false,
+  });
+  input.onStage?.('rules', drafts.length);
+
+  const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
+  const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
+  const previous = await repo.loadAll();
+  const result = reconcile({
+    previous,
+    drafts,
+    runId: plan.runId,
+    asOf: new Date(plan.asOf),
+    completeSources: complete,
+    failedOrIncompleteSources: notComplete,
+    slaDays: input.policy.slaDays,
+  });
+  input.onStage?.('diff', result.findings.length);
+
+  const ids = (list: Finding[]) => list.map((f) => f.id);
+  const changes = Object.fromEntries(
+    Object.entries(result.changes).map(([k, v]) => [k, ids(v as Finding[])]),
+  ) as ScanResult['changes'];
+  const summary: ScanSummary = {
+    runId: plan.runId,
+    head,
+    resultKey,
+    findings: result.findings.length,
+    open: result.findings.filter(isOpen).length,
+    byRule: countBy(result.findings.filter(isOpen), (f) => f.rule),
+    bySeverity: countBy(result.findings.filter(isOpen), (f) => f.severity),
+    changes: Object.fromEntries(
+      Object.entries(changes).map(([k, v]) => [k, v.length]),
+    ) as ScanSummary['changes'],
+    identities: inv.identities.length,
+    principals: inv.principals.size,
+    grants: inv.grantCount,
+  };
+  const full: ScanResult = {
+    runId: plan.runId,
+    head,
+    findings: result.findings,
+    changed: ids(result.changed),
+    changes,
+    summary,
+  };
+  await input.runStore.put(resultKey, JSON.stringify(full));
+  input.onStage?.('store', result.findings.length);
+  logger.info('scan finished', { runId: plan.runId, findings: summary.findings, open: summary.open });
+  return summary;
+}
+
+/** Findings that ask for action now: open or reopened (not resolved, not under an exception). */
+export function isOpen(f: Finding): boolean {
+  return f.status === 'open' || f.status === 'reopened';
+}
+
+async function readInventory(input: ScanStepInput): Promise<Inventory> {
+  const significant = new Map(input.plan.sources.map((s) => [s.id, s.financiallySignificant]));
+  const builder = new InventoryBuilder({ financiallySignificant: (id) => significant.get(id) ?? false });
+  let records = 0;
+  for (const source of input.sources) {
+    if (!source.snapshot) {
+      builder.addFailedSource({
+        sourceId: source.id,
+        system: source.system,
+        error: source.error ?? 'not collected',
+        ...(source.tenant ? { tenant: source.tenant } : {}),
+      });
+      continue;
+    }
+    let first = true;
+    for await (const line of input.snapshots.lines(source.snapshot.location)) {
+      if (first) {
+        builder.addSnapshotHeader(JSON.parse(line) as SnapshotHeader);
+        first = false;
+        continue;
+      }
+      // Record lines are one-key objects: {"principal":…}, {"entitlement":…} or {"grant":…}.
+      const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
+      if (rec.grant) builder.addGrant(rec.grant);
+      else if (rec.principal) builder.addPrincipal(rec.principal);
+      else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
+      records++;
+    }
+  }
+  input.onStage?.('parse', records);
+  const inv = builder.finish();
+  input.onStage?.('correlate', inv.identities.length);
+  return inv;
+}
+
+type SnapshotRecordUnion = { principal: Principal; entitlement: Entitlement; grant: Grant };
+
+function countBy<T, K extends string>(items: T[], key: (t: T) => K): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
+}
