@@ -1,0 +1,21 @@
+/**
+ * The findings table's key schema (docs/findings.md). The CDK stateful stack declares the same
+ * keys; tests and local tools create the table from this definition.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/** Partition key `pk` (S), sort key `sk` (S), on-demand. No secondary index. */
+export function findingsTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}

@@ -1,0 +1,310 @@
+/**
+ * FindingsRepository on one machine: an SQLite file (`<state>/findings.db`) through Node 22's
+ * built-in `node:sqlite`. No server to start, no package to install, and one ACID transaction per
+ * step, so a crash or an error leaves the store exactly as it was.
+ *
+ * Tables: `findings` (the finding as JSON text plus indexed id / status / rule), `chain` (every
+ * committed pack; the head is the highest sequence) and `reservation` (at most one row).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { InputError } from '../../core/errors';
+import type { Finding } from '../../core/findings/model';
+import {
+  ChainConflictError,
+  type ChainHead,
+  type ChainReservation,
+  checkNextHead,
+  describeHead,
+  type FindingsRepository,
+  type ReserveOutcome,
+  sameHead,
+} from '../../core/findings/repository';
+import { chainHeadSchema, findingSchema } from '../../core/findings/schema';
+import { loadNodeSqlite } from './node-sqlite';
+
+const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS findings (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  last_seen_run TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_status ON findings (status);
+CREATE INDEX IF NOT EXISTS findings_rule ON findings (rule);
+CREATE TABLE IF NOT EXISTS chain (
+  sequence INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  manifest_sha256 TEXT NOT NULL,
+  location TEXT NOT NULL,
+  sealed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reservation (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  run_id TEXT NOT NULL,
+  expected TEXT,
+  reserved_at TEXT NOT NULL
+);
+`;
+
+/** `<stateDir>/findings.db` */
+export function findingsDbFile(stateDir: string): string {
+  return join(stateDir, 'findings.db');
+}
+
+export interface SqliteFindingsOptions {
+  /** Database file; its folder is created. `:memory:` for a throwaway store. */
+  file: string;
+  /** How long to wait for another process's write lock before failing (default 10 s). */
+  busyTimeoutMs?: number;
+}
+
+interface ChainRow {
+  sequence: number;
+  run_id: string;
+  manifest_sha256: string;
+  location: string;
+  sealed_at: string;
+}
+
+/**
+ * @example
+ * const repo = SqliteFindingsRepository.open({ file: findingsDbFile('./out/state') });
+ * const findings = await repo.loadAll();
+ * await repo.close();
+ */
+export class SqliteFindingsRepository implements FindingsRepository {
+  private readonly db: DatabaseSync;
+  private readonly file: string;
+  private readonly stmt: {
+    upsert: StatementSync;
+    all: StatementSync;
+    one: StatementSync;
+    head: StatementSync;
+    chainByRun: StatementSync;
+    reservation: StatementSync;
+    insertChain: StatementSync;
+    insertReservation: StatementSync;
+    deleteReservation: StatementSync;
+  };
+  private closed = false;
+
+  private constructor(options: SqliteFindingsOptions) {
+    this.file = options.file;
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    const { DatabaseSync } = loadNodeSqlite();
+    this.db = new DatabaseSync(options.file);
+    this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a committed run survives power loss, so the head never points behind a sealed pack.
+    this.db.exec('PRAGMA synchronous = FULL');
+    this.transaction(() => {
+      this.db.exec(DDL);
+      const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
+        | { value: string }
+        | undefined;
+      if (!row) {
+        this.db
+          .prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`)
+          .run(String(SCHEMA_VERSION));
+      } else if (Number(row.value) > SCHEMA_VERSION) {
+        throw new InputError(
+          `findings store schema version ${row.value} is newer than this AccessProof understands (${SCHEMA_VERSION})`,
+          { file: this.file },
+        );
+      }
+    });
+    this.stmt = {
+      upsert: this.db.prepare(
+        `INSERT INTO findings (id, status, rule, severity, last_seen_run, data) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, rule = excluded.rule,
+           severity = excluded.severity, last_seen_run = excluded.last_seen_run, data = excluded.data`,
+      ),
+      all: this.db.prepare('SELECT id, data FROM findings ORDER BY id'),
+      one: this.db.prepare('SELECT id, data FROM findings WHERE id = ?'),
+      head: this.db.prepare('SELECT * FROM chain ORDER BY sequence DESC LIMIT 1'),
+      chainByRun: this.db.prepare('SELECT * FROM chain WHERE run_id = ?'),
+      reservation: this.db.prepare(
+        'SELECT run_id, expected, reserved_at FROM reservation WHERE singleton = 1',
+      ),
+      insertChain: this.db.prepare(
+        'INSERT INTO chain (sequence, run_id, manifest_sha256, location, sealed_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      insertReservation: this.db.prepare(
+        'INSERT INTO reservation (singleton, run_id, expected, reserved_at) VALUES (1, ?, ?, ?)',
+      ),
+      deleteReservation: this.db.prepare('DELETE FROM reservation WHERE singleton = 1'),
+    };
+  }
+
+  /** Open (and create if needed) the store. */
+  static open(options: SqliteFindingsOptions): SqliteFindingsRepository {
+    return new SqliteFindingsRepository(options);
+  }
+
+  async loadAll(): Promise<Finding[]> {
+    return (this.stmt.all.all() as { id: string; data: string }[]).map((r) => this.decode(r));
+  }
+
+  async get(id: string): Promise<Finding | undefined> {
+    const row = this.stmt.one.get(id) as { id: string; data: string } | undefined;
+    return row ? this.decode(row) : undefined;
+  }
+
+  async getChainHead(): Promise<ChainHead | null> {
+    return this.readHead();
+  }
+
+  async reserve(runId: string, expected: ChainHead | null, at: string): Promise<ReserveOutcome> {
+    return this.transaction(() => {
+      if (this.stmt.chainByRun.get(runId)) return 'already-committed';
+      const head = this.readHead();
+      const held = this.readReservation();
+      if (held && held.runId !== runId) {
+        throw new ChainConflictError(
+          `run ${runId} cannot reserve the evidence chain: run ${held.runId} reserved it at ${held.reservedAt} ` +
+            `(after ${describeHead(held.expected)}). If that run crashed, clear its reservation first.`,
+          { runId, heldBy: held.runId },
+        );
+      }
+      if (!sameHead(head, expected)) {
+        throw new ChainConflictError(
+          `run ${runId} expected the evidence chain to end at ${describeHead(expected)}, ` +
+            `but it ends at ${describeHead(head)}: another run sealed a pack first. Start again from the new head.`,
+          { runId },
+        );
+      }
+      if (!held) this.stmt.insertReservation.run(runId, expected ? JSON.stringify(expected) : null, at);
+      return 'reserved';
+    });
+  }
+
+  async commitRun(runId: string, changed: readonly Finding[], next: ChainHead): Promise<void> {
+    const head = chainHeadSchema.parse(next);
+    this.transaction(() => {
+      if (this.stmt.chainByRun.get(runId)) return; // re-delivery: already committed
+      const held = this.readReservation();
+      if (!held || held.runId !== runId) {
+        throw new ChainConflictError(
+          `run ${runId} cannot commit: it holds no reservation of the evidence chain` +
+            (held ? ` (run ${held.runId} does)` : ''),
+          held ? { runId, heldBy: held.runId } : { runId },
+        );
+      }
+      checkNextHead(runId, held.expected, head);
+      const current = this.readHead();
+      if (!sameHead(current, held.expected)) {
+        throw new ChainConflictError(
+          `run ${runId} reserved after ${describeHead(held.expected)} but the chain ends at ${describeHead(current)}`,
+          { runId },
+        );
+      }
+      for (const f of changed) this.upsert(f);
+      this.stmt.insertChain.run(head.sequence, head.runId, head.manifestSha256, head.location, head.sealedAt);
+      this.stmt.deleteReservation.run();
+    });
+  }
+
+  async putFinding(f: Finding): Promise<void> {
+    this.transaction(() => {
+      const held = this.readReservation();
+      if (held) {
+        throw new ChainConflictError(
+          `finding ${f.id} not saved: run ${held.runId} is in progress (reserved at ${held.reservedAt}) and ` +
+            'its commit would overwrite the change. Retry when it has finished, or clear its reservation if it crashed.',
+          { runId: held.runId, heldBy: held.runId },
+        );
+      }
+      this.upsert(f);
+    });
+  }
+
+  async pendingReservation(): Promise<ChainReservation | null> {
+    return this.readReservation();
+  }
+
+  async clearReservation(runId: string): Promise<void> {
+    this.transaction(() => {
+      const held = this.readReservation();
+      if (!held) return;
+      if (held.runId !== runId) {
+        throw new ChainConflictError(
+          `cannot clear run ${runId}'s reservation: the chain is reserved by run ${held.runId}`,
+          { runId, heldBy: held.runId },
+        );
+      }
+      this.stmt.deleteReservation.run();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private upsert(f: Finding): void {
+    this.stmt.upsert.run(f.id, f.status, f.rule, f.severity, f.lastSeenRun, JSON.stringify(f));
+  }
+
+  private readHead(): ChainHead | null {
+    const row = this.stmt.head.get() as ChainRow | undefined;
+    if (!row) return null;
+    return {
+      sequence: row.sequence,
+      runId: row.run_id,
+      manifestSha256: row.manifest_sha256,
+      location: row.location,
+      sealedAt: row.sealed_at,
+    };
+  }
+
+  private readReservation(): ChainReservation | null {
+    const row = this.stmt.reservation.get() as
+      | { run_id: string; expected: string | null; reserved_at: string }
+      | undefined;
+    if (!row) return null;
+    const expected = row.expected === null ? null : chainHeadSchema.parse(JSON.parse(row.expected));
+    return { runId: row.run_id, expected, reservedAt: row.reserved_at };
+  }
+
+  private decode(row: { id: string; data: string }): Finding {
+    let json: unknown;
+    try {
+      json = JSON.parse(row.data);
+    } catch {
+      throw new InputError('stored finding is not valid JSON', {
+        file: this.file,
+        field: `findings[${row.id}]`,
+      });
+    }
+    const parsed = findingSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InputError(`stored finding is malformed: ${issue?.message ?? 'invalid'}`, {
+        file: this.file,
+        field: `findings[${row.id}].${issue?.path.join('.') ?? ''}`,
+      });
+    }
+    return parsed.data as Finding;
+  }
+
+  /** BEGIN IMMEDIATE takes the write lock up front, so check-then-write is atomic across processes. */
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
