@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { digestStream, hexToBase64 } from '../../../../core/evidence/hashing';
+import { findChainHead, verifyChain } from '../../../../core/evidence/verify';
+import { ed25519Signer, MemoryPacks, makeDraft, sealInto } from './memory-packs';
+
+const codes = (r: Awaited<ReturnType<typeof verifyChain>>) =>
+  r.problems.map((p) => `${p.code} ${p.runId ?? ''} ${p.path ?? ''}`.trim());
+const sha = (text: string) => createHash('sha256').update(text).digest();
+const RETAIN = { mode: 'COMPLIANCE' as const, until: '2033-10-01T06:05:00.000Z' };
+
+async function chainOf(mem: MemoryPacks, n: number, signer = ed25519Signer()) {
+  let previous: { runId: string; manifestSha256: string } | null = null;
+  for (let i = 1; i <= n; i++) {
+    const runId = `run-${i}`;
+    const manifestSha256: string = await sealInto(
+      mem,
+      makeDraft({ runId, sequence: i, previous }),
+      { 'a.txt': `a${i}` },
+      signer,
+    );
+    previous = { runId, manifestSha256 };
+  }
+  return signer;
+}
+
+describe('verifyChain: the chain', () => {
+  it('reports a fork: two packs following the same one', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    const signer = ed25519Signer();
+    const first = await sealInto(mem, makeDraft(), { 'a.txt': 'a' }, signer);
+    const link = { runId: 'run-1', manifestSha256: first };
+    await sealInto(
+      mem,
+      makeDraft({ runId: 'run-2a', sequence: 2, previous: link }),
+      { 'a.txt': 'b' },
+      signer,
+    );
+    await sealInto(
+      mem,
+      makeDraft({ runId: 'run-2b', sequence: 2, previous: link }),
+      { 'a.txt': 'c' },
+      signer,
+    );
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['chain-fork run-2a', 'chain-fork run-2b']);
+    expect(report.head).toBeUndefined();
+  });
+
+  it('reports two chains in one place', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    const signer = ed25519Signer();
+    await sealInto(mem, makeDraft({ runId: 'run-1' }), { 'a.txt': 'a' }, signer);
+    await sealInto(mem, makeDraft({ runId: 'run-9' }), { 'a.txt': 'b' }, signer);
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(codes(report)).toEqual(['chain-fork run-1', 'chain-fork run-9']);
+  });
+
+  it('reports a sequence that skips', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    const signer = ed25519Signer();
+    const first = await sealInto(mem, makeDraft(), { 'a.txt': 'a' }, signer);
+    await sealInto(
+      mem,
+      makeDraft({ runId: 'run-2', sequence: 3, previous: { runId: 'run-1', manifestSha256: first } }),
+      { 'a.txt': 'b' },
+      signer,
+    );
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(codes(report)).toEqual(['chain-sequence run-2']);
+  });
+
+  it('reports a manifest moved under another run folder', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    await chainOf(mem, 1);
+    mem.packs.set('packs/2026/10/01/run-x', mem.packs.get('packs/2026/10/01/run-1')!);
+    mem.packs.delete('packs/2026/10/01/run-1');
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(codes(report)).toEqual(['run-id-mismatch run-x']);
+  });
+
+  it('finds the head the next pack links to', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    await chainOf(mem, 3);
+
+    // Act
+    const head = await findChainHead(mem);
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(head?.runId).toBe('run-3');
+    expect(head?.sequence).toBe(3);
+    expect(report.head).toEqual(head);
+    expect(await findChainHead(new MemoryPacks())).toBeNull();
+  });
+
+  it('reports a signature file that belongs to another key than the manifest names', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    await chainOf(mem, 1);
+    const other = new MemoryPacks();
+    await chainOf(other, 1);
+    // A valid envelope over the same bytes needs the same manifest: re-sign run-1's bytes with another key.
+    const pack = mem.packs.get('packs/2026/10/01/run-1')!;
+    const signer = ed25519Signer();
+    const { keyFingerprint } = await import('../../../../core/evidence/signature');
+    const pem = await signer.publicKeyPem();
+    const sig = await signer.sign(pack.get('manifest.json')!);
+    pack.set(
+      'manifest.sig',
+      new TextEncoder().encode(
+        JSON.stringify({
+          algorithm: 'Ed25519',
+          keyFingerprint: keyFingerprint(pem),
+          publicKeyPem: pem,
+          signature: Buffer.from(sig).toString('base64'),
+        }),
+      ),
+    );
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(codes(report)).toEqual(['signing-mismatch run-1 manifest.sig']);
+  });
+
+  it('reports a missing and an unreadable signature file', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    await chainOf(mem, 2);
+    mem.packs.get('packs/2026/10/01/run-1')!.delete('manifest.sig');
+    mem.packs
+      .get('packs/2026/10/01/run-2')!
+      .set('manifest.sig', new TextEncoder().encode('{"algorithm":"RSA"}'));
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(codes(report)).toEqual([
+      'signature-missing run-1 manifest.sig',
+      'signature-invalid run-2 manifest.sig',
+    ]);
+  });
+});
+
+describe('verifyChain: object store facts', () => {
+  async function lockedPack() {
+    const mem = new MemoryPacks(true);
+    await sealInto(mem, makeDraft(), { 'a.txt': 'hello', 'b.txt': 'world' }, ed25519Signer(), RETAIN);
+    const dir = 'packs/2026/10/01/run-1';
+    for (const [path, bytes] of mem.packs.get(dir)!)
+      mem.facts.set(`${dir}/${path}`, {
+        checksumSha256: createHash('sha256').update(bytes).digest('base64'),
+        checksumType: 'FULL_OBJECT',
+        objectLockMode: 'COMPLIANCE',
+        retainUntil: RETAIN.until,
+      });
+    return { mem, dir };
+  }
+
+  it('accepts objects whose checksum and retention match the manifest', async () => {
+    // Arrange
+    const { mem } = await lockedPack();
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(report.problems).toEqual([]);
+  });
+
+  it('reports a checksum that is not the object bytes, a missing lock and a short retention', async () => {
+    // Arrange
+    const { mem, dir } = await lockedPack();
+    mem.facts.set(`${dir}/a.txt`, {
+      ...mem.facts.get(`${dir}/a.txt`),
+      checksumSha256: sha('other').toString('base64'),
+    });
+    mem.facts.set(`${dir}/b.txt`, {
+      checksumSha256: sha('world').toString('base64'),
+      retainUntil: '2030-01-01T00:00:00Z',
+    });
+    mem.facts.set(`${dir}/manifest.sig`, { objectLockMode: 'COMPLIANCE', retainUntil: RETAIN.until });
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(codes(report)).toEqual([
+      'object-checksum run-1 a.txt',
+      'object-lock run-1 b.txt',
+      'object-lock run-1 b.txt',
+      'object-checksum run-1 manifest.sig',
+    ]);
+  });
+
+  it('checks a composite multipart checksum part by part', async () => {
+    // Arrange
+    const { mem, dir } = await lockedPack();
+    const parts = [sha('hel'), sha('lo')];
+    const composite = `${createHash('sha256').update(Buffer.concat(parts)).digest('base64')}-2`;
+    const base = mem.facts.get(`${dir}/a.txt`)!;
+    mem.facts.set(`${dir}/a.txt`, {
+      ...base,
+      checksumSha256: composite,
+      checksumType: 'COMPOSITE',
+      parts: [
+        { size: 3, checksumSha256: parts[0]!.toString('base64') },
+        { size: 2, checksumSha256: parts[1]!.toString('base64') },
+      ],
+    });
+    const good = await verifyChain(mem);
+    mem.facts.set(`${dir}/a.txt`, {
+      ...mem.facts.get(`${dir}/a.txt`)!,
+      checksumSha256: `${sha('x').toString('base64')}-2`,
+    });
+
+    // Act
+    const bad = await verifyChain(mem);
+
+    // Assert
+    expect(good.problems).toEqual([]);
+    expect(codes(bad)).toEqual(['object-checksum run-1 a.txt']);
+  });
+});
+
+describe('digestStream', () => {
+  it('computes whole and per-part digests across chunk boundaries', async () => {
+    // Arrange
+    const data = new TextEncoder().encode('abcdefghij');
+    async function* chunks() {
+      yield data.subarray(0, 4);
+      yield data.subarray(4, 10);
+    }
+
+    // Act
+    const d = await digestStream(chunks(), [3, 3, 4]);
+
+    // Assert
+    expect(d.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(d.partChecksums).toEqual(['abc', 'def', 'ghij'].map((p) => sha(p).toString('base64')));
+    expect(d.compositeChecksum).toBe(
+      `${createHash('sha256')
+        .update(Buffer.concat(['abc', 'def', 'ghij'].map(sha)))
+        .digest('base64')}-3`,
+    );
+    expect(hexToBase64(d.sha256)).toBe(createHash('sha256').update(data).digest('base64'));
+  });
+});
