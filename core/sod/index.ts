@@ -1,0 +1,19 @@
+/** The SoD engine's public surface: parse → compile → evaluate (DESIGN.md §5, docs/rulesets.md). */
+export {
+  type CompiledFunction,
+  type CompiledRisk,
+  type CompiledRuleset,
+  type CompileOptions,
+  compileRulesets,
+} from './compile';
+export {
+  computeIdentityFunctions,
+  evaluateSod,
+  findConflicts,
+  functionsByIdentity,
+  type IdentityFunctions,
+  type SodConflict,
+} from './engine';
+export { type EntitlementMatch, matchEntitlement } from './match-entitlement';
+export { parseRuleset } from './parse-ruleset';
+export type { Matcher, Risk, Ruleset, SodFunction } from './ruleset';

@@ -1,0 +1,141 @@
+/**
+ * Applies every matcher of a compiled ruleset to ONE entitlement, once per scan: which functions it
+ * gives outright (permission codes, names, object permissions), which an IAM Allow in it gives, and
+ * which an IAM Deny in it may take away again. Denies are settled per principal (engine.ts),
+ * because a Deny in one policy beats an Allow in another.
+ */
+import { type AllowPart, allowParts, denyTouches, unsupportedReason } from '../iam/statement';
+import type { Entitlement, PolicyStatement } from '../model';
+import { type CompiledRuleset, normalizePermission } from './compile';
+
+export interface EntitlementMatch {
+  /** Functions given by permission, entitlement and objectPermission matchers. */
+  plain?: Uint32Array;
+  /** Functions some IAM Allow statement of this entitlement gives, before any Deny. */
+  allowBits?: Uint32Array;
+  allow?: Map<number, AllowPart[]>;
+  /** Functions an unconditional IAM Deny of this entitlement may remove. */
+  denyBits?: Uint32Array;
+  deny?: Map<number, PolicyStatement[]>;
+  /** Per function: statements not evaluated as written (Condition, Principal), for the evidence. */
+  notes?: Map<number, string[]>;
+}
+
+function setBit(bits: Uint32Array, fn: number): void {
+  bits[fn >>> 5]! |= 1 << (fn & 31);
+}
+
+export function hasBit(bits: Uint32Array | undefined, fn: number): boolean {
+  return bits !== undefined && (bits[fn >>> 5]! & (1 << (fn & 31))) !== 0;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function statementLabel(entitlement: Entitlement, statement: PolicyStatement, i: number): string {
+  return `${entitlement.name} statement ${statement.sid ? `"${statement.sid}"` : `#${i + 1}`}`;
+}
+
+/**
+ * The functions one entitlement gives under a compiled ruleset, or undefined when it gives none.
+ *
+ * @example
+ * const m = matchEntitlement(erpRole, compiled);
+ * m?.plain && hasBit(m.plain, compiled.functions.findIndex((f) => f.id === 'AP-PAYMENT'));
+ */
+export function matchEntitlement(
+  entitlement: Entitlement,
+  compiled: CompiledRuleset,
+): EntitlementMatch | undefined {
+  const sys = compiled.systems.get(entitlement.system);
+  if (!sys) return undefined;
+  const words = compiled.words;
+  let plain: Uint32Array | undefined;
+  const give = (fns: readonly number[] | undefined) => {
+    if (!fns) return;
+    if (!plain) plain = new Uint32Array(words);
+    for (const fn of fns) setBit(plain, fn);
+  };
+
+  if (sys.permissions.size > 0 || sys.objectPermissions.size > 0) {
+    for (const permission of entitlement.permissions) {
+      const key = normalizePermission(entitlement.system, permission);
+      give(sys.permissions.get(key));
+      if (sys.objectPermissions.size > 0) give(sys.objectPermissions.get(key));
+    }
+  }
+  if (sys.names.size > 0) {
+    give(sys.names.get(entitlement.name.toLowerCase()));
+    give(sys.names.get(entitlement.nativeId.toLowerCase()));
+  }
+  for (const g of sys.globs) {
+    if (g.match(entitlement.name) || g.match(entitlement.nativeId)) give([g.fn]);
+  }
+
+  const result: EntitlementMatch = {};
+  if (plain) result.plain = plain;
+  const statements = entitlement.statements;
+  if (statements && statements.length > 0 && sys.actions.length > 0) {
+    matchStatements(entitlement, statements, compiled, result);
+  }
+  return result.plain || result.allowBits || result.denyBits || result.notes ? result : undefined;
+}
+
+function matchStatements(
+  entitlement: Entitlement,
+  statements: readonly PolicyStatement[],
+  compiled: CompiledRuleset,
+  result: EntitlementMatch,
+): void {
+  const sys = compiled.systems.get(entitlement.system)!;
+  const allow = new Map<number, AllowPart[]>();
+  const deny = new Map<number, PolicyStatement[]>();
+  const notes = new Map<number, string[]>();
+  const allowBits = new Uint32Array(compiled.words);
+  const denyBits = new Uint32Array(compiled.words);
+  for (const { fn, target } of sys.actions) {
+    statements.forEach((statement, i) => {
+      const label = statementLabel(entitlement, statement, i);
+      const unsupported = unsupportedReason(statement);
+      if (unsupported) {
+        const asIfSupported: PolicyStatement = { ...statement, hasPrincipal: false, hasCondition: false };
+        if (allowParts(asIfSupported, target).length > 0 || denyTouches(asIfSupported, target)) {
+          pushTo(notes, fn, `${label}: ${unsupported}`);
+        }
+        return;
+      }
+      if (statement.effect === 'Allow') {
+        const parts = allowParts(statement, target);
+        if (parts.length === 0) return;
+        for (const part of parts) pushTo(allow, fn, part);
+        setBit(allowBits, fn);
+        if (statement.hasCondition) {
+          pushTo(notes, fn, `${label}: Allow with a Condition, not evaluated (counted as allowing)`);
+        }
+        return;
+      }
+      if (statement.hasCondition) {
+        if (denyTouches({ ...statement, hasCondition: false }, target)) {
+          pushTo(notes, fn, `${label}: Deny with a Condition, not evaluated (not counted as denying)`);
+        }
+        return;
+      }
+      if (denyTouches(statement, target)) {
+        pushTo(deny, fn, statement);
+        setBit(denyBits, fn);
+      }
+    });
+  }
+  if (allow.size > 0) {
+    result.allow = allow;
+    result.allowBits = allowBits;
+  }
+  if (deny.size > 0) {
+    result.deny = deny;
+    result.denyBits = denyBits;
+  }
+  if (notes.size > 0) result.notes = notes;
+}
