@@ -1,0 +1,39 @@
+/**
+ * IAM policy documents → the model's PolicyStatement (arrays everywhere, flags for what the SoD
+ * engine does not evaluate).
+ */
+import type { PolicyStatement } from '../../core/model';
+import type { PolicyDocument } from './authorization-details';
+
+const asList = (v: string | string[] | undefined): string[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? v : [v];
+
+/**
+ * @example
+ * toPolicyStatements({ Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+ * // [{ effect: 'Allow', action: ['s3:GetObject'], resource: ['*'] }]
+ */
+export function toPolicyStatements(doc: PolicyDocument): PolicyStatement[] {
+  return doc.Statement.map((s) => {
+    const out: PolicyStatement = { effect: s.Effect };
+    if (s.Sid !== undefined && s.Sid !== '') out.sid = s.Sid;
+    const action = asList(s.Action);
+    const notAction = asList(s.NotAction);
+    const resource = asList(s.Resource);
+    const notResource = asList(s.NotResource);
+    if (action) out.action = action;
+    if (notAction) out.notAction = notAction;
+    if (resource) out.resource = resource;
+    if (notResource) out.notResource = notResource;
+    if (s.Condition && Object.keys(s.Condition).length > 0) out.hasCondition = true;
+    if (s.Principal !== undefined || s.NotPrincipal !== undefined) out.hasPrincipal = true;
+    return out;
+  });
+}
+
+/** The distinct action patterns Allow statements name, in order: the entitlement's `permissions`. */
+export function allowedActions(statements: readonly PolicyStatement[]): string[] {
+  const seen = new Set<string>();
+  for (const s of statements) if (s.effect === 'Allow') for (const a of s.action ?? []) seen.add(a);
+  return [...seen];
+}

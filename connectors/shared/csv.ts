@@ -1,0 +1,281 @@
+/**
+ * CSV reading shared by the file-mode connectors: csv-parse underneath, with the physical line
+ * where each record starts (a quoted field may span lines), so every error names file and line.
+ *
+ * Accepts a UTF-8 BOM, CRLF or LF, quoted fields holding commas, quotes and newlines, and blank
+ * lines (skipped). A record whose field count differs from the header's is an error.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { type CsvError, parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { InputError } from '../../core/errors';
+
+/** Records of one read, with the 1-based physical line each starts on. */
+export interface CsvBatch {
+  records: string[][];
+  lines: number[];
+}
+
+/** Counts physical lines: a record spans 1 + the newlines inside its quoted fields. */
+class LineCounter {
+  next = 1;
+  /** Returns the line the record starts on and moves past it. */
+  advance(record: readonly string[]): number {
+    const start = this.next;
+    let span = 1;
+    for (let i = 0; i < record.length; i++) {
+      const f = record[i] as string;
+      // indexOf first: almost no field holds a newline, and the loop below is then skipped.
+      let at = f.indexOf('\n');
+      while (at !== -1) {
+        span += 1;
+        at = f.indexOf('\n', at + 1);
+      }
+    }
+    this.next += span;
+    return start;
+  }
+}
+
+/** A blank (or whitespace-only) line parses as one field; real records of our files have at least two. */
+function isBlank(record: readonly string[]): boolean {
+  return record.length === 1 && (record[0] === '' || (record[0] as string).trim() === '');
+}
+
+const PARSE_OPTIONS = { bom: true, relax_column_count: true } as const;
+
+function describeCsvError(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed (truncated file or stray quote)';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a closing quote is followed by text instead of a comma or line end';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote appears inside an unquoted field (quote the whole field and double its quotes)';
+    default:
+      return `malformed CSV (${err.code})`;
+  }
+}
+
+function isCsvError(err: unknown): err is CsvError {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && 'lines' in err;
+}
+
+function headerField(header: readonly string[], index: unknown): string | undefined {
+  return typeof index === 'number' ? header[index] : undefined;
+}
+
+/**
+ * Reads a CSV file as batches of records, streaming: memory stays at one batch.
+ *
+ * @example
+ * const csv = await CsvFileReader.open('/data/users.csv');
+ * const id = csv.column('user_id');
+ * for (let b = await csv.read(5000); b.records.length > 0; b = await csv.read(5000)) { … }
+ */
+export class CsvFileReader {
+  readonly header: string[];
+  /** Line of the header record. */
+  readonly headerLine: number;
+  private readonly byName = new Map<string, number>();
+
+  private constructor(
+    readonly file: string,
+    private readonly it: AsyncIterator<string[]>,
+    private readonly counter: LineCounter,
+    header: string[],
+    headerLine: number,
+  ) {
+    this.header = header;
+    this.headerLine = headerLine;
+    header.forEach((name, i) => {
+      const key = name.trim().toLowerCase();
+      if (!this.byName.has(key)) this.byName.set(key, i);
+    });
+  }
+
+  /** Open `path` and read its header. Missing or empty file → InputError naming it. */
+  static async open(path: string): Promise<CsvFileReader> {
+    try {
+      const s = await stat(path);
+      if (!s.isFile()) throw new InputError('not a file', { file: path });
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+        file: path,
+      });
+    }
+    const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse(PARSE_OPTIONS));
+    const it = stream[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+    const counter = new LineCounter();
+    for (;;) {
+      const r = await nextRecord(path, it, []);
+      if (r === undefined) throw new InputError('the file is empty: expected a header line', { file: path });
+      const line = counter.advance(r);
+      if (isBlank(r)) continue;
+      return new CsvFileReader(
+        path,
+        it,
+        counter,
+        r.map((h) => h.trim()),
+        line,
+      );
+    }
+  }
+
+  /** Index of a column by name (case-insensitive), or -1. */
+  column(name: string): number {
+    return this.byName.get(name.trim().toLowerCase()) ?? -1;
+  }
+
+  /** Up to `max` records; an empty batch at the end of the file. */
+  async read(max: number): Promise<CsvBatch> {
+    const records: string[][] = [];
+    const lines: number[] = [];
+    const width = this.header.length;
+    while (records.length < max) {
+      const r = await nextRecord(this.file, this.it, this.header);
+      if (r === undefined) break;
+      const line = this.counter.advance(r);
+      if (r.length !== width) {
+        if (isBlank(r)) continue;
+        throw new InputError(`expected ${width} fields as in the header, found ${r.length}`, {
+          file: this.file,
+          line,
+        });
+      }
+      records.push(r);
+      lines.push(line);
+    }
+    return { records, lines };
+  }
+
+  /** Skip `n` records (resuming a collection in a new process). */
+  async skip(n: number): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      const b = await this.read(Math.min(left, 10_000));
+      if (b.records.length === 0) return;
+      left -= b.records.length;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
+
+async function nextRecord(
+  file: string,
+  it: AsyncIterator<string[]>,
+  header: readonly string[],
+): Promise<string[] | undefined> {
+  try {
+    const r = await it.next();
+    return r.done ? undefined : r.value;
+  } catch (err) {
+    if (!isCsvError(err)) {
+      throw new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+        file,
+      });
+    }
+    // The stream drops records it had parsed but not yet handed out when it fails, so the line we
+    // counted is behind: parse the file again, counting in csv-parse's own callback, to find it.
+    const where = await locateCsvError(file);
+    const field = headerField(header, (err as { index?: unknown }).index);
+    throw new InputError(describeCsvError(err), {
+      file,
+      line: where,
+      ...(field ? { field } : {}),
+    });
+  }
+}
+
+/** The line where the record that fails to parse starts. */
+async function locateCsvError(file: string): Promise<number | undefined> {
+  const counter = new LineCounter();
+  const stream = createReadStream(file).pipe(
+    parse({
+      ...PARSE_OPTIONS,
+      on_record: (r: string[]) => {
+        counter.advance(r);
+        return r;
+      },
+    }),
+  );
+  try {
+    for await (const _ of stream) {
+      // counting happens in on_record, before the stream buffers the record
+    }
+  } catch {
+    return counter.next;
+  }
+  return undefined;
+}
+
+/** A whole CSV text parsed at once (small inputs: credential reports). */
+export interface CsvText {
+  header: string[];
+  headerLine: number;
+  records: string[][];
+  lines: number[];
+  column(name: string): number;
+}
+
+/**
+ * Parse CSV text held in memory, with the same rules and errors as {@link CsvFileReader}.
+ *
+ * @example
+ * const csv = parseCsvText(text, 'credential-report.csv');
+ * csv.records.forEach((r, i) => console.log(csv.lines[i], r[csv.column('arn')]));
+ */
+export function parseCsvText(text: string, file: string): CsvText {
+  const counter = new LineCounter();
+  const starts: number[] = [];
+  let all: string[][];
+  try {
+    all = parseSync(text, {
+      ...PARSE_OPTIONS,
+      on_record: (r: string[]) => {
+        starts.push(counter.advance(r));
+        return r;
+      },
+    }) as string[][];
+  } catch (err) {
+    if (!isCsvError(err)) throw err;
+    throw new InputError(describeCsvError(err), { file, line: counter.next });
+  }
+  let h = 0;
+  while (h < all.length && isBlank(all[h] as string[])) h++;
+  const headerRecord = all[h];
+  if (headerRecord === undefined) throw new InputError('the file is empty: expected a header line', { file });
+  const header = headerRecord.map((x) => x.trim());
+  const records: string[][] = [];
+  const lines: number[] = [];
+  for (let i = h + 1; i < all.length; i++) {
+    const r = all[i] as string[];
+    const line = starts[i] as number;
+    if (r.length !== header.length) {
+      if (isBlank(r)) continue;
+      throw new InputError(`expected ${header.length} fields as in the header, found ${r.length}`, {
+        file,
+        line,
+      });
+    }
+    records.push(r);
+    lines.push(line);
+  }
+  const byName = new Map<string, number>();
+  header.forEach((name, i) => {
+    const key = name.toLowerCase();
+    if (!byName.has(key)) byName.set(key, i);
+  });
+  return {
+    header,
+    headerLine: starts[h] as number,
+    records,
+    lines,
+    column: (name) => byName.get(name.trim().toLowerCase()) ?? -1,
+  };
+}
