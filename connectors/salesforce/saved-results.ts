@@ -1,0 +1,54 @@
+/**
+ * Files mode: saved SOQL answers, exactly as the REST API returns them
+ * (`{totalSize, done, records:[{attributes:{type,url}, …}]}`), one file per query. A file may also
+ * hold an array of such pages (a paged answer saved page by page).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../../core/errors';
+import { type QueryResultPage, queryResult } from './records';
+
+export interface SavedResult {
+  file: string;
+  pages: QueryResultPage[];
+}
+
+const savedFile = z.union([queryResult, z.array(queryResult).min(1)]);
+
+/** Read `<dir>/<name>`; undefined when the file does not exist. Bad JSON or shape → InputError naming the file. */
+export async function readSavedResult(dir: string, name: string): Promise<SavedResult | undefined> {
+  const file = join(dir, name);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputError(`cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new InputError(`not valid JSON: ${message}`, { file, ...lineOf(text, message) });
+  }
+  const parsed = savedFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(
+      `not a saved SOQL query result ({totalSize, done, records}): ${issue?.message ?? 'invalid'}`,
+      { file, ...(issue?.path.length ? { field: issue.path.join('.') } : {}) },
+    );
+  }
+  return { file, pages: Array.isArray(parsed.data) ? parsed.data : [parsed.data] };
+}
+
+/** JSON.parse reports a character position; turn it into a 1-based line for the message. */
+function lineOf(text: string, message: string): { line?: number } {
+  const lineCol = message.match(/line (\d+)/);
+  if (lineCol?.[1]) return { line: Number(lineCol[1]) };
+  const pos = message.match(/position (\d+)/);
+  if (!pos?.[1]) return {};
+  return { line: text.slice(0, Number(pos[1])).split('\n').length };
+}
