@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,5 +119,43 @@ describe('SqliteFindingsRepository', () => {
     expect(out.status).toBe(0);
     expect(out.stderr).not.toContain('SQLite is an experimental feature');
     expect(out.stderr).toContain('still visible');
+  });
+
+  it('lets one of two processes reserve the chain when both race on the same file', async () => {
+    // Arrange
+    const store = await sqliteStore();
+    try {
+      await (await store.open()).close(); // create the file first, so both children only race to reserve
+      const child = (runId: string) =>
+        new Promise<string>((resolve) => {
+          const script = [
+            "const { SqliteFindingsRepository } = await import('./stores/sqlite-findings/sqlite-findings-repository.ts');",
+            `const repo = SqliteFindingsRepository.open({ file: ${JSON.stringify(store.file)} });`,
+            `try { console.log(await repo.reserve(${JSON.stringify(runId)}, null, 'now')); }`,
+            "catch (e) { console.log(e.name + ': ' + e.message); }",
+            'await repo.close();',
+          ].join('\n');
+          const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+            cwd: join(import.meta.dirname, '../../..'),
+          });
+          let out = '';
+          p.stdout.on('data', (b) => {
+            out += String(b);
+          });
+          p.on('close', () => resolve(out.trim()));
+        });
+      // Act
+      const outcomes = await Promise.all([child('run-a'), child('run-b')]);
+      // Assert
+      expect(outcomes.filter((o) => o === 'reserved')).toHaveLength(1);
+      const lost = outcomes.find((o) => o !== 'reserved');
+      expect(lost).toMatch(
+        /^ChainConflictError: run run-[ab] cannot reserve the evidence chain: run run-[ab] reserved it/,
+      );
+      const winner = outcomes[0] === 'reserved' ? 'run-a' : 'run-b';
+      expect((await (await store.open()).pendingReservation())?.runId).toBe(winner);
+    } finally {
+      await store.dispose();
+    }
   });
 });
