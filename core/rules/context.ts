@@ -1,0 +1,189 @@
+/**
+ * What every rule receives: the inventory, the clock to judge against and the policy. Rules are
+ * pure functions of `(principal, context)`; this module holds the shared facts they need (time
+ * arithmetic, the principal's privileged grants, the severity of exposure) so each rule file
+ * states only its control.
+ */
+import type { Policy } from '../config';
+import type { EvidenceItem, FindingDraft, RuleId, Severity } from '../findings/model';
+import type { Inventory } from '../inventory';
+import type { Credential, Entitlement, Grant, Principal } from '../model';
+import type { CompiledRuleset } from '../sod';
+
+export interface RuleOptions {
+  /** The clock rules judge against (`--as-of`); never read from the system. */
+  asOf: Date;
+  policy: Policy;
+  /** The compiled SoD rulesets; undefined when the policy names none. */
+  sod: CompiledRuleset | undefined;
+  /** Whether a source (config `id`) is behind financial reporting. */
+  financiallySignificant: (sourceId: string) => boolean;
+}
+
+export interface PrivilegedGrant {
+  grant: Grant;
+  entitlement: Entitlement;
+}
+
+export interface RuleContext {
+  readonly inv: Inventory;
+  readonly options: RuleOptions;
+  readonly policy: Policy;
+  /** `asOf` in UTC milliseconds. */
+  readonly asOfMs: number;
+  /** `asOf` as ISO 8601, for evidence text. */
+  readonly asOfIso: string;
+  identityId(principalUid: string): string;
+  /** The principal's grants of privileged entitlements (memoized). */
+  privilegedGrants(principal: Principal): readonly PrivilegedGrant[];
+}
+
+export type PrincipalRule = (principal: Principal, ctx: RuleContext) => FindingDraft[];
+
+export const DAY_MS = 86_400_000;
+
+/** Types whose lifecycle and ownership the platform manages (never dormancy or ownership findings). */
+export const PLATFORM_OWNED_TYPES: ReadonlySet<string> = new Set(['service-linked-role', 'managed-identity']);
+
+/** Tag a connector sets when it could not read a principal's activity (e.g. Entra without a sign-in licence). */
+export const ACTIVITY_TAG = 'accessproof:activity';
+/** Tag marking a principal the vendor owns (a Microsoft first-party service principal). */
+export const PLATFORM_OWNED_TAG = 'accessproof:platform-owned';
+
+export function activityUnknown(p: Principal): boolean {
+  return p.tags[ACTIVITY_TAG] === 'unknown';
+}
+
+/** UTC milliseconds of an ISO time; undefined when absent or unparseable (never "long ago"). */
+export function timeOf(iso: string | undefined): number | undefined {
+  if (iso === undefined || iso === '') return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * The threshold test every age rule uses: strictly more than `days` whole days of milliseconds.
+ * Exactly `days` days is within the limit; one millisecond more is past it.
+ */
+export function olderThanDays(thenMs: number, asOfMs: number, days: number): boolean {
+  return asOfMs - thenMs > days * DAY_MS;
+}
+
+/** Whole days elapsed (rounded down), for evidence text. */
+export function daysBetween(thenMs: number, asOfMs: number): number {
+  return Math.floor((asOfMs - thenMs) / DAY_MS);
+}
+
+/** `2026-01-31` from an ISO time, for titles and text. */
+export function day(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+export function createRuleContext(inv: Inventory, options: RuleOptions): RuleContext {
+  const asOfMs = options.asOf.getTime();
+  if (Number.isNaN(asOfMs)) throw new RangeError('asOf is not a valid date');
+  const privileged = new Map<string, PrivilegedGrant[]>();
+  return {
+    inv,
+    options,
+    policy: options.policy,
+    asOfMs,
+    asOfIso: options.asOf.toISOString(),
+    identityId: (uid) => inv.identityOf(uid)?.id ?? `principal:${uid}`,
+    privilegedGrants(principal) {
+      let list = privileged.get(principal.uid);
+      if (!list) {
+        list = [];
+        for (const grant of inv.grantsOf(principal.uid)) {
+          const entitlement = inv.entitlements.get(grant.entitlement);
+          if (entitlement?.privileged) list.push({ grant, entitlement });
+        }
+        privileged.set(principal.uid, list);
+      }
+      return list;
+    },
+  };
+}
+
+/** Why a finding about this principal matters more: privileged grants, a financially significant source. */
+export interface Exposure {
+  privileged: readonly PrivilegedGrant[];
+  financiallySignificant: boolean;
+}
+
+export function exposureOf(p: Principal, ctx: RuleContext): Exposure {
+  return {
+    privileged: ctx.privilegedGrants(p),
+    financiallySignificant: ctx.options.financiallySignificant(p.sourceId),
+  };
+}
+
+/** `exposed` when the principal holds a privileged entitlement or sits in a financially significant source, else `otherwise`. */
+export function severityFor(exposure: Exposure, exposed: Severity, otherwise: Severity): Severity {
+  return exposure.privileged.length > 0 || exposure.financiallySignificant ? exposed : otherwise;
+}
+
+/** Evidence items that prove the exposure the severity rests on. */
+export function exposureEvidence(p: Principal, exposure: Exposure): EvidenceItem[] {
+  const items: EvidenceItem[] = exposure.privileged.map(({ grant, entitlement }) =>
+    grantEvidence(p, grant, entitlement),
+  );
+  if (exposure.financiallySignificant) {
+    items.push({
+      kind: 'attribute',
+      principal: p.uid,
+      signal: 'financiallySignificant',
+      text: `source ${p.sourceId} is configured as financially significant`,
+    });
+  }
+  return items;
+}
+
+export function grantEvidence(p: Principal, grant: Grant, entitlement: Entitlement): EvidenceItem {
+  const via = grant.path.length > 0 ? ` via ${grant.path.join(' → ')}` : ' (direct)';
+  const why = entitlement.privileged
+    ? ` — privileged${entitlement.privilegedReason ? `: ${entitlement.privilegedReason}` : ''}`
+    : '';
+  return {
+    kind: 'grant',
+    principal: p.uid,
+    entitlement: entitlement.uid,
+    path: [...grant.path],
+    text: `${p.name} holds ${entitlement.type} "${entitlement.name}"${via}${why}`,
+  };
+}
+
+/** The draft every principal rule emits; `key` defaults to the principal uid. */
+export function principalDraft(
+  rule: RuleId,
+  p: Principal,
+  ctx: RuleContext,
+  fields: {
+    severity: Severity;
+    title: string;
+    detail: Record<string, unknown>;
+    evidence: EvidenceItem[];
+    key?: string;
+  },
+): FindingDraft {
+  return {
+    rule,
+    severity: fields.severity,
+    title: fields.title,
+    subject: { identity: ctx.identityId(p.uid), principals: [p.uid] },
+    detail: fields.detail,
+    evidence: fields.evidence,
+    sources: [p.sourceId],
+    key: fields.key ?? p.uid,
+  };
+}
+
+/** `svc-payments (aws-prod)`: how titles name a principal. */
+export function label(p: Principal): string {
+  return `${p.name} (${p.sourceId})`;
+}
+
+/** `access-key AKIA…` / `client-secret "CI deploy" (keyId)`: how evidence names a credential (never its value). */
+export function credentialLabel(c: Credential): string {
+  return c.name ? `${c.type} "${c.name}" (${c.id})` : `${c.type} ${c.id}`;
+}

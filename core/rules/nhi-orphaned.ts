@@ -1,0 +1,89 @@
+/** Control: a non-human identity whose owners have all left is re-assigned or removed. */
+import type { EvidenceItem, FindingDraft } from '../findings/model';
+import type { Inventory } from '../inventory';
+import type { Principal } from '../model';
+import {
+  exposureEvidence,
+  exposureOf,
+  label,
+  principalDraft,
+  type RuleContext,
+  severityFor,
+} from './context';
+import { ownersOf } from './nhi-no-owner';
+
+export type OwnerState = 'active' | 'disabled' | 'gone' | 'unknown';
+
+export interface OwnerResolution {
+  owner: string;
+  state: OwnerState;
+  /** The principals the owner resolved to. */
+  principals: string[];
+  text: string;
+}
+
+/**
+ * What an owner entry resolves to: a principal uid (active or disabled), or an email matched
+ * across every system (active when any principal with it is active; `gone` when no principal has
+ * it). Anything else, and a uid not in the inventory, is `unknown`: it cannot prove a departure.
+ */
+export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
+  const principal = inv.principals.get(owner);
+  if (principal) {
+    const state = principal.status === 'active' ? 'active' : 'disabled';
+    return { owner, state, principals: [principal.uid], text: `owner ${owner} is ${principal.status}` };
+  }
+  if (owner.includes('@')) {
+    const holders = inv.principalsWithEmail(owner);
+    const uids = holders.map((h) => h.uid);
+    if (holders.some((h) => h.status === 'active')) {
+      return { owner, state: 'active', principals: uids, text: `owner ${owner} has an active principal` };
+    }
+    if (holders.length > 0) {
+      return {
+        owner,
+        state: 'disabled',
+        principals: uids,
+        text: `owner ${owner}: every principal with this email is disabled (${uids.join(', ')})`,
+      };
+    }
+    return {
+      owner,
+      state: 'gone',
+      principals: [],
+      text: `owner ${owner}: no principal in any system has this email`,
+    };
+  }
+  return { owner, state: 'unknown', principals: [], text: `owner ${owner} cannot be resolved` };
+}
+
+/**
+ * NHI-ORPHANED: an active non-human principal with at least one owner, every one of which resolves
+ * to a disabled principal or to an email no active principal carries in any collected system.
+ * Severity `high` when privileged or in a financially significant source, else `medium`.
+ *
+ * @example
+ * nhiOrphaned(principal, ctx); // [] or [draft]
+ */
+export function nhiOrphaned(p: Principal, ctx: RuleContext): FindingDraft[] {
+  if (p.status !== 'active' || p.kind !== 'nonhuman') return [];
+  const owners = ownersOf(p);
+  if (owners.length === 0) return [];
+  const resolved = owners.map((o) => resolveOwner(o, ctx.inv));
+  if (!resolved.every((r) => r.state === 'disabled' || r.state === 'gone')) return [];
+  const exposure = exposureOf(p, ctx);
+  const evidence: EvidenceItem[] = resolved.map((r) => ({
+    kind: 'attribute',
+    principal: p.uid,
+    signal: 'owners',
+    text: r.text,
+  }));
+  return [
+    principalDraft('NHI-ORPHANED', p, ctx, {
+      severity: severityFor(exposure, 'high', 'medium'),
+      title: `Non-human identity ${label(p)} is orphaned: no owner is active`,
+      detail: { owners: resolved.map(({ owner, state, principals }) => ({ owner, state, principals })) },
+      evidence: [...evidence, ...exposureEvidence(p, exposure)],
+    }),
+  ];
+}

@@ -1,0 +1,169 @@
+/**
+ * Test-data factories: `makePrincipal(overrides)`, `makeEntitlement(overrides)`, `makeGrant(...)`,
+ * `makeHeader(...)`, `buildInventory(...)`. Defaults are a valid, active, human ERP record; uids
+ * follow `<system>:<tenant>:<nativeId>` so overriding `system` / `nativeId` keeps them consistent.
+ */
+import { type Policy, policySchema } from '../../core/config';
+import { type Inventory, InventoryBuilder } from '../../core/inventory';
+import {
+  type Entitlement,
+  type Grant,
+  makeUid,
+  type PolicyStatement,
+  type Principal,
+  type System,
+} from '../../core/model';
+import type { SnapshotHeader } from '../../core/snapshot';
+
+/** The default source id (and, for ERP, tenant) of each system in tests. */
+export const TEST_SOURCE: Record<System, string> = {
+  erp: 'erp-test',
+  aws: 'aws-test',
+  entra: 'entra-test',
+  salesforce: 'sfdc-test',
+};
+export const TEST_TENANT: Record<System, string> = {
+  erp: 'erp-test',
+  aws: '123456789012',
+  entra: '00000000-0000-0000-0000-000000000001',
+  salesforce: '00D000000000001',
+};
+
+let seq = 0;
+const next = () => ++seq;
+
+/**
+ * @example
+ * makePrincipal({ system: 'aws', nativeId: 'arn:aws:iam::123456789012:role/batch', kind: 'nonhuman', type: 'iam-role' });
+ */
+export function makePrincipal(overrides: Partial<Principal> = {}): Principal {
+  const system = overrides.system ?? 'erp';
+  const tenant = overrides.tenant ?? TEST_TENANT[system];
+  const nativeId = overrides.nativeId ?? `user-${next()}`;
+  return {
+    uid: makeUid(system, tenant, nativeId),
+    system,
+    tenant,
+    sourceId: TEST_SOURCE[system],
+    nativeId,
+    name: nativeId,
+    kind: 'human',
+    type: 'user',
+    status: 'active',
+    owners: [],
+    credentials: [],
+    tags: {},
+    ...overrides,
+  };
+}
+
+/** A non-human principal (an ERP service user unless overridden). */
+export function makeNhi(overrides: Partial<Principal> = {}): Principal {
+  return makePrincipal({ kind: 'nonhuman', type: 'erp-service-user', ...overrides });
+}
+
+/**
+ * @example
+ * makeEntitlement({ name: 'AP Payment Release', permissions: ['F110'] });
+ */
+export function makeEntitlement(overrides: Partial<Entitlement> = {}): Entitlement {
+  const system = overrides.system ?? 'erp';
+  const tenant = overrides.tenant ?? TEST_TENANT[system];
+  const nativeId = overrides.nativeId ?? `role-${next()}`;
+  return {
+    uid: makeUid(system, tenant, nativeId),
+    system,
+    tenant,
+    sourceId: TEST_SOURCE[system],
+    nativeId,
+    type: system === 'aws' ? 'managed-policy' : 'erp-role',
+    name: nativeId,
+    privileged: false,
+    permissions: [],
+    ...overrides,
+  };
+}
+
+/** An AWS policy entitlement holding `statements`. */
+export function makePolicy(
+  name: string,
+  statements: PolicyStatement[],
+  overrides: Partial<Entitlement> = {},
+) {
+  return makeEntitlement({
+    system: 'aws',
+    nativeId: `arn:aws:iam::${TEST_TENANT.aws}:policy/${name}`,
+    name,
+    type: 'managed-policy',
+    statements,
+    ...overrides,
+  });
+}
+
+/**
+ * @example
+ * makeGrant(principal, role); makeGrant(user, policy, { path: [group.uid] });
+ */
+export function makeGrant(
+  principal: Principal | string,
+  entitlement: Entitlement | string,
+  overrides: Partial<Grant> = {},
+): Grant {
+  return {
+    principal: typeof principal === 'string' ? principal : principal.uid,
+    entitlement: typeof entitlement === 'string' ? entitlement : entitlement.uid,
+    path: [],
+    ...overrides,
+  };
+}
+
+export function makeHeader(overrides: Partial<SnapshotHeader> = {}): SnapshotHeader {
+  const system = overrides.system ?? 'erp';
+  return {
+    type: 'snapshot',
+    system,
+    tenant: TEST_TENANT[system],
+    sourceId: TEST_SOURCE[system],
+    collectedAt: '2026-10-01T00:00:00.000Z',
+    connector: 'test',
+    connectorVersion: '0.0.0',
+    mode: 'files',
+    calls: 0,
+    queries: [],
+    counts: { principals: 0, entitlements: 0, grants: 0 },
+    complete: true,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+/** The policy with every default (`dormantDays` 90, `neverUsedGraceDays` 30, `credentialMaxAgeDays` 90). */
+export function makePolicyConfig(overrides: Partial<Policy> = {}): Policy {
+  return { ...policySchema.parse({}), ...overrides };
+}
+
+/**
+ * An inventory of the given records, with one complete header per system present.
+ *
+ * @example
+ * const inv = buildInventory({ principals: [p], entitlements: [e], grants: [makeGrant(p, e)] });
+ */
+export function buildInventory(records: {
+  principals?: Principal[];
+  entitlements?: Entitlement[];
+  grants?: Grant[];
+  financiallySignificant?: string[];
+}): Inventory {
+  const significant = new Set(records.financiallySignificant ?? []);
+  const builder = new InventoryBuilder({ financiallySignificant: (id) => significant.has(id) });
+  const sources = new Map<string, System>();
+  for (const r of [...(records.principals ?? []), ...(records.entitlements ?? [])])
+    sources.set(r.sourceId, r.system);
+  for (const [sourceId, system] of sources) {
+    builder.addSnapshotHeader(makeHeader({ system, sourceId, tenant: TEST_TENANT[system] }));
+  }
+  for (const p of records.principals ?? []) builder.addPrincipal(p);
+  for (const e of records.entitlements ?? []) builder.addEntitlement(e);
+  for (const g of records.grants ?? []) builder.addGrant(g);
+  return builder.finish();
+}
