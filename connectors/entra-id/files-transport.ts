@@ -1,0 +1,124 @@
+/**
+ * Files mode: saved Graph response bodies in one folder, one file per request (names in
+ * docs/connectors/entra-id.md). A file holds one response body `{ "value": [...] }` or an array
+ * of such pages, as a paging export writes them. A missing file answers 404.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { CallLog } from '../../core/connector';
+import { InputError } from '../../core/errors';
+import {
+  type BatchItem,
+  type BatchResult,
+  GraphCallError,
+  type GraphTransport,
+  type ListPage,
+  type ListRequest,
+} from './transport';
+
+const page = z.object({ value: z.array(z.unknown()) }).loose();
+const pages = z.union([page.transform((p) => [p]), z.array(page).min(1)]);
+
+/** `users.json#2`: page 2 (0-based) of a file. Lives only in connector state. */
+function pointer(file: string, index: number): string {
+  return `${file}#${index}`;
+}
+
+export class FilesTransport implements GraphTransport {
+  readonly mode = 'files' as const;
+  /** Parsed files of this collection: a file is read once even when it has many pages. */
+  private readonly cache = new Map<string, unknown[][] | null>();
+
+  constructor(private readonly dir: string) {}
+
+  /** True when the export has this file. */
+  has(file: string): boolean {
+    return this.load(file) !== null;
+  }
+
+  /** Every item of every page of a file (used to look ahead, e.g. whether users carry signInActivity). */
+  allItems(file: string): unknown[] | null {
+    const loaded = this.load(file);
+    return loaded === null ? null : loaded.flat();
+  }
+
+  async list(request: ListRequest, next: string | null, calls: CallLog): Promise<ListPage> {
+    const operation = `file:${request.file}`;
+    const loaded = this.load(request.file);
+    if (loaded === null) {
+      throw new GraphCallError(404, 'file-missing', `${request.file} is not in the export folder`, operation);
+    }
+    let index = 0;
+    if (next !== null) {
+      const hash = next.lastIndexOf('#');
+      index = Number(next.slice(hash + 1));
+      if (next.slice(0, hash) !== request.file || !Number.isInteger(index) || index < 0) {
+        throw new GraphCallError(
+          0,
+          'bad-pointer',
+          `page pointer does not belong to ${request.file}`,
+          operation,
+        );
+      }
+    }
+    const items = loaded[index] ?? [];
+    calls.record(operation, { calls: index === 0 ? 1 : 0, pages: 1, records: items.length });
+    return { items, next: index + 1 < loaded.length ? pointer(request.file, index + 1) : null };
+  }
+
+  async batch(items: readonly BatchItem[], calls: CallLog): Promise<BatchResult[]> {
+    const out: BatchResult[] = [];
+    for (const item of items) {
+      if (!this.has(item.request.file)) {
+        out.push({ key: item.key, status: 'not-found' });
+        continue;
+      }
+      const first = await this.list(item.request, null, calls);
+      out.push({ key: item.key, status: 'ok', items: first.items, next: first.next });
+    }
+    return out;
+  }
+
+  private load(file: string): unknown[][] | null {
+    const cached = this.cache.get(file);
+    if (cached !== undefined) return cached;
+    const path = join(this.dir, file);
+    let text: string;
+    try {
+      if (!statSync(path).isFile()) throw new InputError('is not a file', { file: path });
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.cache.set(file, null);
+        return null;
+      }
+      throw new InputError(`cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+        file: path,
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    } catch (err) {
+      const line = lineOf(text, err);
+      throw new InputError('is not valid JSON', line === undefined ? { file: path } : { file: path, line });
+    }
+    const parsed = pages.safeParse(json);
+    if (!parsed.success) {
+      throw new InputError('is not a Graph response body ({"value": [...]}) or an array of them', {
+        file: path,
+      });
+    }
+    const result = parsed.data.map((p) => p.value);
+    this.cache.set(file, result);
+    return result;
+  }
+}
+
+/** The line JSON.parse stopped at, without quoting the file: a parse message would echo its text. */
+function lineOf(text: string, err: unknown): number | undefined {
+  const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
+}
