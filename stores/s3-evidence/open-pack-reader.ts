@@ -1,22 +1,31 @@
 /**
  * `verify DIR | s3://bucket/prefix`: pick the reader for a target.
  */
-import { InputError } from '../../core/errors';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { PackReader } from '../../core/evidence/ports';
 import { LocalPackReader } from '../local-vault/local-pack-reader';
+import { parseS3Url } from './s3-location';
+import { S3PackReader } from './s3-pack-reader';
 
 export interface OpenPackReaderOptions {
-  /** Reserved for the S3 reader (client, expected bucket owner). */
-  s3?: unknown;
+  /** S3 client or its config for `s3://` targets (default: region and credentials from the environment). */
+  s3?: S3Client | S3ClientConfig;
+  /** Account id that must own the bucket. */
+  expectedBucketOwner?: string;
 }
 
 /**
  * @example
- * const reader = openPackReader(target, {});
+ * const reader = openPackReader('s3://acme-evidence/accessproof', { expectedBucketOwner: '111122223333' });
  * const report = await verifyChain(reader, { pinnedFingerprint });
  */
-export function openPackReader(target: string, _opts: OpenPackReaderOptions = {}): PackReader {
-  if (target.startsWith('s3://'))
-    throw new InputError('S3 targets are not supported yet', { field: 'target' });
-  return new LocalPackReader(target);
+export function openPackReader(target: string, opts: OpenPackReaderOptions = {}): PackReader {
+  if (!target.startsWith('s3://')) return new LocalPackReader(target);
+  const { bucket, keyPrefix } = parseS3Url(target);
+  return new S3PackReader({
+    client: opts.s3 ?? {},
+    bucket,
+    prefix: keyPrefix,
+    ...(opts.expectedBucketOwner ? { expectedBucketOwner: opts.expectedBucketOwner } : {}),
+  });
 }
