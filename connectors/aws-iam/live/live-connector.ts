@@ -9,15 +9,18 @@
  * An Organization source (`organization: true`) is expanded into one source per account by the
  * plan step (`planAwsOrganizationSources`); this connector collects exactly one account.
  */
+import { randomUUID } from 'node:crypto';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsSource } from '../../../core/config';
 import type { CollectContext, Connector, Opened, Page, Stepped } from '../../../core/connector';
 import { InputError, SourceError } from '../../../core/errors';
+import { SessionCache } from '../../shared/session-cache';
 import { loadPrivilegeClassifier } from '../action-catalog';
 import type { AccountAuthorization, ManagedPolicyDetail } from '../authorization-details';
 import { type CredentialReport, parseCredentialReport } from '../credential-report';
-import { normalizeAccount, type PrivilegeClassify } from '../normalize';
+import { AWS_CONNECTOR_NAME, AWS_CONNECTOR_VERSION, resolveAccount } from '../files-connector';
+import { AwsNormalizer, type PrivilegeClassify } from '../normalize';
 import { AssumedRoleCredentials } from './assumed-role-credentials';
 import { fetchAttachedAwsPolicies } from './attached-aws-policies';
 import { ACCOUNT_FILTER, AUTHORIZATION_OPERATION, fetchAuthorizationPage } from './authorization-pages';
@@ -38,9 +41,6 @@ import {
 } from './credential-report-client';
 import { type AwsLiveState, initialState, LIVE_STATE_VERSION } from './live-state';
 import { mustCall } from './recorded-call';
-
-export const AWS_IAM_CONNECTOR_NAME = 'aws-iam';
-export const AWS_IAM_LIVE_VERSION = '1.0.0';
 
 /** The file name parse errors of the API's credential report mention. */
 const REPORT_NAME = 'GetCredentialReport';
@@ -141,6 +141,8 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
     return client;
   }
 
+  const emitted = new SessionCache<Page[]>();
+
   /** Partition-wide scope of the AWS-managed catalogue: the IAM endpoint it came from. */
   const cacheScope = (source: AwsSource) => source.endpoints?.iam ?? partitionOf(source.region);
 
@@ -186,7 +188,8 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
   async function step(ctx: CollectContext<AwsSource>, state: AwsLiveState): Promise<Stepped<AwsLiveState>> {
     if (state.v !== LIVE_STATE_VERSION)
       throw new SourceError(`connector state version ${state.v} is not supported`);
-    const s: AwsLiveState = structuredClone(state);
+    // Mutated in place: the driver only keeps the state a step returns, and copying a large account per page would be quadratic.
+    const s = state;
     switch (s.phase) {
       case 'generate-report': {
         const iam = await iamFor(ctx);
@@ -303,7 +306,16 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
         }
         const report = parseReport(answer.csv, r.calls);
         r.csv = answer.csv;
-        if (answer.generatedTime) r.generatedTime = answer.generatedTime;
+        if (answer.generatedTime) {
+          r.generatedTime = answer.generatedTime;
+          // IAM reuses a report up to 4 hours old: say how old, measured from the collection's start.
+          if (answer.generatedTime < s.startedAt) {
+            const age = Date.parse(s.startedAt) - Date.parse(answer.generatedTime);
+            ctx.warn(
+              `credential report generated at ${answer.generatedTime}, ${describeAge(age)} before the collection started: activity since then is not in it`,
+            );
+          }
+        }
         // Recorded once, with every request it took, and the report's time as the answer's identity.
         ctx.calls.record(
           GET_OPERATION,
@@ -318,29 +330,25 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
     }
   }
 
-  /** Normalize the collected account; pages in the normalizer's fixed order, one per step. */
+  /**
+   * Normalize the collected account and hand out its pages one per step, chunked exactly as the
+   * files mode chunks them, so the snapshot lines come out in the same order. The pages are kept
+   * in this process between steps; a resume elsewhere recomputes them from state (deterministic).
+   */
   async function emit(ctx: CollectContext<AwsSource>, s: AwsLiveState): Promise<Stepped<AwsLiveState>> {
-    const { generatedTime, csv } = s.report;
-    if (generatedTime && generatedTime < s.startedAt) {
-      const age = Date.parse(s.startedAt) - Date.parse(generatedTime);
-      ctx.warn(
-        `credential report generated at ${generatedTime}, ${describeAge(age)} before the collection started: activity since then is not in it`,
-      );
-    }
-    const pages = normalizeAccount(assemble(s), {
-      tenant: s.accountId,
-      sourceId: ctx.source.id,
-      classify: await classify(),
-      ...(csv !== undefined ? { credentialReport: parseReport(csv, s.report.calls) } : {}),
-      kinds: ctx.source.kinds,
-      warn: (m) => ctx.warn(m),
-    });
-    return { page: mergePages(pages), next: null };
+    s.emit ??= { session: randomUUID(), index: 0 };
+    const pages = await emitted.get(s.emit.session, async () => normalizePages(ctx, s, await classify()));
+    const page = pages[s.emit.index] ?? {};
+    s.emit.index += 1;
+    if (s.emit.index < pages.length) return { page, next: s };
+    emitted.delete(s.emit.session);
+    return { page, next: null };
   }
 
   return {
-    name: AWS_IAM_CONNECTOR_NAME,
-    version: AWS_IAM_LIVE_VERSION,
+    // Same name and version as files mode: one connector, two ways to read the account.
+    name: AWS_CONNECTOR_NAME,
+    version: AWS_CONNECTOR_VERSION,
     system: 'aws',
     begin,
     step,
@@ -381,12 +389,39 @@ function assemble(s: AwsLiveState): AccountAuthorization {
   };
 }
 
-function mergePages(pages: Page[]): Page {
-  return {
-    principals: pages.flatMap((p) => p.principals ?? []),
-    entitlements: pages.flatMap((p) => p.entitlements ?? []),
-    grants: pages.flatMap((p) => p.grants ?? []),
+/** Items per page, as the files mode emits them (files-connector.ts PAGE_ITEMS). */
+export const EMIT_PAGE_ITEMS = 1_000;
+
+/** The normalizer's pages for the collected account: groups → users → roles → policies → finish. */
+async function normalizePages(
+  ctx: CollectContext<AwsSource>,
+  s: AwsLiveState,
+  classify: PrivilegeClassify,
+): Promise<Page[]> {
+  const authz = assemble(s);
+  const report = s.report.csv !== undefined ? parseReport(s.report.csv, s.report.calls) : undefined;
+  const warn = (m: string) => ctx.warn(m);
+  // The same consistency check as files mode (ARNs of other accounts), with the account known.
+  resolveAccount({ ...ctx.source, accountId: s.accountId }, { authz, ...(report ? { report } : {}) }, warn);
+  const n = new AwsNormalizer({
+    tenant: s.accountId,
+    sourceId: ctx.source.id,
+    classify,
+    ...(report ? { credentialReport: report } : {}),
+    kinds: ctx.source.kinds,
+    warn,
+  });
+  const pages: Page[] = [];
+  const chunked = <T>(items: readonly T[], run: (chunk: readonly T[]) => Page) => {
+    for (let i = 0; i < items.length; i += EMIT_PAGE_ITEMS)
+      pages.push(run(items.slice(i, i + EMIT_PAGE_ITEMS)));
   };
+  chunked(authz.GroupDetailList, (c) => n.groups(c));
+  chunked(authz.UserDetailList, (c) => n.users(c));
+  chunked(authz.RoleDetailList, (c) => n.roles(c));
+  chunked(authz.Policies, (c) => n.policies(c));
+  pages.push(n.finish());
+  return pages;
 }
 
 function partitionOf(region: string): string {

@@ -54,6 +54,8 @@ export interface AwsLiveState {
     csv?: string;
     generatedTime?: string;
   };
+  /** Normalized pages handed out so far (the pages themselves stay in process memory). */
+  emit?: { session: string; index: number };
 }
 
 export function initialState(accountId: string, startedAt: string): AwsLiveState {

@@ -52,6 +52,8 @@ export interface IamImitation {
   /** Every Marker handed out, so tests can prove none leaks. */
   readonly markers: string[];
   readonly options: IamImitationOptions;
+  /** Answer `Throttling` to the next `times` calls of `action`. */
+  throttleNext(action: string, times: number): void;
 }
 
 const AWS_OWNED = /^arn:[^:]+:iam::aws:policy\//;
@@ -201,6 +203,9 @@ export function createIamImitation(options: IamImitationOptions): IamImitation {
 
   return {
     options,
+    throttleNext(action, times) {
+      throttle[action] = times;
+    },
     get markers() {
       return [...markers.keys()];
     },
