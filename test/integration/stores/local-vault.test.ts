@@ -362,4 +362,58 @@ describe('local vault: seal then verify', () => {
     // Assert
     expect(codes(report)).toEqual(['file-changed run-1 inventory/erp.jsonl.gz']);
   });
+
+  it.skipIf(!hasTools())(
+    'is checked by hand with sha256sum and openssl pkeyutl (docs/auditor.md)',
+    async () => {
+      // Arrange
+      const [first] = await sealThree();
+      const sig = JSON.parse(await readFile(join(first!.location, 'manifest.sig'), 'utf8'));
+      await writeFile(join(root, 'pub.pem'), sig.publicKeyPem);
+      await writeFile(join(root, 'sig.bin'), Buffer.from(sig.signature, 'base64'));
+      const manifest = JSON.parse(await readFile(join(first!.location, 'manifest.json'), 'utf8'));
+      const sums = manifest.files
+        .map((f: { sha256: string; path: string }) => `${f.sha256}  ${f.path}\n`)
+        .join('');
+
+      // Act
+      const checked = execFileSync('sha256sum', ['-c', '-'], {
+        cwd: first!.location,
+        input: sums,
+      }).toString();
+      const verified = execFileSync('openssl', [
+        'pkeyutl',
+        '-verify',
+        '-pubin',
+        '-inkey',
+        join(root, 'pub.pem'),
+        '-rawin',
+        '-in',
+        join(first!.location, 'manifest.json'),
+        '-sigfile',
+        join(root, 'sig.bin'),
+      ]).toString();
+      const fingerprint = execFileSync('sh', [
+        '-c',
+        `openssl pkey -pubin -in '${join(root, 'pub.pem')}' -outform DER | sha256sum`,
+      ])
+        .toString()
+        .slice(0, 64);
+
+      // Assert
+      expect(checked).toBe('findings.jsonl: OK\ninventory/erp.jsonl.gz: OK\nreport.html: OK\n');
+      expect(verified.trim()).toBe('Signature Verified Successfully');
+      expect(fingerprint).toBe(manifest.signing.keyFingerprint);
+    },
+  );
 });
+
+function hasTools(): boolean {
+  try {
+    execFileSync('openssl', ['version']);
+    execFileSync('sha256sum', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+}
