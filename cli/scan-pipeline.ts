@@ -9,6 +9,7 @@ import { connectorFor } from '../connectors/registry';
 import type { Config, SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
 import { InputError } from '../core/errors';
+import type { Inventory } from '../core/inventory';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
@@ -37,6 +38,8 @@ export interface PipelineHooks {
   stage?(stage: PipelineStage, records: number, sourceId?: string): void;
   /** Human progress (shown on a terminal only). */
   progress?(text: string): void;
+  /** The correlated inventory, for a caller that cross-checks the engine (the benchmark). */
+  inventory?(inventory: Inventory): void;
 }
 
 export interface LocalScanRequest {
@@ -132,6 +135,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       now,
       logger,
       onStage: (stage, n) => hooks.stage?.(stage, n),
+      ...(hooks.inventory ? { onInventory: hooks.inventory } : {}),
     });
     hooks.progress?.('sealing the evidence pack');
     const signer = await LocalSigner.open(paths.state);

@@ -5,8 +5,10 @@
  */
 import type { Logger } from '../connector';
 import { MANIFEST_FILE, parseManifest, sha256Hex } from '../evidence/manifest';
-import type { PackReader } from '../evidence/ports';
+import type { PackReader, PackRef } from '../evidence/ports';
+import type { Finding } from '../findings/model';
 import type { FindingsRepository } from '../findings/repository';
+import { findingSchema } from '../findings/schema';
 
 export type RecoveryOutcome =
   | { action: 'none' }
@@ -25,7 +27,10 @@ export async function settleCrashedRun(
   const bytes = ref ? await packs.readFile(ref, MANIFEST_FILE) : undefined;
   const parsed = bytes ? parseManifest(bytes) : undefined;
   if (ref && bytes && parsed?.ok) {
-    await repo.commitRun(pending.runId, [], {
+    // The pack's findings.jsonl is every finding as of that run: store them so the next run
+    // reconciles against what the sealed pack says, not against the state before it.
+    const findings = await readFindings(packs, ref);
+    await repo.commitRun(pending.runId, findings, {
       sequence: parsed.value.sequence,
       runId: pending.runId,
       manifestSha256: sha256Hex(bytes),
@@ -41,4 +46,16 @@ export async function settleCrashedRun(
   await repo.clearReservation(pending.runId);
   logger.warn('cleared the reservation of a run that stopped before sealing', { runId: pending.runId, at });
   return { action: 'cleared', runId: pending.runId };
+}
+
+async function readFindings(packs: PackReader, ref: PackRef): Promise<Finding[]> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of packs.openFile(ref, 'findings.jsonl'))
+    text += decoder.decode(chunk, { stream: true });
+  text += decoder.decode();
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => findingSchema.parse(JSON.parse(l)) as Finding);
 }

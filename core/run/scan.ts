@@ -10,9 +10,9 @@ import { ChainConflictError, type ChainHead, type FindingsRepository } from '../
 import { type Inventory, InventoryBuilder } from '../inventory';
 import type { Entitlement, Grant, Principal } from '../model';
 import type { RunStore, SnapshotSource } from '../ports';
-import { evaluateRules } from '../rules';
+import { compareDrafts, evaluateRules } from '../rules';
 import type { SnapshotHeader } from '../snapshot';
-import type { CompiledRuleset } from '../sod';
+import { type CompiledRuleset, evaluateSod } from '../sod';
 import type { RunPlan, SourceResult } from './types';
 
 export interface ScanStepInput {
@@ -28,9 +28,11 @@ export interface ScanStepInput {
   logger: Logger;
   /** Called after each stage with its name (benchmark and progress hooks). */
   onStage?: (stage: ScanStage, records: number) => void;
+  /** Hands the correlated inventory to a caller that cross-checks the engine (the benchmark). */
+  onInventory?: (inventory: Inventory) => void;
 }
 
-export type ScanStage = 'parse' | 'correlate' | 'rules' | 'diff' | 'store';
+export type ScanStage = 'parse' | 'correlate' | 'rules' | 'sod' | 'diff' | 'store';
 
 export interface ScanSummary {
   runId: string;
@@ -84,14 +86,20 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   }
 
   const inv = await readInventory(input);
-  const drafts = evaluateRules(inv, {
+  input.onInventory?.(inv);
+  const ruleOptions = {
     asOf: new Date(plan.asOf),
     policy: input.policy,
-    sod: input.sod,
     financiallySignificant: (id: string) =>
       plan.sources.find((s) => s.id === id)?.financiallySignificant ?? false,
-  });
+  };
+  // The principal rules and the SoD engine run as two stages so each can be measured on its own.
+  const drafts = evaluateRules(inv, { ...ruleOptions, sod: undefined });
   input.onStage?.('rules', drafts.length);
+  const sodDrafts = input.sod ? evaluateSod(inv, input.sod) : [];
+  input.onStage?.('sod', sodDrafts.length);
+  drafts.push(...sodDrafts);
+  drafts.sort(compareDrafts);
 
   const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
   const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));

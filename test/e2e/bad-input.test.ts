@@ -1,0 +1,93 @@
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { accessproof, copyDemo } from './cli-helpers';
+
+/** Each case breaks one input of a private demo copy; the run must exit 2, name the place, seal nothing. */
+const cases: Array<{ name: string; breakIt: (demo: string) => void; expect: RegExp }> = [
+  {
+    name: 'unknown system',
+    breakIt: (d) => edit(join(d, 'accessproof.yaml'), (t) => t.replace('system: erp', 'system: sap')),
+    expect: /accessproof\.yaml:\d+ \(sources\[0\]\.system\)/,
+  },
+  {
+    name: 'missing file',
+    breakIt: (d) => rmSync(join(d, 'erp', 'roles.csv')),
+    expect: /roles\.csv: .*(not found|ENOENT)/,
+  },
+  {
+    name: 'malformed CSV row',
+    breakIt: (d) => edit(join(d, 'erp', 'assignments.csv'), (t) => t.replace(/\n(U\d+),/, '\n"$1,')),
+    expect: /assignments\.csv:\d+/,
+  },
+  {
+    name: 'truncated JSON',
+    breakIt: (d) =>
+      edit(join(d, 'aws', 'authorization-details.json'), (t) => t.slice(0, Math.floor(t.length / 2))),
+    expect: /authorization-details\.json/,
+  },
+  {
+    name: 'unknown function in a risk',
+    breakIt: (d) =>
+      edit(join(d, '..', '..', 'rules', 'sox-core.yaml'), (t) =>
+        t.replace('functions: [AP-VENDOR-MAINT, AP-PAYMENT]', 'functions: [AP-VENDOR-MAINT, AP-PAYMNT]'),
+      ),
+    expect: /sox-core\.yaml:\d+: .*AP-PAYMNT/,
+  },
+  {
+    name: 'a non-number where a number belongs',
+    breakIt: (d) =>
+      edit(join(d, 'accessproof.yaml'), (t) => t.replace('dormantDays: 90', 'dormantDays: ninety')),
+    expect: /accessproof\.yaml:\d+ \(policy\.dormantDays\)/,
+  },
+];
+
+function edit(file: string, change: (text: string) => string) {
+  const before = readFileSync(file, 'utf8');
+  const after = change(before);
+  if (after === before) throw new Error(`test setup: ${file} did not change`);
+  writeFileSync(file, after);
+}
+
+describe('bad input: exit 2, one message naming the file and line or field, nothing sealed', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const c of cases) {
+    it(c.name, () => {
+      // Arrange: a good first run, so there is state and a pack that must stay untouched.
+      const { dir, config } = copyDemo();
+      dirs.push(dir);
+      const out = join(dir, 'out');
+      expect(
+        accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', out]).code,
+      ).toBe(0);
+      const stateBefore = readFileSync(join(out, 'state', 'findings.db'));
+      const packsBefore = listTree(join(out, 'evidence'));
+      c.breakIt(join(dir, 'examples', 'demo'));
+
+      // Act
+      const r = accessproof(['scan', '--config', config, '--as-of', '2026-10-02T00:00:00Z', '--out', out]);
+
+      // Assert
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(c.expect);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(listTree(join(out, 'evidence'))).toEqual(packsBefore);
+      expect(readFileSync(join(out, 'state', 'findings.db')).equals(stateBefore)).toBe(true);
+    });
+  }
+
+  it('rejects an --as-of that is not a time', () => {
+    const r = accessproof(['scan', '--demo', '--as-of', 'yesterday', '--out', join(copyDemo().dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--as-of/);
+  });
+});
+
+function listTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+}
