@@ -68,7 +68,7 @@ describe('demo Salesforce org (files mode)', () => {
     const credit = snap.grants
       .filter((g) => g.principal === nadia?.uid)
       .filter((g) =>
-        (byUid.get(String(g.entitlement))?.permissions as string[]).includes('Credit_Limit__c:Edit'),
+        ((byUid.get(String(g.entitlement))?.permissions ?? []) as string[]).includes('Credit_Limit__c:Edit'),
       );
 
     // Assert
