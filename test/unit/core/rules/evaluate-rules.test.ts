@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { findingId } from '../../../../core/findings/model';
+import { evaluateRules, PRINCIPAL_RULES } from '../../../../core/rules';
+import { compileRulesets, parseRuleset } from '../../../../core/sod';
+import {
+  buildInventory,
+  makeEntitlement,
+  makeGrant,
+  makeNhi,
+  makePolicyConfig,
+  makePrincipal,
+} from '../../../support/factories';
+import { AS_OF, daysAgo } from './rule-harness';
+
+const RULES = `version: 1
+functions:
+  - { id: A, name: a, grants: [{ system: erp, permission: [PA] }] }
+  - { id: B, name: b, grants: [{ system: erp, permission: [PB] }] }
+risks:
+  - { id: R1, title: a and b, functions: [A, B], severity: high }
+`;
+
+function scenario(order: 'forward' | 'reverse' = 'forward') {
+  const dormant = makeNhi({
+    nativeId: 'svc-old',
+    owners: ['x@example.com'],
+    lastActivity: { at: daysAgo(200), source: 'LastLogin' },
+  });
+  const disabled = makeNhi({
+    nativeId: 'svc-off',
+    status: 'disabled',
+    lastActivity: { at: daysAgo(200), source: 'LastLogin' },
+  });
+  const user = makePrincipal({
+    nativeId: 'jdoe',
+    email: 'x@example.com',
+    lastActivity: { at: daysAgo(1), source: 'LastLogin' },
+  });
+  const both = makeEntitlement({ nativeId: 'BOTH', permissions: ['PA', 'PB'] });
+  const principals = [dormant, disabled, user];
+  const entitlements = [both];
+  const grants = [makeGrant(user, both), makeGrant(disabled, both)];
+  if (order === 'reverse') {
+    principals.reverse();
+    grants.reverse();
+  }
+  const inv = buildInventory({ principals, entitlements, grants });
+  return { inv, dormant, disabled, user };
+}
+
+const options = (sod = true) => ({
+  asOf: AS_OF,
+  policy: makePolicyConfig(),
+  sod: sod ? compileRulesets([parseRuleset(RULES, 'r.yaml')]) : undefined,
+  financiallySignificant: () => false,
+});
+
+describe('evaluateRules', () => {
+  it('runs every principal rule on active principals only, plus SoD, sorted by rule then key', () => {
+    // Arrange
+    const { inv, dormant, user } = scenario();
+
+    // Act
+    const drafts = evaluateRules(inv, options());
+
+    // Assert
+    expect(drafts.map((d) => [d.rule, d.key])).toEqual([
+      ['NHI-DORMANT', dormant.uid],
+      ['SOD-CONFLICT', `principal:${user.uid}|R1`],
+    ]);
+  });
+
+  it('skips SoD when no ruleset is compiled', () => {
+    const { inv } = scenario();
+    expect(evaluateRules(inv, options(false)).map((d) => d.rule)).toEqual(['NHI-DORMANT']);
+  });
+
+  it('is deterministic whatever order the records arrive in', () => {
+    const a = evaluateRules(scenario('forward').inv, options());
+    const b = evaluateRules(scenario('reverse').inv, options());
+    expect(b).toEqual(a);
+    expect(new Set(a.map(findingId)).size).toBe(a.length);
+  });
+
+  it('covers every rule id except SOD-CONFLICT with a per-principal rule', () => {
+    expect(PRINCIPAL_RULES.map((r) => r.id)).toEqual([
+      'NHI-DORMANT',
+      'NHI-NEVER-USED',
+      'NHI-CRED-UNUSED',
+      'NHI-CRED-STALE',
+      'NHI-CRED-EXPIRED',
+      'NHI-NO-OWNER',
+      'NHI-ORPHANED',
+      'NHI-PRIVILEGED',
+      'USER-DORMANT',
+    ]);
+  });
+
+  it('refuses an invalid asOf rather than judging against NaN', () => {
+    const { inv } = scenario();
+    expect(() => evaluateRules(inv, { ...options(), asOf: new Date('nope') })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { nhiOrphaned } from '../../../../core/rules/nhi-orphaned';
+import { makeNhi, makePrincipal } from '../../../support/factories';
+import { contextFor } from './rule-harness';
+
+describe('NHI-ORPHANED', () => {
+  it('is compliant when an owner email belongs to an active principal in any system', () => {
+    // Arrange: disabled in the ERP, active in Entra
+    const svc = makeNhi({ owners: ['Owner@Example.com'] });
+    const erpOwner = makePrincipal({ email: 'owner@example.com', status: 'disabled' });
+    const entraOwner = makePrincipal({ system: 'entra', nativeId: 'oid', email: 'owner@example.com' });
+
+    // Act / Assert
+    expect(nhiOrphaned(svc, contextFor({ principals: [svc, erpOwner, entraOwner] }))).toEqual([]);
+  });
+
+  it('is compliant when an owner uid is an active principal', () => {
+    const owner = makePrincipal();
+    const svc = makeNhi({ owners: [owner.uid] });
+    expect(nhiOrphaned(svc, contextFor({ principals: [svc, owner] }))).toEqual([]);
+  });
+
+  it('fires when every owner is disabled or unknown to every system', () => {
+    // Arrange
+    const owner = makePrincipal({ status: 'disabled' });
+    const leaver = makePrincipal({ email: 'leaver@example.com', status: 'disabled' });
+    const svc = makeNhi({ owners: [owner.uid, 'leaver@example.com', 'gone@example.com'] });
+
+    // Act
+    const [d] = nhiOrphaned(svc, contextFor({ principals: [svc, owner, leaver] }));
+
+    // Assert
+    expect(d).toMatchObject({ rule: 'NHI-ORPHANED', severity: 'medium', key: svc.uid });
+    expect(d!.detail.owners).toEqual([
+      { owner: owner.uid, state: 'disabled', principals: [owner.uid] },
+      { owner: 'leaver@example.com', state: 'disabled', principals: [leaver.uid] },
+      { owner: 'gone@example.com', state: 'gone', principals: [] },
+    ]);
+    expect(d!.evidence.map((e) => e.text)).toContain(
+      'owner gone@example.com: no principal in any system has this email',
+    );
+  });
+
+  it('is high in a financially significant source', () => {
+    const svc = makeNhi({ owners: ['gone@example.com'] });
+    expect(
+      nhiOrphaned(svc, contextFor({ principals: [svc] }, { financiallySignificant: ['erp-test'] }))[0]!
+        .severity,
+    ).toBe('high');
+  });
+
+  it('does not fire while one owner is active, or for owners it cannot resolve', () => {
+    const active = makePrincipal({ email: 'here@example.com' });
+    const svc = makeNhi({ owners: ['gone@example.com', 'here@example.com'] });
+    expect(nhiOrphaned(svc, contextFor({ principals: [svc, active] }))).toEqual([]);
+    const team = makeNhi({ owners: ['Finance Platform Team'] });
+    expect(nhiOrphaned(team, contextFor({ principals: [team] }))).toEqual([]);
+    const uncollected = makeNhi({ owners: ['entra:tenant:not-collected'] });
+    expect(nhiOrphaned(uncollected, contextFor({ principals: [uncollected] }))).toEqual([]);
+  });
+
+  it('leaves principals without owners to NHI-NO-OWNER, and skips humans', () => {
+    const ctx = contextFor({});
+    expect(nhiOrphaned(makeNhi(), ctx)).toEqual([]);
+    expect(nhiOrphaned(makePrincipal({ owners: ['gone@example.com'] }), ctx)).toEqual([]);
+  });
+});
