@@ -94,8 +94,8 @@ describe('demo Salesforce org (files mode)', () => {
     );
 
     // Act
-    const idleDays =
-      (AS_OF.getTime() - Date.parse(String((bridge?.lastActivity as { at: string }).at))) / DAY;
+    const lastAt = (bridge?.lastActivity as { at?: string } | undefined)?.at ?? '';
+    const idleDays = (AS_OF.getTime() - Date.parse(lastAt)) / DAY;
 
     // Assert
     expect(bridge).toMatchObject({
