@@ -26,11 +26,14 @@ export class MemoryStaging implements SnapshotStaging {
   parts = new Map<string, string[]>();
   checkpoints = new Map<string, string>();
   finals = new Map<string, string>();
+  /** Every checkpoint body ever saved, in order. */
+  saved: string[] = [];
   async writePart(key: string, seq: number, lines: readonly string[]) {
     this.parts.set(`${key}#${seq}`, [...lines]);
   }
   async saveCheckpoint(key: string, body: string) {
     this.checkpoints.set(key, body);
+    this.saved.push(body);
   }
   async loadCheckpoint(key: string) {
     return this.checkpoints.get(key);

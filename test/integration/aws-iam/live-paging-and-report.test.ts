@@ -54,7 +54,7 @@ type Query = {
   records: number;
 };
 const queryOf = (header: Record<string, unknown> | undefined, operation: string, filter?: string) =>
-  (header?.queries as Query[]).find(
+  ((header?.queries ?? []) as Query[]).find(
     (q) => q.operation === operation && (!filter || q.params?.Filter === filter),
   );
 

@@ -54,6 +54,8 @@ export interface IamImitation {
   readonly options: IamImitationOptions;
   /** Answer `Throttling` to the next `times` calls of `action`. */
   throttleNext(action: string, times: number): void;
+  /** Errors the account's next GetCredentialReport calls answer with. */
+  queueReportErrors(account: string, errors: ReportError[]): void;
 }
 
 const AWS_OWNED = /^arn:[^:]+:iam::aws:policy\//;
@@ -205,6 +207,9 @@ export function createIamImitation(options: IamImitationOptions): IamImitation {
     options,
     throttleNext(action, times) {
       throttle[action] = times;
+    },
+    queueReportErrors(id, errors) {
+      reportErrors.set(id, [...errors]);
     },
     get markers() {
       return [...markers.keys()];

@@ -17,6 +17,8 @@ export interface OrganizationsImitationOptions {
   pageSize?: number;
   /** Answer TooManyRequestsException this many times first. */
   throttle?: number;
+  /** Answer AccessDeniedException from this page (1-based, throttled requests not counted) on. */
+  denyFromPage?: number;
 }
 
 export interface OrganizationsImitation {
@@ -27,6 +29,7 @@ export interface OrganizationsImitation {
 export function createOrganizationsImitation(options: OrganizationsImitationOptions): OrganizationsImitation {
   const tokens = new Map<string, number>();
   let throttle = options.throttle ?? 0;
+  let served = 0;
   const json = (status: number, body: unknown): AwsResponse => ({
     status,
     contentType: 'application/x-amz-json-1.1',
@@ -44,6 +47,12 @@ export function createOrganizationsImitation(options: OrganizationsImitationOpti
         throttle -= 1;
         return json(400, { __type: 'TooManyRequestsException', Message: 'Rate exceeded' });
       }
+      served += 1;
+      if (options.denyFromPage !== undefined && served >= options.denyFromPage)
+        return json(400, {
+          __type: 'AccessDeniedException',
+          Message: "You don't have permissions to access this resource.",
+        });
       const body = (req.json ?? {}) as { NextToken?: string; MaxResults?: number };
       let offset = 0;
       if (body.NextToken) {
