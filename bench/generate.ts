@@ -23,7 +23,7 @@ export interface EnterpriseSize {
 
 export const FULL: EnterpriseSize = { people: 100_000, nhi: 50_000, grants: 2_000_000, risks: 300, seed: 7 };
 export const QUICK: EnterpriseSize = { people: 10_000, nhi: 5_000, grants: 200_000, risks: 300, seed: 7 };
-export const TINY: EnterpriseSize = { people: 600, nhi: 300, grants: 9_000, risks: 60, seed: 7 };
+export const TINY: EnterpriseSize = { people: 600, nhi: 300, grants: 9_000, risks: 300, seed: 7 };
 
 export interface GeneratedEnterprise {
   dir: string;

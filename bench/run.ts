@@ -18,7 +18,7 @@ import { verifyChain } from '../core/evidence/verify';
 import type { Inventory } from '../core/inventory';
 import { LocalPackReader } from '../stores/local-vault/local-pack-reader';
 import { bundleSizes } from './bundle-sizes';
-import { duckdbSod } from './duckdb-sod';
+import { crossCheckSod } from './cross-check';
 import { type EnterpriseSize, FULL, QUICK } from './generate';
 
 const { values } = parseArgs({
@@ -109,14 +109,12 @@ if (!inventory) throw new Error('the pipeline did not hand over its inventory');
 const { loadRulesets } = await import('../cli/scan-pipeline');
 const { compiled } = await loadRulesets(loaded.rulesetFiles);
 if (!compiled) throw new Error('bench config has no ruleset');
-const duck = await duckdbSod(inventory, compiled);
-const ours = new Set(
-  result.scan.findings
-    .filter((f) => f.rule === 'SOD-CONFLICT' && f.status !== 'resolved')
-    .map((f) => `${f.subject.identity}|${String(f.detail.riskId)}`),
+const { ours, duck, missing, extra } = await crossCheckSod(
+  result.plan.runId,
+  result.scan.findings,
+  inventory,
+  compiled,
 );
-const missing = [...duck.pairs].filter((p) => !ours.has(p));
-const extra = [...ours].filter((p) => !duck.pairs.has(p));
 if (missing.length || extra.length) {
   console.error(
     `SoD mismatch: DuckDB found ${missing.length} conflicts we did not, we found ${extra.length} it did not`,
