@@ -28,13 +28,19 @@ export function formatVerifyReport(report: VerifyReport): string {
         ? ' [matches --key]'
         : ' [DOES NOT match --key]'
       : '';
+    const confirmed =
+      key.confirmedFingerprint === undefined
+        ? ''
+        : key.confirmedFingerprint === key.fingerprint
+          ? ' [matches the key owner (KMS GetPublicKey)]'
+          : ' [DOES NOT match the key owner]';
     const runs = key.runIds.length === 1 ? key.runIds[0] : `${key.runIds[0]} .. ${key.runIds.at(-1)}`;
     out.push(
-      `Signing key: ${key.algorithm} SHA-256 fingerprint ${key.fingerprint}${pin}` +
+      `Signing key: ${key.algorithm} SHA-256 fingerprint ${key.fingerprint}${pin}${confirmed}` +
         `${key.keyId ? ` (${key.keyId})` : ''}; signed ${key.runIds.length} pack(s): ${runs}`,
     );
   }
-  if (!report.pinnedFingerprint && report.keys.length > 0)
+  if (!report.pinnedFingerprint && report.keys.some((k) => k.confirmedFingerprint === undefined))
     out.push('Compare the fingerprint with the one on record, or pin it with --key.');
   for (const p of report.packs)
     out.push(

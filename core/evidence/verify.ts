@@ -27,6 +27,7 @@ export type ProblemCode =
   | 'signature-invalid'
   | 'signing-mismatch'
   | 'key-not-pinned'
+  | 'key-not-confirmed'
   | 'key-change'
   | 'file-missing'
   | 'file-changed'
@@ -75,6 +76,8 @@ export interface KeyUse {
   publicKeyPem: string;
   /** Run ids signed with it, in chain order. */
   runIds: string[];
+  /** What `resolveKeyFingerprint` said for `keyId` (e.g. from KMS GetPublicKey), when asked. */
+  confirmedFingerprint?: string;
 }
 
 export interface VerifyReport {
@@ -96,6 +99,11 @@ export interface VerifyOptions {
   pinnedFingerprint?: string;
   /** Files hashed at once (default 4): overlaps reads with hashing. */
   concurrency?: number;
+  /**
+   * Look up a key's fingerprint independently of the packs, by the `keyId` they name (KMS key
+   * ARN → GetPublicKey). Every key with a `keyId` must then match what the lookup returns.
+   */
+  resolveKeyFingerprint?: (keyId: string) => Promise<string>;
   /** Called after each file is hashed, e.g. for a progress line. */
   onFile?: (event: { runId: string; path: string; bytes: number }) => void;
 }
@@ -168,6 +176,8 @@ export async function verifyChain(reader: PackReader, options: VerifyOptions = {
     use.runIds.push(p.ref.runId);
     keys.set(use.fingerprint, use);
   }
+  if (options.resolveKeyFingerprint)
+    for (const use of keys.values()) await confirmKey(use, options.resolveKeyFingerprint, problems);
   const failed = new Set(problems.filter((p) => p.severity === 'error' && p.runId).map((p) => p.runId));
   for (const p of chain.ordered) p.result.ok = !failed.has(p.ref.runId);
 
@@ -185,6 +195,30 @@ export async function verifyChain(reader: PackReader, options: VerifyOptions = {
     filesChecked: stats.files,
     bytesChecked: stats.bytes,
   };
+}
+
+async function confirmKey(
+  use: KeyUse,
+  resolve: (keyId: string) => Promise<string>,
+  problems: VerifyProblem[],
+): Promise<void> {
+  if (!use.keyId) return;
+  let message: string | undefined;
+  try {
+    use.confirmedFingerprint = await resolve(use.keyId);
+    if (use.confirmedFingerprint !== use.fingerprint)
+      message = `is ${use.confirmedFingerprint} according to its owner, but the packs carry ${use.fingerprint}`;
+  } catch (err) {
+    message = `could not be looked up: ${(err as Error).message}`;
+  }
+  if (message)
+    for (const runId of use.runIds)
+      problems.push({
+        severity: 'error',
+        code: 'key-not-confirmed',
+        runId,
+        message: `pack ${runId}: signing key ${use.keyId} ${message}`,
+      });
 }
 
 async function checkPack(

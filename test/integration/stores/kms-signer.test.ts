@@ -15,6 +15,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ManifestDraft, nextLink } from '../../../core/evidence/manifest';
 import { keyFingerprint } from '../../../core/evidence/signature';
 import { findChainHead, verifyChain } from '../../../core/evidence/verify';
+import { formatVerifyReport } from '../../../core/evidence/verify-format';
+import { kmsKeyFingerprints } from '../../../stores/kms-signer/kms-key-fingerprint';
 import { KmsSigner } from '../../../stores/kms-signer/kms-signer';
 import { LocalVault } from '../../../stores/local-vault/local-vault';
 import { signDigestP256 } from '../../unit/core/evidence/ecdsa-digest';
@@ -236,5 +238,38 @@ describe('KmsSigner', () => {
       .resolves({ Signature: new Uint8Array(signDigestP256(Buffer.alloc(32, 1), privateKey)) });
     await expect(sealWith(signer, 'run-1')).rejects.toThrow(/signature that does not verify/);
     expect(await new LocalVault(join(dir, 'evidence')).reader().listPacks()).toEqual([]);
+  });
+
+  it("lets verify confirm the packs' key with KMS GetPublicKey, and fails when KMS holds another key", async () => {
+    // Arrange
+    behaveLikeKms();
+    await sealWith(new KmsSigner({ client: { region: 'eu-west-1' }, keyId: ALIAS }), 'run-1');
+    const reader = new LocalVault(join(dir, 'evidence')).reader();
+    const confirmed = await verifyChain(reader, {
+      resolveKeyFingerprint: kmsKeyFingerprints({ region: 'eu-west-1' }),
+    });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    kms.on(GetPublicKeyCommand).resolves({
+      KeyId: ARN,
+      KeySpec: 'ECC_NIST_P256',
+      KeyUsage: 'SIGN_VERIFY',
+      PublicKey: new Uint8Array(other),
+    });
+
+    // Act
+    const refuted = await verifyChain(reader, {
+      resolveKeyFingerprint: kmsKeyFingerprints({ region: 'eu-west-1' }),
+    });
+
+    // Assert
+    expect(confirmed.ok).toBe(true);
+    expect(formatVerifyReport(confirmed)).toContain('[matches the key owner (KMS GetPublicKey)]');
+    expect(kms.commandCalls(GetPublicKeyCommand).at(-1)!.args[0].input.KeyId).toBe(ARN);
+    expect(refuted.ok).toBe(false);
+    expect(refuted.problems.map((p) => p.code)).toEqual(['key-not-confirmed']);
+    expect(refuted.problems[0]!.message).toContain(`signing key ${ARN} is `);
   });
 });
