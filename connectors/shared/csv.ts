@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { type CsvError, parse } from 'csv-parse';
+import { type CsvError, type Parser, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../../core/errors';
 
@@ -67,6 +67,52 @@ function headerField(header: readonly string[], index: unknown): string | undefi
 }
 
 /**
+ * Pulls records from a csv-parse stream with `read()`: a promise per record (async iteration)
+ * costs more than the parsing itself at millions of rows.
+ */
+class RecordSource {
+  private ended = false;
+  private error: unknown;
+
+  constructor(
+    readonly file: string,
+    private readonly stream: Parser,
+  ) {
+    stream.on('end', () => {
+      this.ended = true;
+    });
+    stream.on('error', (err: unknown) => {
+      this.error = err;
+    });
+  }
+
+  /** The next record, or undefined at the end of the file. */
+  async next(header: readonly string[]): Promise<string[] | undefined> {
+    for (;;) {
+      const r = this.stream.read() as string[] | null;
+      if (r !== null) return r;
+      if (this.error !== undefined) throw await inputErrorOf(this.file, this.error, header);
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('readable', done);
+          this.stream.off('end', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('readable', done);
+        this.stream.on('end', done);
+        this.stream.on('error', done);
+      });
+    }
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/**
  * Reads a CSV file as batches of records, streaming: memory stays at one batch.
  *
  * @example
@@ -82,7 +128,7 @@ export class CsvFileReader {
 
   private constructor(
     readonly file: string,
-    private readonly it: AsyncIterator<string[]>,
+    private readonly source: RecordSource,
     private readonly counter: LineCounter,
     header: string[],
     headerLine: number,
@@ -90,7 +136,7 @@ export class CsvFileReader {
     this.header = header;
     this.headerLine = headerLine;
     header.forEach((name, i) => {
-      const key = name.trim().toLowerCase();
+      const key = name.toLowerCase();
       if (!this.byName.has(key)) this.byName.set(key, i);
     });
   }
@@ -106,17 +152,22 @@ export class CsvFileReader {
         file: path,
       });
     }
-    const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse(PARSE_OPTIONS));
-    const it = stream[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+    const source = new RecordSource(
+      path,
+      createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse(PARSE_OPTIONS)),
+    );
     const counter = new LineCounter();
     for (;;) {
-      const r = await nextRecord(path, it, []);
-      if (r === undefined) throw new InputError('the file is empty: expected a header line', { file: path });
+      const r = await source.next([]);
+      if (r === undefined) {
+        source.close();
+        throw new InputError('the file is empty: expected a header line', { file: path });
+      }
       const line = counter.advance(r);
       if (isBlank(r)) continue;
       return new CsvFileReader(
         path,
-        it,
+        source,
         counter,
         r.map((h) => h.trim()),
         line,
@@ -135,7 +186,7 @@ export class CsvFileReader {
     const lines: number[] = [];
     const width = this.header.length;
     while (records.length < max) {
-      const r = await nextRecord(this.file, this.it, this.header);
+      const r = await this.source.next(this.header);
       if (r === undefined) break;
       const line = this.counter.advance(r);
       if (r.length !== width) {
@@ -162,34 +213,25 @@ export class CsvFileReader {
   }
 
   async close(): Promise<void> {
-    await this.it.return?.();
+    this.source.close();
   }
 }
 
-async function nextRecord(
-  file: string,
-  it: AsyncIterator<string[]>,
-  header: readonly string[],
-): Promise<string[] | undefined> {
-  try {
-    const r = await it.next();
-    return r.done ? undefined : r.value;
-  } catch (err) {
-    if (!isCsvError(err)) {
-      throw new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-        file,
-      });
-    }
-    // The stream drops records it had parsed but not yet handed out when it fails, so the line we
-    // counted is behind: parse the file again, counting in csv-parse's own callback, to find it.
-    const where = await locateCsvError(file);
-    const field = headerField(header, (err as { index?: unknown }).index);
-    throw new InputError(describeCsvError(err), {
+async function inputErrorOf(file: string, err: unknown, header: readonly string[]): Promise<InputError> {
+  if (!isCsvError(err)) {
+    return new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
       file,
-      line: where,
-      ...(field ? { field } : {}),
     });
   }
+  // The stream drops records it had parsed but not yet handed out when it fails, so the line we
+  // counted is behind: parse the file again, counting in csv-parse's own callback, to find it.
+  const where = await locateCsvError(file);
+  const field = headerField(header, (err as { index?: unknown }).index);
+  return new InputError(describeCsvError(err), {
+    file,
+    ...(where !== undefined ? { line: where } : {}),
+    ...(field ? { field } : {}),
+  });
 }
 
 /** The line where the record that fails to parse starts. */
