@@ -58,6 +58,88 @@ interface Case {
   pageSize: number | ((page: number) => number);
 }
 
+/** A synthetic account with more users and roles than one emitted page holds (1000). */
+function largeAccount(account: string): AuthorizationExport {
+  const doc = (action: string) => ({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }],
+  });
+  const policy = (arn: string, name: string, action: string) => ({
+    PolicyName: name,
+    PolicyId: `ANPA${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}`,
+    Arn: arn,
+    Path: '/',
+    DefaultVersionId: 'v2',
+    AttachmentCount: 1,
+    IsAttachable: true,
+    CreateDate: '2024-01-01 00:00:00+00:00',
+    UpdateDate: '2024-02-01 00:00:00+00:00',
+    PolicyVersionList: [
+      {
+        Document: doc(`${action}`),
+        VersionId: 'v2',
+        IsDefaultVersion: true,
+        CreateDate: '2024-02-01 00:00:00+00:00',
+      },
+      {
+        Document: doc('*'),
+        VersionId: 'v1',
+        IsDefaultVersion: false,
+        CreateDate: '2024-01-01 00:00:00+00:00',
+      },
+    ],
+  });
+  const local = [0, 1, 2].map((i) =>
+    policy(`arn:aws:iam::${account}:policy/team-${i}`, `team-${i}`, `s3:Get${i}*`),
+  );
+  const admin = policy('arn:aws:iam::aws:policy/AdministratorAccess', 'AdministratorAccess', '*');
+  const attached = (p: { PolicyName: string; Arn: string }) => ({
+    PolicyName: p.PolicyName,
+    PolicyArn: p.Arn,
+  });
+  return {
+    GroupDetailList: [0, 1, 2].map((i) => ({
+      Path: '/',
+      GroupName: `team-${i}`,
+      GroupId: `AGPA${i}`,
+      Arn: `arn:aws:iam::${account}:group/team-${i}`,
+      CreateDate: '2024-01-01T00:00:00Z',
+      GroupPolicyList: [],
+      AttachedManagedPolicies: [attached(local[i]!)],
+    })),
+    UserDetailList: Array.from({ length: 1050 }, (_, i) => ({
+      Path: '/',
+      UserName: `user-${i}@example.com`,
+      UserId: `AIDA${i}`,
+      Arn: `arn:aws:iam::${account}:user/user-${i}@example.com`,
+      CreateDate: '2024-01-01T00:00:00Z',
+      GroupList: [`team-${i % 3}`],
+      AttachedManagedPolicies: i % 100 === 0 ? [attached(admin)] : [],
+      UserPolicyList: i % 7 === 0 ? [{ PolicyName: 'own', PolicyDocument: doc('sqs:SendMessage') }] : [],
+      Tags: i % 5 === 0 ? [{ Key: 'owner', Value: 'platform@example.com' }] : [],
+    })),
+    RoleDetailList: Array.from({ length: 1100 }, (_, i) => ({
+      Path: i % 10 === 0 ? '/aws-service-role/ec2.amazonaws.com/' : '/',
+      RoleName: `role-${i}`,
+      RoleId: `AROA${i}`,
+      Arn: `arn:aws:iam::${account}:role/role-${i}`,
+      CreateDate: '2024-01-01T00:00:00Z',
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      },
+      RolePolicyList: [],
+      AttachedManagedPolicies: [attached(local[i % 3]!)],
+      Tags: [],
+      RoleLastUsed: i % 2 === 0 ? { LastUsedDate: '2026-08-01T00:00:00Z', Region: 'eu-west-1' } : {},
+    })),
+    Policies: [...local, admin],
+  };
+}
+
+const large = largeAccount('123456789012');
 const example = accountPoliciesFirst(readAuthorization('cloudsplaining-example-authz-details.json'));
 const small = readAuthorization('cloudsplaining-test-authz-details.json');
 
@@ -77,6 +159,14 @@ const cases: Case[] = [
     authorization: small,
     report: readFixture('credential-report-b.csv'),
     pageSize: 1,
+  },
+  {
+    // More than the 1000 items the files mode puts in one page: the live pages must be cut the same.
+    name: 'a synthetic account of 1050 users and 1100 roles (pages of 97)',
+    account: '123456789012',
+    authorization: large,
+    report: reportFor(large, '123456789012'),
+    pageSize: 97,
   },
 ];
 
