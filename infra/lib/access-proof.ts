@@ -1,0 +1,202 @@
+/**
+ * `AccessProof`: the reusable construct that deploys the product (DESIGN.md §1) as three stacks —
+ * stateful (retained evidence, findings, keys, secrets, auditor role), runtime (Lambdas, state
+ * machine, schedule, bus, topic, alarms) and member-account (the read-only role, StackSet-ready).
+ * Place it directly in an `App`: it creates stacks, not resources.
+ */
+import { fileURLToPath } from 'node:url';
+import { Aws, type Environment, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { configSchema, policySchema, sourceSchema } from '../../core/config';
+import { MemberAccountStack } from './member-account-stack';
+import {
+  type LoadedRunConfig,
+  loadRunConfigFile,
+  organizationSources,
+  runConfigFromObject,
+} from './run-config';
+import { RuntimeStack } from './runtime-stack';
+import { StatefulStack } from './stateful-stack';
+
+/** The repository root, two folders above this file. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface AccessProofKmsOptions {
+  /** @default 'alias/accessproof/data' */
+  dataKeyAlias?: string;
+  /** @default 'alias/accessproof/manifest-signing' */
+  signingKeyAlias?: string;
+}
+
+export interface AccessProofProps {
+  /** A config file (DESIGN.md §8), read and validated at synth; paths inside are relative to it. */
+  configFile?: string;
+  /** Or the config as an object; `sources` is required then. */
+  config?: z.input<typeof configSchema>;
+  /** Shorthand for `config`: the sources (with `organization` and optional `policy`). */
+  sources?: z.input<typeof sourceSchema>[];
+  organization?: string;
+  policy?: z.input<typeof policySchema>;
+  /** @default { expression: 'cron(0 2 * * ? *)', timeZone: 'UTC' } */
+  schedule?: { expression?: string; timeZone?: string };
+  /** Object Lock COMPLIANCE retention in days. @default config `evidence.retentionDays` (2557) */
+  retentionDays?: number;
+  /** Subscribed (email) to the run digest and alarms; confirm the subscription mail. */
+  notificationEmail?: string;
+  kms?: AccessProofKmsOptions;
+  /** Role the collector assumes in each account. @default 'AccessProofReader' */
+  memberRoleName?: string;
+  /** sts:ExternalId the member role requires: 2–1224 characters of `[\w+=,.@:/-]`. */
+  externalId: string;
+  /** The only principal that may disable or schedule deletion of the keys. @default role/AccessProofBreakGlass in this account */
+  breakGlassRoleArn?: string;
+  /** @default 'AccessProofCollector' */
+  collectorRoleName?: string;
+  /** Account the collector runs in, baked into the member stack's parameter default. @default env.account */
+  collectorAccountId?: string;
+  /** Give the member role the IAM Identity Center reads. @default false */
+  identityCenter?: boolean;
+  /** Principals allowed to assume the auditor role. @default this account's root */
+  auditorPrincipalArns?: string[];
+  /** @default true when a source has `organization: true` */
+  distributedMap?: boolean;
+  /** @default 20 */
+  toleratedFailurePercentage?: number;
+  /** @default config `evidence.prefix` */
+  evidencePrefix?: string;
+  /** @default false */
+  securityHub?: boolean;
+  /** @default env-agnostic */
+  env?: Environment;
+  /** Stack names are `<prefix>-Stateful`, `<prefix>-Runtime`, `<prefix>-Member`. @default 'AccessProof' */
+  stackNamePrefix?: string;
+  /** Synthesize the member-account stack. @default true */
+  memberStack?: boolean;
+  /** @default the repository root */
+  projectRoot?: string;
+}
+
+/**
+ * @example
+ * const app = new App();
+ * new AccessProof(app, 'AccessProof', { configFile: 'accessproof.yaml', externalId: 'ap-7f3c9e' });
+ */
+export class AccessProof extends Construct {
+  readonly runConfig: LoadedRunConfig;
+  readonly stateful: StatefulStack;
+  readonly runtime: RuntimeStack;
+  readonly member?: MemberAccountStack;
+
+  constructor(scope: Construct, id: string, props: AccessProofProps) {
+    super(scope, id);
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    this.runConfig = loadConfig(props, projectRoot);
+    const { config } = this.runConfig;
+    const memberRoleName = props.memberRoleName ?? 'AccessProofReader';
+    const collectorRoleName = props.collectorRoleName ?? 'AccessProofCollector';
+    checkExternalId(props.externalId);
+    checkAwsSources(this.runConfig, memberRoleName, props.externalId);
+
+    const prefix = props.stackNamePrefix ?? 'AccessProof';
+    const env = props.env ? { env: props.env } : {};
+    const secretSourceIds = config.sources
+      .filter((s) => s.system === 'entra' || s.system === 'salesforce')
+      .map((s) => s.id);
+
+    this.stateful = new StatefulStack(this, 'Stateful', {
+      ...env,
+      stackName: `${prefix}-Stateful`,
+      description:
+        'AccessProof stateful resources: evidence (Object Lock), findings, keys, secrets (retained)',
+      retentionDays: props.retentionDays ?? config.evidence.retentionDays,
+      breakGlassRoleArn:
+        props.breakGlassRoleArn ?? `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/AccessProofBreakGlass`,
+      secretSourceIds,
+      ...(props.auditorPrincipalArns ? { auditorPrincipalArns: props.auditorPrincipalArns } : {}),
+      ...(props.kms?.dataKeyAlias ? { dataKeyAlias: props.kms.dataKeyAlias } : {}),
+      ...(props.kms?.signingKeyAlias ? { signingKeyAlias: props.kms.signingKeyAlias } : {}),
+    });
+
+    this.runtime = new RuntimeStack(this, 'Runtime', {
+      ...env,
+      stackName: `${prefix}-Runtime`,
+      description: 'AccessProof runtime: scheduled scan run (Step Functions, Lambda), notifications',
+      stateful: this.stateful,
+      config,
+      runConfig: this.runConfig.document,
+      schedule: {
+        expression: props.schedule?.expression ?? 'cron(0 2 * * ? *)',
+        timeZone: props.schedule?.timeZone ?? 'UTC',
+      },
+      projectRoot,
+      memberRoleName,
+      externalId: props.externalId,
+      collectorRoleName,
+      evidencePrefix: props.evidencePrefix ?? config.evidence.prefix,
+      ...(props.notificationEmail ? { notificationEmail: props.notificationEmail } : {}),
+      ...(props.distributedMap !== undefined ? { distributedMap: props.distributedMap } : {}),
+      ...(props.toleratedFailurePercentage !== undefined
+        ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
+        : {}),
+      ...(props.securityHub ? { securityHub: true } : {}),
+    });
+    this.runtime.addStackDependency(this.stateful);
+
+    if (props.memberStack ?? true) {
+      const collectorAccountId = props.collectorAccountId ?? props.env?.account;
+      this.member = new MemberAccountStack(this, 'Member', {
+        stackName: `${prefix}-Member`,
+        description:
+          'AccessProof member account: read-only IAM inventory role for the collector (StackSet-ready)',
+        memberRoleName,
+        collectorRoleName,
+        externalId: props.externalId,
+        ...(collectorAccountId && !Token.isUnresolved(collectorAccountId) ? { collectorAccountId } : {}),
+        ...(props.identityCenter ? { identityCenter: true } : {}),
+      });
+    }
+  }
+}
+
+function loadConfig(props: AccessProofProps, projectRoot: string): LoadedRunConfig {
+  const given = [props.configFile, props.config, props.sources].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new Error('AccessProof: give exactly one of configFile, config or sources');
+  if (props.configFile) return loadRunConfigFile(props.configFile, projectRoot);
+  const config =
+    props.config ??
+    ({
+      organization: props.organization ?? 'AccessProof',
+      sources: props.sources ?? [],
+      ...(props.policy ? { policy: props.policy } : {}),
+    } satisfies z.input<typeof configSchema>);
+  return runConfigFromObject(config, projectRoot);
+}
+
+function checkExternalId(externalId: string): void {
+  if (!/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
+    throw new Error('AccessProof: externalId must be 2-1224 characters of letters, digits and +=,.@:/-_');
+  }
+}
+
+/** The collector's IAM grants assume one member role name and one ExternalId: the config must agree. */
+function checkAwsSources(
+  { config, document }: LoadedRunConfig,
+  memberRoleName: string,
+  externalId: string,
+): void {
+  for (const s of organizationSources(config)) {
+    if (s.memberRoleName !== memberRoleName) {
+      throw new Error(
+        `${document.file}: source "${s.id}" uses memberRoleName "${s.memberRoleName}" but the deployment grants "${memberRoleName}"`,
+      );
+    }
+  }
+  for (const s of config.sources) {
+    if (s.system === 'aws' && s.externalId !== undefined && s.externalId !== externalId) {
+      throw new Error(
+        `${document.file}: source "${s.id}" has an externalId that differs from the deployment's`,
+      );
+    }
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * `AppFunction`: the one way this app makes a Lambda function (CONVENTIONS.md #7). It holds the
+ * defaults (runtime, ARM64, tracing, log retention, explicit timeout and memory, local esbuild
+ * bundling) and `bind…()` helpers that grant exactly the actions a step needs and set the matching
+ * environment variables in the same call, so a permission never exists without its configuration.
+ *
+ * No helper uses `bucket.grantPut()` / `grantReadWrite()`: those also grant legal-hold, retention
+ * and delete actions that would let a compromised function unlock or destroy evidence.
+ */
+import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag';
+
+/** The newest Node.js runtime CDK knows; cdk-nag AwsSolutions-L1 wants the latest of the family. */
+export const APP_RUNTIME = Runtime.NODEJS_24_X;
+
+/** esbuild runs as ESM; some CommonJS dependencies still call `require`, which ESM lacks. */
+const REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface AppFunctionProps {
+  /** Absolute path of `functions/<step>/handler.ts`. */
+  entry: string;
+  /** The repository root: esbuild's working directory. */
+  projectRoot: string;
+  /** `POWERTOOLS_SERVICE_NAME`, e.g. `accessproof-collect`. */
+  serviceName: string;
+  description: string;
+  timeout: Duration;
+  memorySize: number;
+  /** @default RetentionDays.SIX_MONTHS */
+  logRetention?: RetentionDays;
+  /** CloudWatch namespace for Powertools metrics. @default 'AccessProof' */
+  metricsNamespace?: string;
+  /** A fixed role name, for roles other accounts trust by name (the collector). */
+  roleName?: string;
+}
+
+/**
+ * @example
+ * const seal = new AppFunction(this, 'Seal', { entry, projectRoot, serviceName: 'accessproof-seal',
+ *   description: 'Seal the evidence pack', timeout: Duration.minutes(15), memorySize: 1024 });
+ * seal.bindEvidenceWriter(bucket, dataKey, 2557);
+ */
+export class AppFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+  private readonly boundKeys = new Map<string, Set<string>>();
+  private readonly sids = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.SIX_MONTHS });
+    // An explicit role keeps the AWS-managed AWSLambdaBasicExecutionRole (cdk-nag IAM4) off the function.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      ...(props.roleName ? { roleName: props.roleName } : {}),
+      description: `${props.serviceName}: ${props.description}`,
+    });
+    this.allow('WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [this.logGroup.logGroupArn]);
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      runtime: APP_RUNTIME,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      description: props.description,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'AccessProof',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_BANNER,
+        // Pin the SDK version the lockfile tested instead of whatever the runtime ships.
+        bundleAwsSDK: true,
+      },
+    });
+    acknowledgeWildcardResource(
+      this,
+      '*',
+      'Tracing.ACTIVE: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
+    );
+  }
+
+  /** Grant these KMS actions on `key` once, however many helpers need them. */
+  private grantKey(key: IKey, actions: string[], sid: string): void {
+    const id = key.node.path;
+    const have = this.boundKeys.get(id) ?? new Set<string>();
+    const missing = actions.filter((a) => !have.has(a));
+    if (missing.length === 0) return;
+    for (const a of missing) have.add(a);
+    this.boundKeys.set(id, have);
+    this.allow(sid, missing, [key.keyArn]);
+  }
+
+  /** One statement with a Sid unique in the role's policy (IAM rejects duplicates). */
+  private allow(
+    sid: string,
+    actions: string[],
+    resources: string[],
+    conditions?: Record<string, unknown>,
+  ): void {
+    let unique = sid;
+    for (let n = 2; this.sids.has(unique); n++) unique = `${sid}${n}`;
+    this.sids.add(unique);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: unique,
+        effect: Effect.ALLOW,
+        actions,
+        resources,
+        ...(conditions ? { conditions } : {}),
+      }),
+    );
+  }
+
+  private setEnv(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+
+  /**
+   * Write evidence packs into the object-locked bucket. Grants only s3:PutObject (no delete, no
+   * bypass, no legal hold), reads for the chain and idempotency checks, and s3:PutObjectRetention
+   * because S3 authorizes a PutObject that carries `x-amz-object-lock-mode` / `-retain-until-date`
+   * against it as well. That permission is conditioned to COMPLIANCE mode and at least
+   * `retentionDays - 1` remaining days, so the writer can only set (or, as COMPLIANCE allows,
+   * extend) a full retention, never a short one.
+   */
+  bindEvidenceWriter(bucket: IBucket, key: IKey, retentionDays: number, prefix = ''): void {
+    const objects = bucket.arnForObjects('*');
+    this.allow('EvidenceWriteObjects', ['s3:PutObject', 's3:GetObject'], [objects]);
+    this.allow('EvidenceSetComplianceRetention', ['s3:PutObjectRetention'], [objects], {
+      StringEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
+      NumericGreaterThanEquals: { 's3:object-lock-remaining-retention-days': String(retentionDays - 1) },
+    });
+    this.allow('EvidenceList', ['s3:ListBucket'], [bucket.bucketArn]);
+    acknowledgeWildcardResource(
+      this,
+      objects,
+      'Pack keys (packs/YYYY/MM/DD/<runId>/…) are made at run time; s3:PutObject, s3:GetObject and the COMPLIANCE-only s3:PutObjectRetention need object ARNs, scoped to the evidence bucket.',
+    );
+    this.grantKey(key, ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'], 'DataKeyUse');
+    this.setEnv('EVIDENCE_BUCKET', bucket.bucketName);
+    this.setEnv('EVIDENCE_PREFIX', prefix);
+    this.setEnv('EVIDENCE_RETENTION_DAYS', String(retentionDays));
+    this.setEnv('EVIDENCE_BUCKET_OWNER', Stack.of(bucket).account);
+  }
+
+  /** Write and read the run's staging area (snapshot parts, checkpoints, the Distributed Map item list). */
+  bindStagingWriter(bucket: IBucket, key: IKey): void {
+    const objects = bucket.arnForObjects('*');
+    this.allow('StagingReadWrite', ['s3:PutObject', 's3:GetObject'], [objects]);
+    this.allow('StagingList', ['s3:ListBucket'], [bucket.bucketArn]);
+    acknowledgeWildcardResource(
+      this,
+      objects,
+      'Staging keys (<runId>/<sourceId>/parts, checkpoints, item lists) are made at run time; s3:PutObject/GetObject need object ARNs, scoped to the staging bucket.',
+    );
+    this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
+    this.setEnv('STAGING_BUCKET', bucket.bucketName);
+  }
+
+  /** Read finalized snapshots and Distributed Map results from staging. */
+  bindStagingReader(bucket: IBucket, key: IKey): void {
+    const objects = bucket.arnForObjects('*');
+    this.allow('StagingRead', ['s3:GetObject'], [objects]);
+    this.allow('StagingList', ['s3:ListBucket'], [bucket.bucketArn]);
+    acknowledgeWildcardResource(
+      this,
+      objects,
+      'Snapshots and Distributed Map results are keyed by run id; s3:GetObject needs object ARNs, scoped to the staging bucket.',
+    );
+    this.grantKey(key, ['kms:Decrypt'], 'DataKeyUse');
+    this.setEnv('STAGING_BUCKET', bucket.bucketName);
+  }
+
+  /**
+   * The findings store. `write` adds item writes (findings, history, the chain head with a
+   * condition); there is no DeleteItem: nothing is deleted (DESIGN.md §4).
+   */
+  bindFindingsTable(table: ITable, key: IKey, access: { write: boolean }): void {
+    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+    const write = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+    ];
+    this.allow(
+      access.write ? 'FindingsReadWrite' : 'FindingsRead',
+      access.write ? [...read, ...write] : read,
+      [table.tableArn],
+    );
+    // DynamoDB uses the table's customer key on the caller's behalf.
+    const kms = access.write
+      ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+      : ['kms:Decrypt', 'kms:DescribeKey'];
+    this.grantKey(key, kms, 'DataKeyUse');
+    this.setEnv('FINDINGS_TABLE', table.tableName);
+  }
+
+  /** Sign manifests with the asymmetric key (ECDSA_SHA_256 over a digest) and record its public key. */
+  bindManifestSigner(signingKey: IKey): void {
+    this.allow('ManifestSign', ['kms:Sign', 'kms:GetPublicKey'], [signingKey.keyArn]);
+    this.setEnv('SIGNING_KEY_ARN', signingKey.keyArn);
+  }
+
+  /** Connector credentials, one secret per source id; the map is `SOURCE_SECRETS` (JSON). */
+  bindSourceSecrets(secrets: Record<string, ISecret>, key: IKey): void {
+    const entries = Object.entries(secrets);
+    if (entries.length === 0) return;
+    this.allow(
+      'SourceSecretsRead',
+      ['secretsmanager:GetSecretValue'],
+      entries.map(([, s]) => s.secretArn),
+    );
+    this.grantKey(key, ['kms:Decrypt'], 'DataKeyUse');
+    this.setEnv(
+      'SOURCE_SECRETS',
+      Stack.of(this).toJsonString(Object.fromEntries(entries.map(([id, s]) => [id, s.secretArn]))),
+    );
+  }
+
+  /**
+   * Assume the read-only member-account role (and any role ARN a source names). The role name is
+   * fixed, the account is not: the Organization's accounts are only known at run time.
+   */
+  bindMemberRoleAssumer(memberRoleName: string, externalId: string, extraRoleArns: string[] = []): void {
+    const memberRoles = Stack.of(this).formatArn({
+      service: 'iam',
+      region: '',
+      account: '*',
+      resource: 'role',
+      resourceName: memberRoleName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.allow('AssumeMemberReader', ['sts:AssumeRole'], [memberRoles, ...extraRoleArns]);
+    acknowledgeWildcardResource(
+      this,
+      memberRoles,
+      'sts:AssumeRole into the fixed-name reader role of accounts listed at run time (organizations:ListAccounts); the role trusts only this role with the ExternalId.',
+    );
+    this.setEnv('MEMBER_ROLE_NAME', memberRoleName);
+    this.setEnv('EXTERNAL_ID', externalId);
+  }
+
+  /** List the Organization's accounts (read-only; these APIs have no resource-level permissions). */
+  bindOrganizationsReader(): void {
+    this.allow(
+      'ListOrganizationAccounts',
+      ['organizations:ListAccounts', 'organizations:DescribeOrganization'],
+      ['*'],
+    );
+    acknowledgeWildcardResource(
+      this,
+      '*',
+      'organizations:ListAccounts and organizations:DescribeOrganization have no resource-level permissions; also X-Ray tracing.',
+    );
+  }
+
+  /** Publish one EventBridge event per new / reopened / overdue finding. */
+  bindFindingEvents(bus: IEventBus): void {
+    this.allow('PutFindingEvents', ['events:PutEvents'], [bus.eventBusArn]);
+    this.setEnv('FINDINGS_EVENT_BUS', bus.eventBusName);
+  }
+
+  /** Publish the run digest to the KMS-encrypted topic (SNS needs the publisher's data-key use). */
+  bindNotificationTopic(topic: ITopic, key: IKey): void {
+    this.allow('PublishDigest', ['sns:Publish'], [topic.topicArn]);
+    this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
+    this.setEnv('NOTIFY_TOPIC_ARN', topic.topicArn);
+  }
+
+  /** Import findings into Security Hub (opt-in): only this account's default product. */
+  bindSecurityHubImport(): void {
+    const stack = Stack.of(this);
+    const product = stack.formatArn({
+      service: 'securityhub',
+      resource: 'product',
+      resourceName: `${stack.account}/default`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.allow('ImportSecurityHubFindings', ['securityhub:BatchImportFindings'], [product]);
+    this.setEnv('SECURITY_HUB_PRODUCT_ARN', product);
+  }
+}

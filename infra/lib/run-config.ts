@@ -1,0 +1,122 @@
+/**
+ * The run configuration the deployed state machine carries: the config file's exact text and the
+ * text of every SoD ruleset it names. The plan step hashes these bytes (`RunPlan.configSha256`), so
+ * an auditor can re-hash the committed files and match the manifest.
+ *
+ * Validation happens at synth, with the same zod schema the CLI uses, so a bad config fails
+ * `cdk synth` instead of the first scheduled run.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type Config, configSchema, type SourceConfig } from '../../core/config';
+import { InputError } from '../../core/errors';
+
+/** One SoD ruleset as shipped to the run: the path as the config names it, and its text. */
+export interface RulesetDocument {
+  path: string;
+  text: string;
+}
+
+/** What the state machine's first state hands the plan step (`$.runConfig`). */
+export interface RunConfigDocument {
+  /** The config file name, for messages (relative to the project root, or `inline.json`). */
+  file: string;
+  /** The config file's exact text: YAML or JSON. */
+  text: string;
+  /** Rulesets in `policy.sodRules` order. */
+  rulesets: RulesetDocument[];
+}
+
+export interface LoadedRunConfig {
+  config: Config;
+  document: RunConfigDocument;
+}
+
+/**
+ * Read, validate and package a config file for deployment.
+ *
+ * @example
+ * const { config, document } = loadRunConfigFile('infra/config/accessproof.yaml', projectRoot);
+ */
+export function loadRunConfigFile(file: string, projectRoot: string): LoadedRunConfig {
+  const abs = isAbsolute(file) ? file : resolve(projectRoot, file);
+  const label = relative(projectRoot, abs) || file;
+  const text = readText(abs, label);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new InputError(`not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file: label });
+  }
+  const config = validate(raw, label);
+  const rulesets = config.policy.sodRules.map((path) => {
+    const rulesetFile = isAbsolute(path) ? path : resolve(dirname(abs), path);
+    return { path, text: readText(rulesetFile, relative(projectRoot, rulesetFile)) };
+  });
+  return { config, document: { file: label, text, rulesets } };
+}
+
+/**
+ * Package a config given as an object (construct props). Rulesets are read relative to `baseDir`.
+ *
+ * @example
+ * const { document } = runConfigFromObject({ organization: 'Example', sources: [...] }, projectRoot);
+ */
+export function runConfigFromObject(input: unknown, baseDir: string): LoadedRunConfig {
+  const config = validate(input, 'inline config');
+  const text = `${JSON.stringify(input, null, 2)}\n`;
+  const rulesets = config.policy.sodRules.map((path) => {
+    const rulesetFile = isAbsolute(path) ? path : resolve(baseDir, path);
+    return { path, text: readText(rulesetFile, path) };
+  });
+  return { config, document: { file: 'inline.json', text, rulesets } };
+}
+
+function validate(raw: unknown, label: string): Config {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path
+      .filter((p): p is string | number => typeof p !== 'symbol')
+      .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
+      .join('');
+    throw new InputError(issue?.message ?? 'invalid configuration', {
+      file: label,
+      ...(field ? { field } : {}),
+    });
+  }
+  parsed.data.sources.forEach((source, i) => {
+    const why = unsupportedInAws(source);
+    if (why) throw new InputError(why, { file: label, field: `sources[${i}]` });
+  });
+  return parsed.data;
+}
+
+/**
+ * Files-mode sources read exports from the operator's disk, which a Lambda does not have; ERP has no
+ * live mode yet. Refusing them at synth beats a source that fails on every scheduled run.
+ */
+function unsupportedInAws(source: SourceConfig): string | undefined {
+  if (source.system === 'erp')
+    return `source "${source.id}": ERP extracts are files; the AWS run collects live APIs only`;
+  if (source.files)
+    return `source "${source.id}": files mode reads local exports; remove "files" to collect live in AWS`;
+  return undefined;
+}
+
+function readText(path: string, label: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'file not found' : `cannot read (${code})`, { file: label });
+  }
+}
+
+/** The organization-wide AWS sources: they make the run use a Distributed Map. */
+export function organizationSources(config: Config): Extract<SourceConfig, { system: 'aws' }>[] {
+  return config.sources.filter(
+    (s): s is Extract<SourceConfig, { system: 'aws' }> => s.system === 'aws' && s.organization,
+  );
+}

@@ -1,0 +1,258 @@
+/**
+ * The compute stack: one Lambda per step, the scan-run state machine, its schedule, the findings
+ * event bus, the notification topic, a dead-letter queue and alarms. It owns nothing that must
+ * survive it: every stateful resource arrives as a typed prop from the stateful stack.
+ */
+import { join } from 'node:path';
+import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { Config } from '../../core/config';
+import { AppFunction } from './app-function';
+import { acknowledgeFinding } from './nag';
+import { organizationSources, type RunConfigDocument } from './run-config';
+import { ScanRunStateMachine } from './scan-run-state-machine';
+
+/** What the runtime needs from the stateful stack (StatefulStack satisfies it). */
+export interface StatefulResources {
+  /** Deterministic names, referenced without CloudFormation exports (see StatefulStack). */
+  readonly evidenceBucketName: string;
+  readonly stagingBucketName: string;
+  readonly findingsTable: ITable;
+  readonly dataKey: IKey;
+  readonly signingKey: IKey;
+  readonly sourceSecrets: Record<string, ISecret>;
+  readonly retentionDays: number;
+}
+
+export interface RunSchedule {
+  /** EventBridge Scheduler expression: `cron(…)`, `rate(…)` or `at(…)`. */
+  expression: string;
+  /** IANA time zone the cron fields are read in, e.g. `Europe/Oslo`. */
+  timeZone: string;
+}
+
+export interface RuntimeStackProps extends StackProps {
+  stateful: StatefulResources;
+  config: Config;
+  runConfig: RunConfigDocument;
+  schedule: RunSchedule;
+  /** The repository root (esbuild's working directory; `functions/<step>/handler.ts` live under it). */
+  projectRoot: string;
+  notificationEmail?: string;
+  memberRoleName: string;
+  externalId: string;
+  /** Fixed so member-account trust policies can name it. */
+  collectorRoleName: string;
+  /** Force (true) or forbid (false) the Distributed Map. @default true when a source has `organization: true` */
+  distributedMap?: boolean;
+  /** @default 20 */
+  toleratedFailurePercentage?: number;
+  evidencePrefix?: string;
+  /** Import findings into Security Hub from the notify step. @default false */
+  securityHub?: boolean;
+  /** @default 'accessproof-findings' */
+  eventBusName?: string;
+}
+
+export type StepName = 'plan' | 'collect' | 'scan' | 'seal' | 'notify';
+
+const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; memorySize: number }> = {
+  plan: {
+    description: 'Plan a scan run: sources, run id, config hash',
+    timeout: Duration.minutes(2),
+    memorySize: 512,
+  },
+  collect: {
+    description: 'Collect one source; pauses with a cursor before the deadline',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+  },
+  scan: {
+    description: 'Correlate identities, run rules, diff findings',
+    timeout: Duration.minutes(15),
+    memorySize: 2048,
+  },
+  seal: {
+    description: 'Seal the signed, object-locked evidence pack',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+  },
+  notify: {
+    description: 'Publish finding events and the run digest',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+  },
+};
+
+/**
+ * @example
+ * new RuntimeStack(app, 'Runtime', { stateful, config, runConfig, schedule, projectRoot, memberRoleName,
+ *   externalId, collectorRoleName: 'AccessProofCollector' });
+ */
+export class RuntimeStack extends Stack {
+  readonly functions: Record<StepName, AppFunction>;
+  readonly scanRun: ScanRunStateMachine;
+  readonly topic: Topic;
+  readonly findingsBus: EventBus;
+  readonly deadLetterQueue: Queue;
+  readonly schedule: Schedule;
+
+  constructor(scope: Construct, id: string, props: RuntimeStackProps) {
+    super(scope, id, props);
+    const { stateful, config } = props;
+    if (!/^(cron|rate|at)\(.+\)$/.test(props.schedule.expression)) {
+      throw new Error(
+        `schedule expression must be cron(…), rate(…) or at(…), got "${props.schedule.expression}"`,
+      );
+    }
+    const evidenceBucket = Bucket.fromBucketName(this, 'EvidenceBucket', stateful.evidenceBucketName);
+    const stagingBucket = Bucket.fromBucketName(this, 'StagingBucket', stateful.stagingBucketName);
+    const orgSources = organizationSources(config);
+    const distributed = props.distributedMap ?? orgSources.length > 0;
+    const liveAws = config.sources.filter((s) => s.system === 'aws' && !s.files);
+
+    const fn = (step: StepName, roleName?: string) =>
+      new AppFunction(this, `${step[0]!.toUpperCase()}${step.slice(1)}Function`, {
+        entry: join(props.projectRoot, 'functions', step, 'handler.ts'),
+        projectRoot: props.projectRoot,
+        serviceName: `accessproof-${step}`,
+        ...STEP_SETTINGS[step],
+        ...(roleName ? { roleName } : {}),
+      });
+    this.functions = {
+      plan: fn('plan'),
+      collect: fn('collect', props.collectorRoleName),
+      scan: fn('scan'),
+      seal: fn('seal'),
+      notify: fn('notify'),
+    };
+    const { plan, collect, scan, seal, notify } = this.functions;
+
+    this.findingsBus = new EventBus(this, 'FindingsBus', {
+      eventBusName: props.eventBusName ?? 'accessproof-findings',
+    });
+    this.topic = new Topic(this, 'NotificationTopic', {
+      displayName: 'AccessProof scan runs',
+      masterKey: stateful.dataKey,
+      enforceSSL: true,
+    });
+    if (props.notificationEmail) this.topic.addSubscription(new EmailSubscription(props.notificationEmail));
+
+    // plan: the run's identity and source list; in Distributed mode it writes the item list to staging.
+    if (orgSources.length > 0) plan.bindOrganizationsReader();
+    if (distributed) plan.bindStagingWriter(stagingBucket, stateful.dataKey);
+
+    // collect: connector credentials, member-account roles, staging parts and checkpoints.
+    collect.bindStagingWriter(stagingBucket, stateful.dataKey);
+    collect.bindSourceSecrets(stateful.sourceSecrets, stateful.dataKey);
+    if (liveAws.length > 0) {
+      const roleArns = liveAws.flatMap((s) => (s.system === 'aws' && s.roleArn ? [s.roleArn] : []));
+      collect.bindMemberRoleAssumer(props.memberRoleName, props.externalId, roleArns);
+    }
+    if (orgSources.length > 0) collect.bindOrganizationsReader();
+
+    scan.bindStagingReader(stagingBucket, stateful.dataKey);
+    scan.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
+
+    seal.bindStagingReader(stagingBucket, stateful.dataKey);
+    seal.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
+    seal.bindEvidenceWriter(evidenceBucket, stateful.dataKey, stateful.retentionDays, props.evidencePrefix);
+    seal.bindManifestSigner(stateful.signingKey);
+
+    notify.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: false });
+    notify.bindFindingEvents(this.findingsBus);
+    notify.bindNotificationTopic(this.topic, stateful.dataKey);
+    if (props.securityHub) notify.bindSecurityHubImport();
+
+    this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
+      steps: {
+        plan: plan.function,
+        collect: collect.function,
+        scan: scan.function,
+        seal: seal.function,
+        notify: notify.function,
+      },
+      runConfig: props.runConfig,
+      ...(distributed
+        ? {
+            distributed: {
+              stagingBucket,
+              stagingKey: stateful.dataKey,
+              toleratedFailurePercentage: props.toleratedFailurePercentage ?? 20,
+            },
+          }
+        : {}),
+    });
+
+    this.deadLetterQueue = new Queue(this, 'ScheduleDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeFinding(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of the EventBridge Scheduler target (runs that could not start).',
+    );
+    this.schedule = new Schedule(this, 'ScanSchedule', {
+      description: 'Start the AccessProof scan run',
+      schedule: ScheduleExpression.expression(
+        props.schedule.expression,
+        TimeZone.of(props.schedule.timeZone),
+      ),
+      target: new StepFunctionsStartExecution(this.scanRun.stateMachine, {
+        input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+      }),
+    });
+
+    this.alarms();
+  }
+
+  /** Failed, timed-out or aborted runs, any step's errors, and a schedule that could not start a run. */
+  private alarms(): void {
+    const sm = this.scanRun.stateMachine;
+    const alarm = (id: string, metric: IMetric, description: string) =>
+      new Alarm(this, id, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(new SnsAction(this.topic));
+    alarm(
+      'RunFailedAlarm',
+      sm.metricFailed({ period: Duration.minutes(5) }),
+      'A scan run failed: no evidence pack was sealed',
+    );
+    alarm('RunTimedOutAlarm', sm.metricTimedOut({ period: Duration.minutes(5) }), 'A scan run timed out');
+    alarm('RunAbortedAlarm', sm.metricAborted({ period: Duration.minutes(5) }), 'A scan run was aborted');
+    for (const [step, f] of Object.entries(this.functions)) {
+      alarm(
+        `${f.node.id}ErrorsAlarm`,
+        f.function.metricErrors({ period: Duration.minutes(5) }),
+        `The ${step} step's Lambda function reported errors`,
+      );
+    }
+    alarm(
+      'ScheduleDeadLetterAlarm',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      'The schedule could not start a scan run (see the dead-letter queue)',
+    );
+  }
+}

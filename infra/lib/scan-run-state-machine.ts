@@ -1,0 +1,283 @@
+/**
+ * The "scan run" state machine (DESIGN.md §1):
+ *
+ *   Configure → Plan → Map over sources (collect ⟲ while a cursor comes back) → Scan → Seal → Notify
+ *
+ * Payloads between steps (all JSON, kept small; records live in staging and the findings store):
+ *   Configure   → `{ runConfig }`                        (the config text + rulesets, fixed at synth)
+ *   Plan        ← `{ execution: { name, startedAt }, runConfig }`; result at `$.plan` (a `RunPlan`;
+ *                 in Distributed mode also `items: { bucket, key }`, the JSON array of planned sources)
+ *   Collect     ← `{ runId, source, runConfig, resumes, cursor? }` (`source` = one `PlannedSource`);
+ *                 returns `{ done: true, result: SourceResult }` or `{ done: false, cursor }`
+ *   Map result  → `$.collected`: `SourceResult[]` (inline) or `{ resultWriter: { Bucket, Key } }`
+ *                 (Distributed: the ResultWriter manifest in the staging bucket)
+ *   Scan        ← `{ plan, runConfig, collected }`; result at `$.scan`
+ *   Seal        ← `{ plan, runConfig, collected, scan }`; result at `$.seal`
+ *   Notify      ← `{ plan, scan, seal }`; result at `$.notify`
+ *
+ * A source whose collect step throws (after the Lambda service retries) is recorded as a failed
+ * `SourceResult` by a Catch, and the run goes on: one failed source is never fatal.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  DistributedMap,
+  Errors,
+  type IChainable,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  Pass,
+  Result,
+  ResultWriterV2,
+  S3JsonItemReader,
+  StateMachine,
+  StateMachineType,
+  TaskInput,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { acknowledgeGeneratedPolicyWildcards, acknowledgeWildcardResource } from './nag';
+import type { RunConfigDocument } from './run-config';
+
+/** Lambda service-side failures worth retrying: the function never ran or could not answer. */
+export const LAMBDA_RETRY_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+export interface ScanRunSteps {
+  plan: IFunction;
+  collect: IFunction;
+  scan: IFunction;
+  seal: IFunction;
+  notify: IFunction;
+}
+
+/** Distributed Map: many sources (every account of an AWS Organization), items and results in S3. */
+export interface DistributedCollectOptions {
+  stagingBucket: IBucket;
+  /** The staging bucket's SSE-KMS key: the map reads items and writes results through it. */
+  stagingKey: IKey;
+  /** Share of sources that may fail before the whole map fails. @default 20 */
+  toleratedFailurePercentage?: number;
+  /** @default 40 */
+  maxConcurrency?: number;
+}
+
+export interface ScanRunStateMachineProps {
+  steps: ScanRunSteps;
+  runConfig: RunConfigDocument;
+  /** Omit for an inline Map (sources from the config file). */
+  distributed?: DistributedCollectOptions;
+  /** Inline Map concurrency. @default 4 */
+  maxConcurrency?: number;
+  /** A connector that keeps returning a cursor is failed after this many resumes. @default 96 */
+  maxResumes?: number;
+  /** @default 24 hours */
+  timeout?: Duration;
+  /** @default RetentionDays.SIX_MONTHS */
+  logRetention?: RetentionDays;
+}
+
+/**
+ * @example
+ * const run = new ScanRunStateMachine(this, 'ScanRun', { steps, runConfig: document });
+ * run.stateMachine.metricFailed();
+ */
+export class ScanRunStateMachine extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ScanRunStateMachineProps) {
+    super(scope, id);
+    const { steps } = props;
+    const maxResumes = props.maxResumes ?? 96;
+
+    const configure = new Pass(this, 'Configure', {
+      comment: 'The run configuration fixed at deploy time: config text and SoD rulesets',
+      result: Result.fromObject({ runConfig: props.runConfig }),
+      resultPath: '$',
+    });
+
+    const plan = this.invoke('Plan', steps.plan, '$.plan', {
+      execution: { name: JsonPath.executionName, startedAt: JsonPath.executionStartTime },
+      runConfig: JsonPath.objectAt('$.runConfig'),
+    });
+
+    // No Parameters: the iteration state itself is the payload (`cursor` only exists after a pause).
+    const collect = this.invoke('Collect', steps.collect, '$.collect');
+    const sourceFailed = new Pass(this, 'SourceFailed', {
+      comment: 'The collect step threw: record the source as failed and let the run go on',
+      parameters: failedSource(
+        JsonPath.format('{}: {}', JsonPath.stringAt('$.error.Error'), JsonPath.stringAt('$.error.Cause')),
+      ),
+    });
+    collect.addCatch(sourceFailed, { errors: [Errors.ALL], resultPath: '$.error' });
+    const resume = new Pass(this, 'Resume', {
+      comment: 'The connector paused before its deadline: call collect again with its cursor',
+      parameters: {
+        runId: JsonPath.stringAt('$.runId'),
+        source: JsonPath.objectAt('$.source'),
+        runConfig: JsonPath.objectAt('$.runConfig'),
+        cursor: JsonPath.stringAt('$.collect.cursor'),
+        resumes: JsonPath.mathAdd(JsonPath.numberAt('$.resumes'), 1),
+      },
+    });
+    const gaveUp = new Pass(this, 'ResumeLimitReached', {
+      parameters: failedSource(`collection did not finish after ${maxResumes} resumes`),
+    });
+    const collected = new Pass(this, 'SourceCollected', { outputPath: '$.collect.result' });
+    const iteration = collect.next(
+      new Choice(this, 'CursorReturned')
+        .when(
+          Condition.and(
+            Condition.isPresent('$.collect.cursor'),
+            Condition.numberLessThan('$.resumes', maxResumes),
+          ),
+          resume.next(collect),
+        )
+        .when(Condition.isPresent('$.collect.cursor'), gaveUp)
+        .otherwise(collected),
+    );
+
+    const itemSelector = {
+      runId: JsonPath.stringAt('$.plan.runId'),
+      source: JsonPath.objectAt('$$.Map.Item.Value'),
+      runConfig: JsonPath.objectAt('$.runConfig'),
+      resumes: 0,
+    };
+    const collectSources = props.distributed
+      ? this.distributedMap(props.distributed, itemSelector, iteration)
+      : new MapState(this, 'CollectSources', {
+          comment: 'One iteration per planned source',
+          itemsPath: '$.plan.sources',
+          itemSelector,
+          maxConcurrency: props.maxConcurrency ?? 4,
+          resultPath: '$.collected',
+        }).itemProcessor(iteration);
+
+    const scan = this.invoke('Scan', steps.scan, '$.scan', {
+      plan: JsonPath.objectAt('$.plan'),
+      runConfig: JsonPath.objectAt('$.runConfig'),
+      collected: JsonPath.objectAt('$.collected'),
+    });
+    const seal = this.invoke('Seal', steps.seal, '$.seal', {
+      plan: JsonPath.objectAt('$.plan'),
+      runConfig: JsonPath.objectAt('$.runConfig'),
+      collected: JsonPath.objectAt('$.collected'),
+      scan: JsonPath.objectAt('$.scan'),
+    });
+    const notify = this.invoke('Notify', steps.notify, '$.notify', {
+      plan: JsonPath.objectAt('$.plan'),
+      scan: JsonPath.objectAt('$.scan'),
+      seal: JsonPath.objectAt('$.seal'),
+    });
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.SIX_MONTHS });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      comment: 'AccessProof scan run: plan, collect, scan, seal, notify',
+      definitionBody: DefinitionBody.fromChainable(
+        configure.next(plan).next(collectSources).next(scan).next(seal).next(notify),
+      ),
+      stateMachineType: StateMachineType.STANDARD,
+      timeout: props.timeout ?? Duration.hours(24),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+
+    acknowledgeWildcardResource(
+      this.stateMachine,
+      '*',
+      'X-Ray tracing (xray:PutTraceSegments, …) and CloudWatch Logs delivery (logs:CreateLogDelivery, …) have no resource-level permissions.',
+    );
+    for (const [step, fn] of Object.entries(steps)) {
+      acknowledgeWildcardResource(
+        this.stateMachine,
+        `${fn.functionArn}:*`,
+        `lambda:InvokeFunction on the ${step} function's versions and aliases (<arn>:*), as the LambdaInvoke task grants it.`,
+      );
+    }
+    const distributedMapPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy');
+    if (distributedMapPolicy) {
+      acknowledgeGeneratedPolicyWildcards(
+        distributedMapPolicy,
+        "Distributed Map child executions get run-time names: states:DescribeExecution, StopExecution and RedriveExecution on this state machine's executions only.",
+      );
+    }
+    if (props.distributed) {
+      // Items are read from, and results written to, the SSE-KMS staging bucket.
+      props.distributed.stagingKey.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
+      acknowledgeWildcardResource(
+        this.stateMachine,
+        props.distributed.stagingBucket.arnForObjects('*'),
+        "The Distributed Map reads the plan's item list and writes results under run-time keys of the staging bucket (s3:GetObject, s3:PutObject).",
+      );
+    }
+  }
+
+  private invoke(id: string, fn: IFunction, resultPath: string, payload?: Record<string, unknown>) {
+    const task = new LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      ...(payload ? { payload: TaskInput.fromObject(payload) } : {}),
+      payloadResponseOnly: true,
+      // The explicit Retry below replaces CDK's default set, so the definition says exactly what is retried.
+      retryOnServiceExceptions: false,
+      resultPath,
+    });
+    task.addRetry({
+      errors: LAMBDA_RETRY_ERRORS,
+      interval: Duration.seconds(2),
+      maxAttempts: 6,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(1),
+      jitterStrategy: JitterType.FULL,
+    });
+    return task;
+  }
+
+  private distributedMap(
+    options: DistributedCollectOptions,
+    itemSelector: Record<string, unknown>,
+    iteration: IChainable,
+  ): DistributedMap {
+    const map = new DistributedMap(this, 'CollectSources', {
+      comment: 'One child execution per planned source; the plan wrote the item list to staging',
+      itemReader: new S3JsonItemReader({
+        bucket: options.stagingBucket,
+        key: JsonPath.stringAt('$.plan.items.key'),
+      }),
+      itemSelector,
+      maxConcurrency: options.maxConcurrency ?? 40,
+      toleratedFailurePercentage: options.toleratedFailurePercentage ?? 20,
+      // Collect runs up to 15 minutes per call; Express children are capped at 5.
+      mapExecutionType: StateMachineType.STANDARD,
+      resultWriterV2: new ResultWriterV2({ bucket: options.stagingBucket, prefix: 'map-results' }),
+      resultSelector: { resultWriter: JsonPath.objectAt('$.ResultWriterDetails') },
+      resultPath: '$.collected',
+    });
+    map.itemProcessor(iteration);
+    return map;
+  }
+}
+
+/** A `SourceResult` (core/run/types.ts) for a source that could not be collected. */
+function failedSource(error: string): Record<string, unknown> {
+  return {
+    id: JsonPath.stringAt('$.source.id'),
+    system: JsonPath.stringAt('$.source.system'),
+    status: 'failed',
+    error,
+    counts: { principals: 0, entitlements: 0, grants: 0 },
+  };
+}

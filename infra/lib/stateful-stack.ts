@@ -1,0 +1,299 @@
+/**
+ * The stateful stack (CONVENTIONS.md #7): everything that must outlive a redeploy — the evidence
+ * bucket, its access-log bucket, the run's staging bucket, the findings table, the KMS keys, the
+ * connector secrets and the auditor role. Every resource is retained and the stack has termination
+ * protection; the compute stack receives these as typed props.
+ */
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AccountRootPrincipal,
+  AnyPrincipal,
+  ArnPrincipal,
+  CompositePrincipal,
+  Effect,
+  type IPrincipal,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { guardedKey } from './guarded-key';
+import { acknowledgeWildcardResource } from './nag';
+
+export const DEFAULT_RETENTION_DAYS = 2557;
+
+/** The exact actions of the auditor role, per resource. Nothing else. */
+export const AUDITOR_ACTIONS = {
+  objects: [
+    's3:GetObject',
+    's3:GetObjectVersion',
+    's3:GetObjectAttributes',
+    's3:GetObjectRetention',
+    's3:GetObjectLegalHold',
+  ],
+  bucket: ['s3:ListBucket', 's3:ListBucketVersions'],
+  dataKey: ['kms:Decrypt'],
+  signingKey: ['kms:Verify', 'kms:GetPublicKey'],
+} as const;
+
+export interface StatefulStackProps extends StackProps {
+  /** Object Lock COMPLIANCE default retention of the evidence bucket. @default 2557 (7 years) */
+  retentionDays?: number;
+  /** The only principal that may schedule deletion of / disable the KMS keys. */
+  breakGlassRoleArn: string;
+  /** Source ids that need a credentials secret (Entra, Salesforce). */
+  secretSourceIds: string[];
+  /** Secret names are `<secretPrefix>/sources/<sourceId>`. @default 'accessproof' */
+  secretPrefix?: string;
+  /** Who may assume the auditor role. @default this account's root (delegate with IAM) */
+  auditorPrincipalArns?: string[];
+  /** @default 'AccessProofAuditor' */
+  auditorRoleName?: string;
+  /** Days the staging area keeps snapshot parts and checkpoints. @default 30 */
+  stagingExpirationDays?: number;
+  /**
+   * Bucket names are `<bucketNamePrefix>-{evidence,staging,access-logs}-<account>-<region>`: stable
+   * names an auditor can type, and the runtime stack can reference without CloudFormation exports.
+   * @default 'accessproof'
+   */
+  bucketNamePrefix?: string;
+  /** KMS aliases. @default alias/accessproof/data and alias/accessproof/manifest-signing */
+  dataKeyAlias?: string;
+  signingKeyAlias?: string;
+}
+
+/**
+ * @example
+ * const stateful = new StatefulStack(app, 'Stateful', { breakGlassRoleArn, secretSourceIds: ['entra'] });
+ */
+export class StatefulStack extends Stack {
+  readonly retentionDays: number;
+  readonly dataKey: Key;
+  readonly signingKey: Key;
+  readonly evidenceBucket: Bucket;
+  readonly evidenceBucketName: string;
+  readonly stagingBucketName: string;
+  readonly accessLogBucket: Bucket;
+  readonly stagingBucket: Bucket;
+  readonly findingsTable: Table;
+  readonly sourceSecrets: Record<string, Secret>;
+  readonly auditorRole: Role;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, { terminationProtection: true, ...props });
+    const retentionDays = props.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`retentionDays must be a positive whole number of days, got ${retentionDays}`);
+    }
+    this.retentionDays = retentionDays;
+    const bucketPrefix = props.bucketNamePrefix ?? 'accessproof';
+    if (!/^[a-z0-9][a-z0-9-]{0,20}$/.test(bucketPrefix)) {
+      throw new Error(
+        `bucketNamePrefix must be 1-21 lowercase letters, digits or "-", got "${bucketPrefix}"`,
+      );
+    }
+    const bucketName = (purpose: string) => `${bucketPrefix}-${purpose}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    this.evidenceBucketName = bucketName('evidence');
+    this.stagingBucketName = bucketName('staging');
+
+    this.dataKey = guardedKey(this, 'DataKey', {
+      description: 'AccessProof data: evidence, staging, findings table, secrets, notifications',
+      alias: props.dataKeyAlias ?? 'alias/accessproof/data',
+      breakGlassRoleArn: props.breakGlassRoleArn,
+    });
+    // CloudWatch alarms publish to the KMS-encrypted topic; SNS calls KMS as the alarm's service.
+    this.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToEncryptedTopic',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.signingKey = guardedKey(this, 'SigningKey', {
+      description: 'AccessProof evidence manifest signing (ECDSA P-256)',
+      alias: props.signingKeyAlias ?? 'alias/accessproof/manifest-signing',
+      breakGlassRoleArn: props.breakGlassRoleArn,
+      signing: true,
+    });
+
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
+      bucketName: bucketName('access-logs'),
+      // Server access logging delivers only to SSE-S3 target buckets, not SSE-KMS.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Who read the evidence is itself evidence: keep the logs as long as the packs.
+      lifecycleRules: [
+        { expiration: Duration.days(retentionDays), noncurrentVersionExpiration: Duration.days(30) },
+      ],
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This is the server access log target; logging it into itself would loop (S3 server access logging).',
+    });
+
+    this.evidenceBucket = new Bucket(this, 'EvidenceBucket', {
+      bucketName: this.evidenceBucketName,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(retentionDays)),
+      versioned: true,
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'evidence/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+    // Nobody, admins included, may write an evidence object with a bypassable or short lock.
+    this.evidenceBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyGovernanceModeLocks',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:PutObjectRetention'],
+        resources: [this.evidenceBucket.arnForObjects('*')],
+        conditions: { StringEquals: { 's3:object-lock-mode': 'GOVERNANCE' } },
+      }),
+    );
+    this.evidenceBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyShortRetentionOnNewObjects',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.evidenceBucket.arnForObjects('*')],
+        conditions: {
+          NumericLessThan: { 's3:object-lock-remaining-retention-days': String(retentionDays - 1) },
+        },
+      }),
+    );
+
+    this.stagingBucket = new Bucket(this, 'StagingBucket', {
+      bucketName: this.stagingBucketName,
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'staging/',
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Parts and checkpoints are scratch: the sealed pack holds the snapshot. Expiry, not deletes.
+      lifecycleRules: [
+        {
+          expiration: Duration.days(props.stagingExpirationDays ?? 30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+
+    this.findingsTable = new Table(this, 'FindingsTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.dataKey,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const secretPrefix = props.secretPrefix ?? 'accessproof';
+    this.sourceSecrets = {};
+    for (const sourceId of props.secretSourceIds) {
+      const secret = new Secret(this, `SourceSecret-${sourceId}`, {
+        secretName: `${secretPrefix}/sources/${sourceId}`,
+        description: `AccessProof connector credentials for source "${sourceId}": replace the placeholder with put-secret-value`,
+        encryptionKey: this.dataKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+        // A placeholder, so no real credential ever passes through CloudFormation.
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ sourceId }),
+          generateStringKey: 'placeholder',
+        },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Entra certificates/client secrets and Salesforce JWT keys are issued by those systems; Secrets Manager cannot rotate them, the owner rotates and calls put-secret-value.',
+      });
+      this.sourceSecrets[sourceId] = secret;
+    }
+
+    this.auditorRole = this.createAuditorRole(props);
+
+    new CfnOutput(this, 'EvidenceBucketName', { value: this.evidenceBucket.bucketName });
+    new CfnOutput(this, 'FindingsTableName', { value: this.findingsTable.tableName });
+    new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.keyArn });
+    new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
+  }
+
+  /** Read (Get/List) the evidence, decrypt it, verify signatures: nothing else. */
+  private createAuditorRole(props: StatefulStackProps): Role {
+    const principals: IPrincipal[] = props.auditorPrincipalArns?.length
+      ? props.auditorPrincipalArns.map((arn) => new ArnPrincipal(arn))
+      : [new AccountRootPrincipal()];
+    const role = new Role(this, 'AuditorRole', {
+      roleName: props.auditorRoleName ?? 'AccessProofAuditor',
+      assumedBy: principals.length === 1 ? principals[0]! : new CompositePrincipal(...principals),
+      description: 'AccessProof auditor: read and verify evidence packs (Get/List, Decrypt, Verify)',
+      maxSessionDuration: Duration.hours(4),
+    });
+    const policy = new Policy(this, 'AuditorPolicy', {
+      statements: [
+        new PolicyStatement({
+          sid: 'ReadEvidenceObjects',
+          actions: [...AUDITOR_ACTIONS.objects],
+          resources: [this.evidenceBucket.arnForObjects('*')],
+        }),
+        new PolicyStatement({
+          sid: 'ListEvidence',
+          actions: [...AUDITOR_ACTIONS.bucket],
+          resources: [this.evidenceBucket.bucketArn],
+        }),
+        new PolicyStatement({
+          sid: 'DecryptEvidence',
+          actions: [...AUDITOR_ACTIONS.dataKey],
+          resources: [this.dataKey.keyArn],
+        }),
+        new PolicyStatement({
+          sid: 'VerifyManifestSignatures',
+          actions: [...AUDITOR_ACTIONS.signingKey],
+          resources: [this.signingKey.keyArn],
+        }),
+      ],
+    });
+    policy.attachToRole(role);
+    acknowledgeWildcardResource(
+      policy,
+      this.evidenceBucket.arnForObjects('*'),
+      'Object-level reads (s3:GetObject, GetObjectVersion, GetObjectAttributes, GetObjectRetention, GetObjectLegalHold) need object ARNs; scoped to the evidence bucket.',
+    );
+    return role;
+  }
+}
