@@ -96,6 +96,12 @@ export class S3EvidenceStore implements EvidenceWriter {
     const packPrefix = `${this.keyPrefix}${packRelativeDir(runId, startedAt)}/`;
     if (await this.exists(`${packPrefix}${SIGNATURE_FILE}`))
       throw new PackExistsError(runId, s3Url(this.options.bucket, packPrefix));
+    // manifest.json is create-only and locked: an attempt that died after it can never be completed.
+    if (await this.exists(`${packPrefix}${MANIFEST_FILE}`))
+      throw new Error(
+        `pack ${runId}: ${s3Url(this.options.bucket, packPrefix)} has manifest.json but no manifest.sig ` +
+          '(an earlier seal died between them); it stays unsealed: seal this run under a new run id',
+      );
     // Whole seconds: S3 keeps retain-until at second precision, and the manifest must state it exactly.
     const until = new Date(
       Math.floor((this.options.now().getTime() + this.options.retentionDays * DAY_MS) / 1000) * 1000,

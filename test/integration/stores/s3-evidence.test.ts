@@ -317,6 +317,32 @@ describe('S3 evidence store on s3rver', () => {
     await expect(again).rejects.toBeInstanceOf(PackExistsError);
   });
 
+  it('refuses to reuse a run whose seal died between manifest.json and manifest.sig', async () => {
+    // Arrange
+    const client = s3.client();
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'accessproof/packs/2026/10/01/run-1/manifest.json',
+        Body: '{}',
+      }),
+    );
+    const store = new S3EvidenceStore({
+      client,
+      bucket,
+      prefix: 'accessproof',
+      expectedBucketOwner: OWNER,
+      retentionDays: 1,
+      now: () => NOW,
+    });
+
+    // Act
+    const again = store.begin('run-1', NOW);
+
+    // Assert
+    await expect(again).rejects.toThrow(/has manifest\.json but no manifest\.sig/);
+  });
+
   it('names the call and key when S3 refuses a write', async () => {
     // Arrange
     const store = new S3EvidenceStore({
