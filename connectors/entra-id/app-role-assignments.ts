@@ -25,8 +25,10 @@ export const appRoleAssignmentSchema = z.object({
 export type AppRoleAssignment = z.output<typeof appRoleAssignmentSchema>;
 
 /**
- * The entitlement for one app role: `<App display name>:<role value or display name>`, e.g.
- * `NetSuite ERP:AP Clerk` or `Microsoft Graph:Directory.ReadWrite.All`.
+ * The entitlement for one app role: `<App display name>:<role>`, e.g. `NetSuite ERP:AP Clerk` or
+ * `Microsoft Graph:Directory.ReadWrite.All`. Microsoft's APIs are known by their permission values
+ * (`Directory.ReadWrite.All`), business apps by the role's display name (values cannot hold spaces,
+ * so `AP Clerk` is a display name); each falls back to the other. `permissions` holds the value.
  */
 export function appRoleEntitlement(
   rc: RecordContext,
@@ -36,8 +38,11 @@ export function appRoleEntitlement(
   appRoleId: string,
 ): Entitlement {
   const appName = resource?.name ?? resourceDisplayName ?? resourceId;
+  const def = resource?.appRoles[appRoleId];
+  const byValue = resource?.publisher === 'microsoft';
   const role =
-    resource?.appRoles[appRoleId] ?? (appRoleId === DEFAULT_ACCESS_ROLE_ID ? 'Default Access' : appRoleId);
+    (byValue ? (def?.value ?? def?.displayName) : (def?.displayName ?? def?.value)) ??
+    (appRoleId === DEFAULT_ACCESS_ROLE_ID ? 'Default Access' : appRoleId);
   const reason =
     resource?.appId === MICROSOFT_GRAPH_APP_ID
       ? graphPermissionPrivilege(role)
@@ -51,7 +56,7 @@ export function appRoleEntitlement(
     type: 'app-role',
     name: `${appName}:${role}`,
     privileged: reason !== undefined,
-    permissions: [role],
+    permissions: [def?.value ?? role],
   };
   if (reason) e.privilegedReason = reason;
   return e;

@@ -61,8 +61,8 @@ export interface SpInfo {
   enabled: boolean;
   ownerOrg?: string;
   publisher: Publisher;
-  /** App role id → value (or display name when it has no value). */
-  appRoles: Record<string, string>;
+  /** App role id → its claim value and display name. */
+  appRoles: Record<string, { value?: string; displayName?: string }>;
   creds: CredInfo[];
   /** Managed identity: the Azure resource it belongs to, from `alternativeNames`. */
   miResource?: string;
@@ -80,8 +80,13 @@ export function publisherOf(tenant: string, spType: string, ownerOrg: string | u
 export function spInfo(tenant: string, s: z.output<typeof servicePrincipalSchema>): SpInfo {
   const spType = s.servicePrincipalType ?? 'Application';
   const ownerOrg = s.appOwnerOrganizationId ?? undefined;
-  const appRoles: Record<string, string> = {};
-  for (const r of s.appRoles ?? []) appRoles[r.id] = r.value || r.displayName || r.id;
+  const appRoles: SpInfo['appRoles'] = {};
+  for (const r of s.appRoles ?? []) {
+    const role: { value?: string; displayName?: string } = {};
+    if (r.value) role.value = r.value;
+    if (r.displayName) role.displayName = r.displayName;
+    appRoles[r.id] = role;
+  }
   const info: SpInfo = {
     id: s.id,
     appId: s.appId ?? s.id,
@@ -117,6 +122,8 @@ export interface SpFacts {
 }
 
 export const CREDENTIAL_ACTIVITY_TAG = 'accessproof:credential-activity';
+/** Set on Microsoft's first-party service principals: Microsoft owns them, the tenant cannot. */
+export const PLATFORM_OWNED_TAG = 'accessproof:platform-owned';
 
 /**
  * One principal per service principal. Credentials are the registration's plus its own; a managed
@@ -134,6 +141,7 @@ export function servicePrincipalPrincipal(rc: RecordContext, sp: SpInfo, f: SpFa
   if (f.app) tags['entra:applicationObjectId'] = f.app.id;
   if (sp.miResource) tags['entra:managedIdentityResource'] = sp.miResource;
   if (sp.miKind) tags['entra:managedIdentityKind'] = sp.miKind;
+  if (sp.publisher === 'microsoft') tags[PLATFORM_OWNED_TAG] = 'true';
   if (!f.activityKnown) tags[ACTIVITY_TAG] = 'unknown';
   if (!f.credActivityKnown && creds.length > 0) tags[CREDENTIAL_ACTIVITY_TAG] = 'unknown';
   const p: Principal = {
