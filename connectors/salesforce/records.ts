@@ -20,7 +20,11 @@ export function toIsoDateTime(value: string): string | undefined {
 
 const sfBoolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 /** A missing or empty boolean counts as false, as Salesforce defaults them. */
-const flag = z.union([sfBoolean, z.literal(''), z.null(), z.undefined()]).transform((v) => v === true);
+// `.optional()` (not a z.undefined() member) so a record may leave the field out altogether.
+const flag = z
+  .union([sfBoolean, z.literal(''), z.null()])
+  .optional()
+  .transform((v) => v === true);
 const text = z.string().min(1);
 const optionalText = z
   .string()
@@ -107,7 +111,10 @@ export const permissionSetAssignmentRecord = z
     PermissionSetId: text,
     PermissionSetGroupId: optionalText,
     // Exports made before API 52.0 have no IsActive: an assignment that exists is then active.
-    IsActive: z.union([sfBoolean, z.literal(''), z.null(), z.undefined()]).transform((v) => v !== false),
+    IsActive: z
+      .union([sfBoolean, z.literal(''), z.null()])
+      .optional()
+      .transform((v) => v !== false),
     ExpirationDate: dateTime,
     SystemModstamp: dateTime,
   })

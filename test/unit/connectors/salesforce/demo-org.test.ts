@@ -40,7 +40,7 @@ async function demoSnapshot() {
     logger: silentLogger,
   });
   if (outcome.status !== 'complete') throw new Error(`demo collection ${outcome.status}`);
-  return { header: outcome.header, ...readSnapshot(staging.finals.get('demo/salesforce') ?? '') };
+  return readSnapshot(staging.finals.get('demo/salesforce') ?? '');
 }
 
 describe('demo Salesforce org (files mode)', () => {
