@@ -10,6 +10,7 @@ import type { Config, SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
 import { InputError } from '../core/errors';
 import type { Inventory } from '../core/inventory';
+import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
@@ -18,7 +19,6 @@ import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../
 import { type SealedRun, sealStep } from '../core/run/seal';
 import type { PlannedSource, RunPlan, SourceResult } from '../core/run/types';
 import { type CompiledRuleset, compileRulesets, parseRuleset } from '../core/sod';
-import { LocalRunStore } from '../stores/local-run-store/local-run-store';
 import { LocalSigner } from '../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader } from '../stores/local-vault/local-pack-reader';
@@ -122,7 +122,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
   try {
     await settleCrashedRun(repo, new LocalPackReader(paths.evidence), logger, now().toISOString());
-    const runStore = new LocalRunStore(paths.state);
+    const runStore = new MemoryRunStore();
     hooks.progress?.('correlating identities and evaluating rules');
     const summary = await scanStep({
       plan,
@@ -152,7 +152,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       logger,
     });
     hooks.stage?.('seal', sealed.files);
-    const scan = JSON.parse((await runStore.get(summary.resultKey))!) as ScanResult;
+    const scan = (await runStore.get<ScanResult>(summary.resultKey))!;
     const { digest } = buildNotifications(scan, sealed, sources, req.asOf);
     hooks.stage?.('notify', digest.opened + digest.reopened);
     await rm(runDir, { recursive: true, force: true });

@@ -40,10 +40,22 @@ export interface SnapshotBytes {
 
 /**
  * Keeps what one step of a run hands the next when it is too big for a Step Functions payload
- * (the scan result). Local: a folder under the state directory; AWS: an S3 staging prefix.
+ * (the scan result). One machine: in memory (the steps share a process); AWS: JSON under an S3
+ * staging prefix. Values are plain JSON data.
  */
 export interface RunStore {
-  put(key: string, body: string): Promise<void>;
+  put(key: string, value: unknown): Promise<void>;
   /** `undefined` when the key was never written. */
-  get(key: string): Promise<string | undefined>;
+  get<T>(key: string): Promise<T | undefined>;
+}
+
+/** The steps of a run in one process hand each other the objects themselves: nothing to serialize. */
+export class MemoryRunStore implements RunStore {
+  private readonly values = new Map<string, unknown>();
+  async put(key: string, value: unknown): Promise<void> {
+    this.values.set(key, value);
+  }
+  async get<T>(key: string): Promise<T | undefined> {
+    return this.values.get(key) as T | undefined;
+  }
 }

@@ -45,9 +45,8 @@ export interface NotifyStepInput {
 
 /** Build the events and the digest, then hand them to the notifier. Returns what was sent. */
 export async function notifyStep(input: NotifyStepInput): Promise<RunDigest> {
-  const stored = await input.runStore.get(input.resultKey);
-  if (!stored) throw new Error(`notify: no scan result at ${input.resultKey}`);
-  const scan = JSON.parse(stored) as ScanResult;
+  const scan = await input.runStore.get<ScanResult>(input.resultKey);
+  if (!scan) throw new Error(`notify: no scan result at ${input.resultKey}`);
   const { events, digest } = buildNotifications(scan, input.sealed, input.sources, input.asOf);
   await input.notifier.publish(events, digest);
   return digest;

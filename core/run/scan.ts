@@ -74,8 +74,8 @@ export function scanResultKey(runId: string): string {
 export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   const { plan, repo, logger } = input;
   const resultKey = scanResultKey(plan.runId);
-  const stored = await input.runStore.get(resultKey);
-  if (stored) return (JSON.parse(stored) as ScanResult).summary; // re-delivered step
+  const stored = await input.runStore.get<ScanResult>(resultKey);
+  if (stored) return stored.summary; // re-delivered step
 
   const head = await repo.getChainHead();
   const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
@@ -142,7 +142,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     changes,
     summary,
   };
-  await input.runStore.put(resultKey, JSON.stringify(full));
+  await input.runStore.put(resultKey, full);
   input.onStage?.('store', result.findings.length);
   logger.info('scan finished', { runId: plan.runId, findings: summary.findings, open: summary.open });
   return summary;

@@ -46,9 +46,8 @@ export interface SealedRun {
  */
 export async function sealStep(input: SealStepInput): Promise<SealedRun> {
   const { plan, repo } = input;
-  const stored = await input.runStore.get(input.resultKey);
-  if (!stored) throw new Error(`seal: no scan result at ${input.resultKey}`);
-  const scan = JSON.parse(stored) as ScanResult;
+  const scan = await input.runStore.get<ScanResult>(input.resultKey);
+  if (!scan) throw new Error(`seal: no scan result at ${input.resultKey}`);
 
   const current = await repo.getChainHead();
   if (current?.runId === plan.runId) {
