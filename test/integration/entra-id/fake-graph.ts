@@ -67,7 +67,8 @@ interface Answer {
   body: unknown;
 }
 
-const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+const JSON_TYPE =
+  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** The documented 429 (status line, headers, body) from a fixture text file. */
 export function readThrottlingSample(path: string): Answer {
@@ -77,7 +78,8 @@ export function readThrottlingSample(path: string): Answer {
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     const i = line.indexOf(':');
-    if (i > 0 && line.slice(0, i).toLowerCase() !== 'content-length') headers[line.slice(0, i)] = line.slice(i + 1).trim();
+    if (i > 0 && line.slice(0, i).toLowerCase() !== 'content-length')
+      headers[line.slice(0, i)] = line.slice(i + 1).trim();
   }
   return { status, headers, body: JSON.parse(body) };
 }
@@ -127,12 +129,20 @@ export async function startFakeGraph(
     const v1 = version === 'v1.0';
     if (version === 'beta' && path === '/reports/servicePrincipalSignInActivities') {
       return options.reportsForbidden
-        ? graphError(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Tenant doesn't have premium license")
+        ? graphError(
+            403,
+            'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+            "Tenant doesn't have premium license",
+          )
         : tenant.servicePrincipalSignInActivities;
     }
     if (version === 'beta' && path === '/reports/appCredentialSignInActivities') {
       return options.reportsForbidden
-        ? graphError(403, 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', "Tenant doesn't have premium license")
+        ? graphError(
+            403,
+            'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+            "Tenant doesn't have premium license",
+          )
         : tenant.appCredentialSignInActivities;
     }
     if (!v1) return undefined;
@@ -157,8 +167,10 @@ export async function startFakeGraph(
           : tenant.applications.some((a) => a.id === id);
     if (!known) return graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
     if (relation === 'owners' && kind !== 'groups') return tenant.owners[`${kind}/${id}`] ?? [];
-    if (kind === 'servicePrincipals' && relation === 'appRoleAssignments') return tenant.appRoleAssignments[id] ?? [];
-    if (kind === 'servicePrincipals' && relation === 'appRoleAssignedTo') return tenant.appRoleAssignedTo[id] ?? [];
+    if (kind === 'servicePrincipals' && relation === 'appRoleAssignments')
+      return tenant.appRoleAssignments[id] ?? [];
+    if (kind === 'servicePrincipals' && relation === 'appRoleAssignedTo')
+      return tenant.appRoleAssignedTo[id] ?? [];
     if (kind === 'groups' && relation === 'transitiveMembers') return tenant.transitiveMembers[id] ?? [];
     if (kind === 'groups' && relation === 'members') return tenant.members[id] ?? [];
     return undefined;
@@ -170,7 +182,12 @@ export async function startFakeGraph(
     const [, version = '', ...rest] = u.pathname.split('/');
     const path = `/${rest.join('/')}`;
     const select = u.searchParams.get('$select')?.split(',');
-    if (version === 'v1.0' && path === '/users' && options.signInActivityForbidden && select?.includes('signInActivity')) {
+    if (
+      version === 'v1.0' &&
+      path === '/users' &&
+      options.signInActivityForbidden &&
+      select?.includes('signInActivity')
+    ) {
       return graphError(
         403,
         'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
@@ -178,7 +195,8 @@ export async function startFakeGraph(
       );
     }
     const items = collection(version, path);
-    if (items === undefined) return graphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
+    if (items === undefined)
+      return graphError(400, 'BadRequest', `Resource not found for the segment '${path}'.`);
     if (!Array.isArray(items)) return items;
     const offset = Number(Buffer.from(u.searchParams.get('$skiptoken') ?? 'MA', 'base64url').toString() || 0);
     const size = Math.min(pageSize, Number(u.searchParams.get('$top') ?? pageSize));
@@ -197,9 +215,11 @@ export async function startFakeGraph(
   }
 
   function batch(body: unknown): Answer {
-    if (options.batchBody !== undefined) return { status: 200, headers: { 'Content-Type': 'application/json' }, body: options.batchBody };
+    if (options.batchBody !== undefined)
+      return { status: 200, headers: { 'Content-Type': 'application/json' }, body: options.batchBody };
     const requests = (body as { requests?: { id: string; method: string; url: string }[] }).requests ?? [];
-    if (requests.length > 20) return graphError(400, 'BadRequest', 'A maximum of 20 requests is allowed per batch');
+    if (requests.length > 20)
+      return graphError(400, 'BadRequest', 'A maximum of 20 requests is allowed per batch');
     const responses = requests.map((r) => {
       subRequests.push(r.url);
       const path = r.url.split('?')[0] ?? '';
@@ -208,13 +228,22 @@ export async function startFakeGraph(
         batchThrottleLeft.set(path, left - 1);
         const t = options.batchThrottle!.find((x) => x.path === path)!;
         const e = graphError(429, 'TooManyRequests', 'Please retry again later.');
-        return { id: r.id, status: 429, headers: { 'Retry-After': t.retryAfter, 'Content-Type': 'application/json' }, body: e.body };
+        return {
+          id: r.id,
+          status: 429,
+          headers: { 'Retry-After': t.retryAfter, 'Content-Type': 'application/json' },
+          body: e.body,
+        };
       }
       const a = get(`/v1.0${r.url}`);
       return { id: r.id, status: a.status, headers: a.headers, body: a.body };
     });
     // Graph may answer sub-requests in any order.
-    return { status: 200, headers: { 'Content-Type': 'application/json' }, body: { responses: responses.reverse() } };
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: { responses: responses.reverse() },
+    };
   }
 
   function send(res: ServerResponse, a: Answer): void {
@@ -228,7 +257,8 @@ export async function startFakeGraph(
     const url = req.url ?? '/';
     const authorized = req.headers.authorization === `Bearer ${options.token}`;
     requests.push({ method: req.method ?? 'GET', url, authorized });
-    if (!authorized) return send(res, graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.'));
+    if (!authorized)
+      return send(res, graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.'));
     const path = url.split('?')[0] ?? '';
     if (options.throttleOnce?.includes(path) && !throttled.has(path)) {
       throttled.add(path);

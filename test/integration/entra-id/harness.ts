@@ -3,12 +3,16 @@
  * imitation or a files-mode folder, and captures everything it logs.
  */
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
-import { type CollectOutcome, collectSource, type Deadline } from '../../../core/collect-driver';
-import { entraSourceSchema } from '../../../core/config';
-import type { Logger } from '../../../core/connector';
-import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
-import type { SnapshotHeader } from '../../../core/snapshot';
 import { createEntraConnector, type EntraConnectorOptions } from '../../../connectors/entra-id';
+import { type CollectOutcome, collectSource, type Deadline } from '../../../core/collect-driver';
+import { entraSourceSchema, policySchema } from '../../../core/config';
+import type { Logger } from '../../../core/connector';
+import type { FindingDraft } from '../../../core/findings/model';
+import { InventoryBuilder } from '../../../core/inventory';
+import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
+import { evaluateRules } from '../../../core/rules';
+import type { SnapshotHeader } from '../../../core/snapshot';
+import type { CompiledRuleset } from '../../../core/sod';
 
 export class MemoryStaging implements SnapshotStaging {
   parts = new Map<string, string[]>();
@@ -40,7 +44,9 @@ export function capturingLogger(): Logger & { lines: string[] } {
   return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-export const fakeTokenProvider = (token: string): AuthenticationProvider => ({ getAccessToken: async () => token });
+export const fakeTokenProvider = (token: string): AuthenticationProvider => ({
+  getAccessToken: async () => token,
+});
 
 export interface Collected {
   outcome: CollectOutcome;
@@ -91,7 +97,37 @@ export async function collect(options: CollectOptions): Promise<Collected> {
 
 export function recordsOf(lines: string[]) {
   const principals = lines.filter((l) => l.startsWith('{"principal"')).map((l) => JSON.parse(l).principal);
-  const entitlements = lines.filter((l) => l.startsWith('{"entitlement"')).map((l) => JSON.parse(l).entitlement);
+  const entitlements = lines
+    .filter((l) => l.startsWith('{"entitlement"'))
+    .map((l) => JSON.parse(l).entitlement);
   const grants = lines.filter((l) => l.startsWith('{"grant"')).map((l) => JSON.parse(l).grant);
   return { principals, entitlements, grants };
+}
+
+/** The rules' view of one collected snapshot, judged as of `asOf`. */
+export function findingsOf(
+  c: Collected,
+  asOf = '2026-10-01T00:00:00Z',
+  sod?: CompiledRuleset,
+): FindingDraft[] {
+  if (!c.header) throw new Error(`no snapshot: ${JSON.stringify(c.outcome)}`);
+  const b = new InventoryBuilder();
+  b.addSnapshotHeader(c.header, { financiallySignificant: true });
+  const r = recordsOf(c.lines);
+  for (const p of r.principals) b.addPrincipal(p);
+  for (const e of r.entitlements) b.addEntitlement(e);
+  for (const g of r.grants) b.addGrant(g);
+  return evaluateRules(b.finish(), {
+    asOf: new Date(asOf),
+    policy: policySchema.parse({}),
+    sod,
+    financiallySignificant: () => true,
+  });
+}
+
+/** Drafts as `RULE name` lines, for readable assertions. */
+export function ruleHits(drafts: FindingDraft[], principalsByUid: Map<string, { name: string }>): string[] {
+  return drafts.map(
+    (d) => `${d.rule} ${d.subject.principals.map((u) => principalsByUid.get(u)?.name ?? u).join(',')}`,
+  );
 }

@@ -1,0 +1,285 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  buildTestTenant,
+  CANARIES,
+  IDS,
+  PUBLIC_DIR,
+  TENANT_ID,
+  testSource,
+  writeTenantFiles,
+} from '../../fixtures/entra/test-tenant';
+import { type FakeGraph, type FakeGraphOptions, readThrottlingSample, startFakeGraph } from './fake-graph';
+import { capturingLogger, collect, fakeTokenProvider, findingsOf, MemoryStaging, recordsOf } from './harness';
+
+const TOKEN = 'fake-graph-token-2f9c';
+const uid = (id: string) => `entra:${TENANT_ID}:${id}`;
+
+let graph: FakeGraph | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await graph?.stop();
+  graph = undefined;
+});
+
+async function serve(options: Partial<FakeGraphOptions> = {}) {
+  const sample = readThrottlingSample(join(PUBLIC_DIR, 'throttling-429-example.txt'));
+  graph = await startFakeGraph(buildTestTenant(), { token: TOKEN, pageSize: 1, ...options }, sample);
+  return graph;
+}
+
+const apiSource = (g: FakeGraph, extra: Record<string, unknown> = {}) =>
+  testSource({ graphBaseUrl: g.baseUrl, ...extra });
+const auth = { authProvider: fakeTokenProvider(TOKEN) };
+
+/** Let the event loop run (I/O, not timers) until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  if (!done()) throw new Error('condition never held');
+}
+
+describe('Entra connector against a local Graph imitation', () => {
+  it('pages with page size 1 through every collection and gives the same records as the saved responses', async () => {
+    // Arrange
+    const g = await serve();
+    const dir = mkdtempSync(join(tmpdir(), 'entra-eq-'));
+    writeTenantFiles(buildTestTenant(), dir);
+
+    // Act
+    const api = await collect({ source: apiSource(g), connector: auth });
+    const files = await collect({ source: testSource({ files: { dir } }) });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert: same facts (order follows page boundaries, so compare as sets)
+    expect(api.outcome.status).toBe('complete');
+    expect([...api.lines].sort()).toEqual([...files.lines].sort());
+    expect(api.header).toMatchObject({ mode: 'api', complete: true, warnings: files.header?.warnings });
+    expect(g.requests.every((r) => r.authorized)).toBe(true);
+    expect(g.requests.filter((r) => r.url.startsWith('/v1.0/users?')).length).toBe(7);
+    expect(g.requests.some((r) => r.url.startsWith('/beta/reports/servicePrincipalSignInActivities'))).toBe(
+      true,
+    );
+    const users = api.header?.queries.find((q) => q.operation === 'GET /v1.0/users');
+    expect(users).toEqual({
+      operation: 'GET /v1.0/users',
+      params: {
+        $select:
+          'id,displayName,userPrincipalName,mail,employeeId,userType,accountEnabled,createdDateTime,signInActivity',
+        $top: '500',
+      },
+      calls: 7,
+      pages: 7,
+      records: 7,
+    });
+    expect(api.header?.calls).toBe(api.header?.queries.reduce((n, q) => n + q.calls, 0));
+  });
+
+  it('asks per-object collections in $batch of at most 20 and follows their nextLinks', async () => {
+    // Arrange
+    const g = await serve();
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth });
+
+    // Assert
+    const batches = g.requests.filter((r) => r.method === 'POST' && r.url === '/v1.0/$batch');
+    expect(batches.length).toBeGreaterThan(0);
+    expect(g.subRequests.filter((u) => u.includes('/appRoleAssignments')).length).toBe(8);
+    // Legacy Reporting has two owners: the second comes from the sub-response's nextLink.
+    expect(
+      g.requests.some(
+        (r) =>
+          r.url.startsWith(`/v1.0/servicePrincipals/${IDS.legacySp}/owners?`) && r.url.includes('$skiptoken'),
+      ),
+    ).toBe(true);
+    const legacy = recordsOf(c.lines).principals.find((p) => p.nativeId === IDS.legacySp);
+    expect(legacy?.owners).toEqual([uid(IDS.dxprovisioningSp), 'group1@contoso.com']);
+  });
+
+  it('re-sends the $batch sub-requests Graph answered 429, after their Retry-After, with the same result', async () => {
+    // Arrange
+    const g = await serve({
+      batchThrottle: [
+        { path: `/servicePrincipals/${IDS.paymentsSp}/appRoleAssignments`, times: 2, retryAfter: '1.5' },
+      ],
+    });
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+
+    // Act
+    const throttled = await collect({ source: apiSource(g), connector: { ...auth, sleep } });
+    const g2 = await startFakeGraph(buildTestTenant(), { token: TOKEN, pageSize: 1 });
+    const calm = await collect({ source: apiSource(g2), connector: auth });
+    await g2.stop();
+
+    // Assert
+    expect(waits).toEqual([1500, 1500]);
+    expect(
+      g.subRequests.filter((u) => u.startsWith(`/servicePrincipals/${IDS.paymentsSp}/appRoleAssignments`)),
+    ).toHaveLength(3);
+    // The re-sent sub-request answers in a later batch, so only the order of its records differs.
+    expect([...throttled.lines].sort()).toEqual([...calm.lines].sort());
+    const sub = throttled.header?.queries.find(
+      (q) => q.operation === 'GET /v1.0/servicePrincipals/{id}/appRoleAssignments',
+    );
+    expect(sub).toMatchObject({ calls: 10, pages: 8 });
+  });
+
+  it('honours Retry-After: 2.128 on a 429 through the Graph client retry middleware (fake timers)', async () => {
+    // Arrange: the documented 429 answer, on the first request for users
+    const g = await serve({ throttleOnce: ['/v1.0/users'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const usersAsked = () => g.requests.filter((r) => r.url.startsWith('/v1.0/users')).length;
+
+    // Act
+    const run = collect({ source: apiSource(g), connector: auth });
+    await until(() => usersAsked() === 1);
+    await vi.advanceTimersByTimeAsync(2_100);
+    for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+    const beforeRetryAfter = usersAsked();
+    await vi.advanceTimersByTimeAsync(50);
+    await until(() => usersAsked() === 2);
+    vi.useRealTimers();
+    const c = await run;
+
+    // Assert
+    expect(beforeRetryAfter).toBe(1);
+    expect(c.outcome.status).toBe('complete');
+    const users = c.header?.queries.find((q) => q.operation === 'GET /v1.0/users');
+    expect(users).toMatchObject({ calls: 8, pages: 7, records: 7 });
+  });
+
+  it('on 403 for signInActivity reads users without it, warns, and leaves their activity unknown', async () => {
+    // Arrange
+    const g = await serve({ signInActivityForbidden: true });
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth });
+
+    // Assert
+    expect(c.outcome.status).toBe('complete');
+    expect(c.header?.warnings).toContain(
+      "Entra sign-in activity is not available (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant): users' last activity is unknown and never counts as dormant",
+    );
+    const humans = recordsOf(c.lines).principals.filter((p) => p.kind === 'human');
+    expect(humans).toHaveLength(7);
+    expect(humans.every((p) => !p.lastActivity && p.tags['accessproof:activity'] === 'unknown')).toBe(true);
+    const retried = g.requests.filter(
+      (r) => r.url.startsWith('/v1.0/users?') && !r.url.includes('signInActivity'),
+    );
+    expect(retried[0]?.url).toContain('$top=999');
+    expect(findingsOf(c).filter((d) => d.rule === 'USER-DORMANT')).toEqual([]);
+  });
+
+  it('on 403 for the sign-in reports leaves every service principal unknown: no dormant or never-used finding', async () => {
+    // Arrange
+    const g = await serve({ reportsForbidden: true });
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth });
+
+    // Assert
+    expect(c.header?.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Entra service principal sign-in activity is not available \(403 /),
+        expect.stringMatching(/^Entra credential sign-in activity is not available \(403 /),
+      ]),
+    );
+    const nonhuman = recordsOf(c.lines).principals.filter((p) => p.kind === 'nonhuman');
+    expect(nonhuman.every((p) => p.tags['accessproof:activity'] === 'unknown' && !p.lastActivity)).toBe(true);
+    const rules = findingsOf(c).map((d) => d.rule);
+    expect(rules).not.toContain('NHI-DORMANT');
+    expect(rules).not.toContain('NHI-NEVER-USED');
+  });
+
+  it('feeds NHI-DORMANT and NHI-CRED-EXPIRED for the dormant service principal, nothing for the MI used yesterday', async () => {
+    // Arrange
+    const g = await serve();
+
+    // Act
+    const drafts = findingsOf(await collect({ source: apiSource(g), connector: auth }));
+
+    // Assert
+    const about = (id: string) =>
+      drafts.filter((d) => d.subject.principals.includes(uid(id))).map((d) => d.rule);
+    expect(about(IDS.paymentsSp)).toEqual(expect.arrayContaining(['NHI-DORMANT', 'NHI-CRED-EXPIRED']));
+    expect(about(IDS.miSp)).toEqual([]);
+  });
+
+  it('resumes mid-pagination from a cursor to the same snapshot, and the cursor holds no skiptoken', async () => {
+    // Arrange
+    const g = await serve();
+    const whole = await collect({ source: apiSource(g), connector: auth });
+    const staging = new MemoryStaging();
+    let steps = 0;
+    // Pause after the 3rd step: users page 3 of 7, with a nextLink in the connector state.
+    const deadline = { remainingMs: () => (steps++ < 3 ? 60_000 : 0), marginMs: 1_000 };
+
+    // Act
+    const first = await collect({ source: apiSource(g), connector: auth, staging, deadline });
+    if (first.outcome.status !== 'partial') throw new Error(`expected partial, got ${first.outcome.status}`);
+    const checkpoint = staging.checkpoints.get('run-1/entra-test') ?? '';
+    const second = await collect({
+      source: apiSource(g),
+      connector: auth,
+      staging,
+      cursor: first.outcome.cursor,
+    });
+
+    // Assert
+    expect(checkpoint).toContain('$skiptoken');
+    expect(Buffer.from(first.outcome.cursor, 'base64url').toString()).not.toContain('skiptoken');
+    expect(second.outcome.status).toBe('complete');
+    expect(second.text).toBe(whole.text);
+  });
+
+  it('keeps canary secrets out of logs, snapshot and findings', async () => {
+    // Arrange
+    const g = await serve();
+    const logger = capturingLogger();
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth, logger });
+    const findings = JSON.stringify(findingsOf(c));
+
+    // Assert
+    const everything = [c.text, findings, ...logger.lines].join('\n');
+    for (const canary of [...CANARIES, TOKEN]) expect(everything).not.toContain(canary);
+    expect(logger.lines.length).toBeGreaterThan(0);
+  });
+
+  it('fails the source, naming the operation, when a $batch sub-request is denied (documented $batch answer)', async () => {
+    // Arrange: every $batch is answered with Microsoft's documented example (403s among 200s)
+    const documented = JSON.parse(readFileSync(join(PUBLIC_DIR, 'batch-response.json'), 'utf8'));
+    const g = await serve({ batchBody: documented });
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth });
+
+    // Assert
+    expect(c.outcome).toMatchObject({ status: 'failed' });
+    if (c.outcome.status !== 'failed') return;
+    expect(c.outcome.error).toMatch(/^GET \/v1\.0\/servicePrincipals\/\{id\}\/owners page 1: 403 /);
+  });
+
+  it('fails the source without echoing the token when Graph refuses it', async () => {
+    // Arrange
+    const g = await serve();
+
+    // Act
+    const c = await collect({
+      source: apiSource(g),
+      connector: { authProvider: fakeTokenProvider('wrong-token-77') },
+    });
+
+    // Assert
+    expect(c.outcome).toMatchObject({ status: 'failed' });
+    if (c.outcome.status !== 'failed') return;
+    expect(c.outcome.error).toMatch(/^GET \/v1\.0\/users page 1: 401 InvalidAuthenticationToken/);
+    expect(c.outcome.error).not.toContain('wrong-token-77');
+  });
+});
