@@ -69,15 +69,18 @@ async function collect(
     deadline?: Deadline;
     cursor?: string;
     logger?: ReturnType<typeof capturingLogger>;
+    instance?: ReturnType<typeof createSalesforceConnector>;
   } = {},
 ): Promise<{ outcome: CollectOutcome; staging: MemoryStaging; logger: ReturnType<typeof capturingLogger> }> {
   const staging = opts.staging ?? new MemoryStaging();
   const logger = opts.logger ?? capturingLogger();
-  const connector = createSalesforceConnector({
-    credentials: staticCredentials({ kind: 'jwt', privateKey: keys.privateKey }),
-    sleep: noWait,
-    ...opts.connector,
-  });
+  const connector =
+    opts.instance ??
+    createSalesforceConnector({
+      credentials: staticCredentials({ kind: 'jwt', privateKey: keys.privateKey }),
+      sleep: noWait,
+      ...opts.connector,
+    });
   const outcome = await collectSource({
     connector,
     source,
@@ -368,6 +371,30 @@ describe('salesforce connector, live API (real jsforce, local imitation)', () =>
       records: 10,
       expected: 10,
     });
+  });
+
+  it('resumed in the same process (session kept), the snapshot is byte for byte the same', async () => {
+    // Arrange
+    const fake = await startOrg();
+    const source = sourceFor(fake);
+    const instance = createSalesforceConnector({
+      credentials: staticCredentials({ kind: 'jwt', privateKey: keys.privateKey }),
+    });
+    const whole = await collect(source, { instance });
+    let budget = 24;
+    const deadline: Deadline = { remainingMs: () => (budget-- > 0 ? 60_000 : 0), marginMs: 1_000 };
+    const staging = new MemoryStaging();
+    const other = sourceFor(fake);
+    const first = await collect(other, { staging, deadline, instance });
+    if (first.outcome.status !== 'partial') throw new Error(`expected partial, got ${first.outcome.status}`);
+
+    // Act
+    await collect(other, { staging, cursor: first.outcome.cursor, instance });
+
+    // Assert
+    const a = whole.staging.finals.get(KEY) ?? '';
+    expect(a.length).toBeGreaterThan(0);
+    expect(staging.finals.get(KEY)).toBe(a);
   });
 
   it('authenticates again once when the session expires mid-run', async () => {
