@@ -8,7 +8,7 @@ import { createSign } from 'node:crypto';
 import { Connection, type HttpRequest } from 'jsforce';
 import type { SalesforceSource } from '../../core/config';
 import type { CollectContext } from '../../core/connector';
-import { SourceError } from '../../core/errors';
+import { InputError, SourceError } from '../../core/errors';
 import type { SalesforceCredentials } from './credentials';
 import { type QueryResultPage, queryResult } from './records';
 
@@ -327,8 +327,8 @@ async function connect(
   }
   const loginUrl = source.loginUrl.replace(/\/+$/, '');
   if (!source.clientId) {
-    throw new SourceError('clientId (the connected app consumer key) is required', {
-      operation: 'OAuth token',
+    throw new InputError('clientId (the connected app consumer key) is required for the live API', {
+      field: `sources.${source.id}.clientId`,
     });
   }
   let conn: Connection;
@@ -336,12 +336,9 @@ async function connect(
   const flow = credentials.kind === 'jwt' ? 'jwt-bearer' : 'client-credentials';
   if (credentials.kind === 'jwt') {
     if (!source.username) {
-      throw new SourceError(
-        'username (the integration user the JWT names) is required for the JWT bearer flow',
-        {
-          operation: 'OAuth token',
-        },
-      );
+      throw new InputError('username (the user the JWT names) is required for the JWT bearer flow', {
+        field: `sources.${source.id}.username`,
+      });
     }
     // The consumer key travels inside the signed assertion, not as a client_id parameter.
     conn = new Connection({ ...base, loginUrl, oauth2: { loginUrl } });

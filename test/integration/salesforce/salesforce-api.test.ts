@@ -483,6 +483,21 @@ describe('salesforce connector, live API (real jsforce, local imitation)', () =>
     expect(viaSecret.staging.finals.get(KEY)).not.toContain('cc-consumer-secret-value');
   });
 
+  it('refuses a live source without a consumer key as bad input, naming the field', async () => {
+    // Arrange
+    const fake = await startOrg();
+    const source = { ...sourceFor(fake), clientId: undefined };
+
+    // Act
+    const act = collect(source);
+
+    // Assert
+    await expect(act).rejects.toThrow(
+      'sources.sfdc.clientId: clientId (the connected app consumer key) is required',
+    );
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('goes on with a warning when OauthToken is not readable', async () => {
     // Arrange
     const fake = await startOrg({
