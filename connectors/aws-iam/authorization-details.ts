@@ -192,8 +192,9 @@ export function parseAuthorizationDetails(text: string, file: string): AccountAu
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const at = /position (\d+)/.exec(message);
-    const line = at ? lineAt(text, Number(at[1])) : lineAt(text, text.length);
-    const truncated = /end of (JSON|data)/i.test(message);
+    const position = at ? Number(at[1]) : text.length;
+    const line = lineAt(text, position);
+    const truncated = /end of (JSON|data)/i.test(message) || position >= text.trimEnd().length;
     throw new InputError(truncated ? 'the JSON ends early (truncated file?)' : `invalid JSON: ${message}`, {
       file,
       line,

@@ -42,8 +42,10 @@ export interface CredentialReportRow {
 
 export interface CredentialReport {
   file: string;
-  /** Rows in file order, `<root_account>` excluded. */
+  /** Rows in file order, `<root_account>` excluded, one per ARN. */
   rows: CredentialReportRow[];
+  /** ARNs listed more than once, with their lines: the later row is the one kept. */
+  duplicates?: { arn: string; lines: number[] }[];
   /** The root row's ARN, when present (names the account). */
   rootArn?: string;
 }
@@ -73,6 +75,14 @@ const NOT_A_VALUE = new Set(['', 'N/A', 'no_information', 'not_supported']);
  * report.rows.find((r) => r.user === 'deploy-bot')?.accessKeys[0]?.lastUsedDate;
  */
 export function parseCredentialReport(text: string, file: string): CredentialReport {
+  const start = text.trimStart();
+  if (start.startsWith('{') || start.startsWith('[')) {
+    // A saved API answer (e.g. a ReportInProgress error) instead of the decoded report.
+    throw new InputError('not an IAM credential report: the file holds JSON, expected the CSV', {
+      file,
+      line: 1,
+    });
+  }
   const csv = parseCsvText(text, file);
   for (const name of REQUIRED) {
     if (csv.column(name) === -1) {
@@ -155,7 +165,27 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
       }),
     );
   });
-  return rootArn ? { file, rows, rootArn } : { file, rows };
+  // Recorded reports have been seen listing a user twice; the later row wins, in the earlier's place.
+  const byArn = new Map<string, number>();
+  const unique: CredentialReportRow[] = [];
+  const duplicates = new Map<string, number[]>();
+  for (const row of rows) {
+    const at = byArn.get(row.arn);
+    if (at === undefined) {
+      byArn.set(row.arn, unique.length);
+      unique.push(row);
+      continue;
+    }
+    const earlier = unique[at] as CredentialReportRow;
+    const lines = duplicates.get(row.arn) ?? [earlier.line];
+    lines.push(row.line);
+    duplicates.set(row.arn, lines);
+    unique[at] = row;
+  }
+  const out: CredentialReport = { file, rows: unique };
+  if (rootArn) out.rootArn = rootArn;
+  if (duplicates.size > 0) out.duplicates = [...duplicates].map(([arn, lines]) => ({ arn, lines }));
+  return out;
 }
 
 /** Optional fields absent rather than `undefined`, so records serialize the same everywhere. */

@@ -120,6 +120,9 @@ export class AwsNormalizer {
   constructor(private readonly opts: NormalizeOptions) {
     this.warn = opts.warn ?? (() => {});
     for (const row of opts.credentialReport?.rows ?? []) this.reportByArn.set(row.arn, row);
+    for (const d of opts.credentialReport?.duplicates ?? []) {
+      this.warn(`credential report lists ${d.arn} on lines ${d.lines.join(', ')}: the last row is used`);
+    }
   }
 
   private uid(nativeId: string): string {

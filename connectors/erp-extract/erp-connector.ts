@@ -418,10 +418,22 @@ export const erpConnector: Connector<ErpSource, ErpState> = {
   system: 'erp',
 
   async begin(ctx) {
-    // Fail fast on a missing file before anything is emitted.
-    const { files } = ctx.source;
-    for (const path of [files.users, files.roles, files.assignments, files.permissions]) {
-      if (path !== undefined) await (await CsvFileReader.open(path)).close();
+    // Fail fast on a missing file or column before anything is emitted.
+    const { files, columns } = ctx.source;
+    const specs = [
+      [files.permissions, PERMISSIONS_COLUMNS],
+      [files.roles, ROLES_COLUMNS],
+      [files.users, USERS_COLUMNS],
+      [files.assignments, ASSIGNMENTS_COLUMNS],
+    ] as const;
+    for (const [path, spec] of specs) {
+      if (path === undefined) continue;
+      const csv = await CsvFileReader.open(path);
+      try {
+        locateColumns(csv, spec, columns);
+      } finally {
+        await csv.close();
+      }
     }
     const id = randomUUID();
     const s = newSession();
