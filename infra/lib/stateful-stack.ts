@@ -92,6 +92,9 @@ export class StatefulStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
+    // Log delivery through the bucket policy, so every bucket can enforce bucket-owner object
+    // ownership (no ACLs), whatever feature flags the consuming app sets.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const retentionDays = props.retentionDays ?? DEFAULT_RETENTION_DAYS;
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
       throw new Error(`retentionDays must be a positive whole number of days, got ${retentionDays}`);

@@ -1,0 +1,543 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_RETRY_ERRORS } from '../../infra/lib/scan-run-state-machine';
+import {
+  allowedActions,
+  allStates,
+  asList,
+  functionRole,
+  onlyResource,
+  roleStatements,
+  type StateMachineDefinition,
+  type Statement,
+  type Synthesized,
+  stateMachineDefinition,
+  synth,
+} from './synth';
+
+const STEPS = ['plan', 'collect', 'scan', 'seal', 'notify'] as const;
+const XRAY_AND_LOGS = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+
+let orgApp: Synthesized;
+let runtime: Template;
+
+/** A config without an AWS Organization source: inline Map, no Organizations or AssumeRole grants. */
+const inlineConfig = {
+  organization: 'Inline Example',
+  sources: [
+    { id: 'entra', system: 'entra' as const, tenantId: '00000000-0000-0000-0000-000000000000' },
+    { id: 'sfdc', system: 'salesforce' as const },
+  ],
+  policy: { sodRules: ['rules/sox-core.yaml'] },
+};
+
+beforeAll(() => {
+  // Arrange / Act (shared): the default app (an Organization source: Distributed Map).
+  orgApp = synth({ context: { notificationEmail: 'security@example.com', scheduleTimeZone: 'Europe/Oslo' } });
+  runtime = orgApp.runtime;
+});
+
+describe('Lambda functions', () => {
+  it('one ARM64, traced, latest-Node function per step with explicit timeout, memory and log retention', () => {
+    // Arrange
+    const fns = Object.values(runtime.findResources('AWS::Lambda::Function')) as {
+      Properties: Record<string, unknown> & { Environment: { Variables: Record<string, string> } };
+    }[];
+    const byStep = Object.fromEntries(
+      fns.map((f) => [f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, f]),
+    );
+
+    // Assert
+    expect(Object.keys(byStep).sort()).toEqual(STEPS.map((s) => `accessproof-${s}`).sort());
+    for (const f of fns) {
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+        LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+      });
+      expect(f.Properties.Timeout).toEqual(expect.any(Number));
+      expect(f.Properties.MemorySize).toEqual(expect.any(Number));
+    }
+    expect(byStep['accessproof-collect']?.Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
+    expect(byStep['accessproof-plan']?.Properties).toMatchObject({ Timeout: 120, MemorySize: 512 });
+    runtime.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 180 }, 6);
+  });
+
+  it('each function receives exactly the environment its bindings set', () => {
+    // Arrange
+    const envOf = (step: string) =>
+      (
+        Object.values(
+          runtime.findResources('AWS::Lambda::Function', {
+            Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: `accessproof-${step}` } } },
+          }),
+        )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }
+      ).Properties.Environment.Variables;
+    const common = [
+      'NODE_OPTIONS',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+    ];
+    const names = (step: string) => Object.keys(envOf(step)).sort();
+
+    // Assert
+    expect(names('plan')).toEqual([...common, 'STAGING_BUCKET'].sort());
+    expect(names('collect')).toEqual(
+      [...common, 'EXTERNAL_ID', 'MEMBER_ROLE_NAME', 'SOURCE_SECRETS', 'STAGING_BUCKET'].sort(),
+    );
+    expect(names('scan')).toEqual([...common, 'FINDINGS_TABLE', 'STAGING_BUCKET'].sort());
+    expect(names('seal')).toEqual(
+      [
+        ...common,
+        'EVIDENCE_BUCKET',
+        'EVIDENCE_BUCKET_OWNER',
+        'EVIDENCE_PREFIX',
+        'EVIDENCE_RETENTION_DAYS',
+        'FINDINGS_TABLE',
+        'SIGNING_KEY_ARN',
+        'STAGING_BUCKET',
+      ].sort(),
+    );
+    expect(names('notify')).toEqual(
+      [...common, 'FINDINGS_EVENT_BUS', 'FINDINGS_TABLE', 'NOTIFY_TOPIC_ARN'].sort(),
+    );
+    expect(envOf('seal').EVIDENCE_RETENTION_DAYS).toBe('2557');
+    expect(envOf('collect')).toMatchObject({
+      MEMBER_ROLE_NAME: 'AccessProofReader',
+      EXTERNAL_ID: 'accessproof-example-change-me',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+});
+
+describe('IAM: exact actions per role', () => {
+  it('collector: staging, its secrets, AssumeRole into the member role by name, Organizations listing', () => {
+    // Arrange
+    const role = functionRole(runtime, 'accessproof-collect');
+    const statements = roleStatements(runtime, role);
+    const assume = statements.find((s) => s.Sid === 'AssumeMemberReader');
+
+    // Assert
+    expect(allowedActions(runtime, role)).toEqual(
+      [
+        ...XRAY_AND_LOGS,
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'organizations:DescribeOrganization',
+        'organizations:ListAccounts',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+        'sts:AssumeRole',
+      ].sort(),
+    );
+    expect(assume?.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/AccessProofReader']],
+    });
+    runtime.hasResourceProperties('AWS::IAM::Role', { RoleName: 'AccessProofCollector' });
+    expect(runtime.toJSON().Resources[role].Properties.RoleName).toBe('AccessProofCollector');
+  });
+
+  it('writer (seal): PutObject and COMPLIANCE-only PutObjectRetention on evidence, signing, no delete or unlock', () => {
+    // Arrange
+    const role = functionRole(runtime, 'accessproof-seal');
+    const bySid = Object.fromEntries(roleStatements(runtime, role).map((s) => [s.Sid, s]));
+    const evidenceObjects = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':s3:::accessproof-evidence-',
+          { Ref: 'AWS::AccountId' },
+          '-',
+          { Ref: 'AWS::Region' },
+          '/*',
+        ],
+      ],
+    };
+
+    // Assert
+    expect(allowedActions(runtime, role)).toEqual(
+      [
+        ...XRAY_AND_LOGS,
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:GetPublicKey',
+        'kms:Sign',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        's3:PutObjectRetention',
+      ].sort(),
+    );
+    expect(bySid.EvidenceWriteObjects).toMatchObject({
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: evidenceObjects,
+    });
+    expect(bySid.EvidenceSetComplianceRetention).toEqual({
+      Sid: 'EvidenceSetComplianceRetention',
+      Effect: 'Allow',
+      Action: 's3:PutObjectRetention',
+      Resource: evidenceObjects,
+      Condition: {
+        StringEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
+        NumericGreaterThanEquals: { 's3:object-lock-remaining-retention-days': '2556' },
+      },
+    });
+    expect(bySid.ManifestSign?.Action).toEqual(['kms:GetPublicKey', 'kms:Sign']);
+  });
+
+  it('plan, scan and notify hold only what their step needs', () => {
+    // Assert
+    expect(allowedActions(runtime, functionRole(runtime, 'accessproof-plan'))).toEqual(
+      [
+        ...XRAY_AND_LOGS,
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'organizations:DescribeOrganization',
+        'organizations:ListAccounts',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+      ].sort(),
+    );
+    expect(allowedActions(runtime, functionRole(runtime, 'accessproof-scan'))).toEqual(
+      [
+        ...XRAY_AND_LOGS,
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        's3:GetObject',
+        's3:ListBucket',
+      ].sort(),
+    );
+    expect(allowedActions(runtime, functionRole(runtime, 'accessproof-notify'))).toEqual(
+      [
+        ...XRAY_AND_LOGS,
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'events:PutEvents',
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:GenerateDataKey',
+        'sns:Publish',
+      ].sort(),
+    );
+  });
+
+  it('no role anywhere has a wildcard action, a delete, a bypass, a legal hold or a lock-config change', () => {
+    // Arrange: every identity policy statement of every stack.
+    const templates = [orgApp.stateful, orgApp.runtime, orgApp.member];
+    const statements: { where: string; s: Statement }[] = [];
+    for (const t of templates) {
+      const resources = t.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: Record<string, unknown> }
+      >;
+      for (const [id, r] of Object.entries(resources)) {
+        if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+          for (const s of (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+            statements.push({ where: id, s });
+        }
+        if (r.Type === 'AWS::IAM::Role') {
+          for (const p of asList(r.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])) {
+            for (const s of p.PolicyDocument.Statement) statements.push({ where: id, s });
+          }
+          expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+        }
+      }
+    }
+    const actions = statements.flatMap(({ where, s }) => asList(s.Action).map((a) => ({ where, a, s })));
+    const forbidden =
+      /^(s3:Delete|s3:BypassGovernanceRetention$|s3:PutObjectLegalHold$|s3:PutBucketObjectLockConfiguration$|s3:PutBucketPolicy$|kms:ScheduleKeyDeletion$|kms:DisableKey$|dynamodb:DeleteItem$|dynamodb:DeleteTable$)/;
+
+    // Assert
+    expect(statements.length).toBeGreaterThan(20);
+    expect(actions.filter(({ a }) => a.includes('*'))).toEqual([]);
+    expect(actions.filter(({ a }) => forbidden.test(a))).toEqual([]);
+    expect(statements.every(({ s }) => s.Effect === 'Allow')).toBe(true);
+    // The one retention permission is the writer's, and it only ever sets a full COMPLIANCE lock.
+    const retention = actions.filter(({ a }) => a === 's3:PutObjectRetention');
+    expect(retention).toHaveLength(1);
+    expect(retention[0]?.s.Condition?.StringEquals).toEqual({ 's3:object-lock-mode': 'COMPLIANCE' });
+  });
+});
+
+describe('scan-run state machine', () => {
+  let def: StateMachineDefinition;
+  beforeAll(() => {
+    def = stateMachineDefinition(runtime);
+  });
+
+  it('runs Configure → Plan → CollectSources → Scan → Seal → Notify', () => {
+    // Arrange
+    const order: string[] = [];
+    for (let name: string | undefined = def.StartAt; name; name = def.States[name]?.Next) order.push(name);
+
+    // Assert
+    expect(order).toEqual(['Configure', 'Plan', 'CollectSources', 'Scan', 'Seal', 'Notify']);
+    expect(def.States.Notify?.End).toBe(true);
+    expect(def.States.Configure?.Result).toMatchObject({
+      runConfig: {
+        file: 'infra/config/accessproof.example.yaml',
+        rulesets: [{ path: '../../rules/sox-core.yaml' }],
+      },
+    });
+  });
+
+  it('retries every Lambda task on Lambda service exceptions with exponential backoff', () => {
+    // Arrange
+    const tasks = Object.entries(allStates(def)).filter(([, s]) => s.Type === 'Task');
+
+    // Assert
+    expect(tasks.map(([n]) => n).sort()).toEqual(['Collect', 'Notify', 'Plan', 'Scan', 'Seal']);
+    for (const [name, task] of tasks) {
+      expect({ name, retry: task.Retry }).toEqual({
+        name,
+        retry: [
+          {
+            ErrorEquals: [
+              'Lambda.ServiceException',
+              'Lambda.AWSLambdaException',
+              'Lambda.SdkClientException',
+              'Lambda.TooManyRequestsException',
+              'Lambda.ClientExecutionTimeoutException',
+            ],
+            IntervalSeconds: 2,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            MaxDelaySeconds: 60,
+            JitterStrategy: 'FULL',
+          },
+        ],
+      });
+    }
+    expect(LAMBDA_RETRY_ERRORS).toHaveLength(5);
+  });
+
+  it('catches a failing collect and records the source as failed instead of failing the run', () => {
+    // Arrange
+    const states = allStates(def);
+    const collect = states.Collect!;
+    const failed = states[collect.Catch?.[0]?.Next ?? '']!;
+
+    // Assert
+    expect(collect.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SourceFailed' },
+    ]);
+    expect(failed.Type).toBe('Pass');
+    expect(failed.End).toBe(true);
+    expect(failed.Parameters).toEqual({
+      'id.$': '$.source.id',
+      'system.$': '$.source.system',
+      status: 'failed',
+      'error.$': "States.Format('{}: {}', $.error.Error, $.error.Cause)",
+      counts: { principals: 0, entitlements: 0, grants: 0 },
+    });
+    // Only the per-source collect is caught: a failing plan, scan, seal or notify fails the run (and alarms).
+    for (const step of ['Plan', 'Scan', 'Seal', 'Notify']) expect(states[step]?.Catch).toBeUndefined();
+  });
+
+  it('calls collect again with the cursor it returned, up to a resume limit', () => {
+    // Arrange
+    const states = allStates(def);
+    const choice = states[states.Collect?.Next ?? '']!;
+
+    // Assert
+    expect(states.Collect?.ResultPath).toBe('$.collect');
+    expect(states.Collect?.Parameters).toBeUndefined();
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.collect.cursor', IsPresent: true },
+          { Variable: '$.resumes', NumericLessThan: 96 },
+        ],
+        Next: 'Resume',
+      },
+      { Variable: '$.collect.cursor', IsPresent: true, Next: 'ResumeLimitReached' },
+    ]);
+    expect(choice.Default).toBe('SourceCollected');
+    expect(states.Resume).toMatchObject({
+      Next: 'Collect',
+      Parameters: { 'cursor.$': '$.collect.cursor', 'resumes.$': 'States.MathAdd($.resumes, 1)' },
+    });
+    expect(states.SourceCollected).toMatchObject({ OutputPath: '$.collect.result', End: true });
+    expect(states.ResumeLimitReached?.Parameters).toMatchObject({ status: 'failed' });
+  });
+
+  it('uses a Distributed Map over the S3 item list when sources come from an AWS Organization', () => {
+    // Arrange
+    const map = def.States.CollectSources!;
+
+    // Assert
+    expect(map.ItemProcessor?.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(map.ToleratedFailurePercentage).toBe(20);
+    expect(map.ItemReader).toMatchObject({
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { 'Key.$': '$.plan.items.key' },
+    });
+    expect(map.ResultWriter).toMatchObject({ Parameters: { Prefix: 'map-results' } });
+    expect(map.ItemSelector).toEqual({
+      'runId.$': '$.plan.runId',
+      'source.$': '$$.Map.Item.Value',
+      'runConfig.$': '$.runConfig',
+      resumes: 0,
+    });
+    expect(map.ResultPath).toBe('$.collected');
+  });
+
+  it('hands each later step exactly the state it needs', () => {
+    // Assert
+    expect(def.States.Plan?.Parameters).toEqual({
+      execution: { 'name.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' },
+      'runConfig.$': '$.runConfig',
+    });
+    expect(def.States.Scan?.Parameters).toEqual({
+      'plan.$': '$.plan',
+      'runConfig.$': '$.runConfig',
+      'collected.$': '$.collected',
+    });
+    expect(def.States.Seal?.Parameters).toEqual({
+      'plan.$': '$.plan',
+      'runConfig.$': '$.runConfig',
+      'collected.$': '$.collected',
+      'scan.$': '$.scan',
+    });
+    expect(def.States.Notify?.Parameters).toEqual({
+      'plan.$': '$.plan',
+      'scan.$': '$.scan',
+      'seal.$': '$.seal',
+    });
+  });
+
+  it('is a traced STANDARD state machine that logs ALL events with execution data', () => {
+    // Assert
+    runtime.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+  });
+});
+
+describe('schedule, notifications and alarms', () => {
+  it('EventBridge Scheduler starts the state machine on the cron in the configured time zone, with a DLQ', () => {
+    // Arrange
+    const { props } = onlyResource(runtime, 'AWS::Scheduler::Schedule');
+    const sm = onlyResource(runtime, 'AWS::StepFunctions::StateMachine');
+    const dlq = onlyResource(runtime, 'AWS::SQS::Queue');
+
+    // Assert
+    expect(props).toMatchObject({
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Oslo',
+      State: 'ENABLED',
+      Target: {
+        Arn: { Ref: sm.id },
+        Input: JSON.stringify({ trigger: 'schedule' }),
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq.id, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
+      },
+    });
+  });
+
+  it('a KMS-encrypted, TLS-only topic with the email subscription, and a findings event bus', () => {
+    // Assert
+    runtime.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    runtime.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    runtime.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'security@example.com',
+    });
+    runtime.hasResourceProperties('AWS::Events::EventBus', { Name: 'accessproof-findings' });
+  });
+
+  it("alarms on failed, timed-out and aborted runs, every step's errors and the DLQ, to the topic", () => {
+    // Arrange
+    const alarms = Object.values(runtime.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { MetricName: string; Namespace: string; AlarmActions: unknown[]; Threshold: number };
+    }[];
+    const topic = onlyResource(runtime, 'AWS::SNS::Topic');
+    const metrics = alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort();
+
+    // Assert
+    expect(metrics).toEqual(
+      [
+        'AWS/States/ExecutionsFailed',
+        'AWS/States/ExecutionsTimedOut',
+        'AWS/States/ExecutionsAborted',
+        ...STEPS.map(() => 'AWS/Lambda/Errors'),
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      ].sort(),
+    );
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: topic.id }]);
+      expect(a.Properties.Threshold).toBe(1);
+    }
+  });
+});
+
+describe('inline variant (no Organization source)', () => {
+  let inline: Template;
+  beforeAll(() => {
+    inline = synth({ props: { configFile: undefined, config: inlineConfig } }).runtime;
+  });
+
+  it("uses an inline Map over the plan's sources and grants no Organizations or AssumeRole", () => {
+    // Arrange
+    const map = stateMachineDefinition(inline).States.CollectSources!;
+
+    // Assert
+    expect(map.ItemsPath).toBe('$.plan.sources');
+    expect(map.ItemReader).toBeUndefined();
+    expect(map.ItemProcessor?.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
+    expect(allowedActions(inline, functionRole(inline, 'accessproof-plan'))).toEqual(XRAY_AND_LOGS);
+    expect(allowedActions(inline, functionRole(inline, 'accessproof-collect'))).toEqual(
+      [
+        ...XRAY_AND_LOGS,
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
+    );
+    inline.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});

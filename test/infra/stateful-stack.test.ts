@@ -1,0 +1,341 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDITOR_ACTIONS } from '../../infra/lib/stateful-stack';
+import { allowedActions, asList, roleStatements, type Statement, synth } from './synth';
+
+type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }
+>;
+
+let stateful: Template;
+let resources: Resources;
+let terminationProtection: boolean | undefined;
+
+const bucketNamed = (purpose: string) => {
+  const entry = Object.entries(resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::S3::Bucket' &&
+      JSON.stringify(r.Properties.BucketName ?? '').includes(`accessproof-${purpose}-`),
+  );
+  if (!entry) throw new Error(`no ${purpose} bucket`);
+  return { id: entry[0], props: entry[1].Properties, resource: entry[1] };
+};
+
+const bucketPolicyStatements = (bucketId: string): Statement[] =>
+  Object.values(resources)
+    .filter(
+      (r) => r.Type === 'AWS::S3::BucketPolicy' && (r.Properties.Bucket as { Ref: string }).Ref === bucketId,
+    )
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+
+const keys = () => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::KMS::Key');
+
+beforeAll(() => {
+  // Arrange / Act (shared): the default app, as `cdk synth` builds it.
+  const synthesized = synth();
+  stateful = synthesized.stateful;
+  resources = stateful.toJSON().Resources as Resources;
+  terminationProtection = synthesized.accessProof.stateful.terminationProtection;
+});
+
+describe('evidence bucket', () => {
+  it('locks every object in COMPLIANCE mode for the retention days, versioned', () => {
+    // Arrange
+    const { props } = bucketNamed('evidence');
+
+    // Assert
+    expect(props.ObjectLockEnabled).toBe(true);
+    expect(props.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2557 } },
+    });
+    expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  it('encrypts with the customer data key and a bucket key, and blocks all public access', () => {
+    // Arrange
+    const { props } = bucketNamed('evidence');
+    const dataKey = keys().find(([, r]) => r.Properties.EnableKeyRotation === true);
+
+    // Assert
+    expect(props.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: { 'Fn::GetAtt': [dataKey?.[0], 'Arn'] },
+          },
+        },
+      ],
+    });
+    expect(props.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('denies requests without TLS and with TLS below 1.2', () => {
+    // Arrange
+    const statements = bucketPolicyStatements(bucketNamed('evidence').id);
+
+    // Assert
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+      }),
+    );
+  });
+
+  it('denies GOVERNANCE-mode locks and new objects with less than the full retention, to everyone', () => {
+    // Arrange
+    const statements = bucketPolicyStatements(bucketNamed('evidence').id);
+
+    // Assert
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'DenyGovernanceModeLocks',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Condition: { StringEquals: { 's3:object-lock-mode': 'GOVERNANCE' } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'DenyShortRetentionOnNewObjects',
+        Effect: 'Deny',
+        Action: 's3:PutObject',
+        Condition: { NumericLessThan: { 's3:object-lock-remaining-retention-days': '2556' } },
+      }),
+    );
+    // No bucket policy statement allows anything: access comes from roles only.
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([]);
+  });
+
+  it('sends server access logs to the hardened log bucket', () => {
+    // Arrange
+    const evidence = bucketNamed('evidence');
+    const logs = bucketNamed('access-logs');
+    const logPolicy = bucketPolicyStatements(logs.id);
+
+    // Assert
+    expect(evidence.props.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logs.id },
+      LogFilePrefix: 'evidence/',
+    });
+    expect(logs.props.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(logs.props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(logPolicy).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    expect(logPolicy).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+    );
+    // The log service writes through the bucket policy (not ACLs), only from this account's buckets.
+    expect(logPolicy).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+      }),
+    );
+  });
+});
+
+describe('retained, undestroyable state', () => {
+  it('retains every bucket, key, table and secret, and protects the stack from termination', () => {
+    // Arrange
+    const stateTypes = [
+      'AWS::S3::Bucket',
+      'AWS::KMS::Key',
+      'AWS::DynamoDB::Table',
+      'AWS::SecretsManager::Secret',
+    ];
+    const stateful_ = Object.entries(resources).filter(([, r]) => stateTypes.includes(r.Type));
+
+    // Assert
+    expect(stateful_.length).toBeGreaterThanOrEqual(3 + 2 + 1 + 2);
+    for (const [id, r] of stateful_)
+      expect({ id, policy: r.DeletionPolicy }).toEqual({ id, policy: 'Retain' });
+    expect(terminationProtection).toBe(true);
+  });
+
+  it('findings table: pk/sk strings, on-demand, PITR, customer key, deletion protection', () => {
+    // Assert
+    stateful.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('connector secrets exist per live Entra/Salesforce source, encrypted with the data key', () => {
+    // Arrange
+    const secrets = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
+
+    // Assert
+    expect(secrets.map((s) => s.Properties.Name).sort()).toEqual([
+      'accessproof/sources/entra',
+      'accessproof/sources/sfdc',
+    ]);
+    for (const s of secrets)
+      expect(s.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+  });
+});
+
+describe('KMS keys', () => {
+  it('a rotating symmetric data key and an ECC_NIST_P256 SIGN_VERIFY signing key', () => {
+    // Arrange
+    const specs = keys().map(([, r]) => ({
+      spec: r.Properties.KeySpec ?? 'SYMMETRIC_DEFAULT',
+      usage: r.Properties.KeyUsage ?? 'ENCRYPT_DECRYPT',
+      rotation: r.Properties.EnableKeyRotation ?? false,
+    }));
+
+    // Assert
+    expect(specs).toHaveLength(2);
+    expect(specs).toContainEqual({ spec: 'SYMMETRIC_DEFAULT', usage: 'ENCRYPT_DECRYPT', rotation: true });
+    expect(specs).toContainEqual({ spec: 'ECC_NIST_P256', usage: 'SIGN_VERIFY', rotation: false });
+  });
+
+  it('both key policies deny ScheduleKeyDeletion and DisableKey to everyone but the break-glass role', () => {
+    for (const [id, key] of keys()) {
+      // Arrange
+      const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+      const deny = statements.find((s) => s.Effect === 'Deny');
+
+      // Assert
+      expect({ id, deny }).toEqual({
+        id,
+        deny: expect.objectContaining({
+          Action: ['kms:DisableKey', 'kms:ScheduleKeyDeletion'],
+          Principal: { AWS: '*' },
+          Resource: '*',
+          Condition: {
+            ArnNotEquals: {
+              'aws:PrincipalArn': {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':iam::',
+                    { Ref: 'AWS::AccountId' },
+                    ':role/AccessProofBreakGlass',
+                  ],
+                ],
+              },
+            },
+          },
+        }),
+      });
+      // Wildcard actions appear only in resource policies CDK writes for KMS itself: the standard
+      // "account root may delegate with IAM" statement, and (data key) Secrets Manager's use via the service.
+      const wildcard = statements.filter((s) => asList(s.Action).some((a) => a.includes('*')));
+      const rootArn = {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+      };
+      expect(wildcard[0]).toEqual(
+        expect.objectContaining({ Effect: 'Allow', Action: 'kms:*', Principal: { AWS: rootArn } }),
+      );
+      for (const extra of wildcard.slice(1)) {
+        expect(extra).toEqual(
+          expect.objectContaining({
+            Effect: 'Allow',
+            Principal: { AWS: rootArn },
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': {
+                  'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+                },
+              },
+            },
+          }),
+        );
+      }
+      expect(wildcard.length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('honours an explicit break-glass role ARN', () => {
+    // Arrange
+    const arn = 'arn:aws:iam::123456789012:role/KeyCustodian';
+
+    // Act
+    const custom = synth({ context: { breakGlassRoleArn: arn } }).stateful;
+
+    // Assert
+    custom.hasResourceProperties('AWS::KMS::Key', {
+      KeySpec: 'ECC_NIST_P256',
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { ArnNotEquals: { 'aws:PrincipalArn': arn } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('auditor role', () => {
+  it('can read the evidence, decrypt it and verify signatures: nothing else', () => {
+    // Arrange
+    const roleId = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'AccessProofAuditor',
+    )?.[0];
+    const statements = roleStatements(stateful, roleId!);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+
+    // Assert
+    expect(allowedActions(stateful, roleId!)).toEqual(
+      [
+        ...AUDITOR_ACTIONS.objects,
+        ...AUDITOR_ACTIONS.bucket,
+        ...AUDITOR_ACTIONS.dataKey,
+        ...AUDITOR_ACTIONS.signingKey,
+      ].sort(),
+    );
+    expect(allowedActions(stateful, roleId!)).toEqual([
+      'kms:Decrypt',
+      'kms:GetPublicKey',
+      'kms:Verify',
+      's3:GetObject',
+      's3:GetObjectAttributes',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+      's3:ListBucketVersions',
+    ]);
+    expect(bySid.ReadEvidenceObjects?.Resource).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketNamed('evidence').id, 'Arn'] }, '/*']],
+    });
+    expect(bySid.ListEvidence?.Resource).toEqual({ 'Fn::GetAtt': [bucketNamed('evidence').id, 'Arn'] });
+    expect(statements.every((s) => s.Effect === 'Allow' && !s.Condition)).toBe(true);
+  });
+});
