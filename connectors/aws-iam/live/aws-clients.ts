@@ -4,7 +4,9 @@
  * from the SDK's default chain (`AWS_PROFILE`, SSO, environment, instance or Lambda role).
  */
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsSource } from '../../../core/config';
 
@@ -57,4 +59,21 @@ export function organizationsClient(
 ): OrganizationsClient {
   const endpoint = source.endpoints?.organizations;
   return new OrganizationsClient({ ...common(source, options), ...(endpoint ? { endpoint } : {}) });
+}
+
+/** Identity Center is read with the ambient (management or delegated-admin) credentials, not the member role. */
+export function ssoAdminClient(
+  source: Pick<AwsSource, 'region' | 'endpoints'>,
+  options: ClientOptions,
+): SSOAdminClient {
+  const endpoint = source.endpoints?.ssoAdmin;
+  return new SSOAdminClient({ ...common(source, options), ...(endpoint ? { endpoint } : {}) });
+}
+
+export function identityStoreClient(
+  source: Pick<AwsSource, 'region' | 'endpoints'>,
+  options: ClientOptions,
+): IdentitystoreClient {
+  const endpoint = source.endpoints?.identityStore;
+  return new IdentitystoreClient({ ...common(source, options), ...(endpoint ? { endpoint } : {}) });
 }

@@ -24,7 +24,7 @@ import { AwsNormalizer, type PrivilegeClassify } from '../normalize';
 import { AssumedRoleCredentials } from './assumed-role-credentials';
 import { fetchAttachedAwsPolicies } from './attached-aws-policies';
 import { ACCOUNT_FILTER, AUTHORIZATION_OPERATION, fetchAuthorizationPage } from './authorization-pages';
-import { type ClientOptions, iamClient, stsClient } from './aws-clients';
+import { type ClientOptions, iamClient, identityStoreClient, ssoAdminClient, stsClient } from './aws-clients';
 import {
   type AwsManagedPolicyCache,
   type CachedPolicyVersion,
@@ -39,6 +39,14 @@ import {
   MAX_POLLS,
   pollDelayMs,
 } from './credential-report-client';
+import {
+  createMemoryIdentityStoreCache,
+  type IdentityCenterClients,
+  type IdentityStoreCache,
+  identityCenterPage,
+  identityCenterStep,
+  initialIdentityCenterState,
+} from './identity-center';
 import { type AwsLiveState, initialState, LIVE_STATE_VERSION } from './live-state';
 import { mustCall } from './recorded-call';
 
@@ -52,6 +60,8 @@ export interface AwsLiveDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Run-wide AWS-managed policy documents (default: this connector instance's memory). */
   awsManagedPolicies?: AwsManagedPolicyCache;
+  /** Run-wide Identity Center users and groups (default: this connector instance's memory). */
+  identityStores?: IdentityStoreCache;
   /** Privilege classifier (default: `loadPrivilegeClassifier()`, loaded once). */
   classify?: PrivilegeClassify;
 }
@@ -142,6 +152,23 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
   }
 
   const emitted = new SessionCache<Page[]>();
+
+  const identityStores = createMemoryIdentityStoreCache();
+  const ssoClients = new Map<string, IdentityCenterClients>();
+  /** Identity Center clients sign with the ambient credentials: its APIs live in the management account. */
+  const identityCenterFor = (source: AwsSource): IdentityCenterClients => {
+    const key = `${source.endpoints?.ssoAdmin ?? ''}|${source.endpoints?.identityStore ?? ''}|${source.region}`;
+    let c = ssoClients.get(key);
+    if (!c) {
+      c = {
+        ssoAdmin: ssoAdminClient(source, clientOptions),
+        identityStore: identityStoreClient(source, clientOptions),
+        cache: deps.identityStores ?? identityStores,
+      };
+      ssoClients.set(key, c);
+    }
+    return c;
+  };
 
   /** Partition-wide scope of the AWS-managed catalogue: the IAM endpoint it came from. */
   const cacheScope = (source: AwsSource) => source.endpoints?.iam ?? partitionOf(source.region);
@@ -322,7 +349,32 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
           { calls: r.calls, pages: 1, records: report.rows.length },
           answer.generatedTime ? { GeneratedTime: answer.generatedTime } : undefined,
         );
-        s.phase = 'emit';
+        s.phase = ctx.source.identityCenter ? 'identity-center' : 'emit';
+        return { page: {}, next: s };
+      }
+      case 'identity-center': {
+        const config = ctx.source.identityCenter;
+        if (!config) {
+          s.phase = 'emit';
+          return { page: {}, next: s };
+        }
+        s.identityCenter ??= initialIdentityCenterState();
+        try {
+          const done = await identityCenterStep(
+            ctx.calls,
+            identityCenterFor(ctx.source),
+            config,
+            s.accountId,
+            s.identityCenter,
+          );
+          if (done) s.phase = 'emit';
+        } catch (err) {
+          if (!(err instanceof SourceError)) throw err;
+          // IAM itself was read completely; say what is missing and keep findings from resolving.
+          ctx.markIncomplete(`IAM Identity Center not read: ${err.message}`);
+          delete s.identityCenter;
+          s.phase = 'emit';
+        }
         return { page: {}, next: s };
       }
       case 'emit':
@@ -421,6 +473,16 @@ async function normalizePages(
   chunked(authz.RoleDetailList, (c) => n.roles(c));
   chunked(authz.Policies, (c) => n.policies(c));
   pages.push(n.finish());
+  // SSO users come after everything the files mode would emit, so the IAM records stay identical.
+  if (s.identityCenter?.stage === 'done')
+    pages.push(
+      identityCenterPage(s.identityCenter, {
+        tenant: s.accountId,
+        source: ctx.source,
+        roles: authz.RoleDetailList,
+        warn,
+      }),
+    );
   return pages;
 }
 

@@ -5,6 +5,8 @@
  */
 import type { GroupDetail, ManagedPolicyDetail, RoleDetail, UserDetail } from '../authorization-details';
 
+import type { IdentityCenterState } from './identity-center';
+
 export const LIVE_STATE_VERSION = 1;
 
 /**
@@ -17,6 +19,7 @@ export type LivePhase =
   | 'attached-aws-policies'
   | 'aws-managed-documents'
   | 'credential-report'
+  | 'identity-center'
   | 'emit';
 
 /** An attached AWS-managed policy as `ListPolicies` describes it for this account (no document). */
@@ -54,6 +57,8 @@ export interface AwsLiveState {
     csv?: string;
     generatedTime?: string;
   };
+  /** IAM Identity Center reading, when the source configures it. */
+  identityCenter?: IdentityCenterState;
   /** Normalized pages handed out so far (the pages themselves stay in process memory). */
   emit?: { session: string; index: number };
 }

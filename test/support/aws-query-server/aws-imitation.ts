@@ -10,6 +10,11 @@
 import { type RunningServer, startAwsServer } from './http-server';
 import { createIamImitation, type IamImitation, type IamImitationOptions } from './iam-imitation';
 import {
+  createIdentityCenterImitation,
+  type IdentityCenterData,
+  type IdentityCenterImitation,
+} from './identity-center-imitation';
+import {
   createOrganizationsImitation,
   type OrganizationsImitation,
   type OrganizationsImitationOptions,
@@ -23,12 +28,14 @@ export interface AwsImitationOptions extends Omit<IamImitationOptions, 'accountO
   callerAccount?: string;
   sts?: Omit<StsImitationOptions, 'ambient'>;
   organizations?: OrganizationsImitationOptions;
+  identityCenter?: IdentityCenterData;
 }
 
 export interface AwsImitation extends RunningServer {
   iam: IamImitation;
   sts: StsImitation;
   organizations: OrganizationsImitation;
+  identityCenter: IdentityCenterImitation | undefined;
   ambientCredentials: { accessKeyId: string; secretAccessKey: string };
 }
 
@@ -37,16 +44,23 @@ export async function startAwsImitation(options: AwsImitationOptions): Promise<A
   const sts = createStsImitation({ ...(options.sts ?? {}), ambient: { [AMBIENT_KEY_ID]: caller } });
   const iam = createIamImitation({ ...options, accountOf: (k) => sts.accountOf(k) });
   const organizations = createOrganizationsImitation(options.organizations ?? { accounts: [] });
+  const identityCenter = options.identityCenter
+    ? createIdentityCenterImitation(options.identityCenter)
+    : undefined;
   const server = await startAwsServer({
     iam: (r) => iam.handle(r),
     sts: (r) => sts.handle(r),
     organizations: (r) => organizations.handle(r),
+    ...(identityCenter
+      ? { sso: (r) => identityCenter.ssoAdmin(r), identitystore: (r) => identityCenter.identityStore(r) }
+      : {}),
   });
   return {
     ...server,
     iam,
     sts,
     organizations,
+    identityCenter,
     ambientCredentials: { accessKeyId: AMBIENT_KEY_ID, secretAccessKey: 'imitation-ambient-secret' },
   };
 }
