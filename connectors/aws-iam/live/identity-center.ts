@@ -28,6 +28,7 @@ import type { AwsSource } from '../../../core/config';
 import type { CallLog, Page } from '../../../core/connector';
 import { type Entitlement, type Grant, makeUid, type Principal } from '../../../core/model';
 import type { RoleDetail } from '../authorization-details';
+import { DEFAULT_CACHE_MAX_AGE_MS } from './aws-managed-policy-cache';
 import { mustCall } from './recorded-call';
 
 export interface SsoUser {
@@ -70,20 +71,33 @@ export function initialIdentityCenterState(): IdentityCenterState {
 
 /** Run-wide identity-store answers, shared by every account of the run (process memory). */
 export interface IdentityStoreCache {
-  user(store: string, id: string): SsoUser | undefined;
-  putUser(store: string, user: SsoUser): void;
-  group(store: string, id: string): SsoGroup | undefined;
-  putGroup(store: string, group: SsoGroup): void;
+  user(store: string, id: string, now: Date): SsoUser | undefined;
+  putUser(store: string, user: SsoUser, now: Date): void;
+  group(store: string, id: string, now: Date): SsoGroup | undefined;
+  putGroup(store: string, group: SsoGroup, now: Date): void;
 }
 
-export function createMemoryIdentityStoreCache(): IdentityStoreCache {
-  const users = new Map<string, SsoUser>();
-  const groups = new Map<string, SsoGroup>();
+/**
+ * Entries expire after `maxAgeMs` (default 6 hours, as the AWS-managed catalogue) so a warm Lambda
+ * environment never answers the next scheduled run with yesterday's users or memberships.
+ */
+export function createMemoryIdentityStoreCache(maxAgeMs = DEFAULT_CACHE_MAX_AGE_MS): IdentityStoreCache {
+  const users = new Map<string, { at: number; value: SsoUser }>();
+  const groups = new Map<string, { at: number; value: SsoGroup }>();
+  const read = <T>(map: Map<string, { at: number; value: T }>, key: string, now: Date): T | undefined => {
+    const hit = map.get(key);
+    if (!hit) return undefined;
+    if (now.getTime() - hit.at > maxAgeMs) {
+      map.delete(key);
+      return undefined;
+    }
+    return hit.value;
+  };
   return {
-    user: (store, id) => users.get(`${store}\u0000${id}`),
-    putUser: (store, u) => users.set(`${store}\u0000${u.id}`, u),
-    group: (store, id) => groups.get(`${store}\u0000${id}`),
-    putGroup: (store, g) => groups.set(`${store}\u0000${g.id}`, g),
+    user: (store, id, now) => read(users, `${store}\u0000${id}`, now),
+    putUser: (store, u, now) => users.set(`${store}\u0000${u.id}`, { at: now.getTime(), value: u }),
+    group: (store, id, now) => read(groups, `${store}\u0000${id}`, now),
+    putGroup: (store, g, now) => groups.set(`${store}\u0000${g.id}`, { at: now.getTime(), value: g }),
   };
 }
 
@@ -105,6 +119,7 @@ export async function identityCenterStep(
   config: NonNullable<AwsSource['identityCenter']>,
   accountId: string,
   st: IdentityCenterState,
+  now: Date,
 ): Promise<boolean> {
   const { instanceArn, identityStoreId: store } = config;
   const token = st.token ? { NextToken: st.token } : {};
@@ -190,7 +205,7 @@ export async function identityCenterStep(
           startUsers(st);
           return st.users.length === 0 ? finish(st) : false;
         }
-        const hit = clients.cache.group(store, g.id);
+        const hit = clients.cache.group(store, g.id, now);
         if (!hit?.members) break;
         Object.assign(g, hit);
         calls.record(
@@ -228,7 +243,7 @@ export async function identityCenterStep(
       calls.record(op, { pages: 1, records: members.length });
       g.members = [...(g.members ?? []), ...members];
       if (advanceList(out.NextToken)) {
-        clients.cache.putGroup(store, { ...g, members: [...g.members] });
+        clients.cache.putGroup(store, { ...g, members: [...g.members] }, now);
         next(st, 'groups', st.index + 1);
       }
       return false;
@@ -237,7 +252,7 @@ export async function identityCenterStep(
       for (;;) {
         const u = st.users[st.index];
         if (!u) return finish(st);
-        const hit = clients.cache.user(store, u.id);
+        const hit = clients.cache.user(store, u.id, now);
         if (!hit) break;
         Object.assign(u, hit);
         calls.record('identitystore:DescribeUser', { records: 1 }, { from: 'run-cache' });
@@ -253,7 +268,7 @@ export async function identityCenterStep(
       if (out.DisplayName) u.displayName = out.DisplayName;
       if (email) u.email = email;
       if (out.UserStatus === 'DISABLED') u.disabled = true;
-      clients.cache.putUser(store, { ...u });
+      clients.cache.putUser(store, { ...u }, now);
       st.index += 1;
       return st.index >= st.users.length ? finish(st) : false;
     }

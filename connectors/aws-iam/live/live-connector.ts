@@ -366,6 +366,7 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
             config,
             s.accountId,
             s.identityCenter,
+            ctx.now(),
           );
           if (done) s.phase = 'emit';
         } catch (err) {
