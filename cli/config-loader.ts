@@ -87,8 +87,13 @@ function resolveSourcePaths(s: SourceConfig, abs: (p: string) => string): Source
       };
     }
     case 'entra':
-    case 'salesforce':
       return s.files ? { ...s, files: { ...s.files, dir: abs(s.files.dir) } } : s;
+    case 'salesforce':
+      return {
+        ...s,
+        ...(s.files ? { files: { ...s.files, dir: abs(s.files.dir) } } : {}),
+        ...(s.privateKeyFile ? { privateKeyFile: abs(s.privateKeyFile) } : {}),
+      };
   }
 }
 

@@ -89,7 +89,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
   const { compiled, bytes: rulesetBytes } = await loadRulesets(loaded.rulesetFiles);
   const configBytes = readInputFile(loaded.file);
   const startedAt = now();
-  const planned = await expandSources(config);
+  const planned = withRulesetObjects(await expandSources(config), compiled);
   const plan = planRun({
     config,
     inputs: [configBytes, ...rulesetBytes],
@@ -198,4 +198,20 @@ async function expandSources(config: Config): Promise<Array<SourceConfig & Plann
 
 function sumCounts(s: SourceResult): number {
   return s.counts.principals + s.counts.entitlements + s.counts.grants;
+}
+
+/** Salesforce object permissions are collected for the objects the config and the rulesets name. */
+function withRulesetObjects<S extends SourceConfig>(
+  sources: S[],
+  compiled: CompiledRuleset | undefined,
+): S[] {
+  const named = new Set<string>();
+  for (const fn of compiled?.functions ?? []) {
+    for (const m of fn.grants)
+      if (m.system === 'salesforce' && m.kind === 'objectPermission') named.add(m.object);
+  }
+  if (named.size === 0) return sources;
+  return sources.map((s) =>
+    s.system === 'salesforce' ? { ...s, objects: [...new Set([...s.objects, ...named])].sort() } : s,
+  );
 }

@@ -128,6 +128,28 @@ describe('accessproof scan --demo, twice, then verify', () => {
     expect(r.code).toBe(1);
   });
 
+  it('finds conflicts that only show across systems, and honours an IAM Deny', () => {
+    const r = accessproof(['findings', '--out', out, '--format', 'json']);
+    const sod = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((f) => f.rule === 'SOD-CONFLICT');
+    const risk = (email: string, riskId: string) =>
+      sod.find((f) => f.subject.identity === `person:${email}` && f.detail.riskId === riskId);
+    // Credit limits in Salesforce (through a permission set group) + credit memos in the ERP.
+    const credit = risk('nadia.zielinski@halvorsen-industrial.example', 'O2C-01');
+    expect(credit?.subject.principals.map((p: string) => p.split(':')[0]).sort()).toEqual([
+      'erp',
+      'salesforce',
+    ]);
+    // Vendor master in the ERP + payment-file upload in AWS through the payments-ops group.
+    const payments = risk('mara.eriksen@halvorsen-industrial.example', 'P2P-01');
+    expect(payments?.subject.principals.map((p: string) => p.split(':')[0]).sort()).toEqual(['aws', 'erp']);
+    // Same group, but an inline Deny on the payment bucket: no conflict.
+    expect(risk('sofia.ivanova@halvorsen-industrial.example', 'P2P-01')).toBeUndefined();
+  });
+
   it('lists findings from the local state', () => {
     const r = accessproof(['findings', '--out', out, '--format', 'json']);
     expect(r.code).toBe(0);
