@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { AwsSource } from '../../core/config';
 import type { CollectContext, Connector, Page } from '../../core/connector';
 import { InputError } from '../../core/errors';
+import { describeFileError } from '../shared/file-errors';
 import { SessionCache } from '../shared/session-cache';
 import { loadPrivilegeClassifier } from './action-catalog';
 import { type AccountAuthorization, parseAuthorizationDetails } from './authorization-details';
@@ -45,9 +46,7 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-      file: path,
-    });
+    throw new InputError(describeFileError(err), { file: path });
   }
 }
 

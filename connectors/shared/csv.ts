@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { type CsvError, type Parser, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../../core/errors';
+import { describeFileError } from './file-errors';
 
 /** Records of one read, with the 1-based physical line each starts on. */
 export interface CsvBatch {
@@ -148,9 +149,7 @@ export class CsvFileReader {
       if (!s.isFile()) throw new InputError('not a file', { file: path });
     } catch (err) {
       if (err instanceof InputError) throw err;
-      throw new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-        file: path,
-      });
+      throw new InputError(describeFileError(err), { file: path });
     }
     const source = new RecordSource(
       path,
@@ -219,9 +218,7 @@ export class CsvFileReader {
 
 async function inputErrorOf(file: string, err: unknown, header: readonly string[]): Promise<InputError> {
   if (!isCsvError(err)) {
-    return new InputError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      file,
-    });
+    return new InputError(describeFileError(err), { file });
   }
   // The stream drops records it had parsed but not yet handed out when it fails, so the line we
   // counted is behind: parse the file again, counting in csv-parse's own callback, to find it.

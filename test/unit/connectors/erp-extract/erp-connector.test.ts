@@ -370,7 +370,7 @@ describe('erpConnector bad input: an InputError naming file, line and column', (
 
     // Assert
     expect(err.location.file).toBe(join(dir, 'roles.csv'));
-    expect(err.message).toMatch(/ENOENT/);
+    expect(err.message).toMatch(/file not found \(ENOENT\)/);
   });
 
   it('an empty file → InputError asking for a header', async () => {
