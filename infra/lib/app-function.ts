@@ -153,7 +153,12 @@ export class AppFunction extends Construct {
    */
   bindEvidenceWriter(bucket: IBucket, key: IKey, retentionDays: number, prefix = ''): void {
     const objects = bucket.arnForObjects('*');
-    this.allow('EvidenceWriteObjects', ['s3:PutObject', 's3:GetObject'], [objects]);
+    // AbortMultipartUpload discards an unfinished upload's parts; it cannot touch a stored object.
+    this.allow(
+      'EvidenceWriteObjects',
+      ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+      [objects],
+    );
     this.allow('EvidenceSetComplianceRetention', ['s3:PutObjectRetention'], [objects], {
       StringEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
       NumericGreaterThanEquals: { 's3:object-lock-remaining-retention-days': String(retentionDays - 1) },
@@ -162,7 +167,7 @@ export class AppFunction extends Construct {
     acknowledgeWildcardResource(
       this,
       objects,
-      'Pack keys (packs/YYYY/MM/DD/<runId>/…) are made at run time; s3:PutObject, s3:GetObject and the COMPLIANCE-only s3:PutObjectRetention need object ARNs, scoped to the evidence bucket.',
+      'Pack keys (packs/YYYY/MM/DD/<runId>/…) are made at run time; s3:PutObject, GetObject, AbortMultipartUpload and the COMPLIANCE-only PutObjectRetention need object ARNs, scoped to the evidence bucket.',
     );
     this.grantKey(key, ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'], 'DataKeyUse');
     this.setEnv('EVIDENCE_BUCKET', bucket.bucketName);
@@ -174,18 +179,18 @@ export class AppFunction extends Construct {
   /** Write and read the run's staging area (snapshot parts, checkpoints, the Distributed Map item list). */
   bindStagingWriter(bucket: IBucket, key: IKey): void {
     const objects = bucket.arnForObjects('*');
-    this.allow('StagingReadWrite', ['s3:PutObject', 's3:GetObject'], [objects]);
+    this.allow('StagingReadWrite', ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], [objects]);
     this.allow('StagingList', ['s3:ListBucket'], [bucket.bucketArn]);
     acknowledgeWildcardResource(
       this,
       objects,
-      'Staging keys (<runId>/<sourceId>/parts, checkpoints, item lists) are made at run time; s3:PutObject/GetObject need object ARNs, scoped to the staging bucket.',
+      'Staging keys (snapshot parts, checkpoints, item lists, the scan result) are made at run time; s3:PutObject, GetObject and AbortMultipartUpload need object ARNs, scoped to the staging bucket.',
     );
     this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
     this.setEnv('STAGING_BUCKET', bucket.bucketName);
   }
 
-  /** Read finalized snapshots and Distributed Map results from staging. */
+  /** Read finalized snapshots, the scan result and Distributed Map results from staging. */
   bindStagingReader(bucket: IBucket, key: IKey): void {
     const objects = bucket.arnForObjects('*');
     this.allow('StagingRead', ['s3:GetObject'], [objects]);
@@ -193,24 +198,19 @@ export class AppFunction extends Construct {
     acknowledgeWildcardResource(
       this,
       objects,
-      'Snapshots and Distributed Map results are keyed by run id; s3:GetObject needs object ARNs, scoped to the staging bucket.',
+      'Snapshots, the scan result and Distributed Map results are keyed by run id; s3:GetObject needs object ARNs, scoped to the staging bucket.',
     );
     this.grantKey(key, ['kms:Decrypt'], 'DataKeyUse');
     this.setEnv('STAGING_BUCKET', bucket.bucketName);
   }
 
   /**
-   * The findings store. `write` adds item writes (findings, history, the chain head with a
-   * condition); there is no DeleteItem: nothing is deleted (DESIGN.md §4).
+   * The findings store (stores/dynamodb-findings): reads are GetItem and a parallel Scan; writes are
+   * Put/Update (the chain head with a condition) and BatchWrite. No DeleteItem: nothing is deleted.
    */
   bindFindingsTable(table: ITable, key: IKey, access: { write: boolean }): void {
-    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-    const write = [
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:ConditionCheckItem',
-    ];
+    const read = ['dynamodb:GetItem', 'dynamodb:Scan'];
+    const write = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
     this.allow(
       access.write ? 'FindingsReadWrite' : 'FindingsRead',
       access.write ? [...read, ...write] : read,
@@ -222,6 +222,25 @@ export class AppFunction extends Construct {
       : ['kms:Decrypt', 'kms:DescribeKey'];
     this.grantKey(key, kms, 'DataKeyUse');
     this.setEnv('FINDINGS_TABLE', table.tableName);
+  }
+
+  /**
+   * Read sealed packs (ListBucket, GetObject): the scan step settles a run that crashed after
+   * sealing by reading that run's manifest and findings from the evidence itself.
+   */
+  bindEvidenceReader(bucket: IBucket, key: IKey, prefix = ''): void {
+    const objects = bucket.arnForObjects('*');
+    this.allow('EvidenceRead', ['s3:GetObject'], [objects]);
+    this.allow('EvidenceList', ['s3:ListBucket'], [bucket.bucketArn]);
+    acknowledgeWildcardResource(
+      this,
+      objects,
+      "Reads a crashed run's manifest.json and findings.jsonl under packs/…/<runId>/ (run-time keys); s3:GetObject needs object ARNs, scoped to the evidence bucket.",
+    );
+    this.grantKey(key, ['kms:Decrypt'], 'DataKeyUse');
+    this.setEnv('EVIDENCE_BUCKET', bucket.bucketName);
+    this.setEnv('EVIDENCE_PREFIX', prefix);
+    this.setEnv('EVIDENCE_BUCKET_OWNER', Stack.of(bucket).account);
   }
 
   /** Sign manifests with the asymmetric key (ECDSA_SHA_256 over a digest) and record its public key. */

@@ -154,24 +154,27 @@ export class RuntimeStack extends Stack {
     if (orgSources.length > 0) plan.bindOrganizationsReader();
     if (distributed) plan.bindStagingWriter(stagingBucket, stateful.dataKey);
 
-    // collect: connector credentials, member-account roles, staging parts and checkpoints.
+    // collect: connector credentials, member-account roles, staging parts and checkpoints. The
+    // Organization's accounts are listed by plan, so collect needs no Organizations access.
     collect.bindStagingWriter(stagingBucket, stateful.dataKey);
     collect.bindSourceSecrets(stateful.sourceSecrets, stateful.dataKey);
     if (liveAws.length > 0) {
       const roleArns = liveAws.flatMap((s) => (s.system === 'aws' && s.roleArn ? [s.roleArn] : []));
       collect.bindMemberRoleAssumer(props.memberRoleName, props.externalId, roleArns);
     }
-    if (orgSources.length > 0) collect.bindOrganizationsReader();
 
-    scan.bindStagingReader(stagingBucket, stateful.dataKey);
+    // scan: reads snapshots and writes the scan result (the run store) in staging.
+    scan.bindStagingWriter(stagingBucket, stateful.dataKey);
     scan.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
+    scan.bindEvidenceReader(evidenceBucket, stateful.dataKey, props.evidencePrefix);
 
     seal.bindStagingReader(stagingBucket, stateful.dataKey);
     seal.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     seal.bindEvidenceWriter(evidenceBucket, stateful.dataKey, stateful.retentionDays, props.evidencePrefix);
     seal.bindManifestSigner(stateful.signingKey);
 
-    notify.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: false });
+    // notify: the scan result from the run store; events and the digest out.
+    notify.bindStagingReader(stagingBucket, stateful.dataKey);
     notify.bindFindingEvents(this.findingsBus);
     notify.bindNotificationTopic(this.topic, stateful.dataKey);
     if (props.securityHub) notify.bindSecurityHubImport();
