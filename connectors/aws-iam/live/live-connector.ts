@@ -215,7 +215,8 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
   async function step(ctx: CollectContext<AwsSource>, state: AwsLiveState): Promise<Stepped<AwsLiveState>> {
     if (state.v !== LIVE_STATE_VERSION)
       throw new SourceError(`connector state version ${state.v} is not supported`);
-    // Mutated in place: the driver only keeps the state a step returns, and copying a large account per page would be quadratic.
+    // Mutated in place: the driver keeps only the state a step returns, and copying a large
+    // account's state on every page would cost quadratic time.
     const s = state;
     switch (s.phase) {
       case 'generate-report': {
