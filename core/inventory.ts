@@ -1,8 +1,9 @@
 /**
  * The inventory a scan evaluates: every source's principals, entitlements and grants, indexed once,
  * plus the correlated identities. Built by streaming records into an `InventoryBuilder`, so the
- * pipeline never holds a second copy of 2M grants: records are stored by reference, indexed in
- * Maps, and nothing is quadratic.
+ * pipeline never holds a second copy of 2M grants: records are kept by reference, uids are hashed
+ * once on the way in, and `finish()` lays the grant graph out as typed arrays (`InventoryIndex`)
+ * that engines walk without hashing a uid per grant.
  */
 import { type Correlation, correlate, normalizeEmail } from './correlate';
 import type { Entitlement, Grant, Identity, Principal, System } from './model';
@@ -26,6 +27,30 @@ export interface SourceInfo {
   error?: string;
 }
 
+/**
+ * The grant graph as dense numbers (compressed sparse rows). Principals are numbered in the order
+ * their uid was first seen (record or grant), entitlements likewise.
+ */
+export interface InventoryIndex {
+  readonly principalCount: number;
+  principalUidAt(index: number): string;
+  principalIndexOf(uid: string): number | undefined;
+  /** 1 when principal `i` has a principal record with status `active`. */
+  readonly active: Uint8Array;
+  readonly entitlementCount: number;
+  entitlementUidAt(index: number): string;
+  entitlementIndexOf(uid: string): number | undefined;
+  /**
+   * Principal `i`'s grants are `grantEntitlements[grantOffsets[i] … grantOffsets[i+1])` (entitlement
+   * indexes), in the order of `grantsOf(uid)`.
+   */
+  readonly grantOffsets: Int32Array;
+  readonly grantEntitlements: Int32Array;
+  /** `identities[j]`'s principals are `identityPrincipals[identityOffsets[j] … identityOffsets[j+1])`. */
+  readonly identityOffsets: Int32Array;
+  readonly identityPrincipals: Int32Array;
+}
+
 export interface Inventory {
   readonly principals: ReadonlyMap<string, Principal>;
   readonly entitlements: ReadonlyMap<string, Entitlement>;
@@ -40,6 +65,16 @@ export interface Inventory {
   /** Principals (any system, any status) whose email equals `email` (trimmed, case-insensitive). */
   principalsWithEmail(email: string): readonly Principal[];
   grantsOf(principalUid: string): readonly Grant[];
+  /** The same graph as dense numbers, for engines (SoD) that must not hash a uid per grant. */
+  readonly index: InventoryIndex;
+  /** The principal's grants with their entitlement indexes; undefined when it has none. */
+  principalGrants(principalUid: string): PrincipalGrants | undefined;
+}
+
+/** A principal's grants and, parallel to them, the dense index of each grant's entitlement. */
+export interface PrincipalGrants {
+  readonly grants: readonly Grant[];
+  readonly entitlements: Int32Array;
 }
 
 export interface InventoryBuilderOptions {
@@ -50,11 +85,31 @@ export interface InventoryBuilderOptions {
 const NO_GRANTS: readonly Grant[] = Object.freeze([]);
 const NO_PRINCIPALS: readonly Principal[] = Object.freeze([]);
 
+/** Dense numbering of uids as they are first seen. */
+class UidNumbering {
+  readonly byUid = new Map<string, number>();
+  readonly uids: string[] = [];
+  number(uid: string): number {
+    let n = this.byUid.get(uid);
+    if (n === undefined) {
+      n = this.uids.length;
+      this.byUid.set(uid, n);
+      this.uids.push(uid);
+    }
+    return n;
+  }
+  uidAt(n: number): string {
+    const uid = this.uids[n];
+    if (uid === undefined) throw new RangeError(`no uid numbered ${n}`);
+    return uid;
+  }
+}
+
 /**
  * Streams snapshot records into an `Inventory`.
  *
  * @example
- * const b = new InventoryBuilder({ financiallySignificant: (id) => config.sources.find((s) => s.id === id)?.financiallySignificant ?? false });
+ * const b = new InventoryBuilder({ financiallySignificant: (id) => significant.has(id) });
  * b.addSnapshotHeader(header);
  * for (const r of records) { if ('principal' in r) b.addPrincipal(r.principal); else if ('grant' in r) b.addGrant(r.grant); else b.addEntitlement(r.entitlement); }
  * b.addFailedSource({ sourceId: 'sfdc', system: 'salesforce', error: 'login refused' });
@@ -63,8 +118,12 @@ const NO_PRINCIPALS: readonly Principal[] = Object.freeze([]);
 export class InventoryBuilder {
   private readonly principals = new Map<string, Principal>();
   private readonly entitlements = new Map<string, Entitlement>();
-  private readonly grants = new Map<string, Grant[]>();
   private readonly sources = new Map<string, SourceInfo>();
+  private readonly principalNumbers = new UidNumbering();
+  private readonly entitlementNumbers = new UidNumbering();
+  /** Per principal number: its grants and their entitlement numbers, until `finish()` packs them. */
+  private readonly grantLists: (Grant[] | undefined)[] = [];
+  private readonly entitlementLists: (number[] | undefined)[] = [];
   private grantCount = 0;
   private finished = false;
   private readonly significant: (sourceId: string) => boolean;
@@ -109,16 +168,30 @@ export class InventoryBuilder {
 
   addPrincipal(principal: Principal): void {
     this.principals.set(principal.uid, principal);
+    this.principalNumbers.number(principal.uid);
   }
 
   addEntitlement(entitlement: Entitlement): void {
     this.entitlements.set(entitlement.uid, entitlement);
+    this.entitlementNumbers.number(entitlement.uid);
   }
 
   addGrant(grant: Grant): void {
-    const list = this.grants.get(grant.principal);
-    if (list) list.push(grant);
-    else this.grants.set(grant.principal, [grant]);
+    const p = this.principalNumbers.number(grant.principal);
+    const e = this.entitlementNumbers.number(grant.entitlement);
+    const grants = this.grantLists[p];
+    if (grants) {
+      grants.push(grant);
+      this.entitlementLists[p]!.push(e);
+    } else {
+      // Fill any gap so the lists stay dense arrays, not dictionaries.
+      while (this.grantLists.length < p) {
+        this.grantLists.push(undefined);
+        this.entitlementLists.push(undefined);
+      }
+      this.grantLists[p] = [grant];
+      this.entitlementLists[p] = [e];
+    }
     this.grantCount++;
   }
 
@@ -135,17 +208,66 @@ export class InventoryBuilder {
     for (const g of snapshot.grants) this.addGrant(g);
   }
 
-  /** Correlates identities and freezes the inventory. The builder cannot be used afterwards. */
+  /** Correlates identities, packs the grant graph and freezes the inventory. Call once. */
   finish(): Inventory {
     if (this.finished) throw new Error('InventoryBuilder.finish() called twice');
     this.finished = true;
+    const correlation = correlate(this.principals.values());
+    const pn = this.principalNumbers;
+    const principalCount = pn.uids.length;
+
+    const grantOffsets = new Int32Array(principalCount + 1);
+    for (let p = 0; p < principalCount; p++) {
+      grantOffsets[p + 1] = grantOffsets[p]! + (this.grantLists[p]?.length ?? 0);
+    }
+    const grantEntitlements = new Int32Array(this.grantCount);
+    const grantsByPrincipal = new Map<string, readonly Grant[]>();
+    for (let p = 0; p < principalCount; p++) {
+      const list = this.entitlementLists[p];
+      if (!list) continue;
+      grantEntitlements.set(list, grantOffsets[p]!);
+      this.entitlementLists[p] = undefined; // packed: let the collector have it
+      grantsByPrincipal.set(pn.uids[p]!, this.grantLists[p]!);
+    }
+
+    const active = new Uint8Array(principalCount);
+    for (const principal of this.principals.values()) {
+      if (principal.status === 'active') active[pn.byUid.get(principal.uid)!] = 1;
+    }
+
+    const identities = correlation.identities;
+    const identityOffsets = new Int32Array(identities.length + 1);
+    let members = 0;
+    for (const identity of identities) members += identity.principals.length;
+    const identityPrincipals = new Int32Array(members);
+    let k = 0;
+    identities.forEach((identity, j) => {
+      for (const uid of identity.principals) identityPrincipals[k++] = pn.byUid.get(uid)!;
+      identityOffsets[j + 1] = k;
+    });
+
+    const en = this.entitlementNumbers;
+    const index: InventoryIndex = {
+      principalCount,
+      principalUidAt: (n) => pn.uidAt(n),
+      principalIndexOf: (uid) => pn.byUid.get(uid),
+      active,
+      entitlementCount: en.uids.length,
+      entitlementUidAt: (n) => en.uidAt(n),
+      entitlementIndexOf: (uid) => en.byUid.get(uid),
+      grantOffsets,
+      grantEntitlements,
+      identityOffsets,
+      identityPrincipals,
+    };
     return new BuiltInventory(
       this.principals,
       this.entitlements,
-      this.grants,
+      grantsByPrincipal,
       this.grantCount,
       this.sources,
-      correlate(this.principals.values()),
+      correlation,
+      index,
     );
   }
 }
@@ -159,6 +281,7 @@ class BuiltInventory implements Inventory {
     readonly grantCount: number,
     readonly sources: ReadonlyMap<string, SourceInfo>,
     private readonly correlation: Correlation,
+    readonly index: InventoryIndex,
   ) {
     this.identities = correlation.identities;
   }
@@ -174,5 +297,13 @@ class BuiltInventory implements Inventory {
 
   grantsOf(principalUid: string): readonly Grant[] {
     return this.grantsByPrincipal.get(principalUid) ?? NO_GRANTS;
+  }
+
+  principalGrants(principalUid: string): PrincipalGrants | undefined {
+    const p = this.index.principalIndexOf(principalUid);
+    const grants = this.grantsByPrincipal.get(principalUid);
+    if (p === undefined || !grants) return undefined;
+    const { grantOffsets, grantEntitlements } = this.index;
+    return { grants, entitlements: grantEntitlements.subarray(grantOffsets[p]!, grantOffsets[p + 1]!) };
   }
 }

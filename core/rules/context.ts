@@ -79,10 +79,23 @@ export function day(iso: string): string {
   return iso.slice(0, 10);
 }
 
+const NONE: readonly PrivilegedGrant[] = Object.freeze([]);
+
 export function createRuleContext(inv: Inventory, options: RuleOptions): RuleContext {
   const asOfMs = options.asOf.getTime();
   if (Number.isNaN(asOfMs)) throw new RangeError('asOf is not a valid date');
-  const privileged = new Map<string, PrivilegedGrant[]>();
+  const memo = new Map<string, readonly PrivilegedGrant[]>();
+  // Per entitlement index: 0 not looked up yet, 1 privileged, -1 not (no uid hashing per grant).
+  const flags = new Int8Array(inv.index.entitlementCount);
+  const privileged: (Entitlement | undefined)[] = [];
+  const isPrivileged = (index: number): boolean => {
+    if (flags[index] === 0) {
+      const entitlement = inv.entitlements.get(inv.index.entitlementUidAt(index));
+      flags[index] = entitlement?.privileged ? 1 : -1;
+      if (entitlement?.privileged) privileged[index] = entitlement;
+    }
+    return flags[index] === 1;
+  };
   return {
     inv,
     options,
@@ -91,15 +104,20 @@ export function createRuleContext(inv: Inventory, options: RuleOptions): RuleCon
     asOfIso: options.asOf.toISOString(),
     identityId: (uid) => inv.identityOf(uid)?.id ?? `principal:${uid}`,
     privilegedGrants(principal) {
-      let list = privileged.get(principal.uid);
-      if (!list) {
-        list = [];
-        for (const grant of inv.grantsOf(principal.uid)) {
-          const entitlement = inv.entitlements.get(grant.entitlement);
-          if (entitlement?.privileged) list.push({ grant, entitlement });
+      let list = memo.get(principal.uid);
+      if (list) return list;
+      const held = inv.principalGrants(principal.uid);
+      let found: PrivilegedGrant[] | undefined;
+      if (held) {
+        for (let i = 0; i < held.entitlements.length; i++) {
+          const index = held.entitlements[i]!;
+          if (!isPrivileged(index)) continue;
+          if (!found) found = [];
+          found.push({ grant: held.grants[i]!, entitlement: privileged[index]! });
         }
-        privileged.set(principal.uid, list);
       }
+      list = found ?? NONE;
+      memo.set(principal.uid, list);
       return list;
     },
   };

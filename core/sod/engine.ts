@@ -13,12 +13,13 @@
  */
 import type { EvidenceItem, FindingDraft } from '../findings/model';
 import { type AllowPart, denyCovers } from '../iam/statement';
-import type { Inventory } from '../inventory';
+import type { Inventory, PrincipalGrants } from '../inventory';
 import type { Grant, Identity, PolicyStatement } from '../model';
 import type { CompiledRisk, CompiledRuleset } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
 
-export type EntitlementLookup = (entitlementUid: string) => EntitlementMatch | undefined;
+/** Entitlement index (`Inventory.entitlementIndexOf`) → its match, computed once. */
+export type EntitlementLookup = (entitlementIndex: number) => EntitlementMatch | undefined;
 
 /** Phase 1–3 result: every identity's function bitset. */
 export interface IdentityFunctions {
@@ -36,41 +37,76 @@ export interface SodConflict {
   risk: CompiledRisk;
 }
 
-/** Memoizes `matchEntitlement` over the inventory's entitlements. */
+/** Memoizes `matchEntitlement` over the inventory's entitlements, by dense index. */
 export function entitlementLookup(inv: Inventory, compiled: CompiledRuleset): EntitlementLookup {
-  const memo = new Map<string, EntitlementMatch | null>();
-  return (uid) => {
-    let m = memo.get(uid);
+  const memo: (EntitlementMatch | null | undefined)[] = new Array(inv.index.entitlementCount);
+  return (index) => {
+    let m = memo[index];
     if (m === undefined) {
-      const entitlement = inv.entitlements.get(uid);
+      const entitlement = inv.entitlements.get(inv.index.entitlementUidAt(index));
       m = (entitlement && matchEntitlement(entitlement, compiled)) || null;
-      memo.set(uid, m);
+      memo[index] = m;
     }
     return m ?? undefined;
   };
 }
 
+/** Per entitlement, what the grant pass must do with it. */
+const UNSEEN = 0;
+const NOTHING = 1;
+const PLAIN = 2;
+/** Carries IAM Allow or Deny statements: settled per principal. */
+const IAM = 3;
+
 /**
- * Phases 1–3: the functions every identity holds through its active principals.
+ * Phases 1–3: the functions every identity holds through its active principals. A pass over the
+ * typed-array grant graph (`inv.index`): per grant, one array read and an OR of a few words.
  *
  * @example
  * const held = computeIdentityFunctions(inventory, compiled);
  */
 export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRuleset): IdentityFunctions {
   const words = compiled.words;
-  const identities = inv.identities;
-  const bits = new Uint32Array(identities.length * words);
+  const ix = inv.index;
+  const { active, grantOffsets, grantEntitlements, identityOffsets, identityPrincipals } = ix;
+  const identityCount = inv.identities.length;
+  const bits = new Uint32Array(identityCount * words);
   const holders = new Uint32Array(compiled.functions.length);
   const lookup = entitlementLookup(inv, compiled);
+  // Each entitlement's plain function bits, flattened so the grant loop reads one typed array.
+  const state = new Uint8Array(ix.entitlementCount);
+  const plainBits = new Uint32Array(ix.entitlementCount * words);
+  const resolve = (e: number): number => {
+    const m = lookup(e);
+    let st = NOTHING;
+    if (m?.plain) {
+      plainBits.set(m.plain, e * words);
+      st = PLAIN;
+    }
+    if (m?.allowBits || m?.denyBits) st = IAM;
+    state[e] = st;
+    return st;
+  };
   const scratch = new Scratch(words);
 
-  identities.forEach((identity, i) => {
-    const offset = i * words;
-    for (const uid of identity.principals) {
-      const principal = inv.principals.get(uid);
-      if (principal?.status !== 'active') continue;
-      const grants = inv.grantsByPrincipal.get(uid);
-      if (grants) principalFunctions(grants, lookup, scratch, bits, offset);
+  for (let j = 0; j < identityCount; j++) {
+    const offset = j * words;
+    for (let k = identityOffsets[j]!; k < identityOffsets[j + 1]!; k++) {
+      const p = identityPrincipals[k]!;
+      if (active[p] !== 1) continue;
+      const g0 = grantOffsets[p]!;
+      const g1 = grantOffsets[p + 1]!;
+      let iam = false;
+      for (let g = g0; g < g1; g++) {
+        const e = grantEntitlements[g]!;
+        let st = state[e]!;
+        if (st === UNSEEN) st = resolve(e);
+        if (st === NOTHING) continue;
+        if (st === IAM) iam = true;
+        const base = e * words;
+        for (let w = 0; w < words; w++) bits[offset + w]! |= plainBits[base + w]!;
+      }
+      if (iam) iamFunctions(grantEntitlements.subarray(g0, g1), lookup, scratch, bits, offset);
     }
     for (let w = 0; w < words; w++) {
       let v = bits[offset + w]!;
@@ -80,63 +116,64 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
         v ^= low;
       }
     }
-  });
+  }
   return { bits, words, holders, lookup };
 }
 
 class Scratch {
-  readonly plain: Uint32Array;
   readonly allow: Uint32Array;
   readonly deny: Uint32Array;
   constructor(words: number) {
-    this.plain = new Uint32Array(words);
     this.allow = new Uint32Array(words);
     this.deny = new Uint32Array(words);
   }
 }
 
-/** ORs one principal's functions into `out[offset…]`. */
-function principalFunctions(
-  grants: readonly Grant[],
+/**
+ * ORs into `out[offset…]` the functions one principal holds through IAM statements: an Allow it
+ * reaches, unless a Deny it reaches (in any of its policies) covers it. Functions the identity
+ * already holds are not settled again.
+ */
+function iamFunctions(
+  grants: Int32Array,
   lookup: EntitlementLookup,
   s: Scratch,
   out: Uint32Array,
   offset: number,
 ): void {
-  const words = s.plain.length;
-  s.plain.fill(0);
+  const words = s.allow.length;
   s.allow.fill(0);
   s.deny.fill(0);
   let anyDeny = false;
-  for (const grant of grants) {
-    const m = lookup(grant.entitlement);
-    if (!m) continue;
-    if (m.plain) for (let w = 0; w < words; w++) s.plain[w]! |= m.plain[w]!;
-    if (m.allowBits) for (let w = 0; w < words; w++) s.allow[w]! |= m.allowBits[w]!;
-    if (m.denyBits) {
+  for (const e of grants) {
+    const m = lookup(e);
+    if (m?.allowBits) for (let w = 0; w < words; w++) s.allow[w]! |= m.allowBits[w]!;
+    if (m?.denyBits) {
       anyDeny = true;
       for (let w = 0; w < words; w++) s.deny[w]! |= m.denyBits[w]!;
     }
   }
   for (let w = 0; w < words; w++) {
-    const plain = s.plain[w]!;
-    const contested = anyDeny ? s.allow[w]! & s.deny[w]! & ~plain : 0;
-    let held = plain | (s.allow[w]! & ~contested);
+    const have = out[offset + w]!;
+    const wanted = s.allow[w]! & ~have;
+    if (wanted === 0) continue;
+    const contested = anyDeny ? wanted & s.deny[w]! : 0;
+    let held = wanted & ~contested;
     let v = contested;
     while (v !== 0) {
       const low = v & -v;
       if (iamHeld(grants, lookup, w * 32 + 31 - Math.clz32(low))) held |= low;
       v ^= low;
     }
-    out[offset + w]! |= held;
+    out[offset + w] = have | held;
   }
 }
 
 /** The Deny statements a principal reaches that may remove `fn`. */
-function deniesFor(grants: readonly Grant[], lookup: EntitlementLookup, fn: number): PolicyStatement[] {
+function deniesFor(grants: Int32Array, lookup: EntitlementLookup, fn: number): PolicyStatement[] {
   const denies: PolicyStatement[] = [];
   for (const grant of grants) {
-    const list = lookup(grant.entitlement)?.deny?.get(fn);
+    const list = lookup(grant)?.deny?.get(fn);
     if (list) for (const d of list) denies.push(d);
   }
   return denies;
@@ -150,10 +187,10 @@ function survivingPart(
 }
 
 /** True when some Allow part the principal reaches for `fn` survives every Deny it reaches. */
-function iamHeld(grants: readonly Grant[], lookup: EntitlementLookup, fn: number): boolean {
+function iamHeld(grants: Int32Array, lookup: EntitlementLookup, fn: number): boolean {
   const denies = deniesFor(grants, lookup, fn);
   for (const grant of grants) {
-    const parts = lookup(grant.entitlement)?.allow?.get(fn);
+    const parts = lookup(grant)?.allow?.get(fn);
     if (parts && survivingPart(parts, denies)) return true;
   }
   return false;
@@ -235,11 +272,12 @@ interface FunctionGrant {
 }
 
 /** The grants of one active principal that give `fn`, with the IAM part that survived, if any. */
-function grantsGiving(grants: readonly Grant[], lookup: EntitlementLookup, fn: number): FunctionGrant[] {
+function grantsGiving(held: PrincipalGrants, lookup: EntitlementLookup, fn: number): FunctionGrant[] {
   const out: FunctionGrant[] = [];
   let denies: PolicyStatement[] | undefined;
-  for (const grant of grants) {
-    const m = lookup(grant.entitlement);
+  for (let i = 0; i < held.grants.length; i++) {
+    const grant = held.grants[i]!;
+    const m = lookup(held.entitlements[i]!);
     if (!m) continue;
     if (hasBit(m.plain, fn)) {
       out.push({ grant });
@@ -247,7 +285,7 @@ function grantsGiving(grants: readonly Grant[], lookup: EntitlementLookup, fn: n
     }
     const parts = m.allow?.get(fn);
     if (!parts) continue;
-    denies ??= deniesFor(grants, lookup, fn);
+    denies ??= deniesFor(held.entitlements, lookup, fn);
     const part = survivingPart(parts, denies);
     if (part) out.push({ grant, part });
   }
@@ -273,10 +311,10 @@ function conflictDraft(
     const fn = compiled.functions[fnIndex]!;
     const giving: { principal: string; entitlement: string; path: string[] }[] = [];
     for (const uid of active) {
-      const grants = inv.grantsByPrincipal.get(uid) ?? [];
-      const found = grantsGiving(grants, lookup, fnIndex);
-      for (const grant of grants)
-        for (const n of lookup(grant.entitlement)?.notes?.get(fnIndex) ?? []) notes.add(n);
+      const held = inv.principalGrants(uid);
+      if (!held) continue;
+      const found = grantsGiving(held, lookup, fnIndex);
+      for (const e of held.entitlements) for (const n of lookup(e)?.notes?.get(fnIndex) ?? []) notes.add(n);
       found.sort(
         (a, b) =>
           cmp(a.grant.entitlement, b.grant.entitlement) ||

@@ -48,6 +48,52 @@ describe('InventoryBuilder', () => {
     expect(inv.identities).toHaveLength(1);
   });
 
+  it('lays the grant graph out as typed arrays matching the records', () => {
+    // Arrange: a grant may name a principal before its record arrives, or one that never arrives
+    const b = new InventoryBuilder();
+    const a = makePrincipal({ nativeId: 'A', email: 'a@x.com' });
+    const off = makePrincipal({ nativeId: 'OFF', status: 'disabled' });
+    const e1 = makeEntitlement({ nativeId: 'E1' });
+    const e2 = makeEntitlement({ nativeId: 'E2' });
+    b.addGrant(makeGrant(off, e2));
+    b.addPrincipal(a);
+    b.addEntitlement(e1);
+    b.addGrant(makeGrant(a, e1));
+    b.addGrant(makeGrant(a, e2));
+    b.addGrant(makeGrant('erp:erp-test:GHOST', e1));
+    b.addPrincipal(off);
+
+    // Act
+    const inv = b.finish();
+    const ix = inv.index;
+
+    // Assert
+    const rows = (uid: string) => {
+      const p = ix.principalIndexOf(uid)!;
+      return [...ix.grantEntitlements.subarray(ix.grantOffsets[p]!, ix.grantOffsets[p + 1]!)].map((e) =>
+        ix.entitlementUidAt(e),
+      );
+    };
+    expect(rows(a.uid)).toEqual([e1.uid, e2.uid]);
+    expect(rows(off.uid)).toEqual([e2.uid]);
+    expect(rows('erp:erp-test:GHOST')).toEqual([e1.uid]);
+    expect(ix.active[ix.principalIndexOf(a.uid)!]).toBe(1);
+    expect(ix.active[ix.principalIndexOf(off.uid)!]).toBe(0);
+    expect(ix.active[ix.principalIndexOf('erp:erp-test:GHOST')!]).toBe(0);
+    expect(
+      inv.identities.map((identity, j) =>
+        [...ix.identityPrincipals.subarray(ix.identityOffsets[j]!, ix.identityOffsets[j + 1]!)].map((p) =>
+          ix.principalUidAt(p),
+        ),
+      ),
+    ).toEqual(inv.identities.map((identity) => identity.principals));
+    expect([...inv.principalGrants(a.uid)!.entitlements].map((e) => ix.entitlementUidAt(e))).toEqual([
+      e1.uid,
+      e2.uid,
+    ]);
+    expect(inv.principalGrants('nobody')).toBeUndefined();
+  });
+
   it('lets a header override the default financial significance', () => {
     const b = new InventoryBuilder();
     b.addSnapshotHeader(makeHeader({ sourceId: 'x' }), { financiallySignificant: true });

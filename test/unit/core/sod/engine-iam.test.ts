@@ -318,10 +318,23 @@ describe('SoD over IAM policies', () => {
   });
 
   it('ignores policies of a disabled AWS principal', () => {
-    const { inv } = scenario({ direct: [[allow(['*'])]] });
-    const user = [...inv.principals.values()].find((p) => p.system === 'aws')!;
-    user.status = 'disabled';
-    const compiled = compileRulesets([parseRuleset(RULES(), 'rules/iam.yaml')]);
-    expect(evaluateSod(inv, compiled)).toEqual([]);
+    // Arrange
+    const erp = makePrincipal({ email: EMAIL });
+    const payRole = makeEntitlement({ permissions: ['F110'] });
+    const user = makePrincipal({
+      system: 'aws',
+      nativeId: 'arn:aws:iam::123456789012:user/ops',
+      email: EMAIL,
+      status: 'disabled',
+    });
+    const admin = makePolicy('Admin', [allow(['*'])]);
+    const inv = buildInventory({
+      principals: [erp, user],
+      entitlements: [payRole, admin],
+      grants: [makeGrant(erp, payRole), makeGrant(user, admin)],
+    });
+
+    // Act / Assert
+    expect(evaluateSod(inv, compileRulesets([parseRuleset(RULES(), 'rules/iam.yaml')]))).toEqual([]);
   });
 });
