@@ -81,7 +81,7 @@ describe('InventoryBuilder', () => {
     expect(ix.active[ix.principalIndexOf(off.uid)!]).toBe(0);
     expect(ix.active[ix.principalIndexOf('erp:erp-test:GHOST')!]).toBe(0);
     expect(
-      inv.identities.map((identity, j) =>
+      inv.identities.map((_identity, j) =>
         [...ix.identityPrincipals.subarray(ix.identityOffsets[j]!, ix.identityOffsets[j + 1]!)].map((p) =>
           ix.principalUidAt(p),
         ),
