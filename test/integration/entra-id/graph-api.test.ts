@@ -20,6 +20,7 @@ const uid = (id: string) => `entra:${TENANT_ID}:${id}`;
 let graph: FakeGraph | undefined;
 afterEach(async () => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
   await graph?.stop();
   graph = undefined;
 });
@@ -133,17 +134,24 @@ describe('Entra connector against a local Graph imitation', () => {
     // Arrange: the documented 429 answer, on the first request for users
     const g = await serve({ throttleOnce: ['/v1.0/users'] });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const fakeSetTimeout = globalThis.setTimeout;
+    const delays: number[] = [];
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return fakeSetTimeout(fn, ms);
+    }) as typeof setTimeout);
     const usersAsked = () => g.requests.filter((r) => r.url.startsWith('/v1.0/users')).length;
 
-    // Act
+    // Act: once the retry middleware sleeps, move the clock to just before and just after 2.128 s
     const run = collect({ source: apiSource(g), connector: auth });
-    await until(() => usersAsked() === 1);
+    await until(() => delays.some((d) => Math.round(d) === 2128));
     await vi.advanceTimersByTimeAsync(2_100);
     for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
     const beforeRetryAfter = usersAsked();
     await vi.advanceTimersByTimeAsync(50);
     await until(() => usersAsked() === 2);
     vi.useRealTimers();
+    vi.restoreAllMocks();
     const c = await run;
 
     // Assert
