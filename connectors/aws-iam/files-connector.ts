@@ -221,7 +221,13 @@ export const awsFilesConnector: Connector<AwsSource, AwsFilesState> = {
     session.sink.current = (m) => ctx.warn(m);
     const total = itemsOf(session, state.phase);
     const to = Math.min(total, state.offset + PAGE_ITEMS);
-    const page = state.offset < total ? run(session, state.phase, state.offset, to) : {};
+    let page: Page;
+    try {
+      page = state.offset < total ? run(session, state.phase, state.offset, to) : {};
+    } catch (err) {
+      sessions.delete(state.session);
+      throw err;
+    }
     let next: AwsFilesState | null;
     if (to < total) next = { ...state, offset: to };
     else {

@@ -151,10 +151,7 @@ export class CsvFileReader {
       if (err instanceof InputError) throw err;
       throw new InputError(describeFileError(err), { file: path });
     }
-    const source = new RecordSource(
-      path,
-      createReadStream(path, { highWaterMark: 1 << 20 }).pipe(parse(PARSE_OPTIONS)),
-    );
+    const source = new RecordSource(path, parseFile(path, parse(PARSE_OPTIONS)));
     const counter = new LineCounter();
     for (;;) {
       const r = await source.next([]);
@@ -231,10 +228,18 @@ async function inputErrorOf(file: string, err: unknown, header: readonly string[
   });
 }
 
+/** Feeds the file to the parser; `pipe` does not pass read errors on, so they are forwarded by hand. */
+function parseFile(path: string, parser: Parser): Parser {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  file.on('error', (err) => parser.destroy(err));
+  return file.pipe(parser);
+}
+
 /** The line where the record that fails to parse starts. */
 async function locateCsvError(file: string): Promise<number | undefined> {
   const counter = new LineCounter();
-  const stream = createReadStream(file).pipe(
+  const stream = parseFile(
+    file,
     parse({
       ...PARSE_OPTIONS,
       on_record: (r: string[]) => {
