@@ -89,7 +89,8 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
   const { compiled, bytes: rulesetBytes } = await loadRulesets(loaded.rulesetFiles);
   const configBytes = readInputFile(loaded.file);
   const startedAt = now();
-  const planned = withRulesetObjects(await expandSources(config), compiled);
+  const expanded = await expandSources(config);
+  const planned = withRulesetObjects(expanded.sources, compiled);
   const plan = planRun({
     config,
     inputs: [configBytes, ...rulesetBytes],
@@ -106,7 +107,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
 
   const runDir = join(paths.state, 'runs', plan.runId);
   const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'));
-  const sources: SourceResult[] = [];
+  const sources: SourceResult[] = [...expanded.failed];
   try {
     for (const source of planned) {
       hooks.progress?.(`collecting ${source.id} (${source.system})`);
@@ -179,21 +180,30 @@ async function collectOne(
   return out.result;
 }
 
-/** An AWS source with `organization: true` becomes one source per active member account. */
-async function expandSources(config: Config): Promise<Array<SourceConfig & PlannedSource>> {
-  const out: Array<SourceConfig & PlannedSource> = [];
+/**
+ * An AWS source with `organization: true` becomes one source per active member account. When the
+ * account list cannot be read, the organization source itself is recorded as failed.
+ */
+async function expandSources(config: Config): Promise<{ sources: SourceConfig[]; failed: SourceResult[] }> {
+  const sources: SourceConfig[] = [];
+  const failed: SourceResult[] = [];
   for (const s of config.sources) {
     if (s.system === 'aws' && s.organization && !s.files) {
       const { planAwsOrganizationSources } = await import('../connectors/aws-iam/live/organization-planner');
-      out.push(...((await planAwsOrganizationSources(s, {})) as Array<SourceConfig & PlannedSource>));
-    } else out.push(s);
+      try {
+        sources.push(...(await planAwsOrganizationSources(s, {})));
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        failed.push(failedSource(s.id, 'aws', `organizations:ListAccounts: ${(err as Error).message}`));
+      }
+    } else sources.push(s);
   }
   const ids = new Set<string>();
-  for (const s of out) {
+  for (const s of sources) {
     if (ids.has(s.id)) throw new InputError(`two sources have the id "${s.id}"`, { field: 'sources' });
     ids.add(s.id);
   }
-  return out;
+  return { sources, failed };
 }
 
 function sumCounts(s: SourceResult): number {
