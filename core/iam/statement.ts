@@ -16,7 +16,7 @@ import type { PolicyStatement } from '../model';
 
 /** What a rule asks about: action patterns (or concrete actions after expansion) and resource patterns. */
 export interface IamTarget {
-  /** Lowercased action patterns or concrete action names. */
+  /** Action patterns or concrete action names (compared case-insensitively). */
   actions: readonly string[];
   /** ARN patterns; `['*']` when the rule names no resource. */
   resources: readonly string[];

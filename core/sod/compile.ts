@@ -192,13 +192,17 @@ function indexMatcher(target: SystemMatchers, m: Matcher, fn: number, options: C
       }
       return;
     case 'action': {
-      const actions = new Set<string>();
+      // Matching ignores case; the spelling is kept for the evidence, one per action.
+      const actions = new Map<string, string>();
       for (const pattern of m.actions) {
         const expanded = options.expandAction?.(pattern) ?? [];
         // An action the catalogue does not know is still compared as written.
-        for (const a of expanded.length > 0 ? expanded : [pattern]) actions.add(a.toLowerCase());
+        for (const a of expanded.length > 0 ? expanded : [pattern]) {
+          if (!actions.has(a.toLowerCase())) actions.set(a.toLowerCase(), a);
+        }
       }
-      target.actions.push({ fn, target: { actions: [...actions].sort(), resources: m.resources } });
+      const sorted = [...actions.keys()].sort().map((k) => actions.get(k)!);
+      target.actions.push({ fn, target: { actions: sorted, resources: m.resources } });
       return;
     }
   }

@@ -110,7 +110,7 @@ describe('SoD over IAM policies', () => {
     const { drafts } = scenario({ direct: [[allow(['dynamodb:PutItem'], [TABLE])]] });
     expect(drafts.map((d) => d.key)).toEqual([`person:${EMAIL}|P2P-01`]);
     expect(drafts[0]!.evidence.find((e) => e.function === 'VENDOR')!.text).toContain(
-      'allowing dynamodb:putitem',
+      'allowing dynamodb:PutItem on arn:aws:dynamodb:*:*:table/vendor-master',
     );
   });
 
@@ -311,7 +311,7 @@ describe('SoD over IAM policies', () => {
     expect(allDenied.drafts).toEqual([]);
     expect(oneLeft.drafts).toHaveLength(1);
     expect(oneLeft.drafts[0]!.evidence.find((e) => e.function === 'VENDOR')!.text).toContain(
-      'dynamodb:putresourcepolicy',
+      'dynamodb:PutResourcePolicy',
     );
     // Without the catalogue a Deny of two actions cannot be shown to cover the pattern: reported, not missed.
     expect(noExpander.drafts).toHaveLength(1);

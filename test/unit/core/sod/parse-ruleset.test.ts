@@ -211,7 +211,7 @@ describe('compileRulesets', () => {
     expect(compiled.risks[0]!.functions).toEqual([0, 1]);
   });
 
-  it('expands IAM action patterns through the injected expander, lowercased', () => {
+  it('expands IAM action patterns through the injected expander, deduplicated ignoring case', () => {
     // Arrange
     const source = VALID.replace('action: ["dynamodb:PutItem"]', 'action: ["dynamodb:Put*"]');
     const expandAction = (p: string) =>
@@ -222,8 +222,8 @@ describe('compileRulesets', () => {
 
     // Assert
     expect(compiled.systems.get('aws')!.actions[0]!.target.actions).toEqual([
-      'dynamodb:putitem',
-      'dynamodb:putresourcepolicy',
+      'dynamodb:PutItem',
+      'dynamodb:PutResourcePolicy',
     ]);
   });
 });
