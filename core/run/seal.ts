@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../connector';
 import type { SourceEntry } from '../evidence/manifest';
-import type { EvidenceWriter, SealedPack, Signer } from '../evidence/ports';
+import type { ArtefactContent, EvidenceWriter, SealedPack, Signer } from '../evidence/ports';
 import { renderReportHtml } from '../evidence/report-html';
 import { exceptionsInForce } from '../findings/exceptions';
 import type { Finding } from '../findings/model';
@@ -26,6 +26,8 @@ export interface SealStepInput {
   repo: FindingsRepository;
   /** When the run finished collecting and scanning (the real clock). */
   finishedAt: Date;
+  /** More artefacts for the pack (access reviews under `reviews/`), written before the manifest. */
+  extraArtefacts?: ReadonlyArray<{ path: string; content: ArtefactContent; records: number }>;
   logger: Logger;
 }
 
@@ -112,6 +114,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       findings: scan.findings,
     });
     await pack.add('report.html', new TextEncoder().encode(html), 0);
+    for (const extra of input.extraArtefacts ?? []) await pack.add(extra.path, extra.content, extra.records);
     sealed = await pack.seal(
       {
         runId: plan.runId,
