@@ -142,6 +142,14 @@ describe('SoD over IAM policies', () => {
     expect(drafts).toEqual([]);
   });
 
+  it('lets a direct Deny beat an Allow reached through a group', () => {
+    const { drafts } = scenario({
+      viaGroup: [[allow(['dynamodb:PutItem'], [TABLE])]],
+      direct: [[deny(['dynamodb:*'])]],
+    });
+    expect(drafts).toEqual([]);
+  });
+
   it('lets a Deny in the same policy beat the Allow', () => {
     const { drafts } = scenario({
       direct: [[allow(['*']), deny(['dynamodb:Put*'], ['arn:aws:dynamodb:*:*:table/*'])]],
