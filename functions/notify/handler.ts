@@ -1,0 +1,59 @@
+/**
+ * Step 5 (notify): one EventBridge event per new, reopened or overdue finding and the run digest
+ * on the SNS topic.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { notifyStep } from '../../core/run/notify';
+import { collectedSources } from '../shared/collected-sources';
+import { readEnvironment } from '../shared/environment';
+import { EventBridgeSnsNotifier } from '../shared/eventbridge-sns-notifier';
+import {
+  collectedSchema,
+  parseEvent,
+  runPlanSchema,
+  scanSummarySchema,
+  sealedRunSchema,
+} from '../shared/events';
+import { instrument, observability } from '../shared/observability';
+import { stagingStores } from '../shared/staging';
+
+const obs = observability();
+const env = readEnvironment([
+  'STAGING_BUCKET',
+  'STAGING_BUCKET_OWNER',
+  'FINDINGS_EVENT_BUS',
+  'NOTIFY_TOPIC_ARN',
+]);
+const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const { runStore } = stagingStores(s3, {
+  bucket: env.STAGING_BUCKET,
+  expectedBucketOwner: env.STAGING_BUCKET_OWNER,
+});
+const notifier = new EventBridgeSnsNotifier({
+  events: obs.tracer.captureAWSv3Client(new EventBridgeClient({})),
+  sns: obs.tracer.captureAWSv3Client(new SNSClient({})),
+  eventBusName: env.FINDINGS_EVENT_BUS,
+  topicArn: env.NOTIFY_TOPIC_ARN,
+});
+const notifyEvent = z.object({
+  plan: runPlanSchema,
+  collected: collectedSchema,
+  scan: scanSummarySchema,
+  seal: sealedRunSchema,
+});
+
+export const handler = instrument(obs, async (event: unknown) => {
+  const { plan, collected, scan, seal } = parseEvent(notifyEvent, event, 'notify');
+  const sources = await collectedSources(collected, s3, env.STAGING_BUCKET_OWNER);
+  return notifyStep({
+    resultKey: scan.resultKey,
+    runStore,
+    sealed: seal,
+    sources,
+    asOf: new Date(plan.asOf),
+    notifier,
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Step 3 (scan): settle a run that crashed before committing (as `accessproof scan` does first),
+ * then correlate, evaluate the rules and reconcile findings; the full result goes to the run store.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { settleCrashedRun } from '../../core/run/recover';
+import { scanStep } from '../../core/run/scan';
+import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
+import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';
+import { collectedSources } from '../shared/collected-sources';
+import { readEnvironment } from '../shared/environment';
+import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
+import { instrument, observability } from '../shared/observability';
+import { compileRunRulesets, parseRunConfig } from '../shared/run-config';
+import { stagingStores } from '../shared/staging';
+
+const obs = observability();
+const env = readEnvironment([
+  'STAGING_BUCKET',
+  'STAGING_BUCKET_OWNER',
+  'FINDINGS_TABLE',
+  'EVIDENCE_BUCKET',
+  'EVIDENCE_PREFIX',
+  'EVIDENCE_BUCKET_OWNER',
+]);
+const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const { snapshots, runStore } = stagingStores(s3, {
+  bucket: env.STAGING_BUCKET,
+  expectedBucketOwner: env.STAGING_BUCKET_OWNER,
+});
+const repo = new DynamoDbFindingsRepository({
+  tableName: env.FINDINGS_TABLE,
+  client: obs.tracer.captureAWSv3Client(new DynamoDBClient({})),
+});
+const scanEvent = z.object({ plan: runPlanSchema, runConfig: runConfigSchema, collected: collectedSchema });
+
+export const handler = instrument(obs, async (event: unknown) => {
+  const { plan, runConfig, collected } = parseEvent(scanEvent, event, 'scan');
+  const { config, rulesets } = parseRunConfig(runConfig);
+  const sources = await collectedSources(collected, s3, env.STAGING_BUCKET_OWNER);
+  // A fresh reader per run: it caches the bucket listing.
+  const packs = new S3PackReader({
+    client: s3,
+    bucket: env.EVIDENCE_BUCKET,
+    prefix: env.EVIDENCE_PREFIX,
+    expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
+  });
+  await settleCrashedRun(repo, packs, obs.core, new Date().toISOString());
+  const sod = await compileRunRulesets(rulesets);
+  return scanStep({
+    plan,
+    sources,
+    policy: config.policy,
+    sod,
+    snapshots,
+    repo,
+    runStore,
+    now: () => new Date(),
+    logger: obs.core,
+  });
+});

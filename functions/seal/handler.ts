@@ -1,0 +1,68 @@
+/**
+ * Step 4 (seal): write the evidence pack into the object-locked bucket, sign its manifest with
+ * KMS, and advance the findings store and the chain head.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { sealStep } from '../../core/run/seal';
+import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
+import { KmsSigner } from '../../stores/kms-signer/kms-signer';
+import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
+import { collectedSources } from '../shared/collected-sources';
+import { readEnvironment } from '../shared/environment';
+import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
+import { instrument, observability } from '../shared/observability';
+import { stagingStores } from '../shared/staging';
+
+const obs = observability();
+const env = readEnvironment([
+  'STAGING_BUCKET',
+  'STAGING_BUCKET_OWNER',
+  'FINDINGS_TABLE',
+  'EVIDENCE_BUCKET',
+  'EVIDENCE_PREFIX',
+  'EVIDENCE_BUCKET_OWNER',
+  'EVIDENCE_RETENTION_DAYS',
+  'SIGNING_KEY_ARN',
+]);
+const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const { snapshots, runStore } = stagingStores(s3, {
+  bucket: env.STAGING_BUCKET,
+  expectedBucketOwner: env.STAGING_BUCKET_OWNER,
+});
+const repo = new DynamoDbFindingsRepository({
+  tableName: env.FINDINGS_TABLE,
+  client: obs.tracer.captureAWSv3Client(new DynamoDBClient({})),
+});
+const writer = new S3EvidenceStore({
+  client: s3,
+  bucket: env.EVIDENCE_BUCKET,
+  prefix: env.EVIDENCE_PREFIX,
+  expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
+  retentionDays: env.EVIDENCE_RETENTION_DAYS,
+  now: () => new Date(),
+});
+const signer = new KmsSigner({
+  client: obs.tracer.captureAWSv3Client(new KMSClient({})),
+  keyId: env.SIGNING_KEY_ARN,
+});
+const sealEvent = z.object({ plan: runPlanSchema, collected: collectedSchema, scan: scanSummarySchema });
+
+export const handler = instrument(obs, async (event: unknown) => {
+  const { plan, collected, scan } = parseEvent(sealEvent, event, 'seal');
+  const sources = await collectedSources(collected, s3, env.STAGING_BUCKET_OWNER);
+  return sealStep({
+    plan,
+    sources,
+    resultKey: scan.resultKey,
+    runStore,
+    snapshots,
+    writer,
+    signer,
+    repo,
+    finishedAt: new Date(),
+    logger: obs.core,
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * The environment each step's `bind…()` helpers set (infra/lib/app-function.ts), read once per
+ * cold start and validated: a missing variable is a deployment bug and should say which.
+ */
+import { z } from 'zod';
+
+const required = z.string().min(1);
+
+export const ENV = {
+  STAGING_BUCKET: required,
+  STAGING_BUCKET_OWNER: z.string().regex(/^\d{12}$/),
+  EVIDENCE_BUCKET: required,
+  EVIDENCE_PREFIX: z.string().default(''),
+  EVIDENCE_BUCKET_OWNER: z.string().regex(/^\d{12}$/),
+  EVIDENCE_RETENTION_DAYS: z.coerce.number().int().positive(),
+  FINDINGS_TABLE: required,
+  SIGNING_KEY_ARN: required,
+  SOURCE_SECRETS: z
+    .string()
+    .default('{}')
+    .transform((s) => z.record(z.string(), z.string()).parse(JSON.parse(s))),
+  MEMBER_ROLE_NAME: z.string().optional(),
+  EXTERNAL_ID: z.string().optional(),
+  FINDINGS_EVENT_BUS: required,
+  NOTIFY_TOPIC_ARN: required,
+  PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
+} as const;
+
+type Env = typeof ENV;
+
+/**
+ * @example
+ * const env = readEnvironment(['FINDINGS_TABLE', 'STAGING_BUCKET']);
+ */
+export function readEnvironment<K extends keyof Env>(
+  keys: readonly K[],
+  source: NodeJS.ProcessEnv = process.env,
+): { [P in K]: z.infer<Env[P]> } {
+  const shape = Object.fromEntries(keys.map((k) => [k, ENV[k]])) as { [P in K]: Env[P] };
+  const parsed = z.object(shape).safeParse(source);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(', ');
+    throw new Error(`environment: ${names} missing or invalid (set by the AppFunction bind helpers)`);
+  }
+  return parsed.data as { [P in K]: z.infer<Env[P]> };
+}

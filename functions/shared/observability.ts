@@ -1,0 +1,59 @@
+/**
+ * Powertools logger, metrics and tracer for one step, built once per cold start, and the adapter
+ * that hands core the small `Logger` it expects. Secrets never reach a log: events carry none, and
+ * connectors and stores keep them out of their messages.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context } from 'aws-lambda';
+import type { Logger as CoreLogger } from '../../core/connector';
+
+export interface Observability {
+  logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
+  /** The same logger, shaped as core's Logger. */
+  core: CoreLogger;
+}
+
+/**
+ * @example
+ * const obs = observability();
+ * export const handler = instrument(obs, async (event) => …);
+ */
+export function observability(): Observability {
+  // Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
+  const logger = new Logger();
+  const metrics = new Metrics();
+  const tracer = new Tracer();
+  const log =
+    (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: Record<string, unknown>) =>
+      fields ? logger[level](message, fields) : logger[level](message);
+  return {
+    logger,
+    metrics,
+    tracer,
+    core: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+  };
+}
+
+/** Wrap a step: Lambda context on every log line, metrics flushed, the error logged once and rethrown. */
+export function instrument<E, R>(
+  obs: Observability,
+  step: (event: E, context: Context) => Promise<R>,
+): (event: E, context: Context) => Promise<R> {
+  return async (event, context) => {
+    obs.logger.addContext(context);
+    obs.metrics.captureColdStartMetric();
+    try {
+      return await step(event, context);
+    } catch (err) {
+      obs.logger.error('step failed', err as Error);
+      obs.metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+      throw err;
+    } finally {
+      obs.metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The run configuration the state machine carries (`$.runConfig`: the config file's text and its
+ * rulesets) turned back into what core needs: the validated Config, the bytes the plan hashes, and
+ * the SoD rulesets — parsed with the same schema and parser the CLI uses.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { type Config, configSchema } from '../../core/config';
+import { InputError } from '../../core/errors';
+import { type CompiledRuleset, compileRulesets, parseRuleset, type Ruleset } from '../../core/sod';
+import type { runConfigSchema } from './events';
+
+export interface ParsedRunConfig {
+  config: Config;
+  /** Config text then each ruleset's text, as bytes: `planRun` hashes them into `configSha256`. */
+  inputs: Uint8Array[];
+  rulesets: Ruleset[];
+}
+
+/**
+ * @example
+ * const { config, inputs, rulesets } = parseRunConfig(event.runConfig);
+ */
+export function parseRunConfig(doc: z.infer<typeof runConfigSchema>): ParsedRunConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(doc.text);
+  } catch (err) {
+    throw new InputError(`not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file: doc.file });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(issue?.message ?? 'invalid configuration', {
+      file: doc.file,
+      field: issue?.path.map(String).join('.') ?? '',
+    });
+  }
+  const config = parsed.data;
+  const byPath = new Map(doc.rulesets.map((r) => [r.path, r.text]));
+  const texts = config.policy.sodRules.map((path) => {
+    const text = byPath.get(path);
+    if (text === undefined) throw new InputError('ruleset not shipped with the run config', { file: path });
+    return { path, text };
+  });
+  const encode = (s: string) => new TextEncoder().encode(s);
+  return {
+    config,
+    inputs: [encode(doc.text), ...texts.map((t) => encode(t.text))],
+    rulesets: texts.map((t) => parseRuleset(t.text, t.path)),
+  };
+}
+
+let compiled: { key: string; value: Promise<CompiledRuleset | undefined> } | undefined;
+
+/**
+ * Compile the rulesets, expanding AWS action globs with the packaged IAM action catalogue when a
+ * ruleset has AWS matchers (as `accessproof scan` does). Kept for the warm Lambda's next run.
+ */
+export function compileRunRulesets(rulesets: Ruleset[]): Promise<CompiledRuleset | undefined> {
+  const key = JSON.stringify(rulesets);
+  if (compiled?.key !== key) compiled = { key, value: compile(rulesets) };
+  return compiled.value;
+}
+
+async function compile(rulesets: Ruleset[]): Promise<CompiledRuleset | undefined> {
+  if (rulesets.length === 0) return undefined;
+  const needsAws = rulesets.some((r) => r.functions.some((fn) => fn.grants.some((g) => g.system === 'aws')));
+  const expandAction = needsAws
+    ? await (await import('../../connectors/aws-iam/action-catalog')).loadActionExpander()
+    : undefined;
+  return compileRulesets(rulesets, expandAction ? { expandAction } : {});
+}
