@@ -1,0 +1,353 @@
+/**
+ * Starting a campaign: pick the grants in scope from a sealed run's inventory and give each one
+ * the reviewer who must answer for it. Pure: the inventory and the time arrive as arguments.
+ */
+import { z } from 'zod';
+import { normalizeEmail } from '../correlate';
+import { InputError } from '../errors';
+import { compileGlob, type StringMatcher } from '../glob';
+import type { Inventory } from '../inventory';
+import type { Entitlement, Grant, Principal } from '../model';
+import { parseField, toDate } from './input';
+import {
+  CAMPAIGN_ID_PATTERN,
+  type Campaign,
+  type CampaignSource,
+  campaignIdFor,
+  type ReviewerAssignment,
+  type ReviewItem,
+  reviewItemId,
+} from './model';
+import { isoDateOrTime, reviewerEmail } from './schema';
+
+/** What a campaign needs of an inventory (`core/inventory.ts`): records, grants, sources, identities. */
+export type ReviewInventory = Pick<
+  Inventory,
+  'principals' | 'entitlements' | 'grantsByPrincipal' | 'sources' | 'identityOf'
+>;
+
+/** A campaign bigger than this is not something people can review; narrow the scope instead. */
+export const DEFAULT_MAX_ITEMS = 100_000;
+
+export interface StartCampaignOptions {
+  name: string;
+  /** Who starts the campaign (an email or a user name). */
+  createdBy: string;
+  /** ISO 8601 date or date-time, after `at`. */
+  dueAt: string;
+  /** The sealed run the inventory comes from. */
+  base: { runId: string; manifestSha256?: string };
+  scope?: { sources?: readonly string[]; entitlements?: readonly string[]; privilegedOnly?: boolean };
+  /** At least one of `default`, `bySource`, `byEntitlement` must cover every grant in scope. */
+  reviewers: {
+    default?: string;
+    bySource?: Readonly<Record<string, string>>;
+    byEntitlement?: readonly { pattern: string; reviewer: string }[];
+    /** Reviews the grants whose assigned reviewer holds them. */
+    fallback?: string;
+  };
+  /** Defaults to `campaignIdFor(name, at)`. */
+  id?: string;
+  maxItems?: number;
+}
+
+const text = (max: number) => z.string().trim().min(1, 'is required').max(max, `is longer than ${max}`);
+
+/**
+ * Build a campaign over every grant of `inventory` in scope. Throws `InputError` naming the field
+ * when a source is unknown or failed, the due date is not in the future, a grant has no reviewer,
+ * a reviewer would review their own access and no fallback reviewer is given, or nothing matches.
+ *
+ * @example
+ * const campaign = startCampaign(inventory, {
+ *   name: 'Q4 2026 privileged access', createdBy: 'controller@example.com', dueAt: '2026-12-31',
+ *   base: { runId: '20261001T000000Z-ab12cd', manifestSha256 },
+ *   scope: { sources: ['netsuite'], privilegedOnly: true },
+ *   reviewers: { default: 'controller@example.com', fallback: 'cfo@example.com' },
+ * }, new Date('2026-10-02T09:00:00Z'));
+ */
+export function startCampaign(inventory: ReviewInventory, options: StartCampaignOptions, at: Date): Campaign {
+  if (Number.isNaN(at.getTime())) throw new RangeError('startCampaign: at is not a valid date');
+  const name = parseField(text(200), options.name, 'name', 'campaign name');
+  const createdBy = parseField(text(200), options.createdBy, 'createdBy', 'campaign creator');
+  const dueText = parseField(isoDateOrTime, options.dueAt, 'dueAt', 'due date');
+  const due = toDate(dueText);
+  if (due.getTime() <= at.getTime()) {
+    throw new InputError(`due date ${dueText} is not after ${at.toISOString()}`, { field: 'dueAt' });
+  }
+  const baseRunId = parseField(text(128), options.base.runId, 'base.runId', 'base run');
+  const id = options.id ?? campaignIdFor(name, at);
+  if (!CAMPAIGN_ID_PATTERN.test(id)) {
+    throw new InputError(`campaign id "${id}": letters, digits, ".", "_" or "-", at most 128`, {
+      field: 'id',
+    });
+  }
+
+  const known = [...inventory.sources.keys()].sort();
+  const checkSource = (sourceId: string, field: string) => {
+    const info = inventory.sources.get(sourceId);
+    if (!info) {
+      throw new InputError(
+        `unknown source "${sourceId}" in run ${baseRunId} (sources: ${known.join(', ')})`,
+        {
+          field,
+        },
+      );
+    }
+    if (info.status === 'failed') {
+      throw new InputError(
+        `source "${sourceId}" failed in run ${baseRunId}${info.error ? ` (${info.error})` : ''}: its grants are unknown, so they cannot be reviewed`,
+        { field },
+      );
+    }
+  };
+  const scopeSources = [...new Set(options.scope?.sources ?? [])].sort();
+  for (const s of scopeSources) checkSource(s, 'scope.sources');
+  const scopeGlobs = [...new Set(options.scope?.entitlements ?? [])].map((p) =>
+    parseField(text(500), p, 'scope.entitlements', 'entitlement glob'),
+  );
+  const privilegedOnly = options.scope?.privilegedOnly === true;
+
+  const reviewers = parseReviewers(options.reviewers);
+  for (const s of Object.keys(reviewers.bySource)) checkSource(s, `reviewers.bySource.${s}`);
+  const assign = reviewerResolver(reviewers);
+
+  const inScope = new Set(scopeSources);
+  const matchers = scopeGlobs.map((p) => compileGlob(p, { caseInsensitive: true }));
+  const items: ReviewItem[] = [];
+  const seen = new Set<string>();
+  const missing: ReviewItem[] = [];
+  const selfReview: ReviewItem[] = [];
+  const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
+
+  for (const [principalUid, grants] of inventory.grantsByPrincipal) {
+    const principal = inventory.principals.get(principalUid);
+    for (const grant of grants) {
+      const entitlement = inventory.entitlements.get(grant.entitlement);
+      const sourceId = principal?.sourceId ?? entitlement?.sourceId;
+      const system = principal?.system ?? entitlement?.system;
+      // A grant naming neither a known principal nor a known entitlement belongs to no source.
+      if (sourceId === undefined || system === undefined) continue;
+      if (inScope.size > 0 && !inScope.has(sourceId)) continue;
+      if (privilegedOnly && entitlement?.privileged !== true) continue;
+      if (matchers.length > 0 && !matchesAny(matchers, entitlement, grant.entitlement)) continue;
+      const id = reviewItemId(grant);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (items.length >= maxItems) {
+        throw new InputError(
+          `the scope holds more than ${maxItems} grants: narrow it with sources, entitlement globs or privileged-only`,
+          { field: 'scope' },
+        );
+      }
+      const item = makeItem(inventory, id, sourceId, system, principal, entitlement, grant);
+      const chosen = assign(item, entitlement);
+      if (!chosen) missing.push(item);
+      else if (chosen === 'self') selfReview.push(item);
+      else {
+        item.reviewer = chosen.reviewer;
+        item.reviewerRule = chosen.rule;
+      }
+      items.push(item);
+    }
+  }
+
+  if (missing.length > 0) {
+    throw new InputError(
+      `no reviewer for ${missing.length} grant(s), e.g. ${describeItem(missing[0]!)}: give a default reviewer or one for source "${missing[0]!.sourceId}"`,
+      { field: 'reviewers' },
+    );
+  }
+  if (selfReview.length > 0) {
+    const first = selfReview[0]!;
+    throw new InputError(
+      `${first.reviewer} would review their own access (${selfReview.length} grant(s), e.g. ${describeItem(first)}): a reviewer may not certify their own access, so give a fallback reviewer who does not hold it`,
+      { field: 'reviewers.fallback' },
+    );
+  }
+  if (items.length === 0) {
+    throw new InputError(`the scope matches no grant in run ${baseRunId}`, { field: 'scope' });
+  }
+  items.sort(compareItems);
+
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.sourceId, (counts.get(item.sourceId) ?? 0) + 1);
+  const sources: CampaignSource[] = [];
+  for (const info of [...inventory.sources.values()].sort((a, b) => cmp(a.sourceId, b.sourceId))) {
+    if (inScope.size > 0 && !inScope.has(info.sourceId)) continue;
+    const s: CampaignSource = {
+      id: info.sourceId,
+      system: info.system,
+      status: info.status,
+      complete: info.complete,
+      items: counts.get(info.sourceId) ?? 0,
+    };
+    if (info.collectedAt !== undefined) s.collectedAt = info.collectedAt;
+    sources.push(s);
+  }
+
+  const createdAt = at.toISOString();
+  const reviewerCount = new Set(items.map((i) => i.reviewer)).size;
+  const campaign: Campaign = {
+    id,
+    name,
+    scope: { sources: scopeSources, entitlements: scopeGlobs, privilegedOnly },
+    reviewers,
+    createdAt,
+    createdBy,
+    dueAt: due.toISOString(),
+    status: 'open',
+    baseRunId,
+    sources,
+    items,
+    history: [
+      {
+        at: createdAt,
+        event: 'started',
+        by: createdBy,
+        note: `${items.length} grant(s) for ${reviewerCount} reviewer(s) from run ${baseRunId}`,
+      },
+    ],
+  };
+  if (options.base.manifestSha256 !== undefined) campaign.baseManifestSha256 = options.base.manifestSha256;
+  return campaign;
+}
+
+function parseReviewers(input: StartCampaignOptions['reviewers']): ReviewerAssignment {
+  const out: ReviewerAssignment = { bySource: {}, byEntitlement: [] };
+  if (input.default !== undefined) {
+    out.default = parseField(reviewerEmail, input.default, 'reviewers.default', 'reviewer');
+  }
+  for (const [source, email] of Object.entries(input.bySource ?? {})) {
+    out.bySource[source] = parseField(reviewerEmail, email, `reviewers.bySource.${source}`, 'reviewer');
+  }
+  for (const [i, rule] of (input.byEntitlement ?? []).entries()) {
+    out.byEntitlement.push({
+      pattern: parseField(
+        text(500),
+        rule.pattern,
+        `reviewers.byEntitlement[${i}].pattern`,
+        'entitlement glob',
+      ),
+      reviewer: parseField(
+        reviewerEmail,
+        rule.reviewer,
+        `reviewers.byEntitlement[${i}].reviewer`,
+        'reviewer',
+      ),
+    });
+  }
+  if (input.fallback !== undefined) {
+    out.fallback = parseField(reviewerEmail, input.fallback, 'reviewers.fallback', 'fallback reviewer');
+  }
+  if (!out.default && out.byEntitlement.length === 0 && Object.keys(out.bySource).length === 0) {
+    throw new InputError('name at least one reviewer (a default, or one per source or entitlement)', {
+      field: 'reviewers',
+    });
+  }
+  return out;
+}
+
+type Resolved = { reviewer: string; rule: string } | 'self' | undefined;
+
+/** First matching entitlement glob, then the source's reviewer, then the default; never the holder. */
+function reviewerResolver(r: ReviewerAssignment): (item: ReviewItem, e: Entitlement | undefined) => Resolved {
+  const globs = r.byEntitlement.map((rule) => ({
+    ...rule,
+    match: compileGlob(rule.pattern, { caseInsensitive: true }),
+  }));
+  return (item, e) => {
+    let chosen: { reviewer: string; rule: string } | undefined;
+    const byGlob = globs.find((g) => matchesAny([g.match], e, item.entitlement));
+    if (byGlob) chosen = { reviewer: byGlob.reviewer, rule: `entitlement:${byGlob.pattern}` };
+    else if (r.bySource[item.sourceId])
+      chosen = { reviewer: r.bySource[item.sourceId]!, rule: `source:${item.sourceId}` };
+    else if (r.default) chosen = { reviewer: r.default, rule: 'default' };
+    if (!chosen) return undefined;
+    if (!item.holderEmails.includes(chosen.reviewer)) return chosen;
+    if (r.fallback && !item.holderEmails.includes(r.fallback)) {
+      return { reviewer: r.fallback, rule: `fallback:${chosen.rule}` };
+    }
+    item.reviewer = chosen.reviewer;
+    return 'self';
+  };
+}
+
+function matchesAny(matchers: StringMatcher[], e: Entitlement | undefined, uid: string): boolean {
+  return matchers.some((m) => m(uid) || (e !== undefined && (m(e.name) || m(e.nativeId))));
+}
+
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Every email that names the holder: the identity's, each of its principals', an email-shaped user name. */
+function holderEmails(inventory: ReviewInventory, principalUid: string, principal: Principal | undefined) {
+  const out = new Set<string>();
+  const add = (v: string | undefined) => {
+    const e = normalizeEmail(v);
+    if (e !== undefined && EMAIL_SHAPE.test(e)) out.add(e);
+  };
+  const identity = inventory.identityOf(principalUid);
+  add(identity?.email);
+  for (const uid of identity?.principals ?? [principalUid]) {
+    const p = uid === principalUid ? principal : inventory.principals.get(uid);
+    add(p?.email);
+    add(p?.name);
+  }
+  add(principal?.email);
+  add(principal?.name);
+  return [...out].sort();
+}
+
+function makeItem(
+  inventory: ReviewInventory,
+  id: string,
+  sourceId: string,
+  system: ReviewItem['system'],
+  principal: Principal | undefined,
+  entitlement: Entitlement | undefined,
+  grant: Grant,
+): ReviewItem {
+  const identity = inventory.identityOf(grant.principal);
+  const item: ReviewItem = {
+    id,
+    sourceId,
+    system,
+    identity: identity?.id ?? `principal:${grant.principal}`,
+    identityName: identity?.name ?? principal?.name ?? grant.principal,
+    holderEmails: holderEmails(inventory, grant.principal, principal),
+    principal: grant.principal,
+    principalName: principal?.name ?? grant.principal,
+    principalKind: principal?.kind ?? 'human',
+    principalType: principal?.type ?? 'unknown',
+    principalStatus: principal?.status ?? 'unknown',
+    entitlement: grant.entitlement,
+    entitlementName: entitlement?.name ?? grant.entitlement,
+    entitlementType: entitlement?.type ?? 'unknown',
+    privileged: entitlement?.privileged === true,
+    path: [...grant.path],
+    pathNames: grant.path.map((uid) => inventory.entitlements.get(uid)?.name ?? uid),
+    reviewer: '',
+    reviewerRule: '',
+  };
+  if (grant.grantedAt !== undefined) item.grantedAt = grant.grantedAt;
+  return item;
+}
+
+/** `U10002 → AP Payment Release (via …) on netsuite` */
+export function describeItem(item: ReviewItem): string {
+  const via = item.pathNames.length ? ` via ${item.pathNames.join(' > ')}` : '';
+  return `${item.principalName} → ${item.entitlementName}${via} on ${item.sourceId}`;
+}
+
+function compareItems(a: ReviewItem, b: ReviewItem): number {
+  return (
+    cmp(a.sourceId, b.sourceId) ||
+    cmp(a.principal, b.principal) ||
+    cmp(a.entitlement, b.entitlement) ||
+    cmp(a.path.join('\u0001'), b.path.join('\u0001'))
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,181 @@
+/**
+ * Recording reviewers' answers and closing a campaign. Only the assigned reviewer answers for a
+ * grant, nobody answers for their own access (segregation of duties of the review itself), and a
+ * campaign closes with every grant answered — or by force, with a recorded rationale.
+ */
+import { z } from 'zod';
+import { InputError } from '../errors';
+import { describeItem } from './campaign';
+import { parseField } from './input';
+import type { Campaign, ReviewDecision, ReviewItem, ReviewOutcome } from './model';
+import { reviewerEmail } from './schema';
+
+export interface DecisionInput {
+  outcome: ReviewOutcome;
+  /** The reviewer's email. */
+  by: string;
+  note?: string;
+}
+
+export interface CloseInput {
+  by: string;
+  /** Close although items are undecided; needs `rationale`. */
+  force?: boolean;
+  rationale?: string;
+}
+
+const note = z.string().trim().min(1, 'must not be empty when given').max(2000, 'is longer than 2000');
+const rationale = z.string().trim().min(10, 'must say why, in at least 10 characters').max(2000);
+
+/**
+ * Record one decision for each of `itemIds`. A decision given again while the campaign is open
+ * replaces the earlier one, which stays in the item's `superseded` list.
+ *
+ * Throws `InputError` when the campaign is closed, an item id is unknown, the decider is not the
+ * item's reviewer, or the decider holds the grant (a reviewer may not certify their own access).
+ *
+ * @example
+ * const next = decide(campaign, ['3fa4c2d19b0e'], { outcome: 'revoke', by: 'controller@example.com',
+ *   note: 'left the AP team in August' }, new Date('2026-10-05T10:00:00Z'));
+ */
+export function decide(
+  campaign: Campaign,
+  itemIds: readonly string[],
+  decision: DecisionInput,
+  at: Date,
+): Campaign {
+  if (Number.isNaN(at.getTime())) throw new RangeError('decide: at is not a valid date');
+  const outcome = parseField(z.enum(['keep', 'revoke']), decision.outcome, 'outcome', 'decision');
+  const by = parseField(reviewerEmail, decision.by, '--by', 'decider');
+  const text = decision.note === undefined ? undefined : parseField(note, decision.note, '--note', 'note');
+  assertOpen(campaign);
+  const wanted = [...new Set(itemIds)];
+  if (wanted.length === 0) {
+    throw new InputError(`campaign ${campaign.id}: name at least one item to decide`, { field: 'ITEM' });
+  }
+  const index = new Map(campaign.items.map((item, i) => [item.id, i]));
+  const unknown = wanted.filter((id) => !index.has(id));
+  if (unknown.length > 0) {
+    throw new InputError(
+      `campaign ${campaign.id} has no item ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ''}`,
+      { field: 'ITEM' },
+    );
+  }
+
+  const iso = at.toISOString();
+  const answer: ReviewDecision = { outcome, by, at: iso };
+  if (text !== undefined) answer.note = text;
+  const items = [...campaign.items];
+  for (const id of wanted) {
+    const i = index.get(id)!;
+    const item = items[i]!;
+    if (item.holderEmails.includes(by)) {
+      throw new InputError(
+        `${by} may not decide item ${id} (${describeItem(item)}): it is their own access, and a reviewer may not certify their own access`,
+        { field: '--by' },
+      );
+    }
+    if (item.reviewer !== by) {
+      throw new InputError(`item ${id} is assigned to ${item.reviewer}; ${by} is not its reviewer`, {
+        field: '--by',
+      });
+    }
+    items[i] = withDecision(item, answer, iso);
+  }
+  return {
+    ...campaign,
+    items,
+    history: [
+      ...campaign.history,
+      {
+        at: iso,
+        event: 'decided',
+        by,
+        note: `${outcome} ${wanted.length} item(s)${text ? `: ${text}` : ''}`,
+      },
+    ],
+  };
+}
+
+/**
+ * The undecided items a reviewer still has to answer (`decide --all-remaining`).
+ *
+ * @example
+ * decide(campaign, remainingItemIds(campaign, 'controller@example.com'), { outcome: 'keep', by: 'controller@example.com' }, at);
+ */
+export function remainingItemIds(campaign: Campaign, reviewer: string): string[] {
+  const by = parseField(reviewerEmail, reviewer, '--by', 'reviewer');
+  return campaign.items.filter((i) => !i.decision && i.reviewer === by).map((i) => i.id);
+}
+
+/**
+ * Close a campaign. Refused while items are undecided unless `force` is set with a rationale of at
+ * least 10 characters; the closure records who closed it, whether it was forced and how many
+ * grants were left unanswered (they count as not certified).
+ *
+ * @example
+ * const closed = closeCampaign(campaign, { by: 'controller@example.com' }, new Date('2026-12-20T17:00:00Z'));
+ */
+export function closeCampaign(campaign: Campaign, input: CloseInput, at: Date): Campaign {
+  if (Number.isNaN(at.getTime())) throw new RangeError('closeCampaign: at is not a valid date');
+  const by = parseField(reviewerEmail, input.by, '--by', 'closer');
+  assertOpen(campaign);
+  const undecided = campaign.items.filter((i) => !i.decision);
+  const why =
+    input.rationale === undefined
+      ? undefined
+      : parseField(rationale, input.rationale, '--rationale', 'rationale');
+  if (undecided.length > 0 && !input.force) {
+    throw new InputError(
+      `campaign ${campaign.id} has ${undecided.length} of ${campaign.items.length} item(s) undecided (e.g. ${undecided
+        .slice(0, 3)
+        .map((i) => i.id)
+        .join(', ')}): decide them, or close with force and a rationale`,
+      { field: 'CAMPAIGN' },
+    );
+  }
+  if (undecided.length > 0 && why === undefined) {
+    throw new InputError(
+      `closing campaign ${campaign.id} with ${undecided.length} undecided item(s) needs a rationale`,
+      {
+        field: '--rationale',
+      },
+    );
+  }
+  const forced = undecided.length > 0;
+  const iso = at.toISOString();
+  const closed: Campaign['closed'] = { at: iso, by, forced, undecided: undecided.length };
+  if (why !== undefined) closed.rationale = why;
+  return {
+    ...campaign,
+    status: 'closed',
+    closed,
+    history: [
+      ...campaign.history,
+      {
+        at: iso,
+        event: forced ? 'force-closed' : 'closed',
+        by,
+        note: forced
+          ? `${undecided.length} item(s) left undecided: ${why}`
+          : `all ${campaign.items.length} item(s) decided`,
+      },
+    ],
+  };
+}
+
+function assertOpen(campaign: Campaign): void {
+  if (campaign.status !== 'open') {
+    const c = campaign.closed;
+    throw new InputError(
+      `campaign ${campaign.id} is closed${c ? ` (${c.at} by ${c.by})` : ''}: its decisions are final`,
+      { field: 'CAMPAIGN' },
+    );
+  }
+}
+
+function withDecision(item: ReviewItem, answer: ReviewDecision, at: string): ReviewItem {
+  const next: ReviewItem = { ...item, decision: answer };
+  if (item.decision) next.superseded = [...(item.superseded ?? []), { ...item.decision, supersededAt: at }];
+  return next;
+}

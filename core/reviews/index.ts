@@ -1,0 +1,28 @@
+export {
+  DEFAULT_MAX_ITEMS,
+  describeItem,
+  type ReviewInventory,
+  type StartCampaignOptions,
+  startCampaign,
+} from './campaign';
+export { type CloseInput, closeCampaign, type DecisionInput, decide, remainingItemIds } from './decide';
+export { checkRevocations, type ReviewArtefact, reviewArtefactsFor } from './evidence';
+export * from './model';
+export { type GzipLineDecoder, loadPackInventory, type PackInventory } from './pack-inventory';
+export {
+  type CampaignRecord,
+  type CampaignSummary,
+  campaignRecords,
+  type ReviewItemRecord,
+  type ReviewRecord,
+  summarizeCampaign,
+} from './records';
+export type { ReviewStore } from './repository';
+export {
+  type RevocationCheck,
+  type RevocationInventory,
+  type RevocationReport,
+  type RevocationStatus,
+  verifyRevocations,
+} from './revocation';
+export { campaignHeaderSchema, reviewItemSchema } from './schema';

@@ -1,0 +1,164 @@
+/**
+ * User access reviews (DESIGN.md §2 "access reviews", §6 `reviews/…`): a campaign asks named
+ * reviewers to certify, grant by grant, that access is still needed (`keep`) or to take it away
+ * (`revoke`). A campaign reviews the inventory of one sealed pack, so the population it certifies
+ * is itself evidence; a revoked grant is proven gone by a later complete collection.
+ */
+import { createHash } from 'node:crypto';
+import type { PrincipalKind, System } from '../model';
+
+export type ReviewOutcome = 'keep' | 'revoke';
+export type CampaignStatus = 'open' | 'closed';
+
+/** A reviewer's answer for one grant. */
+export interface ReviewDecision {
+  outcome: ReviewOutcome;
+  /** The reviewer's email (normalized: trimmed, lowercased). */
+  by: string;
+  at: string;
+  note?: string;
+}
+
+/** A decision replaced while the campaign was open: kept so the record shows every answer given. */
+export interface SupersededDecision extends ReviewDecision {
+  supersededAt: string;
+}
+
+/** One grant under review: who holds what, through which path, and who must answer for it. */
+export interface ReviewItem {
+  /** Stable across campaigns: the first 12 hex chars of SHA-256 over principal, entitlement and path. */
+  id: string;
+  sourceId: string;
+  system: System;
+  /** Identity id (`person:…` or `principal:…`) as correlated in the base run. */
+  identity: string;
+  identityName: string;
+  /** Normalized emails that name the holder: a reviewer with one of them reviews their own access. */
+  holderEmails: string[];
+  principal: string;
+  principalName: string;
+  principalKind: PrincipalKind;
+  principalType: string;
+  /** `unknown` when the grant names a principal the snapshot has no record of. */
+  principalStatus: 'active' | 'disabled' | 'unknown';
+  entitlement: string;
+  entitlementName: string;
+  entitlementType: string;
+  privileged: boolean;
+  /** The uids the grant came through (group, permission set group); empty when direct. */
+  path: string[];
+  /** The same path as names, for a reviewer. */
+  pathNames: string[];
+  grantedAt?: string;
+  /** Normalized email of the only person who may decide this item. */
+  reviewer: string;
+  /** Why this reviewer: `entitlement:<glob>`, `source:<id>`, `default`, or `fallback:<rule>`. */
+  reviewerRule: string;
+  decision?: ReviewDecision;
+  superseded?: SupersededDecision[];
+}
+
+export interface CampaignScope {
+  /** Source ids under review; empty: every collected source of the base run. */
+  sources: string[];
+  /** Entitlement name (or uid) globs, case-insensitive; empty: every entitlement. */
+  entitlements: string[];
+  privilegedOnly: boolean;
+}
+
+/**
+ * Who reviews what. The identity's manager is not in the model, so the campaign names reviewers:
+ * the first matching entitlement glob wins, then the source's reviewer, then the default. A
+ * grant whose reviewer holds it goes to `fallback`.
+ */
+export interface ReviewerAssignment {
+  default?: string;
+  bySource: Record<string, string>;
+  byEntitlement: { pattern: string; reviewer: string }[];
+  fallback?: string;
+}
+
+/** A source of the base run as the campaign saw it: the completeness of the reviewed population. */
+export interface CampaignSource {
+  id: string;
+  system: System;
+  status: 'collected' | 'failed';
+  complete: boolean;
+  collectedAt?: string;
+  /** Grants of this source under review. */
+  items: number;
+}
+
+export interface CampaignClosure {
+  at: string;
+  by: string;
+  /** Closed with undecided items. */
+  forced: boolean;
+  rationale?: string;
+  undecided: number;
+}
+
+export interface CampaignEvent {
+  at: string;
+  event: 'started' | 'decided' | 'closed' | 'force-closed';
+  by: string;
+  note?: string;
+}
+
+export interface Campaign {
+  /** Also a file name in the pack (`reviews/<id>.jsonl`): letters, digits, `.`, `_`, `-`. */
+  id: string;
+  name: string;
+  scope: CampaignScope;
+  reviewers: ReviewerAssignment;
+  createdAt: string;
+  createdBy: string;
+  dueAt: string;
+  status: CampaignStatus;
+  /** The sealed run whose inventory the campaign reviews. */
+  baseRunId: string;
+  /** That run's `manifest.json` SHA-256: ties the campaign to the exact sealed population. */
+  baseManifestSha256?: string;
+  sources: CampaignSource[];
+  items: ReviewItem[];
+  closed?: CampaignClosure;
+  history: CampaignEvent[];
+}
+
+export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The item id of a grant: the same grant has the same id in every campaign.
+ *
+ * @example
+ * reviewItemId({ principal: 'erp:netsuite:U1', entitlement: 'erp:netsuite:R-AP-PAY', path: [] }); // '3fa4…' (12 hex)
+ */
+export function reviewItemId(grant: {
+  principal: string;
+  entitlement: string;
+  path: readonly string[];
+}): string {
+  return createHash('sha256')
+    .update(`${grant.principal}\u0000${grant.entitlement}\u0000${grant.path.join('\u0001')}`)
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/**
+ * `rev-<YYYYMMDD>-<slug of the name>`, e.g. `rev-20261001-q4-2026-sox-review`.
+ *
+ * @example
+ * campaignIdFor('Q4 2026 SOX review', new Date('2026-10-01T09:00:00Z')); // 'rev-20261001-q4-2026-sox-review'
+ */
+export function campaignIdFor(name: string, at: Date): string {
+  const day = at.toISOString().slice(0, 10).replace(/-/g, '');
+  const slug =
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48)
+      .replace(/-+$/, '') || 'campaign';
+  return `rev-${day}-${slug}`;
+}

@@ -1,0 +1,202 @@
+/**
+ * `reviews/<campaignId>.jsonl` (DESIGN.md §6): one `campaign` row (scope, reviewers, base run,
+ * closure, history, summary), then one `item` row per grant with its reviewer, decision and — for
+ * a revocation — whether the run that sealed the pack proves it carried out.
+ */
+import type {
+  Campaign,
+  CampaignClosure,
+  CampaignEvent,
+  CampaignScope,
+  CampaignSource,
+  ReviewDecision,
+  ReviewerAssignment,
+  ReviewItem,
+  SupersededDecision,
+} from './model';
+import type { RevocationCheck, RevocationReport } from './revocation';
+
+export interface CampaignSummary {
+  items: number;
+  decided: number;
+  undecided: number;
+  kept: number;
+  revoked: number;
+  reviewers: number;
+  /** Decisions made after the due date. */
+  late: number;
+  /** Open and past its due date at `asOf` (only when `asOf` is given). */
+  overdue?: boolean;
+  /** Revocation proof, when an inventory was checked. */
+  revocations?: { runId?: string; revoked: number; stillPresent: number; unverified: number };
+}
+
+export interface CampaignRecord {
+  record: 'campaign';
+  campaignId: string;
+  name: string;
+  status: Campaign['status'];
+  scope: CampaignScope;
+  reviewers: ReviewerAssignment;
+  createdAt: string;
+  createdBy: string;
+  dueAt: string;
+  baseRunId: string;
+  baseManifestSha256?: string;
+  sources: CampaignSource[];
+  closed?: CampaignClosure;
+  history: CampaignEvent[];
+  /** The time the summary's `overdue` was judged at. */
+  asOf?: string;
+  summary: CampaignSummary;
+}
+
+export interface ReviewItemRecord {
+  record: 'item';
+  campaignId: string;
+  itemId: string;
+  sourceId: string;
+  system: ReviewItem['system'];
+  identity: string;
+  identityName: string;
+  principal: string;
+  principalName: string;
+  principalKind: ReviewItem['principalKind'];
+  principalType: string;
+  principalStatus: ReviewItem['principalStatus'];
+  entitlement: string;
+  entitlementName: string;
+  entitlementType: string;
+  privileged: boolean;
+  path: string[];
+  pathNames: string[];
+  grantedAt?: string;
+  reviewer: string;
+  reviewerRule: string;
+  decision?: ReviewDecision;
+  /** The decision came after the campaign's due date. */
+  late?: boolean;
+  superseded?: SupersededDecision[];
+  revocation?: Pick<RevocationCheck, 'status' | 'detail' | 'collectedAt' | 'otherPaths'> & { runId?: string };
+}
+
+export type ReviewRecord = CampaignRecord | ReviewItemRecord;
+
+/**
+ * Counts for a person or a dashboard.
+ *
+ * @example
+ * const { decided, undecided, revoked } = summarizeCampaign(campaign, asOf);
+ */
+export function summarizeCampaign(
+  campaign: Campaign,
+  asOf?: Date,
+  revocations?: RevocationReport,
+): CampaignSummary {
+  const due = Date.parse(campaign.dueAt);
+  let decided = 0;
+  let kept = 0;
+  let revoked = 0;
+  let late = 0;
+  for (const item of campaign.items) {
+    if (!item.decision) continue;
+    decided++;
+    if (item.decision.outcome === 'keep') kept++;
+    else revoked++;
+    if (Date.parse(item.decision.at) > due) late++;
+  }
+  const summary: CampaignSummary = {
+    items: campaign.items.length,
+    decided,
+    undecided: campaign.items.length - decided,
+    kept,
+    revoked,
+    reviewers: new Set(campaign.items.map((i) => i.reviewer)).size,
+    late,
+  };
+  if (asOf !== undefined) summary.overdue = campaign.status === 'open' && asOf.getTime() > due;
+  if (revocations) {
+    summary.revocations = {
+      revoked: revocations.revoked,
+      stillPresent: revocations.stillPresent,
+      unverified: revocations.unverified,
+    };
+    if (revocations.runId !== undefined) summary.revocations.runId = revocations.runId;
+  }
+  return summary;
+}
+
+/**
+ * The rows of `reviews/<campaignId>.jsonl`: the campaign, then its items in order.
+ *
+ * @example
+ * const rows = campaignRecords(campaign, { asOf, revocations: verifyRevocations(campaign, inventory, runId) });
+ * const lines = rows.map((r) => JSON.stringify(r));
+ */
+export function campaignRecords(
+  campaign: Campaign,
+  options: { asOf?: Date; revocations?: RevocationReport } = {},
+): ReviewRecord[] {
+  const { asOf, revocations } = options;
+  const head: CampaignRecord = {
+    record: 'campaign',
+    campaignId: campaign.id,
+    name: campaign.name,
+    status: campaign.status,
+    scope: campaign.scope,
+    reviewers: campaign.reviewers,
+    createdAt: campaign.createdAt,
+    createdBy: campaign.createdBy,
+    dueAt: campaign.dueAt,
+    baseRunId: campaign.baseRunId,
+    sources: campaign.sources,
+    history: campaign.history,
+    summary: summarizeCampaign(campaign, asOf, revocations),
+  };
+  if (campaign.baseManifestSha256 !== undefined) head.baseManifestSha256 = campaign.baseManifestSha256;
+  if (campaign.closed) head.closed = campaign.closed;
+  if (asOf !== undefined) head.asOf = asOf.toISOString();
+
+  const checks = new Map((revocations?.checks ?? []).map((c) => [c.itemId, c]));
+  const due = Date.parse(campaign.dueAt);
+  const rows: ReviewRecord[] = [head];
+  for (const item of campaign.items) {
+    const row: ReviewItemRecord = {
+      record: 'item',
+      campaignId: campaign.id,
+      itemId: item.id,
+      sourceId: item.sourceId,
+      system: item.system,
+      identity: item.identity,
+      identityName: item.identityName,
+      principal: item.principal,
+      principalName: item.principalName,
+      principalKind: item.principalKind,
+      principalType: item.principalType,
+      principalStatus: item.principalStatus,
+      entitlement: item.entitlement,
+      entitlementName: item.entitlementName,
+      entitlementType: item.entitlementType,
+      privileged: item.privileged,
+      path: item.path,
+      pathNames: item.pathNames,
+      reviewer: item.reviewer,
+      reviewerRule: item.reviewerRule,
+    };
+    if (item.grantedAt !== undefined) row.grantedAt = item.grantedAt;
+    if (item.decision) {
+      row.decision = item.decision;
+      if (Date.parse(item.decision.at) > due) row.late = true;
+    }
+    if (item.superseded?.length) row.superseded = item.superseded;
+    const check = checks.get(item.id);
+    if (check) {
+      row.revocation = { status: check.status, detail: check.detail };
+      if (check.collectedAt !== undefined) row.revocation.collectedAt = check.collectedAt;
+      if (check.otherPaths !== undefined) row.revocation.otherPaths = check.otherPaths;
+      if (revocations?.runId !== undefined) row.revocation.runId = revocations.runId;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
