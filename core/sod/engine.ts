@@ -272,22 +272,29 @@ interface FunctionGrant {
 }
 
 /** The grants of one active principal that give `fn`, with the IAM part that survived, if any. */
-function grantsGiving(held: PrincipalGrants, lookup: EntitlementLookup, fn: number): FunctionGrant[] {
+function grantsGiving(
+  held: PrincipalGrants,
+  lookup: EntitlementLookup,
+  fn: number,
+  notes: Set<string>,
+): FunctionGrant[] {
   const out: FunctionGrant[] = [];
   let denies: PolicyStatement[] | undefined;
   for (let i = 0; i < held.grants.length; i++) {
-    const grant = held.grants[i]!;
     const m = lookup(held.entitlements[i]!);
     if (!m) continue;
+    // Statements of any reached entitlement that were not evaluated as written (one pass with the grants).
+    const n = m.notes?.get(fn);
+    if (n) for (const note of n) notes.add(note);
     if (hasBit(m.plain, fn)) {
-      out.push({ grant });
+      out.push({ grant: held.grants[i]! });
       continue;
     }
     const parts = m.allow?.get(fn);
     if (!parts) continue;
     denies ??= deniesFor(held.entitlements, lookup, fn);
     const part = survivingPart(parts, denies);
-    if (part) out.push({ grant, part });
+    if (part) out.push({ grant: held.grants[i]!, part });
   }
   return out;
 }
@@ -313,13 +320,14 @@ function conflictDraft(
     for (const uid of active) {
       const held = inv.principalGrants(uid);
       if (!held) continue;
-      const found = grantsGiving(held, lookup, fnIndex);
-      for (const e of held.entitlements) for (const n of lookup(e)?.notes?.get(fnIndex) ?? []) notes.add(n);
-      found.sort(
-        (a, b) =>
-          cmp(a.grant.entitlement, b.grant.entitlement) ||
-          cmp(a.grant.path.join('/'), b.grant.path.join('/')),
-      );
+      const found = grantsGiving(held, lookup, fnIndex, notes);
+      if (found.length > 1) {
+        found.sort(
+          (a, b) =>
+            cmp(a.grant.entitlement, b.grant.entitlement) ||
+            cmp(a.grant.path.join('/'), b.grant.path.join('/')),
+        );
+      }
       for (const { grant, part } of found) {
         const principal = inv.principals.get(uid)!;
         const entitlement = inv.entitlements.get(grant.entitlement);
@@ -327,7 +335,9 @@ function conflictDraft(
         sources.add(principal.sourceId);
         if (entitlement) sources.add(entitlement.sourceId);
         if (part) usesIam = true;
-        giving.push({ principal: uid, entitlement: grant.entitlement, path: [...grant.path] });
+        // One copy of the path serves both the detail and the evidence item.
+        const path = [...grant.path];
+        giving.push({ principal: uid, entitlement: grant.entitlement, path });
         const via =
           grant.path.length > 0
             ? ` via ${grant.path.map((p) => inv.entitlements.get(p)?.name ?? p).join(' → ')}`
@@ -339,7 +349,7 @@ function conflictDraft(
           kind: 'grant',
           principal: uid,
           entitlement: grant.entitlement,
-          path: [...grant.path],
+          path,
           function: fn.id,
           text: `${principal.name} (${principal.system}) holds ${fn.id} "${fn.name}" through ${entitlement?.name ?? grant.entitlement}${via}${iam}`,
         });
