@@ -2,14 +2,13 @@
  * Step 2 (collect), once per source and again per cursor: drive the connector until it completes,
  * fails, or nears the Lambda deadline (then it returns a cursor and the state machine calls again).
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { collectStep } from '../../core/run/collect';
 import { readEnvironment } from '../shared/environment';
 import { collectEventSchema, parseEvent } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
-import { stagingStores } from '../shared/staging';
+import { s3Client, stagingStores } from '../shared/staging';
 import { lambdaConnectors, withDeploymentExternalId } from './connectors';
 
 /** Stop this long before the deadline: time to flush a part and write the checkpoint. */
@@ -17,7 +16,7 @@ const DEADLINE_MARGIN_MS = 90_000;
 
 const obs = observability();
 const env = readEnvironment(['STAGING_BUCKET', 'STAGING_BUCKET_OWNER', 'SOURCE_SECRETS', 'EXTERNAL_ID']);
-const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const s3 = s3Client(obs);
 const { snapshots } = stagingStores(s3, {
   bucket: env.STAGING_BUCKET,
   expectedBucketOwner: env.STAGING_BUCKET_OWNER,

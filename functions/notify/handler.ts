@@ -3,7 +3,6 @@
  * on the SNS topic.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { notifyStep } from '../../core/run/notify';
@@ -18,7 +17,7 @@ import {
   sealedRunSchema,
 } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
-import { stagingStores } from '../shared/staging';
+import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
 const env = readEnvironment([
@@ -27,7 +26,7 @@ const env = readEnvironment([
   'FINDINGS_EVENT_BUS',
   'NOTIFY_TOPIC_ARN',
 ]);
-const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const s3 = s3Client(obs);
 const { runStore } = stagingStores(s3, {
   bucket: env.STAGING_BUCKET,
   expectedBucketOwner: env.STAGING_BUCKET_OWNER,

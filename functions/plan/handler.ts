@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { planRun } from '../../core/run/plan';
 import { readEnvironment } from '../shared/environment';
@@ -12,7 +11,7 @@ import { parseEvent, runConfigSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
 import { plannedSource, planSources } from '../shared/planned-sources';
 import { parseRunConfig } from '../shared/run-config';
-import { runItemsKey, runItemsObjectKey, stagingStores } from '../shared/staging';
+import { runItemsKey, runItemsObjectKey, s3Client, stagingStores } from '../shared/staging';
 import { TOOL_VERSION } from '../shared/tool-version';
 
 const obs = observability();
@@ -20,7 +19,7 @@ const { PLAN_ITEMS } = readEnvironment(['PLAN_ITEMS']);
 const organizations = obs.tracer.captureAWSv3Client(new OrganizationsClient({}));
 const staging = PLAN_ITEMS === 's3' ? readEnvironment(['STAGING_BUCKET', 'STAGING_BUCKET_OWNER']) : undefined;
 const itemStore = staging
-  ? stagingStores(obs.tracer.captureAWSv3Client(new S3Client({})), {
+  ? stagingStores(s3Client(obs), {
       bucket: staging.STAGING_BUCKET,
       expectedBucketOwner: staging.STAGING_BUCKET_OWNER,
     }).runStore

@@ -3,7 +3,6 @@
  * then correlate, evaluate the rules and reconcile findings; the full result goes to the run store.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { settleCrashedRun } from '../../core/run/recover';
 import { scanStep } from '../../core/run/scan';
@@ -14,7 +13,7 @@ import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
 import { compileRunRulesets, parseRunConfig } from '../shared/run-config';
-import { stagingStores } from '../shared/staging';
+import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
 const env = readEnvironment([
@@ -25,7 +24,7 @@ const env = readEnvironment([
   'EVIDENCE_PREFIX',
   'EVIDENCE_BUCKET_OWNER',
 ]);
-const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
   bucket: env.STAGING_BUCKET,
   expectedBucketOwner: env.STAGING_BUCKET_OWNER,

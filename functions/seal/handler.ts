@@ -4,7 +4,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { sealStep } from '../../core/run/seal';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
@@ -14,7 +13,7 @@ import { collectedSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
-import { stagingStores } from '../shared/staging';
+import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
 const env = readEnvironment([
@@ -27,7 +26,7 @@ const env = readEnvironment([
   'EVIDENCE_RETENTION_DAYS',
   'SIGNING_KEY_ARN',
 ]);
-const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
   bucket: env.STAGING_BUCKET,
   expectedBucketOwner: env.STAGING_BUCKET_OWNER,

@@ -24,6 +24,8 @@ export const ENV = {
   FINDINGS_EVENT_BUS: required,
   NOTIFY_TOPIC_ARN: required,
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
+  /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 } as const;
 
 type Env = typeof ENV;

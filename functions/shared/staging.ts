@@ -2,8 +2,10 @@
  * The run's staging bucket as the steps share it: snapshots under `snapshots/`, the scan result
  * (core's RunStore) under `run-store/`, the Distributed Map item list under `run-store/<runId>/`.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { S3RunStore, S3SnapshotStaging } from '../../stores/s3-staging';
+import { readEnvironment } from './environment';
+import type { Observability } from './observability';
 
 export const SNAPSHOT_PREFIX = 'snapshots';
 export const RUN_STORE_PREFIX = 'run-store';
@@ -32,4 +34,10 @@ export function runItemsKey(runId: string): string {
 
 export function runItemsObjectKey(runId: string): string {
   return `${RUN_STORE_PREFIX}/${runItemsKey(runId)}`;
+}
+
+/** The step's S3 client, traced; path-style only when a local S3 server asks for it (tests). */
+export function s3Client(obs: Observability): S3Client {
+  const { S3_FORCE_PATH_STYLE } = readEnvironment(['S3_FORCE_PATH_STYLE']);
+  return obs.tracer.captureAWSv3Client(new S3Client({ forcePathStyle: S3_FORCE_PATH_STYLE === 'true' }));
 }

@@ -65,8 +65,6 @@ export interface AccessProofProps {
   toleratedFailurePercentage?: number;
   /** @default config `evidence.prefix` */
   evidencePrefix?: string;
-  /** @default false */
-  securityHub?: boolean;
   /** @default env-agnostic */
   env?: Environment;
   /** Stack names are `<prefix>-Stateful`, `<prefix>-Runtime`, `<prefix>-Member`. @default 'AccessProof' */
@@ -139,7 +137,6 @@ export class AccessProof extends Construct {
       ...(props.toleratedFailurePercentage !== undefined
         ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
         : {}),
-      ...(props.securityHub ? { securityHub: true } : {}),
     });
     this.runtime.addStackDependency(this.stateful);
 

@@ -326,19 +326,6 @@ export class AppFunction extends Construct {
     this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
     this.setEnv('NOTIFY_TOPIC_ARN', topic.topicArn);
   }
-
-  /** Import findings into Security Hub (opt-in): only this account's default product. */
-  bindSecurityHubImport(): void {
-    const stack = Stack.of(this);
-    const product = stack.formatArn({
-      service: 'securityhub',
-      resource: 'product',
-      resourceName: `${stack.account}/default`,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    this.allow('ImportSecurityHubFindings', ['securityhub:BatchImportFindings'], [product]);
-    this.setEnv('SECURITY_HUB_PRODUCT_ARN', product);
-  }
 }
 
 /**

@@ -21,7 +21,6 @@ export const CONTEXT_KEYS = [
   'distributedMap',
   'toleratedFailurePercentage',
   'evidencePrefix',
-  'securityHub',
   'dataKeyAlias',
   'signingKeyAlias',
   'stackNamePrefix',
@@ -91,7 +90,6 @@ export function propsFromContext(get: ContextReader): AccessProofProps {
     distributedMap: bool('distributedMap'),
     toleratedFailurePercentage: num('toleratedFailurePercentage'),
     evidencePrefix: str('evidencePrefix'),
-    securityHub: bool('securityHub'),
     stackNamePrefix: str('stackNamePrefix'),
     memberStack: bool('memberStack'),
   };

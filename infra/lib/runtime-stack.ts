@@ -60,8 +60,6 @@ export interface RuntimeStackProps extends StackProps {
   /** @default 20 */
   toleratedFailurePercentage?: number;
   evidencePrefix?: string;
-  /** Import findings into Security Hub from the notify step. @default false */
-  securityHub?: boolean;
   /** @default 'accessproof-findings' */
   eventBusName?: string;
 }
@@ -181,7 +179,6 @@ export class RuntimeStack extends Stack {
     notify.bindStagingReader(stagingBucket, stateful.dataKey);
     notify.bindFindingEvents(this.findingsBus);
     notify.bindNotificationTopic(this.topic, stateful.dataKey);
-    if (props.securityHub) notify.bindSecurityHubImport();
 
     this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
       steps: {

@@ -21,10 +21,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings(app)).toEqual([]);
   });
 
-  it('finds nothing in the inline variant with Identity Center, Security Hub and an email subscription', () => {
+  it('finds nothing in the inline variant with Identity Center and an email subscription', () => {
     // Arrange / Act
     const { app } = synth({
-      context: { identityCenter: true, securityHub: true, notificationEmail: 'secops@example.com' },
+      context: { identityCenter: true, notificationEmail: 'secops@example.com' },
       props: {
         configFile: undefined,
         sources: [{ id: 'entra', system: 'entra', tenantId: '00000000-0000-0000-0000-000000000000' }],

@@ -119,7 +119,7 @@ describe('context → AccessProof props', () => {
       propsFromContext((k) => ({ configFile: 'c.yaml', externalId: 'e1', retentionDays: 'seven' })[k]),
     ).toThrow(/"retentionDays" must be a number/);
     expect(() =>
-      propsFromContext((k) => ({ configFile: 'c.yaml', externalId: 'e1', securityHub: 'yes' })[k]),
-    ).toThrow(/"securityHub" must be true or false/);
+      propsFromContext((k) => ({ configFile: 'c.yaml', externalId: 'e1', identityCenter: 'yes' })[k]),
+    ).toThrow(/"identityCenter" must be true or false/);
   });
 });
