@@ -149,13 +149,13 @@ export function campaignRecords(
     createdBy: campaign.createdBy,
     dueAt: campaign.dueAt,
     baseRunId: campaign.baseRunId,
+    ...(campaign.baseManifestSha256 !== undefined ? { baseManifestSha256: campaign.baseManifestSha256 } : {}),
     sources: campaign.sources,
+    ...(campaign.closed ? { closed: campaign.closed } : {}),
     history: campaign.history,
+    ...(asOf !== undefined ? { asOf: asOf.toISOString() } : {}),
     summary: summarizeCampaign(campaign, asOf, revocations),
   };
-  if (campaign.baseManifestSha256 !== undefined) head.baseManifestSha256 = campaign.baseManifestSha256;
-  if (campaign.closed) head.closed = campaign.closed;
-  if (asOf !== undefined) head.asOf = asOf.toISOString();
 
   const checks = new Map((revocations?.checks ?? []).map((c) => [c.itemId, c]));
   const due = Date.parse(campaign.dueAt);

@@ -1,0 +1,402 @@
+/**
+ * `accessproof review start|decide|close|list`: user access reviews (docs/reviews.md). A campaign
+ * reviews the newest sealed pack's inventory; the next scan seals every campaign into its pack
+ * under `reviews/`.
+ */
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { relative } from 'node:path';
+import { InputError } from '../../core/errors';
+import { describeItem, startCampaign } from '../../core/reviews/campaign';
+import { closeCampaign, decide, remainingItemIds } from '../../core/reviews/decide';
+import type { Campaign } from '../../core/reviews/model';
+import { campaignRecords, summarizeCampaign } from '../../core/reviews/records';
+import { type RevocationReport, verifyRevocations } from '../../core/reviews/revocation';
+import { readLatestPackInventory } from '../../stores/sqlite-reviews/pack-inventory-reader';
+import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
+import { EXIT } from '../exit-codes';
+import type { Output } from '../output';
+import { type LocalPaths, localPaths } from '../paths';
+
+export interface ReviewStartOptions {
+  /** The folder a scan wrote to (state and evidence). */
+  out: string;
+  name: string;
+  /** Reviews every grant no other reviewer option assigns. */
+  reviewer?: string;
+  /** `SOURCE=EMAIL`, repeatable. */
+  sourceReviewer?: string[];
+  /** `GLOB=EMAIL`, repeatable; the first matching glob wins. */
+  entitlementReviewer?: string[];
+  /** Reviews the grants their assigned reviewer holds. */
+  fallbackReviewer?: string;
+  source?: string[];
+  entitlement?: string[];
+  privilegedOnly?: boolean;
+  due: string;
+  /** Who starts the campaign (default: the operating-system user). */
+  by?: string;
+}
+
+export interface ReviewDecideOptions {
+  out: string;
+  campaign: string;
+  items?: string[];
+  keep?: boolean;
+  revoke?: boolean;
+  by: string;
+  note?: string;
+  /** Every undecided item assigned to `by`. */
+  allRemaining?: boolean;
+}
+
+export interface ReviewCloseOptions {
+  out: string;
+  campaign: string;
+  by: string;
+  force?: boolean;
+  rationale?: string;
+}
+
+export interface ReviewListOptions {
+  out: string;
+  /** Show this campaign's items; without it, list the campaigns. */
+  campaign?: string;
+  /** Only items assigned to this reviewer. */
+  reviewer?: string;
+  /** Only undecided items. */
+  undecided?: boolean;
+  format?: 'table' | 'json';
+}
+
+/**
+ * `review start`: build a campaign from the newest sealed pack and store it.
+ *
+ * @example
+ * await runReviewStart({ out: 'accessproof-out', name: 'Q4 privileged', reviewer: 'controller@example.com',
+ *   fallbackReviewer: 'cfo@example.com', privilegedOnly: true, due: '2026-12-31' }, consoleOutput());
+ */
+export async function runReviewStart(opts: ReviewStartOptions, out: Output): Promise<number> {
+  const paths = localPaths(opts.out, undefined);
+  if (!existsSync(paths.evidence)) {
+    throw new InputError('no sealed evidence pack here: run `accessproof scan --out DIR` first', {
+      file: opts.out,
+      field: '--out',
+    });
+  }
+  const pack = await readLatestPackInventory(paths.evidence);
+  const bySource: Record<string, string> = {};
+  for (const pair of opts.sourceReviewer ?? []) {
+    const [source, email] = splitPair(pair, '--source-reviewer', 'SOURCE=EMAIL', pair.indexOf('='));
+    bySource[source] = email;
+  }
+  const byEntitlement = (opts.entitlementReviewer ?? []).map((pair) => {
+    const [pattern, reviewer] = splitPair(
+      pair,
+      '--entitlement-reviewer',
+      'GLOB=EMAIL',
+      pair.lastIndexOf('='),
+    );
+    return { pattern, reviewer };
+  });
+  const campaign = withCliFields(() =>
+    startCampaign(
+      pack.inventory,
+      {
+        name: opts.name,
+        createdBy: opts.by ?? osUser(),
+        dueAt: opts.due,
+        base: { runId: pack.runId, manifestSha256: pack.manifestSha256 },
+        scope: {
+          sources: opts.source ?? [],
+          entitlements: opts.entitlement ?? [],
+          privilegedOnly: opts.privilegedOnly === true,
+        },
+        reviewers: {
+          ...(opts.reviewer !== undefined ? { default: opts.reviewer } : {}),
+          bySource,
+          byEntitlement,
+          ...(opts.fallbackReviewer !== undefined ? { fallback: opts.fallbackReviewer } : {}),
+        },
+      },
+      new Date(),
+    ),
+  );
+  await withStore(paths, true, (store) => store.create(campaign));
+
+  const s = campaign.scope;
+  out.line(`Review campaign ${campaign.id} started: ${campaign.name}`);
+  out.line(`  base: run ${pack.runId} (pack #${pack.sequence}, manifest sha256 ${pack.manifestSha256})`);
+  out.line(
+    `  scope: sources ${s.sources.length ? s.sources.join(', ') : 'all'}; entitlements ${
+      s.entitlements.length ? s.entitlements.map((g) => `"${g}"`).join(', ') : 'all'
+    }${s.privilegedOnly ? '; privileged only' : ''}`,
+  );
+  out.line(`  ${campaign.items.length} grant(s) to review, due ${campaign.dueAt}`);
+  const perReviewer = new Map<string, number>();
+  for (const item of campaign.items)
+    perReviewer.set(item.reviewer, (perReviewer.get(item.reviewer) ?? 0) + 1);
+  for (const [reviewer, n] of [...perReviewer].sort((a, b) => a[0].localeCompare(b[0]))) {
+    out.line(`    ${reviewer}: ${n}`);
+  }
+  for (const src of campaign.sources) {
+    if (src.status === 'failed')
+      out.line(`  warning: source ${src.id} failed in run ${pack.runId}: not reviewed`);
+    else if (!src.complete)
+      out.line(`  warning: source ${src.id} was collected incompletely: the population may lack grants`);
+  }
+  const o = outArg(paths);
+  out.line(`List:   npm run accessproof -- review list ${campaign.id} --out ${o}`);
+  out.line(
+    `Decide: npm run accessproof -- review decide ${campaign.id} ITEM… --keep|--revoke --by EMAIL --out ${o}`,
+  );
+  return EXIT.ok;
+}
+
+/**
+ * `review decide`: record keep or revoke for items (or every item left to the reviewer).
+ *
+ * @example
+ * await runReviewDecide({ out, campaign: id, items: ['3fa4c2d19b0e'], revoke: true, by: 'controller@example.com',
+ *   note: 'left AP in August' }, consoleOutput());
+ */
+export async function runReviewDecide(opts: ReviewDecideOptions, out: Output): Promise<number> {
+  if (Boolean(opts.keep) === Boolean(opts.revoke)) {
+    throw new InputError('give exactly one of --keep or --revoke', { field: '--keep' });
+  }
+  const items = opts.items ?? [];
+  if (opts.allRemaining && items.length > 0) {
+    throw new InputError('give item ids or --all-remaining, not both', { field: '--all-remaining' });
+  }
+  if (!opts.allRemaining && items.length === 0) {
+    throw new InputError('name the items to decide, or give --all-remaining', { field: 'ITEM' });
+  }
+  const outcome = opts.keep ? 'keep' : 'revoke';
+  const paths = localPaths(opts.out, undefined);
+  let count = 0;
+  const campaign = await withStore(paths, false, (store) =>
+    store.update(opts.campaign, (c) => {
+      const ids = opts.allRemaining ? remainingItemIds(c, opts.by) : items;
+      count = new Set(ids).size;
+      if (ids.length === 0) return c;
+      return decide(
+        c,
+        ids,
+        { outcome, by: opts.by, ...(opts.note !== undefined ? { note: opts.note } : {}) },
+        new Date(),
+      );
+    }),
+  );
+  const s = summarizeCampaign(campaign);
+  out.line(`${campaign.id}: ${outcome} recorded for ${count} item(s) by ${opts.by.trim().toLowerCase()}`);
+  out.line(
+    `  ${s.decided} of ${s.items} decided (${s.kept} keep, ${s.revoked} revoke), ${s.undecided} undecided`,
+  );
+  return EXIT.ok;
+}
+
+/**
+ * `review close`: close a campaign once every item is decided (or by force, with a rationale).
+ *
+ * @example
+ * await runReviewClose({ out, campaign: id, by: 'controller@example.com' }, consoleOutput());
+ */
+export async function runReviewClose(opts: ReviewCloseOptions, out: Output): Promise<number> {
+  if (opts.rationale !== undefined && !opts.force) {
+    throw new InputError('--rationale explains a forced close: give --force too', { field: '--rationale' });
+  }
+  const paths = localPaths(opts.out, undefined);
+  const campaign = await withStore(paths, false, (store) =>
+    store.update(opts.campaign, (c) =>
+      closeCampaign(
+        c,
+        {
+          by: opts.by,
+          ...(opts.force ? { force: true } : {}),
+          ...(opts.rationale !== undefined ? { rationale: opts.rationale } : {}),
+        },
+        new Date(),
+      ),
+    ),
+  );
+  const s = summarizeCampaign(campaign);
+  out.line(`${campaign.id} closed by ${campaign.closed?.by}`);
+  out.line(
+    `  ${s.decided} of ${s.items} decided (${s.kept} keep, ${s.revoked} revoke), ${s.undecided} undecided`,
+  );
+  if (campaign.closed?.forced) out.line(`  forced: ${campaign.closed.rationale}`);
+  if (s.revoked > 0) {
+    out.line(
+      `  ${s.revoked} revocation(s) to carry out: a later complete scan of their sources proves each one`,
+    );
+  }
+  out.line(`The next scan seals it into the evidence pack (reviews/${campaign.id}.jsonl).`);
+  return EXIT.ok;
+}
+
+/**
+ * `review list`: the campaigns, or one campaign's items with decisions and revocation status
+ * (checked against the newest sealed pack).
+ *
+ * @example
+ * await runReviewList({ out, campaign: id, reviewer: 'controller@example.com', undecided: true }, consoleOutput());
+ */
+export async function runReviewList(opts: ReviewListOptions, out: Output): Promise<number> {
+  const paths = localPaths(opts.out, undefined);
+  const now = new Date();
+  if (!opts.campaign) {
+    if (opts.reviewer !== undefined || opts.undecided) {
+      throw new InputError("--reviewer and --undecided filter one campaign's items: name the campaign", {
+        field: 'CAMPAIGN',
+      });
+    }
+    const campaigns = existsSync(reviewsDbFile(paths.state))
+      ? await withStore(paths, false, (store) => store.list())
+      : [];
+    if (opts.format === 'json') {
+      for (const c of campaigns) out.line(JSON.stringify(campaignRecords(c, { asOf: now })[0]));
+      return EXIT.ok;
+    }
+    out.line(
+      `${'CAMPAIGN'.padEnd(44)}  ${'STATUS'.padEnd(14)}  ${'DUE'.padEnd(10)}  ${'DECIDED'.padEnd(11)}  REVOKE  NAME`,
+    );
+    for (const c of campaigns) {
+      const s = summarizeCampaign(c, now);
+      const status = s.overdue ? 'open, overdue' : c.closed?.forced ? 'closed, forced' : c.status;
+      out.line(
+        `${c.id.padEnd(44)}  ${status.padEnd(14)}  ${c.dueAt.slice(0, 10)}  ${`${s.decided}/${s.items}`.padEnd(11)}  ${String(s.revoked).padEnd(6)}  ${c.name}`,
+      );
+    }
+    out.line(`${campaigns.length} campaign(s)`);
+    return EXIT.ok;
+  }
+
+  const campaign = await withStore(paths, false, async (store) => {
+    const c = await store.get(opts.campaign!);
+    if (!c) throw new InputError(`no review campaign ${opts.campaign}`, { field: 'CAMPAIGN' });
+    return c;
+  });
+  const revocations = await latestRevocations(campaign, paths);
+  const reviewer = opts.reviewer?.trim().toLowerCase();
+  const keep = (i: Campaign['items'][number]) =>
+    (reviewer === undefined || i.reviewer === reviewer) && (!opts.undecided || !i.decision);
+  if (opts.format === 'json') {
+    const rows = campaignRecords(campaign, { asOf: now, ...(revocations ? { revocations } : {}) });
+    for (const row of rows)
+      if (row.record === 'campaign' || keep(campaign.items.find((i) => i.id === row.itemId)!))
+        out.line(JSON.stringify(row));
+    return EXIT.ok;
+  }
+  const s = summarizeCampaign(campaign, now, revocations);
+  out.line(`${campaign.id}: ${campaign.name}`);
+  out.line(
+    `  ${campaign.status}${s.overdue ? ' (overdue)' : ''}, due ${campaign.dueAt}, base run ${campaign.baseRunId}, started ${campaign.createdAt} by ${campaign.createdBy}`,
+  );
+  out.line(
+    `  ${s.decided} of ${s.items} decided (${s.kept} keep, ${s.revoked} revoke), ${s.undecided} undecided`,
+  );
+  if (campaign.closed) {
+    out.line(
+      `  closed ${campaign.closed.at} by ${campaign.closed.by}${campaign.closed.forced ? `, forced: ${campaign.closed.rationale}` : ''}`,
+    );
+  }
+  if (revocations && s.revocations) {
+    out.line(
+      `  revocations checked in run ${revocations.runId}: ${s.revocations.revoked} done, ${s.revocations.stillPresent} still present, ${s.revocations.unverified} unverified`,
+    );
+  }
+  const checks = new Map((revocations?.checks ?? []).map((c) => [c.itemId, c]));
+  const width = Math.max(8, ...campaign.items.filter(keep).map((i) => i.reviewer.length));
+  out.line(`${'ITEM'.padEnd(12)}  ${'DECISION'.padEnd(22)}  ${'REVIEWER'.padEnd(width)}  GRANT`);
+  let shown = 0;
+  for (const item of campaign.items) {
+    if (!keep(item)) continue;
+    shown++;
+    const check = checks.get(item.id);
+    const decision = item.decision
+      ? `${item.decision.outcome}${check ? ` (${check.status})` : ''}`
+      : 'undecided';
+    out.line(
+      `${item.id}  ${decision.padEnd(22)}  ${item.reviewer.padEnd(width)}  ${describeItem(item)}${item.privileged ? ' [privileged]' : ''}`,
+    );
+  }
+  out.line(`${shown} item(s)`);
+  return EXIT.ok;
+}
+
+/** Revocations checked against the newest pack, when the campaign has any and a pack exists. */
+async function latestRevocations(
+  campaign: Campaign,
+  paths: LocalPaths,
+): Promise<RevocationReport | undefined> {
+  if (!campaign.items.some((i) => i.decision?.outcome === 'revoke')) return undefined;
+  if (!existsSync(paths.evidence)) return undefined;
+  const pack = await readLatestPackInventory(paths.evidence);
+  return verifyRevocations(campaign, pack.inventory, pack.runId);
+}
+
+async function withStore<T>(
+  paths: LocalPaths,
+  create: boolean,
+  fn: (store: SqliteReviewStore) => Promise<T>,
+): Promise<T> {
+  const file = reviewsDbFile(paths.state);
+  if (!create && !existsSync(file)) {
+    throw new InputError('no review campaigns here yet: start one with `accessproof review start`', {
+      file: paths.out,
+      field: '--out',
+    });
+  }
+  const store = SqliteReviewStore.open({ file });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Core names option fields (`dueAt`, `reviewers.fallback`); a CLI user knows the flags. */
+const FLAG_OF: [RegExp, string][] = [
+  [/^name$/, '--name'],
+  [/^dueAt$/, '--due'],
+  [/^createdBy$/, '--by'],
+  [/^scope\.sources/, '--source'],
+  [/^scope\.entitlements/, '--entitlement'],
+  [/^scope$/, '--source / --entitlement / --privileged-only'],
+  [/^reviewers\.default/, '--reviewer'],
+  [/^reviewers\.bySource/, '--source-reviewer'],
+  [/^reviewers\.byEntitlement/, '--entitlement-reviewer'],
+  [/^reviewers\.fallback/, '--fallback-reviewer'],
+  [/^reviewers$/, '--reviewer'],
+];
+
+function withCliFields<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const field = err instanceof InputError ? err.location.field : undefined;
+    const flag = field === undefined ? undefined : FLAG_OF.find(([re]) => re.test(field))?.[1];
+    if (!(err instanceof InputError) || field === undefined || flag === undefined) throw err;
+    const raw = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+    throw new InputError(raw, { ...err.location, field: flag });
+  }
+}
+
+function splitPair(pair: string, field: string, shape: string, at: number): [string, string] {
+  const left = pair.slice(0, Math.max(at, 0)).trim();
+  const right = pair.slice(at + 1).trim();
+  if (at <= 0 || !left || !right) throw new InputError(`"${pair}" is not ${shape}`, { field });
+  return [left, right];
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function outArg(paths: LocalPaths): string {
+  return relative(process.cwd(), paths.out) || '.';
+}
