@@ -14,7 +14,6 @@ import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
-import { settleCrashedRun } from '../core/run/recover';
 import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
 import { type SealedRun, sealStep } from '../core/run/seal';
 import type { PlannedSource, RunPlan, SourceResult } from '../core/run/types';
@@ -122,7 +121,6 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
 
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
   try {
-    await settleCrashedRun(repo, new LocalPackReader(paths.evidence), logger, now().toISOString());
     const runStore = new MemoryRunStore();
     hooks.progress?.('correlating identities and evaluating rules');
     const summary = await scanStep({
@@ -135,6 +133,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       runStore,
       now,
       logger,
+      packs: new LocalPackReader(paths.evidence),
       onStage: (stage, n) => hooks.stage?.(stage, n),
       ...(hooks.inventory ? { onInventory: hooks.inventory } : {}),
     });

@@ -4,6 +4,7 @@
  */
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
+import type { PackReader } from '../evidence/ports';
 import { type FindingChanges, reconcile } from '../findings/lifecycle';
 import type { Finding, RuleId, Severity } from '../findings/model';
 import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
@@ -13,6 +14,7 @@ import type { RunStore, SnapshotSource } from '../ports';
 import { compareDrafts, evaluateRules } from '../rules';
 import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
+import { settleCrashedRun } from './recover';
 import type { RunPlan, SourceResult } from './types';
 
 export interface ScanStepInput {
@@ -28,6 +30,11 @@ export interface ScanStepInput {
   logger: Logger;
   /** Called after each stage with its name (benchmark and progress hooks). */
   onStage?: (stage: ScanStage, records: number) => void;
+  /**
+   * The evidence store's reader: when given, a run that crashed between reserving the chain and
+   * committing is settled first (its sealed pack adopted, or its reservation cleared).
+   */
+  packs?: PackReader;
   /** Hands the correlated inventory to a caller that cross-checks the engine (the benchmark). */
   onInventory?: (inventory: Inventory) => void;
 }
@@ -77,6 +84,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   const stored = await input.runStore.get<ScanResult>(resultKey);
   if (stored) return stored.summary; // re-delivered step
 
+  if (input.packs) await settleCrashedRun(repo, input.packs, logger, input.now().toISOString());
   const head = await repo.getChainHead();
   const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
   if (outcome === 'already-committed') {

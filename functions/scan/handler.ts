@@ -4,7 +4,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { settleCrashedRun } from '../../core/run/recover';
 import { scanStep } from '../../core/run/scan';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';
@@ -46,7 +45,6 @@ export const handler = instrument(obs, async (event: unknown) => {
     prefix: env.EVIDENCE_PREFIX,
     expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
   });
-  await settleCrashedRun(repo, packs, obs.core, new Date().toISOString());
   const sod = await compileRunRulesets(rulesets);
   return scanStep({
     plan,
@@ -56,6 +54,7 @@ export const handler = instrument(obs, async (event: unknown) => {
     snapshots,
     repo,
     runStore,
+    packs,
     now: () => new Date(),
     logger: obs.core,
   });
