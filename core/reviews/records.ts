@@ -59,6 +59,8 @@ export interface ReviewItemRecord {
   system: ReviewItem['system'];
   identity: string;
   identityName: string;
+  /** The emails that name the holder: none of them may be the reviewer's (or the decider's). */
+  holderEmails: string[];
   principal: string;
   principalName: string;
   principalKind: ReviewItem['principalKind'];
@@ -169,6 +171,7 @@ export function campaignRecords(
       system: item.system,
       identity: item.identity,
       identityName: item.identityName,
+      holderEmails: item.holderEmails,
       principal: item.principal,
       principalName: item.principalName,
       principalKind: item.principalKind,
