@@ -166,19 +166,29 @@ export class InventoryBuilder {
     });
   }
 
+  // Records parsed from JSON carry a fresh string for every occurrence of a uid. Each record is
+  // pointed at the first instance of its uids instead ("interning"): millions of duplicate strings
+  // are dropped, and every later Map lookup hashes once and compares pointers.
   addPrincipal(principal: Principal): void {
+    const n = this.principalNumbers.number(principal.uid);
+    principal.uid = this.principalNumbers.uids[n]!;
     this.principals.set(principal.uid, principal);
-    this.principalNumbers.number(principal.uid);
   }
 
   addEntitlement(entitlement: Entitlement): void {
+    const n = this.entitlementNumbers.number(entitlement.uid);
+    entitlement.uid = this.entitlementNumbers.uids[n]!;
     this.entitlements.set(entitlement.uid, entitlement);
-    this.entitlementNumbers.number(entitlement.uid);
   }
 
   addGrant(grant: Grant): void {
     const p = this.principalNumbers.number(grant.principal);
     const e = this.entitlementNumbers.number(grant.entitlement);
+    grant.principal = this.principalNumbers.uids[p]!;
+    grant.entitlement = this.entitlementNumbers.uids[e]!;
+    for (let i = 0; i < grant.path.length; i++) {
+      grant.path[i] = this.entitlementNumbers.uids[this.entitlementNumbers.number(grant.path[i]!)]!;
+    }
     const grants = this.grantLists[p];
     if (grants) {
       grants.push(grant);
