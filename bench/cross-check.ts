@@ -13,6 +13,8 @@ export interface SodCrossCheck {
   missing: string[];
   /** Conflicts the engine found that DuckDB did not. */
   extra: string[];
+  /** Conflicts both found whose proving grants differ. */
+  evidenceDiffers: string[];
 }
 
 /** `runId`: only findings this run saw count (a stored finding from an earlier run does not). */
@@ -22,16 +24,28 @@ export async function crossCheckSod(
   inventory: Inventory,
   compiled: CompiledRuleset,
 ): Promise<SodCrossCheck> {
-  const ours = new Set(
-    findings
-      .filter((f) => f.rule === 'SOD-CONFLICT' && f.lastSeenRun === runId)
-      .map((f) => `${f.subject.identity}|${String(f.detail.riskId)}`),
-  );
+  const sod = findings.filter((f) => f.rule === 'SOD-CONFLICT' && f.lastSeenRun === runId);
+  const ours = new Set(sod.map((f) => `${f.subject.identity}|${String(f.detail.riskId)}`));
   const duck = await duckdbSod(inventory, compiled);
+  const evidenceDiffers: string[] = [];
+  for (const f of sod) {
+    const key = `${f.subject.identity}|${String(f.detail.riskId)}`;
+    const theirs = duck.evidence.get(key);
+    if (!theirs) continue;
+    const functions = f.detail.functions as {
+      id: string;
+      grants: { principal: string; entitlement: string }[];
+    }[];
+    const mine = functions.flatMap((fn) => fn.grants.map((g) => `${fn.id}|${g.principal}|${g.entitlement}`));
+    // A grant reached through two groups is one (principal, entitlement) pair for DuckDB.
+    const unique = [...new Set(mine)].sort();
+    if (unique.join('\n') !== theirs.join('\n')) evidenceDiffers.push(key);
+  }
   return {
     ours,
     duck,
     missing: [...duck.pairs].filter((p) => !ours.has(p)),
     extra: [...ours].filter((p) => !duck.pairs.has(p)),
+    evidenceDiffers,
   };
 }

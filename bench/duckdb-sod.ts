@@ -10,6 +10,11 @@ import { type CompiledRuleset, matchEntitlement } from '../core/sod';
 export interface DuckdbSodResult {
   /** `<identity id>|<risk id>` for every conflict. */
   pairs: Set<string>;
+  /**
+   * The proof of every conflict, as the engine's findings give it: per conflict, the sorted
+   * `<function id>|<principal uid>|<entitlement uid>` of each grant giving one of the risk's functions.
+   */
+  evidence: Map<string, string[]>;
   loadSeconds: number;
   querySeconds: number;
   /** load + query: what `sodRatio` divides by. */
@@ -17,19 +22,29 @@ export interface DuckdbSodResult {
   rows: { identityPrincipals: number; grants: number; entitlementFunctions: number };
 }
 
+// The question the engine answers: which identities hold every function of a risk, and through
+// which grants. Same output, so the same work: conflicts, then the grants that prove them.
 const SQL = `
 WITH held AS (
   SELECT DISTINCT ip.identity, ef.fn
   FROM grants g
   JOIN entitlement_functions ef ON ef.entitlement = g.entitlement
   JOIN identity_principals ip ON ip.principal = g.principal
+),
+conflicts AS (
+  SELECT h.identity, rf.risk
+  FROM held h
+  JOIN risk_functions rf ON rf.fn = h.fn
+  JOIN risk_sizes rs ON rs.risk = rf.risk
+  GROUP BY h.identity, rf.risk
+  HAVING count(*) = any_value(rs.n)
 )
-SELECT h.identity, rf.risk
-FROM held h
-JOIN risk_functions rf ON rf.fn = h.fn
-JOIN risk_sizes rs ON rs.risk = rf.risk
-GROUP BY h.identity, rf.risk
-HAVING count(*) = any_value(rs.n)`;
+SELECT c.identity, c.risk, rf.fn, g.principal, g.entitlement
+FROM conflicts c
+JOIN risk_functions rf ON rf.risk = c.risk
+JOIN identity_principals ip ON ip.identity = c.identity
+JOIN grants g ON g.principal = ip.principal
+JOIN entitlement_functions ef ON ef.entitlement = g.entitlement AND ef.fn = rf.fn`;
 
 /**
  * Function matches are computed with the engine's own matcher (`matchEntitlement`) before the timer
@@ -40,11 +55,14 @@ export async function duckdbSod(inv: Inventory, compiled: CompiledRuleset): Prom
   // Dictionary-encode to integers, as anyone loading a warehouse would.
   const principalIds = new Map<string, number>();
   const entitlementIds = new Map<string, number>();
+  const principalUids: string[] = [];
+  const entitlementUids: string[] = [];
   const identityPrincipals: number[] = [];
   inv.identities.forEach((identity, i) => {
     for (const uid of identity.principals) {
       if (inv.principals.get(uid)?.status !== 'active') continue;
       principalIds.set(uid, principalIds.size);
+      principalUids.push(uid);
       identityPrincipals.push(i, principalIds.get(uid)!);
     }
   });
@@ -56,6 +74,7 @@ export async function duckdbSod(inv: Inventory, compiled: CompiledRuleset): Prom
       throw new Error(`bench data has an IAM Deny on ${uid}: the baseline assumes none`);
     const id = entitlementIds.size;
     entitlementIds.set(uid, id);
+    entitlementUids.push(uid);
     for (let fn = 0; fn < compiled.functions.length; fn++) {
       const bit = 1 << (fn & 31);
       if (((m.plain?.[fn >>> 5] ?? 0) | (m.allowBits?.[fn >>> 5] ?? 0)) & bit)
@@ -97,13 +116,22 @@ export async function duckdbSod(inv: Inventory, compiled: CompiledRuleset): Prom
     const t1 = performance.now();
     const reader = await conn.runAndReadAll(SQL);
     const rows = reader.getRows();
-    const t2 = performance.now();
-    const pairs = new Set<string>();
-    for (const [identity, risk] of rows) {
-      pairs.add(`${inv.identities[Number(identity)]!.id}|${compiled.risks[Number(risk)]!.id}`);
+    // Grouping the rows into conflicts with their proof is part of answering the question.
+    const byConflict = new Map<string, string[]>();
+    for (const [identity, risk, fn, principal, entitlement] of rows) {
+      const key = `${inv.identities[Number(identity)]!.id}|${compiled.risks[Number(risk)]!.id}`;
+      let list = byConflict.get(key);
+      if (!list) byConflict.set(key, (list = []));
+      list.push(
+        `${compiled.functions[Number(fn)]!.id}|${principalUids[Number(principal)]}|${entitlementUids[Number(entitlement)]}`,
+      );
     }
+    const t2 = performance.now();
+    const pairs = new Set(byConflict.keys());
+    for (const [key, list] of byConflict) byConflict.set(key, [...new Set(list)].sort());
     return {
       pairs,
+      evidence: byConflict,
       loadSeconds: (t1 - t0) / 1000,
       querySeconds: (t2 - t1) / 1000,
       seconds: (t2 - t0) / 1000,

@@ -299,6 +299,9 @@ function grantsGiving(
   return out;
 }
 
+/** Shared by every direct grant's evidence: never mutated. */
+const NO_PATH: string[] = [];
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function conflictDraft(
@@ -335,8 +338,8 @@ function conflictDraft(
         sources.add(principal.sourceId);
         if (entitlement) sources.add(entitlement.sourceId);
         if (part) usesIam = true;
-        // One copy of the path serves both the detail and the evidence item.
-        const path = [...grant.path];
+        // One copy of the path serves both the detail and the evidence item; most grants are direct.
+        const path = grant.path.length > 0 ? [...grant.path] : NO_PATH;
         giving.push({ principal: uid, entitlement: grant.entitlement, path });
         const via =
           grant.path.length > 0

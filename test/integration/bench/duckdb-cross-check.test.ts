@@ -35,6 +35,7 @@ describe('the small bench tenant through the real scan, cross-checked with DuckD
     expect(check.ours.size).toBeGreaterThan(5);
     expect(check.missing).toEqual([]);
     expect(check.extra).toEqual([]);
+    expect(check.evidenceDiffers).toEqual([]);
     expect(check.duck.pairs.size).toBe(check.ours.size);
     expect(result.sources.every((s) => s.status === 'complete')).toBe(true);
   });
