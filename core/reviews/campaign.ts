@@ -115,7 +115,7 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
   const inScope = new Set(scopeSources);
   const matchers = scopeGlobs.map((p) => compileGlob(p, { caseInsensitive: true }));
   const items: ReviewItem[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   const missing: ReviewItem[] = [];
   const selfReview: ReviewItem[] = [];
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
@@ -132,8 +132,12 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
       if (privilegedOnly && entitlement?.privileged !== true) continue;
       if (matchers.length > 0 && !matchesAny(matchers, entitlement, grant.entitlement)) continue;
       const id = reviewItemId(grant);
-      if (seen.has(id)) continue;
-      seen.add(id);
+      const key = `${grant.principal}\u0000${grant.entitlement}\u0000${grant.path.join('\u0001')}`;
+      const before = seen.get(id);
+      if (before === key) continue; // the same grant recorded twice
+      // 48 bits: a collision in one campaign is ~1e-5 at 100k items, but must not hide a grant.
+      if (before !== undefined) throw new Error(`review item id ${id} names two grants; report this`);
+      seen.set(id, key);
       if (items.length >= maxItems) {
         throw new InputError(
           `the scope holds more than ${maxItems} grants: narrow it with sources, entitlement globs or privileged-only`,
@@ -143,10 +147,10 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
       const item = makeItem(inventory, id, sourceId, system, principal, entitlement, grant);
       const chosen = assign(item, entitlement);
       if (!chosen) missing.push(item);
-      else if (chosen === 'self') selfReview.push(item);
       else {
         item.reviewer = chosen.reviewer;
         item.reviewerRule = chosen.rule;
+        if (chosen.self) selfReview.push(item);
       }
       items.push(item);
     }
@@ -248,7 +252,8 @@ function parseReviewers(input: StartCampaignOptions['reviewers']): ReviewerAssig
   return out;
 }
 
-type Resolved = { reviewer: string; rule: string } | 'self' | undefined;
+/** `self`: the only reviewer left holds the grant (an error once every grant is assigned). */
+type Resolved = { reviewer: string; rule: string; self?: true } | undefined;
 
 /** First matching entitlement glob, then the source's reviewer, then the default; never the holder. */
 function reviewerResolver(r: ReviewerAssignment): (item: ReviewItem, e: Entitlement | undefined) => Resolved {
@@ -268,8 +273,7 @@ function reviewerResolver(r: ReviewerAssignment): (item: ReviewItem, e: Entitlem
     if (r.fallback && !item.holderEmails.includes(r.fallback)) {
       return { reviewer: r.fallback, rule: `fallback:${chosen.rule}` };
     }
-    item.reviewer = chosen.reviewer;
-    return 'self';
+    return { ...chosen, self: true };
   };
 }
 
