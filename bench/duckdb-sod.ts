@@ -121,7 +121,10 @@ export async function duckdbSod(inv: Inventory, compiled: CompiledRuleset): Prom
     for (const [identity, risk, fn, principal, entitlement] of rows) {
       const key = `${inv.identities[Number(identity)]!.id}|${compiled.risks[Number(risk)]!.id}`;
       let list = byConflict.get(key);
-      if (!list) byConflict.set(key, (list = []));
+      if (!list) {
+        list = [];
+        byConflict.set(key, list);
+      }
       list.push(
         `${compiled.functions[Number(fn)]!.id}|${principalUids[Number(principal)]}|${entitlementUids[Number(entitlement)]}`,
       );

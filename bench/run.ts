@@ -125,11 +125,11 @@ const { ours, duck, missing, extra, evidenceDiffers } = await crossCheckSod(
   inventory,
   compiled,
 );
-if (missing.length || extra.length) {
+if (missing.length || extra.length || evidenceDiffers.length) {
   console.error(
-    `SoD mismatch: DuckDB found ${missing.length} conflicts we did not, we found ${extra.length} it did not`,
+    `SoD mismatch: DuckDB found ${missing.length} conflicts we did not, we found ${extra.length} it did not, ${evidenceDiffers.length} differ in their proving grants`,
   );
-  console.error(missing.slice(0, 5), extra.slice(0, 5));
+  console.error(missing.slice(0, 5), extra.slice(0, 5), evidenceDiffers.slice(0, 5));
   process.exit(1);
 }
 
