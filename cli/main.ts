@@ -80,6 +80,70 @@ exception
     process.exitCode = await runExceptionAdd(finding, opts, out);
   });
 
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
+const review = program.command('review').description('user access reviews: certify or revoke each grant');
+review
+  .command('start')
+  .description("start a campaign over the newest sealed pack's grants")
+  .requiredOption('--name <name>', 'campaign name')
+  .requiredOption('--due <date>', 'when every grant must be decided (ISO 8601)')
+  .option('--reviewer <email>', 'reviews every grant no other reviewer option assigns')
+  .option('--source-reviewer <id=email>', "reviewer of one source's grants (repeatable)", repeat)
+  .option(
+    '--entitlement-reviewer <glob=email>',
+    'reviewer of matching entitlements (repeatable, first wins)',
+    repeat,
+  )
+  .option('--fallback-reviewer <email>', 'reviews grants their assigned reviewer holds')
+  .option('--source <id>', 'only this source (repeatable)', repeat)
+  .option('--entitlement <glob>', 'only matching entitlements (repeatable)', repeat)
+  .option('--privileged-only', 'only privileged entitlements')
+  .option('--by <who>', 'who starts it (default: OS user)')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (opts) => {
+    const { runReviewStart } = await import('./commands/review');
+    process.exitCode = await runReviewStart(opts, out);
+  });
+review
+  .command('decide')
+  .description('record keep or revoke for grants of a campaign')
+  .argument('<campaign>', 'campaign id')
+  .argument('[items...]', 'item ids')
+  .option('--keep', 'access is still needed')
+  .option('--revoke', 'access must be removed')
+  .requiredOption('--by <email>', 'the reviewer deciding')
+  .option('--note <text>', 'why')
+  .option('--all-remaining', 'every undecided item assigned to --by')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string, items: string[], opts) => {
+    const { runReviewDecide } = await import('./commands/review');
+    process.exitCode = await runReviewDecide({ ...opts, campaign, items }, out);
+  });
+review
+  .command('close')
+  .description('close a campaign (all decided, or --force with --rationale)')
+  .argument('<campaign>', 'campaign id')
+  .requiredOption('--by <email>', 'who closes it')
+  .option('--force', 'close with undecided items')
+  .option('--rationale <text>', 'why (with --force)')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string, opts) => {
+    const { runReviewClose } = await import('./commands/review');
+    process.exitCode = await runReviewClose({ ...opts, campaign }, out);
+  });
+review
+  .command('list')
+  .description("list campaigns, or one campaign's items with decisions and revocation status")
+  .argument('[campaign]', 'campaign id')
+  .option('--reviewer <email>', 'only this reviewer')
+  .option('--undecided', 'only undecided')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string | undefined, opts) => {
+    const { runReviewList } = await import('./commands/review');
+    process.exitCode = await runReviewList({ ...opts, ...(campaign ? { campaign } : {}) }, out);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
