@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { plannedSource, planSources } from '../connectors/plan-sources';
 import { connectorFor } from '../connectors/registry';
-import type { Config, SourceConfig } from '../core/config';
+import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
-import { InputError } from '../core/errors';
 import type { Inventory } from '../core/inventory';
 import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
@@ -16,7 +16,7 @@ import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
 import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
 import { type SealedRun, sealStep } from '../core/run/seal';
-import type { PlannedSource, RunPlan, SourceResult } from '../core/run/types';
+import type { RunPlan, SourceResult } from '../core/run/types';
 import { type CompiledRuleset, compileRulesets, parseRuleset } from '../core/sod';
 import { LocalSigner } from '../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
@@ -88,8 +88,9 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
   const { compiled, bytes: rulesetBytes } = await loadRulesets(loaded.rulesetFiles);
   const configBytes = readInputFile(loaded.file);
   const startedAt = now();
-  const expanded = await expandSources(config);
-  const planned = withRulesetObjects(expanded.sources, compiled);
+  const { sources: planned, failed } = await planSources(config.sources, {
+    rulesets: compiled ? [compiled] : [],
+  });
   const plan = planRun({
     config,
     inputs: [configBytes, ...rulesetBytes],
@@ -97,16 +98,12 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
     asOf: req.asOf,
     nonce: randomBytes(3).toString('hex'),
     toolVersion: TOOL_VERSION,
-    sources: planned.map(({ id, system, financiallySignificant }) => ({
-      id,
-      system,
-      financiallySignificant,
-    })),
+    sources: planned.map(plannedSource),
   });
 
   const runDir = join(paths.state, 'runs', plan.runId);
   const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'));
-  const sources: SourceResult[] = [...expanded.failed];
+  const sources: SourceResult[] = [...failed];
   try {
     for (const source of planned) {
       hooks.progress?.(`collecting ${source.id} (${source.system})`);
@@ -179,48 +176,6 @@ async function collectOne(
   return out.result;
 }
 
-/**
- * An AWS source with `organization: true` becomes one source per active member account. When the
- * account list cannot be read, the organization source itself is recorded as failed.
- */
-async function expandSources(config: Config): Promise<{ sources: SourceConfig[]; failed: SourceResult[] }> {
-  const sources: SourceConfig[] = [];
-  const failed: SourceResult[] = [];
-  for (const s of config.sources) {
-    if (s.system === 'aws' && s.organization && !s.files) {
-      const { planAwsOrganizationSources } = await import('../connectors/aws-iam/live/organization-planner');
-      try {
-        sources.push(...(await planAwsOrganizationSources(s, {})));
-      } catch (err) {
-        if (err instanceof InputError) throw err;
-        failed.push(failedSource(s.id, 'aws', `organizations:ListAccounts: ${(err as Error).message}`));
-      }
-    } else sources.push(s);
-  }
-  const ids = new Set<string>();
-  for (const s of sources) {
-    if (ids.has(s.id)) throw new InputError(`two sources have the id "${s.id}"`, { field: 'sources' });
-    ids.add(s.id);
-  }
-  return { sources, failed };
-}
-
 function sumCounts(s: SourceResult): number {
   return s.counts.principals + s.counts.entitlements + s.counts.grants;
-}
-
-/** Salesforce object permissions are collected for the objects the config and the rulesets name. */
-function withRulesetObjects<S extends SourceConfig>(
-  sources: S[],
-  compiled: CompiledRuleset | undefined,
-): S[] {
-  const named = new Set<string>();
-  for (const fn of compiled?.functions ?? []) {
-    for (const m of fn.grants)
-      if (m.system === 'salesforce' && m.kind === 'objectPermission') named.add(m.object);
-  }
-  if (named.size === 0) return sources;
-  return sources.map((s) =>
-    s.system === 'salesforce' ? { ...s, objects: [...new Set([...s.objects, ...named])].sort() } : s,
-  );
 }

@@ -6,7 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { notifyStep } from '../../core/run/notify';
-import { collectedSources } from '../shared/collected-sources';
+import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { EventBridgeSnsNotifier } from '../shared/eventbridge-sns-notifier';
 import {
@@ -46,7 +46,7 @@ const notifyEvent = z.object({
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, collected, scan, seal } = parseEvent(notifyEvent, event, 'notify');
-  const sources = await collectedSources(collected, s3, env.STAGING_BUCKET_OWNER);
+  const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
   return notifyStep({
     resultKey: scan.resultKey,
     runStore,

@@ -1,15 +1,17 @@
 /**
  * Step 1 (plan): fix the run id, clock and config hash, and list the sources — an Organization
- * becomes one source per account. Distributed mode writes the item list to staging for the map.
+ * becomes one source per account (connectors/plan-sources.ts, as `accessproof scan` plans). An
+ * Organization whose accounts cannot be listed rides along in `failed`. Distributed mode writes the
+ * item list to staging for the map.
  */
 import { createHash } from 'node:crypto';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { z } from 'zod';
+import { plannedSource, planSources } from '../../connectors/plan-sources';
 import { planRun } from '../../core/run/plan';
 import { readEnvironment } from '../shared/environment';
 import { parseEvent, runConfigSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
-import { plannedSource, planSources } from '../shared/planned-sources';
 import { parseRunConfig } from '../shared/run-config';
 import { runItemsKey, runItemsObjectKey, s3Client, stagingStores } from '../shared/staging';
 import { TOOL_VERSION } from '../shared/tool-version';
@@ -32,7 +34,10 @@ const planEvent = z.object({
 export const handler = instrument(obs, async (event: unknown) => {
   const { execution, runConfig } = parseEvent(planEvent, event, 'plan');
   const { config, inputs, rulesets } = parseRunConfig(runConfig);
-  const sources = await planSources(config, rulesets, { organizations, logger: obs.core });
+  const { sources, failed } = await planSources(config.sources, {
+    rulesets,
+    organizations: { organizations, logger: obs.core },
+  });
   const startedAt = new Date(execution.startedAt);
   // The nonce comes from the execution name, so a retried plan gets the same run id.
   const nonce = createHash('sha256').update(execution.name).digest('hex').slice(0, 8);
@@ -45,11 +50,12 @@ export const handler = instrument(obs, async (event: unknown) => {
     toolVersion: TOOL_VERSION,
     sources: sources.map(plannedSource),
   });
-  obs.logger.info('run planned', { runId: plan.runId, sources: sources.length });
-  if (!itemStore || !staging) return { ...plan, sources }; // inline Map: it iterates the full source configs
+  obs.logger.info('run planned', { runId: plan.runId, sources: sources.length, failed: failed.length });
+  if (!itemStore || !staging) return { ...plan, sources, failed }; // inline Map: it iterates the full source configs
   await itemStore.put(runItemsKey(plan.runId), sources);
   return {
     ...plan,
+    failed,
     items: { bucket: staging.STAGING_BUCKET, key: runItemsObjectKey(plan.runId), count: sources.length },
   };
 });

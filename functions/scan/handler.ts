@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { scanStep } from '../../core/run/scan';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';
-import { collectedSources } from '../shared/collected-sources';
+import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
@@ -37,7 +37,7 @@ const scanEvent = z.object({ plan: runPlanSchema, runConfig: runConfigSchema, co
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, runConfig, collected } = parseEvent(scanEvent, event, 'scan');
   const { config, rulesets } = parseRunConfig(runConfig);
-  const sources = await collectedSources(collected, s3, env.STAGING_BUCKET_OWNER);
+  const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
   // A fresh reader per run: it caches the bucket listing.
   const packs = new S3PackReader({
     client: s3,

@@ -9,7 +9,7 @@ import { sealStep } from '../../core/run/seal';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
-import { collectedSources } from '../shared/collected-sources';
+import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
@@ -51,7 +51,7 @@ const sealEvent = z.object({ plan: runPlanSchema, collected: collectedSchema, sc
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, collected, scan } = parseEvent(sealEvent, event, 'seal');
-  const sources = await collectedSources(collected, s3, env.STAGING_BUCKET_OWNER);
+  const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
   return sealStep({
     plan,
     sources,

@@ -7,7 +7,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { failedSource } from '../../core/run/collect';
 import type { SourceResult } from '../../core/run/types';
-import { type collectedSchema, plannedSourceSchema, sourceResultSchema } from './events';
+import { type collectedSchema, plannedSourceSchema, type runPlanSchema, sourceResultSchema } from './events';
 
 const manifestSchema = z.object({
   ResultFiles: z.record(z.string(), z.array(z.object({ Key: z.string() }))),
@@ -19,6 +19,22 @@ const childSchema = z.object({
   Cause: z.string().optional(),
   Status: z.string().optional(),
 });
+
+/**
+ * Every source's result for the later steps: those the plan already failed (an Organization whose
+ * accounts could not be listed), then the collected ones.
+ *
+ * @example
+ * const sources = await runSources(event.plan, event.collected, s3, env.STAGING_BUCKET_OWNER);
+ */
+export async function runSources(
+  plan: z.infer<typeof runPlanSchema>,
+  collected: z.infer<typeof collectedSchema>,
+  s3: S3Client,
+  expectedBucketOwner: string,
+): Promise<SourceResult[]> {
+  return [...plan.failed, ...(await collectedSources(collected, s3, expectedBucketOwner))];
+}
 
 /**
  * @example

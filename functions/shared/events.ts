@@ -20,18 +20,6 @@ export const plannedSourceSchema = z
   .object({ id: z.string(), system: z.enum(SYSTEMS), financiallySignificant: z.boolean() })
   .loose();
 
-/** `$.plan`: a RunPlan; in Distributed mode also where the item list is. */
-export const runPlanSchema = z.object({
-  runId: z.string(),
-  organization: z.string(),
-  startedAt: z.string(),
-  asOf: z.string(),
-  configSha256: z.string(),
-  toolVersion: z.string(),
-  sources: z.array(plannedSourceSchema),
-  items: z.object({ bucket: z.string(), key: z.string(), count: z.number() }).optional(),
-});
-
 export const sourceResultSchema = z.object({
   id: z.string(),
   system: z.enum(SYSTEMS),
@@ -58,6 +46,22 @@ export const sourceResultSchema = z.object({
   snapshot: z
     .object({ location: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() })
     .optional(),
+});
+
+/**
+ * `$.plan`: a RunPlan, the sources that failed while planning (an Organization whose accounts could
+ * not be listed) and, in Distributed mode, where the item list is.
+ */
+export const runPlanSchema = z.object({
+  runId: z.string(),
+  organization: z.string(),
+  startedAt: z.string(),
+  asOf: z.string(),
+  configSha256: z.string(),
+  toolVersion: z.string(),
+  sources: z.array(plannedSourceSchema),
+  failed: z.array(sourceResultSchema).default([]),
+  items: z.object({ bucket: z.string(), key: z.string(), count: z.number() }).optional(),
 });
 
 /** `$.collected`: the inline Map's results, or where the Distributed Map wrote them. */

@@ -1,11 +1,11 @@
 /**
  * The run configuration the state machine carries (`$.runConfig`: the config file's text and its
  * rulesets) turned back into what core needs: the validated Config, the bytes the plan hashes, and
- * the SoD rulesets — parsed with the same schema and parser the CLI uses.
+ * the SoD rulesets — parsed with the same parser the CLI uses (core/config-text.ts).
  */
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { type Config, configSchema } from '../../core/config';
+import type { Config } from '../../core/config';
+import { parseConfigText } from '../../core/config-text';
 import { InputError } from '../../core/errors';
 import { type CompiledRuleset, compileRulesets, parseRuleset, type Ruleset } from '../../core/sod';
 import type { runConfigSchema } from './events';
@@ -22,21 +22,7 @@ export interface ParsedRunConfig {
  * const { config, inputs, rulesets } = parseRunConfig(event.runConfig);
  */
 export function parseRunConfig(doc: z.infer<typeof runConfigSchema>): ParsedRunConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(doc.text);
-  } catch (err) {
-    throw new InputError(`not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file: doc.file });
-  }
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue?.message ?? 'invalid configuration', {
-      file: doc.file,
-      field: issue?.path.map(String).join('.') ?? '',
-    });
-  }
-  const config = parsed.data;
+  const config = parseConfigText(doc.text, doc.file);
   const byPath = new Map(doc.rulesets.map((r) => [r.path, r.text]));
   const texts = config.policy.sodRules.map((path) => {
     const text = byPath.get(path);

@@ -50,6 +50,8 @@ export interface AppFunctionProps {
    * the library reads its data files at run time, which esbuild cannot inline.
    */
   iamActionData?: boolean;
+  /** Module aliases for esbuild (`{ jsforce: 'jsforce/core' }`): see lambda-entries.ts for why. */
+  alias?: Record<string, string>;
 }
 
 /** Where the IAM action catalogue lands inside the Lambda package (`/var/task`). */
@@ -108,6 +110,9 @@ export class AppFunction extends Construct {
         // Pin the SDK version the lockfile tested instead of whatever the runtime ships.
         bundleAwsSDK: true,
         ...(props.iamActionData ? iamActionDataBundling() : {}),
+        ...(props.alias
+          ? { esbuildArgs: { '--alias': Object.entries(props.alias).map(([from, to]) => `${from}=${to}`) } }
+          : {}),
       },
     });
     acknowledgeWildcardResource(

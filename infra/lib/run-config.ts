@@ -3,14 +3,17 @@
  * text of every SoD ruleset it names. The plan step hashes these bytes (`RunPlan.configSha256`), so
  * an auditor can re-hash the committed files and match the manifest.
  *
- * Validation happens at synth, with the same zod schema the CLI uses, so a bad config fails
- * `cdk synth` instead of the first scheduled run.
+ * Validation happens at synth, with the parser the CLI and the Lambdas use (core/config-text.ts),
+ * so a bad config fails `cdk synth` — with its file, line and field — instead of the first scheduled run.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { type Config, configSchema, type SourceConfig } from '../../core/config';
+import type { Config, SourceConfig } from '../../core/config';
+import { parseConfigText } from '../../core/config-text';
 import { InputError } from '../../core/errors';
+
+/** The name an object config's JSON text goes by in messages and in `$.runConfig.file`. */
+const INLINE_FILE = 'inline.json';
 
 /** One SoD ruleset as shipped to the run: the path as the config names it, and its text. */
 export interface RulesetDocument {
@@ -43,13 +46,7 @@ export function loadRunConfigFile(file: string, projectRoot: string): LoadedRunC
   const abs = isAbsolute(file) ? file : resolve(projectRoot, file);
   const label = relative(projectRoot, abs) || file;
   const text = readText(abs, label);
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new InputError(`not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file: label });
-  }
-  const config = validate(raw, label);
+  const config = forAws(parseConfigText(text, label), label);
   const rulesets = config.policy.sodRules.map((path) => {
     const rulesetFile = isAbsolute(path) ? path : resolve(dirname(abs), path);
     return { path, text: readText(rulesetFile, relative(projectRoot, rulesetFile)) };
@@ -64,33 +61,23 @@ export function loadRunConfigFile(file: string, projectRoot: string): LoadedRunC
  * const { document } = runConfigFromObject({ organization: 'Example', sources: [...] }, projectRoot);
  */
 export function runConfigFromObject(input: unknown, baseDir: string): LoadedRunConfig {
-  const config = validate(input, 'inline config');
+  // The JSON text is what the run hashes and ships, so it is also what gets validated.
   const text = `${JSON.stringify(input, null, 2)}\n`;
+  const config = forAws(parseConfigText(text, INLINE_FILE), INLINE_FILE);
   const rulesets = config.policy.sodRules.map((path) => {
     const rulesetFile = isAbsolute(path) ? path : resolve(baseDir, path);
     return { path, text: readText(rulesetFile, path) };
   });
-  return { config, document: { file: 'inline.json', text, rulesets } };
+  return { config, document: { file: INLINE_FILE, text, rulesets } };
 }
 
-function validate(raw: unknown, label: string): Config {
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path
-      .filter((p): p is string | number => typeof p !== 'symbol')
-      .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
-      .join('');
-    throw new InputError(issue?.message ?? 'invalid configuration', {
-      file: label,
-      ...(field ? { field } : {}),
-    });
-  }
-  parsed.data.sources.forEach((source, i) => {
+/** A valid config that AWS can run: every source collected live. */
+function forAws(config: Config, label: string): Config {
+  config.sources.forEach((source, i) => {
     const why = unsupportedInAws(source);
     if (why) throw new InputError(why, { file: label, field: `sources[${i}]` });
   });
-  return parsed.data;
+  return config;
 }
 
 /**

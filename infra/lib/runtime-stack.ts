@@ -20,6 +20,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../../core/config';
 import { AppFunction } from './app-function';
+import { BUNDLE_ALIASES, handlerEntry, type LiveSystem, type StepName } from './lambda-entries';
 import { acknowledgeFinding } from './nag';
 import { organizationSources, type RunConfigDocument } from './run-config';
 import { ScanRunStateMachine } from './scan-run-state-machine';
@@ -64,7 +65,7 @@ export interface RuntimeStackProps extends StackProps {
   eventBusName?: string;
 }
 
-export type StepName = 'plan' | 'collect' | 'scan' | 'seal' | 'notify';
+export type { StepName } from './lambda-entries';
 
 const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; memorySize: number }> = {
   plan: {
@@ -72,8 +73,18 @@ const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; 
     timeout: Duration.minutes(2),
     memorySize: 512,
   },
-  collect: {
-    description: 'Collect one source; pauses with a cursor before the deadline',
+  'collect-aws': {
+    description: 'Collect one AWS account; pauses with a cursor before the deadline',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+  },
+  'collect-entra': {
+    description: 'Collect one Entra ID tenant; pauses with a cursor before the deadline',
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
+  },
+  'collect-salesforce': {
+    description: 'Collect one Salesforce org; pauses with a cursor before the deadline',
     timeout: Duration.minutes(15),
     memorySize: 1024,
   },
@@ -94,13 +105,22 @@ const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; 
   },
 };
 
+/** The collector of each live system; ERP extracts are files, refused at synth (run-config.ts). */
+export const COLLECTOR_STEPS = {
+  aws: 'collect-aws',
+  entra: 'collect-entra',
+  salesforce: 'collect-salesforce',
+} as const satisfies Record<LiveSystem, StepName>;
+
 /**
  * @example
  * new RuntimeStack(app, 'Runtime', { stateful, config, runConfig, schedule, projectRoot, memberRoleName,
  *   externalId, collectorRoleName: 'AccessProofCollector' });
  */
 export class RuntimeStack extends Stack {
-  readonly functions: Record<StepName, AppFunction>;
+  /** Every function, by step; a collector exists only for the systems the config names. */
+  readonly functions: Partial<Record<StepName, AppFunction>>;
+  readonly collectors: Partial<Record<LiveSystem, AppFunction>>;
   readonly scanRun: ScanRunStateMachine;
   readonly topic: Topic;
   readonly findingsBus: EventBus;
@@ -122,22 +142,39 @@ export class RuntimeStack extends Stack {
     const liveAws = config.sources.filter((s) => s.system === 'aws' && !s.files);
 
     const fn = (step: StepName, extra: { roleName?: string; iamActionData?: boolean } = {}) =>
-      new AppFunction(this, `${step[0]!.toUpperCase()}${step.slice(1)}Function`, {
-        entry: join(props.projectRoot, 'functions', step, 'handler.ts'),
+      new AppFunction(this, `${pascalCase(step)}Function`, {
+        entry: join(props.projectRoot, handlerEntry(step)),
         projectRoot: props.projectRoot,
         serviceName: `accessproof-${step}`,
         ...STEP_SETTINGS[step],
         ...extra,
+        ...(BUNDLE_ALIASES[step] ? { alias: BUNDLE_ALIASES[step] } : {}),
       });
+    const plan = fn('plan');
+    // One collector per live system the config names, each bundling only its own connector.
+    const systems = new Set(config.sources.map((s) => s.system));
+    const collectors: Partial<Record<LiveSystem, AppFunction>> = {};
+    if (systems.has('aws')) {
+      // The member roles trust this role by name; the AWS connector classifies privileged policies
+      // with the packaged IAM action catalogue.
+      collectors.aws = fn('collect-aws', { roleName: props.collectorRoleName, iamActionData: true });
+    }
+    if (systems.has('entra')) collectors.entra = fn('collect-entra');
+    if (systems.has('salesforce')) collectors.salesforce = fn('collect-salesforce');
+    // The SoD engine expands AWS action globs with the catalogue.
+    const scan = fn('scan', { iamActionData: true });
+    const seal = fn('seal');
+    const notify = fn('notify');
+    this.collectors = collectors;
     this.functions = {
-      plan: fn('plan'),
-      // The AWS connector classifies privileged policies, the SoD engine expands action globs.
-      collect: fn('collect', { roleName: props.collectorRoleName, iamActionData: true }),
-      scan: fn('scan', { iamActionData: true }),
-      seal: fn('seal'),
-      notify: fn('notify'),
+      plan,
+      ...Object.fromEntries(
+        Object.entries(collectors).map(([sys, f]) => [COLLECTOR_STEPS[sys as LiveSystem], f]),
+      ),
+      scan,
+      seal,
+      notify,
     };
-    const { plan, collect, scan, seal, notify } = this.functions;
 
     this.findingsBus = new EventBus(this, 'FindingsBus', {
       eventBusName: props.eventBusName ?? 'accessproof-findings',
@@ -156,13 +193,21 @@ export class RuntimeStack extends Stack {
       plan.function.addEnvironment('PLAN_ITEMS', 's3');
     }
 
-    // collect: connector credentials, member-account roles, staging parts and checkpoints. The
-    // Organization's accounts are listed by plan, so collect needs no Organizations access.
-    collect.bindStagingWriter(stagingBucket, stateful.dataKey);
-    collect.bindSourceSecrets(stateful.sourceSecrets, stateful.dataKey);
-    if (liveAws.length > 0) {
+    // collect: staging parts and checkpoints for every collector; the AWS one assumes member-account
+    // roles, Entra and Salesforce read their own sources' secrets. The Organization's accounts are
+    // listed by plan, so no collector needs Organizations access.
+    for (const [system, collector] of Object.entries(collectors) as [LiveSystem, AppFunction][]) {
+      collector.bindStagingWriter(stagingBucket, stateful.dataKey);
+      const secrets = Object.fromEntries(
+        config.sources
+          .filter((s) => s.system === system && stateful.sourceSecrets[s.id])
+          .map((s) => [s.id, stateful.sourceSecrets[s.id]!]),
+      );
+      collector.bindSourceSecrets(secrets, stateful.dataKey);
+    }
+    if (collectors.aws && liveAws.length > 0) {
       const roleArns = liveAws.flatMap((s) => (s.system === 'aws' && s.roleArn ? [s.roleArn] : []));
-      collect.bindMemberRoleAssumer(props.memberRoleName, props.externalId, roleArns);
+      collectors.aws.bindMemberRoleAssumer(props.memberRoleName, props.externalId, roleArns);
     }
 
     // scan: reads snapshots and writes the scan result (the run store) in staging.
@@ -183,7 +228,7 @@ export class RuntimeStack extends Stack {
     this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
       steps: {
         plan: plan.function,
-        collect: collect.function,
+        collect: Object.fromEntries(Object.entries(collectors).map(([sys, f]) => [sys, f.function])),
         scan: scan.function,
         seal: seal.function,
         notify: notify.function,
@@ -259,4 +304,12 @@ export class RuntimeStack extends Stack {
       'The schedule could not start a scan run (see the dead-letter queue)',
     );
   }
+}
+
+/** `collect-aws` → `CollectAws`: the function's construct id. */
+function pascalCase(step: string): string {
+  return step
+    .split('-')
+    .map((w) => `${w[0]!.toUpperCase()}${w.slice(1)}`)
+    .join('');
 }

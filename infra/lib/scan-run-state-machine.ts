@@ -5,11 +5,14 @@
  *
  * Payloads between steps (all JSON, kept small; records live in staging and the findings store):
  *   Configure   → `{ runConfig }`                        (the config text + rulesets, fixed at synth)
- *   Plan        ← `{ execution: { name, startedAt }, runConfig }`; result at `$.plan` (a `RunPlan`;
- *                 in Distributed mode also `items: { bucket, key }`, the JSON array of planned sources)
- *   Collect     ← `{ runId, source, resumes, cursor? }` (`source`: one planned source as its full
- *                 source config — the plan resolved and expanded it);
- *                 returns `{ done: true, result: SourceResult }` or `{ done: false, cursor }`
+ *   Plan        ← `{ execution: { name, startedAt }, runConfig }`; result at `$.plan` (a `RunPlan`,
+ *                 `failed`: sources that failed while planning, and in Distributed mode `items:
+ *                 { bucket, key }`, the JSON array of planned sources)
+ *   Collect…    ← `{ runId, source, resumes, cursor? }` (`source`: one planned source as its full
+ *                 source config — the plan resolved and expanded it), routed by a Choice on
+ *                 `$.source.system` to CollectAws / CollectEntra / CollectSalesforce (one function
+ *                 per system, so each bundles one connector); returns `{ done: true, result:
+ *                 SourceResult }` or `{ done: false, cursor }`, and a cursor goes back to the Choice
  *   Map result  → `$.collected`: `SourceResult[]` (inline) or `{ resultWriter: { Bucket, Key } }`
  *                 (Distributed: the ResultWriter manifest.json; its SUCCEEDED files are JSONL of
  *                 SourceResult, FAILED files keep each child's Input, Error and Cause)
@@ -48,8 +51,16 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { LiveSystem } from './lambda-entries';
 import { acknowledgeGeneratedPolicyWildcards, acknowledgeWildcardResource } from './nag';
 import type { RunConfigDocument } from './run-config';
+
+/** The Task state that runs each system's collector. */
+export const COLLECT_STATES: Record<LiveSystem, string> = {
+  aws: 'CollectAws',
+  entra: 'CollectEntra',
+  salesforce: 'CollectSalesforce',
+};
 
 /** Lambda service-side failures worth retrying: the function never ran or could not answer. */
 export const LAMBDA_RETRY_ERRORS = [
@@ -62,7 +73,8 @@ export const LAMBDA_RETRY_ERRORS = [
 
 export interface ScanRunSteps {
   plan: IFunction;
-  collect: IFunction;
+  /** One collect function per live system the config names; sources are routed on `$.source.system`. */
+  collect: Partial<Record<LiveSystem, IFunction>>;
   scan: IFunction;
   seal: IFunction;
   notify: IFunction;
@@ -120,16 +132,14 @@ export class ScanRunStateMachine extends Construct {
     });
 
     // No Parameters: the iteration state itself is the payload (`cursor` only exists after a pause).
-    const collect = this.invoke('Collect', steps.collect, '$.collect');
     const sourceFailed = new Pass(this, 'SourceFailed', {
       comment: 'The collect step threw: record the source as failed and let the run go on',
       parameters: failedSource(
         JsonPath.format('{}: {}', JsonPath.stringAt('$.error.Error'), JsonPath.stringAt('$.error.Cause')),
       ),
     });
-    collect.addCatch(sourceFailed, { errors: [Errors.ALL], resultPath: '$.error' });
     const resume = new Pass(this, 'Resume', {
-      comment: 'The connector paused before its deadline: call collect again with its cursor',
+      comment: 'The connector paused before its deadline: call its collector again with the cursor',
       parameters: {
         runId: JsonPath.stringAt('$.runId'),
         source: JsonPath.objectAt('$.source'),
@@ -141,18 +151,35 @@ export class ScanRunStateMachine extends Construct {
       parameters: failedSource(`collection did not finish after ${maxResumes} resumes`),
     });
     const collected = new Pass(this, 'SourceCollected', { outputPath: '$.collect.result' });
-    const iteration = collect.next(
-      new Choice(this, 'CursorReturned')
-        .when(
-          Condition.and(
-            Condition.isPresent('$.collect.cursor'),
-            Condition.numberLessThan('$.resumes', maxResumes),
-          ),
-          resume.next(collect),
-        )
-        .when(Condition.isPresent('$.collect.cursor'), gaveUp)
-        .otherwise(collected),
+    const cursorReturned = new Choice(this, 'CursorReturned')
+      .when(
+        Condition.and(
+          Condition.isPresent('$.collect.cursor'),
+          Condition.numberLessThan('$.resumes', maxResumes),
+        ),
+        resume,
+      )
+      .when(Condition.isPresent('$.collect.cursor'), gaveUp)
+      .otherwise(collected);
+    // Each system's collector bundles only its connector: route the source to its own function.
+    const collectors = Object.entries(steps.collect) as [LiveSystem, IFunction][];
+    if (collectors.length === 0) throw new Error('ScanRunStateMachine: no collect function');
+    const route = new Choice(this, 'CollectorForSystem', {
+      comment: "Route the source to its system's collect function",
+    });
+    for (const [system, fn] of collectors) {
+      const task = this.invoke(COLLECT_STATES[system], fn, '$.collect');
+      task.addCatch(sourceFailed, { errors: [Errors.ALL], resultPath: '$.error' });
+      route.when(Condition.stringEquals('$.source.system', system), task.next(cursorReturned));
+    }
+    route.otherwise(
+      new Pass(this, 'NoCollector', {
+        comment: 'No collect function is deployed for this system (the config did not name it)',
+        parameters: failedSource('no collector is deployed for this system'),
+      }),
     );
+    resume.next(route);
+    const iteration = route;
 
     const itemSelector = {
       runId: JsonPath.stringAt('$.plan.runId'),
@@ -203,7 +230,15 @@ export class ScanRunStateMachine extends Construct {
       '*',
       'X-Ray tracing (xray:PutTraceSegments, …) and CloudWatch Logs delivery (logs:CreateLogDelivery, …) have no resource-level permissions.',
     );
-    for (const [step, fn] of Object.entries(steps)) {
+    const { collect: collectFunctions, ...single } = steps;
+    const named: [string, IFunction][] = [
+      ...Object.entries(single),
+      ...Object.entries(collectFunctions).map(([system, fn]): [string, IFunction] => [
+        `collect-${system}`,
+        fn,
+      ]),
+    ];
+    for (const [step, fn] of named) {
       acknowledgeWildcardResource(
         this.stateMachine,
         `${fn.functionArn}:*`,

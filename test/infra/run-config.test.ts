@@ -51,7 +51,7 @@ describe('run config for the deployed state machine', () => {
     expect(() => loadRunConfigFile(awsFile, awsDir)).toThrow(/source "prod": files mode reads local exports/);
   });
 
-  it('reports schema errors with the field path, and a missing ruleset by name', () => {
+  it('reports schema errors with the line and field path (the CLI parser), and a missing ruleset by name', () => {
     // Arrange
     const { file, dir } = writeConfig(
       'organization: Ex\nsources:\n  - { id: x, system: entra, tenantId: nope }\n',
@@ -61,7 +61,7 @@ describe('run config for the deployed state machine', () => {
     );
 
     // Act / Assert
-    expect(() => loadRunConfigFile(file, dir)).toThrow(/deploy\.yaml \(sources\[0\]\.tenantId\)/);
+    expect(() => loadRunConfigFile(file, dir)).toThrow(/^deploy\.yaml:3 \(sources\[0\]\.tenantId\): /);
     expect(() => loadRunConfigFile(f2, d2)).toThrow(/gone\.yaml: file not found/);
   });
 

@@ -1,0 +1,71 @@
+/**
+ * A config file's text (DESIGN.md §8, YAML or JSON) turned into a validated `Config`. One parser for
+ * every reader — `accessproof scan`, the plan/scan Lambdas and `cdk synth` — so a mistake gets the
+ * same `file:line (field): message` wherever it is found. Reading files and resolving paths stay
+ * with the callers: this module does no I/O.
+ */
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { ZodError } from 'zod';
+import { type Config, configSchema } from './config';
+import { InputError } from './errors';
+
+/**
+ * Parse and validate a config file's text. Paths inside stay as written (relative to the file).
+ *
+ * @throws InputError naming `file`, the line and the field (`sources[2].system`) of the first problem
+ * @example
+ * const config = parseConfigText('organization: Ex\nsources: […]\n', 'accessproof.yaml');
+ */
+export function parseConfigText(text: string, file: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line;
+    throw new InputError(yamlError.message.split('\n')[0] ?? 'invalid YAML', {
+      file,
+      ...(line ? { line } : {}),
+    });
+  }
+  const parsed = configSchema.safeParse(doc.toJS());
+  if (!parsed.success) throw zodToInputError(parsed.error, file, doc, lineCounter);
+  return parsed.data;
+}
+
+/** `sources[2].system`: how a field path reads in messages. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .filter((p): p is string | number => typeof p !== 'symbol')
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('');
+}
+
+/** The first zod issue, as `file:line (sources[2].system): message`. */
+function zodToInputError(error: ZodError, file: string, doc: Document, lines: LineCounter): InputError {
+  const issue = error.issues[0];
+  if (!issue) return new InputError('invalid configuration', { file });
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const field = fieldPath(path);
+  const line = lineOf(doc, path, lines);
+  return new InputError(issue.message, { file, ...(line ? { line } : {}), ...(field ? { field } : {}) });
+}
+
+/** The line of the deepest YAML node that exists along `path`. */
+function lineOf(doc: Document, path: Array<string | number>, lines: LineCounter): number | undefined {
+  let node: unknown = doc.contents;
+  let offset: number | undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (!pair) break;
+      offset = (pair.key as { range?: [number, number, number] }).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key] as { range?: [number, number, number] } | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}

@@ -1,0 +1,36 @@
+/**
+ * Salesforce object permissions are only collected for the objects someone asked about: those a
+ * source lists in `objects` and those the SoD rulesets name in `objectPermission` matchers. Adding
+ * the rulesets' objects to every Salesforce source is part of planning a run, shared by the CLI and
+ * the plan Lambda.
+ */
+import type { SourceConfig } from './config';
+import type { Matcher } from './sod';
+
+/** Anything with SoD functions and their matchers: parsed `Ruleset`s or a `CompiledRuleset`. */
+export interface RulesetMatchers {
+  functions: ReadonlyArray<{ grants: readonly Matcher[] }>;
+}
+
+/**
+ * Every Salesforce source also collects the objects the rulesets' `objectPermission` matchers name
+ * (sorted, without duplicates); other sources are returned as they are.
+ *
+ * @example
+ * const planned = withRulesetObjects(sources, rulesets);
+ * // a salesforce source with objects: [Account] and a ruleset naming Vendor__c → [Account, Vendor__c]
+ */
+export function withRulesetObjects<S extends SourceConfig>(
+  sources: readonly S[],
+  rulesets: readonly RulesetMatchers[],
+): S[] {
+  const named = new Set<string>();
+  for (const r of rulesets)
+    for (const fn of r.functions)
+      for (const m of fn.grants)
+        if (m.system === 'salesforce' && m.kind === 'objectPermission') named.add(m.object);
+  if (named.size === 0) return [...sources];
+  return sources.map((s) =>
+    s.system === 'salesforce' ? { ...s, objects: [...new Set([...s.objects, ...named])].sort() } : s,
+  );
+}
