@@ -15,7 +15,7 @@ import { findChainHead, verifyChain } from '../../../core/evidence/verify';
 import { openPackReader } from '../../../stores/s3-evidence/open-pack-reader';
 import { S3EvidenceStore } from '../../../stores/s3-evidence/s3-evidence-store';
 import { S3PackReader } from '../../../stores/s3-evidence/s3-pack-reader';
-import { type LocalS3, startLocalS3 } from './s3-evidence-server';
+import { type LocalS3, startLocalS3 } from '../../support/s3rver';
 
 const OWNER = '111122223333';
 const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/data-key';

@@ -8,7 +8,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scanResultKey } from '../../../core/run/scan';
 import { S3RunStore } from '../../../stores/s3-staging';
-import { type LocalS3, startLocalS3 } from './s3-evidence-server';
+import { type LocalS3, startLocalS3 } from '../../support/s3rver';
 
 const OWNER = '111122223333';
 const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/data-key';

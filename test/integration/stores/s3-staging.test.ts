@@ -32,7 +32,7 @@ import { LocalSnapshotStaging } from '../../../stores/local-staging/local-snapsh
 import { S3SnapshotStaging } from '../../../stores/s3-staging';
 import { gzipLines } from '../../../stores/s3-staging/gzip-lines';
 import { makeEntitlement, makeGrant, makePrincipal } from '../../support/factories';
-import { type LocalS3, startLocalS3 } from './s3-evidence-server';
+import { type LocalS3, startLocalS3 } from '../../support/s3rver';
 
 const OWNER = '111122223333';
 const KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/data-key';
