@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_STEPS } from '../../infra/lib/lambda-entries';
 import { LAMBDA_RETRY_ERRORS } from '../../infra/lib/scan-run-state-machine';
 import {
   allowedActions,
@@ -15,7 +16,25 @@ import {
   synth,
 } from './synth';
 
-const STEPS = ['plan', 'collect', 'scan', 'seal', 'notify'] as const;
+const STEPS = [
+  'plan',
+  'collect-aws',
+  'collect-entra',
+  'collect-salesforce',
+  'scan',
+  'seal',
+  'notify',
+] as const;
+const COLLECTORS = ['collect-aws', 'collect-entra', 'collect-salesforce'] as const;
+/** Every collector writes snapshot parts and checkpoints to staging through the data key. */
+const STAGING_WRITE = [
+  'kms:Decrypt',
+  'kms:GenerateDataKey',
+  's3:AbortMultipartUpload',
+  's3:GetObject',
+  's3:ListBucket',
+  's3:PutObject',
+];
 const XRAY_AND_LOGS = [
   'logs:CreateLogStream',
   'logs:PutLogEvents',
@@ -54,6 +73,8 @@ describe('Lambda functions', () => {
 
     // Assert
     expect(Object.keys(byStep).sort()).toEqual(STEPS.map((s) => `accessproof-${s}`).sort());
+    // The bench measures the same list the stack deploys.
+    expect([...LAMBDA_STEPS].sort()).toEqual([...STEPS].sort());
     for (const f of fns) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -65,9 +86,11 @@ describe('Lambda functions', () => {
       expect(f.Properties.Timeout).toEqual(expect.any(Number));
       expect(f.Properties.MemorySize).toEqual(expect.any(Number));
     }
-    expect(byStep['accessproof-collect']?.Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
+    for (const c of COLLECTORS)
+      expect(byStep[`accessproof-${c}`]?.Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
     expect(byStep['accessproof-plan']?.Properties).toMatchObject({ Timeout: 120, MemorySize: 512 });
-    runtime.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 180 }, 6);
+    // Seven functions and the state machine.
+    runtime.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 180 }, 8);
   });
 
   it('each function receives exactly the environment its bindings set', () => {
@@ -90,16 +113,14 @@ describe('Lambda functions', () => {
 
     // Assert
     expect(names('plan')).toEqual([...common, 'PLAN_ITEMS', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort());
-    expect(names('collect')).toEqual(
-      [
-        ...common,
-        'EXTERNAL_ID',
-        'MEMBER_ROLE_NAME',
-        'SOURCE_SECRETS',
-        'STAGING_BUCKET',
-        'STAGING_BUCKET_OWNER',
-      ].sort(),
+    expect(names('collect-aws')).toEqual(
+      [...common, 'EXTERNAL_ID', 'MEMBER_ROLE_NAME', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
     );
+    for (const c of ['collect-entra', 'collect-salesforce']) {
+      expect(names(c)).toEqual(
+        [...common, 'SOURCE_SECRETS', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
+      );
+    }
     expect(names('scan')).toEqual(
       [
         ...common,
@@ -128,7 +149,7 @@ describe('Lambda functions', () => {
       [...common, 'FINDINGS_EVENT_BUS', 'NOTIFY_TOPIC_ARN', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
     );
     expect(envOf('seal').EVIDENCE_RETENTION_DAYS).toBe('2557');
-    expect(envOf('collect')).toMatchObject({
+    expect(envOf('collect-aws')).toMatchObject({
       MEMBER_ROLE_NAME: 'AccessProofReader',
       EXTERNAL_ID: 'accessproof-example-change-me',
       NODE_OPTIONS: '--enable-source-maps',
@@ -137,30 +158,43 @@ describe('Lambda functions', () => {
 });
 
 describe('IAM: exact actions per role', () => {
-  it('collector: staging, its secrets, AssumeRole into the member role by name; nothing else', () => {
+  it('AWS collector: staging and AssumeRole into the member role by name; no secrets, nothing else', () => {
     // Arrange
-    const role = functionRole(runtime, 'accessproof-collect');
+    const role = functionRole(runtime, 'accessproof-collect-aws');
     const statements = roleStatements(runtime, role);
     const assume = statements.find((s) => s.Sid === 'AssumeMemberReader');
 
     // Assert
     expect(allowedActions(runtime, role)).toEqual(
-      [
-        ...XRAY_AND_LOGS,
-        'kms:Decrypt',
-        'kms:GenerateDataKey',
-        's3:AbortMultipartUpload',
-        's3:GetObject',
-        's3:ListBucket',
-        's3:PutObject',
-        'secretsmanager:GetSecretValue',
-        'sts:AssumeRole',
-      ].sort(),
+      [...XRAY_AND_LOGS, ...STAGING_WRITE, 'sts:AssumeRole'].sort(),
     );
     expect(assume?.Resource).toEqual({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/AccessProofReader']],
     });
+    // The member roles trust this role by name.
     expect(runtime.toJSON().Resources[role].Properties.RoleName).toBe('AccessProofCollector');
+  });
+
+  it("Entra and Salesforce collectors: staging and their own sources' secret; no AssumeRole", () => {
+    // Arrange
+    const secretRead = (service: string) => {
+      const statements = roleStatements(runtime, functionRole(runtime, service));
+      return JSON.stringify(statements.filter((s) => s.Sid === 'SourceSecretsRead').map((s) => s.Resource));
+    };
+
+    // Assert
+    for (const c of ['collect-entra', 'collect-salesforce']) {
+      const role = functionRole(runtime, `accessproof-${c}`);
+      expect(allowedActions(runtime, role)).toEqual(
+        [...XRAY_AND_LOGS, ...STAGING_WRITE, 'secretsmanager:GetSecretValue'].sort(),
+      );
+      expect(runtime.toJSON().Resources[role].Properties.RoleName).toBeUndefined();
+    }
+    // Each reads only the secret of its own system's source (entra / sfdc in the example config).
+    expect(secretRead('accessproof-collect-entra')).toMatch(/SourceSecretentra/);
+    expect(secretRead('accessproof-collect-entra')).not.toMatch(/SourceSecretsfdc/);
+    expect(secretRead('accessproof-collect-salesforce')).toMatch(/SourceSecretsfdc/);
+    expect(secretRead('accessproof-collect-salesforce')).not.toMatch(/SourceSecretentra/);
   });
 
   it('writer (seal): PutObject and COMPLIANCE-only PutObjectRetention on evidence, signing, no delete or unlock', () => {
@@ -337,7 +371,15 @@ describe('scan-run state machine', () => {
     const tasks = Object.entries(allStates(def)).filter(([, s]) => s.Type === 'Task');
 
     // Assert
-    expect(tasks.map(([n]) => n).sort()).toEqual(['Collect', 'Notify', 'Plan', 'Scan', 'Seal']);
+    expect(tasks.map(([n]) => n).sort()).toEqual([
+      'CollectAws',
+      'CollectEntra',
+      'CollectSalesforce',
+      'Notify',
+      'Plan',
+      'Scan',
+      'Seal',
+    ]);
     for (const [name, task] of tasks) {
       expect({ name, retry: task.Retry }).toEqual({
         name,
@@ -362,16 +404,44 @@ describe('scan-run state machine', () => {
     expect(LAMBDA_RETRY_ERRORS).toHaveLength(5);
   });
 
-  it('catches a failing collect and records the source as failed instead of failing the run', () => {
+  it("routes each source to its system's collector on $.source.system; an unknown system fails that source", () => {
     // Arrange
+    const map = def.States.CollectSources!;
     const states = allStates(def);
-    const collect = states.Collect!;
-    const failed = states[collect.Catch?.[0]?.Next ?? '']!;
+    const route = states[map.ItemProcessor?.StartAt ?? '']!;
 
     // Assert
-    expect(collect.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SourceFailed' },
+    expect(map.ItemProcessor?.StartAt).toBe('CollectorForSystem');
+    expect(route.Type).toBe('Choice');
+    expect(route.Choices).toEqual([
+      { Variable: '$.source.system', StringEquals: 'aws', Next: 'CollectAws' },
+      { Variable: '$.source.system', StringEquals: 'entra', Next: 'CollectEntra' },
+      { Variable: '$.source.system', StringEquals: 'salesforce', Next: 'CollectSalesforce' },
     ]);
+    expect(route.Default).toBe('NoCollector');
+    expect(states.NoCollector).toMatchObject({
+      Type: 'Pass',
+      End: true,
+      Parameters: {
+        'id.$': '$.source.id',
+        status: 'failed',
+        error: 'no collector is deployed for this system',
+      },
+    });
+  });
+
+  it('catches a failing collect of every system and records the source as failed instead of failing the run', () => {
+    // Arrange
+    const states = allStates(def);
+    const failed = states.SourceFailed!;
+
+    // Assert
+    for (const task of ['CollectAws', 'CollectEntra', 'CollectSalesforce']) {
+      expect({ task, catch: states[task]?.Catch }).toEqual({
+        task,
+        catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SourceFailed' }],
+      });
+    }
     expect(failed.Type).toBe('Pass');
     expect(failed.End).toBe(true);
     expect(failed.Parameters).toEqual({
@@ -385,14 +455,17 @@ describe('scan-run state machine', () => {
     for (const step of ['Plan', 'Scan', 'Seal', 'Notify']) expect(states[step]?.Catch).toBeUndefined();
   });
 
-  it('calls collect again with the cursor it returned, up to a resume limit', () => {
+  it('calls the same collector again with the cursor it returned, up to a resume limit', () => {
     // Arrange
     const states = allStates(def);
-    const choice = states[states.Collect?.Next ?? '']!;
+    const choice = states.CursorReturned!;
 
     // Assert
-    expect(states.Collect?.ResultPath).toBe('$.collect');
-    expect(states.Collect?.Parameters).toBeUndefined();
+    for (const task of ['CollectAws', 'CollectEntra', 'CollectSalesforce']) {
+      expect(states[task]?.ResultPath).toBe('$.collect');
+      expect(states[task]?.Parameters).toBeUndefined();
+      expect(states[task]?.Next).toBe('CursorReturned');
+    }
     expect(choice.Type).toBe('Choice');
     expect(choice.Choices).toEqual([
       {
@@ -405,9 +478,15 @@ describe('scan-run state machine', () => {
       { Variable: '$.collect.cursor', IsPresent: true, Next: 'ResumeLimitReached' },
     ]);
     expect(choice.Default).toBe('SourceCollected');
+    // Back through the router: the source keeps its system, so it reaches the collector that paused.
     expect(states.Resume).toMatchObject({
-      Next: 'Collect',
-      Parameters: { 'cursor.$': '$.collect.cursor', 'resumes.$': 'States.MathAdd($.resumes, 1)' },
+      Next: 'CollectorForSystem',
+      Parameters: {
+        'runId.$': '$.runId',
+        'source.$': '$.source',
+        'cursor.$': '$.collect.cursor',
+        'resumes.$': 'States.MathAdd($.resumes, 1)',
+      },
     });
     expect(states.SourceCollected).toMatchObject({ OutputPath: '$.collect.result', End: true });
     expect(states.ResumeLimitReached?.Parameters).toMatchObject({ status: 'failed' });
@@ -539,7 +618,7 @@ describe('inline variant (no Organization source)', () => {
     inline = synth({ props: { configFile: undefined, config: inlineConfig } }).runtime;
   });
 
-  it("uses an inline Map over the plan's sources and grants no Organizations or AssumeRole", () => {
+  it("uses an inline Map over the plan's sources, deploys only the collectors it needs, grants no Organizations or AssumeRole", () => {
     // Arrange
     const map = stateMachineDefinition(inline).States.CollectSources!;
 
@@ -548,18 +627,19 @@ describe('inline variant (no Organization source)', () => {
     expect(map.ItemReader).toBeUndefined();
     expect(map.ItemProcessor?.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
     expect(allowedActions(inline, functionRole(inline, 'accessproof-plan'))).toEqual(XRAY_AND_LOGS);
-    expect(allowedActions(inline, functionRole(inline, 'accessproof-collect'))).toEqual(
-      [
-        ...XRAY_AND_LOGS,
-        'kms:Decrypt',
-        'kms:GenerateDataKey',
-        's3:AbortMultipartUpload',
-        's3:GetObject',
-        's3:ListBucket',
-        's3:PutObject',
-        'secretsmanager:GetSecretValue',
-      ].sort(),
-    );
+    for (const c of ['collect-entra', 'collect-salesforce']) {
+      expect(allowedActions(inline, functionRole(inline, `accessproof-${c}`))).toEqual(
+        [...XRAY_AND_LOGS, ...STAGING_WRITE, 'secretsmanager:GetSecretValue'].sort(),
+      );
+    }
+    // No AWS source: no AWS collector (and no role other accounts trust), and no route to one.
+    expect(() => functionRole(inline, 'accessproof-collect-aws')).toThrow(/no function/);
+    expect(
+      stateMachineDefinition(inline).States.CollectSources?.ItemProcessor?.States.CollectorForSystem?.Choices,
+    ).toEqual([
+      { Variable: '$.source.system', StringEquals: 'entra', Next: 'CollectEntra' },
+      { Variable: '$.source.system', StringEquals: 'salesforce', Next: 'CollectSalesforce' },
+    ]);
     inline.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 });
