@@ -38,7 +38,10 @@ export function observability(): Observability {
   };
 }
 
-/** Wrap a step: Lambda context on every log line, metrics flushed, the error logged once and rethrown. */
+/**
+ * Wrap a step: Lambda context on every log line, StepSucceeded / StepFailed counted and flushed, the
+ * error logged once and rethrown.
+ */
 export function instrument<E, R>(
   obs: Observability,
   step: (event: E, context: Context) => Promise<R>,
@@ -47,7 +50,10 @@ export function instrument<E, R>(
     obs.logger.addContext(context);
     obs.metrics.captureColdStartMetric();
     try {
-      return await step(event, context);
+      const result = await step(event, context);
+      // One data point per invocation, so a warm start never flushes an empty metric set.
+      obs.metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
+      return result;
     } catch (err) {
       obs.logger.error('step failed', err as Error);
       obs.metrics.addMetric('StepFailed', MetricUnit.Count, 1);

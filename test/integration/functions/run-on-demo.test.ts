@@ -1,0 +1,398 @@
+/**
+ * The deployed run, in process: plan → collect → scan → seal → notify through the real Lambda
+ * handlers (functions/<step>/handler.ts) on the demo tenant, against dynalite (the findings table)
+ * and s3rver (staging and evidence buckets), then `verifyChain` over the sealed packs in S3.
+ *
+ * - Events pass between steps as JSON, shaped the way the state machine shapes them
+ *   (infra/lib/scan-run-state-machine.ts: Plan's payload, the Map's item selector, the Choice on
+ *   `$.source.system`, Resume with the cursor, `$.collected` / `$.scan` / `$.seal`).
+ * - KMS, EventBridge and SNS have no local server: they go through aws-sdk-client-mock, and the KMS
+ *   mock signs with a real local P-256 key, so verify checks real signatures.
+ * - Sources: the demo's AWS, Entra and Salesforce exports in files mode with absolute paths. Synth
+ *   refuses files mode (a deployed Lambda has no exports on disk) but the collectors run it, which is
+ *   what lets the demo run here; the ERP source is left out because no collector exists for it in
+ *   AWS (the state machine's Choice would record it as failed).
+ * - s3rver stores bytes and keys only: it keeps no Object Lock retention and no SHA-256 checksum, so
+ *   verify must report exactly those two facts and nothing else. This test is NOT proof that the
+ *   evidence is immutable; only S3 Object Lock is (see test/infra for the bucket's COMPLIANCE lock).
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { keyFingerprint } from '../../../core/evidence/signature';
+import { verifyChain } from '../../../core/evidence/verify';
+import { kmsKeyFingerprints } from '../../../stores/kms-signer/kms-key-fingerprint';
+import { openPackReader } from '../../../stores/s3-evidence/open-pack-reader';
+import { createFindingsTable, type RunningDynalite, startDynalite } from '../../support/dynalite';
+import { type LocalS3, startLocalS3 } from '../../support/s3rver';
+import { signDigestP256 } from '../../unit/core/evidence/ecdsa-digest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const DEMO = join(ROOT, 'examples', 'demo');
+const OWNER = '111122223333';
+const STAGING = 'accessproof-staging-test';
+const EVIDENCE = 'accessproof-evidence-test';
+const TABLE = 'accessproof-findings';
+const KEY_ARN = `arn:aws:kms:us-east-1:${OWNER}:key/manifest-signing`;
+
+type Json = Record<string, unknown>;
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** What Step Functions does to every payload and result: JSON out, JSON in. */
+const sfn = <T = Json>(value: unknown): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** A Lambda context whose clock the test scripts: `remaining()` answers getRemainingTimeInMillis. */
+function lambdaContext(remaining: () => number): Context {
+  return {
+    functionName: 'accessproof-test',
+    awsRequestId: 'test-request',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${OWNER}:function:accessproof-test`,
+    memoryLimitInMB: '1024',
+    getRemainingTimeInMillis: remaining,
+  } as unknown as Context;
+}
+const plenty = () => lambdaContext(() => 600_000);
+
+/**
+ * The demo config as the run ships it: file paths absolute (a Lambda has no config folder to
+ * resolve against), the ruleset named as shipped, no local evidence dir, ERP left out.
+ */
+function demoRunConfig(extraSources: Json[] = []) {
+  const config = parseYaml(readFileSync(join(DEMO, 'accessproof.yaml'), 'utf8')) as {
+    sources: Json[];
+    policy: Json;
+    evidence?: Json;
+  };
+  const abs = (files: Record<string, string>) =>
+    Object.fromEntries(Object.entries(files).map(([k, v]) => [k, join(DEMO, v)]));
+  config.sources = [
+    ...config.sources
+      .filter((s) => s.system !== 'erp')
+      .map((s) => ({ ...s, files: abs(s.files as Record<string, string>) })),
+    ...extraSources,
+  ];
+  config.policy.sodRules = ['rules/sox-core.yaml'];
+  delete config.evidence;
+  return {
+    file: 'demo-deploy.yaml',
+    text: stringifyYaml(config),
+    rulesets: [
+      { path: 'rules/sox-core.yaml', text: readFileSync(join(ROOT, 'rules', 'sox-core.yaml'), 'utf8') },
+    ],
+  };
+}
+
+const kms = mockClient(KMSClient);
+const events = mockClient(EventBridgeClient);
+const sns = mockClient(SNSClient);
+const organizations = mockClient(OrganizationsClient);
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const publicDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+
+let ddb: RunningDynalite;
+let s3: LocalS3;
+let steps: Record<
+  'plan' | 'collect-aws' | 'collect-entra' | 'collect-salesforce' | 'scan' | 'seal' | 'notify',
+  Handler
+>;
+let savedEnv: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  ddb = await startDynalite();
+  await createFindingsTable(ddb.client, TABLE);
+  s3 = await startLocalS3();
+  await s3.createBucket(STAGING);
+  await s3.createBucket(EVIDENCE);
+
+  kms.on(GetPublicKeyCommand).resolves({
+    KeyId: KEY_ARN,
+    PublicKey: publicDer,
+    KeySpec: 'ECC_NIST_P256',
+    KeyUsage: 'SIGN_VERIFY',
+    SigningAlgorithms: ['ECDSA_SHA_256'],
+  });
+  kms.on(SignCommand).callsFake((input: { Message: Uint8Array; MessageType: string; KeyId: string }) => {
+    if (input.KeyId !== KEY_ARN || input.MessageType !== 'DIGEST' || input.Message.byteLength !== 32)
+      throw new Error('expected a 32-byte DIGEST signed with the manifest key');
+    return {
+      KeyId: KEY_ARN,
+      Signature: signDigestP256(input.Message, privateKey),
+      SigningAlgorithm: 'ECDSA_SHA_256',
+    };
+  });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+  sns.on(PublishCommand).resolves({ MessageId: 'digest-1' });
+
+  // The handlers read their environment (what the AppFunction bind helpers set) at module load.
+  savedEnv = { ...process.env };
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    STAGING_BUCKET: STAGING,
+    STAGING_BUCKET_OWNER: OWNER,
+    EVIDENCE_BUCKET: EVIDENCE,
+    EVIDENCE_BUCKET_OWNER: OWNER,
+    EVIDENCE_PREFIX: '',
+    EVIDENCE_RETENTION_DAYS: '2557',
+    FINDINGS_TABLE: TABLE,
+    SIGNING_KEY_ARN: KEY_ARN,
+    FINDINGS_EVENT_BUS: 'accessproof-findings',
+    NOTIFY_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER}:accessproof`,
+    EXTERNAL_ID: 'accessproof-test-external-id',
+    SOURCE_SECRETS: '{}',
+    PLAN_ITEMS: 'inline',
+    POWERTOOLS_SERVICE_NAME: 'accessproof-test',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_NAMESPACE: 'AccessProof',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  const load = async (step: string) =>
+    ((await import(`../../../functions/${step}/handler.ts`)) as { handler: Handler }).handler;
+  steps = {
+    plan: await load('plan'),
+    'collect-aws': await load('collect-aws'),
+    'collect-entra': await load('collect-entra'),
+    'collect-salesforce': await load('collect-salesforce'),
+    scan: await load('scan'),
+    seal: await load('seal'),
+    notify: await load('notify'),
+  };
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  kms.restore();
+  events.restore();
+  sns.restore();
+  organizations.restore();
+  await s3?.stop();
+  await ddb?.stop();
+});
+
+interface SourceResultJson {
+  id: string;
+  status: string;
+  error?: string;
+  counts: { principals: number; entitlements: number; grants: number };
+  snapshot?: { location: string };
+}
+
+/**
+ * One Map iteration as the state machine runs it: the item selector, the Choice on
+ * `$.source.system`, the task's result at `$.collect`, Resume while a cursor comes back, then
+ * `$.collect.result`. `firstContext` is the context of each source's first call (to force a pause).
+ */
+async function collectIteration(
+  runId: string,
+  source: Json,
+  firstContext: () => Context,
+): Promise<{ result: SourceResultJson; calls: number }> {
+  let state: Json = sfn({ runId, source, resumes: 0 });
+  for (let calls = 1; ; calls++) {
+    const system = (state.source as { system: string }).system;
+    const step = steps[`collect-${system}` as keyof typeof steps];
+    if (!step) throw new Error(`no collector for ${system}`);
+    const collect = sfn<{ done: boolean; cursor?: string; result?: SourceResultJson }>(
+      await step(sfn(state), calls === 1 ? firstContext() : plenty()),
+    );
+    state = { ...state, collect };
+    if (collect.cursor === undefined) return { result: collect.result!, calls };
+    state = sfn({
+      runId: state.runId,
+      source: state.source,
+      cursor: collect.cursor,
+      resumes: (state.resumes as number) + 1,
+    });
+  }
+}
+
+/** Configure → Plan → CollectSources → Scan → Seal → Notify, as the state machine sequences them. */
+async function runOnce(
+  execution: { name: string; startedAt: string },
+  runConfig: ReturnType<typeof demoRunConfig>,
+  firstContext: () => Context,
+) {
+  const input = sfn({ runConfig });
+  const plan = sfn<Json & { runId: string; sources: Json[]; failed: SourceResultJson[] }>(
+    await steps.plan(sfn({ execution, runConfig: input.runConfig }), plenty()),
+  );
+  const iterations: Record<string, { result: SourceResultJson; calls: number }> = {};
+  for (const source of plan.sources) {
+    iterations[source.id as string] = await collectIteration(plan.runId, source, firstContext);
+  }
+  const collected = sfn<SourceResultJson[]>(Object.values(iterations).map((i) => i.result));
+  const scan = sfn<Json & { resultKey: string; findings: number; byRule: Record<string, number> }>(
+    await steps.scan(sfn({ plan, runConfig: input.runConfig, collected }), plenty()),
+  );
+  const seal = sfn<
+    Json & { location: string; sequence: number; manifestSha256: string; keyFingerprint: string }
+  >(await steps.seal(sfn({ plan, collected, scan }), plenty()));
+  const digest = sfn<Json & { sources: SourceResultJson[]; open: number; opened: number }>(
+    await steps.notify(sfn({ plan, collected, scan, seal }), plenty()),
+  );
+  return { plan, iterations, collected, scan, seal, digest };
+}
+
+async function readManifest(location: string): Promise<Json & { sources: Json[]; previous: Json | null }> {
+  const { pathname } = new URL(location.replace(/^s3:\/\//, 'http://'));
+  const out = await s3
+    .client()
+    .send(
+      new GetObjectCommand({ Bucket: EVIDENCE, Key: `${pathname.replace(/^\/|\/$/g, '')}/manifest.json` }),
+    );
+  return JSON.parse(await out.Body!.transformToString('utf8')) as Json & {
+    sources: Json[];
+    previous: Json | null;
+  };
+}
+
+/** verify over the whole bucket, as `accessproof verify s3://…` reads it, with KMS GetPublicKey to confirm the key. */
+async function verifyBucket() {
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  return verifyChain(openPackReader(`s3://${EVIDENCE}`, { s3: client, expectedBucketOwner: OWNER }), {
+    resolveKeyFingerprint: kmsKeyFingerprints({ region: 'us-east-1' }),
+  });
+}
+
+describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KMS/EventBridge/SNS mocked)', () => {
+  let first: Awaited<ReturnType<typeof runOnce>>;
+
+  it('runs plan → collect (paused by the deadline and resumed from its cursor) → scan → seal → notify', async () => {
+    // Arrange: each source's first collect call sees 100 s left on its first check, then 60 s —
+    // under the 90 s margin — so every connector that needs a second page pauses with a cursor.
+    const firstContext = () => {
+      let checks = 0;
+      return lambdaContext(() => (checks++ === 0 ? 100_000 : 60_000));
+    };
+
+    // Act
+    first = await runOnce(
+      { name: 'scheduled-run-1', startedAt: '2026-10-01T00:00:00.000Z' },
+      demoRunConfig(),
+      firstContext,
+    );
+
+    // Assert: the plan, with the objects the ruleset names added to the Salesforce source.
+    expect(first.plan.runId).toMatch(/^20261001T000000Z-[0-9a-f]{8}$/);
+    expect(first.plan.sources.map((s) => [s.id, s.system])).toEqual([
+      ['aws-finance-prod', 'aws'],
+      ['entra', 'entra'],
+      ['salesforce', 'salesforce'],
+    ]);
+    expect(first.plan.failed).toEqual([]);
+    expect(first.plan.sources.find((s) => s.id === 'salesforce')?.objects).toEqual(
+      expect.arrayContaining(['Account', 'Opportunity', 'blng__Invoice__c']),
+    );
+    // Every source completed, only after a cursor round trip through the router.
+    expect(Object.values(first.iterations).map((i) => [i.result.id, i.result.status])).toEqual([
+      ['aws-finance-prod', 'complete'],
+      ['entra', 'complete'],
+      ['salesforce', 'complete'],
+    ]);
+    // Each paused after its first page (deadline) and finished on the call that carried the cursor.
+    expect(Object.values(first.iterations).map((i) => i.calls)).toEqual([2, 2, 2]);
+    for (const { result } of Object.values(first.iterations)) {
+      expect(result.counts.principals).toBeGreaterThan(0);
+      expect(result.snapshot?.location).toMatch(/^s3:\/\/accessproof-staging-test\/snapshots\//);
+    }
+    // The rules ran on the correlated tenant: SoD across systems and NHI hygiene.
+    expect(first.scan.findings).toBeGreaterThan(0);
+    expect(Object.keys(first.scan.byRule)).toEqual(expect.arrayContaining(['SOD-CONFLICT', 'NHI-NO-OWNER']));
+    // Sealed into the evidence bucket, first of its chain, signed with the KMS key.
+    expect(first.seal).toMatchObject({ sequence: 1, previous: null });
+    expect(first.seal.location).toMatch(/^s3:\/\/accessproof-evidence-test\/packs\/2026\/10\/01\//);
+    expect(first.seal.keyFingerprint).toBe(keyFingerprint(publicKey));
+    expect(kms.commandCalls(SignCommand)).toHaveLength(1);
+    // One event per new finding on the bus (≤ 10 per PutEvents), one digest on the topic.
+    const sent = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(sent).toHaveLength(first.digest.opened);
+    expect(sent.every((e) => e.DetailType === 'finding.opened' && e.Source === 'accessproof')).toBe(true);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject).toContain(first.plan.runId);
+  });
+
+  it('verify over s3://: every hash and signature holds; only the checksums and locks s3rver cannot keep are missing', async () => {
+    // Act
+    const report = await verifyBucket();
+
+    // Assert
+    expect(report.packs.map((p) => [p.runId, p.sequence, p.signatureValid])).toEqual([
+      [first.plan.runId, 1, true],
+    ]);
+    expect(report.filesChecked).toBeGreaterThan(4);
+    expect(report.keys.map((k) => [k.keyId, k.fingerprint, k.confirmedFingerprint])).toEqual([
+      [KEY_ARN, keyFingerprint(publicKey), keyFingerprint(publicKey)],
+    ]);
+    // s3rver is not S3: it returns no ChecksumSHA256 and no Object Lock retention. Those two facts,
+    // and nothing else (no changed, missing or unlisted file, no bad signature), are what verify reports.
+    expect(new Set(report.problems.map((p) => p.code))).toEqual(new Set(['object-checksum', 'object-lock']));
+    expect(report.ok).toBe(false);
+  });
+
+  it('an Organization whose accounts cannot be listed is a failed source of the next run, which still seals and chains', async () => {
+    // Arrange: ListAccounts denied (an error branch: no local Organizations server is needed for it).
+    organizations.on(ListAccountsCommand).rejects(
+      Object.assign(new Error('You do not have access to ListAccounts'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400, attempts: 1 },
+      }),
+    );
+    const config = demoRunConfig([{ id: 'aws-org', system: 'aws', organization: true }]);
+
+    // Act
+    const second = await runOnce(
+      { name: 'scheduled-run-2', startedAt: '2026-10-02T00:00:00.000Z' },
+      config,
+      plenty,
+    );
+    const report = await verifyBucket();
+
+    // Assert: the plan carries the failure, the run goes on, and every later step records it.
+    expect(second.plan.failed).toEqual([
+      {
+        id: 'aws-org',
+        system: 'aws',
+        status: 'failed',
+        error: expect.stringMatching(/^organizations:ListAccounts page 1: /),
+        counts: { principals: 0, entitlements: 0, grants: 0 },
+      },
+    ]);
+    expect(second.plan.sources.map((s) => s.id)).toEqual(['aws-finance-prod', 'entra', 'salesforce']);
+    expect(second.digest.sources.map((s) => [s.id, s.status])).toEqual([
+      ['aws-org', 'failed'],
+      ['aws-finance-prod', 'complete'],
+      ['entra', 'complete'],
+      ['salesforce', 'complete'],
+    ]);
+    const manifest = await readManifest(second.seal.location);
+    expect(manifest.sources).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: 'aws-org', status: 'failed' })]),
+    );
+    // The second pack links to the first; the chain verifies but for what s3rver cannot keep.
+    expect(second.seal.sequence).toBe(2);
+    expect(manifest.previous).toEqual({ runId: first.plan.runId, manifestSha256: first.seal.manifestSha256 });
+    expect(report.packs.map((p) => [p.runId, p.sequence, p.signatureValid])).toEqual([
+      [first.plan.runId, 1, true],
+      [second.plan.runId, 2, true],
+    ]);
+    expect(new Set(report.problems.map((p) => p.code))).toEqual(new Set(['object-checksum', 'object-lock']));
+  });
+});
