@@ -21,7 +21,8 @@ export function parseConfigText(text: string, file: string): Config {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    const line = yamlError.linePos?.[0]?.line;
+    // `linePos` is only filled with prettyErrors (which also rewrites the message): count from `pos`.
+    const line = yamlError.linePos?.[0]?.line ?? lineCounter.linePos(yamlError.pos[0]).line;
     throw new InputError(yamlError.message.split('\n')[0] ?? 'invalid YAML', {
       file,
       ...(line ? { line } : {}),

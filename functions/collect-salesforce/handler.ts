@@ -1,27 +1,19 @@
 /**
  * Step 2 (collect) for Salesforce sources: live collection reads the JWT key or client secret from
- * the source's secret (`SOURCE_SECRETS`). Bundles only the Salesforce connector (jsforce).
+ * the source's secret. Bundles only the Salesforce connector (jsforce's core, see
+ * infra/lib/lambda-entries.ts).
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   createSalesforceConnector,
   salesforceConnector,
   secretsManagerCredentials,
 } from '../../connectors/salesforce';
-import { collectHandler } from '../shared/collect-handler';
-import { readEnvironment } from '../shared/environment';
 import { observability } from '../shared/observability';
+import { secretCollectHandler } from '../shared/secret-collect-handler';
 
-const obs = observability();
-const { SOURCE_SECRETS } = readEnvironment(['SOURCE_SECRETS']);
-const secrets = obs.tracer.captureAWSv3Client(new SecretsManagerClient({}));
-
-export const handler = collectHandler(obs, {
+export const handler = secretCollectHandler(observability(), {
   system: 'salesforce',
-  connector: (source) => {
-    const arn = SOURCE_SECRETS[source.id];
-    // Files mode (and a source without a secret) is the connector the CLI uses.
-    if (source.files || !arn) return salesforceConnector;
-    return createSalesforceConnector({ credentials: secretsManagerCredentials(secrets, arn) });
-  },
+  connector: salesforceConnector,
+  withSecret: (secrets, arn) =>
+    createSalesforceConnector({ credentials: secretsManagerCredentials(secrets, arn) }),
 });

@@ -160,11 +160,15 @@ export class AppFunction extends Construct {
 
   /**
    * Write evidence packs into the object-locked bucket. Grants only s3:PutObject (no delete, no
-   * bypass, no legal hold), reads for the chain and idempotency checks, and s3:PutObjectRetention
-   * because S3 authorizes a PutObject that carries `x-amz-object-lock-mode` / `-retain-until-date`
-   * against it as well. That permission is conditioned to COMPLIANCE mode and at least
-   * `retentionDays - 1` remaining days, so the writer can only set (or, as COMPLIANCE allows,
-   * extend) a full retention, never a short one.
+   * bypass, no legal hold), reads for the chain and idempotency checks, and s3:PutObjectRetention,
+   * conditioned to COMPLIANCE mode and at least `retentionDays - 1` remaining days, so the writer
+   * can only set (or, as COMPLIANCE allows, extend) a full retention, never a short one.
+   *
+   * Why PutObjectRetention at all: a PutObject that carries `x-amz-object-lock-mode` /
+   * `-retain-until-date` needs it. The S3 User Guide, "S3 Object Lock overview" → "Default retention
+   * settings" (tip): deny users "permission to configure object retention settings" and S3 "rejects
+   * any request to put an object that includes a retention mode and setting"; "Managing Object Lock"
+   * likewise caps the retention set on uploads with a bucket policy on s3:PutObjectRetention.
    */
   bindEvidenceWriter(bucket: IBucket, key: IKey, retentionDays: number, prefix = ''): void {
     const objects = bucket.arnForObjects('*');
