@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { plannedSource, planSources } from '../connectors/plan-sources';
+import { compileRunRulesets, plannedSource, planSources } from '../connectors/plan-sources';
 import { connectorFor } from '../connectors/registry';
 import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
@@ -17,7 +17,7 @@ import { planRun } from '../core/run/plan';
 import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
 import { type SealedRun, sealStep } from '../core/run/seal';
 import type { RunPlan, SourceResult } from '../core/run/types';
-import { type CompiledRuleset, compileRulesets, parseRuleset } from '../core/sod';
+import { type CompiledRuleset, parseRuleset } from '../core/sod';
 import { LocalSigner } from '../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader } from '../stores/local-vault/local-pack-reader';
@@ -65,13 +65,8 @@ export async function loadRulesets(
   files: string[],
 ): Promise<{ compiled: CompiledRuleset | undefined; bytes: Buffer[] }> {
   const bytes = files.map((f) => readInputFile(f));
-  if (files.length === 0) return { compiled: undefined, bytes };
   const rulesets = files.map((f, i) => parseRuleset(bytes[i]!.toString('utf8'), f));
-  const needsAws = rulesets.some((r) => r.functions.some((fn) => fn.grants.some((g) => g.system === 'aws')));
-  const expandAction = needsAws
-    ? await (await import('../connectors/aws-iam/action-catalog')).loadActionExpander()
-    : undefined;
-  return { compiled: compileRulesets(rulesets, expandAction ? { expandAction } : {}), bytes };
+  return { compiled: await compileRunRulesets(rulesets), bytes };
 }
 
 /**

@@ -1,15 +1,17 @@
 /**
- * The sources a run collects, as full source configs — the one plan that `accessproof scan` and the
- * plan Lambda share: an AWS Organization source becomes one source per ACTIVE member account
- * (`organizations:ListAccounts`), ids must stay unique after that, and Salesforce sources also
- * collect the objects the rulesets name. An Organization whose accounts cannot be listed is a
- * failed source, not an aborted run (DESIGN.md §1).
+ * What a run collects and evaluates — the one plan that `accessproof scan` and the Lambdas share:
+ * - the sources, as full source configs: an AWS Organization source becomes one source per ACTIVE
+ *   member account (`organizations:ListAccounts`), ids must stay unique after that, and Salesforce
+ *   sources also collect the objects the rulesets name. An Organization whose accounts cannot be
+ *   listed is a failed source, not an aborted run (DESIGN.md §1);
+ * - the rulesets, compiled with AWS action globs expanded from the packaged IAM action catalogue.
  */
 import type { SourceConfig } from '../core/config';
 import { InputError, SourceError } from '../core/errors';
 import { type RulesetMatchers, withRulesetObjects } from '../core/ruleset-objects';
 import { failedSource } from '../core/run/collect';
 import type { PlannedSource, SourceResult } from '../core/run/types';
+import { type CompiledRuleset, compileRulesets, type Ruleset } from '../core/sod';
 import type { OrganizationPlanDeps } from './aws-iam/live/organization-planner';
 
 export interface SourcePlan {
@@ -69,4 +71,20 @@ export async function planSources(
 /** The part of a source the run's records keep (core's PlannedSource). */
 export function plannedSource(s: SourceConfig): PlannedSource {
   return { id: s.id, system: s.system, financiallySignificant: s.financiallySignificant };
+}
+
+/**
+ * Compile a run's rulesets; when one has AWS matchers, action globs (`s3:Put*`) are expanded with
+ * the IAM action catalogue, loaded only then.
+ *
+ * @example
+ * const compiled = await compileRunRulesets(rulesets); // undefined when there are none
+ */
+export async function compileRunRulesets(rulesets: readonly Ruleset[]): Promise<CompiledRuleset | undefined> {
+  if (rulesets.length === 0) return undefined;
+  const needsAws = rulesets.some((r) => r.functions.some((fn) => fn.grants.some((g) => g.system === 'aws')));
+  const expandAction = needsAws
+    ? await (await import('./aws-iam/action-catalog')).loadActionExpander()
+    : undefined;
+  return compileRulesets([...rulesets], expandAction ? { expandAction } : {});
 }

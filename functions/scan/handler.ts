@@ -11,7 +11,7 @@ import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
-import { compileRunRulesets, parseRunConfig } from '../shared/run-config';
+import { compileRunRulesetsOnce, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
@@ -45,7 +45,7 @@ export const handler = instrument(obs, async (event: unknown) => {
     prefix: env.EVIDENCE_PREFIX,
     expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
   });
-  const sod = await compileRunRulesets(rulesets);
+  const sod = await compileRunRulesetsOnce(rulesets);
   return scanStep({
     plan,
     sources,

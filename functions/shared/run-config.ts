@@ -4,10 +4,11 @@
  * the SoD rulesets — parsed with the same parser the CLI uses (core/config-text.ts).
  */
 import type { z } from 'zod';
+import { compileRunRulesets } from '../../connectors/plan-sources';
 import type { Config } from '../../core/config';
 import { parseConfigText } from '../../core/config-text';
 import { InputError } from '../../core/errors';
-import { type CompiledRuleset, compileRulesets, parseRuleset, type Ruleset } from '../../core/sod';
+import { type CompiledRuleset, parseRuleset, type Ruleset } from '../../core/sod';
 import type { runConfigSchema } from './events';
 
 export interface ParsedRunConfig {
@@ -39,21 +40,9 @@ export function parseRunConfig(doc: z.infer<typeof runConfigSchema>): ParsedRunC
 
 let compiled: { key: string; value: Promise<CompiledRuleset | undefined> } | undefined;
 
-/**
- * Compile the rulesets, expanding AWS action globs with the packaged IAM action catalogue when a
- * ruleset has AWS matchers (as `accessproof scan` does). Kept for the warm Lambda's next run.
- */
-export function compileRunRulesets(rulesets: Ruleset[]): Promise<CompiledRuleset | undefined> {
+/** The run's rulesets compiled as `accessproof scan` compiles them; kept for the warm Lambda's next run. */
+export function compileRunRulesetsOnce(rulesets: Ruleset[]): Promise<CompiledRuleset | undefined> {
   const key = JSON.stringify(rulesets);
-  if (compiled?.key !== key) compiled = { key, value: compile(rulesets) };
+  if (compiled?.key !== key) compiled = { key, value: compileRunRulesets(rulesets) };
   return compiled.value;
-}
-
-async function compile(rulesets: Ruleset[]): Promise<CompiledRuleset | undefined> {
-  if (rulesets.length === 0) return undefined;
-  const needsAws = rulesets.some((r) => r.functions.some((fn) => fn.grants.some((g) => g.system === 'aws')));
-  const expandAction = needsAws
-    ? await (await import('../../connectors/aws-iam/action-catalog')).loadActionExpander()
-    : undefined;
-  return compileRulesets(rulesets, expandAction ? { expandAction } : {});
 }

@@ -38,14 +38,12 @@ describe('planSources', () => {
 
   it('records an Organization whose accounts cannot be listed as a failed source and plans the rest', async () => {
     // Arrange: an error branch, so a mock stands in for Organizations.
-    organizations
-      .on(ListAccountsCommand)
-      .rejects(
-        Object.assign(new Error('not allowed'), {
-          name: 'AccessDeniedException',
-          $metadata: { attempts: 1 },
-        }),
-      );
+    organizations.on(ListAccountsCommand).rejects(
+      Object.assign(new Error('not allowed'), {
+        name: 'AccessDeniedException',
+        $metadata: { attempts: 1 },
+      }),
+    );
 
     // Act
     const plan = await planSources([org, entra], { organizations: { organizations: client() } });
