@@ -142,7 +142,7 @@ export class RuntimeStack extends Stack {
     const liveAws = config.sources.filter((s) => s.system === 'aws' && !s.files);
 
     const fn = (step: StepName, extra: { roleName?: string; iamActionData?: boolean } = {}) =>
-      new AppFunction(this, `${pascalCase(step)}Function`, {
+      new AppFunction(this, constructIdOf(step), {
         entry: join(props.projectRoot, handlerEntry(step)),
         projectRoot: props.projectRoot,
         serviceName: `accessproof-${step}`,
@@ -306,10 +306,16 @@ export class RuntimeStack extends Stack {
   }
 }
 
-/** `collect-aws` → `CollectAws`: the function's construct id. */
-function pascalCase(step: string): string {
-  return step
+/**
+ * `collect-entra` → `CollectEntraFunction`. The AWS collector keeps the id of the collector it split
+ * from (`CollectFunction`): its role has a fixed name, and CloudFormation would create a replacement
+ * role of the same name before deleting the old one, failing the update.
+ */
+function constructIdOf(step: StepName): string {
+  if (step === 'collect-aws') return 'CollectFunction';
+  const pascal = step
     .split('-')
     .map((w) => `${w[0]!.toUpperCase()}${w.slice(1)}`)
     .join('');
+  return `${pascal}Function`;
 }

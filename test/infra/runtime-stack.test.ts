@@ -171,8 +171,10 @@ describe('IAM: exact actions per role', () => {
     expect(assume?.Resource).toEqual({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/AccessProofReader']],
     });
-    // The member roles trust this role by name.
+    // The member roles trust this role by name; it keeps the logical id of the collector it split
+    // from, so an update changes the fixed-name role in place instead of replacing it (which fails).
     expect(runtime.toJSON().Resources[role].Properties.RoleName).toBe('AccessProofCollector');
+    expect(role).toMatch(/^CollectFunctionRole[0-9A-F]{8}$/);
   });
 
   it("Entra and Salesforce collectors: staging and their own sources' secret; no AssumeRole", () => {
