@@ -26,6 +26,7 @@ import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../stores/sqlite-findings/sqlite-findings-repository';
+import { ReviewEvidence } from '../stores/sqlite-reviews/review-evidence';
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
 import { TOOL_VERSION } from './version';
@@ -114,6 +115,8 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
   try {
     const runStore = new MemoryRunStore();
+    // Access-review campaigns go into every pack, with each revocation checked against this run.
+    const reviews = await ReviewEvidence.open(paths.state);
     hooks.progress?.('correlating identities and evaluating rules');
     const summary = await scanStep({
       plan,
@@ -127,7 +130,10 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       logger,
       packs: new LocalPackReader(paths.evidence),
       onStage: (stage, n) => hooks.stage?.(stage, n),
-      ...(hooks.inventory ? { onInventory: hooks.inventory } : {}),
+      onInventory: (inventory) => {
+        reviews.observe(inventory, plan.runId);
+        hooks.inventory?.(inventory);
+      },
     });
     hooks.progress?.('sealing the evidence pack');
     const signer = await LocalSigner.open(paths.state);
@@ -142,6 +148,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       repo,
       finishedAt: now(),
       logger,
+      extraArtefacts: reviews.artefacts(req.asOf),
     });
     hooks.stage?.('seal', sealed.files);
     const scan = (await runStore.get<ScanResult>(summary.resultKey))!;

@@ -15,7 +15,10 @@ describe('static checks', () => {
   }, 180_000);
 
   it('passes Biome lint and format', () => {
-    const r = spawnSync(bin('biome'), ['check', '--max-diagnostics=20', '.'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(bin('biome'), ['check', '--max-diagnostics=20', '.'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   }, 60_000);
 });
