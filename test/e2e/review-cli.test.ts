@@ -1,0 +1,68 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accessproof, tempDir } from './cli-helpers';
+
+const CONTROLLER = 'controller@halvorsen-industrial.example';
+
+describe('accessproof review through the command line', () => {
+  const out = tempDir();
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('runs a campaign start to close, and the next pack carries it', () => {
+    // Arrange: a sealed pack to review.
+    expect(accessproof(['scan', '--demo', '--out', out]).code).toBe(0);
+
+    // Act: start over privileged ERP access, keep everything, close, scan again.
+    const start = accessproof([
+      'review',
+      'start',
+      '--out',
+      out,
+      '--name',
+      'Q3 privileged ERP access',
+      '--due',
+      '2026-12-31',
+      '--reviewer',
+      CONTROLLER,
+      '--source',
+      'netsuite',
+      '--privileged-only',
+    ]);
+    const id = /campaign (\S+) started/.exec(start.stdout)?.[1];
+    const early = accessproof(['review', 'close', id ?? '', '--by', CONTROLLER, '--out', out]);
+    const decide = accessproof([
+      'review',
+      'decide',
+      id ?? '',
+      '--all-remaining',
+      '--keep',
+      '--by',
+      CONTROLLER,
+      '--note',
+      'still needed',
+      '--out',
+      out,
+    ]);
+    const close = accessproof(['review', 'close', id ?? '', '--by', CONTROLLER, '--out', out]);
+    const rescan = accessproof(['scan', '--demo', '--out', out]);
+    const verify = accessproof(['verify', join(out, 'evidence')]);
+
+    // Assert
+    expect(start.code, start.stderr).toBe(0);
+    expect(id).toBeDefined();
+    expect(early.code).toBe(2); // undecided grants: refused
+    expect(decide.code, decide.stderr).toBe(0);
+    expect(close.code, close.stderr).toBe(0);
+    expect(rescan.code).toBe(0);
+    const packDir = /Evidence pack #2: (\S+)/.exec(rescan.stdout)?.[1];
+    expect(packDir).toBeDefined();
+    const manifest = JSON.parse(readFileSync(join(process.cwd(), packDir!, 'manifest.json'), 'utf8'));
+    expect(manifest.files.map((f: { path: string }) => f.path)).toContain(`reviews/${id}.jsonl`);
+    const records = readFileSync(join(process.cwd(), packDir!, `reviews/${id}.jsonl`), 'utf8')
+      .trim()
+      .split('\n');
+    expect(records.length).toBeGreaterThan(1);
+    expect(verify.code).toBe(0);
+  });
+});
