@@ -125,7 +125,8 @@ export async function generateEnterprise(size: EnterpriseSize, dir: string): Pro
   // --- AWS grants are small; the ERP carries the bulk of the grants.
   const awsGrantsEstimate = awsRoles * 2 + awsUsers * 2 + awsPeople * 2;
   const erpGrants = Math.max(size.people + erpNhi, size.grants - awsGrantsEstimate);
-  const perUser = erpGrants / (size.people + erpNhi);
+  // Service users hold half as many roles as people; a few percent of draws repeat a role and are dropped.
+  const perUser = (erpGrants / (size.people + erpNhi * 0.5)) * 1.03;
 
   const users = new Lines(join(dir, 'erp', 'users.csv'));
   const assignments = new Lines(join(dir, 'erp', 'assignments.csv'));
