@@ -13,6 +13,8 @@ import { secretCollectHandler } from '../shared/secret-collect-handler';
 export const handler = secretCollectHandler(observability(), {
   system: 'entra',
   connector: entraConnector,
+  // One Graph step can wait out Retry-After in the SDK's retry handler for up to 180 s.
+  deadlineMarginMs: 200_000,
   withSecret: (secrets, arn) =>
     createEntraConnector({ credential: secretsManagerEntraCredential(secrets, arn) }),
 });

@@ -32,6 +32,8 @@ export interface CollectorOptions<S extends LiveSystem> {
   connector(source: LiveSources[S]): AnyConnector | Promise<AnyConnector>;
   /** Adjust the planned source before collecting it (the AWS collector adds the deployment's ExternalId). */
   prepare?(source: LiveSources[S]): LiveSources[S];
+  /** Stop this long before the deadline (default `DEADLINE_MARGIN_MS`): longer than the slowest step. */
+  deadlineMarginMs?: number;
 }
 
 /**
@@ -60,7 +62,10 @@ export function collectHandler<S extends LiveSystem>(obs: Observability, options
       key: `${runId}/${source.id}`,
       staging: snapshots,
       now: () => new Date(),
-      deadline: { remainingMs: () => context.getRemainingTimeInMillis(), marginMs: DEADLINE_MARGIN_MS },
+      deadline: {
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        marginMs: options.deadlineMarginMs ?? DEADLINE_MARGIN_MS,
+      },
       ...(cursor ? { cursor } : {}),
       logger: obs.core,
     });

@@ -15,6 +15,7 @@ export interface SecretCollectorOptions<S extends Exclude<LiveSystem, 'aws'>> {
   connector: AnyConnector;
   /** The live connector reading its credential from the secret `arn`. */
   withSecret(secrets: SecretsManagerClient, arn: string): AnyConnector;
+  deadlineMarginMs?: number;
 }
 
 /**
@@ -30,6 +31,7 @@ export function secretCollectHandler<S extends Exclude<LiveSystem, 'aws'>>(
   const secrets = obs.tracer.captureAWSv3Client(new SecretsManagerClient({}));
   return collectHandler(obs, {
     system: options.system,
+    ...(options.deadlineMarginMs ? { deadlineMarginMs: options.deadlineMarginMs } : {}),
     connector: (source) => {
       const arn = SOURCE_SECRETS[source.id];
       return source.files || !arn ? options.connector : options.withSecret(secrets, arn);
