@@ -54,6 +54,14 @@ export function activityUnknown(p: Principal): boolean {
   return p.tags[ACTIVITY_TAG] === 'unknown';
 }
 
+/** Tag a connector sets when per-credential use cannot be read (Entra: credential sign-in report denied). */
+export const CREDENTIAL_ACTIVITY_TAG = 'accessproof:credential-activity';
+
+/** True when a credential's last use cannot be known: never-used credential findings are not judged. */
+export function credentialActivityUnknown(p: Principal): boolean {
+  return activityUnknown(p) || p.tags[CREDENTIAL_ACTIVITY_TAG] === 'unknown';
+}
+
 /** UTC milliseconds of an ISO time; undefined when absent or unparseable (never "long ago"). */
 export function timeOf(iso: string | undefined): number | undefined {
   if (iso === undefined || iso === '') return undefined;

@@ -2,7 +2,7 @@
 import type { FindingDraft } from '../findings/model';
 import type { Principal } from '../model';
 import {
-  activityUnknown,
+  credentialActivityUnknown,
   credentialLabel,
   day,
   daysBetween,
@@ -19,13 +19,13 @@ import {
 /**
  * NHI-CRED-UNUSED: per active credential of an active non-human principal, with no last use and
  * created more than `neverUsedGraceDays` days before `asOf`. Not judged when the creation date is
- * unknown or the principal's activity is tagged unknown. Key: `<uid>|<credential id>`.
+ * unknown or the principal's (or its credentials') activity is tagged unknown. Key: `<uid>|<credential id>`.
  *
  * @example
  * nhiCredUnused(principal, ctx); // one draft per unused credential
  */
 export function nhiCredUnused(p: Principal, ctx: RuleContext): FindingDraft[] {
-  if (p.status !== 'active' || p.kind !== 'nonhuman' || activityUnknown(p)) return [];
+  if (p.status !== 'active' || p.kind !== 'nonhuman' || credentialActivityUnknown(p)) return [];
   const grace = ctx.policy.neverUsedGraceDays;
   const drafts: FindingDraft[] = [];
   for (const c of p.credentials) {

@@ -44,6 +44,15 @@ describe('NHI-CRED-UNUSED', () => {
     });
   });
 
+  it('is not judged when the connector could not read credential use (Entra report denied)', () => {
+    // Guards against a denied credential sign-in report turning every credential into "never used".
+    const p = makeNhi({
+      credentials: [key({ createdAt: daysAgo(60) })],
+      tags: { 'accessproof:credential-activity': 'unknown' },
+    });
+    expect(nhiCredUnused(p, contextFor({ principals: [p] }))).toEqual([]);
+  });
+
   it('is high in a financially significant source', () => {
     const p = makeNhi({ credentials: [key({ createdAt: daysAgo(60) })] });
     expect(
