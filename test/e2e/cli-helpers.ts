@@ -15,11 +15,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function accessproof(args: string[], cwd = ROOT): CliResult {
+export function accessproof(args: string[], cwd = ROOT, env: Record<string, string> = {}): CliResult {
   const r = spawnSync(TSX, [join(ROOT, 'cli', 'main.ts'), ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1' },
+    env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1', ...env },
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
