@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accessproof, tempDir } from './cli-helpers';
+
+describe('accessproof exception add', () => {
+  const out = tempDir();
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('accepts a risk with approver, rationale and expiry; the next pack carries it', () => {
+    // Arrange
+    expect(accessproof(['scan', '--demo', '--out', out]).code).toBe(0);
+    const sod = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((f) => f.rule === 'SOD-CONFLICT');
+
+    // Act
+    const missingRationale = accessproof([
+      'exception',
+      'add',
+      sod.id,
+      '--approver',
+      'cfo@halvorsen-industrial.example',
+      '--rationale',
+      'ok',
+      '--expires',
+      '2099-01-01',
+      '--out',
+      out,
+    ]);
+    const added = accessproof([
+      'exception',
+      'add',
+      sod.id,
+      '--approver',
+      'cfo@halvorsen-industrial.example',
+      '--rationale',
+      'Two-person team until the Q1 hire; every payment run is reviewed by the controller.',
+      '--compensating-control',
+      'Controller reviews the payment-run log weekly',
+      '--expires',
+      new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10),
+      '--out',
+      out,
+    ]);
+    const rescan = accessproof(['scan', '--demo', '--out', out]);
+
+    // Assert
+    expect(missingRationale.code).toBe(2);
+    expect(missingRationale.stderr).toMatch(/rationale/);
+    expect(added.code, added.stderr).toBe(0);
+    expect(rescan.code).toBe(0);
+    const after = accessproof(['findings', '--out', out, '--format', 'json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((f) => f.id === sod.id);
+    expect(after).toMatchObject({
+      status: 'risk-accepted',
+      exception: { approver: 'cfo@halvorsen-industrial.example' },
+    });
+    const packs = join(out, 'evidence', 'packs');
+    const second = readdirSync(packs, { recursive: true, encoding: 'utf8' })
+      .filter((p) => p.endsWith('exceptions.jsonl'))
+      .sort()
+      .at(-1);
+    expect(readFileSync(join(packs, second!), 'utf8')).toContain(sod.id);
+  });
+});
