@@ -310,17 +310,24 @@ function conflictDraft(
   lookup: EntitlementLookup,
   { identity, risk }: SodConflict,
 ): FindingDraft {
-  const active = identity.principals.filter((uid) => inv.principals.get(uid)?.status === 'active');
-  const principals = new Set<string>();
-  const sources = new Set<string>();
+  // Few principals, sources and notes per conflict: small arrays beat Sets here (tens of thousands of drafts).
+  const principals: string[] = [];
+  const sources: string[] = [];
   const evidence: EvidenceItem[] = [];
   const notes = new Set<string>();
   let usesIam = false;
 
-  const functions = risk.functions.map((fnIndex) => {
+  const functions: {
+    id: string;
+    name: string;
+    grants: { principal: string; entitlement: string; path: string[] }[];
+  }[] = [];
+  for (const fnIndex of risk.functions) {
     const fn = compiled.functions[fnIndex]!;
     const giving: { principal: string; entitlement: string; path: string[] }[] = [];
-    for (const uid of active) {
+    for (const uid of identity.principals) {
+      const principal = inv.principals.get(uid);
+      if (principal?.status !== 'active') continue;
       const held = inv.principalGrants(uid);
       if (!held) continue;
       const found = grantsGiving(held, lookup, fnIndex, notes);
@@ -331,12 +338,11 @@ function conflictDraft(
             cmp(a.grant.path.join('/'), b.grant.path.join('/')),
         );
       }
+      if (found.length > 0 && !principals.includes(uid)) principals.push(uid);
       for (const { grant, part } of found) {
-        const principal = inv.principals.get(uid)!;
         const entitlement = inv.entitlements.get(grant.entitlement);
-        principals.add(uid);
-        sources.add(principal.sourceId);
-        if (entitlement) sources.add(entitlement.sourceId);
+        if (!sources.includes(principal.sourceId)) sources.push(principal.sourceId);
+        if (entitlement && !sources.includes(entitlement.sourceId)) sources.push(entitlement.sourceId);
         if (part) usesIam = true;
         // One copy of the path serves both the detail and the evidence item; most grants are direct.
         const path = grant.path.length > 0 ? [...grant.path] : NO_PATH;
@@ -354,12 +360,26 @@ function conflictDraft(
           entitlement: grant.entitlement,
           path,
           function: fn.id,
-          text: `${principal.name} (${principal.system}) holds ${fn.id} "${fn.name}" through ${entitlement?.name ?? grant.entitlement}${via}${iam}`,
+          // join() builds one flat string; a template literal leaves a chain of cons-strings that
+          // every evidence item would carry through garbage collection.
+          text: [
+            principal.name,
+            ' (',
+            principal.system,
+            ') holds ',
+            fn.id,
+            ' "',
+            fn.name,
+            '" through ',
+            entitlement?.name ?? grant.entitlement,
+            via,
+            iam,
+          ].join(''),
         });
       }
     }
-    return { id: fn.id, name: fn.name, grants: giving };
-  });
+    functions.push({ id: fn.id, name: fn.name, grants: giving });
+  }
 
   if (identity.principals.length > 1 && identity.email) {
     evidence.push({
@@ -380,10 +400,10 @@ function conflictDraft(
     rule: 'SOD-CONFLICT',
     severity: risk.severity,
     title: `${risk.id} ${risk.title}: ${identity.name}`,
-    subject: { identity: identity.id, principals: [...principals].sort() },
+    subject: { identity: identity.id, principals: principals.sort() },
     detail: { riskId: risk.id, riskTitle: risk.title, ruleset: risk.file, functions },
     evidence,
-    sources: [...sources].sort(),
+    sources: sources.sort(),
     key: `${identity.id}|${risk.id}`,
   };
 }
