@@ -7,7 +7,10 @@
  * Every other warning still prints, no listener is removed, and no flag (`--no-warnings`) hides
  * warnings process-wide.
  */
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { InputError } from '../../core/errors';
 
 type SqliteModule = typeof import('node:sqlite');
 
@@ -42,4 +45,68 @@ export function loadNodeSqlite(): SqliteModule {
     process.emitWarning = original;
   }
   return loaded;
+}
+
+export interface OpenStoreOptions {
+  /** Database file; its folder is created. `:memory:` for a throwaway store. */
+  file: string;
+  /** How long to wait for another process's write lock (default 10 s). */
+  busyTimeoutMs?: number;
+  /** Tables and indexes, `CREATE … IF NOT EXISTS`, including a `meta (key, value)` table. */
+  ddl: string;
+  schemaVersion: number;
+  /** For messages: `findings`, `reviews`. */
+  name: string;
+  foreignKeys?: boolean;
+}
+
+/**
+ * Opens (or creates) a local store: WAL, `synchronous = FULL` so a committed write survives power
+ * loss, the schema created in one transaction, and a store written by a newer AccessProof refused.
+ *
+ * @example
+ * const db = openSqliteStore({ file, ddl: DDL, schemaVersion: 1, name: 'findings' });
+ */
+export function openSqliteStore(options: OpenStoreOptions): import('node:sqlite').DatabaseSync {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const { DatabaseSync } = loadNodeSqlite();
+  const db = new DatabaseSync(options.file);
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  if (options.foreignKeys) db.exec('PRAGMA foreign_keys = ON');
+  inTransaction(db, () => {
+    db.exec(options.ddl);
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
+      | { value: string }
+      | undefined;
+    if (!row) {
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(
+        String(options.schemaVersion),
+      );
+    } else if (Number(row.value) > options.schemaVersion) {
+      throw new InputError(
+        `${options.name} store schema version ${row.value} is newer than this AccessProof understands (${options.schemaVersion})`,
+        { file: options.file },
+      );
+    }
+  });
+  return db;
+}
+
+/** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
+export function inTransaction<T>(
+  db: import('node:sqlite').DatabaseSync,
+  fn: () => T,
+  begin: 'BEGIN IMMEDIATE' | 'BEGIN' = 'BEGIN IMMEDIATE',
+): T {
+  db.exec(begin);
+  try {
+    const out = fn();
+    db.exec('COMMIT');
+    return out;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
 }

@@ -1,13 +1,4 @@
-/**
- * FindingsRepository on one machine: an SQLite file (`<state>/findings.db`) through Node 22's
- * built-in `node:sqlite`. No server to start, no package to install, and one ACID transaction per
- * step, so a crash or an error leaves the store exactly as it was.
- *
- * Tables: `findings` (the finding as JSON text plus indexed id / status / rule), `chain` (every
- * committed pack; the head is the highest sequence) and `reservation` (at most one row).
- */
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { InputError } from '../../core/errors';
 import type { Finding } from '../../core/findings/model';
@@ -22,7 +13,7 @@ import {
   sameHead,
 } from '../../core/findings/repository';
 import { chainHeadSchema, findingSchema } from '../../core/findings/schema';
-import { loadNodeSqlite } from './node-sqlite';
+import { inTransaction, openSqliteStore } from './node-sqlite';
 
 const SCHEMA_VERSION = 1;
 
@@ -97,28 +88,12 @@ export class SqliteFindingsRepository implements FindingsRepository {
 
   private constructor(options: SqliteFindingsOptions) {
     this.file = options.file;
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
-    const { DatabaseSync } = loadNodeSqlite();
-    this.db = new DatabaseSync(options.file);
-    this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
-    this.db.exec('PRAGMA journal_mode = WAL');
-    // FULL: a committed run survives power loss, so the head never points behind a sealed pack.
-    this.db.exec('PRAGMA synchronous = FULL');
-    this.transaction(() => {
-      this.db.exec(DDL);
-      const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
-        | { value: string }
-        | undefined;
-      if (!row) {
-        this.db
-          .prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`)
-          .run(String(SCHEMA_VERSION));
-      } else if (Number(row.value) > SCHEMA_VERSION) {
-        throw new InputError(
-          `findings store schema version ${row.value} is newer than this AccessProof understands (${SCHEMA_VERSION})`,
-          { file: this.file },
-        );
-      }
+    this.db = openSqliteStore({
+      file: options.file,
+      ddl: DDL,
+      schemaVersion: SCHEMA_VERSION,
+      name: 'findings',
+      ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
     });
     this.stmt = {
       upsert: this.db.prepare(
@@ -297,14 +272,6 @@ export class SqliteFindingsRepository implements FindingsRepository {
 
   /** BEGIN IMMEDIATE takes the write lock up front, so check-then-write is atomic across processes. */
   private transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = fn();
-      this.db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    return inTransaction(this.db, fn);
   }
 }

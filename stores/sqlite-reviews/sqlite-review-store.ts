@@ -1,19 +1,11 @@
-/**
- * ReviewStore on one machine: `<state>/reviews.db` through Node's built-in `node:sqlite`, beside
- * (not inside) the findings store, so reviews never contend with a run's findings commit.
- *
- * Tables: `campaigns` (the campaign without its items, as JSON) and `review_items` (one row per
- * grant), so recording a decision rewrites only the items it touched.
- */
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { z } from 'zod';
 import { InputError } from '../../core/errors';
 import type { Campaign, ReviewItem } from '../../core/reviews/model';
 import type { ReviewStore } from '../../core/reviews/repository';
 import { campaignHeaderSchema, reviewItemSchema } from '../../core/reviews/schema';
-import { loadNodeSqlite } from '../sqlite-findings/node-sqlite';
+import { inTransaction, openSqliteStore } from '../sqlite-findings/node-sqlite';
 
 const SCHEMA_VERSION = 1;
 
@@ -69,29 +61,14 @@ export class SqliteReviewStore implements ReviewStore {
 
   private constructor(options: SqliteReviewStoreOptions) {
     this.file = options.file;
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
-    const { DatabaseSync } = loadNodeSqlite();
-    this.db = new DatabaseSync(options.file);
-    this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
-    this.db.exec('PRAGMA journal_mode = WAL');
-    // FULL: a recorded decision survives power loss.
-    this.db.exec('PRAGMA synchronous = FULL');
-    this.db.exec('PRAGMA foreign_keys = ON');
-    this.transaction(() => {
-      this.db.exec(DDL);
-      const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
-        | { value: string }
-        | undefined;
-      if (!row) {
-        this.db
-          .prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`)
-          .run(String(SCHEMA_VERSION));
-      } else if (Number(row.value) > SCHEMA_VERSION) {
-        throw new InputError(
-          `reviews store schema version ${row.value} is newer than this AccessProof understands (${SCHEMA_VERSION})`,
-          { file: this.file },
-        );
-      }
+    // FULL synchronous (in openSqliteStore): a recorded decision survives power loss.
+    this.db = openSqliteStore({
+      file: options.file,
+      ddl: DDL,
+      schemaVersion: SCHEMA_VERSION,
+      name: 'reviews',
+      foreignKeys: true,
+      ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
     });
     this.stmt = {
       ids: this.db.prepare('SELECT id FROM campaigns ORDER BY id'),
@@ -198,15 +175,7 @@ export class SqliteReviewStore implements ReviewStore {
    * a plain BEGIN gives a reader one consistent snapshot of a campaign and its items.
    */
   private transaction<T>(fn: () => T, begin: 'BEGIN IMMEDIATE' | 'BEGIN' = 'BEGIN IMMEDIATE'): T {
-    this.db.exec(begin);
-    try {
-      const out = fn();
-      this.db.exec('COMMIT');
-      return out;
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
+    return inTransaction(this.db, fn, begin);
   }
 }
 
