@@ -10,9 +10,10 @@ import { createMemoryAwsManagedPolicyCache } from '../../../connectors/aws-iam/l
 import { createAwsLiveConnector } from '../../../connectors/aws-iam/live/live-connector';
 import { type AwsSource, awsSourceSchema } from '../../../core/config';
 import type { Logger } from '../../../core/connector';
-import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
 import type { AwsImitation } from '../../support/aws-query-server/aws-imitation';
 import type { AuthorizationExport } from '../../support/aws-query-server/iam-imitation';
+
+export { MemoryStaging } from '../../support/memory-staging';
 
 export const FIXTURES = new URL('../../fixtures/aws/', import.meta.url);
 export const fixturePath = (name: string) => new URL(name, FIXTURES).pathname;
@@ -21,31 +22,6 @@ export const readAuthorization = (name: string) => JSON.parse(readFixture(name))
 
 export const RUN_START = new Date('2026-10-01T00:00:00Z');
 export const now = () => RUN_START;
-
-export class MemoryStaging implements SnapshotStaging {
-  parts = new Map<string, string[]>();
-  checkpoints = new Map<string, string>();
-  finals = new Map<string, string>();
-  /** Every checkpoint body ever saved, in order. */
-  saved: string[] = [];
-  async writePart(key: string, seq: number, lines: readonly string[]) {
-    this.parts.set(`${key}#${seq}`, [...lines]);
-  }
-  async saveCheckpoint(key: string, body: string) {
-    this.checkpoints.set(key, body);
-    this.saved.push(body);
-  }
-  async loadCheckpoint(key: string) {
-    return this.checkpoints.get(key);
-  }
-  async finalize(key: string, header: string, parts: number): Promise<SnapshotRef> {
-    const lines = [header];
-    for (let i = 0; i < parts; i++) lines.push(...(this.parts.get(`${key}#${i}`) ?? []));
-    const text = lines.join('\n');
-    this.finals.set(key, text);
-    return { location: key, sha256: sha256(text), bytes: text.length, records: lines.length - 1 };
-  }
-}
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

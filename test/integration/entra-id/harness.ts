@@ -9,31 +9,12 @@ import { entraSourceSchema, policySchema } from '../../../core/config';
 import type { Logger } from '../../../core/connector';
 import type { FindingDraft } from '../../../core/findings/model';
 import { InventoryBuilder } from '../../../core/inventory';
-import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
 import { evaluateRules } from '../../../core/rules';
 import type { SnapshotHeader } from '../../../core/snapshot';
 import type { CompiledRuleset } from '../../../core/sod';
+import { MemoryStaging } from '../../support/memory-staging';
 
-export class MemoryStaging implements SnapshotStaging {
-  parts = new Map<string, string[]>();
-  checkpoints = new Map<string, string>();
-  finals = new Map<string, string>();
-  async writePart(key: string, seq: number, lines: readonly string[]) {
-    this.parts.set(`${key}#${seq}`, [...lines]);
-  }
-  async saveCheckpoint(key: string, body: string) {
-    this.checkpoints.set(key, body);
-  }
-  async loadCheckpoint(key: string) {
-    return this.checkpoints.get(key);
-  }
-  async finalize(key: string, header: string, parts: number): Promise<SnapshotRef> {
-    const lines = [header];
-    for (let i = 0; i < parts; i++) lines.push(...(this.parts.get(`${key}#${i}`) ?? []));
-    this.finals.set(key, lines.join('\n'));
-    return { location: key, sha256: 'memory', bytes: 0, records: lines.length - 1 };
-  }
-}
+export { MemoryStaging } from '../../support/memory-staging';
 
 /** Every log call as one JSON line, to search for secrets. */
 export function capturingLogger(): Logger & { lines: string[] } {

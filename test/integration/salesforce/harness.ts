@@ -5,8 +5,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { Logger } from '../../../core/connector';
-import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
 import type { SfRecord } from './fake-salesforce';
+
+export { MemoryStaging } from '../../support/memory-staging';
 
 export const ORG_ID = '00DTS00000TEST1EAA';
 export const CLIENT_ID = '3MVG9TEST.consumer.key';
@@ -241,27 +242,6 @@ export function keyPair(): { privateKey: string; publicKey: string } {
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
-}
-
-export class MemoryStaging implements SnapshotStaging {
-  parts = new Map<string, string[]>();
-  checkpoints = new Map<string, string>();
-  finals = new Map<string, string>();
-  async writePart(key: string, seq: number, lines: readonly string[]) {
-    this.parts.set(`${key}#${seq}`, [...lines]);
-  }
-  async saveCheckpoint(key: string, body: string) {
-    this.checkpoints.set(key, body);
-  }
-  async loadCheckpoint(key: string) {
-    return this.checkpoints.get(key);
-  }
-  async finalize(key: string, header: string, parts: number): Promise<SnapshotRef> {
-    const lines = [header];
-    for (let i = 0; i < parts; i++) lines.push(...(this.parts.get(`${key}#${i}`) ?? []));
-    this.finals.set(key, lines.join('\n'));
-    return { location: key, sha256: 'memory', bytes: 0, records: lines.length - 1 };
-  }
 }
 
 /** Everything logged, as text, so tests can look for leaked secrets. */

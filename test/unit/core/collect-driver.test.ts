@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectSource } from '../../../core/collect-driver';
 import type { Connector } from '../../../core/connector';
-import type { SnapshotRef, SnapshotStaging } from '../../../core/ports';
-
-class MemoryStaging implements SnapshotStaging {
-  parts = new Map<string, string[]>();
-  checkpoints = new Map<string, string>();
-  finals = new Map<string, string>();
-  async writePart(key: string, seq: number, lines: readonly string[]) {
-    this.parts.set(`${key}#${seq}`, [...lines]);
-  }
-  async saveCheckpoint(key: string, body: string) {
-    this.checkpoints.set(key, body);
-  }
-  async loadCheckpoint(key: string) {
-    return this.checkpoints.get(key);
-  }
-  async finalize(key: string, header: string, parts: number): Promise<SnapshotRef> {
-    const lines = [header];
-    for (let i = 0; i < parts; i++) lines.push(...(this.parts.get(`${key}#${i}`) ?? []));
-    this.finals.set(key, lines.join('\n'));
-    return { location: key, sha256: 'x', bytes: 0, records: lines.length - 1 };
-  }
-}
+import { MemoryStaging } from '../../support/memory-staging';
 
 // Three pages of one principal each; the upstream token lives only in connector state.
 const pager: Connector<{ id: string }, { token: string; n: number }> = {

@@ -5,30 +5,10 @@
 import { type CollectOutcome, collectSource, type Deadline } from '../../../../core/collect-driver';
 import type { AnyConnector } from '../../../../core/connector';
 import type { Entitlement, Grant, Principal } from '../../../../core/model';
-import type { SnapshotRef, SnapshotStaging } from '../../../../core/ports';
 import type { SnapshotHeader } from '../../../../core/snapshot';
+import { MemoryStaging } from '../../../support/memory-staging';
 
-export class MemoryStaging implements SnapshotStaging {
-  parts = new Map<string, string[]>();
-  checkpoints = new Map<string, string>();
-  finals = new Map<string, string>();
-  async writePart(key: string, seq: number, lines: readonly string[]) {
-    this.parts.set(`${key}#${seq}`, [...lines]);
-  }
-  async saveCheckpoint(key: string, body: string) {
-    this.checkpoints.set(key, body);
-  }
-  async loadCheckpoint(key: string) {
-    return this.checkpoints.get(key);
-  }
-  async finalize(key: string, header: string, parts: number): Promise<SnapshotRef> {
-    const lines = [header];
-    for (let i = 0; i < parts; i++) lines.push(...(this.parts.get(`${key}#${i}`) ?? []));
-    const text = lines.join('\n');
-    this.finals.set(key, text);
-    return { location: key, sha256: '', bytes: text.length, records: lines.length - 1 };
-  }
-}
+export { MemoryStaging } from '../../../support/memory-staging';
 
 export interface Collected {
   header: SnapshotHeader;
