@@ -3,7 +3,7 @@
  * paths relative to the config file is the CLI's job (`cli/config-loader.ts`); this module only
  * describes the shape so the CLI and the Lambda functions agree on it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const sourceId = z
   .string()

@@ -3,7 +3,7 @@
  * `GetAccountAuthorizationDetails` API pages (live): zod schemas that validate an export, decode
  * URL-encoded policy documents and normalize dates to `toISOString()` text.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../core/errors';
 import { parseIsoInstant } from '../shared/iso-date';
 

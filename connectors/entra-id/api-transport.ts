@@ -3,7 +3,7 @@
  * whole (they carry the `$skiptoken`), but only on the configured Graph origin.
  */
 import { type AuthenticationProvider, type Client, GraphError } from '@microsoft/microsoft-graph-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallLog } from '../../core/connector';
 import { createGraphClient, RequestCounter, throttledRetryOptions } from './graph-client';
 import {

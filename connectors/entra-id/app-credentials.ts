@@ -3,7 +3,7 @@
  * label and the validity dates are read: the schemas drop `secretText`, `hint`, `key` and anything
  * else, so no credential value can reach a record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Credential } from '../../core/model';
 import { graphTime } from './record-context';
 

@@ -3,7 +3,7 @@
  * holds, Microsoft Graph application permissions among them) and `appRoleAssignedTo` of the
  * financially significant apps (who may use them, in which role).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Entitlement, Grant } from '../../core/model';
 import { appRolePrivilege, graphPermissionPrivilege } from './privileged';
 import { graphTime, type RecordContext, uidOf } from './record-context';

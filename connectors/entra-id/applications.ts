@@ -3,7 +3,7 @@
  * registration with a service principal in the tenant is folded into that principal; one without
  * is a principal of its own (`type: application`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../../core/model';
 import { type CredInfo, credentialFields, credInfos, toCredential } from './app-credentials';
 import { graphTime, type RecordContext, uidOf, withKindOverride } from './record-context';

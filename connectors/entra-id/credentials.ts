@@ -5,7 +5,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EntraSource } from '../../core/config';
 import { InputError, SourceError } from '../../core/errors';
 

@@ -4,7 +4,7 @@
  * assigned at the tenant scope is named as Entra names it (`Global Administrator`); a narrower
  * scope (an administrative unit, one app) is a different entitlement and says its scope.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Entitlement } from '../../core/model';
 import { directoryRolePrivilege } from './privileged';
 import { type RecordContext, uidOf } from './record-context';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallLog } from '../../core/connector';
 import { InputError } from '../../core/errors';
 import {

@@ -2,7 +2,7 @@
  * Groups that config names or that carry roles: the group as an entitlement, its members from
  * `transitiveMembers`, and the path through nested groups from the nested groups' direct `members`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Entitlement } from '../../core/model';
 import { type RecordContext, uidOf } from './record-context';
 

@@ -2,7 +2,7 @@
  * Delegated permission grants (`GET /v1.0/oauth2PermissionGrants`): an app allowed to act as
  * users (all of them, or one) on an API, with the scopes consented.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Entitlement, Grant } from '../../core/model';
 import { graphPermissionPrivilege } from './privileged';
 import { type RecordContext, uidOf } from './record-context';

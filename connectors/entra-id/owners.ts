@@ -2,7 +2,7 @@
  * Owners of service principals and app registrations (`…/{id}/owners`): users by their email (so
  * findings can name a person and correlation can tell whether they left), others by uid.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type RecordContext, uidOf } from './record-context';
 
 export const OWNER_SELECT = ['id', 'userPrincipalName', 'mail'] as const;

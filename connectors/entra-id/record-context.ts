@@ -2,7 +2,7 @@
  * What every Entra record needs: the tenant and source for its uid, the config's kind overrides,
  * and one way to validate a Graph item that says where a bad one came from.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, SourceError } from '../../core/errors';
 import { makeUid, type Principal, type PrincipalKind } from '../../core/model';
 import { parseGraphTime } from './graph-time';

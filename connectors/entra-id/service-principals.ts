@@ -2,7 +2,7 @@
  * Service principals (`GET /v1.0/servicePrincipals`): applications' instances in the tenant and
  * managed identities, with their app roles (to name app role assignments), credentials and type.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Activity, Principal } from '../../core/model';
 import { type CredInfo, credentialFields, credInfos, toCredential } from './app-credentials';
 import type { AppInfo } from './applications';

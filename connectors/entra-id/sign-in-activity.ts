@@ -3,7 +3,7 @@
  * sign-in of each kind) and `appCredentialSignInActivities` (per credential key id). Both need an
  * Entra ID P1/P2 licence; without one Graph answers 403 and activity stays unknown.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Activity } from '../../core/model';
 import { graphTime } from './record-context';
 

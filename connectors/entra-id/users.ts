@@ -1,7 +1,7 @@
 /**
  * Users and guests (`GET /v1.0/users`) → human principals with their last sign-in.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Activity, Principal } from '../../core/model';
 import { later } from './graph-time';
 import { graphTime, type RecordContext, uidOf, withKindOverride } from './record-context';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SalesforceSource } from '../../core/config';
 import { InputError, SourceError } from '../../core/errors';
 

@@ -6,7 +6,7 @@
  * every field schema accepts both forms. Salesforce writes date-times as `2026-09-30T08:15:00.000+0000`
  * (no colon in the offset); they are normalized to `Date.prototype.toISOString()` form.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, SourceError } from '../../core/errors';
 import { OBJECT_ACTIONS, permissionField, SYSTEM_PERMISSIONS } from './system-permissions';
 

@@ -3,7 +3,7 @@
  * reads it back, and the canonical serialization whose exact bytes are hashed, chained and signed.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Names the format so a future reader can tell versions apart; bump only with a migration note. */
 export const MANIFEST_FORMAT = 'accessproof.evidence/1';

@@ -3,7 +3,7 @@
  * that checks it, so a pack can be verified offline and by hand with `openssl`.
  */
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson, describeZodError, type ParseResult, type SignatureAlgorithm } from './manifest';
 
 export const signatureEnvelopeSchema = z

@@ -3,7 +3,7 @@
  * approver, a rationale and optionally a compensating control. `reconcile` reopens the finding
  * once the exception has expired.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors';
 import type { Finding, FindingException } from './model';
 

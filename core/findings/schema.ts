@@ -3,7 +3,7 @@
  * `findings.jsonl` file. Objects are loose: a field added to the model later survives a round
  * trip through an older reader instead of being stripped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RULE_IDS, SEVERITIES } from './model';
 
 const severity = z.enum(SEVERITIES as unknown as ['critical', 'high', 'medium', 'low']);

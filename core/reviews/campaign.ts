@@ -2,7 +2,7 @@
  * Starting a campaign: pick the grants in scope from a sealed run's inventory and give each one
  * the reviewer who must answer for it. Pure: the inventory and the time arrive as arguments.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { normalizeEmail } from '../correlate';
 import { InputError } from '../errors';
 import { compileGlob, type StringMatcher } from '../glob';

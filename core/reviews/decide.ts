@@ -3,7 +3,7 @@
  * grant, nobody answers for their own access (segregation of duties of the review itself), and a
  * campaign closes with every grant answered — or by force, with a recorded rationale.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors';
 import { describeItem } from './campaign';
 import { parseField } from './input';

@@ -2,7 +2,7 @@
  * What a person typed (options, emails, dates), checked with zod; the first problem becomes an
  * `InputError` naming the field, so the CLI exits 2 with a message that says what to fix.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InputError } from '../errors';
 
 /**

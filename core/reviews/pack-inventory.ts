@@ -4,7 +4,7 @@
  * `PackReader` port; gunzip arrives as a function because core does no I/O (and no zlib).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors';
 import { MANIFEST_FILE, type Manifest, parseManifest, sha256Hex } from '../evidence/manifest';
 import type { PackReader, PackRef } from '../evidence/ports';

@@ -2,7 +2,7 @@
  * zod schemas for review campaigns as they come back from a store, and for the people and dates a
  * user types. Stored objects are loose: a field added later survives an older reader.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SYSTEMS } from '../model';
 import { CAMPAIGN_ID_PATTERN } from './model';
 

@@ -4,7 +4,7 @@
  * these files by hand.
  */
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors';
 import { SEVERITIES, type Severity } from '../findings/model';
 import { SYSTEMS, type System } from '../model';

@@ -4,7 +4,7 @@
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { notifyStep } from '../../core/run/notify';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';

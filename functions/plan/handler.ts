@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { z } from 'zod';
+import * as z from 'zod';
 import { plannedSource, planSources } from '../../connectors/plan-sources';
 import { planRun } from '../../core/run/plan';
 import { readEnvironment } from '../shared/environment';

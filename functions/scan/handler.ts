@@ -3,7 +3,7 @@
  * then correlate, evaluate the rules and reconcile findings; the full result goes to the run store.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { scanStep } from '../../core/run/scan';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';

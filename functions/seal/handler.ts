@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sealStep } from '../../core/run/seal';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';

@@ -4,7 +4,7 @@
  * children's outputs and whose FAILED/PENDING files keep each child's Input, Error and Cause.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { failedSource } from '../../core/run/collect';
 import type { SourceResult } from '../../core/run/types';
 import { type collectedSchema, plannedSourceSchema, type runPlanSchema, sourceResultSchema } from './events';

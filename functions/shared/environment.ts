@@ -2,7 +2,7 @@
  * The environment each step's `bind…()` helpers set (infra/lib/app-function.ts), read once per
  * cold start and validated: a missing variable is a deployment bug and should say which.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const required = z.string().min(1);
 

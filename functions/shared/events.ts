@@ -2,7 +2,7 @@
  * The payloads the scan-run state machine hands the Lambda steps (infra/lib/scan-run-state-machine.ts),
  * as zod schemas: every event is parsed before anything uses it. Shapes follow core/run/types.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { sourceSchema } from '../../core/config';
 import { InputError } from '../../core/errors';
 import { SYSTEMS } from '../../core/model';

@@ -3,7 +3,7 @@
  * rulesets) turned back into what core needs: the validated Config, the bytes the plan hashes, and
  * the SoD rulesets — parsed with the same parser the CLI uses (core/config-text.ts).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { compileRunRulesets } from '../../connectors/plan-sources';
 import type { Config } from '../../core/config';
 import { parseConfigText } from '../../core/config-text';

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { Aws, type Environment, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { configSchema, policySchema, sourceSchema } from '../../core/config';
 import { MemberAccountStack } from './member-account-stack';
 import {

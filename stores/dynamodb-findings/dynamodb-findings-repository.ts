@@ -26,7 +26,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../../core/findings/model';
 import {
   ChainConflictError,

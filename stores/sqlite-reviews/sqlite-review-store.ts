@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InputError } from '../../core/errors';
 import type { Campaign, ReviewItem } from '../../core/reviews/model';
 import type { ReviewStore } from '../../core/reviews/repository';

@@ -4,7 +4,7 @@
  * catalogue (`aws-managed-policy-cache.ts`), so an account costs one call here, not one per policy.
  */
 import { type IAMClient, ListPoliciesCommand } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallLog } from '../../../core/connector';
 import { SourceError } from '../../../core/errors';
 import { fieldPath, managedPolicySchema } from '../authorization-details';

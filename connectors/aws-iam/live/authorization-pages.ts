@@ -10,7 +10,7 @@ import {
   type GetAccountAuthorizationDetailsResponse,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallLog } from '../../../core/connector';
 import { SourceError } from '../../../core/errors';
 import {
