@@ -20,6 +20,11 @@ export interface ReportInput {
   findings: readonly Finding[];
   /** Evidence items shown per finding; the rest are counted (all are in findings.jsonl). Default 25. */
   maxEvidencePerFinding?: number;
+  /**
+   * Findings shown per section, most severe first; the rest are counted (all are in findings.jsonl).
+   * Default 1,000: a page a person can read, whatever the size of the tenant.
+   */
+  maxFindingsPerSection?: number;
 }
 
 /**
@@ -28,6 +33,17 @@ export interface ReportInput {
  */
 export function renderReportHtml(input: ReportInput): string {
   const maxEvidence = input.maxEvidencePerFinding ?? 25;
+  const maxFindings = input.maxFindingsPerSection ?? 1_000;
+  const section = (list: readonly Finding[]) =>
+    list.length === 0
+      ? '<p>None.</p>'
+      : list
+          .slice(0, maxFindings)
+          .map((f) => findingBlock(f, maxEvidence))
+          .join('\n') +
+        (list.length > maxFindings
+          ? `\n<p class="note">${list.length - maxFindings} more, less severe, are listed in findings.jsonl.</p>`
+          : '');
   const findings = [...input.findings].sort(
     (a, b) =>
       SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
@@ -64,13 +80,13 @@ ${sourcesTable(input.sources)}
 ${matrix(findings)}
 
 <h2>Open findings (${active.length})</h2>
-${active.length ? active.map((f) => findingBlock(f, maxEvidence)).join('\n') : '<p>None.</p>'}
+${section(active)}
 
 <h2>Risk accepted (${accepted.length})</h2>
-${accepted.length ? accepted.map((f) => findingBlock(f, maxEvidence)).join('\n') : '<p>None.</p>'}
+${section(accepted)}
 
 <h2>Resolved in this run (${resolvedNow.length})</h2>
-${resolvedNow.length ? resolvedNow.map((f) => findingBlock(f, maxEvidence)).join('\n') : '<p>None.</p>'}
+${section(resolvedNow)}
 <p>Resolved in earlier runs: ${resolvedBefore.length} (listed in findings.jsonl).</p>
 </body>
 </html>

@@ -108,3 +108,20 @@ describe('renderReportHtml', () => {
     );
   });
 });
+
+describe('renderReportHtml on a large tenant', () => {
+  it('lists at most maxFindingsPerSection findings per section, most severe first, and counts the rest', () => {
+    // Arrange: guards against a report too large for a person to open (tens of thousands of findings).
+    const findings = Array.from({ length: 30 }, (_, i) =>
+      makeFinding({ id: `f${String(i).padStart(2, '0')}`, severity: i === 29 ? 'critical' : 'low' }),
+    );
+
+    // Act
+    const html = renderReportHtml({ ...base, sources: [], findings, maxFindingsPerSection: 10 });
+
+    // Assert
+    expect(html.match(/Finding id/g)).toHaveLength(10);
+    expect(html).toContain('f29');
+    expect(html).toContain('20 more, less severe, are listed in findings.jsonl.');
+  });
+});
