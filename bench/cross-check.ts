@@ -32,11 +32,10 @@ export async function crossCheckSod(
     const key = `${f.subject.identity}|${String(f.detail.riskId)}`;
     const theirs = duck.evidence.get(key);
     if (!theirs) continue;
-    const functions = f.detail.functions as {
-      id: string;
-      grants: { principal: string; entitlement: string }[];
-    }[];
-    const mine = functions.flatMap((fn) => fn.grants.map((g) => `${fn.id}|${g.principal}|${g.entitlement}`));
+    // The proof: every `grant` evidence item names the function it gives.
+    const mine = f.evidence
+      .filter((e) => e.kind === 'grant')
+      .map((e) => `${e.function}|${e.principal}|${e.entitlement}`);
     // A grant reached through two groups is one (principal, entitlement) pair for DuckDB.
     const unique = [...new Set(mine)].sort();
     if (unique.join('\n') !== theirs.join('\n')) evidenceDiffers.push(key);

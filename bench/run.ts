@@ -15,8 +15,10 @@ import { localPaths } from '../cli/paths';
 import { type PipelineStage, runLocalScan } from '../cli/scan-pipeline';
 import { silentLogger } from '../core/connector';
 import type { Inventory } from '../core/inventory';
+import { evaluateSod } from '../core/sod';
 import { bundleSizes } from './bundle-sizes';
 import { crossCheckSod } from './cross-check';
+import { duckdbSod } from './duckdb-sod';
 import { type EnterpriseSize, FULL, QUICK } from './generate';
 
 const { values } = parseArgs({
@@ -133,7 +135,19 @@ if (missing.length || extra.length || evidenceDiffers.length) {
   process.exit(1);
 }
 
-const sodSeconds = rows.find((r) => r.stage === 'sod')?.seconds ?? Number.NaN;
+// Best of three for both sides: the scan's own SoD stage plus two more runs of the same
+// `evaluateSod` on the same inventory, against three DuckDB runs. One run of either is at the
+// mercy of a garbage collection or another process; the best of three is what each can do.
+const sodRuns = [rows.find((r) => r.stage === 'sod')?.seconds ?? Number.NaN];
+for (let i = 0; i < 2; i++) {
+  const t = performance.now();
+  evaluateSod(inventory, compiled);
+  sodRuns.push((performance.now() - t) / 1000);
+}
+const duckRuns = [duck.seconds];
+for (let i = 0; i < 2; i++) duckRuns.push((await duckdbSod(inventory, compiled)).seconds);
+const sodSeconds = Math.min(...sodRuns);
+const duckSeconds = Math.min(...duckRuns);
 const bundles = await bundleSizes();
 const packBytes = result.sealed.bytes;
 const counts = result.sources.reduce(
@@ -156,7 +170,7 @@ console.log(
   `verify: ${(packBytes / 2 ** 20).toFixed(1)} MB in ${verifySeconds.toFixed(2)} s = ${(packBytes / 2 ** 20 / verifySeconds).toFixed(0)} MB/s`,
 );
 console.log(
-  `SoD: ours ${sodSeconds.toFixed(2)} s, DuckDB ${duck.seconds.toFixed(2)} s (load ${duck.loadSeconds.toFixed(2)} + query ${duck.querySeconds.toFixed(2)}), same ${ours.size} conflicts with the same proving grants`,
+  `SoD (best of 3): ours ${sodSeconds.toFixed(2)} s [${sodRuns.map((x) => x.toFixed(2)).join(', ')}], DuckDB ${duckSeconds.toFixed(2)} s [${duckRuns.map((x) => x.toFixed(2)).join(', ')}]; same ${ours.size} conflicts with the same proving grants`,
 );
 console.log('Lambda bundles (esbuild, minified):');
 for (const b of bundles)
@@ -179,8 +193,8 @@ console.log(
     packBytes,
     verifySeconds: round(verifySeconds),
     verifyMBps: Math.round(packBytes / 2 ** 20 / verifySeconds),
-    duckdbSodSeconds: round(duck.seconds),
-    sodRatio: round(sodSeconds / duck.seconds),
+    duckdbSodSeconds: round(duckSeconds),
+    sodRatio: round(sodSeconds / duckSeconds),
     bundleBytes: Object.fromEntries(bundles.map((b) => [b.name, b.bytes ?? null])),
   }),
 );

@@ -317,14 +317,11 @@ function conflictDraft(
   const notes = new Set<string>();
   let usesIam = false;
 
-  const functions: {
-    id: string;
-    name: string;
-    grants: { principal: string; entitlement: string; path: string[] }[];
-  }[] = [];
+  // The grants giving each function are the `grant` evidence items (each names its function);
+  // the detail only names the functions, so a conflict's proof is built once.
+  const functions: { id: string; name: string }[] = [];
   for (const fnIndex of risk.functions) {
     const fn = compiled.functions[fnIndex]!;
-    const giving: { principal: string; entitlement: string; path: string[] }[] = [];
     for (const uid of identity.principals) {
       const principal = inv.principals.get(uid);
       if (principal?.status !== 'active') continue;
@@ -344,9 +341,8 @@ function conflictDraft(
         if (!sources.includes(principal.sourceId)) sources.push(principal.sourceId);
         if (entitlement && !sources.includes(entitlement.sourceId)) sources.push(entitlement.sourceId);
         if (part) usesIam = true;
-        // One copy of the path serves both the detail and the evidence item; most grants are direct.
+        // Most grants are direct: they share one empty path.
         const path = grant.path.length > 0 ? [...grant.path] : NO_PATH;
-        giving.push({ principal: uid, entitlement: grant.entitlement, path });
         const via =
           grant.path.length > 0
             ? ` via ${grant.path.map((p) => inv.entitlements.get(p)?.name ?? p).join(' → ')}`
@@ -378,7 +374,7 @@ function conflictDraft(
         });
       }
     }
-    functions.push({ id: fn.id, name: fn.name, grants: giving });
+    functions.push({ id: fn.id, name: fn.name });
   }
 
   if (identity.principals.length > 1 && identity.email) {

@@ -173,10 +173,8 @@ describe('SoD over IAM policies', () => {
 
     // Assert
     expect(drafts).toHaveLength(1);
-    const vendor = (drafts[0]!.detail.functions as { id: string; grants: { path: string[] }[] }[]).find(
-      (f) => f.id === 'VENDOR',
-    )!;
-    expect(vendor.grants[0]!.path).toEqual(['aws:123456789012:arn:aws:iam::123456789012:group/Ops']);
+    const vendor = drafts[0]!.evidence.find((e) => e.kind === 'grant' && e.function === 'VENDOR')!;
+    expect(vendor.path).toEqual(['aws:123456789012:arn:aws:iam::123456789012:group/Ops']);
   });
 
   it('matches wildcards in actions and resources, case-insensitively for actions', () => {

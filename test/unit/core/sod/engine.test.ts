@@ -90,18 +90,20 @@ describe('evaluateSod — ERP', () => {
         {
           id: 'VENDOR',
           name: 'Maintain vendors',
-          grants: [{ principal: user.uid, entitlement: vendorRole.uid, path: [] }],
         },
         {
           id: 'PAY',
           name: 'Release payments',
-          grants: [{ principal: user.uid, entitlement: payRole.uid, path: [] }],
         },
       ],
     });
-    expect(d.evidence.filter((e) => e.kind === 'grant').map((e) => [e.function, e.entitlement])).toEqual([
-      ['VENDOR', vendorRole.uid],
-      ['PAY', payRole.uid],
+    expect(
+      d.evidence
+        .filter((e) => e.kind === 'grant')
+        .map((e) => [e.function, e.principal, e.entitlement, e.path]),
+    ).toEqual([
+      ['VENDOR', user.uid, vendorRole.uid, []],
+      ['PAY', user.uid, payRole.uid, []],
     ]);
   });
 
@@ -157,9 +159,7 @@ describe('evaluateSod — ERP', () => {
       grants: [makeGrant(user, composite), makeGrant(user, role, { path: [composite.uid] })],
     });
     const [d] = evaluateSod(inv, compiled());
-    expect((d!.detail.functions as { grants: { path: string[] }[] }[])[0]!.grants[0]!.path).toEqual([
-      composite.uid,
-    ]);
+    expect(d!.evidence.find((e) => e.kind === 'grant')!.path).toEqual([composite.uid]);
     expect(d!.evidence[0]!.text).toContain(`via ${composite.name}`);
   });
 });
