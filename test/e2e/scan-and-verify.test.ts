@@ -160,4 +160,10 @@ describe('accessproof scan --demo, twice, then verify', () => {
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.every((f) => typeof f.id === 'string' && f.id.length === 24)).toBe(true);
   });
+
+  it('exits 1 with --fail-on when an open finding is at or above the severity', () => {
+    const r = accessproof(['scan', '--demo', '--out', out, '--fail-on', 'critical']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/Evidence pack #3: /); // the pack is still sealed
+  });
 });
