@@ -37,6 +37,8 @@ export type ProblemCode =
   | 'chain-hash-mismatch'
   | 'chain-sequence'
   | 'chain-fork'
+  /** The head recorded by the findings store is not the chain's newest pack (a newer pack is gone). */
+  | 'chain-head-missing'
   | 'object-checksum'
   | 'object-lock'
   | 'object-not-locked';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessproof, tempDir } from './cli-helpers';
@@ -117,6 +117,20 @@ describe('accessproof scan --demo, twice, then verify', () => {
       expect(r.stdout + r.stderr).toMatch(/manifest/i);
     } finally {
       writeFileSync(file, original);
+    }
+  });
+
+  it('fails when the newest pack is gone, against the head the findings store recorded', () => {
+    // Guards against deleting the last pack: the chain alone still looks whole.
+    const newest = packs(evidence).at(-1)!;
+    const aside = `${out}/newest-aside`;
+    renameSync(newest, aside);
+    try {
+      const r = accessproof(['verify', evidence]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/chain-head-missing/);
+    } finally {
+      renameSync(aside, newest);
     }
   });
 
