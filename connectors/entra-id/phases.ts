@@ -132,6 +132,31 @@ async function servicePrincipals(io: Io, state: EntraState): Promise<Page> {
   return {};
 }
 
+/**
+ * One page of a sign-in report, or `undefined` when the tenant cannot give it (403 without the
+ * licence, or not in a files-mode export): the phase then ends with a warning saying what is unknown.
+ */
+async function readSignInPage(
+  io: Io,
+  state: EntraState,
+  request: ListRequest,
+  what: { report: string; unknown: string },
+): Promise<unknown[] | undefined> {
+  try {
+    return await readPage(io, state, request);
+  } catch (err) {
+    const denied = signInUnavailable(io, state, err);
+    if (!denied) throw err;
+    io.ctx.warn(
+      denied.status === 403
+        ? `Entra ${what.report} is not available (403 ${denied.code}): ${what.unknown}`
+        : `${request.file} is not in the export: ${what.unknown}`,
+    );
+    advance(io, state);
+    return undefined;
+  }
+}
+
 async function spSignIns(io: Io, state: EntraState): Promise<Page> {
   const request: ListRequest = {
     version: 'beta',
@@ -140,22 +165,12 @@ async function spSignIns(io: Io, state: EntraState): Promise<Page> {
     file: 'servicePrincipalSignInActivities.json',
     throttled: true,
   };
-  let items: unknown[];
-  try {
-    items = await readPage(io, state, request);
-  } catch (err) {
-    const denied = signInUnavailable(io, state, err);
-    if (!denied) throw err;
-    state.spSignIn = 'unknown';
-    io.ctx.warn(
-      denied.status === 403
-        ? `Entra service principal sign-in activity is not available (403 ${denied.code}): their last activity is unknown and never counts as dormant or never used`
-        : `${request.file} is not in the export: service principals' last activity is unknown and never counts as dormant or never used`,
-    );
-    advance(io, state);
-    return {};
-  }
-  state.spSignIn = 'known';
+  const items = await readSignInPage(io, state, request, {
+    report: 'service principal sign-in activity',
+    unknown: "service principals' last activity is unknown and never counts as dormant or never used",
+  });
+  state.spSignIn = items ? 'known' : 'unknown';
+  if (!items) return {};
   const src = itemSource(io, state, request);
   items.forEach((raw, i) => {
     const item = parseItem(spSignInSchema, raw, src, i);
@@ -175,22 +190,12 @@ async function credentialSignIns(io: Io, state: EntraState): Promise<Page> {
     file: 'appCredentialSignInActivities.json',
     throttled: true,
   };
-  let items: unknown[];
-  try {
-    items = await readPage(io, state, request);
-  } catch (err) {
-    const denied = signInUnavailable(io, state, err);
-    if (!denied) throw err;
-    state.credentialSignIn = 'unknown';
-    io.ctx.warn(
-      denied.status === 403
-        ? `Entra credential sign-in activity is not available (403 ${denied.code}): when each secret or certificate was last used is unknown`
-        : `${request.file} is not in the export: when each secret or certificate was last used is unknown`,
-    );
-    advance(io, state);
-    return {};
-  }
-  state.credentialSignIn = 'known';
+  const items = await readSignInPage(io, state, request, {
+    report: 'credential sign-in activity',
+    unknown: 'when each secret or certificate was last used is unknown',
+  });
+  state.credentialSignIn = items ? 'known' : 'unknown';
+  if (!items) return {};
   const src = itemSource(io, state, request);
   items.forEach((raw, i) => {
     const item = parseItem(credSignInSchema, raw, src, i);
