@@ -88,15 +88,17 @@ const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; 
     timeout: Duration.minutes(15),
     memorySize: 1024,
   },
+  // `npm run bench`: 2M grants and 67k findings peak at about 1.2 GB in one process; scan also
+  // serializes its result to staging and seal parses it back, so both get headroom.
   scan: {
     description: 'Correlate identities, run rules, diff findings',
     timeout: Duration.minutes(15),
-    memorySize: 2048,
+    memorySize: 4096,
   },
   seal: {
     description: 'Seal the signed, object-locked evidence pack',
     timeout: Duration.minutes(15),
-    memorySize: 1024,
+    memorySize: 2048,
   },
   notify: {
     description: 'Publish finding events and the run digest',
