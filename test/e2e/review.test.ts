@@ -3,7 +3,8 @@
  * sealed pack, decide (with the SoD of reviews), close, then prove a revocation with a second scan.
  *
  * The scans run the real CLI in a child process; the review commands are called as functions
- * (`runReview*`) until `review` is wired into cli/main.ts — then switch them to `accessproof([...])`.
+ * (`runReview*`) so the test can inspect their errors directly. review-cli.test.ts drives the same
+ * commands through the command line.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
