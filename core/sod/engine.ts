@@ -299,6 +299,14 @@ function grantsGiving(
   return out;
 }
 
+function identitySources(inv: Inventory, identity: Identity, sources: string[]): string[] {
+  for (const uid of identity.principals) {
+    const sourceId = inv.principals.get(uid)?.sourceId;
+    if (sourceId && !sources.includes(sourceId)) sources.push(sourceId);
+  }
+  return sources;
+}
+
 /** Shared by every direct grant's evidence: never mutated. */
 const NO_PATH: string[] = [];
 
@@ -399,7 +407,10 @@ function conflictDraft(
     subject: { identity: identity.id, principals: principals.sort() },
     detail: { riskId: risk.id, riskTitle: risk.title, ruleset: risk.file, functions },
     evidence,
-    sources: sources.sort(),
+    // Every source of the identity, not only those whose grants give the functions: the identity
+    // (and so the finding's id) exists through all of them, so only a run that collected all of
+    // them completely may resolve it.
+    sources: identitySources(inv, identity, sources).sort(),
     key: `${identity.id}|${risk.id}`,
   };
 }

@@ -59,6 +59,28 @@ risks:
 
 const compiled = () => compileRulesets([parseRuleset(RULES, 'rules/test.yaml')]);
 
+describe('evaluateSod — the sources a conflict depends on', () => {
+  it('lists every source of the identity, so a failed correlating system cannot resolve it', () => {
+    // Guards against a failed Entra collection resolving an ERP-only conflict of a correlated person.
+    const erp = makePrincipal({ nativeId: 'CDOE', email: 'c.doe@example.com' });
+    const entra = makePrincipal({
+      system: 'entra',
+      sourceId: 'entra-test',
+      nativeId: 'oid-1',
+      email: 'c.doe@example.com',
+    });
+    const both = makeEntitlement({ permissions: ['XK01', 'F110'] });
+    const inv = buildInventory({
+      principals: [erp, entra],
+      entitlements: [both],
+      grants: [makeGrant(erp, both)],
+    });
+    const [d] = evaluateSod(inv, compiled());
+    expect(d!.subject.principals).toEqual([erp.uid]);
+    expect(d!.sources).toEqual(['entra-test', 'erp-test']);
+  });
+});
+
 describe('evaluateSod — ERP', () => {
   it('finds one identity holding both functions through two roles, with grants as evidence', () => {
     // Arrange
