@@ -25,7 +25,8 @@ export interface OwnerResolution {
 /**
  * What an owner entry resolves to: a principal uid (active or disabled), or an email matched
  * across every system (active when any principal with it is active; `gone` when no principal has
- * it). Anything else, and a uid not in the inventory, is `unknown`: it cannot prove a departure.
+ * it and every source was collected completely). Anything else, a uid not in the inventory, and an
+ * unmatched email while some source failed or is incomplete, is `unknown`: it cannot prove a departure.
  */
 export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
   const principal = inv.principals.get(owner);
@@ -47,6 +48,16 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
         text: `owner ${owner}: every principal with this email is disabled (${uids.join(', ')})`,
       };
     }
+    // The owner's directory may be the source that failed or is partial: absence proves nothing then.
+    const partial = incompleteSources(inv);
+    if (partial.length > 0) {
+      return {
+        owner,
+        state: 'unknown',
+        principals: [],
+        text: `owner ${owner}: no collected principal has this email, but source(s) ${partial.join(', ')} were not collected completely`,
+      };
+    }
     return {
       owner,
       state: 'gone',
@@ -57,9 +68,17 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
   return { owner, state: 'unknown', principals: [], text: `owner ${owner} cannot be resolved` };
 }
 
+/** Source ids that failed or whose snapshot does not prove completeness. */
+function incompleteSources(inv: Inventory): string[] {
+  const ids: string[] = [];
+  for (const s of inv.sources.values()) if (s.status === 'failed' || !s.complete) ids.push(s.sourceId);
+  return ids.sort();
+}
+
 /**
  * NHI-ORPHANED: an active non-human principal with at least one owner, every one of which resolves
- * to a disabled principal or to an email no active principal carries in any collected system.
+ * to a disabled principal or to an email no principal carries in any system (only judged when
+ * every source was collected completely).
  * Severity `high` when privileged or in a financially significant source, else `medium`.
  *
  * @example

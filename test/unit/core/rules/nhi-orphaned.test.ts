@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
+import { InventoryBuilder } from '../../../../core/inventory';
+import type { Principal } from '../../../../core/model';
+import { createRuleContext, type RuleContext } from '../../../../core/rules';
 import { nhiOrphaned } from '../../../../core/rules/nhi-orphaned';
-import { makeNhi, makePrincipal } from '../../../support/factories';
-import { contextFor } from './rule-harness';
+import { makeHeader, makeNhi, makePolicyConfig, makePrincipal } from '../../../support/factories';
+import { AS_OF, contextFor } from './rule-harness';
+
+/** A context whose inventory also holds an Entra source that failed, or was collected incompletely. */
+function contextWithPartialEntra(principals: Principal[], entra: 'failed' | 'incomplete'): RuleContext {
+  const b = new InventoryBuilder();
+  b.addSnapshotHeader(makeHeader({ system: 'erp' }));
+  if (entra === 'failed') b.addFailedSource({ sourceId: 'entra-test', system: 'entra', error: 'HTTP 503' });
+  else b.addSnapshotHeader(makeHeader({ system: 'entra', complete: false }));
+  for (const p of principals) b.addPrincipal(p);
+  return createRuleContext(b.finish(), {
+    asOf: AS_OF,
+    policy: makePolicyConfig(),
+    sod: undefined,
+    financiallySignificant: () => false,
+  });
+}
 
 describe('NHI-ORPHANED', () => {
   it('is compliant when an owner email belongs to an active principal in any system', () => {
@@ -63,5 +81,34 @@ describe('NHI-ORPHANED', () => {
     const ctx = contextFor({});
     expect(nhiOrphaned(makeNhi(), ctx)).toEqual([]);
     expect(nhiOrphaned(makePrincipal({ owners: ['gone@example.com'] }), ctx)).toEqual([]);
+  });
+
+  // Guards against false NHI-ORPHANED for every NHI whose owners live in a directory that failed or was partial.
+  it.each(['failed', 'incomplete'] as const)(
+    'treats an unmatched owner email as unknown when a source is %s',
+    (entra) => {
+      // Arrange
+      const svc = makeNhi({ owners: ['owner@example.com'] });
+
+      // Act
+      const drafts = nhiOrphaned(svc, contextWithPartialEntra([svc], entra));
+
+      // Assert
+      expect(drafts).toEqual([]);
+    },
+  );
+
+  it('still fires for an owner that resolves to a disabled principal when a source is incomplete', () => {
+    // Arrange
+    const leaver = makePrincipal({ email: 'leaver@example.com', status: 'disabled' });
+    const svc = makeNhi({ owners: ['leaver@example.com'] });
+
+    // Act
+    const [d] = nhiOrphaned(svc, contextWithPartialEntra([svc, leaver], 'failed'));
+
+    // Assert
+    expect(d!.detail.owners).toEqual([
+      { owner: 'leaver@example.com', state: 'disabled', principals: [leaver.uid] },
+    ]);
   });
 });
