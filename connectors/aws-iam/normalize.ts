@@ -16,6 +16,7 @@ import {
   type Principal,
   type PrincipalKind,
 } from '../../core/model';
+import { ACTIVITY_TAG, CREDENTIAL_ACTIVITY_TAG } from '../../core/rules/context';
 import type { PrivilegeVerdict } from './action-catalog';
 import type {
   AccountAuthorization,
@@ -283,6 +284,10 @@ export class AwsNormalizer {
     if (createdAt) p.createdAt = createdAt;
     const activity = row ? lastActivityOf(row) : undefined;
     if (activity) p.lastActivity = activity;
+    if (this.opts.credentialReport === undefined) {
+      // Only the report holds sign-in and key use: without it, "never used" cannot be judged.
+      p.tags = { ...tags, [ACTIVITY_TAG]: 'unknown', [CREDENTIAL_ACTIVITY_TAG]: 'unknown' };
+    }
     return orderPrincipal(p);
   }
 
