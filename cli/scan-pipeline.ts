@@ -29,6 +29,7 @@ import {
 import { ReviewEvidence } from '../stores/sqlite-reviews/review-evidence';
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
+import { lockStateFolder } from './state-lock';
 import { TOOL_VERSION } from './version';
 
 export type PipelineStage = 'collect' | ScanStage | 'seal' | 'notify';
@@ -75,6 +76,15 @@ export async function loadRulesets(
  * a failed source is recorded and the run goes on.
  */
 export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResult> {
+  const lock = lockStateFolder(req.paths.state);
+  try {
+    return await scanLocked(req);
+  } finally {
+    lock.release();
+  }
+}
+
+async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   const now = req.now ?? (() => new Date());
   const { loaded, paths, logger } = req;
   const hooks = req.hooks ?? {};
@@ -113,10 +123,12 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
   }
 
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
+  const packs = new LocalPackReader(paths.evidence);
   try {
     const runStore = new MemoryRunStore();
-    // Access-review campaigns go into every pack, with each revocation checked against this run.
+    // Everything that can refuse the run is opened before the chain is reserved.
     const reviews = await ReviewEvidence.open(paths.state);
+    const signer = await LocalSigner.open(paths.state);
     hooks.progress?.('correlating identities and evaluating rules');
     const summary = await scanStep({
       plan,
@@ -128,7 +140,9 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       runStore,
       now,
       logger,
-      packs: new LocalPackReader(paths.evidence),
+      packs,
+      // The state folder is locked for this scan: a reservation found now is a dead run's.
+      reservationLeaseMs: 0,
       onStage: (stage, n) => hooks.stage?.(stage, n),
       onInventory: (inventory) => {
         reviews.observe(inventory, plan.runId);
@@ -136,7 +150,6 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       },
     });
     hooks.progress?.('sealing the evidence pack');
-    const signer = await LocalSigner.open(paths.state);
     const sealed = await sealStep({
       plan,
       sources,
@@ -148,6 +161,7 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
       repo,
       finishedAt: now(),
       logger,
+      packs,
       extraArtefacts: reviews.artefacts(req.asOf),
     });
     hooks.stage?.('seal', sealed.files);
@@ -156,6 +170,14 @@ export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResu
     hooks.stage?.('notify', digest.opened + digest.reopened);
     await rm(runDir, { recursive: true, force: true });
     return { plan, sources, summary, sealed, digest, scan };
+  } catch (err) {
+    // Nothing sealed: give the chain back and leave no trace of the run. (A sealed pack keeps the
+    // reservation, so the next scan adopts the pack instead of forking the chain.)
+    if (!(await packs.listPacks()).some((p) => p.runId === plan.runId)) {
+      if ((await repo.pendingReservation())?.runId === plan.runId) await repo.clearReservation(plan.runId);
+      await rm(runDir, { recursive: true, force: true });
+    }
+    throw err;
   } finally {
     await repo.close();
   }

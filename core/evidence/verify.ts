@@ -33,6 +33,8 @@ export type ProblemCode =
   | 'file-changed'
   | 'file-unlisted'
   | 'file-unreadable'
+  /** A source's recorded snapshot hash is not the hash of its inventory file in the pack. */
+  | 'snapshot-mismatch'
   | 'chain-dangling'
   | 'chain-hash-mismatch'
   | 'chain-sequence'
@@ -359,6 +361,24 @@ async function checkPack(
         }),
       );
     }
+  }
+  // Each collected source's snapshot is in the pack exactly as the scan read it.
+  for (const source of loaded.manifest?.sources ?? []) {
+    if (!source.snapshotSha256) continue;
+    const path = `inventory/${source.id}.jsonl.gz`;
+    const entry = loaded.manifest?.files.find((f) => f.path === path);
+    if (!entry)
+      problem(
+        'snapshot-mismatch',
+        `source ${source.id} was collected but its snapshot is not in the pack`,
+        path,
+      );
+    else if (entry.sha256 !== source.snapshotSha256)
+      problem(
+        'snapshot-mismatch',
+        `source ${source.id} was scanned from snapshot sha256 ${source.snapshotSha256}, but the pack holds ${entry.sha256}`,
+        path,
+      );
   }
   // Without a readable manifest every file would look unlisted: that says nothing new.
   for (const f of loaded.manifest ? stored : [])

@@ -35,6 +35,11 @@ export interface ScanStepInput {
    * committing is settled first (its sealed pack adopted, or its reservation cleared).
    */
   packs?: PackReader;
+  /**
+   * How old a reservation must be before its run counts as crashed (default 26 h, longer than the
+   * longest run). 0 only when no other run can be alive (the CLI locks its state folder).
+   */
+  reservationLeaseMs?: number;
   /** Hands the correlated inventory to a caller that cross-checks the engine (the benchmark). */
   onInventory?: (inventory: Inventory) => void;
 }
@@ -84,7 +89,9 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   const stored = await input.runStore.get<ScanResult>(resultKey);
   if (stored) return stored.summary; // re-delivered step
 
-  if (input.packs) await settleCrashedRun(repo, input.packs, logger, input.now().toISOString());
+  if (input.packs) {
+    await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
+  }
   const head = await repo.getChainHead();
   const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
   if (outcome === 'already-committed') {

@@ -4,13 +4,22 @@
  */
 import type { Logger } from '../connector';
 import type { SourceEntry } from '../evidence/manifest';
-import type { ArtefactContent, EvidenceWriter, SealedPack, Signer } from '../evidence/ports';
+import {
+  type ArtefactContent,
+  type EvidenceWriter,
+  PackExistsError,
+  type PackReader,
+  type PackWriter,
+  type SealedPack,
+  type Signer,
+} from '../evidence/ports';
 import { renderReportHtml } from '../evidence/report-html';
 import { exceptionsInForce } from '../findings/exceptions';
 import type { Finding } from '../findings/model';
 import { remediationRecords } from '../findings/remediation';
-import type { FindingsRepository } from '../findings/repository';
+import { ChainConflictError, type FindingsRepository } from '../findings/repository';
 import type { RunStore, SnapshotBytes } from '../ports';
+import { adoptSealedPack } from './recover';
 import type { ScanResult } from './scan';
 import type { RunPlan, SourceResult } from './types';
 
@@ -26,6 +35,8 @@ export interface SealStepInput {
   repo: FindingsRepository;
   /** When the run finished collecting and scanning (the real clock). */
   finishedAt: Date;
+  /** The evidence store's reader: lets a re-delivered seal commit the pack its first attempt sealed. */
+  packs?: PackReader;
   /** More artefacts for the pack (access reviews under `reviews/`), written before the manifest. */
   extraArtefacts?: ReadonlyArray<{ path: string; content: ArtefactContent; records: number }>;
   logger: Logger;
@@ -51,22 +62,28 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
   const scan = await input.runStore.get<ScanResult>(input.resultKey);
   if (!scan) throw new Error(`seal: no scan result at ${input.resultKey}`);
 
+  const previous = scan.head ? { runId: scan.head.runId, manifestSha256: scan.head.manifestSha256 } : null;
+  const changedIds = new Set(scan.changed);
+  const changed = scan.findings.filter((f) => changedIds.has(f.id));
   const current = await repo.getChainHead();
-  if (current?.runId === plan.runId) {
-    // Re-delivered seal after a successful commit: the pack exists, report it again.
-    return {
-      runId: plan.runId,
-      location: current.location,
-      manifestSha256: current.manifestSha256,
-      sequence: current.sequence,
-      previous: scan.head ? { runId: scan.head.runId, manifestSha256: scan.head.manifestSha256 } : null,
-      keyFingerprint: '',
-      files: 0,
-      bytes: 0,
-    };
+  if (current?.runId === plan.runId) return alreadySealed(plan.runId, current, previous); // re-delivered
+
+  // Publish nothing unless this run still holds the chain: a pack sealed without the reservation
+  // would fork the chain for as long as Object Lock keeps it.
+  const pending = await repo.pendingReservation();
+  if (pending?.runId !== plan.runId) {
+    throw new ChainConflictError(
+      `run ${plan.runId} no longer holds the evidence chain${pending ? ` (run ${pending.runId} does)` : ''}: nothing was sealed`,
+      { runId: plan.runId, ...(pending ? { heldBy: pending.runId } : {}) },
+    );
   }
 
-  const pack = await input.writer.begin(plan.runId, new Date(plan.startedAt));
+  let pack: PackWriter;
+  try {
+    pack = await input.writer.begin(plan.runId, new Date(plan.startedAt));
+  } catch (err) {
+    return await resumeAfterSealed(err, input, changed, previous);
+  }
   let sealed: SealedPack;
   try {
     const entries: SourceEntry[] = [];
@@ -82,11 +99,17 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
         ...(s.snapshot ? { snapshotSha256: s.snapshot.sha256 } : {}),
       });
       if (s.snapshot) {
-        await pack.add(
+        const written = await pack.add(
           `inventory/${s.id}.jsonl.gz`,
           input.snapshots.bytes(s.snapshot.location),
           s.snapshot.records + 1,
         );
+        // The pack must hold the snapshot the scan read: staging is working storage, not evidence.
+        if (written.sha256 !== s.snapshot.sha256) {
+          throw new Error(
+            `seal: the snapshot of ${s.id} changed in staging since it was collected (sha256 ${s.snapshot.sha256}, now ${written.sha256}): nothing was sealed`,
+          );
+        }
       }
     }
     const asOf = new Date(plan.asOf);
@@ -100,7 +123,6 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     const remediation = remediationRecords({ resolved });
     await pack.add('remediation.jsonl', jsonLines(remediation), remediation.length);
     const finishedAt = input.finishedAt.toISOString();
-    const previous = scan.head ? { runId: scan.head.runId, manifestSha256: scan.head.manifestSha256 } : null;
     const html = renderReportHtml({
       organization: plan.organization,
       runId: plan.runId,
@@ -132,21 +154,17 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     );
   } catch (err) {
     await pack.abort();
+    if (err instanceof PackExistsError) return await resumeAfterSealed(err, input, changed, previous);
     throw err;
   }
 
-  const changed = new Set(scan.changed);
-  await repo.commitRun(
-    plan.runId,
-    scan.findings.filter((f) => changed.has(f.id)),
-    {
-      sequence: sealed.head.sequence,
-      runId: plan.runId,
-      manifestSha256: sealed.manifestSha256,
-      location: sealed.location,
-      sealedAt: input.finishedAt.toISOString(),
-    },
-  );
+  await repo.commitRun(plan.runId, changed, {
+    sequence: sealed.head.sequence,
+    runId: plan.runId,
+    manifestSha256: sealed.manifestSha256,
+    location: sealed.location,
+    sealedAt: input.finishedAt.toISOString(),
+  });
   input.logger.info('pack sealed', {
     runId: plan.runId,
     location: sealed.location,
@@ -162,6 +180,43 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     files: sealed.manifest.files.length,
     bytes: sealed.manifest.files.reduce((n, f) => n + f.bytes, 0),
   };
+}
+
+function alreadySealed(
+  runId: string,
+  head: { location: string; manifestSha256: string; sequence: number },
+  previous: SealedRun['previous'],
+): SealedRun {
+  return {
+    runId,
+    location: head.location,
+    manifestSha256: head.manifestSha256,
+    sequence: head.sequence,
+    previous,
+    keyFingerprint: '',
+    files: 0,
+    bytes: 0,
+  };
+}
+
+/**
+ * A re-delivered seal whose first attempt published the pack but stopped before committing: the
+ * sealed pack is the record, so commit it (with this run's findings) instead of failing for ever.
+ */
+async function resumeAfterSealed(
+  err: unknown,
+  input: SealStepInput,
+  changed: readonly Finding[],
+  previous: SealedRun['previous'],
+): Promise<SealedRun> {
+  if (!(err instanceof PackExistsError) || !input.packs) throw err;
+  const location = await adoptSealedPack(input.repo, input.packs, input.plan.runId, changed);
+  const head = await input.repo.getChainHead();
+  if (!location || head?.runId !== input.plan.runId) throw err;
+  input.logger.warn('seal re-delivered: committed the pack the first attempt sealed', {
+    runId: input.plan.runId,
+  });
+  return alreadySealed(input.plan.runId, head, previous);
 }
 
 /** One JSON document per line, streamed in chunks so a large finding list never becomes one string. */

@@ -9,6 +9,7 @@ import { sealStep } from '../../core/run/seal';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
+import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
@@ -61,6 +62,13 @@ export const handler = instrument(obs, async (event: unknown) => {
     writer,
     signer,
     repo,
+    // A re-delivered seal commits the pack its first attempt published (a fresh reader per run).
+    packs: new S3PackReader({
+      client: s3,
+      bucket: env.EVIDENCE_BUCKET,
+      prefix: env.EVIDENCE_PREFIX,
+      expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
+    }),
     finishedAt: new Date(),
     logger: obs.core,
   });
