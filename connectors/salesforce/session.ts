@@ -131,7 +131,8 @@ export class SalesforceSession {
 
   /**
    * Make one guarded, logged upstream call. `REQUEST_LIMIT_EXCEEDED` (concurrency limits) is retried
-   * after the configured back-off; an exhausted daily limit (`TotalRequests`) is not.
+   * after the configured back-off; an exhausted daily limit (`TotalRequests`) is not. Error messages
+   * are stripped of URLs and of the `sensitive` literals (query locators), see {@link redactUrls}.
    */
   async call<T>(
     ctx: CollectContext<SalesforceSource>,
@@ -139,6 +140,7 @@ export class SalesforceSession {
     params: Record<string, string> | undefined,
     page: number,
     fn: (conn: Connection) => Promise<T>,
+    sensitive: readonly string[] = [],
   ): Promise<T> {
     let reauthorized = false;
     for (let attempt = 0; ; attempt++) {
@@ -147,13 +149,17 @@ export class SalesforceSession {
       try {
         return await fn(this.conn);
       } catch (err) {
-        const { code, message } = describe(err);
+        const described = describe(err);
+        const code = described.code;
+        // Network errors (FetchError) quote the request URL: the instance and the query locator. The
+        // errors below carry no `cause` for the same reason: the raw error holds the URL unredacted.
+        const message = redactUrls(described.message, [this.conn.instanceUrl, ...sensitive]);
         if (code === 'REQUEST_LIMIT_EXCEEDED') {
           if (/TotalRequests/i.test(message)) {
             throw new SalesforceApiError(
               `the org's daily API request limit is exhausted (REQUEST_LIMIT_EXCEEDED: ${message})`,
               code,
-              { operation, page, cause: err },
+              { operation, page },
             );
           }
           const delay = this.options.retryDelaysMs[attempt];
@@ -161,7 +167,7 @@ export class SalesforceSession {
             throw new SalesforceApiError(
               `REQUEST_LIMIT_EXCEEDED after ${attempt + 1} attempts: ${message}`,
               code,
-              { operation, page, cause: err },
+              { operation, page },
             );
           }
           ctx.logger.warn('salesforce: REQUEST_LIMIT_EXCEEDED, backing off', {
@@ -180,7 +186,7 @@ export class SalesforceSession {
           this.observe();
           continue;
         }
-        throw new SalesforceApiError(`${code}: ${message}`, code, { operation, page, cause: err });
+        throw new SalesforceApiError(`${code}: ${message}`, code, { operation, page });
       }
     }
   }
@@ -202,8 +208,14 @@ export class SalesforceSession {
       headers: { 'Sforce-Query-Options': 'batchSize=2000' },
       responseTarget: 'QueryResult' as const,
     };
-    const raw = await this.call(ctx, operation, params, page, async (c) =>
-      nextRecordsUrl ? await c.queryMore(nextRecordsUrl, options) : await c.query(soql, options),
+    const raw = await this.call(
+      ctx,
+      operation,
+      params,
+      page,
+      async (c) =>
+        nextRecordsUrl ? await c.queryMore(nextRecordsUrl, options) : await c.query(soql, options),
+      nextRecordsUrl ? [nextRecordsUrl, locatorOf(nextRecordsUrl)] : [],
     );
     const parsed = queryResult.safeParse(raw);
     if (!parsed.success) {
@@ -262,26 +274,33 @@ export class SalesforceSession {
     const url =
       `/jobs/query/${encodeURIComponent(jobId)}/results?maxRecords=${maxRecords}` +
       (locator ? `&locator=${encodeURIComponent(locator)}` : '');
-    const csv = await this.call(ctx, operation, params, page, (c) => {
-      const inner = (c as unknown as { _transport: HttpTransport })._transport;
-      // The next locator is a response header, which jsforce's request() does not return.
-      const capture: HttpTransport = {
-        httpRequest: (req, opts) => {
-          const pending = inner.httpRequest(req, opts);
-          pending.then(
-            (res) => {
-              headers = res?.headers ?? {};
-            },
-            () => undefined,
-          );
-          return pending;
-        },
-      };
-      return c.request<string>(
-        { method: 'GET', url, headers: { Accept: 'text/csv' } },
-        { responseType: 'text/plain', transport: capture },
-      );
-    });
+    const csv = await this.call(
+      ctx,
+      operation,
+      params,
+      page,
+      (c) => {
+        const inner = (c as unknown as { _transport: HttpTransport })._transport;
+        // The next locator is a response header, which jsforce's request() does not return.
+        const capture: HttpTransport = {
+          httpRequest: (req, opts) => {
+            const pending = inner.httpRequest(req, opts);
+            pending.then(
+              (res) => {
+                headers = res?.headers ?? {};
+              },
+              () => undefined,
+            );
+            return pending;
+          },
+        };
+        return c.request<string>(
+          { method: 'GET', url, headers: { Accept: 'text/csv' } },
+          { responseType: 'text/plain', transport: capture },
+        );
+      },
+      locator ? [url, locator] : [url],
+    );
     const next = headers['sforce-locator'];
     return { csv: String(csv ?? ''), locator: next && next !== 'null' ? next : undefined };
   }
@@ -393,6 +412,29 @@ export function jwtAssertion(
     });
   }
   return `${body}.${signature}`;
+}
+
+/** The last path segment of a `nextRecordsUrl`: the query locator itself. */
+function locatorOf(nextRecordsUrl: string): string {
+  return nextRecordsUrl.slice(nextRecordsUrl.lastIndexOf('/') + 1);
+}
+
+/**
+ * The message with every absolute URL replaced by `<url>`, then each non-empty `literal` (instance
+ * URL, `nextRecordsUrl`, locator) likewise: a query locator reads the rest of a result set.
+ *
+ * @example
+ * redactUrls('request to http://h/query/01gX-2000 failed', ['01gX-2000']); // 'request to <url> failed'
+ */
+export function redactUrls(message: string, literals: readonly string[] = []): string {
+  let out = message.replace(/https?:\/\/\S+/gi, '<url>');
+  // Longest first, so a locator inside its own nextRecordsUrl does not leave the URL's prefix behind.
+  for (const lit of [...literals]
+    .filter((l) => typeof l === 'string' && l.length >= 4)
+    .sort((a, b) => b.length - a.length)) {
+    out = out.split(lit).join('<url>');
+  }
+  return out;
 }
 
 /** Salesforce's error code and message from a jsforce error (JSON bodies and text bodies alike). */

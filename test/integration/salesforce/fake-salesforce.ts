@@ -41,6 +41,8 @@ export interface FakeSalesforceOptions {
   bulkPollsBeforeComplete?: number;
   /** Expire every session once, after this many API requests (a token that times out mid-run). */
   expireSessionsAfter?: number;
+  /** Objects whose `/query/<locator>` (queryMore) requests get the connection dropped, no answer. */
+  dropQueryMore?: string[];
 }
 
 export interface SeenRequest {
@@ -63,6 +65,8 @@ export class FakeSalesforce {
   readonly requests: SeenRequest[] = [];
   readonly issuedTokens: string[] = [];
   readonly jobs = new Map<string, BulkJob>();
+  /** Locators whose queryMore request had its connection dropped (`dropQueryMore`). */
+  readonly droppedLocators: string[] = [];
   used: number;
   readonly limit: number;
   /** Highest usage the org saw: a guard that works never lets it pass its threshold. */
@@ -215,6 +219,11 @@ export class FakeSalesforce {
     const cursor = this.cursors.get(locator);
     if (!cursor)
       return json(res, 400, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
+    if (this.opts.dropQueryMore?.includes(cursor.object)) {
+      this.droppedLocators.push(locator);
+      res.socket?.destroy();
+      return;
+    }
     const limited = this.opts.limitExceeded?.[cursor.object];
     if (limited && limited.times > 0) {
       limited.times -= 1;

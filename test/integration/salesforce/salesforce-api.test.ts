@@ -451,6 +451,31 @@ describe('salesforce connector, live API (real jsforce, local imitation)', () =>
     });
   });
 
+  // Guards against the query locator (nextRecordsUrl) leaking into manifest errors and logs via a FetchError.
+  it('keeps the query locator and instance URL out of the error and logs when a page fails on the network', async () => {
+    // Arrange
+    const fake = await startOrg({ batchSize: 2, dropQueryMore: ['PermissionSet'] });
+
+    // Act
+    const { outcome, logger } = await collect(sourceFor(fake));
+
+    // Assert
+    const locator = fake.droppedLocators[0] ?? 'unreachable';
+    // jsforce retries a reset connection with its own back-off (~15 s) before giving up.
+    expect(new Set(fake.droppedLocators).size).toBe(1);
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^SOQL PermissionSet page 2: /),
+    });
+    if (outcome.status !== 'failed') return;
+    expect(outcome.error).toContain('<url>');
+    for (const text of [outcome.error, logger.text()]) {
+      expect(text).not.toContain(locator);
+      expect(text).not.toContain(fake.url);
+      expect(text).not.toMatch(/\/query\/01g/);
+    }
+  });
+
   it('authenticates with the client-credentials flow and with an injected access token', async () => {
     // Arrange
     const fake = await startOrg();
