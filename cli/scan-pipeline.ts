@@ -9,6 +9,7 @@ import { compileRunRulesets, plannedSource, planSources } from '../connectors/pl
 import { connectorFor } from '../connectors/registry';
 import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
+import { InputError } from '../core/errors';
 import type { Inventory } from '../core/inventory';
 import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
@@ -173,7 +174,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   } catch (err) {
     // Nothing sealed: give the chain back and leave no trace of the run. (A sealed pack keeps the
     // reservation, so the next scan adopts the pack instead of forking the chain.)
-    if (!(await packs.listPacks()).some((p) => p.runId === plan.runId)) {
+    if (!(await sealedPackExists(packs, plan.runId))) {
       if ((await repo.pendingReservation())?.runId === plan.runId) await repo.clearReservation(plan.runId);
       await rm(runDir, { recursive: true, force: true });
     }
@@ -202,4 +203,14 @@ async function collectOne(
 
 function sumCounts(s: SourceResult): number {
   return s.counts.principals + s.counts.entitlements + s.counts.grants;
+}
+
+/** Whether `runId` has a sealed pack; false when the evidence folder does not exist yet. */
+async function sealedPackExists(packs: LocalPackReader, runId: string): Promise<boolean> {
+  try {
+    return (await packs.listPacks()).some((p) => p.runId === runId);
+  } catch (err) {
+    if (err instanceof InputError) return false;
+    throw err;
+  }
 }

@@ -1,0 +1,266 @@
+/**
+ * The evidence chain under crashes and concurrency, with the real steps, the SQLite findings store
+ * and the local vault: no fork, no pack sealed without the chain, re-delivery completes the run.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../cli/config-loader';
+import { loadRulesets } from '../../../cli/scan-pipeline';
+import { connectorFor } from '../../../connectors/registry';
+import { silentLogger } from '../../../core/connector';
+import { verifyChain } from '../../../core/evidence/verify';
+import { ChainConflictError, type FindingsRepository } from '../../../core/findings/repository';
+import { MemoryRunStore } from '../../../core/ports';
+import { collectStep } from '../../../core/run/collect';
+import { planRun } from '../../../core/run/plan';
+import { scanStep } from '../../../core/run/scan';
+import { sealStep } from '../../../core/run/seal';
+import type { SourceResult } from '../../../core/run/types';
+import { LocalSigner } from '../../../stores/local-signer/local-signer';
+import { LocalSnapshotStaging } from '../../../stores/local-staging/local-snapshot-staging';
+import { LocalPackReader } from '../../../stores/local-vault/local-pack-reader';
+import { LocalVault } from '../../../stores/local-vault/local-vault';
+import {
+  findingsDbFile,
+  SqliteFindingsRepository,
+} from '../../../stores/sqlite-findings/sqlite-findings-repository';
+
+const DEMO = resolve(import.meta.dirname, '../../../examples/demo/accessproof.yaml');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A run of the demo's ERP source up to "collected", with the stores a run uses. */
+async function collectedRun(root: string, nonce: string, at: string) {
+  const loaded = loadConfig(DEMO);
+  const config = { ...loaded.config, sources: loaded.config.sources.filter((s) => s.system === 'erp') };
+  const { compiled } = await loadRulesets(loaded.rulesetFiles);
+  const now = () => new Date(at);
+  const plan = planRun({ config, inputs: [], startedAt: now(), asOf: now(), nonce, toolVersion: 'test' });
+  const staging = new LocalSnapshotStaging(join(root, 'staging', plan.runId));
+  const sources: SourceResult[] = [];
+  for (const source of config.sources) {
+    const out = await collectStep({
+      connector: await connectorFor(source.system),
+      source,
+      key: source.id,
+      staging,
+      now,
+      logger: silentLogger,
+    });
+    if (!out.done) throw new Error('collection paused');
+    sources.push(out.result);
+  }
+  return {
+    plan,
+    sources,
+    staging,
+    policy: config.policy,
+    sod: compiled,
+    now,
+    runStore: new MemoryRunStore(),
+  };
+}
+
+function stores(root: string) {
+  const repo = SqliteFindingsRepository.open({ file: findingsDbFile(join(root, 'state')) });
+  return {
+    repo,
+    packs: new LocalPackReader(join(root, 'evidence')),
+    writer: new LocalVault(join(root, 'evidence')),
+  };
+}
+
+async function scanAndSeal(
+  run: Awaited<ReturnType<typeof collectedRun>>,
+  s: ReturnType<typeof stores>,
+  repo: FindingsRepository = s.repo,
+) {
+  const summary = await scanStep({
+    ...run,
+    snapshots: run.staging,
+    repo,
+    packs: s.packs,
+    logger: silentLogger,
+  });
+  return sealStep({
+    plan: run.plan,
+    sources: run.sources,
+    resultKey: summary.resultKey,
+    runStore: run.runStore,
+    snapshots: run.staging,
+    writer: s.writer,
+    signer: await LocalSigner.open(join(s.packs.location, '..', 'state')),
+    repo,
+    packs: s.packs,
+    finishedAt: run.now(),
+    logger: silentLogger,
+  });
+}
+
+function tempRoot() {
+  const d = mkdtempSync(join(tmpdir(), 'accessproof-chain-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('the evidence chain under concurrency and crashes', () => {
+  it('a second run cannot take the chain from a live run: it fails, and the first seals', async () => {
+    // Arrange: run A has scanned (holds the reservation); run B starts while A is alive.
+    const root = tempRoot();
+    const s = stores(root);
+    const a = await collectedRun(root, 'aaaa01', '2026-10-01T00:00:00Z');
+    const b = await collectedRun(root, 'bbbb02', '2026-10-01T00:05:00Z');
+    const aSummary = await scanStep({
+      ...a,
+      snapshots: a.staging,
+      repo: s.repo,
+      packs: s.packs,
+      logger: silentLogger,
+    });
+
+    // Act
+    const second = scanStep({
+      ...b,
+      snapshots: b.staging,
+      repo: s.repo,
+      packs: s.packs,
+      logger: silentLogger,
+    });
+
+    // Assert
+    await expect(second).rejects.toBeInstanceOf(ChainConflictError);
+    const sealed = await sealStep({
+      plan: a.plan,
+      sources: a.sources,
+      resultKey: aSummary.resultKey,
+      runStore: a.runStore,
+      snapshots: a.staging,
+      writer: s.writer,
+      signer: await LocalSigner.open(join(root, 'state')),
+      repo: s.repo,
+      finishedAt: a.now(),
+      logger: silentLogger,
+    });
+    expect(sealed.sequence).toBe(1);
+    expect((await verifyChain(s.packs)).ok).toBe(true);
+    await s.repo.close();
+  });
+
+  it('publishes nothing when the run no longer holds the chain', async () => {
+    // Arrange: run A scanned, then its reservation was taken away (an operator cleared it).
+    const root = tempRoot();
+    const s = stores(root);
+    const a = await collectedRun(root, 'aaaa03', '2026-10-01T00:00:00Z');
+    const summary = await scanStep({
+      ...a,
+      snapshots: a.staging,
+      repo: s.repo,
+      packs: s.packs,
+      logger: silentLogger,
+    });
+    await s.repo.clearReservation(a.plan.runId);
+
+    // Act
+    const seal = sealStep({
+      plan: a.plan,
+      sources: a.sources,
+      resultKey: summary.resultKey,
+      runStore: a.runStore,
+      snapshots: a.staging,
+      writer: s.writer,
+      signer: await LocalSigner.open(join(root, 'state')),
+      repo: s.repo,
+      finishedAt: a.now(),
+      logger: silentLogger,
+    });
+
+    // Assert
+    await expect(seal).rejects.toThrow(/no longer holds the evidence chain/);
+    expect(existsSync(join(root, 'evidence', 'packs'))).toBe(false);
+    await s.repo.close();
+  });
+
+  it('a re-delivered seal commits the pack its first attempt published', async () => {
+    // Arrange: the first attempt seals the pack, then dies before committing.
+    const root = tempRoot();
+    const s = stores(root);
+    const a = await collectedRun(root, 'aaaa04', '2026-10-01T00:00:00Z');
+    const dying: FindingsRepository = new Proxy(s.repo, {
+      get: (target, prop) =>
+        prop === 'commitRun'
+          ? () => Promise.reject(new Error('Lambda timed out'))
+          : Reflect.get(target, prop).bind(target),
+    });
+    await expect(scanAndSeal(a, s, dying)).rejects.toThrow('Lambda timed out');
+    expect(await s.repo.getChainHead()).toBeNull();
+
+    // Act: the state machine retries the seal step.
+    const summary = await scanStep({
+      ...a,
+      snapshots: a.staging,
+      repo: s.repo,
+      packs: s.packs,
+      logger: silentLogger,
+    });
+    const retried = await sealStep({
+      plan: a.plan,
+      sources: a.sources,
+      resultKey: summary.resultKey,
+      runStore: a.runStore,
+      snapshots: a.staging,
+      writer: s.writer,
+      signer: await LocalSigner.open(join(root, 'state')),
+      repo: s.repo,
+      packs: s.packs,
+      finishedAt: a.now(),
+      logger: silentLogger,
+    });
+
+    // Assert
+    expect(retried.runId).toBe(a.plan.runId);
+    expect((await s.repo.getChainHead())?.runId).toBe(a.plan.runId);
+    expect((await s.repo.loadAll()).length).toBeGreaterThan(5);
+    expect((await verifyChain(s.packs)).ok).toBe(true);
+    await s.repo.close();
+  });
+
+  it('refuses to seal a snapshot that changed in staging after the scan read it', async () => {
+    // Arrange
+    const root = tempRoot();
+    const s = stores(root);
+    const a = await collectedRun(root, 'aaaa05', '2026-10-01T00:00:00Z');
+    const summary = await scanStep({
+      ...a,
+      snapshots: a.staging,
+      repo: s.repo,
+      packs: s.packs,
+      logger: silentLogger,
+    });
+    const erp = a.sources[0]!;
+    writeFileSync(erp.snapshot!.location, gzipSync('{"type":"snapshot"}\n'));
+
+    // Act
+    const seal = sealStep({
+      plan: a.plan,
+      sources: a.sources,
+      resultKey: summary.resultKey,
+      runStore: a.runStore,
+      snapshots: a.staging,
+      writer: s.writer,
+      signer: await LocalSigner.open(join(root, 'state')),
+      repo: s.repo,
+      finishedAt: a.now(),
+      logger: silentLogger,
+    });
+
+    // Assert
+    await expect(seal).rejects.toThrow(/changed in staging/);
+    expect(existsSync(join(root, 'evidence', 'packs'))).toBe(false);
+    await s.repo.close();
+  });
+});
