@@ -271,3 +271,24 @@ describe('digestStream', () => {
     expect(hexToBase64(d.sha256)).toBe(createHash('sha256').update(data).digest('base64'));
   });
 });
+
+describe('verifyChain: the inventory a run scanned', () => {
+  it('reports a source whose snapshot hash is not its inventory file in the pack', async () => {
+    // Guards against a pack holding a snapshot other than the one the scan read.
+    const mem = new MemoryPacks();
+    const counts = { principals: 1, entitlements: 0, grants: 0 };
+    const recorded = createHash('sha256').update('the snapshot the scan read').digest('hex');
+    const source = { id: 'erp', system: 'erp', tenant: 'erp', status: 'complete' as const, counts };
+    await sealInto(
+      mem,
+      makeDraft({ sources: [{ ...source, snapshotSha256: recorded }] }),
+      { 'inventory/erp.jsonl.gz': 'another snapshot' },
+      ed25519Signer(),
+    );
+
+    const report = await verifyChain(mem);
+
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['snapshot-mismatch run-1 inventory/erp.jsonl.gz']);
+  });
+});
