@@ -99,22 +99,24 @@ clearInterval(sampler);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 // --- verify the sealed pack, in a process of its own as an auditor would
-const verified = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', resolve('bench', 'verify-child.ts'), paths.evidence],
-  {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const verifyResult = JSON.parse(verified.stdout.trim().split('\n').at(-1) ?? '{}') as {
-  ok?: boolean;
-  seconds: number;
-  problem?: string;
-};
-if (!verifyResult.ok)
-  throw new Error(`verify failed on the bench pack: ${verifyResult.problem ?? verified.status}`);
-const verifySeconds = verifyResult.seconds;
+// Best of three, like the SoD figures: one 0.1-second run is at the mercy of the scheduler.
+const verifyRuns: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const verified = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', resolve('bench', 'verify-child.ts'), paths.evidence],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const verifyResult = JSON.parse(verified.stdout.trim().split('\n').at(-1) ?? '{}') as {
+    ok?: boolean;
+    seconds: number;
+    problem?: string;
+  };
+  if (!verifyResult.ok)
+    throw new Error(`verify failed on the bench pack: ${verifyResult.problem ?? verified.status}`);
+  verifyRuns.push(verifyResult.seconds);
+}
+const verifySeconds = Math.min(...verifyRuns);
 
 // --- DuckDB baseline on the same inventory and compiled ruleset, and the cross-check
 if (!inventory) throw new Error('the pipeline did not hand over its inventory');
@@ -167,7 +169,7 @@ for (const r of rows) {
 console.log(`${'scan total'.padEnd(28)} ${scanSeconds.toFixed(2).padStart(8)}`);
 console.log('');
 console.log(
-  `verify: ${(packBytes / 2 ** 20).toFixed(1)} MB in ${verifySeconds.toFixed(2)} s = ${(packBytes / 2 ** 20 / verifySeconds).toFixed(0)} MB/s`,
+  `verify (best of 3): ${(packBytes / 2 ** 20).toFixed(1)} MB in ${verifySeconds.toFixed(2)} s = ${(packBytes / 2 ** 20 / verifySeconds).toFixed(0)} MB/s [${verifyRuns.map((x) => x.toFixed(2)).join(', ')} s]`,
 );
 console.log(
   `SoD (best of 3): ours ${sodSeconds.toFixed(2)} s [${sodRuns.map((x) => x.toFixed(2)).join(', ')}], DuckDB ${duckSeconds.toFixed(2)} s [${duckRuns.map((x) => x.toFixed(2)).join(', ')}]; same ${ours.size} conflicts with the same proving grants`,
