@@ -75,32 +75,33 @@ function stores(root: string) {
   };
 }
 
-async function scanAndSeal(
-  run: Awaited<ReturnType<typeof collectedRun>>,
-  s: ReturnType<typeof stores>,
-  repo: FindingsRepository = s.repo,
+function scan(run: Run, s: Stores, repo: FindingsRepository = s.repo) {
+  return scanStep({ ...run, snapshots: run.staging, repo, packs: s.packs, logger: silentLogger });
+}
+
+async function seal(
+  run: Run,
+  s: Stores,
+  resultKey: string,
+  options: { repo?: FindingsRepository; packs?: boolean } = {},
 ) {
-  const summary = await scanStep({
-    ...run,
-    snapshots: run.staging,
-    repo,
-    packs: s.packs,
-    logger: silentLogger,
-  });
   return sealStep({
     plan: run.plan,
     sources: run.sources,
-    resultKey: summary.resultKey,
+    resultKey,
     runStore: run.runStore,
     snapshots: run.staging,
     writer: s.writer,
     signer: await LocalSigner.open(join(s.packs.location, '..', 'state')),
-    repo,
-    packs: s.packs,
+    repo: options.repo ?? s.repo,
+    ...(options.packs ? { packs: s.packs } : {}),
     finishedAt: run.now(),
     logger: silentLogger,
   });
 }
+
+type Run = Awaited<ReturnType<typeof collectedRun>>;
+type Stores = ReturnType<typeof stores>;
 
 function tempRoot() {
   const d = mkdtempSync(join(tmpdir(), 'accessproof-chain-'));
@@ -115,37 +116,14 @@ describe('the evidence chain under concurrency and crashes', () => {
     const s = stores(root);
     const a = await collectedRun(root, 'aaaa01', '2026-10-01T00:00:00Z');
     const b = await collectedRun(root, 'bbbb02', '2026-10-01T00:05:00Z');
-    const aSummary = await scanStep({
-      ...a,
-      snapshots: a.staging,
-      repo: s.repo,
-      packs: s.packs,
-      logger: silentLogger,
-    });
+    const aSummary = await scan(a, s);
 
     // Act
-    const second = scanStep({
-      ...b,
-      snapshots: b.staging,
-      repo: s.repo,
-      packs: s.packs,
-      logger: silentLogger,
-    });
+    const second = scan(b, s);
 
     // Assert
     await expect(second).rejects.toBeInstanceOf(ChainConflictError);
-    const sealed = await sealStep({
-      plan: a.plan,
-      sources: a.sources,
-      resultKey: aSummary.resultKey,
-      runStore: a.runStore,
-      snapshots: a.staging,
-      writer: s.writer,
-      signer: await LocalSigner.open(join(root, 'state')),
-      repo: s.repo,
-      finishedAt: a.now(),
-      logger: silentLogger,
-    });
+    const sealed = await seal(a, s, aSummary.resultKey);
     expect(sealed.sequence).toBe(1);
     expect((await verifyChain(s.packs)).ok).toBe(true);
     await s.repo.close();
@@ -156,31 +134,14 @@ describe('the evidence chain under concurrency and crashes', () => {
     const root = tempRoot();
     const s = stores(root);
     const a = await collectedRun(root, 'aaaa03', '2026-10-01T00:00:00Z');
-    const summary = await scanStep({
-      ...a,
-      snapshots: a.staging,
-      repo: s.repo,
-      packs: s.packs,
-      logger: silentLogger,
-    });
+    const summary = await scan(a, s);
     await s.repo.clearReservation(a.plan.runId);
 
     // Act
-    const seal = sealStep({
-      plan: a.plan,
-      sources: a.sources,
-      resultKey: summary.resultKey,
-      runStore: a.runStore,
-      snapshots: a.staging,
-      writer: s.writer,
-      signer: await LocalSigner.open(join(root, 'state')),
-      repo: s.repo,
-      finishedAt: a.now(),
-      logger: silentLogger,
-    });
+    const sealing = seal(a, s, summary.resultKey);
 
     // Assert
-    await expect(seal).rejects.toThrow(/no longer holds the evidence chain/);
+    await expect(sealing).rejects.toThrow(/no longer holds the evidence chain/);
     expect(existsSync(join(root, 'evidence', 'packs'))).toBe(false);
     await s.repo.close();
   });
@@ -196,30 +157,15 @@ describe('the evidence chain under concurrency and crashes', () => {
           ? () => Promise.reject(new Error('Lambda timed out'))
           : Reflect.get(target, prop).bind(target),
     });
-    await expect(scanAndSeal(a, s, dying)).rejects.toThrow('Lambda timed out');
+    const first = await scan(a, s, dying);
+    await expect(seal(a, s, first.resultKey, { repo: dying, packs: true })).rejects.toThrow(
+      'Lambda timed out',
+    );
     expect(await s.repo.getChainHead()).toBeNull();
 
     // Act: the state machine retries the seal step.
-    const summary = await scanStep({
-      ...a,
-      snapshots: a.staging,
-      repo: s.repo,
-      packs: s.packs,
-      logger: silentLogger,
-    });
-    const retried = await sealStep({
-      plan: a.plan,
-      sources: a.sources,
-      resultKey: summary.resultKey,
-      runStore: a.runStore,
-      snapshots: a.staging,
-      writer: s.writer,
-      signer: await LocalSigner.open(join(root, 'state')),
-      repo: s.repo,
-      packs: s.packs,
-      finishedAt: a.now(),
-      logger: silentLogger,
-    });
+    const summary = await scan(a, s);
+    const retried = await seal(a, s, summary.resultKey, { packs: true });
 
     // Assert
     expect(retried.runId).toBe(a.plan.runId);
@@ -234,32 +180,15 @@ describe('the evidence chain under concurrency and crashes', () => {
     const root = tempRoot();
     const s = stores(root);
     const a = await collectedRun(root, 'aaaa05', '2026-10-01T00:00:00Z');
-    const summary = await scanStep({
-      ...a,
-      snapshots: a.staging,
-      repo: s.repo,
-      packs: s.packs,
-      logger: silentLogger,
-    });
+    const summary = await scan(a, s);
     const erp = a.sources[0]!;
     writeFileSync(erp.snapshot!.location, gzipSync('{"type":"snapshot"}\n'));
 
     // Act
-    const seal = sealStep({
-      plan: a.plan,
-      sources: a.sources,
-      resultKey: summary.resultKey,
-      runStore: a.runStore,
-      snapshots: a.staging,
-      writer: s.writer,
-      signer: await LocalSigner.open(join(root, 'state')),
-      repo: s.repo,
-      finishedAt: a.now(),
-      logger: silentLogger,
-    });
+    const sealing = seal(a, s, summary.resultKey);
 
     // Assert
-    await expect(seal).rejects.toThrow(/changed in staging/);
+    await expect(sealing).rejects.toThrow(/changed in staging/);
     expect(existsSync(join(root, 'evidence', 'packs'))).toBe(false);
     await s.repo.close();
   });
