@@ -2,14 +2,12 @@
  * Step 3 (scan): settle a run that crashed before committing (as `accessproof scan` does first),
  * then correlate, evaluate the rules and reconcile findings; the full result goes to the run store.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { scanStep } from '../../core/run/scan';
-import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
-import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
+import { evidencePackReader, findingsRepository } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
 import { compileRunRulesetsOnce, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
@@ -28,23 +26,14 @@ const { snapshots, runStore } = stagingStores(s3, {
   bucket: env.STAGING_BUCKET,
   expectedBucketOwner: env.STAGING_BUCKET_OWNER,
 });
-const repo = new DynamoDbFindingsRepository({
-  tableName: env.FINDINGS_TABLE,
-  client: obs.tracer.captureAWSv3Client(new DynamoDBClient({})),
-});
+const repo = findingsRepository(obs, env.FINDINGS_TABLE);
 const scanEvent = z.object({ plan: runPlanSchema, runConfig: runConfigSchema, collected: collectedSchema });
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, runConfig, collected } = parseEvent(scanEvent, event, 'scan');
   const { config, rulesets } = parseRunConfig(runConfig);
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
-  // A fresh reader per run: it caches the bucket listing.
-  const packs = new S3PackReader({
-    client: s3,
-    bucket: env.EVIDENCE_BUCKET,
-    prefix: env.EVIDENCE_PREFIX,
-    expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
-  });
+  const packs = evidencePackReader(s3, env);
   const sod = await compileRunRulesetsOnce(rulesets);
   return scanStep({
     plan,

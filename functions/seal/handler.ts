@@ -2,17 +2,15 @@
  * Step 4 (seal): write the evidence pack into the object-locked bucket, sign its manifest with
  * KMS, and advance the findings store and the chain head.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import * as z from 'zod';
 import { sealStep } from '../../core/run/seal';
-import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
-import { S3PackReader } from '../../stores/s3-evidence/s3-pack-reader';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
+import { evidencePackReader, findingsRepository } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
 import { s3Client, stagingStores } from '../shared/staging';
 
@@ -32,10 +30,7 @@ const { snapshots, runStore } = stagingStores(s3, {
   bucket: env.STAGING_BUCKET,
   expectedBucketOwner: env.STAGING_BUCKET_OWNER,
 });
-const repo = new DynamoDbFindingsRepository({
-  tableName: env.FINDINGS_TABLE,
-  client: obs.tracer.captureAWSv3Client(new DynamoDBClient({})),
-});
+const repo = findingsRepository(obs, env.FINDINGS_TABLE);
 const writer = new S3EvidenceStore({
   client: s3,
   bucket: env.EVIDENCE_BUCKET,
@@ -62,13 +57,8 @@ export const handler = instrument(obs, async (event: unknown) => {
     writer,
     signer,
     repo,
-    // A re-delivered seal commits the pack its first attempt published (a fresh reader per run).
-    packs: new S3PackReader({
-      client: s3,
-      bucket: env.EVIDENCE_BUCKET,
-      prefix: env.EVIDENCE_PREFIX,
-      expectedBucketOwner: env.EVIDENCE_BUCKET_OWNER,
-    }),
+    // A re-delivered seal commits the pack its first attempt published.
+    packs: evidencePackReader(s3, env),
     finishedAt: new Date(),
     logger: obs.core,
   });
