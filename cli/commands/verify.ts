@@ -3,7 +3,6 @@
  * each object's checksum and Object Lock retention. Exit 0 only when everything holds.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../../core/errors';
 import { parsePinnedKey } from '../../core/evidence/signature';
 import { verifyChain } from '../../core/evidence/verify';
@@ -15,6 +14,7 @@ import {
 } from '../../stores/sqlite-findings/sqlite-findings-repository';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
+import { localPaths } from '../paths';
 
 export interface VerifyOptions {
   /** PEM public key or hex fingerprint every pack must be signed with. */
@@ -61,7 +61,7 @@ async function checkRecordedHead(
   target: string,
   head: { runId: string; sequence: number; manifestSha256: string } | undefined,
 ) {
-  const db = findingsDbFile(join(dirname(resolve(target)), 'state'));
+  const db = findingsDbFile(localPaths(undefined, target).state);
   if (!existsSync(db)) return undefined;
   const repo = SqliteFindingsRepository.open({ file: db });
   try {
