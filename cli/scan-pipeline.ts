@@ -3,13 +3,14 @@
  * the Lambda functions call. `accessproof scan` and `npm run bench` both run exactly this.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compileRunRulesets, plannedSource, planSources } from '../connectors/plan-sources';
 import { connectorFor } from '../connectors/registry';
 import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
 import { InputError } from '../core/errors';
+import type { EvidenceWriter } from '../core/evidence/ports';
 import type { Inventory } from '../core/inventory';
 import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
@@ -21,7 +22,7 @@ import type { RunPlan, SourceResult } from '../core/run/types';
 import { type CompiledRuleset, parseRuleset } from '../core/sod';
 import { LocalSigner } from '../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
-import { LocalPackReader } from '../stores/local-vault/local-pack-reader';
+import { LocalPackReader, STAGING_DIR } from '../stores/local-vault/local-pack-reader';
 import { LocalVault } from '../stores/local-vault/local-vault';
 import {
   findingsDbFile,
@@ -42,7 +43,15 @@ export interface PipelineHooks {
   progress?(text: string): void;
   /** The correlated inventory, for a caller that cross-checks the engine (the benchmark). */
   inventory?(inventory: Inventory): void;
+  /**
+   * The run crossed a step boundary of the chain: `reserved` (the chain is reserved, nothing
+   * written), `staged` (every pack file written to staging), `sealed` (the pack is in place, not
+   * yet committed) and `committed`. The crash tests stop the process at each one.
+   */
+  checkpoint?(point: RunCheckpoint): void | Promise<void>;
 }
+
+export type RunCheckpoint = 'reserved' | 'staged' | 'sealed' | 'committed';
 
 export interface LocalScanRequest {
   loaded: LoadedConfig;
@@ -77,7 +86,7 @@ export async function loadRulesets(
  * a failed source is recorded and the run goes on.
  */
 export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResult> {
-  const lock = lockStateFolder(req.paths.state);
+  const lock = await lockStateFolder(req.paths.state);
   try {
     return await scanLocked(req);
   } finally {
@@ -124,9 +133,12 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   }
 
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
-  const packs = new LocalPackReader(paths.evidence);
+  // Before the first pack there is no evidence folder: an empty vault, not an error (a run that
+  // crashed right after reserving must not wedge every later run).
+  const packs = new LocalPackReader(paths.evidence, { mustExist: false });
   try {
     const runStore = new MemoryRunStore();
+    let reservedSeen = false;
     // Everything that can refuse the run is opened before the chain is reserved.
     const reviews = await ReviewEvidence.open(paths.state);
     const signer = await LocalSigner.open(paths.state);
@@ -144,12 +156,16 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       packs,
       // The state folder is locked for this scan: a reservation found now is a dead run's.
       reservationLeaseMs: 0,
-      onStage: (stage, n) => hooks.stage?.(stage, n),
+      onStage: (stage, n) => {
+        hooks.stage?.(stage, n);
+        if (stage === 'parse') reservedSeen = true;
+      },
       onInventory: (inventory) => {
         reviews.observe(inventory, plan.runId);
         hooks.inventory?.(inventory);
       },
     });
+    if (reservedSeen) await hooks.checkpoint?.('reserved');
     hooks.progress?.('sealing the evidence pack');
     const sealed = await sealStep({
       plan,
@@ -157,7 +173,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       resultKey: summary.resultKey,
       runStore,
       snapshots: { bytes: (location) => staging.bytes(location) },
-      writer: new LocalVault(paths.evidence),
+      writer: withCheckpoints(new LocalVault(paths.evidence), hooks),
       signer,
       repo,
       finishedAt: now(),
@@ -166,10 +182,12 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       extraArtefacts: reviews.artefacts(req.asOf),
     });
     hooks.stage?.('seal', sealed.files);
+    await hooks.checkpoint?.('committed');
     const scan = (await runStore.get<ScanResult>(summary.resultKey))!;
     const { digest } = buildNotifications(scan, sealed, sources, req.asOf);
     hooks.stage?.('notify', digest.opened + digest.reopened);
     await rm(runDir, { recursive: true, force: true });
+    await removeDebris(paths);
     return { plan, sources, summary, sealed, digest, scan };
   } catch (err) {
     // Nothing sealed: give the chain back and leave no trace of the run. (A sealed pack keeps the
@@ -212,5 +230,48 @@ async function sealedPackExists(packs: LocalPackReader, runId: string): Promise<
   } catch (err) {
     if (err instanceof InputError) return false;
     throw err;
+  }
+}
+
+/** The vault, telling `hooks.checkpoint` when the pack is staged and when it is sealed. */
+function withCheckpoints(vault: LocalVault, hooks: PipelineHooks): EvidenceWriter {
+  if (!hooks.checkpoint) return vault;
+  return {
+    get location() {
+      return vault.location;
+    },
+    async begin(runId, startedAt) {
+      const pack = await vault.begin(runId, startedAt);
+      return {
+        runId: pack.runId,
+        add: (path, content, records) => pack.add(path, content, records),
+        abort: () => pack.abort(),
+        async seal(draft, signer) {
+          await hooks.checkpoint?.('staged');
+          const sealed = await pack.seal(draft, signer);
+          await hooks.checkpoint?.('sealed');
+          return sealed;
+        },
+      };
+    },
+  };
+}
+
+/**
+ * After a successful run, remove what runs that died left behind: their collected snapshots in
+ * `state/runs/` and their unsealed pack folders in `evidence/.staging/`. The state folder is
+ * locked and this run has committed, so every such folder belongs to a run that can never finish
+ * (a crashed run's sealed pack was adopted before this run reserved the chain).
+ */
+async function removeDebris(paths: LocalPaths): Promise<void> {
+  for (const dir of [join(paths.state, 'runs'), join(paths.evidence, STAGING_DIR)]) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
   }
 }

@@ -1,0 +1,27 @@
+/**
+ * One of several processes racing for the scan lock, round after round. Round r starts when
+ * `<dir>/go-<r>` appears; the process then tries to lock `<dir>/state-<r>` (where a dead
+ * process's lock waits) and writes `<dir>/res-<r>-<id>`: `won` or `lost`. Locks won are held
+ * until the end, so a second winner in a round can only come from a race.
+ */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { lockStateFolder, type StateLock } from '../../../cli/state-lock';
+
+const [dir, id, rounds] = process.argv.slice(2) as [string, string, string];
+const held: StateLock[] = [];
+for (let r = 0; r < Number(rounds); r++) {
+  while (!existsSync(join(dir, `go-${r}`))) await sleep(2);
+  let result = 'won';
+  try {
+    held.push(await lockStateFolder(join(dir, `state-${r}`)));
+  } catch (err) {
+    result = `lost: ${(err as Error).message}`;
+  }
+  // Written whole under a temporary name, then renamed: the parent never reads half a result.
+  writeFileSync(join(dir, `tmp-${r}-${id}`), result);
+  renameSync(join(dir, `tmp-${r}-${id}`), join(dir, `res-${r}-${id}`));
+}
+while (!existsSync(join(dir, 'end'))) await sleep(5);
+for (const lock of held) lock.release();
