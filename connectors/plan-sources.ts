@@ -83,8 +83,10 @@ export function plannedSource(s: SourceConfig): PlannedSource {
 export async function compileRunRulesets(rulesets: readonly Ruleset[]): Promise<CompiledRuleset | undefined> {
   if (rulesets.length === 0) return undefined;
   const needsAws = rulesets.some((r) => r.functions.some((fn) => fn.grants.some((g) => g.system === 'aws')));
-  const expandAction = needsAws
-    ? await (await import('./aws-iam/action-catalog')).loadActionExpander()
-    : undefined;
-  return compileRulesets([...rulesets], expandAction ? { expandAction } : {});
+  if (!needsAws) return compileRulesets([...rulesets]);
+  const catalog = await import('./aws-iam/action-catalog');
+  return compileRulesets([...rulesets], {
+    expandAction: await catalog.loadActionExpander(),
+    wildcardOnly: await catalog.loadWildcardOnly(),
+  });
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { AnyConnector, CallLog, CollectContext, Logger, Page } from './connector';
 import { InputError } from './errors';
 import type { SnapshotRef, SnapshotStaging } from './ports';
-import type { QueryRecord, SnapshotCounts, SnapshotHeader } from './snapshot';
+import type { QueryRecord, SnapshotCounts, SnapshotEvaluation, SnapshotHeader } from './snapshot';
 
 export const CURSOR_VERSION = 1;
 
@@ -56,6 +56,7 @@ interface Checkpoint {
   warnings: string[];
   incomplete: string[];
   state: unknown;
+  evaluation?: SnapshotEvaluation;
 }
 
 interface CursorBody {
@@ -189,7 +190,8 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
           counts,
         };
       }
-      const { page, next } = await connector.step(ctxFor(), state);
+      const { page, next, evaluation } = await connector.step(ctxFor(), state);
+      if (evaluation) cp.evaluation = evaluation;
       add(page);
       if (buffer.length >= PART_LINES) await flush();
       state = next;
@@ -217,6 +219,7 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     counts,
     complete: incomplete.length === 0,
     warnings,
+    ...(cp.evaluation ? { evaluation: cp.evaluation } : {}),
   };
   const snapshot = await staging.finalize(key, JSON.stringify(header), cp.parts);
   return { status: 'complete', snapshot, header };

@@ -9,7 +9,7 @@
  * Step Functions payload or an evidence pack.
  */
 import type { Entitlement, Grant, Principal, System } from './model';
-import type { QueryRecord } from './snapshot';
+import type { QueryRecord, SnapshotEvaluation } from './snapshot';
 
 /** Records produced by one step. */
 export interface Page {
@@ -63,6 +63,8 @@ export interface Stepped<State> {
   page: Page;
   /** `null` when the collection is complete. */
   next: State | null;
+  /** What the records' access answers take into account; the last one given goes in the header. */
+  evaluation?: SnapshotEvaluation;
 }
 
 /**

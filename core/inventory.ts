@@ -7,7 +7,7 @@
  */
 import { type Correlation, correlate, normalizeEmail } from './correlate';
 import type { Entitlement, Grant, Identity, Principal, System } from './model';
-import type { SnapshotCounts, SnapshotHeader } from './snapshot';
+import type { SnapshotCounts, SnapshotEvaluation, SnapshotHeader } from './snapshot';
 
 /** What the scan knows about one configured source. */
 export interface SourceInfo {
@@ -25,6 +25,8 @@ export interface SourceInfo {
   warnings: string[];
   /** Why a failed source failed. */
   error?: string;
+  /** From the snapshot header: which policy kinds were evaluated, the SCP/RCP levels (AWS). */
+  evaluation?: SnapshotEvaluation;
 }
 
 /**
@@ -143,6 +145,7 @@ export class InventoryBuilder {
       collectedAt: header.collectedAt,
       counts: header.counts,
       warnings: header.warnings,
+      ...(header.evaluation ? { evaluation: header.evaluation } : {}),
     });
   }
 

@@ -53,6 +53,18 @@ export interface Principal {
   tags: Record<string, string>;
   /** Why `kind` was chosen (heuristic name or `tag:accessproof:kind`), for the auditor. */
   kindReason?: string;
+  /** AWS only: what IAM evaluation needs beyond the grants (boundary, trust policy, unique id). */
+  aws?: AwsPrincipalFacts;
+}
+
+/** The AWS facts about a principal that change what its policies allow (issue 13). */
+export interface AwsPrincipalFacts {
+  /** The IAM unique id (`AIDA…` user, `AROA…` role): the value of `${aws:userid}`. */
+  userId?: string;
+  /** Uid of the managed-policy entitlement set as the permissions boundary. */
+  permissionsBoundary?: string;
+  /** A role's trust policy (AssumeRolePolicyDocument), with its Principal elements. */
+  trustPolicy?: PolicyStatement[];
 }
 
 /** One IAM policy statement, normalized to arrays. Conditions are kept but not evaluated. */
@@ -67,6 +79,15 @@ export interface PolicyStatement {
   hasCondition?: boolean;
   /** Principal / NotPrincipal present (resource policies): the engine reports them unsupported. */
   hasPrincipal?: boolean;
+  /**
+   * Resource or NotResource holds `${…}` policy variables to substitute per principal: set only
+   * for documents of `Version: 2012-10-17` (older documents read them as literal text).
+   */
+  variables?: boolean;
+  /** Trust policies only: the Principal element by kind (`AWS`, `Service`, `Federated`, `*`). */
+  principal?: Record<string, string[]>;
+  /** Trust policies only: the NotPrincipal element by kind. */
+  notPrincipal?: Record<string, string[]>;
 }
 
 export interface Entitlement {

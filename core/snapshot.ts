@@ -43,6 +43,32 @@ export interface SnapshotHeader {
   counts: SnapshotCounts;
   complete: boolean;
   warnings: string[];
+  /** What the access answers built on this snapshot take into account (AWS; issue 13). */
+  evaluation?: SnapshotEvaluation;
+}
+
+/** One level of an AWS Organizations policy hierarchy: the root, an OU or the account. */
+export interface ControlPolicyLevel {
+  /** `r-…`, `ou-…` or the account id. */
+  target: string;
+  /** Entitlement uids of the policies attached there. */
+  policies: string[];
+}
+
+/**
+ * Which kinds of policy the source's access answers take into account, and the Organizations
+ * policies that bound the account.
+ */
+export interface SnapshotEvaluation {
+  /** Policy kind (`permissions boundaries`, `SCPs`, …) → `evaluated`, or why not. */
+  policies: Record<string, string>;
+  /**
+   * The SCPs in force, root first, then each OU down to the account: an action must be allowed at
+   * every level. Absent: no SCP applies (management account, or none collected).
+   */
+  serviceControlLevels?: ControlPolicyLevel[];
+  /** The RCPs in force on the account's resources, the same way. */
+  resourceControlLevels?: ControlPolicyLevel[];
 }
 
 export type SnapshotRecord = { principal: Principal } | { entitlement: Entitlement } | { grant: Grant };

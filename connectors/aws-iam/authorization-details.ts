@@ -77,6 +77,11 @@ const attachedSchema = z.object({
   PolicyName: z.string().optional(),
   PolicyArn: z.string().startsWith('arn:'),
 });
+/** `PermissionsBoundary` of a user or role: the managed policy that bounds it. */
+const boundarySchema = z.object({
+  PermissionsBoundaryType: z.string().optional(),
+  PermissionsBoundaryArn: z.string().startsWith('arn:'),
+});
 const inlineSchema = z.object({ PolicyName: z.string().min(1), PolicyDocument: policyDocumentSchema });
 const list = <T extends z.ZodType>(item: T) =>
   z
@@ -93,6 +98,7 @@ export const userDetailSchema = z.object({
   GroupList: list(z.string()),
   AttachedManagedPolicies: list(attachedSchema),
   UserPolicyList: list(inlineSchema),
+  PermissionsBoundary: boundarySchema.nullish(),
   Tags: list(tagSchema),
 });
 
@@ -115,6 +121,7 @@ export const roleDetailSchema = z.object({
   AssumeRolePolicyDocument: policyDocumentSchema.optional(),
   RolePolicyList: list(inlineSchema),
   AttachedManagedPolicies: list(attachedSchema),
+  PermissionsBoundary: boundarySchema.nullish(),
   Tags: list(tagSchema),
   // The CLI writes `{}` for a role never used.
   RoleLastUsed: z

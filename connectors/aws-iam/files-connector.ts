@@ -13,6 +13,7 @@ import { SessionCache } from '../shared/session-cache';
 import { loadPrivilegeClassifier } from './action-catalog';
 import { type AccountAuthorization, parseAuthorizationDetails } from './authorization-details';
 import { type CredentialReport, parseCredentialReport } from './credential-report';
+import { awsEvaluation, NOT_COLLECTED_FILES } from './evaluation';
 import { AwsNormalizer, accountOfArn } from './normalize';
 
 export const AWS_CONNECTOR_NAME = 'aws-iam';
@@ -235,7 +236,10 @@ export const awsFilesConnector: Connector<AwsSource, AwsFilesState> = {
       const phase = PHASES[i + 1];
       next = phase ? { ...state, phase, offset: 0 } : null;
     }
-    if (next === null) sessions.delete(state.session);
+    if (next === null) {
+      sessions.delete(state.session);
+      return { page, next, evaluation: awsEvaluation(NOT_COLLECTED_FILES) };
+    }
     return { page, next };
   },
 };

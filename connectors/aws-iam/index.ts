@@ -50,9 +50,17 @@ export const awsIamConnector: Connector<AwsSource, AwsIamState> = {
   async step(ctx, state) {
     if (state.mode === 'files') {
       const out = await awsFilesConnector.step(ctx, state.files);
-      return { page: out.page, next: out.next ? { mode: 'files', files: out.next } : null };
+      return {
+        page: out.page,
+        next: out.next ? { mode: 'files', files: out.next } : null,
+        ...(out.evaluation ? { evaluation: out.evaluation } : {}),
+      };
     }
     const out = await (await live()).step(ctx, state.live);
-    return { page: out.page, next: out.next ? { mode: 'live', live: out.next } : null };
+    return {
+      page: out.page,
+      next: out.next ? { mode: 'live', live: out.next } : null,
+      ...(out.evaluation ? { evaluation: out.evaluation } : {}),
+    };
   },
 };

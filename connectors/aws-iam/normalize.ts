@@ -8,6 +8,7 @@
  */
 import type { Page } from '../../core/connector';
 import {
+  type AwsPrincipalFacts,
   type Credential,
   type Entitlement,
   type Grant,
@@ -28,7 +29,7 @@ import type {
   UserDetail,
 } from './authorization-details';
 import type { CredentialReport, CredentialReportRow } from './credential-report';
-import { allowedActions, toPolicyStatements } from './policy-statements';
+import { allowedActions, toPolicyStatements, toTrustStatements } from './policy-statements';
 import { overrideKind, roleKind, userKind } from './principal-kind';
 
 export type {
@@ -174,6 +175,14 @@ export class AwsNormalizer {
     return uid;
   }
 
+  /**
+   * The boundary's entitlement uid. The policy counts as referenced (so it is emitted, or reported
+   * missing) but is not granted: a boundary only limits.
+   */
+  private boundaryUid(b: { PermissionsBoundaryArn: string }): string {
+    return this.attachedUid({ PolicyArn: b.PermissionsBoundaryArn });
+  }
+
   /** Groups: `group` entitlements and their inline policies; no grants (groups are not principals). */
   groups(list: readonly GroupDetail[]): Page {
     const entitlements: Entitlement[] = [];
@@ -212,6 +221,10 @@ export class AwsNormalizer {
       const row = this.reportByArn.get(u.Arn);
       if (row) this.reportMatched.add(u.Arn);
       const p = this.userPrincipal(u.Arn, u.UserName, tagsOf(u.Tags), u.CreateDate, row);
+      const facts: AwsPrincipalFacts = {};
+      if (u.UserId) facts.userId = u.UserId;
+      if (u.PermissionsBoundary) facts.permissionsBoundary = this.boundaryUid(u.PermissionsBoundary);
+      if (Object.keys(facts).length > 0) p.aws = facts;
       principals.push(p);
       for (const ip of u.UserPolicyList) {
         const e = this.inlineEntitlement(u.Arn, ip);
@@ -328,6 +341,11 @@ export class AwsNormalizer {
       if (r.CreateDate) p.createdAt = r.CreateDate;
       if (r.RoleLastUsed.LastUsedDate)
         p.lastActivity = { at: r.RoleLastUsed.LastUsedDate, source: 'RoleLastUsed' };
+      const facts: AwsPrincipalFacts = {};
+      if (r.RoleId) facts.userId = r.RoleId;
+      if (r.PermissionsBoundary) facts.permissionsBoundary = this.boundaryUid(r.PermissionsBoundary);
+      if (r.AssumeRolePolicyDocument) facts.trustPolicy = toTrustStatements(r.AssumeRolePolicyDocument);
+      if (Object.keys(facts).length > 0) p.aws = facts;
       principals.push(orderPrincipal(p));
       for (const ip of r.RolePolicyList) {
         const e = this.inlineEntitlement(r.Arn, ip);
@@ -480,5 +498,6 @@ function orderPrincipal(p: Principal): Principal {
   if (p.createdAt !== undefined) out.createdAt = p.createdAt;
   if (p.lastActivity !== undefined) out.lastActivity = p.lastActivity;
   if (p.kindReason !== undefined) out.kindReason = p.kindReason;
+  if (p.aws !== undefined) out.aws = p.aws;
   return out;
 }

@@ -14,6 +14,8 @@ const asList = (v: string | string[] | undefined): string[] | undefined =>
  * // [{ effect: 'Allow', action: ['s3:GetObject'], resource: ['*'] }]
  */
 export function toPolicyStatements(doc: PolicyDocument): PolicyStatement[] {
+  // Only the 2012-10-17 language has policy variables; older documents mean `${` literally.
+  const variables = doc.Version === '2012-10-17';
   return doc.Statement.map((s) => {
     const out: PolicyStatement = { effect: s.Effect };
     if (s.Sid !== undefined && s.Sid !== '') out.sid = s.Sid;
@@ -27,6 +29,36 @@ export function toPolicyStatements(doc: PolicyDocument): PolicyStatement[] {
     if (notResource) out.notResource = notResource;
     if (s.Condition && Object.keys(s.Condition).length > 0) out.hasCondition = true;
     if (s.Principal !== undefined || s.NotPrincipal !== undefined) out.hasPrincipal = true;
+    if (variables && [...(resource ?? []), ...(notResource ?? [])].some((r) => r.includes('${'))) {
+      out.variables = true;
+    }
+    return out;
+  });
+}
+
+type PrincipalElement = string | Record<string, string | string[]>;
+
+/** `"*"` or `{"AWS": "arn…"}` → `{ '*': ['*'] }` / `{ AWS: ['arn…'] }`. */
+function principalsOf(p: PrincipalElement): Record<string, string[]> {
+  if (typeof p === 'string') return { '*': [p] };
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(p)) out[k] = Array.isArray(v) ? v : [v];
+  return out;
+}
+
+/**
+ * A role's trust policy: the statements with their Principal elements kept (the engine decides
+ * who may assume the role from them).
+ *
+ * @example
+ * toTrustStatements({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:user/a' }, Action: 'sts:AssumeRole' }] });
+ * // [{ effect: 'Allow', action: ['sts:AssumeRole'], hasPrincipal: true, principal: { AWS: ['arn:aws:iam::1:user/a'] } }]
+ */
+export function toTrustStatements(doc: PolicyDocument): PolicyStatement[] {
+  return toPolicyStatements(doc).map((out, i) => {
+    const s = doc.Statement[i]!;
+    if (s.Principal !== undefined) out.principal = principalsOf(s.Principal);
+    if (s.NotPrincipal !== undefined) out.notPrincipal = principalsOf(s.NotPrincipal);
     return out;
   });
 }

@@ -7,6 +7,7 @@ import { InputError } from '../errors';
 import type { Severity } from '../findings/model';
 import { compileGlob, hasWildcard, type StringMatcher } from '../glob';
 import type { IamTarget } from '../iam/statement';
+import { LITERAL_STAR } from '../iam/variables';
 import type { System } from '../model';
 import type { Matcher, Ruleset } from './ruleset';
 
@@ -67,6 +68,11 @@ export interface CompileOptions {
    * compared as globs.
    */
   expandAction?: (pattern: string) => string[];
+  /**
+   * True for an action the catalogue lists without resource types (`ec2:DescribeInstances`): AWS
+   * evaluates it on the resource `"*"`, so only a statement whose Resource matches `"*"` allows it.
+   */
+  wildcardOnly?: (action: string) => boolean;
 }
 
 /**
@@ -202,7 +208,15 @@ function indexMatcher(target: SystemMatchers, m: Matcher, fn: number, options: C
         }
       }
       const sorted = [...actions.keys()].sort().map((k) => actions.get(k)!);
-      target.actions.push({ fn, target: { actions: sorted, resources: m.resources } });
+      // A `"*"` the rule wrote is the literal resource; the default `*` is any resource.
+      const resources = m.literalAny ? m.resources.map((r) => (r === '*' ? LITERAL_STAR : r)) : m.resources;
+      const wildcardOnly = options.wildcardOnly;
+      const scoped = wildcardOnly ? sorted.filter((a) => !wildcardOnly(a)) : sorted;
+      const global = wildcardOnly ? sorted.filter((a) => wildcardOnly(a)) : [];
+      if (scoped.length > 0) target.actions.push({ fn, target: { actions: scoped, resources } });
+      // Actions without resource types are requests on "*" whatever resources the rule names.
+      if (global.length > 0)
+        target.actions.push({ fn, target: { actions: global, resources: [LITERAL_STAR] } });
       return;
     }
   }

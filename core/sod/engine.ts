@@ -13,13 +13,14 @@
  */
 import type { EvidenceItem, FindingDraft } from '../findings/model';
 import { type AllowPart, denyCovers } from '../iam/statement';
+import { displayResource, LITERAL_STAR } from '../iam/variables';
 import type { Inventory, PrincipalGrants } from '../inventory';
 import type { Grant, Identity, PolicyStatement } from '../model';
 import type { CompiledRisk, CompiledRuleset } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
+import { BoundsIndex, type EntitlementLookup, PrincipalIam } from './principal-iam';
 
-/** Entitlement index (`Inventory.entitlementIndexOf`) → its match, computed once. */
-export type EntitlementLookup = (entitlementIndex: number) => EntitlementMatch | undefined;
+export type { EntitlementLookup } from './principal-iam';
 
 /** Phase 1–3 result: every identity's function bitset. */
 export interface IdentityFunctions {
@@ -30,6 +31,8 @@ export interface IdentityFunctions {
   holders: Uint32Array;
   /** The memoized per-entitlement matches, reused for evidence. */
   lookup: EntitlementLookup;
+  /** Per principal: boundary, SCP levels, policy variables (AWS). */
+  bounds: BoundsIndex;
 }
 
 export interface SodConflict {
@@ -57,6 +60,8 @@ const NOTHING = 1;
 const PLAIN = 2;
 /** Carries IAM Allow or Deny statements: settled per principal. */
 const IAM = 3;
+/** Carries IAM statements with policy variables: settled per principal, substituted. */
+const IAM_VARIABLES = 4;
 
 /**
  * Phases 1–3: the functions every identity holds through its active principals. A pass over the
@@ -84,10 +89,12 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
       st = PLAIN;
     }
     if (m?.allowBits || m?.denyBits) st = IAM;
+    if (m?.variables) st = IAM_VARIABLES;
     state[e] = st;
     return st;
   };
   const scratch = new Scratch(words);
+  const bounds = new BoundsIndex(inv);
 
   for (let j = 0; j < identityCount; j++) {
     const offset = j * words;
@@ -97,16 +104,33 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
       const g0 = grantOffsets[p]!;
       const g1 = grantOffsets[p + 1]!;
       let iam = false;
+      let variables = false;
       for (let g = g0; g < g1; g++) {
         const e = grantEntitlements[g]!;
         let st = state[e]!;
         if (st === UNSEEN) st = resolve(e);
         if (st === NOTHING) continue;
         if (st === IAM) iam = true;
+        else if (st === IAM_VARIABLES) variables = true;
         const base = e * words;
         for (let w = 0; w < words; w++) bits[offset + w]! |= plainBits[base + w]!;
       }
-      if (iam) iamFunctions(grantEntitlements.subarray(g0, g1), lookup, scratch, bits, offset);
+      if (iam || variables) {
+        const grants = grantEntitlements.subarray(g0, g1);
+        const context = bounds.of(p);
+        // Unbounded and without variables (most principals): entitlement bitsets settle it.
+        if (!variables && (!context || context.bounds.length === 0)) {
+          iamFunctions(grants, lookup, scratch, bits, offset);
+        } else {
+          new PrincipalIam(grants, lookup, inv, compiled, context).addBits(
+            bits,
+            offset,
+            scratch.allow,
+            scratch.deny,
+            scratch.bound,
+          );
+        }
+      }
     }
     for (let w = 0; w < words; w++) {
       let v = bits[offset + w]!;
@@ -117,15 +141,17 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
       }
     }
   }
-  return { bits, words, holders, lookup };
+  return { bits, words, holders, lookup, bounds };
 }
 
 class Scratch {
   readonly allow: Uint32Array;
   readonly deny: Uint32Array;
+  readonly bound: Uint32Array;
   constructor(words: number) {
     this.allow = new Uint32Array(words);
     this.deny = new Uint32Array(words);
+    this.bound = new Uint32Array(words);
   }
 }
 
@@ -263,7 +289,7 @@ export function functionsByIdentity(inv: Inventory, compiled: CompiledRuleset): 
  */
 export function evaluateSod(inv: Inventory, compiled: CompiledRuleset): FindingDraft[] {
   const held = computeIdentityFunctions(inv, compiled);
-  return findConflicts(inv, compiled, held).map((c) => conflictDraft(inv, compiled, held.lookup, c));
+  return findConflicts(inv, compiled, held).map((c) => conflictDraft(inv, compiled, held, c));
 }
 
 interface FunctionGrant {
@@ -274,14 +300,14 @@ interface FunctionGrant {
 /** The grants of one active principal that give `fn`, with the IAM part that survived, if any. */
 function grantsGiving(
   held: PrincipalGrants,
-  lookup: EntitlementLookup,
+  iam: PrincipalIam,
   fn: number,
   notes: Set<string>,
 ): FunctionGrant[] {
   const out: FunctionGrant[] = [];
   let denies: PolicyStatement[] | undefined;
   for (let i = 0; i < held.grants.length; i++) {
-    const m = lookup(held.entitlements[i]!);
+    const m = iam.identity[i];
     if (!m) continue;
     // Statements of any reached entitlement that were not evaluated as written (one pass with the grants).
     const n = m.notes?.get(fn);
@@ -292,11 +318,30 @@ function grantsGiving(
     }
     const parts = m.allow?.get(fn);
     if (!parts) continue;
-    denies ??= deniesFor(held.entitlements, lookup, fn);
-    const part = survivingPart(parts, denies);
+    denies ??= iam.denies(fn);
+    const part = iam.survivor(parts, fn, denies);
     if (part) out.push({ grant: held.grants[i]!, part });
   }
+  if (out.some((g) => g.part)) iam.notesFor(fn, notes);
   return out;
+}
+
+/** The IAM evaluation of one principal for the evidence (bounds and variables included). */
+function principalIam(
+  inv: Inventory,
+  compiled: CompiledRuleset,
+  held: IdentityFunctions,
+  uid: string,
+  grants: Int32Array,
+): PrincipalIam {
+  const p = inv.index.principalIndexOf(uid);
+  const context = p === undefined ? undefined : held.bounds.of(p);
+  return new PrincipalIam(grants, held.lookup, inv, compiled, context);
+}
+
+/** A rule resource as the evidence shows it: the literal `"*"` quoted. */
+function showResource(resource: string): string {
+  return resource === LITERAL_STAR ? '"*"' : displayResource(resource);
 }
 
 function identitySources(inv: Inventory, identity: Identity, sources: string[]): string[] {
@@ -315,7 +360,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 function conflictDraft(
   inv: Inventory,
   compiled: CompiledRuleset,
-  lookup: EntitlementLookup,
+  held: IdentityFunctions,
   { identity, risk }: SodConflict,
 ): FindingDraft {
   // Few principals, sources and notes per conflict: small arrays beat Sets here (tens of thousands of drafts).
@@ -333,9 +378,14 @@ function conflictDraft(
     for (const uid of identity.principals) {
       const principal = inv.principals.get(uid);
       if (principal?.status !== 'active') continue;
-      const held = inv.principalGrants(uid);
-      if (!held) continue;
-      const found = grantsGiving(held, lookup, fnIndex, notes);
+      const grants = inv.principalGrants(uid);
+      if (!grants) continue;
+      const found = grantsGiving(
+        grants,
+        principalIam(inv, compiled, held, uid, grants.entitlements),
+        fnIndex,
+        notes,
+      );
       if (found.length > 1) {
         found.sort(
           (a, b) =>
@@ -356,7 +406,7 @@ function conflictDraft(
             ? ` via ${grant.path.map((p) => inv.entitlements.get(p)?.name ?? p).join(' → ')}`
             : ' (direct)';
         const iam = part
-          ? `, allowing ${part.ruleAction} on ${part.ruleResource}${part.sid ? ` (statement ${part.sid})` : ''}`
+          ? `, allowing ${part.ruleAction} on ${showResource(part.ruleResource)}${part.sid ? ` (statement ${part.sid})` : ''}`
           : '';
         evidence.push({
           kind: 'grant',

@@ -19,6 +19,13 @@ export interface EntitlementMatch {
   deny?: Map<number, PolicyStatement[]>;
   /** Per function: statements not evaluated as written (Condition, Principal), for the evidence. */
   notes?: Map<number, string[]>;
+  /**
+   * Some statements hold policy variables: they are left out here and evaluated per principal
+   * (`matchStatements` on the substituted statements).
+   */
+  variables?: boolean;
+  /** An unconditional `Allow * on *`: as a bound (SCP level, boundary) it restricts nothing. */
+  allowsAll?: boolean;
 }
 
 function setBit(bits: Uint32Array, fn: number): void {
@@ -79,9 +86,56 @@ export function matchEntitlement(
   if (plain) result.plain = plain;
   const statements = entitlement.statements;
   if (statements && statements.length > 0 && sys.actions.length > 0) {
-    matchStatements(entitlement, statements, compiled, result);
+    const fixed: PolicyStatement[] = [];
+    const indexes: number[] = [];
+    statements.forEach((st, i) => {
+      if (st.variables) result.variables = true;
+      else {
+        fixed.push(st);
+        indexes.push(i);
+      }
+    });
+    if (statements.some(allowsAll)) result.allowsAll = true;
+    matchStatements(entitlement, fixed, compiled, result, undefined, indexes);
   }
-  return result.plain || result.allowBits || result.denyBits || result.notes ? result : undefined;
+  return result.plain || result.allowBits || result.denyBits || result.notes || result.variables
+    ? result
+    : undefined;
+}
+
+/** An unconditional Allow of every action on every resource (`FullAWSAccess`). */
+function allowsAll(st: PolicyStatement): boolean {
+  return (
+    st.effect === 'Allow' &&
+    !st.hasCondition &&
+    !st.hasPrincipal &&
+    !st.variables &&
+    (st.action?.includes('*') ?? false) &&
+    (st.resource?.includes('*') ?? false)
+  );
+}
+
+/**
+ * The functions some statements of an entitlement give or deny, with `notes` added for each
+ * function a statement touches (the substitution notes of policy variables). Used per principal
+ * for statements with policy variables.
+ */
+export function matchSubstituted(
+  entitlement: Entitlement,
+  statements: readonly { statement: PolicyStatement; notes: readonly string[]; index: number }[],
+  compiled: CompiledRuleset,
+): EntitlementMatch {
+  const result: EntitlementMatch = {};
+  if (!compiled.systems.get(entitlement.system)) return result;
+  matchStatements(
+    entitlement,
+    statements.map((s) => s.statement),
+    compiled,
+    result,
+    statements.map((s) => s.notes),
+    statements.map((s) => s.index),
+  );
+  return result;
 }
 
 function matchStatements(
@@ -89,6 +143,8 @@ function matchStatements(
   statements: readonly PolicyStatement[],
   compiled: CompiledRuleset,
   result: EntitlementMatch,
+  extraNotes?: readonly (readonly string[])[],
+  indexes?: readonly number[],
 ): void {
   const sys = compiled.systems.get(entitlement.system)!;
   const allow = new Map<number, AllowPart[]>();
@@ -98,7 +154,16 @@ function matchStatements(
   const denyBits = new Uint32Array(compiled.words);
   for (const { fn, target } of sys.actions) {
     statements.forEach((statement, i) => {
-      const label = statementLabel(entitlement, statement, i);
+      const label = statementLabel(entitlement, statement, indexes?.[i] ?? i);
+      const extra = extraNotes?.[i];
+      if (extra && extra.length > 0) {
+        // The note goes to every function whose actions the statement names, whatever the resource.
+        const { notResource: _n, ...rest } = statement;
+        const loose: PolicyStatement = { ...rest, resource: ['*'], hasCondition: false };
+        if (allowParts(loose, target).length > 0 || denyTouches(loose, target)) {
+          for (const note of extra) pushTo(notes, fn, `${label}: ${note}`);
+        }
+      }
       const unsupported = unsupportedReason(statement);
       if (unsupported) {
         const asIfSupported: PolicyStatement = { ...statement, hasPrincipal: false, hasCondition: false };

@@ -221,6 +221,7 @@ function toMatcher(
     system,
     actions,
     resources: m.resource === undefined ? ['*'] : list(m.resource),
+    ...(m.resource !== undefined && list(m.resource).includes('*') ? { literalAny: true } : {}),
     line,
   };
 }

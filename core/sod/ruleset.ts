@@ -41,6 +41,11 @@ export interface ActionMatcher extends MatcherBase {
   actions: string[];
   /** ARN patterns; `['*']` when the rule names none. */
   resources: string[];
+  /**
+   * The rule wrote `resource: "*"` itself: that entry means the literal resource `"*"` (what
+   * actions without resource types are evaluated on), not "any resource" (the default).
+   */
+  literalAny?: boolean;
 }
 
 export type Matcher = PermissionMatcher | EntitlementMatcher | ObjectPermissionMatcher | ActionMatcher;

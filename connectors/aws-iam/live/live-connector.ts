@@ -20,6 +20,7 @@ import { loadPrivilegeClassifier } from '../action-catalog';
 import type { AccountAuthorization, ManagedPolicyDetail } from '../authorization-details';
 import { type CredentialReport, parseCredentialReport } from '../credential-report';
 import { AWS_CONNECTOR_NAME, AWS_CONNECTOR_VERSION, resolveAccount } from '../files-connector';
+import { awsEvaluation, NOT_COLLECTED_LIVE } from '../evaluation';
 import { AwsNormalizer, type PrivilegeClassify } from '../normalize';
 import { AssumedRoleCredentials } from './assumed-role-credentials';
 import { fetchAttachedAwsPolicies } from './attached-aws-policies';
@@ -260,6 +261,7 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
           return { page: {}, next: s };
         }
         delete s.attached.marker;
+        addBoundaryPolicies(s);
         const now = ctx.now();
         let hits = 0;
         for (const p of s.attached.policies) {
@@ -396,7 +398,7 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
     s.emit.index += 1;
     if (s.emit.index < pages.length) return { page, next: s };
     emitted.delete(s.emit.session);
-    return { page, next: null };
+    return { page, next: null, evaluation: awsEvaluation(NOT_COLLECTED_LIVE) };
   }
 
   return {
@@ -441,6 +443,20 @@ function assemble(s: AwsLiveState): AccountAuthorization {
     RoleDetailList: s.authorization.roles,
     Policies: [...s.authorization.localPolicies, ...aws],
   };
+}
+
+/**
+ * AWS-managed policies used only as permissions boundaries may not count as attached: their
+ * documents are fetched all the same, or the boundary could not be evaluated.
+ */
+function addBoundaryPolicies(s: AwsLiveState): void {
+  const listed = new Set(s.attached.policies.map((p) => p.Arn));
+  for (const x of [...s.authorization.users, ...s.authorization.roles]) {
+    const arn = x.PermissionsBoundary?.PermissionsBoundaryArn;
+    if (!arn || !/^arn:[^:]+:iam::aws:policy\//.test(arn) || listed.has(arn)) continue;
+    listed.add(arn);
+    s.attached.policies.push({ Arn: arn, PolicyName: arn.slice(arn.lastIndexOf('/') + 1) });
+  }
 }
 
 /** Items per page, as the files mode emits them (files-connector.ts PAGE_ITEMS). */
