@@ -18,7 +18,9 @@ const BOUNDED_EXPORT = {
       UserId: 'AIDAQUINN',
       Arn: arn('user', 'quinn'),
       GroupList: [],
-      AttachedManagedPolicies: [{ PolicyName: 'AdministratorAccess', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }],
+      AttachedManagedPolicies: [
+        { PolicyName: 'AdministratorAccess', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' },
+      ],
       UserPolicyList: [],
       PermissionsBoundary: {
         PermissionsBoundaryType: 'Policy',
@@ -36,7 +38,9 @@ const BOUNDED_EXPORT = {
       AssumeRolePolicyDocument: encodeURIComponent(
         JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { AWS: arn('user', 'quinn') }, Action: 'sts:AssumeRole' }],
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: arn('user', 'quinn') }, Action: 'sts:AssumeRole' },
+          ],
         }),
       ),
       RolePolicyList: [],
@@ -58,7 +62,10 @@ const BOUNDED_EXPORT = {
         {
           VersionId: 'v1',
           IsDefaultVersion: true,
-          Document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
+          Document: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+          },
         },
       ],
     },
