@@ -93,17 +93,44 @@ export interface StoredObjectFacts {
   legalHold?: boolean;
 }
 
+/** One version of an object, or a delete marker, in a versioned object store. */
+export interface ObjectVersionRef {
+  versionId: string;
+  /** ISO 8601, as the store lists it. */
+  at: string;
+}
+
 export interface StoredFile {
   /** Relative to the pack. */
   path: string;
   bytes: number;
+  /**
+   * Versioned object stores (S3): the object's full key and the version every read of this file
+   * uses, the first one written (the sealed one), with its time.
+   */
+  key?: string;
+  version?: ObjectVersionRef;
+  /** Versions written over the sealed one, oldest first: the key no longer shows what was sealed. */
+  laterVersions?: ObjectVersionRef[];
+  /** Delete markers on the key, oldest first: the object is hidden from plain reads. */
+  deleteMarkers?: ObjectVersionRef[];
+}
+
+/** Something about the store itself that limits what verify can prove (reported, never ignored). */
+export interface StoreProblem {
+  severity: 'error' | 'warning';
+  code: 'versions-unavailable';
+  message: string;
 }
 
 /** Reads packs for `verify`, whatever stores them. */
 export interface PackReader {
   /** A directory or `s3://bucket/prefix`. */
   readonly location: string;
-  /** Whether `objectFacts` is meaningful (S3): verify then checks checksums and retention. */
+  /**
+   * Whether `objectFacts` is meaningful (S3): verify then checks checksums and retention. An object
+   * store's reader lists every version and reads each file's first-written (sealed) version.
+   */
   readonly objectStore: boolean;
   /** Every pack folder under `packs/`, in no particular order. */
   listPacks(): Promise<PackRef[]>;
@@ -117,6 +144,8 @@ export interface PackReader {
   openFile(pack: PackRef, path: string): AsyncIterable<Uint8Array>;
   /** Checksum and retention facts (S3 only). */
   objectFacts?(pack: PackRef, path: string): Promise<StoredObjectFacts>;
+  /** What the store could not provide (an S3 without ListObjectVersions); empty when all held. */
+  storeProblems?(): Promise<StoreProblem[]>;
 }
 
 /** Sealing a run id that already has a sealed pack: sealed packs are never rewritten. */

@@ -13,7 +13,7 @@ import {
   type SignatureAlgorithm,
   sha256Hex,
 } from './manifest';
-import type { PackReader, PackRef, StoredObjectFacts } from './ports';
+import type { PackReader, PackRef, StoredFile, StoredObjectFacts } from './ports';
 import { checkSignature, parseEnvelope, type SignatureEnvelope } from './signature';
 
 export type ProblemCode =
@@ -41,6 +41,14 @@ export type ProblemCode =
   | 'chain-fork'
   /** The head recorded by the findings store is not the chain's newest pack (a newer pack is gone). */
   | 'chain-head-missing'
+  /** `--expect-head`: the chain does not end exactly at the head an anchor recorded. */
+  | 'head-mismatch'
+  /** A version written over a sealed object: the key shows other bytes than were sealed. */
+  | 'overwritten'
+  /** A delete marker over a sealed object: plain reads no longer see it. */
+  | 'hidden'
+  /** The object store lists no versions: verify cannot tell the sealed version from a later one. */
+  | 'versions-unavailable'
   | 'object-checksum'
   | 'object-lock'
   | 'object-not-locked';
@@ -110,6 +118,11 @@ export interface VerifyOptions {
   resolveKeyFingerprint?: (keyId: string) => Promise<string>;
   /** Called after each file is hashed, e.g. for a progress line. */
   onFile?: (event: { runId: string; path: string; bytes: number }) => void;
+  /**
+   * The head an anchor recorded outside the account (`verify --expect-head SEQUENCE:SHA256`): the
+   * chain must end exactly there.
+   */
+  expectedHead?: { sequence: number; manifestSha256: string };
 }
 
 type Report = (code: ProblemCode, message: string, path?: string, severity?: 'error' | 'warning') => void;
@@ -134,7 +147,13 @@ export async function verifyChain(reader: PackReader, options: VerifyOptions = {
   const problems: VerifyProblem[] = [];
   const hashLimit = limiter(options.concurrency ?? 4);
   const packLimit = limiter(8);
-  const [refs, unsealed] = await Promise.all([reader.listPacks(), reader.listUnsealed()]);
+  const [refs, unsealed, storeProblems] = await Promise.all([
+    reader.listPacks(),
+    reader.listUnsealed(),
+    reader.storeProblems ? reader.storeProblems() : Promise.resolve([]),
+  ]);
+  for (const p of storeProblems)
+    problems.push({ severity: p.severity, code: p.code, location: reader.location, message: p.message });
   for (const dir of unsealed)
     problems.push({
       severity: 'warning',
@@ -155,6 +174,10 @@ export async function verifyChain(reader: PackReader, options: VerifyOptions = {
     refs.map((ref) => packLimit(() => checkPack(reader, ref, options, hashLimit, problems, stats))),
   );
   const chain = checkChain(loaded, problems);
+  if (options.expectedHead) {
+    const wrong = expectedHeadProblem(chain.head, options.expectedHead, chain.ordered);
+    if (wrong) problems.push({ severity: 'error', code: 'head-mismatch', message: wrong });
+  }
   if (options.pinnedFingerprint) {
     for (const p of chain.ordered)
       if (p.result.keyFingerprint && p.result.keyFingerprint !== options.pinnedFingerprint)
@@ -306,6 +329,8 @@ async function checkPack(
   }
 
   const storedByPath = new Map(stored.map((f) => [f.path, f]));
+  for (const f of stored) checkVersions(f, problem);
+  let unchecksummed = 0;
   const listed = new Set<string>([MANIFEST_FILE, SIGNATURE_FILE]);
   const tasks: Promise<void>[] = [];
   for (const entry of loaded.manifest?.files ?? []) {
@@ -337,7 +362,8 @@ async function checkPack(
             `changed: sha256 ${digest.sha256} (${digest.bytes} bytes), the manifest says ${entry.sha256} (${entry.bytes} bytes)`,
             entry.path,
           );
-        if (reader.objectStore) checkObjectFacts(facts, digest, entry.path, loaded.manifest, problem);
+        if (reader.objectStore && !checkObjectFacts(facts, digest, entry.path, loaded.manifest, problem))
+          unchecksummed += 1;
       }),
     );
   }
@@ -351,13 +377,14 @@ async function checkPack(
       tasks.push(
         hashLimit(async () => {
           const facts = await reader.objectFacts!(ref, path);
-          checkObjectFacts(
+          const checked = checkObjectFacts(
             facts,
             { sha256: sha256Hex(bytes), bytes: bytes.byteLength },
             path,
             loaded.manifest,
             problem,
           );
+          if (!checked) unchecksummed += 1;
         }),
       );
     }
@@ -385,19 +412,88 @@ async function checkPack(
     if (!listed.has(f.path))
       problem('file-unlisted', 'present in the pack but not listed in the manifest', f.path);
   await Promise.all(tasks);
+  // Not every S3 keeps checksums (Ceph RADOS Gateway stores none): the SHA-256 recomputed from the
+  // bytes against the signed manifest is the authority, the stored checksum only a second witness.
+  if (unchecksummed > 0)
+    problem(
+      'object-checksum',
+      `${unchecksummed} object(s) have no stored SHA-256 checksum (this S3 keeps none); their hashes were recomputed from the bytes`,
+      undefined,
+      'warning',
+    );
   return loaded;
 }
 
+/** A sealed object must be the only version of its key, with no delete marker over it. */
+function checkVersions(f: StoredFile, problem: Report): void {
+  const sealed = f.version ? `sealed version ${f.version.versionId} (${f.version.at})` : 'sealed version';
+  const key = f.key ?? f.path;
+  if (f.laterVersions?.length)
+    problem(
+      'overwritten',
+      `key ${key}: ${f.laterVersions.map((v) => `version ${v.versionId} (${v.at})`).join(', ')} written over the ${sealed}; verify read the sealed version`,
+      f.path,
+    );
+  if (f.deleteMarkers?.length)
+    problem(
+      'hidden',
+      `key ${key}: delete marker ${f.deleteMarkers.map((v) => `${v.versionId} (${v.at})`).join(', ')} hides the ${sealed}; verify read the sealed version`,
+      f.path,
+    );
+}
+
+/**
+ * Why the chain does not end exactly at `expected`, or `undefined` when it does. An anchor is a
+ * head published outside the account when it was sealed: packs after it, a different pack at its
+ * sequence, or a chain that stops short of it all mean the evidence is not what was anchored.
+ */
+export function expectedHeadProblem(
+  head: ChainHead | undefined,
+  expected: { sequence: number; manifestSha256: string },
+  packs: readonly { result: PackResult }[] = [],
+): string | undefined {
+  const want = `#${expected.sequence} (manifest sha256 ${expected.manifestSha256})`;
+  if (!head) return `expected head ${want}, but the chain has no single head`;
+  if (head.sequence === expected.sequence && head.manifestSha256 === expected.manifestSha256)
+    return undefined;
+  const at = packs.find((p) => p.result.sequence === expected.sequence)?.result;
+  if (head.sequence > expected.sequence)
+    return at?.manifestSha256 === expected.manifestSha256
+      ? `expected head ${want}, but the chain goes on to #${head.sequence} ${head.runId}: packs sealed after the anchor (get the newer anchors, or find who sealed them)`
+      : `expected head ${want}, but the chain's pack #${expected.sequence} is ${at ? `${at.runId} with manifest sha256 ${at.manifestSha256}` : 'missing'} and it ends at #${head.sequence} ${head.runId}: the chain was rewritten`;
+  if (head.sequence === expected.sequence)
+    return `expected head ${want}, but the chain's pack #${head.sequence} ${head.runId} has manifest sha256 ${head.manifestSha256}: the chain was rewritten`;
+  return `expected head ${want}, but the chain ends at #${head.sequence} ${head.runId}: newer packs are missing or hidden`;
+}
+
+/**
+ * The head a findings store recorded against the chain's: a recorded head newer than the chain, or
+ * another pack at the same sequence, means packs were removed or replaced. `where` names the store.
+ */
+export function recordedHeadProblem(
+  head: ChainHead | undefined,
+  recorded: ChainHead,
+  where: string,
+): string | undefined {
+  if (head && head.sequence >= recorded.sequence)
+    return head.sequence === recorded.sequence && head.manifestSha256 !== recorded.manifestSha256
+      ? `${where} records pack #${recorded.sequence} ${recorded.runId} with manifest sha256 ${recorded.manifestSha256}, but the chain's pack #${head.sequence} has ${head.manifestSha256}`
+      : undefined;
+  return `${where} records pack #${recorded.sequence} ${recorded.runId} as the newest, but the chain ends at ${head ? `#${head.sequence} ${head.runId}` : 'no pack'}: newer packs are missing`;
+}
+
+/** Checks retention and, when the store keeps one, the checksum; `false` when it keeps none. */
 function checkObjectFacts(
   facts: StoredObjectFacts,
   digest: { sha256: string; bytes: number; compositeChecksum?: string; partChecksums?: string[] },
   path: string,
   manifest: Manifest | undefined,
   problem: Report,
-): void {
+): boolean {
+  checkRetention(facts, path, manifest, problem);
   const expected = hexToBase64(digest.sha256);
   if (!facts.checksumSha256) {
-    problem('object-checksum', 'the object has no SHA-256 checksum', path);
+    return false;
   } else if (facts.checksumSha256.includes('-')) {
     if (facts.checksumSha256 !== digest.compositeChecksum)
       problem(
@@ -416,6 +512,16 @@ function checkObjectFacts(
       path,
     );
   }
+  return true;
+}
+
+/** Each object's own lock (multipart uploads included) must hold at least what the manifest says. */
+function checkRetention(
+  facts: StoredObjectFacts,
+  path: string,
+  manifest: Manifest | undefined,
+  problem: Report,
+): void {
   const retention = manifest?.retention;
   if (!retention) return;
   if (retention.mode === 'none') {

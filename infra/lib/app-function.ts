@@ -173,16 +173,18 @@ export class AppFunction extends Construct {
   bindEvidenceWriter(bucket: IBucket, key: IKey, retentionDays: number, prefix = ''): void {
     const objects = bucket.arnForObjects('*');
     // AbortMultipartUpload discards an unfinished upload's parts; it cannot touch a stored object.
+    // Reads go by version (the sealed one): the chain head and idempotency checks use the same
+    // versioned reader as verify.
     this.allow(
       'EvidenceWriteObjects',
-      ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+      ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:AbortMultipartUpload'],
       [objects],
     );
     this.allow('EvidenceSetComplianceRetention', ['s3:PutObjectRetention'], [objects], {
       StringEquals: { 's3:object-lock-mode': 'COMPLIANCE' },
       NumericGreaterThanEquals: { 's3:object-lock-remaining-retention-days': String(retentionDays - 1) },
     });
-    this.allow('EvidenceList', ['s3:ListBucket'], [bucket.bucketArn]);
+    this.allow('EvidenceList', ['s3:ListBucket', 's3:ListBucketVersions'], [bucket.bucketArn]);
     acknowledgeWildcardResource(
       this,
       objects,
@@ -246,13 +248,14 @@ export class AppFunction extends Construct {
   }
 
   /**
-   * Read sealed packs (ListBucket, GetObject): the scan step settles a run that crashed after
-   * sealing by reading that run's manifest and findings from the evidence itself.
+   * Read sealed packs (ListBucketVersions, GetObjectVersion: the sealed version of each object): the
+   * scan step settles a run that crashed after sealing by reading that run's manifest and findings
+   * from the evidence itself.
    */
   bindEvidenceReader(bucket: IBucket, key: IKey, prefix = ''): void {
     const objects = bucket.arnForObjects('*');
-    this.allow('EvidenceRead', ['s3:GetObject'], [objects]);
-    this.allow('EvidenceList', ['s3:ListBucket'], [bucket.bucketArn]);
+    this.allow('EvidenceRead', ['s3:GetObject', 's3:GetObjectVersion'], [objects]);
+    this.allow('EvidenceList', ['s3:ListBucket', 's3:ListBucketVersions'], [bucket.bucketArn]);
     acknowledgeWildcardResource(
       this,
       objects,

@@ -1,11 +1,19 @@
 /**
  * The evidence vault in S3 (DESIGN.md §6): packs under `<prefix>/packs/YYYY/MM/DD/<runId>/`.
  *
- * Every object is written with a precomputed SHA-256 checksum, `ObjectLockMode: COMPLIANCE`, a
+ * Every object is written create-only (`If-None-Match: *`, on PutObject and on
+ * CompleteMultipartUpload) with a precomputed SHA-256 checksum, `ObjectLockMode: COMPLIANCE`, a
  * retain-until date of now + retention, `ExpectedBucketOwner` and, when configured, SSE-KMS.
  * Objects under Object Lock cannot be staged and moved, so artefacts go straight to their keys and
- * the pack counts as sealed once `manifest.sig` (written last, create-only) exists; a run that dies
- * earlier leaves an unsealed prefix that `verify` reports and never accepts.
+ * the pack counts as sealed once `manifest.sig` (written last) exists; a run that dies earlier
+ * leaves an unsealed prefix that `verify` reports and never accepts.
+ *
+ * Create-only matters because Object Lock protects a version, not a key: without it a second sealer
+ * of the same run (or a retried step) would put new versions over the first one's artefacts. The
+ * bucket policy refuses any PutObject without the condition. An S3 that ignores `If-None-Match`
+ * (Ceph RADOS Gateway 16) still keeps every version, and `verify` reports the later ones.
+ *
+ * Endpoint: the client config's `endpoint`, or `AWS_ENDPOINT_URL_S3` read by the AWS SDK itself.
  */
 
 import { createHash } from 'node:crypto';
@@ -15,6 +23,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -94,19 +103,62 @@ export class S3EvidenceStore implements EvidenceWriter {
     if (!id.success)
       throw new InputError(id.error.issues[0]?.message ?? 'invalid run id', { field: 'runId' });
     const packPrefix = `${this.keyPrefix}${packRelativeDir(runId, startedAt)}/`;
-    if (await this.exists(`${packPrefix}${SIGNATURE_FILE}`))
+    const existing = await this.existing(packPrefix);
+    // Versions count, not just what plain reads see: a delete marker over a sealed manifest.sig does
+    // not make the run free to seal again.
+    if (existing.has(SIGNATURE_FILE))
       throw new PackExistsError(runId, s3Url(this.options.bucket, packPrefix));
     // manifest.json is create-only and locked: an attempt that died after it can never be completed.
-    if (await this.exists(`${packPrefix}${MANIFEST_FILE}`))
+    if (existing.has(MANIFEST_FILE))
       throw new Error(
         `pack ${runId}: ${s3Url(this.options.bucket, packPrefix)} has manifest.json but no manifest.sig ` +
           '(an earlier seal died between them); it stays unsealed: seal this run under a new run id',
+      );
+    // Artefacts are create-only and locked too: a retry would be refused at its first write anyway.
+    if (existing.size > 0)
+      throw new Error(
+        `pack ${runId}: ${s3Url(this.options.bucket, packPrefix)} already holds ${[...existing].sort().join(', ')} ` +
+          '(an earlier seal of this run died, or another is running); it stays unsealed: seal this run under a new run id',
       );
     // Whole seconds: S3 keeps retain-until at second precision, and the manifest must state it exactly.
     const until = new Date(
       Math.floor((this.options.now().getTime() + this.options.retentionDays * DAY_MS) / 1000) * 1000,
     );
     return new S3PackWriter(runId, this.client, this.options, packPrefix, until, this.partSize);
+  }
+
+  /**
+   * Paths under the pack prefix that have any version or delete marker. An S3 without versions
+   * listing (s3rver) is asked with HeadObject for the two manifest files only.
+   */
+  private async existing(packPrefix: string): Promise<Set<string>> {
+    const paths = new Set<string>();
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    try {
+      do {
+        const out = await this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.options.bucket,
+            Prefix: packPrefix,
+            ExpectedBucketOwner: this.options.expectedBucketOwner,
+            ...(keyMarker ? { KeyMarker: keyMarker, VersionIdMarker: versionMarker } : {}),
+          }),
+        );
+        for (const o of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])])
+          if (o.Key?.startsWith(packPrefix)) paths.add(o.Key.slice(packPrefix.length));
+        keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+        versionMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+      } while (keyMarker);
+      return paths;
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status !== 405 && status !== 501)
+        throw new Error(describeS3Error('ListObjectVersions', packPrefix, err), { cause: err });
+    }
+    for (const path of [SIGNATURE_FILE, MANIFEST_FILE])
+      if (await this.exists(`${packPrefix}${path}`)) paths.add(path);
+    return paths;
   }
 
   private async exists(key: string): Promise<boolean> {
@@ -165,9 +217,9 @@ class S3PackWriter implements PackWriter {
       throw new Error(`pack ${this.runId}: the manifest draft is for run ${draft.runId}`);
     const retention: Retention = { mode: 'COMPLIANCE', until: this.retainUntil.toISOString() };
     const signed = await signManifest(draft, this.files, retention, signer);
-    // Create-only: a second sealer of the same run (a retried step) gets 412 instead of a new version.
-    await this.put(MANIFEST_FILE, signed.manifestBytes, true);
-    await this.put(SIGNATURE_FILE, signed.signatureBytes, true);
+    // A second sealer of the same run (a retried step) gets 412 here instead of a new version.
+    await this.put(MANIFEST_FILE, signed.manifestBytes, 'manifest');
+    await this.put(SIGNATURE_FILE, signed.signatureBytes, 'manifest');
     this.state = 'sealed';
     return {
       runId: this.runId,
@@ -223,7 +275,12 @@ class S3PackWriter implements PackWriter {
     };
   }
 
-  private async put(path: string, body: Uint8Array, createOnly = false): Promise<void> {
+  /** Create-only PutObject. `manifest`: a 412 means the pack is sealed already (PackExistsError). */
+  private async put(
+    path: string,
+    body: Uint8Array,
+    kind: 'artefact' | 'manifest' = 'artefact',
+  ): Promise<void> {
     const key = `${this.packPrefix}${path}`;
     try {
       await this.client.send(
@@ -233,15 +290,25 @@ class S3PackWriter implements PackWriter {
           ContentLength: body.byteLength,
           ChecksumAlgorithm: 'SHA256',
           ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
-          ...(createOnly ? { IfNoneMatch: '*' } : {}),
+          IfNoneMatch: '*',
         }),
       );
     } catch (err) {
-      const status = httpStatusOf(err);
-      if (createOnly && (status === 412 || status === 409))
-        throw new PackExistsError(this.runId, s3Url(this.options.bucket, this.packPrefix));
-      throw new Error(describeS3Error('PutObject', key, err), { cause: err });
+      throw this.writeError('PutObject', key, err, kind);
     }
+  }
+
+  /** 412/409 on a create-only write: someone wrote the key first; never retried, never overwritten. */
+  private writeError(operation: string, key: string, err: unknown, kind: 'artefact' | 'manifest'): Error {
+    const status = httpStatusOf(err);
+    if (status !== 412 && status !== 409)
+      return new Error(describeS3Error(operation, key, err), { cause: err });
+    if (kind === 'manifest')
+      return new PackExistsError(this.runId, s3Url(this.options.bucket, this.packPrefix));
+    return new Error(
+      `s3:${operation} ${key}: the object already exists (another sealer of run ${this.runId}, or an earlier attempt, wrote it): nothing was overwritten; seal this run under a new run id`,
+      { cause: err },
+    );
   }
 
   /** Small content in one PutObject; larger streams in parts, never holding more than one part. */
@@ -272,15 +339,20 @@ class S3PackWriter implements PackWriter {
         await this.put(path, last);
       } else {
         await this.uploadPart(multipart, last);
-        await this.client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: this.options.bucket,
-            Key: multipart.key,
-            UploadId: multipart.uploadId,
-            ExpectedBucketOwner: this.options.expectedBucketOwner,
-            MultipartUpload: { Parts: multipart.parts },
-          }),
-        );
+        try {
+          await this.client.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: this.options.bucket,
+              Key: multipart.key,
+              UploadId: multipart.uploadId,
+              ExpectedBucketOwner: this.options.expectedBucketOwner,
+              MultipartUpload: { Parts: multipart.parts },
+              IfNoneMatch: '*',
+            }),
+          );
+        } catch (err) {
+          throw this.writeError('CompleteMultipartUpload', multipart.key, err, 'artefact');
+        }
         this.openUploads.delete(multipart.key);
       }
     } catch (err) {

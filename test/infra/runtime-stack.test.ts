@@ -235,13 +235,15 @@ describe('IAM: exact actions per role', () => {
         'kms:Sign',
         's3:AbortMultipartUpload',
         's3:GetObject',
+        's3:GetObjectVersion',
         's3:ListBucket',
+        's3:ListBucketVersions',
         's3:PutObject',
         's3:PutObjectRetention',
       ].sort(),
     );
     expect(bySid.EvidenceWriteObjects).toMatchObject({
-      Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+      Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
       Resource: evidenceObjects,
     });
     expect(bySid.EvidenceSetComplianceRetention).toEqual({
@@ -286,7 +288,9 @@ describe('IAM: exact actions per role', () => {
         'kms:GenerateDataKey',
         's3:AbortMultipartUpload',
         's3:GetObject',
+        's3:GetObjectVersion',
         's3:ListBucket',
+        's3:ListBucketVersions',
         's3:PutObject',
       ].sort(),
     );
@@ -305,7 +309,12 @@ describe('IAM: exact actions per role', () => {
     const scanEvidence = roleStatements(runtime, functionRole(runtime, 'accessproof-scan')).filter((st) =>
       JSON.stringify(st.Resource).includes('accessproof-evidence-'),
     );
-    expect(scanEvidence.flatMap((st) => asList(st.Action)).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(scanEvidence.flatMap((st) => asList(st.Action)).sort()).toEqual([
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+      's3:ListBucketVersions',
+    ]);
   });
 
   it('no role anywhere has a wildcard action, a delete, a bypass, a legal hold or a lock-config change', () => {

@@ -12,8 +12,8 @@
  *   refuses files mode (a deployed Lambda has no exports on disk) but the collectors run it, which is
  *   what lets the demo run here; the ERP source is left out because no collector exists for it in
  *   AWS (the state machine's Choice would record it as failed).
- * - s3rver stores bytes and keys only: it keeps no Object Lock retention and no SHA-256 checksum, so
- *   verify must report exactly those two facts and nothing else. This test is NOT proof that the
+ * - s3rver stores bytes and keys only: it lists no versions and keeps no Object Lock retention and
+ *   no SHA-256 checksum, so verify must report exactly those three facts and nothing else. This test is NOT proof that the
  *   evidence is immutable; only S3 Object Lock is (see test/infra for the bucket's COMPLIANCE lock).
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -343,7 +343,9 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     ]);
     // s3rver is not S3: it returns no ChecksumSHA256 and no Object Lock retention. Those two facts,
     // and nothing else (no changed, missing or unlisted file, no bad signature), are what verify reports.
-    expect(new Set(report.problems.map((p) => p.code))).toEqual(new Set(['object-checksum', 'object-lock']));
+    expect(new Set(report.problems.map((p) => p.code))).toEqual(
+      new Set(['versions-unavailable', 'object-checksum', 'object-lock']),
+    );
     expect(report.ok).toBe(false);
   });
 
@@ -393,6 +395,8 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
       [first.plan.runId, 1, true],
       [second.plan.runId, 2, true],
     ]);
-    expect(new Set(report.problems.map((p) => p.code))).toEqual(new Set(['object-checksum', 'object-lock']));
+    expect(new Set(report.problems.map((p) => p.code))).toEqual(
+      new Set(['versions-unavailable', 'object-checksum', 'object-lock']),
+    );
   });
 });

@@ -7,7 +7,7 @@
  */
 
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ChainHead, type ManifestDraft, nextLink } from '../../../core/evidence/manifest';
 import { PackExistsError, type SealedPack, type Signer } from '../../../core/evidence/ports';
@@ -66,6 +66,36 @@ function emulateLockedHeads(client: S3Client, bucket: string, writes: Captured[]
       return result;
     },
     { step: 'deserialize', name: 'emulateObjectLockHeads', priority: 'low' },
+  );
+  return client;
+}
+
+/**
+ * Answers ListObjectVersions (s3rver has none) with one version per object, so the reader's
+ * versioned path runs here too. The real versions, delete markers and locks are proved on Ceph RGW.
+ */
+function emulateVersionListing(client: S3Client, plain: S3Client): S3Client {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'ListObjectVersionsCommand') return next(args);
+      const input = args.input as { Bucket: string; Prefix?: string };
+      const out = await plain.send(new ListObjectsV2Command({ Bucket: input.Bucket, Prefix: input.Prefix }));
+      return {
+        output: {
+          $metadata: {},
+          IsTruncated: false,
+          Versions: (out.Contents ?? []).map((o) => ({
+            Key: o.Key,
+            VersionId: `v-${o.ETag?.replaceAll('"', '')}`,
+            IsLatest: true,
+            LastModified: o.LastModified,
+            Size: o.Size,
+          })),
+        },
+        response: {},
+      } as never;
+    },
+    { step: 'initialize', name: 'emulateVersionListing' },
   );
   return client;
 }
@@ -147,7 +177,7 @@ async function sealRuns(
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
 describe('S3 evidence store on s3rver', () => {
-  it('sends checksum, Object Lock, owner and SSE-KMS headers on every write, manifest files last and create-only', async () => {
+  it('sends checksum, Object Lock, owner, SSE-KMS and If-None-Match headers on every write, manifest files last', async () => {
     // Arrange
     const requests: Captured[] = [];
     const client = capture(s3.client(), bucket, requests);
@@ -196,8 +226,12 @@ describe('S3 evidence store on s3rver', () => {
     ).toBe('SHA256');
     for (const part of writes.filter((w) => w.command === 'UploadPartCommand'))
       expect(part.headers['x-amz-checksum-sha256']).toMatch(/^[A-Za-z0-9+/]{43}=$/);
-    const manifestPuts = writes.filter((w) => /manifest\.(json|sig)$/.test(w.key));
-    for (const w of manifestPuts) expect(w.headers['if-none-match'], w.key).toBe('*');
+    // Create-only: every object-creating request, artefacts included, carries If-None-Match: *.
+    const creates = writes.filter((w) =>
+      ['PutObjectCommand', 'CompleteMultipartUploadCommand'].includes(w.command),
+    );
+    expect(creates).toHaveLength(4);
+    for (const w of creates) expect(w.headers['if-none-match'], `${w.command} ${w.key}`).toBe('*');
     expect(pack!.manifest.retention).toEqual({ mode: 'COMPLIANCE', until: RETAIN_UNTIL });
     expect(pack!.location).toBe(`s3://${bucket}/${base}`);
   });
@@ -218,8 +252,10 @@ describe('S3 evidence store on s3rver', () => {
     ]);
     expect(report.filesChecked).toBe(4);
     expect(report.keys.map((k) => k.keyId)).toEqual(['arn:aws:kms:eu-west-1:111122223333:key/signing']);
-    // Everything else held; the only problems are the facts s3rver cannot keep.
-    expect(new Set(report.problems.map((p) => p.code))).toEqual(new Set(['object-checksum', 'object-lock']));
+    // Everything else held; the only problems are the facts s3rver cannot keep: no versions, no locks.
+    expect(new Set(report.problems.map((p) => p.code))).toEqual(
+      new Set(['versions-unavailable', 'object-checksum', 'object-lock']),
+    );
     expect(report.ok).toBe(false);
   });
 
@@ -228,7 +264,7 @@ describe('S3 evidence store on s3rver', () => {
     const writes: Captured[] = [];
     const client = capture(s3.client(), bucket, writes);
     await sealRuns(client, ['run-1', 'run-2'], p256Signer());
-    const reading = emulateLockedHeads(s3.client(), bucket, writes);
+    const reading = emulateVersionListing(emulateLockedHeads(s3.client(), bucket, writes), s3.client());
 
     // Act
     const report = await verifyChain(
@@ -263,6 +299,7 @@ describe('S3 evidence store on s3rver', () => {
 
     // Assert
     expect(report.problems.map((p) => `${p.code} ${p.runId} ${p.path}`)).toEqual([
+      'versions-unavailable undefined undefined',
       'file-changed run-1 findings.jsonl',
       'object-checksum run-1 findings.jsonl',
     ]);
@@ -343,7 +380,7 @@ describe('S3 evidence store on s3rver', () => {
     await expect(again).rejects.toThrow(/has manifest\.json but no manifest\.sig/);
   });
 
-  it('names the call and key when S3 refuses a write', async () => {
+  it('names the call and key when S3 refuses a request', async () => {
     // Arrange
     const store = new S3EvidenceStore({
       client: s3.client(),
@@ -352,14 +389,14 @@ describe('S3 evidence store on s3rver', () => {
       retentionDays: 1,
       now: () => NOW,
     });
-    // A HEAD on a missing bucket is a bare 404, like a missing key: the first write names the bucket.
-    const pack = await store.begin('run-1', NOW);
 
     // Act
-    const adding = pack.add('a.txt', new Uint8Array([1]), 0);
+    const beginning = store.begin('run-1', NOW);
 
     // Assert
-    await expect(adding).rejects.toThrow(/^s3:PutObject packs\/2026\/10\/01\/run-1\/a\.txt: NoSuchBucket/);
+    await expect(beginning).rejects.toThrow(
+      /^s3:ListObjectVersions packs\/2026\/10\/01\/run-1\/: NoSuchBucket/,
+    );
   });
 
   it('checks the stored checksum of every object against the SHA-256 of its bytes', async () => {

@@ -15,6 +15,11 @@ export class MemoryPacks implements PackReader {
   readonly location = 'mem://evidence';
   readonly packs = new Map<string, Map<string, Uint8Array>>();
   readonly facts = new Map<string, StoredObjectFacts>();
+  /** Version history a versioned store would list, by `<dir>/<path>`. */
+  readonly versions = new Map<
+    string,
+    Pick<StoredFile, 'key' | 'version' | 'laterVersions' | 'deleteMarkers'>
+  >();
   unsealed: string[] = [];
   constructor(readonly objectStore = false) {}
 
@@ -32,6 +37,7 @@ export class MemoryPacks implements PackReader {
     return [...(this.packs.get(pack.dir)?.entries() ?? [])].map(([path, b]) => ({
       path,
       bytes: b.byteLength,
+      ...this.versions.get(`${pack.dir}/${path}`),
     }));
   }
   async readFile(pack: PackRef, path: string): Promise<Uint8Array | undefined> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestStream, hexToBase64 } from '../../../../core/evidence/hashing';
-import { findChainHead, verifyChain } from '../../../../core/evidence/verify';
+import { findChainHead, recordedHeadProblem, verifyChain } from '../../../../core/evidence/verify';
 import { ed25519Signer, MemoryPacks, makeDraft, sealInto } from './memory-packs';
 
 const codes = (r: Awaited<ReturnType<typeof verifyChain>>) =>
@@ -211,11 +211,30 @@ describe('verifyChain: object store facts', () => {
 
     // Assert
     expect(codes(report)).toEqual([
+      'object-checksum run-1',
       'object-checksum run-1 a.txt',
       'object-lock run-1 b.txt',
       'object-lock run-1 b.txt',
-      'object-checksum run-1 manifest.sig',
     ]);
+    // A store that keeps no checksum (manifest.sig here) is a warning: the recomputed hash decides.
+    expect(report.problems.find((p) => !p.path)).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/1 object\(s\) have no stored SHA-256 checksum/),
+    });
+  });
+
+  it('passes a store that keeps no checksums at all (Ceph RADOS Gateway), with one warning per pack', async () => {
+    // Arrange
+    const { mem, dir } = await lockedPack();
+    for (const [key, facts] of mem.facts)
+      if (key.startsWith(dir)) mem.facts.set(key, { ...facts, checksumSha256: undefined });
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(report.ok).toBe(true);
+    expect(report.problems.map((p) => [p.severity, p.code])).toEqual([['warning', 'object-checksum']]);
   });
 
   it('checks a composite multipart checksum part by part', async () => {
@@ -290,5 +309,123 @@ describe('verifyChain: the inventory a run scanned', () => {
 
     expect(report.ok).toBe(false);
     expect(codes(report)).toEqual(['snapshot-mismatch run-1 inventory/erp.jsonl.gz']);
+  });
+});
+
+describe('verifyChain: versions over sealed objects', () => {
+  it('names every version written over a sealed object and every delete marker, with ids and times', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    await chainOf(mem, 2);
+    const dir = 'packs/2026/10/01/run-2';
+    const sealed = { versionId: 'v-sealed', at: '2026-10-01T06:05:00.000Z' };
+    mem.versions.set(`${dir}/a.txt`, {
+      key: `evidence/${dir}/a.txt`,
+      version: sealed,
+      laterVersions: [{ versionId: 'v-forged', at: '2026-11-02T09:00:00.000Z' }],
+    });
+    mem.versions.set(`${dir}/manifest.sig`, {
+      key: `evidence/${dir}/manifest.sig`,
+      version: sealed,
+      deleteMarkers: [{ versionId: 'dm-1', at: '2026-11-03T10:00:00.000Z' }],
+    });
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['overwritten run-2 a.txt', 'hidden run-2 manifest.sig']);
+    expect(report.problems[0]!.message).toBe(
+      `pack run-2 a.txt: key evidence/${dir}/a.txt: version v-forged (2026-11-02T09:00:00.000Z) written over the sealed version v-sealed (2026-10-01T06:05:00.000Z); verify read the sealed version`,
+    );
+    expect(report.problems[1]!.message).toMatch(/delete marker dm-1 \(2026-11-03T10:00:00\.000Z\) hides/);
+  });
+
+  it('reports what the store could not list (no versions) as an error', async () => {
+    // Arrange
+    const mem = new MemoryPacks();
+    await chainOf(mem, 1);
+    Object.assign(mem, {
+      storeProblems: async () => [
+        { severity: 'error', code: 'versions-unavailable', message: 'no ListObjectVersions' },
+      ],
+    });
+
+    // Act
+    const report = await verifyChain(mem);
+
+    // Assert
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['versions-unavailable']);
+  });
+});
+
+describe('verifyChain: the head anchored outside the account', () => {
+  async function threePacks() {
+    const mem = new MemoryPacks();
+    await chainOf(mem, 3);
+    const report = await verifyChain(mem);
+    const byRun = new Map(report.packs.map((p) => [p.runId, p.manifestSha256!]));
+    return { mem, byRun };
+  }
+
+  it('passes only when the chain ends exactly at the expected head', async () => {
+    // Arrange
+    const { mem, byRun } = await threePacks();
+
+    // Act
+    const exact = await verifyChain(mem, {
+      expectedHead: { sequence: 3, manifestSha256: byRun.get('run-3')! },
+    });
+    const older = await verifyChain(mem, {
+      expectedHead: { sequence: 2, manifestSha256: byRun.get('run-2')! },
+    });
+    const newer = await verifyChain(mem, { expectedHead: { sequence: 4, manifestSha256: 'a'.repeat(64) } });
+    const other = await verifyChain(mem, { expectedHead: { sequence: 3, manifestSha256: 'b'.repeat(64) } });
+
+    // Assert
+    expect(exact.ok).toBe(true);
+    expect(codes(older)).toEqual(['head-mismatch']);
+    expect(older.problems[0]!.message).toMatch(/goes on to #3 run-3: packs sealed after the anchor/);
+    expect(codes(newer)).toEqual(['head-mismatch']);
+    expect(newer.problems[0]!.message).toMatch(/ends at #3 run-3: newer packs are missing or hidden/);
+    expect(other.problems[0]!.message).toMatch(
+      /pack #3 run-3 has manifest sha256 .*: the chain was rewritten/,
+    );
+  });
+
+  it('says the chain was rewritten when the anchored pack is not in it', async () => {
+    // Arrange
+    const { mem } = await threePacks();
+
+    // Act
+    const report = await verifyChain(mem, { expectedHead: { sequence: 2, manifestSha256: 'c'.repeat(64) } });
+
+    // Assert
+    expect(report.problems[0]!.message).toMatch(
+      /pack #2 is run-2 with manifest sha256 .* and it ends at #3 run-3: the chain was rewritten/,
+    );
+  });
+
+  it('compares a recorded head: newer than the chain or another pack at its sequence is a problem', () => {
+    // Arrange
+    const head = { runId: 'run-3', sequence: 3, manifestSha256: 'a'.repeat(64) };
+
+    // Act
+    const same = recordedHeadProblem(head, head, 'the findings table');
+    const behind = recordedHeadProblem(head, { ...head, sequence: 2, runId: 'run-2' }, 'the findings table');
+    const ahead = recordedHeadProblem(head, { ...head, sequence: 4, runId: 'run-4' }, 'the findings table');
+    const replaced = recordedHeadProblem(
+      head,
+      { ...head, manifestSha256: 'b'.repeat(64) },
+      'the findings table',
+    );
+
+    // Assert
+    expect(same).toBeUndefined();
+    expect(behind).toBeUndefined();
+    expect(ahead).toMatch(/records pack #4 run-4 as the newest, but the chain ends at #3 run-3/);
+    expect(replaced).toMatch(/but the chain's pack #3 has a{64}/);
   });
 });
