@@ -47,6 +47,14 @@ program
     'PEM public key to check KMS signatures with, instead of the one in manifest.sig',
   )
   .option('--region <region>', 'AWS region of the bucket (s3:// targets)')
+  .option(
+    '--expect-head <sequence:sha256>',
+    'fail unless the chain ends exactly at this pack (an anchor kept outside the account)',
+  )
+  .option(
+    '--findings-table <name>',
+    'DynamoDB findings table whose recorded chain head an s3:// chain must reach',
+  )
   .action(async (target: string, opts) => {
     const { runVerify } = await import('./commands/verify');
     process.exitCode = await runVerify(target, opts, out);
