@@ -8,6 +8,7 @@
  *   against the head it read, and only the holder of the reservation can `commitRun`;
  * - re-delivery of a step (Lambda retry, CLI re-run of the same run id) is harmless.
  */
+import type { RunRecord } from '../run/run-record';
 import type { Finding } from './model';
 
 /** The last sealed pack of the chain. The next pack's manifest links to it as `previous`. */
@@ -109,6 +110,12 @@ export interface FindingsRepository {
   pendingReservation(): Promise<ChainReservation | null>;
   /** Drop `runId`'s reservation (a crashed run). No-op if there is none; refused for another run's. */
   clearReservation(runId: string): Promise<void>;
+  /** Store a run record (a failed run, an operator's release); the same id overwrites. */
+  putRunRecord(record: RunRecord): Promise<void>;
+  /** Every run record, oldest first. */
+  listRunRecords(): Promise<RunRecord[]>;
+  /** Mark records as carried by `runId`'s sealed pack (after its commit); unknown ids are ignored. */
+  markRunRecordsSealed(ids: readonly string[], runId: string): Promise<void>;
   close(): Promise<void>;
 }
 

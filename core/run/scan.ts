@@ -15,6 +15,7 @@ import { compareDrafts, evaluateRules } from '../rules';
 import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
 import { settleCrashedRun } from './recover';
+import { type RunRecord, unsealedRecords } from './run-record';
 import type { RunPlan, SourceResult } from './types';
 
 export interface ScanStepInput {
@@ -73,6 +74,8 @@ export interface ScanResult {
   changed: string[];
   changes: Record<keyof FindingChanges, string[]>;
   summary: ScanSummary;
+  /** Failed and released runs no pack carries yet: sealed into this run's pack (`runs.jsonl`). */
+  runRecords?: RunRecord[];
 }
 
 export function scanResultKey(runId: string): string {
@@ -87,7 +90,10 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   const { plan, repo, logger } = input;
   const resultKey = scanResultKey(plan.runId);
   const stored = await input.runStore.get<ScanResult>(resultKey);
-  if (stored) return stored.summary; // re-delivered step
+  // A re-delivered step reuses its result only while the run still holds (or has committed) the
+  // chain. A run whose reservation was released (a failed step, then a redrive) scans again: the
+  // findings may have changed since, and its old result would overwrite them.
+  if (stored && (await holdsOrCommitted(repo, plan.runId))) return stored.summary;
 
   if (input.packs) {
     await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
@@ -119,6 +125,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
   const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
   const previous = await repo.loadAll();
+  const runRecords = unsealedRecords(await repo.listRunRecords());
   const result = reconcile({
     previous,
     drafts,
@@ -156,11 +163,17 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     changed: ids(result.changed),
     changes,
     summary,
+    ...(runRecords.length ? { runRecords } : {}),
   };
   await input.runStore.put(resultKey, full);
   input.onStage?.('store', result.findings.length);
   logger.info('scan finished', { runId: plan.runId, findings: summary.findings, open: summary.open });
   return summary;
+}
+
+async function holdsOrCommitted(repo: FindingsRepository, runId: string): Promise<boolean> {
+  if ((await repo.pendingReservation())?.runId === runId) return true;
+  return (await repo.getChainHead())?.runId === runId;
 }
 
 /** Findings that ask for action now: open or reopened (not resolved, not under an exception). */

@@ -20,6 +20,7 @@ import { remediationRecords } from '../findings/remediation';
 import { ChainConflictError, type FindingsRepository } from '../findings/repository';
 import type { RunStore, SnapshotBytes } from '../ports';
 import { adoptSealedPack } from './recover';
+import { RUN_RECORDS_FILE } from './run-record';
 import type { ScanResult } from './scan';
 import type { RunPlan, SourceResult } from './types';
 
@@ -122,6 +123,10 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       .filter((f): f is Finding => f !== undefined);
     const remediation = remediationRecords({ resolved });
     await pack.add('remediation.jsonl', jsonLines(remediation), remediation.length);
+    // Failed and released runs since the last pack: the gap in the chain, and who closed it.
+    if (scan.runRecords?.length) {
+      await pack.add(RUN_RECORDS_FILE, jsonLines(scan.runRecords), scan.runRecords.length);
+    }
     const finishedAt = input.finishedAt.toISOString();
     const html = renderReportHtml({
       organization: plan.organization,
@@ -165,6 +170,12 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     location: sealed.location,
     sealedAt: input.finishedAt.toISOString(),
   });
+  if (scan.runRecords?.length) {
+    await repo.markRunRecordsSealed(
+      scan.runRecords.map((r) => r.id),
+      plan.runId,
+    );
+  }
   input.logger.info('pack sealed', {
     runId: plan.runId,
     location: sealed.location,

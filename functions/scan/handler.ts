@@ -20,6 +20,7 @@ const env = readEnvironment([
   'EVIDENCE_BUCKET',
   'EVIDENCE_PREFIX',
   'EVIDENCE_BUCKET_OWNER',
+  'RESERVATION_LEASE_MS',
 ]);
 const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
@@ -46,5 +47,6 @@ export const handler = instrument(obs, async (event: unknown) => {
     packs,
     now: () => new Date(),
     logger: obs.core,
+    ...(env.RESERVATION_LEASE_MS ? { reservationLeaseMs: env.RESERVATION_LEASE_MS } : {}),
   });
 });

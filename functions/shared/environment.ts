@@ -23,6 +23,8 @@ export const ENV = {
   EXTERNAL_ID: z.string().optional(),
   FINDINGS_EVENT_BUS: required,
   NOTIFY_TOPIC_ARN: required,
+  /** How old a chain reservation must be before the scan settles it as a dead run's (ms). */
+  RESERVATION_LEASE_MS: z.coerce.number().int().positive().optional(),
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
   /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),

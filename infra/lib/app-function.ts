@@ -228,11 +228,12 @@ export class AppFunction extends Construct {
   }
 
   /**
-   * The findings store (stores/dynamodb-findings): reads are GetItem and a parallel Scan; writes are
+   * The findings store (stores/dynamodb-findings): reads are GetItem, a parallel Scan and a Query
+   * (run records); writes are
    * Put/Update (the chain head with a condition) and BatchWrite. No DeleteItem: nothing is deleted.
    */
   bindFindingsTable(table: ITable, key: IKey, access: { write: boolean }): void {
-    const read = ['dynamodb:GetItem', 'dynamodb:Scan'];
+    const read = ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:Query'];
     const write = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
     this.allow(
       access.write ? 'FindingsReadWrite' : 'FindingsRead',

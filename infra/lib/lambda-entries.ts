@@ -13,6 +13,7 @@ export const LAMBDA_STEPS = [
   'scan',
   'seal',
   'notify',
+  'release',
 ] as const;
 export type StepName = (typeof LAMBDA_STEPS)[number];
 

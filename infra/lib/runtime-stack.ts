@@ -22,6 +22,7 @@ import type { Config } from '../../core/config';
 import { AppFunction } from './app-function';
 import { BUNDLE_ALIASES, handlerEntry, type LiveSystem, type StepName } from './lambda-entries';
 import { acknowledgeFinding } from './nag';
+import { type RunBudget, runBudget, scheduleIntervalMs } from './run-budget';
 import { organizationSources, type RunConfigDocument } from './run-config';
 import { ScanRunStateMachine } from './scan-run-state-machine';
 
@@ -42,6 +43,8 @@ export interface RunSchedule {
   expression: string;
   /** IANA time zone the cron fields are read in, e.g. `Europe/Oslo`. */
   timeZone: string;
+  /** Hours between two starts, when the expression does not say it plainly. @default derived */
+  intervalHours?: number;
 }
 
 export interface RuntimeStackProps extends StackProps {
@@ -63,6 +66,10 @@ export interface RuntimeStackProps extends StackProps {
   evidencePrefix?: string;
   /** @default 'accessproof-findings' */
   eventBusName?: string;
+  /** How old a chain reservation must be before the next run settles it. @default 2 h */
+  reservationLease?: Duration;
+  /** Collect resumes per source. @default the most that fit the schedule interval (run-budget.ts) */
+  maxResumes?: number;
 }
 
 export type { StepName } from './lambda-entries';
@@ -105,6 +112,12 @@ const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; 
     timeout: Duration.minutes(5),
     memorySize: 512,
   },
+  // Adopting a pack the failed run had sealed commits its findings: a few minutes at most.
+  release: {
+    description: 'Record a failed run and release its evidence-chain reservation',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+  },
 };
 
 /** The collector of each live system; ERP extracts are files, refused at synth (run-config.ts). */
@@ -128,6 +141,8 @@ export class RuntimeStack extends Stack {
   readonly findingsBus: EventBus;
   readonly deadLetterQueue: Queue;
   readonly schedule: Schedule;
+  /** The run's time budgets, derived from the schedule interval and checked (run-budget.ts). */
+  readonly runBudget: RunBudget;
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -137,6 +152,8 @@ export class RuntimeStack extends Stack {
         `schedule expression must be cron(…), rate(…) or at(…), got "${props.schedule.expression}"`,
       );
     }
+    const budget = this.budget(props);
+    this.runBudget = budget;
     const evidenceBucket = Bucket.fromBucketName(this, 'EvidenceBucket', stateful.evidenceBucketName);
     const stagingBucket = Bucket.fromBucketName(this, 'StagingBucket', stateful.stagingBucketName);
     const orgSources = organizationSources(config);
@@ -167,6 +184,7 @@ export class RuntimeStack extends Stack {
     const scan = fn('scan', { iamActionData: true });
     const seal = fn('seal');
     const notify = fn('notify');
+    const release = fn('release');
     this.collectors = collectors;
     this.functions = {
       plan,
@@ -176,6 +194,7 @@ export class RuntimeStack extends Stack {
       scan,
       seal,
       notify,
+      release,
     };
 
     this.findingsBus = new EventBus(this, 'FindingsBus', {
@@ -217,6 +236,9 @@ export class RuntimeStack extends Stack {
     scan.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     scan.bindEvidenceReader(evidenceBucket, stateful.dataKey, props.evidencePrefix);
 
+    // Settle a dead run's reservation once it is a lease old (shorter than the schedule interval).
+    scan.function.addEnvironment('RESERVATION_LEASE_MS', String(budget.leaseMs));
+
     seal.bindStagingReader(stagingBucket, stateful.dataKey);
     seal.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     seal.bindEvidenceWriter(evidenceBucket, stateful.dataKey, stateful.retentionDays, props.evidencePrefix);
@@ -227,9 +249,16 @@ export class RuntimeStack extends Stack {
     notify.bindFindingEvents(this.findingsBus);
     notify.bindNotificationTopic(this.topic, stateful.dataKey);
 
+    // release: records the failure, clears the reservation or adopts a pack the run had sealed.
+    release.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
+    release.bindEvidenceReader(evidenceBucket, stateful.dataKey, props.evidencePrefix);
+
     this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
+      maxResumes: budget.maxResumes,
+      timeout: Duration.millis(budget.executionTimeoutMs),
       steps: {
         plan: plan.function,
+        release: release.function,
         collect: Object.fromEntries(Object.entries(collectors).map(([sys, f]) => [sys, f.function])),
         scan: scan.function,
         seal: seal.function,
@@ -272,6 +301,32 @@ export class RuntimeStack extends Stack {
     });
 
     this.alarms();
+  }
+
+  /** Derive and check the run's time budgets; synth stops with the reason when they cannot hold. */
+  private budget(props: RuntimeStackProps): RunBudget {
+    const derived = scheduleIntervalMs(props.schedule.expression);
+    const intervalMs =
+      props.schedule.intervalHours !== undefined ? props.schedule.intervalHours * 3_600_000 : derived;
+    if (intervalMs === undefined) {
+      throw new Error(
+        `cannot derive the interval of schedule "${props.schedule.expression}": set schedule.intervalHours (context scheduleIntervalHours) to the shortest time between two runs`,
+      );
+    }
+    if (derived !== undefined && props.schedule.intervalHours !== undefined && derived < intervalMs) {
+      throw new Error(
+        `schedule.intervalHours (${props.schedule.intervalHours}) is longer than the schedule "${props.schedule.expression}" fires (${derived / 3_600_000} h)`,
+      );
+    }
+    const ms = (step: StepName) => STEP_SETTINGS[step].timeout.toMilliseconds();
+    return runBudget({
+      intervalMs,
+      collectTimeoutMs: Math.max(ms('collect-aws'), ms('collect-entra'), ms('collect-salesforce')),
+      reservedStepTimeoutsMs: [ms('scan'), ms('seal'), ms('notify'), ms('release')],
+      planTimeoutMs: ms('plan'),
+      ...(props.reservationLease ? { leaseMs: props.reservationLease.toMilliseconds() } : {}),
+      ...(props.maxResumes !== undefined ? { maxResumes: props.maxResumes } : {}),
+    });
   }
 
   /** Failed, timed-out or aborted runs, any step's errors, and a schedule that could not start a run. */

@@ -73,6 +73,8 @@ export const LAMBDA_RETRY_ERRORS = [
 
 export interface ScanRunSteps {
   plan: IFunction;
+  /** Records a failure after the chain reservation, releases the reservation, fails the run. */
+  release: IFunction;
   /** One collect function per live system the config names; sources are routed on `$.source.system`. */
   collect: Partial<Record<LiveSystem, IFunction>>;
   scan: IFunction;
@@ -212,6 +214,36 @@ export class ScanRunStateMachine extends Construct {
       scan: JsonPath.objectAt('$.scan'),
       seal: JsonPath.objectAt('$.seal'),
     });
+
+    // Scan reserves the evidence chain; from there on every failure ends in ReleaseRun, which
+    // records it, gives the reservation back and fails the execution (so the next scheduled run
+    // can seal). A redrive reruns ReleaseRun with a higher RedriveCount: it then routes back.
+    const release = this.invoke('ReleaseRun', steps.release, '$.release', {
+      runId: JsonPath.stringAt('$.plan.runId'),
+      step: JsonPath.stringAt('$.failedStep.step'),
+      failure: JsonPath.objectAt('$.failure'),
+      failedAtRedrive: JsonPath.numberAt('$.failedStep.failedAtRedrive'),
+      redriveCount: JsonPath.numberAt('$$.Execution.RedriveCount'),
+    });
+    const resumeAt = new Choice(this, 'ResumeAfterRedrive', {
+      comment: 'A redriven execution continues where it failed: scan (again, if released) or notify',
+    })
+      .when(Condition.stringEquals('$.release.resumeAt', 'notify'), notify)
+      .otherwise(scan);
+    release.next(resumeAt);
+    for (const [task, step] of [
+      [scan, 'scan'],
+      [seal, 'seal'],
+      [notify, 'notify'],
+    ] as const) {
+      const failed = new Pass(this, `${task.id}Failed`, {
+        comment: `The ${step} step failed: name it for ReleaseRun`,
+        parameters: { step, failedAtRedrive: JsonPath.numberAt('$$.Execution.RedriveCount') },
+        resultPath: '$.failedStep',
+      });
+      task.addCatch(failed, { errors: [Errors.ALL], resultPath: '$.failure' });
+      failed.next(release);
+    }
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.SIX_MONTHS });
     this.stateMachine = new StateMachine(this, 'StateMachine', {

@@ -7,6 +7,8 @@
  *   "the head is still what I read and nobody else holds it" is one conditional write.
  * - `pk = CHAIN, sk = RUN#<runId>`: one per committed pack, so a late re-delivery of an older
  *   run is recognised as already committed.
+ * - `pk = RUNRECORD, sk = <recordId>`: one per failed or released run (core/run/run-record.ts),
+ *   JSON in `data`, `sealedIn` once a pack carries it.
  *
  * `commitRun` writes findings with BatchWriteItem first and moves the head last with a condition
  * on the reserved sequence. Until the head moves, the reservation blocks every other run; a crash
@@ -23,6 +25,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -40,6 +43,7 @@ import {
   sameHead,
 } from '../../core/findings/repository';
 import { chainHeadSchema, findingSchema } from '../../core/findings/schema';
+import { compareRecords, type RunRecord, runRecordSchema } from '../../core/run/run-record';
 
 /** DynamoDB's item limit (400 KB, names and values counted). */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -49,6 +53,7 @@ const GZIP_ABOVE_BYTES = 32 * 1024;
 const ITEM_OVERHEAD_BYTES = 2 * 1024;
 const BATCH_SIZE = 25;
 const HEAD_KEY = { pk: 'CHAIN', sk: 'HEAD' } as const;
+const RUN_RECORD_PK = 'RUNRECORD';
 
 export interface DynamoDbFindingsOptions {
   tableName: string;
@@ -336,6 +341,75 @@ export class DynamoDbFindingsRepository implements FindingsRepository {
           `cannot clear run ${runId}'s reservation: the chain is reserved by run ${item.reservedBy}`,
           { runId, heldBy: item.reservedBy },
         );
+      }
+    }
+  }
+
+  async putRunRecord(record: RunRecord): Promise<void> {
+    const r = runRecordSchema.parse(record);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: RUN_RECORD_PK,
+            sk: r.id,
+            data: JSON.stringify(r),
+            ...(r.sealedIn ? { sealedIn: r.sealedIn } : {}),
+          },
+          // A record a pack already carries is never rewritten.
+          ConditionExpression: 'attribute_not_exists(sealedIn)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  async listRunRecords(): Promise<RunRecord[]> {
+    const out: RunRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': RUN_RECORD_PK },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const parsed = runRecordSchema.safeParse(JSON.parse(String(item.data)));
+        if (!parsed.success) {
+          throw new Error(
+            `${this.table} run record ${String(item.sk)} is malformed: ${parsed.error.issues[0]?.message}`,
+          );
+        }
+        out.push({
+          ...parsed.data,
+          ...(typeof item.sealedIn === 'string' ? { sealedIn: item.sealedIn } : {}),
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out.sort(compareRecords);
+  }
+
+  async markRunRecordsSealed(ids: readonly string[], runId: string): Promise<void> {
+    for (const id of ids) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: RUN_RECORD_PK, sk: id },
+            UpdateExpression: 'SET sealedIn = :run',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sealedIn)',
+            ExpressionAttributeValues: { ':run': runId },
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
       }
     }
   }

@@ -13,6 +13,7 @@ import {
   sameHead,
 } from '../../core/findings/repository';
 import { chainHeadSchema, findingSchema } from '../../core/findings/schema';
+import { compareRecords, type RunRecord, runRecordSchema } from '../../core/run/run-record';
 import { inTransaction, openSqliteStore } from './node-sqlite';
 
 const SCHEMA_VERSION = 1;
@@ -41,6 +42,12 @@ CREATE TABLE IF NOT EXISTS reservation (
   run_id TEXT NOT NULL,
   expected TEXT,
   reserved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_records (
+  id TEXT PRIMARY KEY,
+  at TEXT NOT NULL,
+  sealed_in TEXT,
+  data TEXT NOT NULL
 );
 `;
 
@@ -83,6 +90,9 @@ export class SqliteFindingsRepository implements FindingsRepository {
     insertChain: StatementSync;
     insertReservation: StatementSync;
     deleteReservation: StatementSync;
+    putRecord: StatementSync;
+    allRecords: StatementSync;
+    markRecord: StatementSync;
   };
   private closed = false;
 
@@ -115,6 +125,15 @@ export class SqliteFindingsRepository implements FindingsRepository {
         'INSERT INTO reservation (singleton, run_id, expected, reserved_at) VALUES (1, ?, ?, ?)',
       ),
       deleteReservation: this.db.prepare('DELETE FROM reservation WHERE singleton = 1'),
+      putRecord: this.db.prepare(
+        `INSERT INTO run_records (id, at, sealed_in, data) VALUES (?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET at = excluded.at, sealed_in = excluded.sealed_in, data = excluded.data
+         WHERE run_records.sealed_in IS NULL`,
+      ),
+      allRecords: this.db.prepare('SELECT id, data FROM run_records ORDER BY at, id'),
+      markRecord: this.db.prepare(
+        `UPDATE run_records SET sealed_in = ?, data = json_set(data, '$.sealedIn', ?) WHERE id = ? AND sealed_in IS NULL`,
+      ),
     };
   }
 
@@ -215,6 +234,33 @@ export class SqliteFindingsRepository implements FindingsRepository {
         );
       }
       this.stmt.deleteReservation.run();
+    });
+  }
+
+  async putRunRecord(record: RunRecord): Promise<void> {
+    const r = runRecordSchema.parse(record);
+    this.stmt.putRecord.run(r.id, r.at, r.sealedIn ?? null, JSON.stringify(r));
+  }
+
+  async listRunRecords(): Promise<RunRecord[]> {
+    const rows = this.stmt.allRecords.all() as { id: string; data: string }[];
+    return rows
+      .map((row) => {
+        const parsed = runRecordSchema.safeParse(JSON.parse(row.data));
+        if (!parsed.success) {
+          throw new InputError(`stored run record is malformed: ${parsed.error.issues[0]?.message}`, {
+            file: this.file,
+            field: `run_records[${row.id}]`,
+          });
+        }
+        return parsed.data;
+      })
+      .sort(compareRecords);
+  }
+
+  async markRunRecordsSealed(ids: readonly string[], runId: string): Promise<void> {
+    this.transaction(() => {
+      for (const id of ids) this.stmt.markRecord.run(runId, runId, id);
     });
   }
 

@@ -86,9 +86,9 @@ describe('bundling', () => {
     const results: Record<string, string> = {};
     for (const [step, dir] of Object.entries(bundles)) results[step] = await invoke(dir, {});
 
-    // Assert: seven ESM bundles with source maps; the AWS collector and scan also carry the IAM action catalogue.
+    // Assert: eight ESM bundles with source maps; the AWS collector and scan also carry the IAM action catalogue.
     expect(Object.keys(bundles).sort()).toEqual(
-      ['collect-aws', 'collect-entra', 'collect-salesforce', 'notify', 'plan', 'scan', 'seal'].sort(),
+      ['collect-aws', 'collect-entra', 'collect-salesforce', 'notify', 'plan', 'release', 'scan', 'seal'].sort(),
     );
     for (const dir of dirs)
       expect(statSync(dir).isDirectory() && existsSync(join(dir, 'index.mjs'))).toBe(true);

@@ -24,6 +24,7 @@ const STEPS = [
   'scan',
   'seal',
   'notify',
+  'release',
 ] as const;
 const COLLECTORS = ['collect-aws', 'collect-entra', 'collect-salesforce'] as const;
 /** Every collector writes snapshot parts and checkpoints to staging through the data key. */
@@ -462,8 +463,14 @@ describe('scan-run state machine', () => {
       'error.$': "States.Format('{}: {}', $.error.Error, $.error.Cause)",
       counts: { principals: 0, entitlements: 0, grants: 0 },
     });
-    // Only the per-source collect is caught: a failing plan, scan, seal or notify fails the run (and alarms).
-    for (const step of ['Plan', 'Scan', 'Seal', 'Notify']) expect(states[step]?.Catch).toBeUndefined();
+    // A failing plan or map fails the run before any reservation (a redrive reruns only what failed);
+    // scan, seal and notify are caught and end in ReleaseRun (test/infra/operations.test.ts).
+    expect(states.Plan?.Catch).toBeUndefined();
+    for (const step of ['Scan', 'Seal', 'Notify']) {
+      expect(states[step]?.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `${step}Failed` },
+      ]);
+    }
   });
 
   it('calls the same collector again with the cursor it returned, up to a resume limit', () => {
@@ -482,7 +489,7 @@ describe('scan-run state machine', () => {
       {
         And: [
           { Variable: '$.collect.cursor', IsPresent: true },
-          { Variable: '$.resumes', NumericLessThan: 96 },
+          { Variable: '$.resumes', NumericLessThan: orgApp.accessProof.runtime.runBudget.maxResumes },
         ],
         Next: 'Resume',
       },

@@ -314,6 +314,40 @@ export function describeFindingsRepositoryContract(
       });
     });
 
+    it('keeps run records, oldest first, and marks them sealed once without rewriting a sealed one', async () => {
+      await withStore(async (store, repo) => {
+        // Arrange
+        const failed = {
+          id: 'run-2/failed/0',
+          runId: 'run-2',
+          kind: 'failed' as const,
+          at: '2026-10-02T03:00:00.000Z',
+          step: 'seal',
+          error: 'States.TaskFailed: boom',
+          reservation: 'released' as const,
+        };
+        const released = {
+          id: 'run-3/released/0',
+          runId: 'run-3',
+          kind: 'released' as const,
+          at: '2026-10-01T03:00:00.000Z',
+          reason: 'stuck',
+          by: 'ops@example.com',
+          reservation: 'none' as const,
+        };
+        // Act
+        await repo.putRunRecord(failed);
+        await repo.putRunRecord(released);
+        await repo.putRunRecord(failed); // re-delivered
+        await repo.markRunRecordsSealed(['run-2/failed/0', 'unknown'], 'run-4');
+        await repo.markRunRecordsSealed(['run-2/failed/0'], 'run-5'); // already sealed: kept
+        await repo.putRunRecord({ ...failed, error: 'rewritten' }); // sealed: never rewritten
+        const records = await (await store.open()).listRunRecords();
+        // Assert
+        expect(records).toEqual([released, { ...failed, sealedIn: 'run-4' }]);
+      });
+    });
+
     it('commits 5,000 findings in one run and reads them all back in id order', async () => {
       await withStore(async (store, repo) => {
         // Arrange
