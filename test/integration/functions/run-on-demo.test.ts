@@ -30,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { keyFingerprint } from '../../../core/evidence/signature';
 import { verifyChain } from '../../../core/evidence/verify';
+import { DynamoDbFindingsRepository } from '../../../stores/dynamodb-findings';
 import { kmsKeyFingerprints } from '../../../stores/kms-signer/kms-key-fingerprint';
 import { openPackReader } from '../../../stores/s3-evidence/open-pack-reader';
 import { createFindingsTable, type RunningDynalite, startDynalite } from '../../support/dynalite';
@@ -101,10 +102,12 @@ const publicDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' 
 let ddb: RunningDynalite;
 let s3: LocalS3;
 let steps: Record<
-  'plan' | 'collect-aws' | 'collect-entra' | 'collect-salesforce' | 'scan' | 'seal' | 'notify',
+  'plan' | 'collect-aws' | 'collect-entra' | 'collect-salesforce' | 'scan' | 'seal' | 'notify' | 'release',
   Handler
 >;
 let savedEnv: NodeJS.ProcessEnv;
+/** KMS Sign fails while set: the seal step of that run fails. */
+let kmsDown = false;
 
 beforeAll(async () => {
   ddb = await startDynalite();
@@ -121,6 +124,12 @@ beforeAll(async () => {
     SigningAlgorithms: ['ECDSA_SHA_256'],
   });
   kms.on(SignCommand).callsFake((input: { Message: Uint8Array; MessageType: string; KeyId: string }) => {
+    if (kmsDown) {
+      throw Object.assign(new Error('KMS is unavailable'), {
+        name: 'KMSInternalException',
+        $metadata: { httpStatusCode: 500, attempts: 3 },
+      });
+    }
     if (input.KeyId !== KEY_ARN || input.MessageType !== 'DIGEST' || input.Message.byteLength !== 32)
       throw new Error('expected a 32-byte DIGEST signed with the manifest key');
     return {
@@ -169,6 +178,7 @@ beforeAll(async () => {
     scan: await load('scan'),
     seal: await load('seal'),
     notify: await load('notify'),
+    release: await load('release'),
   };
 });
 
@@ -257,6 +267,19 @@ async function readManifest(location: string): Promise<Json & { sources: Json[];
     sources: Json[];
     previous: Json | null;
   };
+}
+
+async function readPackFile(location: string, file: string): Promise<string | undefined> {
+  const { pathname } = new URL(location.replace(/^s3:\/\//, 'http://'));
+  try {
+    const out = await s3
+      .client()
+      .send(new GetObjectCommand({ Bucket: EVIDENCE, Key: `${pathname.replace(/^\/|\/$/g, '')}/${file}` }));
+    return await out.Body!.transformToString('utf8');
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
 }
 
 /** verify over the whole bucket, as `accessproof verify s3://…` reads it, with KMS GetPublicKey to confirm the key. */
@@ -398,5 +421,89 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     expect(new Set(report.problems.map((p) => p.code))).toEqual(
       new Set(['versions-unavailable', 'object-checksum', 'object-lock']),
     );
+  });
+
+  it('a seal that fails is released by ReleaseRun (recorded, reservation given back); the next day seals, links and carries the record', async () => {
+    // Arrange: day 3 runs through scan (which reserves the chain), then KMS refuses to sign.
+    const execution = { name: 'scheduled-run-3', startedAt: '2026-10-03T00:00:00.000Z' };
+    const runConfig = demoRunConfig();
+    const plan = sfn<Json & { runId: string; sources: Json[] }>(
+      await steps.plan(sfn({ execution, runConfig }), plenty()),
+    );
+    const collected: SourceResultJson[] = [];
+    for (const source of plan.sources)
+      collected.push((await collectIteration(plan.runId, source, plenty)).result);
+    const scan = sfn<Json>(await steps.scan(sfn({ plan, runConfig, collected }), plenty()));
+    kmsDown = true;
+    let sealError: Error | undefined;
+    try {
+      await steps.seal(sfn({ plan, collected, scan }), plenty());
+    } catch (err) {
+      sealError = err as Error;
+    } finally {
+      kmsDown = false;
+    }
+
+    // Act: the Catch hands ReleaseRun the step, the error as Step Functions shapes it, the redrive counts.
+    const failure = {
+      Error: sealError!.name,
+      Cause: JSON.stringify({ errorType: sealError!.name, errorMessage: sealError!.message }),
+    };
+    const release = steps.release(
+      sfn({ runId: plan.runId, step: 'seal', failure, failedAtRedrive: 0, redriveCount: 0 }),
+      plenty(),
+    );
+    await expect(release).rejects.toMatchObject({ name: 'RunFailed' });
+    await expect(release).rejects.toThrow(
+      /seal failed .*reservation released; recorded as .*Redrive the execution to resume at scan/,
+    );
+    // A redrive reruns ReleaseRun with a higher count: it answers where to resume, records nothing more.
+    expect(
+      await steps.release(
+        sfn({ runId: plan.runId, step: 'seal', failure, failedAtRedrive: 0, redriveCount: 1 }),
+        plenty(),
+      ),
+    ).toEqual({ resumeAt: 'scan' });
+    // Day 4: the scheduled run is not blocked; it seals #3 after #2.
+    const fourth = await runOnce(
+      { name: 'scheduled-run-4', startedAt: '2026-10-04T00:00:00.000Z' },
+      demoRunConfig(),
+      plenty,
+    );
+    const report = await verifyBucket();
+
+    // Assert
+    expect(sealError?.message).toMatch(/KMS is unavailable/);
+    expect(fourth.seal.sequence).toBe(3);
+    const manifest = await readManifest(fourth.seal.location);
+    expect((manifest.previous as Json).runId).not.toBe(plan.runId);
+    const records = (await readPackFile(fourth.seal.location, 'runs.jsonl'))!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
+    expect(records).toEqual([
+      expect.objectContaining({
+        id: `${plan.runId}/failed/0`,
+        runId: plan.runId,
+        kind: 'failed',
+        step: 'seal',
+        error: expect.stringMatching(/KMS is unavailable/),
+        reservation: 'released',
+      }),
+    ]);
+    // The day-3 run sealed nothing: its unsigned files are reported as unsealed staging (a warning,
+    // never a pack); otherwise the chain verifies but for what s3rver cannot keep.
+    expect(report.packs.map((p) => p.sequence)).toEqual([1, 2, 3]);
+    expect(report.packs.some((p) => p.runId === plan.runId)).toBe(false);
+    expect(new Set(report.problems.map((p) => p.code))).toEqual(
+      new Set(['object-checksum', 'object-lock', 'unsealed-staging']),
+    );
+    expect(report.problems.filter((p) => p.code === 'unsealed-staging').map((p) => p.severity)).toEqual([
+      'warning',
+    ]);
+    expect(report.problems.find((p) => p.code === 'unsealed-staging')?.location).toContain(plan.runId);
+    // Sealed once: the day-5 pack would not carry it again.
+    const repo = new DynamoDbFindingsRepository({ tableName: TABLE, client: ddb.client });
+    expect((await repo.listRunRecords()).map((r) => r.sealedIn)).toEqual([fourth.plan.runId]);
   });
 });
