@@ -152,6 +152,43 @@ review
     process.exitCode = await runReviewList({ ...opts, ...(campaign ? { campaign } : {}) }, out);
   });
 
+const runs = program.command('runs').description('stuck and failed runs: list them, release a reservation');
+const runsTarget = (cmd: Command) =>
+  cmd
+    .option('--out <dir>', 'the folder a scan wrote to (local state)', 'accessproof-out')
+    .option('--table <name>', 'the deployed findings table (DynamoDB) instead of the local state')
+    .option('--evidence <s3url>', 'the deployed evidence, s3://bucket/prefix (with --table)')
+    .option('--region <region>', 'AWS region of the table and bucket');
+runsTarget(
+  runs
+    .command('list')
+    .description('the chain head, the run holding the reservation, and failed or released runs')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (opts) => {
+  const { runRunsList } = await import('./commands/runs');
+  process.exitCode = await runRunsList(withoutDefaultOut(opts), out);
+});
+runsTarget(
+  runs
+    .command('release')
+    .description(
+      "release a stuck run's reservation of the evidence chain (recorded, sealed into the next pack)",
+    )
+    .argument('<run>', 'run id')
+    .requiredOption('--reason <text>', 'why the run is released')
+    .option('--by <who>', 'who releases it (default: OS user)'),
+).action(async (run: string, opts) => {
+  const { runRunsRelease } = await import('./commands/runs');
+  process.exitCode = await runRunsRelease(run, withoutDefaultOut(opts), out);
+});
+
+/** `--table` replaces the local state: drop the default `--out` then. */
+function withoutDefaultOut<T extends { out?: string; table?: string }>(opts: T): T {
+  if (!opts.table || opts.out !== 'accessproof-out') return opts;
+  const { out: _out, ...rest } = opts;
+  return rest as T;
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -88,7 +88,16 @@ describe('bundling', () => {
 
     // Assert: eight ESM bundles with source maps; the AWS collector and scan also carry the IAM action catalogue.
     expect(Object.keys(bundles).sort()).toEqual(
-      ['collect-aws', 'collect-entra', 'collect-salesforce', 'notify', 'plan', 'release', 'scan', 'seal'].sort(),
+      [
+        'collect-aws',
+        'collect-entra',
+        'collect-salesforce',
+        'notify',
+        'plan',
+        'release',
+        'scan',
+        'seal',
+      ].sort(),
     );
     for (const dir of dirs)
       expect(statSync(dir).isDirectory() && existsSync(join(dir, 'index.mjs'))).toBe(true);
