@@ -62,7 +62,7 @@ async function open(target: RunsTarget, forWrite: boolean): Promise<Opened> {
   const outDir = target.out ?? 'accessproof-out';
   const paths = localPaths(outDir, undefined);
   // A local scan holds this lock while it runs: never release a live run's reservation.
-  const lock = forWrite ? lockStateFolder(paths.state) : undefined;
+  const lock = forWrite ? await lockStateFolder(paths.state) : undefined;
   try {
     const repo = await openExistingRepo(outDir);
     return {
