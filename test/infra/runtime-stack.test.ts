@@ -91,7 +91,7 @@ describe('Lambda functions', () => {
       expect(byStep[`accessproof-${c}`]?.Properties).toMatchObject({ Timeout: 900, MemorySize: 1024 });
     expect(byStep['accessproof-plan']?.Properties).toMatchObject({ Timeout: 120, MemorySize: 512 });
     // Seven functions and the state machine.
-    runtime.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 180 }, 8);
+    runtime.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 180 }, 9);
   });
 
   it('each function receives exactly the environment its bindings set', () => {
@@ -129,6 +129,7 @@ describe('Lambda functions', () => {
         'EVIDENCE_BUCKET_OWNER',
         'EVIDENCE_PREFIX',
         'FINDINGS_TABLE',
+        'RESERVATION_LEASE_MS',
         'STAGING_BUCKET',
         'STAGING_BUCKET_OWNER',
       ].sort(),
@@ -226,6 +227,7 @@ describe('IAM: exact actions per role', () => {
         'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
         'dynamodb:Scan',
         'dynamodb:UpdateItem',
         'kms:Decrypt',
@@ -281,6 +283,7 @@ describe('IAM: exact actions per role', () => {
         'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
         'dynamodb:Scan',
         'dynamodb:UpdateItem',
         'kms:Decrypt',
@@ -389,6 +392,7 @@ describe('scan-run state machine', () => {
       'CollectSalesforce',
       'Notify',
       'Plan',
+      'ReleaseRun',
       'Scan',
       'Seal',
     ]);
