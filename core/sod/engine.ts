@@ -19,6 +19,7 @@ import type { Grant, Identity, PolicyStatement } from '../model';
 import type { CompiledRisk, CompiledRuleset } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
 import { BoundsIndex, type EntitlementLookup, PrincipalIam } from './principal-iam';
+import { buildRoleReach, type RoleReach, reachableRoles } from './role-reach';
 
 export type { EntitlementLookup } from './principal-iam';
 
@@ -33,6 +34,8 @@ export interface IdentityFunctions {
   lookup: EntitlementLookup;
   /** Per principal: boundary, SCP levels, policy variables (AWS). */
   bounds: BoundsIndex;
+  /** Who can assume which AWS role (trust policies), when any role has one. */
+  reach?: RoleReach;
 }
 
 export interface SodConflict {
@@ -96,39 +99,61 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
   const scratch = new Scratch(words);
   const bounds = new BoundsIndex(inv);
 
+  /** ORs principal `p`'s own functions into `out[offset…]`. */
+  const principalInto = (p: number, out: Uint32Array, offset: number): void => {
+    const g0 = grantOffsets[p]!;
+    const g1 = grantOffsets[p + 1]!;
+    let iam = false;
+    let variables = false;
+    for (let g = g0; g < g1; g++) {
+      const e = grantEntitlements[g]!;
+      let st = state[e]!;
+      if (st === UNSEEN) st = resolve(e);
+      if (st === NOTHING) continue;
+      if (st === IAM) iam = true;
+      else if (st === IAM_VARIABLES) variables = true;
+      const base = e * words;
+      for (let w = 0; w < words; w++) out[offset + w]! |= plainBits[base + w]!;
+    }
+    if (!iam && !variables) return;
+    const grants = grantEntitlements.subarray(g0, g1);
+    const context = bounds.of(p);
+    // Unbounded and without variables (most principals): entitlement bitsets settle it.
+    if (!variables && (!context || context.bounds.length === 0)) {
+      iamFunctions(grants, lookup, scratch, out, offset);
+    } else {
+      new PrincipalIam(grants, lookup, inv, compiled, context).addBits(
+        out,
+        offset,
+        scratch.allow,
+        scratch.deny,
+        scratch.bound,
+      );
+    }
+  };
+  // Roles reached through trust policies: their own functions, computed once per role.
+  const reach = buildRoleReach(inv, bounds);
+  const roleBits = new Map<number, Uint32Array>();
+  const bitsOfRole = (r: number): Uint32Array => {
+    let b = roleBits.get(r);
+    if (!b) {
+      b = new Uint32Array(words);
+      if (active[r] === 1) principalInto(r, b, 0);
+      roleBits.set(r, b);
+    }
+    return b;
+  };
+
   for (let j = 0; j < identityCount; j++) {
     const offset = j * words;
     for (let k = identityOffsets[j]!; k < identityOffsets[j + 1]!; k++) {
       const p = identityPrincipals[k]!;
       if (active[p] !== 1) continue;
-      const g0 = grantOffsets[p]!;
-      const g1 = grantOffsets[p + 1]!;
-      let iam = false;
-      let variables = false;
-      for (let g = g0; g < g1; g++) {
-        const e = grantEntitlements[g]!;
-        let st = state[e]!;
-        if (st === UNSEEN) st = resolve(e);
-        if (st === NOTHING) continue;
-        if (st === IAM) iam = true;
-        else if (st === IAM_VARIABLES) variables = true;
-        const base = e * words;
-        for (let w = 0; w < words; w++) bits[offset + w]! |= plainBits[base + w]!;
-      }
-      if (iam || variables) {
-        const grants = grantEntitlements.subarray(g0, g1);
-        const context = bounds.of(p);
-        // Unbounded and without variables (most principals): entitlement bitsets settle it.
-        if (!variables && (!context || context.bounds.length === 0)) {
-          iamFunctions(grants, lookup, scratch, bits, offset);
-        } else {
-          new PrincipalIam(grants, lookup, inv, compiled, context).addBits(
-            bits,
-            offset,
-            scratch.allow,
-            scratch.deny,
-            scratch.bound,
-          );
+      principalInto(p, bits, offset);
+      if (reach?.edges.has(p)) {
+        for (const { role } of reachableRoles(reach, p)) {
+          const b = bitsOfRole(role);
+          for (let w = 0; w < words; w++) bits[offset + w]! |= b[w]!;
         }
       }
     }
@@ -141,7 +166,7 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
       }
     }
   }
-  return { bits, words, holders, lookup, bounds };
+  return { bits, words, holders, lookup, bounds, ...(reach ? { reach } : {}) };
 }
 
 class Scratch {
@@ -339,6 +364,34 @@ function principalIam(
   return new PrincipalIam(grants, held.lookup, inv, compiled, context);
 }
 
+/**
+ * What the AWS sources of these principals did not evaluate, and could change the answer: one note
+ * per source (from its snapshot header's `evaluation`).
+ */
+function notEvaluated(inv: Inventory, principals: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const uid of principals) {
+    const p = inv.principals.get(uid);
+    if (p?.system !== 'aws' || seen.has(p.sourceId)) continue;
+    seen.add(p.sourceId);
+    const evaluation = inv.sources.get(p.sourceId)?.evaluation;
+    if (!evaluation) {
+      out.push(
+        `AWS source ${p.sourceId}: its snapshot does not say which policy kinds were evaluated (boundaries, SCPs and trust policies may not have been)`,
+      );
+      continue;
+    }
+    const open = Object.entries(evaluation.policies).filter(([, status]) => status !== 'evaluated');
+    if (open.length > 0) {
+      out.push(
+        `AWS source ${p.sourceId}, not fully evaluated: ${open.map(([kind, status]) => `${kind} ${status}`).join('; ')}`,
+      );
+    }
+  }
+  return out;
+}
+
 /** A rule resource as the evidence shows it: the literal `"*"` quoted. */
 function showResource(resource: string): string {
   return resource === LITERAL_STAR ? '"*"' : displayResource(resource);
@@ -432,6 +485,71 @@ function conflictDraft(
         });
       }
     }
+    // Not held through the identity's own grants: through roles it can assume (trust policies).
+    if (held.reach && !evidence.some((e) => e.kind === 'grant' && e.function === fn.id)) {
+      for (const uid of identity.principals) {
+        const start = inv.index.principalIndexOf(uid);
+        if (start === undefined || !held.reach.edges.has(start)) continue;
+        const caller = inv.principals.get(uid);
+        if (caller?.status !== 'active') continue;
+        for (const { role, chain } of reachableRoles(held.reach, start)) {
+          const roleUid = inv.index.principalUidAt(role);
+          const rolePrincipal = inv.principals.get(roleUid);
+          const grants = inv.principalGrants(roleUid);
+          if (!rolePrincipal || !grants) continue;
+          const found = grantsGiving(
+            grants,
+            principalIam(inv, compiled, held, roleUid, grants.entitlements),
+            fnIndex,
+            notes,
+          );
+          if (found.length === 0) continue;
+          if (!principals.includes(uid)) principals.push(uid);
+          usesIam = true;
+          for (const n of held.reach.notes.get(role) ?? []) notes.add(n);
+          if (chain.some((c) => c.conditional)) {
+            notes.add(
+              'a trust policy or Allow on sts:AssumeRole in this chain has a Condition, not evaluated (counted as allowing)',
+            );
+          }
+          const hops = chain
+            .map(
+              (c) =>
+                `can assume ${inv.principals.get(inv.index.principalUidAt(c.role))?.name ?? c.role} (trust: ${c.trust})`,
+            )
+            .join(' → ');
+          for (const { grant, part } of found) {
+            const entitlement = inv.entitlements.get(grant.entitlement);
+            for (const src of [caller.sourceId, rolePrincipal.sourceId, entitlement?.sourceId]) {
+              if (src && !sources.includes(src)) sources.push(src);
+            }
+            const allowing = part
+              ? ` → ${part.ruleAction} on ${showResource(part.ruleResource)}${part.sid ? ` (statement ${part.sid})` : ''}`
+              : '';
+            evidence.push({
+              kind: 'grant',
+              principal: roleUid,
+              entitlement: grant.entitlement,
+              path: [...chain.map((c) => inv.index.principalUidAt(c.role)), ...grant.path],
+              function: fn.id,
+              text: [
+                caller.name,
+                ' → ',
+                hops,
+                ` (role chain depth ${chain.length})`,
+                ' → holds ',
+                fn.id,
+                ' "',
+                fn.name,
+                '" through ',
+                entitlement?.name ?? grant.entitlement,
+                allowing,
+              ].join(''),
+            });
+          }
+        }
+      }
+    }
     functions.push({ id: fn.id, name: fn.name });
   }
 
@@ -448,6 +566,7 @@ function conflictDraft(
       text: 'IAM policy conditions are not evaluated: an Allow with a Condition counts as allowing, a Deny with a Condition does not count as denying',
     });
   }
+  if (usesIam) for (const n of notEvaluated(inv, principals)) notes.add(n);
   for (const n of [...notes].sort()) evidence.push({ kind: 'note', text: n });
 
   return {

@@ -19,6 +19,7 @@ export type EntitlementLookup = (entitlementIndex: number) => EntitlementMatch |
 
 /** A policy set that must also allow (a permissions boundary, one SCP level). */
 export interface PolicyBound {
+  kind: 'boundary' | 'scp';
   /** `permissions boundary Name`, `SCPs at ou-…`. */
   label: string;
   /** Entitlement indexes of its policies. */
@@ -69,7 +70,8 @@ export class BoundsIndex {
         notes.push(
           `${principal.name}: permissions boundary ${e?.name ?? boundary} could not be evaluated (its policy document is not in the snapshot): counted as allowing everything`,
         );
-      } else bounds.push({ label: `permissions boundary ${e.name}`, entitlements: [index] });
+      } else
+        bounds.push({ kind: 'boundary', label: `permissions boundary ${e.name}`, entitlements: [index] });
     }
     const scp = this.scpLevels(principal.sourceId);
     // SCPs do not restrict service-linked roles (AWS Organizations documentation).
@@ -88,7 +90,7 @@ export class BoundsIndex {
         const index = this.inv.index.entitlementIndexOf(uid);
         if (index !== undefined) entitlements.push(index);
       }
-      levels.push({ label: `SCPs at ${level.target}`, entitlements });
+      levels.push({ kind: 'scp', label: `SCPs at ${level.target}`, entitlements });
     }
     this.levelsBySource.set(sourceId, levels);
     return levels;

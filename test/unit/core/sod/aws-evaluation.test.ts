@@ -632,3 +632,254 @@ function questionRulesetEvidence(c: Case, options: CompileOptions): string {
     .flatMap((d) => d.evidence.map((e) => e.text))
     .join('\n');
 }
+
+const TRUST = 'reference_policies_elements_principal';
+const ASSUME = 'id_roles_manage-assume';
+const CROSS = 'reference_policies_evaluation-logic-cross-account';
+const CHAIN = 'id_roles_terms-and-concepts (role chaining)';
+
+const trustDoc = (Principal: unknown, extra: Doc = {}): Doc =>
+  doc({ Effect: 'Allow', Principal, Action: 'sts:AssumeRole', ...extra });
+const PAYMENTS_POLICY = doc(allow('s3:PutObject', 'arn:aws:s3:::payment-files/*'));
+const ROLE_ARN = (name: string, account = ACCOUNT) => `arn:aws:iam::${account}:role/${name}`;
+const mayAssume = (resource = '*') => doc(allow('sts:AssumeRole', resource));
+const payments = (trust: Doc, over: Partial<Subject> = {}): Subject =>
+  deploy({ name: 'PaymentsRole', userId: 'AROAPAY', policies: [PAYMENTS_POLICY], trust, ...over });
+const alice = (over: Partial<Subject> = {}): Subject => ({ name: 'alice', policies: [mayAssume()], ...over });
+
+interface ReachCase {
+  name: string;
+  subjects: Subject[];
+  accounts?: Record<string, AccountSetup>;
+  /** Whose functions are asked about (default: the first subject). */
+  caller?: Subject;
+  holds: boolean;
+  /** Text the evidence must contain when it holds. */
+  evidence?: string;
+}
+
+const REACH: ReachCase[] = [
+  {
+    name: `${TRUST} + ${ASSUME}: trust naming alice's ARN and her Allow on sts:AssumeRole give her the role's functions`,
+    subjects: [alice(), payments(trustDoc({ AWS: USER_ARN('alice') }))],
+    holds: true,
+    evidence: `alice → can assume PaymentsRole (trust: ${USER_ARN('alice')}) (role chain depth 1) → holds F "The question" through PaymentsRole-p0 → s3:PutObject on arn:aws:s3:::payment-files/*`,
+  },
+  {
+    name: `${EVAL} (resource-based policies, same account): a trust policy naming alice's ARN suffices without her own Allow`,
+    subjects: [alice({ policies: [] }), payments(trustDoc({ AWS: USER_ARN('alice') }))],
+    holds: true,
+  },
+  {
+    name: `${TRUST} (account principals): trust of the account root needs alice's own Allow, which she has`,
+    subjects: [alice(), payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` }))],
+    holds: true,
+  },
+  {
+    name: `${TRUST} (account principals): trust of the account root (bare account id) without alice's Allow reaches nothing`,
+    subjects: [alice({ policies: [doc(allow('s3:GetObject'))] }), payments(trustDoc({ AWS: ACCOUNT }))],
+    holds: false,
+  },
+  {
+    name: `${TRUST}: a trust policy naming bob does not let alice in, whatever her policy`,
+    subjects: [alice(), { name: 'bob' }, payments(trustDoc({ AWS: USER_ARN('bob') }))],
+    holds: false,
+  },
+  {
+    name: `${TRUST} (service principals): a role trusted by ec2.amazonaws.com is not assumable by alice`,
+    subjects: [alice(), payments(trustDoc({ Service: 'ec2.amazonaws.com' }))],
+    holds: false,
+  },
+  {
+    name: `${TRUST} (federated principals): a role trusted by a SAML provider is not assumable by an IAM user`,
+    subjects: [
+      alice(),
+      payments(
+        doc({
+          Effect: 'Allow',
+          Principal: { Federated: `arn:aws:iam::${ACCOUNT}:saml-provider/Okta` },
+          Action: 'sts:AssumeRoleWithSAML',
+        }),
+      ),
+    ],
+    holds: false,
+  },
+  {
+    name: `${CROSS}: a role in another account trusting alice's account root, and her Allow, give her its functions`,
+    subjects: [
+      alice(),
+      payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` }), { account: '222222222222' }),
+    ],
+    holds: true,
+  },
+  {
+    name: `${CROSS}: across accounts a trust naming alice's ARN is not enough without her own Allow`,
+    subjects: [
+      alice({ policies: [] }),
+      payments(trustDoc({ AWS: USER_ARN('alice') }), { account: '222222222222' }),
+    ],
+    holds: false,
+  },
+  {
+    name: `${ASSUME} + ${EVAL}: alice's Allow names another role's ARN only`,
+    subjects: [
+      alice({ policies: [mayAssume(ROLE_ARN('Other'))] }),
+      payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` })),
+    ],
+    holds: false,
+  },
+  {
+    name: `${SCP}: an SCP denying sts:AssumeRole stops alice reaching the role`,
+    subjects: [alice(), payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` }))],
+    accounts: { [ACCOUNT]: { scp: [[FULL_ACCESS, doc(deny('sts:AssumeRole'))]] } },
+    holds: false,
+  },
+  {
+    name: `${BOUNDARY}: alice's boundary not allowing sts:AssumeRole stops her reaching the role`,
+    subjects: [
+      alice({ boundary: doc(allow('s3:*')) }),
+      payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` })),
+    ],
+    holds: false,
+  },
+  {
+    name: `${EVAL}: a Deny in alice's own policy on sts:AssumeRole beats the trust naming her`,
+    subjects: [
+      alice({ policies: [doc(deny('sts:AssumeRole'))] }),
+      payments(trustDoc({ AWS: USER_ARN('alice') })),
+    ],
+    holds: false,
+  },
+  {
+    name: `${TRUST} + ${EVAL}: a Deny for alice in the trust policy beats its Allow`,
+    subjects: [
+      alice(),
+      payments(
+        doc(
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' },
+          { Effect: 'Deny', Principal: { AWS: USER_ARN('alice') }, Action: 'sts:AssumeRole' },
+        ),
+      ),
+    ],
+    holds: false,
+  },
+  {
+    name: `${TRUST}: a trust Condition is not evaluated and counts as allowing (the evidence says so)`,
+    subjects: [
+      alice(),
+      payments(
+        trustDoc(
+          { AWS: USER_ARN('alice') },
+          { Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } },
+        ),
+      ),
+    ],
+    holds: true,
+    evidence: 'has a Condition, not evaluated',
+  },
+  {
+    name: `${CHAIN}: alice → Hop → PaymentsRole gives her PaymentsRole's functions at depth 2`,
+    subjects: [
+      alice({ policies: [mayAssume(ROLE_ARN('Hop'))] }),
+      deploy({
+        name: 'Hop',
+        policies: [mayAssume(ROLE_ARN('PaymentsRole'))],
+        trust: trustDoc({ AWS: USER_ARN('alice') }),
+      }),
+      payments(trustDoc({ AWS: ROLE_ARN('Hop') })),
+    ],
+    holds: true,
+    evidence: 'role chain depth 2',
+  },
+  {
+    name: `${CHAIN}: a cycle Hop ⇄ Loop ends, and alice still reaches PaymentsRole through it`,
+    subjects: [
+      alice({ policies: [mayAssume(ROLE_ARN('Hop'))] }),
+      deploy({
+        name: 'Hop',
+        policies: [mayAssume()],
+        trust: trustDoc({ AWS: [USER_ARN('alice'), ROLE_ARN('Loop')] }),
+      }),
+      deploy({ name: 'Loop', policies: [mayAssume()], trust: trustDoc({ AWS: ROLE_ARN('Hop') }) }),
+      payments(trustDoc({ AWS: ROLE_ARN('Loop') })),
+    ],
+    holds: true,
+    evidence: 'role chain depth 3',
+  },
+  {
+    name: `${TRUST}: Principal "*" with alice's Allow lets her in`,
+    subjects: [alice(), payments(trustDoc('*'))],
+    holds: true,
+  },
+  {
+    name: `${TRUST} (role session principals): an assumed-role session ARN names the role`,
+    subjects: [
+      alice({ policies: [mayAssume(ROLE_ARN('Hop'))] }),
+      deploy({ name: 'Hop', policies: [mayAssume()], trust: trustDoc({ AWS: USER_ARN('alice') }) }),
+      payments(trustDoc({ AWS: `arn:aws:sts::${ACCOUNT}:assumed-role/Hop/ci` })),
+    ],
+    holds: true,
+  },
+];
+
+describe('AWS role reach through trust policies, case by case', () => {
+  let options: CompileOptions;
+  beforeAll(async () => {
+    options = { expandAction: await loadActionExpander(), wildcardOnly: await loadWildcardOnly() };
+  });
+
+  it('has hand-written trust and chaining cases', () => {
+    expect(REACH.length + CASES.length).toBeGreaterThanOrEqual(75);
+  });
+
+  it.each(REACH)('$name', (c) => {
+    // Arrange
+    const inv = awsInventory(c.subjects, c.accounts);
+    const caller = c.caller ?? c.subjects[0]!;
+    const compiled = questionRuleset('s3:PutObject', 'arn:aws:s3:::payment-files/*', options);
+
+    // Act
+    const held = functionsByIdentity(inv, compiled).get(`principal:${uidOf(caller)}`) ?? [];
+
+    // Assert
+    expect(held.includes('F')).toBe(c.holds);
+    if (c.evidence) {
+      // A conflict needs a second function: alice's identity holds her own policy entitlement.
+      const paired = questionRuleset(
+        's3:PutObject',
+        'arn:aws:s3:::payment-files/*',
+        options,
+        `${caller.name}-p0`,
+      );
+      const drafts = evaluateSod(inv, paired).filter(
+        (d) => d.subject.identity === `principal:${uidOf(caller)}`,
+      );
+      expect(drafts.flatMap((d) => d.evidence.map((e) => e.text)).join('\n')).toContain(c.evidence);
+    }
+  });
+
+  it('repeats in the evidence what the source did not evaluate', () => {
+    // Arrange
+    const subjects = [alice(), payments(trustDoc({ AWS: USER_ARN('alice') }))];
+    const inv = awsInventory(subjects, { [ACCOUNT]: {} });
+    const paired = questionRuleset('s3:PutObject', 'arn:aws:s3:::payment-files/*', options, 'alice-p0');
+
+    // Act
+    const text = evaluateSod(inv, paired)
+      .filter((d) => d.subject.identity === `principal:${uidOf(subjects[0]!)}`)
+      .flatMap((d) => d.evidence.map((e) => e.text))
+      .join('\n');
+
+    // Assert: the test header says SCPs were evaluated and nothing else; nothing is listed then
+    expect(text).not.toContain('not fully evaluated');
+    const inv2 = awsInventory(subjects, {
+      [ACCOUNT]: { policies: { SCPs: 'not collected (no export)', 'session policies': 'not evaluated' } },
+    });
+    const text2 = evaluateSod(inv2, paired)
+      .flatMap((d) => d.evidence.map((e) => e.text))
+      .join('\n');
+    expect(text2).toContain(
+      'AWS source aws-111111111111, not fully evaluated: SCPs not collected (no export); session policies not evaluated',
+    );
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * Who can assume which role, across the AWS accounts of one run: a caller reaches a role when the
+ * role's trust policy allows it (its ARN, its account's root, `*`) and its own policies (after
+ * boundary and SCPs) allow `sts:AssumeRole` on the role's ARN. Within one account a trust policy
+ * naming the caller's ARN suffices (it is a resource-based policy); across accounts both sides must
+ * allow. Trust by a service or a SAML/OIDC provider reaches no principal of the inventory (the
+ * people behind an identity provider are not in it): the role's evidence says so.
+ *
+ * The edges are computed once per scan; the engine ORs a reached role's function bits into the
+ * caller's identity (transitively: role chaining), so the SoD pass stays on bitsets.
+ */
+import { globMatch } from '../glob';
+import { decideRequest, type RequestPolicies } from '../iam/request';
+import { substituteVariables } from '../iam/variables';
+import type { Inventory } from '../inventory';
+import type { PolicyStatement, Principal } from '../model';
+import type { BoundsIndex } from './principal-iam';
+
+export const ASSUME_ROLE = 'sts:AssumeRole';
+
+export interface AssumeEdge {
+  /** Principal index of the role. */
+  role: number;
+  /** What in the trust policy lets the caller in (`arn:…:user/alice`, `account root 1111…`, `*`). */
+  trust: string;
+  /** A Condition of the trust policy or of the caller's Allow was not evaluated. */
+  conditional: boolean;
+}
+
+export interface RoleReach {
+  /** Caller principal index → the roles it can assume directly. */
+  edges: Map<number, AssumeEdge[]>;
+  /** Role principal index → what its trust policy allows that reaches no inventory principal. */
+  notes: Map<number, string[]>;
+}
+
+const CI = { caseInsensitive: true } as const;
+
+function namesAction(s: PolicyStatement, action: string): boolean {
+  if (s.action) return s.action.some((a) => globMatch(a, action, CI));
+  if (s.notAction) return !s.notAction.some((a) => globMatch(a, action, CI));
+  return false;
+}
+
+function accountOf(p: Principal): string {
+  return /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(p.nativeId)?.[1] ?? p.tenant;
+}
+
+const ROOT = /^arn:[^:]+:iam::(\d{12}):root$/;
+const SESSION = /^arn:[^:]+:sts::(\d{12}):assumed-role\/([^/]+)\/.+$/;
+
+/** Who one trust-policy value names. */
+type Named = { kind: 'any' } | { kind: 'account'; account: string } | { kind: 'principal'; index: number };
+
+/**
+ * The assume-role graph of the inventory; undefined when no AWS role has a trust policy.
+ *
+ * @example
+ * const reach = buildRoleReach(inventory, new BoundsIndex(inventory));
+ * reach?.edges.get(aliceIndex); // [{ role: 7, trust: 'arn:aws:iam::111111111111:user/alice', conditional: false }]
+ */
+export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach | undefined {
+  const ix = inv.index;
+  const byArn = new Map<string, number>();
+  const roleByName = new Map<string, number>();
+  const byAccount = new Map<string, number[]>();
+  const roles: number[] = [];
+  for (const [uid, p] of inv.principals) {
+    if (p.system !== 'aws' || p.status !== 'active') continue;
+    const i = ix.principalIndexOf(uid);
+    if (i === undefined) continue;
+    byArn.set(p.nativeId, i);
+    const account = accountOf(p);
+    if (p.nativeId.includes(':role/'))
+      roleByName.set(`${account}/${p.nativeId.slice(p.nativeId.lastIndexOf('/') + 1)}`, i);
+    const list = byAccount.get(account);
+    if (list) list.push(i);
+    else byAccount.set(account, [i]);
+    if (p.aws?.trustPolicy && p.aws.trustPolicy.length > 0) roles.push(i);
+  }
+  if (roles.length === 0) return undefined;
+
+  // Callers whose policies could allow sts:AssumeRole at all (most cannot): one look per entitlement.
+  const touches = new Map<number, boolean>();
+  const entitlementTouches = (e: number): boolean => {
+    let t = touches.get(e);
+    if (t === undefined) {
+      const statements = inv.entitlements.get(ix.entitlementUidAt(e))?.statements ?? [];
+      t = statements.some((s) => s.effect === 'Allow' && !s.hasPrincipal && namesAction(s, ASSUME_ROLE));
+      touches.set(e, t);
+    }
+    return t;
+  };
+  const capable = (i: number): boolean => {
+    for (let g = ix.grantOffsets[i]!; g < ix.grantOffsets[i + 1]!; g++) {
+      if (entitlementTouches(ix.grantEntitlements[g]!)) return true;
+    }
+    return false;
+  };
+  const capableMemo = new Map<number, boolean>();
+  const isCapable = (i: number) => {
+    let c = capableMemo.get(i);
+    if (c === undefined) {
+      c = capable(i);
+      capableMemo.set(i, c);
+    }
+    return c;
+  };
+
+  const policiesMemo = new Map<number, RequestPolicies>();
+  const policiesOf = (i: number): RequestPolicies => {
+    let out = policiesMemo.get(i);
+    if (out) return out;
+    const context = bounds.of(i);
+    const statementsOf = (e: number): PolicyStatement[] => {
+      const list = inv.entitlements.get(ix.entitlementUidAt(e))?.statements ?? [];
+      if (!context) return list.filter((s) => !s.variables);
+      return list.flatMap((s) => {
+        if (!s.variables) return [s];
+        const sub = substituteVariables(s, context.variables).statement;
+        return sub ? [sub] : [];
+      });
+    };
+    const identity: PolicyStatement[] = [];
+    for (let g = ix.grantOffsets[i]!; g < ix.grantOffsets[i + 1]!; g++) {
+      identity.push(...statementsOf(ix.grantEntitlements[g]!));
+    }
+    out = { identity, scpLevels: [] };
+    for (const b of context?.bounds ?? []) {
+      const statements = b.entitlements.flatMap(statementsOf);
+      if (b.kind === 'boundary') out.boundary = statements;
+      else if (b.entitlements.length > 0) (out.scpLevels as PolicyStatement[][]).push(statements);
+    }
+    policiesMemo.set(i, out);
+    return out;
+  };
+
+  const edges = new Map<number, AssumeEdge[]>();
+  const notes = new Map<number, string[]>();
+  const note = (r: number, text: string) => {
+    const list = notes.get(r);
+    if (!list) notes.set(r, [text]);
+    else if (!list.includes(text)) list.push(text);
+  };
+
+  for (const r of roles) {
+    const role = bounds.principal(r)!;
+    const roleAccount = accountOf(role);
+    const trust = role.aws!.trustPolicy!;
+    const resolve = (value: string): Named | undefined => {
+      if (value === '*') return { kind: 'any' };
+      if (/^\d{12}$/.test(value)) return { kind: 'account', account: value };
+      const root = ROOT.exec(value);
+      if (root) return { kind: 'account', account: root[1]! };
+      const session = SESSION.exec(value);
+      const index = session ? roleByName.get(`${session[1]}/${session[2]}`) : byArn.get(value);
+      return index === undefined ? undefined : { kind: 'principal', index };
+    };
+    const matches = (named: Named, c: number): boolean =>
+      named.kind === 'any' ||
+      (named.kind === 'account' && accountOf(bounds.principal(c)!) === named.account) ||
+      (named.kind === 'principal' && named.index === c);
+    const awsValues = (s: PolicyStatement): string[] => [
+      ...(s.principal?.AWS ?? []),
+      ...(s.principal?.['*'] ?? []),
+    ];
+    // Unconditional Denies of the trust policy remove callers they name.
+    const denies = trust.filter((s) => s.effect === 'Deny' && !s.hasCondition && namesAction(s, ASSUME_ROLE));
+    const denied = (c: number) =>
+      denies.some((s) =>
+        awsValues(s).some((v) => {
+          const named = resolve(v);
+          return named !== undefined && matches(named, c);
+        }),
+      );
+    const found = new Map<number, AssumeEdge>();
+    for (const s of trust) {
+      if (s.effect !== 'Allow') continue;
+      if (s.notPrincipal) {
+        note(r, `${role.name}: trust statement with NotPrincipal not evaluated (no caller counted)`);
+        continue;
+      }
+      for (const v of s.principal?.Service ?? []) {
+        if (namesAction(s, ASSUME_ROLE))
+          note(
+            r,
+            `${role.name} is trusted by the service ${v} (not a person or principal of this inventory)`,
+          );
+      }
+      for (const v of s.principal?.Federated ?? []) {
+        note(
+          r,
+          `${role.name} is trusted by the identity provider ${v}: the people who come through it are not in this inventory, so no one is counted as reaching it that way`,
+        );
+      }
+      if (!namesAction(s, ASSUME_ROLE)) continue;
+      for (const v of awsValues(s)) {
+        const named = resolve(v);
+        if (!named) continue;
+        const callers =
+          named.kind === 'principal'
+            ? [named.index]
+            : named.kind === 'account'
+              ? (byAccount.get(named.account) ?? []).filter(isCapable)
+              : [...byArn.values()].filter(isCapable);
+        const label = named.kind === 'account' ? `account root ${named.account}` : v;
+        for (const c of callers) {
+          if (c === r || found.has(c) || denied(c)) continue;
+          const caller = bounds.principal(c)!;
+          // Within one account a trust policy naming the caller's ARN is enough on its own.
+          const identityNotNeeded = named.kind === 'principal' && accountOf(caller) === roleAccount;
+          const decision = decideRequest(policiesOf(c), ASSUME_ROLE, role.nativeId, { identityNotNeeded });
+          if (!decision.allowed) continue;
+          found.set(c, { role: r, trust: label, conditional: !!s.hasCondition || decision.conditional });
+        }
+      }
+    }
+    for (const [c, edge] of found) {
+      const list = edges.get(c);
+      if (list) list.push(edge);
+      else edges.set(c, [edge]);
+    }
+  }
+  return { edges, notes };
+}
+
+/** One step of a chain from a caller to a role, for the evidence. */
+export interface ChainStep {
+  role: number;
+  trust: string;
+  conditional: boolean;
+}
+
+/**
+ * Every role reachable from `start`, breadth first (shortest chain first), each with the chain
+ * that reaches it. Cycles end where a role is met again.
+ */
+export function reachableRoles(reach: RoleReach, start: number): { role: number; chain: ChainStep[] }[] {
+  const out: { role: number; chain: ChainStep[] }[] = [];
+  const seen = new Set<number>([start]);
+  const queue: { at: number; chain: ChainStep[] }[] = [{ at: start, chain: [] }];
+  while (queue.length > 0) {
+    const { at, chain } = queue.shift()!;
+    for (const edge of reach.edges.get(at) ?? []) {
+      if (seen.has(edge.role)) continue;
+      seen.add(edge.role);
+      const next = [...chain, { role: edge.role, trust: edge.trust, conditional: edge.conditional }];
+      out.push({ role: edge.role, chain: next });
+      queue.push({ at: edge.role, chain: next });
+    }
+  }
+  return out;
+}
