@@ -3,6 +3,7 @@
  * checkpoints state, stops before a deadline and assembles the snapshot.
  */
 import { createHash } from 'node:crypto';
+import { appendAll } from './arrays';
 import type { AnyConnector, CallLog, CollectContext, Logger, Page } from './connector';
 import { InputError } from './errors';
 import type { SnapshotRef, SnapshotStaging } from './ports';
@@ -118,8 +119,8 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
   if (req.cursor) {
     cp = await loadCheckpointFor(staging, key, req.cursor);
     state = cp.state;
-    warnings.push(...cp.warnings);
-    incomplete.push(...cp.incomplete);
+    appendAll(warnings, cp.warnings);
+    appendAll(incomplete, cp.incomplete);
     calls = createCallLog(cp.queries);
   } else {
     calls = createCallLog();
@@ -204,7 +205,7 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
   }
 
   const queries = calls.snapshot();
-  if (incomplete.length > 0) warnings.push(...incomplete.map((r) => `incomplete: ${r}`));
+  for (const r of incomplete) warnings.push(`incomplete: ${r}`);
   const header: SnapshotHeader = {
     type: 'snapshot',
     system: connector.system,

@@ -3,6 +3,7 @@
  * export may lack, run one `$batch` step of a per-object phase, and move to the next phase.
  */
 import { join } from 'node:path';
+import { appendAll } from '../../core/arrays';
 import type { EntraSource } from '../../core/config';
 import type { CollectContext, Page } from '../../core/connector';
 import { SourceError } from '../../core/errors';
@@ -36,9 +37,9 @@ export function emptyPage(): Required<Page> {
 }
 
 export function merge(into: Required<Page>, from: Page): void {
-  if (from.principals) into.principals.push(...from.principals);
-  if (from.entitlements) into.entitlements.push(...from.entitlements);
-  if (from.grants) into.grants.push(...from.grants);
+  if (from.principals) appendAll(into.principals, from.principals);
+  if (from.entitlements) appendAll(into.entitlements, from.entitlements);
+  if (from.grants) appendAll(into.grants, from.grants);
 }
 
 /** Move to the next phase and set up its work list. */

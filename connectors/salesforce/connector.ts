@@ -9,10 +9,11 @@
  * from the credentials provider when a collection resumes in a new process.
  */
 import { join } from 'node:path';
+import { appendAll } from '../../core/arrays';
 import type { SalesforceSource } from '../../core/config';
 import type { CollectContext, Connector, Page } from '../../core/connector';
 import { InputError, SourceError } from '../../core/errors';
-import { makeUid } from '../../core/model';
+import { type Grant, makeUid } from '../../core/model';
 import { bulkCsvToRecords } from './bulk-csv';
 import {
   addGroupComponents,
@@ -422,10 +423,10 @@ function apply(ctx: Ctx, state: SalesforceState, key: QueryKey, batch: Batch): P
       return {};
     case 'assignments': {
       const now = ctx.now();
-      const grants = [];
+      const grants: Grant[] = [];
       for (const a of parseRecords(permissionSetAssignmentRecord, records, origin, offset)) {
         const out = grantsForAssignment(a, catalog, facts, tenant, now);
-        grants.push(...out.grants);
+        appendAll(grants, out.grants);
         if (out.skipped) state.skipped[out.skipped] = (state.skipped[out.skipped] ?? 0) + 1;
       }
       return { grants };

@@ -2,6 +2,8 @@
  * The text `accessproof verify` prints: what was checked, the signing key fingerprint(s) for the
  * auditor to compare with the one on record, and every problem with its pack and path.
  */
+
+import { minMax } from '../arrays';
 import type { VerifyReport } from './verify';
 
 /**
@@ -11,10 +13,10 @@ import type { VerifyReport } from './verify';
 export function formatVerifyReport(report: VerifyReport): string {
   const out: string[] = [`Evidence: ${report.location}`];
   const sealed = report.packs.filter((p) => p.sequence !== undefined);
-  const seqs = sealed.map((p) => p.sequence!);
+  const range = minMax(sealed.map((p) => p.sequence!));
   out.push(
     `Packs: ${report.packs.length}` +
-      (seqs.length ? ` (sequence ${Math.min(...seqs)}..${Math.max(...seqs)})` : '') +
+      (range ? ` (sequence ${range.min}..${range.max})` : '') +
       `, files checked: ${report.filesChecked}, bytes hashed: ${formatBytes(report.bytesChecked)}`,
   );
   if (report.head)

@@ -2,6 +2,8 @@
  * Step 3 of a run: read every collected snapshot, correlate identities, evaluate the rules and
  * reconcile the drafts with the stored findings. The result goes to the run store for `seal`.
  */
+
+import { appendAll } from '../arrays';
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
@@ -119,7 +121,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   input.onStage?.('rules', drafts.length);
   const sodDrafts = input.sod ? evaluateSod(inv, input.sod) : [];
   input.onStage?.('sod', sodDrafts.length);
-  drafts.push(...sodDrafts);
+  appendAll(drafts, sodDrafts);
   drafts.sort(compareDrafts);
 
   const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
