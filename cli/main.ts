@@ -5,17 +5,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../core/errors';
 import { EXIT } from './exit-codes';
-import { consoleOutput } from './output';
+import { consoleOutput, endQuietlyOnEpipe, safeText } from './output';
 import { TOOL_VERSION } from './version';
 
 const out = consoleOutput();
+endQuietlyOnEpipe(process.stdout);
+const debug = process.argv.includes('--debug');
 
 const program = new Command()
   .name('accessproof')
   .description('Provable access governance: collect, find, seal, verify.')
   .version(TOOL_VERSION)
+  .option('--debug', 'on an unexpected error, print its stack trace too')
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({ writeErr: (s) => process.stderr.write(safeText(s)) });
 
 program
   .command('scan')
@@ -24,6 +27,15 @@ program
   .option('--demo', 'scan the bundled demo tenant (examples/demo)')
   .option('--out <dir>', 'local state in DIR/state, evidence in DIR/evidence')
   .option('--as-of <iso>', 'the time rules evaluate against (default: now; the demo: 2026-10-01T00:00:00Z)')
+  .option(
+    '--new-chain',
+    'start a new evidence chain beside the existing one (the state folder was lost); needs --reason',
+  )
+  .option(
+    '--rotate-key',
+    "sign with a key other than the chain's (the key was lost or retired); needs --reason",
+  )
+  .option('--reason <text>', 'why the chain restarts or the key changes: sealed in the next pack')
   .addOption(
     new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices([
       'critical',
@@ -41,7 +53,10 @@ program
   .command('verify')
   .description('verify every evidence pack under DIR or s3://bucket/prefix: hashes, signatures, chain')
   .argument('<target>', 'evidence folder or s3://bucket/prefix')
-  .option('--key <file>', 'pin the signing key: a PEM public key or a file holding its hex fingerprint')
+  .option(
+    '--key <file|fingerprint>',
+    'pin the signing key: its hex SHA-256 fingerprint, or a file holding a PEM public key or the fingerprint',
+  )
   .option(
     '--public-key <file>',
     'PEM public key to check KMS signatures with, instead of the one in manifest.sig',
@@ -193,13 +208,50 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   out.done();
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-  } else if (err instanceof InputError) {
-    process.stderr.write(`accessproof: ${err.message}\n`);
-    process.exitCode = EXIT.badInput;
-  } else {
-    process.stderr.write(`accessproof: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = EXIT.failed;
+  process.exitCode = reportFailure(err);
+}
+
+/**
+ * Every failure is one line on stderr naming what failed and where (`accessproof: FILE:LINE: …`),
+ * with control characters made visible; the stack only with `--debug`. Exit 2 for bad usage or
+ * input, 1 for anything else (verification failures return their code without throwing).
+ */
+function reportFailure(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  const line = (text: string) => process.stderr.write(`accessproof: ${oneLine(text)}\n`);
+  const stack = () => {
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${safeText(err.stack)}\n`);
+  };
+  if (err instanceof InputError) {
+    line(err.message);
+    stack();
+    return EXIT.badInput;
   }
+  const errno = findErrno(err);
+  if (errno?.code === 'ENOSPC') {
+    line(
+      `the disk is full (ENOSPC)${errno.path ? ` writing ${errno.path}` : ''}: nothing was sealed; free space and run again`,
+    );
+  } else if (errno?.code) {
+    line(`${errno.syscall ?? 'file system'} failed (${errno.code})${errno.path ? `: ${errno.path}` : ''}`);
+  } else {
+    const message =
+      err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+    line(`${message}${debug ? '' : ' (run again with --debug for the stack trace)'}`);
+  }
+  stack();
+  return EXIT.failed;
+}
+
+function oneLine(text: string): string {
+  return safeText(text.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/** The file system error behind `err` (itself or a `cause`), if any. */
+function findErrno(err: unknown): NodeJS.ErrnoException | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return e as NodeJS.ErrnoException;
+  }
+  return undefined;
 }

@@ -1,11 +1,42 @@
 /**
  * Terminal output: results on stdout, progress on stderr only when it is an interactive terminal
  * (never in CI logs).
+ *
+ * Every line is made safe first: data (names, titles, error text quoting an export) may carry
+ * control characters, and ESC/OSC sequences would otherwise change the window title, clear the
+ * screen or hide text on the operator's terminal. They are shown as visible `\xNN` escapes.
+ *
+ * A reader that goes away (`findings | head`) ends the output quietly: EPIPE on stdout stops
+ * writing and the command exits 0, as `cat` does.
  */
 export interface Output {
   line(text?: string): void;
   progress(text: string): void;
   done(): void;
+}
+
+// C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that reorder
+// what a reader sees.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every control character shown as a visible escape (`\x1b`, `\u202e`). */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Stop writing to `stream` once its reader is gone; exit 0 when nothing else failed. */
+export function endQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    // The reader has what it asked for (`| head`): nothing more to say, and no error.
+    process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : 0);
+  });
 }
 
 export function consoleOutput(
@@ -20,11 +51,11 @@ export function consoleOutput(
         err.write('\r\x1b[2K');
         shown = false;
       }
-      stream.write(`${text}\n`);
+      stream.write(`${safeText(text)}\n`);
     },
     progress(text) {
       if (!live) return;
-      err.write(`\r\x1b[2K${text.slice(0, (err.columns ?? 100) - 1)}`);
+      err.write(`\r\x1b[2K${safeText(text).slice(0, (err.columns ?? 100) - 1)}`);
       shown = true;
     },
     done() {

@@ -10,12 +10,17 @@ import { connectorFor } from '../connectors/registry';
 import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
 import { InputError } from '../core/errors';
+import { CHAIN_EVENT_FILE, type ChainEvent } from '../core/evidence/chain-event';
+import { canonicalJson, MANIFEST_FILE, parseManifest } from '../core/evidence/manifest';
 import type { EvidenceWriter } from '../core/evidence/ports';
+import { findChainHead } from '../core/evidence/verify';
+import type { FindingsRepository } from '../core/findings/repository';
 import type { Inventory } from '../core/inventory';
 import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
+import { settleCrashedRun } from '../core/run/recover';
 import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
 import { type SealedRun, sealStep } from '../core/run/seal';
 import type { RunPlan, SourceResult } from '../core/run/types';
@@ -61,6 +66,14 @@ export interface LocalScanRequest {
   hooks?: PipelineHooks;
   /** The real clock; injectable for tests. */
   now?: () => Date;
+  /** A deliberate break of the evidence chain (`scan --new-chain` / `--rotate-key`, with a reason). */
+  chainBreak?: ChainBreak;
+}
+
+export interface ChainBreak {
+  newChain?: boolean;
+  rotateKey?: boolean;
+  reason?: string;
 }
 
 export interface LocalScanResult {
@@ -142,6 +155,10 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     // Everything that can refuse the run is opened before the chain is reserved.
     const reviews = await ReviewEvidence.open(paths.state);
     const signer = await LocalSigner.open(paths.state);
+    // Settle a crashed run first (its sealed pack becomes the head), then check that this run
+    // continues the chain in the evidence folder with the chain's key, or says why it does not.
+    await settleCrashedRun(repo, packs, logger, now().toISOString(), 0);
+    const chainEvent = await checkChainContinuity(repo, packs, signer, req.chainBreak ?? {}, now());
     hooks.progress?.('correlating identities and evaluating rules');
     const summary = await scanStep({
       plan,
@@ -179,7 +196,18 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       finishedAt: now(),
       logger,
       packs,
-      extraArtefacts: reviews.artefacts(req.asOf),
+      extraArtefacts: [
+        ...reviews.artefacts(req.asOf),
+        ...(chainEvent
+          ? [
+              {
+                path: CHAIN_EVENT_FILE,
+                content: new TextEncoder().encode(canonicalJson(chainEvent)),
+                records: 1,
+              },
+            ]
+          : []),
+      ],
     });
     hooks.stage?.('seal', sealed.files);
     await hooks.checkpoint?.('committed');
@@ -274,4 +302,95 @@ async function removeDebris(paths: LocalPaths): Promise<void> {
     }
     for (const name of names) await rm(join(dir, name), { recursive: true, force: true });
   }
+}
+
+/**
+ * The chain this run will extend must be the one in the evidence folder, signed with the same key.
+ * Losing `state/` (the findings store records the head) or `state/keys` (the key) would otherwise
+ * start a second chain beside the first, or change the key inside it, with exit 0; `verify` then
+ * fails for good. Both are refused (exit 2) unless asked for with a reason, and then sealed in
+ * this run's pack as `chain-event.json` so `verify` reports them as documented.
+ */
+async function checkChainContinuity(
+  repo: FindingsRepository,
+  packs: LocalPackReader,
+  signer: LocalSigner,
+  ask: ChainBreak,
+  now: Date,
+): Promise<ChainEvent | undefined> {
+  const flag = ask.newChain ? '--new-chain' : ask.rotateKey ? '--rotate-key' : undefined;
+  if (ask.newChain && ask.rotateKey)
+    throw new InputError('give --new-chain or --rotate-key, not both', { field: '--rotate-key' });
+  if (flag && !ask.reason?.trim())
+    throw new InputError(`${flag} needs --reason TEXT: the reason is sealed in the next pack`, {
+      field: '--reason',
+    });
+  if (!flag && ask.reason !== undefined)
+    throw new InputError('--reason goes with --new-chain or --rotate-key', { field: '--reason' });
+  const reason = ask.reason?.trim() ?? '';
+
+  const recorded = await repo.getChainHead();
+  const stored = await findChainHead(packs);
+  const storedKey = stored ? await packKeyFingerprint(packs, stored.runId) : undefined;
+  const at = now.toISOString();
+
+  if (!recorded && stored) {
+    if (!ask.newChain)
+      throw new InputError(
+        `the evidence folder holds a chain ending at pack #${stored.sequence} ${stored.runId}, but the state folder ` +
+          'records no chain (was it lost or replaced?): a scan now would start a second chain beside it. ' +
+          'Restore the state folder, or give --new-chain --reason TEXT to start a new chain on purpose',
+        { file: packs.location },
+      );
+    return {
+      event: 'new-chain',
+      reason,
+      at,
+      previousChain: {
+        runId: stored.runId,
+        sequence: stored.sequence,
+        manifestSha256: stored.manifestSha256,
+        ...(storedKey ? { keyFingerprint: storedKey } : {}),
+      },
+      keyFingerprint: signer.fingerprint,
+    };
+  }
+  if (ask.newChain)
+    throw new InputError(
+      stored
+        ? `--new-chain: the state folder continues the chain ending at pack #${stored.sequence} ${stored.runId}; there is nothing to restart`
+        : '--new-chain: the evidence folder holds no chain yet',
+      { field: '--new-chain' },
+    );
+  // The key of the chain this run extends: that of the head the state records.
+  const headKey = recorded ? await packKeyFingerprint(packs, recorded.runId) : undefined;
+  if (headKey && headKey !== signer.fingerprint) {
+    if (!ask.rotateKey)
+      throw new InputError(
+        `the chain's last pack ${recorded!.runId} is signed with key ${headKey}, but this state folder's key is ` +
+          `${signer.fingerprint} (was the key lost or replaced?). Restore the key, or give --rotate-key --reason TEXT ` +
+          'to change it on purpose',
+        { file: signer.keyPath },
+      );
+    return {
+      event: 'key-rotation',
+      reason,
+      at,
+      fromKeyFingerprint: headKey,
+      toKeyFingerprint: signer.fingerprint,
+    };
+  }
+  if (ask.rotateKey)
+    throw new InputError(
+      `--rotate-key: the chain is already signed with this key (${signer.fingerprint}); there is nothing to rotate`,
+      { field: '--rotate-key' },
+    );
+  return undefined;
+}
+
+async function packKeyFingerprint(packs: LocalPackReader, runId: string): Promise<string | undefined> {
+  const ref = (await packs.listPacks()).find((p) => p.runId === runId);
+  const bytes = ref ? await packs.readFile(ref, MANIFEST_FILE) : undefined;
+  const parsed = bytes ? parseManifest(bytes) : undefined;
+  return parsed?.ok ? parsed.value.signing.keyFingerprint : undefined;
 }

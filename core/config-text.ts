@@ -8,6 +8,7 @@ import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { type Config, configSchema } from './config';
 import { InputError } from './errors';
+import { yamlToJs } from './yaml-limits';
 
 /**
  * Parse and validate a config file's text. Paths inside stay as written (relative to the file).
@@ -28,7 +29,7 @@ export function parseConfigText(text: string, file: string): Config {
       ...(line ? { line } : {}),
     });
   }
-  const parsed = configSchema.safeParse(doc.toJS());
+  const parsed = configSchema.safeParse(yamlToJs(doc, file, lineCounter));
   if (!parsed.success) throw zodToInputError(parsed.error, file, doc, lineCounter);
   return parsed.data;
 }
@@ -46,6 +47,8 @@ function zodToInputError(error: ZodError, file: string, doc: Document, lines: Li
   const issue = error.issues[0];
   if (!issue) return new InputError('invalid configuration', { file });
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  // An unknown key is reported at its parent: point at the key itself, line and name.
+  if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
   const field = fieldPath(path);
   const line = lineOf(doc, path, lines);
   return new InputError(issue.message, { file, ...(line ? { line } : {}), ...(field ? { field } : {}) });

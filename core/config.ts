@@ -14,6 +14,13 @@ const sourceId = z
 
 const kindOverride = z.enum(['human', 'nonhuman']);
 
+/**
+ * Day counts in policy: at most ten years. Beyond that a value is a typo, and dates computed from it
+ * leave the range a `Date` can hold (`slaDays: 100000000` crashed with "Invalid time value").
+ */
+export const MAX_DAYS = 3650;
+const days = z.number().int().positive().max(MAX_DAYS);
+
 const common = {
   id: sourceId,
   /** Systems behind financial reporting: dormancy findings on them are `high`. */
@@ -106,7 +113,7 @@ export const salesforceSourceSchema = z
     /** Objects whose ObjectPermissions are collected (besides those rulesets name). */
     objects: z.array(z.string()).default([]),
     /** Use Bulk API 2.0 for queries expected to return more rows than this. */
-    bulkThreshold: z.number().int().positive().default(50_000),
+    bulkThreshold: z.number().int().positive().max(100_000_000).default(50_000),
     /** Stop before the org's daily API use passes this share. */
     maxApiUsageShare: z.number().gt(0).max(1).default(0.8),
     files: z.object({ dir: z.string() }).strict().optional(),
@@ -155,16 +162,16 @@ export const sourceSchema = z.discriminatedUnion('system', [
 
 export const policySchema = z
   .object({
-    dormantDays: z.number().int().positive().default(90),
-    neverUsedGraceDays: z.number().int().nonnegative().default(30),
-    credentialMaxAgeDays: z.number().int().positive().default(90),
+    dormantDays: days.default(90),
+    neverUsedGraceDays: z.number().int().nonnegative().max(MAX_DAYS).default(30),
+    credentialMaxAgeDays: days.default(90),
     sodRules: z.array(z.string()).default([]),
     slaDays: z
       .object({
-        critical: z.number().int().positive().default(7),
-        high: z.number().int().positive().default(30),
-        medium: z.number().int().positive().default(60),
-        low: z.number().int().positive().default(90),
+        critical: days.default(7),
+        high: days.default(30),
+        medium: days.default(60),
+        low: days.default(90),
       })
       .strict()
       .default({ critical: 7, high: 30, medium: 60, low: 90 }),
@@ -176,7 +183,8 @@ export const evidenceSchema = z
     dir: z.string().optional(),
     bucket: z.string().optional(),
     prefix: z.string().default(''),
-    retentionDays: z.number().int().positive().default(2557),
+    // S3 Object Lock retains for at most 100 years.
+    retentionDays: z.number().int().positive().max(36_500).default(2557),
   })
   .strict();
 

@@ -3,12 +3,14 @@
  * rule and severity, where the pack is and how to verify it.
  */
 import { relative } from 'node:path';
+import { MAX_YEAR, MIN_YEAR, parseIsoInstant } from '../../connectors/shared/iso-date';
 import { silentLogger } from '../../core/connector';
 import { InputError } from '../../core/errors';
 import { RULE_IDS, SEVERITIES, type Severity } from '../../core/findings/model';
 import { loadConfig } from '../config-loader';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
+import { safeText } from '../output';
 import { DEMO_AS_OF, DEMO_CONFIG, localPaths } from '../paths';
 import { runLocalScan } from '../scan-pipeline';
 
@@ -18,6 +20,9 @@ export interface ScanOptions {
   out?: string;
   asOf?: string;
   failOn?: Severity;
+  newChain?: boolean;
+  rotateKey?: boolean;
+  reason?: string;
 }
 
 export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
@@ -34,6 +39,11 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
     asOf,
     logger: silentLogger,
     hooks: { progress: (t) => out.progress(t) },
+    chainBreak: {
+      ...(opts.newChain ? { newChain: true } : {}),
+      ...(opts.rotateKey ? { rotateKey: true } : {}),
+      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    },
   });
   out.done();
 
@@ -69,6 +79,8 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   out.line(`  manifest sha256 ${sealed.manifestSha256}`);
   out.line(`  signing key fingerprint ${sealed.keyFingerprint}`);
   out.line(`  ${sealed.previous ? `chained to ${sealed.previous.runId}` : 'first pack of the chain'}`);
+  const ask = opts.newChain ? 'a new chain' : opts.rotateKey ? 'a key rotation' : undefined;
+  if (ask) out.line(`  records ${ask} in chain-event.json (reason: ${opts.reason})`);
   out.line(`Verify it: npm run accessproof -- verify ${evidenceRoot}`);
   out.line(`Findings:  npm run accessproof -- findings --out ${relative(process.cwd(), paths.out) || '.'}`);
 
@@ -83,14 +95,18 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
 
 function parseAsOf(value: string | undefined): Date {
   if (value === undefined) return new Date();
-  const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value);
-  const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (!ok || Number.isNaN(d.getTime())) {
-    throw new InputError(`"${value}" is not an ISO 8601 time such as 2026-10-01T00:00:00Z`, {
-      field: '--as-of',
-    });
+  // The exports' strict parser: a real calendar date (2026-02-30 is refused, not rolled over to
+  // March) in 1970–2100, and a zone when a time is given.
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value)
+    ? parseIsoInstant(value)
+    : undefined;
+  if (!iso) {
+    throw new InputError(
+      `"${safeText(value)}" is not a calendar date or ISO 8601 time in ${MIN_YEAR}–${MAX_YEAR} such as 2026-10-01T00:00:00Z`,
+      { field: '--as-of' },
+    );
   }
-  return d;
+  return new Date(iso);
 }
 
 function pad(s: string, n: number): string {

@@ -140,6 +140,9 @@ export function s3ClientConfig(region: string | undefined, env: NodeJS.ProcessEn
 }
 
 function readPin(file: string, field: string): string {
+  // `--key` takes the fingerprint itself too (docs/auditor.md), as long as no file has that name.
+  const direct = parsePinnedKey(file);
+  if (field === '--key' && direct.ok && !existsSync(file)) return direct.value;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -18,6 +18,13 @@ function digits(s: string, from: number, count: number): number {
   return n;
 }
 
+/**
+ * Years an access record can honestly carry: nothing in these systems predates the Unix epoch,
+ * and a year past 2100 (or 0000, 9999) is a placeholder or a typo, not an instant to reason with.
+ */
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 2100;
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function daysIn(year: number, month: number): number {
@@ -30,7 +37,7 @@ function pad(n: number, width: number): string {
 }
 
 /**
- * Parse `YYYY-MM-DD` (midnight UTC), or `YYYY-MM-DD[T ]HH:MM[:SS[.fff…]]` followed by `Z` or an
+ * Parse `YYYY-MM-DD` (midnight UTC, a real calendar date with year 1970–2100), or `YYYY-MM-DD[T ]HH:MM[:SS[.fff…]]` followed by `Z` or an
  * offset (`+00:00`, `+0000`, `+00`). Returns the instant as `toISOString()` text, or `undefined`
  * when the text is not such a time (a date-time without a zone is refused: it names no instant).
  *
@@ -49,6 +56,7 @@ export function parseIsoInstant(text: string): string | undefined {
   const month = digits(s, 5, 2);
   const day = digits(s, 8, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (year < MIN_YEAR || year > MAX_YEAR) return undefined;
   const datePart = `${s.slice(0, 10)}T`;
   if (s.length === 10) return `${datePart}00:00:00.000Z`;
 
@@ -102,8 +110,10 @@ export function parseIsoInstant(text: string): string | undefined {
   if (offsetMinutes === 0) {
     return `${datePart}${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}.${pad(ms, 3)}Z`;
   }
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
-  return new Date(t).toISOString();
+  // Date.UTC maps years 0–99 to 1900–1999: set the full year separately so it never does.
+  const d = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
+  d.setUTCFullYear(year, month - 1, day);
+  return new Date(d.getTime() - offsetMinutes * 60_000).toISOString();
 }
 
 /**

@@ -3,11 +3,13 @@
  * and (in S3) check each object's checksum and Object Lock retention — the way
  * `aws cloudtrail validate-logs` checks digest chains. Pure over the `PackReader` port.
  */
+import { CHAIN_EVENT_FILE, type ChainEvent, parseChainEvent } from './chain-event';
 import { digestStream, hexToBase64 } from './hashing';
 import {
   type ChainHead,
   MANIFEST_FILE,
   type Manifest,
+  packRelativeDir,
   parseManifest,
   SIGNATURE_FILE,
   type SignatureAlgorithm,
@@ -39,6 +41,14 @@ export type ProblemCode =
   | 'chain-hash-mismatch'
   | 'chain-sequence'
   | 'chain-fork'
+  /** A second chain starts, documented by the operator in its first pack's chain-event.json (a warning). */
+  | 'chain-start'
+  /** The signing key changes, documented in the pack's chain-event.json (a warning). */
+  | 'key-rotation'
+  /** A chain-event.json that does not hold what it must, or does not match the chain. */
+  | 'chain-event-invalid'
+  /** The pack's folder is not the date folder of its manifest's start time (moved). */
+  | 'pack-misplaced'
   /** The head recorded by the findings store is not the chain's newest pack (a newer pack is gone). */
   | 'chain-head-missing'
   /** `--expect-head`: the chain does not end exactly at the head an anchor recorded. */
@@ -134,6 +144,8 @@ interface Loaded {
   envelope?: SignatureEnvelope;
   /** A manifest file exists (parsable or not). */
   hasManifest: boolean;
+  /** The pack's chain-event.json, when the manifest lists one and it parses. */
+  chainEvent?: ChainEvent;
 }
 
 /**
@@ -294,6 +306,24 @@ async function checkPack(
     result.startedAt = parsed.value.startedAt;
     if (parsed.value.runId !== ref.runId)
       problem('run-id-mismatch', `manifest says run ${parsed.value.runId} but the folder is ${ref.runId}`);
+    // Packs are filed by the UTC date of their start: one under another date folder was moved.
+    const expectedDate = packRelativeDir(parsed.value.runId, parsed.value.startedAt)
+      .split('/')
+      .slice(0, 4)
+      .join('/');
+    const actualDate = ref.dir.split('/').slice(-5, -1).join('/');
+    if (actualDate !== expectedDate)
+      problem(
+        'pack-misplaced',
+        `the pack is at ${ref.dir}, but its start time ${parsed.value.startedAt} files it under ${expectedDate}/`,
+      );
+    if (parsed.value.files.some((f) => f.path === CHAIN_EVENT_FILE)) {
+      const bytes = await reader.readFile(ref, CHAIN_EVENT_FILE);
+      const event = bytes ? parseChainEvent(bytes) : undefined;
+      if (event) loaded.chainEvent = event;
+      else if (bytes)
+        problem('chain-event-invalid', 'chain-event.json is not a chain event', CHAIN_EVENT_FILE);
+    }
   } else {
     problem('manifest-invalid', `manifest.json is not a valid manifest: ${parsed.error}`, MANIFEST_FILE);
   }
@@ -607,7 +637,28 @@ function checkChain(loaded: Loaded[], problems: VerifyProblem[]): { ordered: Loa
       });
     const before = prev.envelope?.keyFingerprint;
     const now = l.envelope?.keyFingerprint;
-    if (before && now && before !== now)
+    const rotation = l.chainEvent?.event === 'key-rotation' ? l.chainEvent : undefined;
+    if (
+      before &&
+      now &&
+      before !== now &&
+      rotation?.fromKeyFingerprint === before &&
+      rotation.toKeyFingerprint === now
+    )
+      problems.push({
+        severity: 'warning',
+        code: 'key-rotation',
+        ...at,
+        message: `pack ${l.ref.runId}: documented key rotation from ${before} to ${now} (reason: ${rotation.reason}); packs from here on are signed by the new key`,
+      });
+    else if (rotation)
+      problems.push({
+        severity: 'error',
+        code: 'chain-event-invalid',
+        ...at,
+        message: `pack ${l.ref.runId}: chain-event.json records a key rotation from ${rotation.fromKeyFingerprint} to ${rotation.toKeyFingerprint}, but the previous pack is signed by ${before ?? 'no key'} and this one by ${now ?? 'no key'}`,
+      });
+    else if (before && now && before !== now)
       problems.push({
         severity: 'error',
         code: 'key-change',
@@ -624,13 +675,56 @@ function checkChain(loaded: Loaded[], problems: VerifyProblem[]): { ordered: Loa
           runId: kid,
           message: `pack ${kid}: the chain forks at ${parent} (also followed by ${kids.filter((k) => k !== kid).join(', ')})`,
         });
-  if (roots.length > 1)
-    for (const root of roots)
+  // A root that documents its start (chain-event.json naming the head of the chain before it, a
+  // pack that nothing else follows) is a new chain on purpose, not a fork.
+  const documented = new Set<string>();
+  const closedTips = new Set<string>();
+  for (const root of roots) {
+    const l = withManifest.find((x) => x.ref.runId === root);
+    const event = l?.chainEvent;
+    if (event?.event !== 'new-chain') {
+      if (event)
+        problems.push({
+          severity: 'error',
+          code: 'chain-event-invalid',
+          runId: root,
+          message: `pack ${root}: chain-event.json records a ${event.event} in the first pack of a chain`,
+        });
+      continue;
+    }
+    const before = byRunId.get(event.previousChain.runId);
+    const valid =
+      before &&
+      before.result.manifestSha256 === event.previousChain.manifestSha256 &&
+      before.manifest.sequence === event.previousChain.sequence &&
+      !children.has(event.previousChain.runId) &&
+      before.ref.runId !== root;
+    if (!valid) {
+      problems.push({
+        severity: 'error',
+        code: 'chain-event-invalid',
+        runId: root,
+        message: `pack ${root}: chain-event.json starts a new chain after pack #${event.previousChain.sequence} ${event.previousChain.runId} (manifest sha256 ${event.previousChain.manifestSha256}), which is not the end of a chain in this store`,
+      });
+      continue;
+    }
+    documented.add(root);
+    closedTips.add(event.previousChain.runId);
+    problems.push({
+      severity: 'warning',
+      code: 'chain-start',
+      runId: root,
+      message: `pack ${root}: documented new chain after pack #${event.previousChain.sequence} ${event.previousChain.runId} (reason: ${event.reason}, at ${event.at})`,
+    });
+  }
+  const undocumented = roots.filter((r) => !documented.has(r));
+  if (undocumented.length > 1)
+    for (const root of undocumented)
       problems.push({
         severity: 'error',
         code: 'chain-fork',
         runId: root,
-        message: `pack ${root}: more than one chain starts here (first packs: ${roots.join(', ')})`,
+        message: `pack ${root}: more than one chain starts here (first packs: ${undocumented.join(', ')})`,
       });
 
   const ordered = [...loaded].sort(
@@ -639,7 +733,10 @@ function checkChain(loaded: Loaded[], problems: VerifyProblem[]): { ordered: Loa
       (a.manifest?.startedAt ?? '').localeCompare(b.manifest?.startedAt ?? '') ||
       a.ref.runId.localeCompare(b.ref.runId),
   );
-  const tips = withManifest.filter((l) => !children.has(l.manifest.runId));
+  // A chain that a documented new chain follows is closed: its tip is not the head.
+  const tips = withManifest.filter(
+    (l) => !children.has(l.manifest.runId) && !closedTips.has(l.manifest.runId),
+  );
   const tip = tips.length === 1 ? tips[0] : undefined;
   return {
     ordered,

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { InputError } from '../errors';
 import { SEVERITIES, type Severity } from '../findings/model';
 import { SYSTEMS, type System } from '../model';
+import { yamlToJs } from '../yaml-limits';
 import {
   type Matcher,
   OBJECT_ACTIONS,
@@ -99,7 +100,7 @@ export function parseRuleset(source: string, file: string): Ruleset {
     throw new InputError(message, { file, line: lineAt(path, key) });
   };
 
-  const parsed = rulesetSchema.safeParse(doc.toJS());
+  const parsed = rulesetSchema.safeParse(yamlToJs(doc, file, lineCounter));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');

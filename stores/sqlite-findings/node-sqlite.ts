@@ -109,7 +109,9 @@ export function inTransaction<T>(
     db.exec('COMMIT');
     return out;
   } catch (err) {
-    db.exec('ROLLBACK');
+    // SQLite rolls back by itself on some failures (disk full, I/O error): a second ROLLBACK then
+    // fails with "no transaction is active" and would hide the error that matters.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
 }

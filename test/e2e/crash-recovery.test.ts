@@ -29,7 +29,7 @@ function entries(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-describe('a scan killed at a step boundary', () => {
+describe('a scan killed at a step boundary', { timeout: 300_000 }, () => {
   const { dir, config } = copyDemo();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

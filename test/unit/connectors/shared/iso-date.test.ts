@@ -53,3 +53,23 @@ describe('createInstantParser', () => {
     expect(out).toEqual(inputs.map(parseIsoInstant));
   });
 });
+
+describe('parseIsoInstant: real calendar dates in 1970–2100 (issue 11)', () => {
+  it.each([
+    '2026-02-30',
+    '2026-02-29T10:00:00Z',
+    '0000-01-01',
+    '9999-12-31T23:59:59Z',
+    '1969-12-31T23:59:59Z',
+    '2101-01-01',
+    '0099-12-31T23:00:00-02:00',
+  ])('refuses %s', (text) => {
+    expect(parseIsoInstant(text)).toBeUndefined();
+  });
+
+  it('keeps the year when an offset moves the instant across a year boundary', () => {
+    expect(parseIsoInstant('1999-12-31T23:00:00-02:00')).toBe('2000-01-01T01:00:00.000Z');
+    expect(parseIsoInstant('2100-12-31T23:00:00+02:00')).toBe('2100-12-31T21:00:00.000Z');
+    expect(parseIsoInstant('1970-01-01T01:00:00+01:00')).toBe('1970-01-01T00:00:00.000Z');
+  });
+});
