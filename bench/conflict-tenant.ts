@@ -43,9 +43,7 @@ export function writeConflictTenant(dir: string, users: number): string {
   return join(dir, 'examples', 'demo', 'accessproof.yaml');
 }
 
-export async function scanConflictTenant(
-  users: number,
-): Promise<{
+export async function scanConflictTenant(users: number): Promise<{
   seconds: number;
   stagesMs: Record<string, number>;
   stagesCpuMs: Record<string, number>;

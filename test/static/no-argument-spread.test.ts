@@ -36,7 +36,8 @@ describe('no spread of unbounded arrays into arguments', () => {
         readFileSync(file, 'utf8')
           .split('\n')
           .forEach((line, i) => {
-            if (SPREAD.test(line) && !/^\s*(\*|\/\/)/.test(line) && !BOUNDED[rel]) found.push(`${rel}:${i + 1}: ${line.trim()}`);
+            if (SPREAD.test(line) && !/^\s*(\*|\/\/)/.test(line) && !BOUNDED[rel])
+              found.push(`${rel}:${i + 1}: ${line.trim()}`);
           });
       }
     }
