@@ -70,6 +70,7 @@ function resolveSourcePaths(s: SourceConfig, abs: (p: string) => string): Source
         files: {
           ...(f.authorizationDetails ? { authorizationDetails: abs(f.authorizationDetails) } : {}),
           ...(f.credentialReport ? { credentialReport: abs(f.credentialReport) } : {}),
+          ...(f.organizationPolicies ? { organizationPolicies: abs(f.organizationPolicies) } : {}),
         },
       };
     }

@@ -66,6 +66,8 @@ export const awsSourceSchema = z
       .object({
         authorizationDetails: z.string().optional(),
         credentialReport: z.string().optional(),
+        /** AWS Organizations export (SCPs, RCPs, OU tree): docs/connectors/aws-iam.md. */
+        organizationPolicies: z.string().optional(),
       })
       .strict()
       .refine((f) => f.authorizationDetails || f.credentialReport, {

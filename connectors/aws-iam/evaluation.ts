@@ -22,8 +22,8 @@ export const NOT_COLLECTED_FILES: OrganizationControls = {
 };
 
 export const NOT_COLLECTED_LIVE: OrganizationControls = {
-  scpStatus: 'not collected (live mode collects Organizations policies only with organizationPolicies: true)',
-  rcpStatus: 'not collected (live mode collects Organizations policies only with organizationPolicies: true)',
+  scpStatus: 'not collected (live mode does not read Organizations policies)',
+  rcpStatus: 'not collected (live mode does not read Organizations policies)',
 };
 
 /**

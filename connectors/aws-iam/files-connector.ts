@@ -15,6 +15,7 @@ import { type AccountAuthorization, parseAuthorizationDetails } from './authoriz
 import { type CredentialReport, parseCredentialReport } from './credential-report';
 import { awsEvaluation, NOT_COLLECTED_FILES } from './evaluation';
 import { AwsNormalizer, accountOfArn } from './normalize';
+import { type AccountControls, accountControls, parseOrganizationExport } from './organization-policies';
 
 export const AWS_CONNECTOR_NAME = 'aws-iam';
 export const AWS_CONNECTOR_VERSION = '1.0.0';
@@ -36,6 +37,10 @@ export interface AwsFilesState {
 interface Session {
   authz?: AccountAuthorization;
   report?: CredentialReport;
+  /** The account's SCP/RCP levels and policies, when an organization export is configured. */
+  controls?: AccountControls;
+  /** Policies in the organization export (for the query record). */
+  orgPolicies?: number;
   normalizer: AwsNormalizer;
   /** Where warnings go: the current step's `ctx.warn` (a replay after a resume sends them nowhere). */
   sink: { current: (message: string) => void };
@@ -54,6 +59,7 @@ async function readText(path: string): Promise<string> {
 interface Inputs {
   authz?: AccountAuthorization;
   report?: CredentialReport;
+  org?: ReturnType<typeof parseOrganizationExport>;
 }
 
 async function readInputs(source: AwsSource): Promise<Inputs> {
@@ -72,6 +78,9 @@ async function readInputs(source: AwsSource): Promise<Inputs> {
   }
   if (files.credentialReport) {
     out.report = parseCredentialReport(await readText(files.credentialReport), files.credentialReport);
+  }
+  if (files.organizationPolicies) {
+    out.org = parseOrganizationExport(await readText(files.organizationPolicies), files.organizationPolicies);
   }
   return out;
 }
@@ -130,7 +139,13 @@ async function openSession(ctx: CollectContext<AwsSource>, replay?: { phase: Pha
     kinds: ctx.source.kinds,
     warn: (m) => sink.current(m),
   });
-  const session: Session = { ...inputs, normalizer, sink };
+  const { org, ...records } = inputs;
+  const session: Session = { ...records, normalizer, sink };
+  if (org) {
+    session.controls = accountControls(org, tenant, { sourceId: ctx.source.id });
+    session.orgPolicies = org.Policies.length;
+    for (const w of session.controls.warnings) sink.current(w);
+  }
   if (replay) {
     // Rebuild the normalizer's index by running the phases already emitted, discarding records.
     for (const phase of PHASES) {
@@ -176,8 +191,14 @@ function run(session: Session, phase: Phase, from: number, to: number): Page {
       return n.policies(a?.Policies.slice(from, to) ?? []);
     case 'report-users':
       return a ? {} : n.reportOnlyUsers();
-    case 'finish':
-      return n.finish();
+    case 'finish': {
+      // The account's SCPs and RCPs come last: entitlements granted to no one, named by the header.
+      const page = n.finish();
+      const controls = session.controls?.entitlements ?? [];
+      return controls.length > 0
+        ? { ...page, entitlements: [...(page.entitlements ?? []), ...controls] }
+        : page;
+    }
   }
 }
 
@@ -202,6 +223,13 @@ export const awsFilesConnector: Connector<AwsSource, AwsFilesState> = {
         pages: 1,
         records:
           a.UserDetailList.length + a.GroupDetailList.length + a.RoleDetailList.length + a.Policies.length,
+      });
+    }
+    if (files?.organizationPolicies && session.orgPolicies !== undefined) {
+      ctx.calls.record(`file:${basename(files.organizationPolicies)}`, {
+        calls: 1,
+        pages: 1,
+        records: session.orgPolicies,
       });
     }
     if (files?.credentialReport && session.report) {
@@ -238,7 +266,7 @@ export const awsFilesConnector: Connector<AwsSource, AwsFilesState> = {
     }
     if (next === null) {
       sessions.delete(state.session);
-      return { page, next, evaluation: awsEvaluation(NOT_COLLECTED_FILES) };
+      return { page, next, evaluation: awsEvaluation(session.controls?.controls ?? NOT_COLLECTED_FILES) };
     }
     return { page, next };
   },
