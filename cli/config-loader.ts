@@ -76,6 +76,8 @@ function resolveSourcePaths(s: SourceConfig, abs: (p: string) => string): Source
     }
     case 'entra':
       return s.files ? { ...s, files: { ...s.files, dir: abs(s.files.dir) } } : s;
+    case 'sap':
+      return { ...s, files: { ...s.files, dir: abs(s.files.dir) } };
     case 'salesforce':
       return {
         ...s,

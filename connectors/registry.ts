@@ -10,6 +10,7 @@ const loaders: Record<System, () => Promise<AnyConnector>> = {
   aws: async () => (await import('./aws-iam')).awsIamConnector,
   entra: async () => (await import('./entra-id')).entraConnector,
   salesforce: async () => (await import('./salesforce')).salesforceConnector,
+  sap: async () => (await import('./sap')).sapConnector,
 };
 
 /**

@@ -155,11 +155,34 @@ export const erpSourceSchema = z
   })
   .strict();
 
+/**
+ * SAP ECC / S/4HANA in files mode: the standard tables as SE16N, RFC_READ_TABLE or GRC extract them,
+ * one file per table in `files.dir` (docs/connectors/sap.md). Live mode (RFC) is not built.
+ */
+export const sapSourceSchema = z
+  .object({
+    ...common,
+    system: z.literal('sap'),
+    /** The SAP client (`MANDT`) to read when the tables carry one; rows of other clients are skipped. */
+    client: z
+      .string()
+      .regex(/^\d{3}$/, 'three digits, e.g. "100"')
+      .optional(),
+    files: z.object({ dir: z.string() }).strict(),
+    /**
+     * Authorization objects whose AGR_1251 rows are kept (besides S_TCODE). Planning adds the objects
+     * the rulesets' `sap` matchers name; empty keeps every object.
+     */
+    objects: z.array(z.string().regex(/^[A-Z0-9_/]{1,10}$/i, 'an authorization object name')).default([]),
+  })
+  .strict();
+
 export const sourceSchema = z.discriminatedUnion('system', [
   awsSourceSchema,
   entraSourceSchema,
   salesforceSourceSchema,
   erpSourceSchema,
+  sapSourceSchema,
 ]);
 
 export const policySchema = z
@@ -215,6 +238,7 @@ export type AwsSource = z.infer<typeof awsSourceSchema>;
 export type EntraSource = z.infer<typeof entraSourceSchema>;
 export type SalesforceSource = z.infer<typeof salesforceSourceSchema>;
 export type ErpSource = z.infer<typeof erpSourceSchema>;
+export type SapSource = z.infer<typeof sapSourceSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type EvidenceConfig = z.infer<typeof evidenceSchema>;

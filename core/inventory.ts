@@ -71,6 +71,11 @@ export interface Inventory {
   readonly index: InventoryIndex;
   /** The principal's grants with their entitlement indexes; undefined when it has none. */
   principalGrants(principalUid: string): PrincipalGrants | undefined;
+  /**
+   * Grants whose validity window (`validFrom`/`validUntil`) does not hold the as-of date: they give
+   * nothing and are not in the grant graph. Empty when the inventory was built without an as-of.
+   */
+  readonly grantsNotInForce: readonly Grant[];
 }
 
 /** A principal's grants and, parallel to them, the dense index of each grant's entitlement. */
@@ -82,6 +87,26 @@ export interface PrincipalGrants {
 export interface InventoryBuilderOptions {
   /** Default for `financiallySignificant` when a header or failed source does not say. */
   financiallySignificant?: (sourceId: string) => boolean;
+  /**
+   * The scan's as-of date. Connectors report validity windows (SAP `GLTGV`–`GLTGB`, `FROM_DAT`–
+   * `TO_DAT`) without judging them; here a principal outside its window counts as `disabled`
+   * (tagged {@link VALIDITY_TAG}) and a grant outside its window gives nothing.
+   */
+  asOf?: Date;
+}
+
+/** Tag set on a principal disabled because the as-of date lies outside its validity window. */
+export const VALIDITY_TAG = 'accessproof:validity';
+
+/** Whether `asOfMs` lies in `[validFrom, validUntil)`; an absent bound is unlimited. */
+export function inForce(record: { validFrom?: string; validUntil?: string }, asOfMs: number): boolean {
+  if (record.validFrom !== undefined && Date.parse(record.validFrom) > asOfMs) return false;
+  if (record.validUntil !== undefined && Date.parse(record.validUntil) <= asOfMs) return false;
+  return true;
+}
+
+function windowText(record: { validFrom?: string; validUntil?: string }): string {
+  return `valid from ${record.validFrom ?? 'the start'} until ${record.validUntil ?? 'unlimited'} (exclusive)`;
 }
 
 const NO_GRANTS: readonly Grant[] = Object.freeze([]);
@@ -129,9 +154,12 @@ export class InventoryBuilder {
   private grantCount = 0;
   private finished = false;
   private readonly significant: (sourceId: string) => boolean;
+  private readonly asOfMs: number | undefined;
+  private readonly notInForce: Grant[] = [];
 
   constructor(options: InventoryBuilderOptions = {}) {
     this.significant = options.financiallySignificant ?? (() => false);
+    this.asOfMs = options.asOf?.getTime();
   }
 
   addSnapshotHeader(header: SnapshotHeader, options: { financiallySignificant?: boolean } = {}): void {
@@ -173,6 +201,18 @@ export class InventoryBuilder {
   // pointed at the first instance of its uids instead ("interning"): millions of duplicate strings
   // are dropped, and every later Map lookup hashes once and compares pointers.
   addPrincipal(principal: Principal): void {
+    if (
+      this.asOfMs !== undefined &&
+      (principal.validFrom !== undefined || principal.validUntil !== undefined) &&
+      !inForce(principal, this.asOfMs)
+    ) {
+      // Judged here, not by the connector: only the scan knows its as-of date.
+      if (principal.status === 'active') principal.status = 'disabled';
+      principal.tags = {
+        ...principal.tags,
+        [VALIDITY_TAG]: `outside its validity on the as-of date: ${windowText(principal)}`,
+      };
+    }
     const n = this.principalNumbers.number(principal.uid);
     principal.uid = this.principalNumbers.uids[n]!;
     this.principals.set(principal.uid, principal);
@@ -185,6 +225,14 @@ export class InventoryBuilder {
   }
 
   addGrant(grant: Grant): void {
+    if (
+      this.asOfMs !== undefined &&
+      (grant.validFrom !== undefined || grant.validUntil !== undefined) &&
+      !inForce(grant, this.asOfMs)
+    ) {
+      this.notInForce.push(grant);
+      return;
+    }
     const p = this.principalNumbers.number(grant.principal);
     const e = this.entitlementNumbers.number(grant.entitlement);
     grant.principal = this.principalNumbers.uids[p]!;
@@ -281,6 +329,7 @@ export class InventoryBuilder {
       this.sources,
       correlation,
       index,
+      this.notInForce,
     );
   }
 }
@@ -295,6 +344,7 @@ class BuiltInventory implements Inventory {
     readonly sources: ReadonlyMap<string, SourceInfo>,
     private readonly correlation: Correlation,
     readonly index: InventoryIndex,
+    readonly grantsNotInForce: readonly Grant[] = [],
   ) {
     this.identities = correlation.identities;
   }

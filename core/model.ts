@@ -5,7 +5,7 @@
  * so snapshots are byte-for-byte reproducible.
  */
 
-export const SYSTEMS = ['aws', 'entra', 'salesforce', 'erp'] as const;
+export const SYSTEMS = ['aws', 'entra', 'salesforce', 'erp', 'sap'] as const;
 export type System = (typeof SYSTEMS)[number];
 
 export type PrincipalKind = 'human' | 'nonhuman';
@@ -55,6 +55,13 @@ export interface Principal {
   kindReason?: string;
   /** AWS only: what IAM evaluation needs beyond the grants (boundary, trust policy, unique id). */
   aws?: AwsPrincipalFacts;
+  /**
+   * The account's validity window (SAP `GLTGV`–`GLTGB`): first instant it is valid, first instant
+   * it no longer is. A connector has no as-of date, so it only reports the window; the inventory
+   * evaluates it against the scan's as-of (an account outside it counts as disabled).
+   */
+  validFrom?: string;
+  validUntil?: string;
 }
 
 /** The AWS facts about a principal that change what its policies allow (issue 13). */
@@ -107,6 +114,28 @@ export interface Entitlement {
   statements?: PolicyStatement[];
   /** Why it is privileged, when it is. */
   privilegedReason?: string;
+  /** SAP: the role's authorizations (AGR_1251, deleted rows dropped), matched by `sap` SoD matchers. */
+  sapAuthorizations?: SapAuthorization[];
+  /** SAP: the entitlement gives every authorization (`SAP_ALL`, `SAP_NEW`): every SAP function. */
+  sapAll?: boolean;
+}
+
+/** One SAP field value as PFCG stores it: a single value or pattern (`LOW`), or a range `LOW`–`HIGH`. */
+export interface SapFieldValue {
+  low: string;
+  high?: string;
+}
+
+/**
+ * One authorization (an instance of an authorization object in a role's profile, AGR_1251 `AUTH`).
+ * SAP checks an object against each authorization separately: all fields of ONE authorization must
+ * allow the checked values.
+ */
+export interface SapAuthorization {
+  object: string;
+  auth: string;
+  /** Field name → the values it allows (several rows of a field are alternatives). */
+  fields: Record<string, SapFieldValue[]>;
 }
 
 export interface Grant {
@@ -118,6 +147,13 @@ export interface Grant {
   path: string[];
   grantedAt?: string;
   expiresAt?: string;
+  /**
+   * When the assignment is in force (SAP `AGR_USERS.FROM_DAT`–`TO_DAT`): first instant it grants,
+   * first instant it no longer does. Evaluated by the inventory against the scan's as-of: outside
+   * it the grant gives nothing.
+   */
+  validFrom?: string;
+  validUntil?: string;
 }
 
 /** A person or workload across systems. */

@@ -25,12 +25,21 @@ export function withRulesetObjects<S extends SourceConfig>(
   rulesets: readonly RulesetMatchers[],
 ): S[] {
   const named = new Set<string>();
+  const sapObjects = new Set<string>();
   for (const r of rulesets)
     for (const fn of r.functions)
-      for (const m of fn.grants)
+      for (const m of fn.grants) {
         if (m.system === 'salesforce' && m.kind === 'objectPermission') named.add(m.object);
-  if (named.size === 0) return [...sources];
-  return sources.map((s) =>
-    s.system === 'salesforce' ? { ...s, objects: [...new Set([...s.objects, ...named])].sort() } : s,
-  );
+        if (m.kind === 'sap') for (const a of m.authorizations) sapObjects.add(a.object);
+      }
+  if (named.size === 0 && sapObjects.size === 0) return [...sources];
+  return sources.map((s) => {
+    if (s.system === 'salesforce' && named.size > 0)
+      return { ...s, objects: [...new Set([...s.objects, ...named])].sort() };
+    // SAP: AGR_1251 rows of these objects (and S_TCODE) are kept. A source listing no objects
+    // keeps every object, so rulesets only narrow a source that already names some.
+    if (s.system === 'sap' && sapObjects.size > 0 && s.objects.length > 0)
+      return { ...s, objects: [...new Set([...s.objects, ...sapObjects])].sort() };
+    return s;
+  });
 }

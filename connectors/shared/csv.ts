@@ -12,6 +12,13 @@ import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../../core/errors';
 import { describeFileError } from './file-errors';
 
+export interface CsvOpenOptions {
+  /** Field separator (default `,`). */
+  delimiter?: string;
+  /** The file has no header line: its columns, in order. */
+  columns?: readonly string[];
+}
+
 /** Records of one read, with the 1-based physical line each starts on. */
 export interface CsvBatch {
   records: string[][];
@@ -45,6 +52,7 @@ function isBlank(record: readonly string[]): boolean {
 }
 
 const PARSE_OPTIONS = { bom: true, relax_column_count: true } as const;
+type ParseOptions = typeof PARSE_OPTIONS & { delimiter?: string };
 
 function describeCsvError(err: CsvError): string {
   switch (err.code) {
@@ -78,6 +86,7 @@ class RecordSource {
   constructor(
     readonly file: string,
     private readonly stream: Parser,
+    private readonly options: ParseOptions = PARSE_OPTIONS,
   ) {
     stream.on('end', () => {
       this.ended = true;
@@ -92,7 +101,7 @@ class RecordSource {
     for (;;) {
       const r = this.stream.read() as string[] | null;
       if (r !== null) return r;
-      if (this.error !== undefined) throw await inputErrorOf(this.file, this.error, header);
+      if (this.error !== undefined) throw await inputErrorOf(this.file, this.error, header, this.options);
       if (this.ended) return undefined;
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -142,8 +151,12 @@ export class CsvFileReader {
     });
   }
 
-  /** Open `path` and read its header. Missing or empty file → InputError naming it. */
-  static async open(path: string): Promise<CsvFileReader> {
+  /**
+   * Open `path` and read its header. Missing or empty file → InputError naming it.
+   * `options.delimiter` reads tab- or semicolon-separated files; `options.columns` reads a file
+   * without a header line (SAP table extracts): its first record is data, named by these columns.
+   */
+  static async open(path: string, options: CsvOpenOptions = {}): Promise<CsvFileReader> {
     try {
       const s = await stat(path);
       if (!s.isFile()) throw new InputError('not a file', { file: path });
@@ -151,8 +164,12 @@ export class CsvFileReader {
       if (err instanceof InputError) throw err;
       throw new InputError(describeFileError(err), { file: path });
     }
-    const source = new RecordSource(path, parseFile(path, parse(PARSE_OPTIONS)));
+    const parseOptions: ParseOptions = options.delimiter
+      ? { ...PARSE_OPTIONS, delimiter: options.delimiter }
+      : PARSE_OPTIONS;
+    const source = new RecordSource(path, parseFile(path, parse(parseOptions)), parseOptions);
     const counter = new LineCounter();
+    if (options.columns) return new CsvFileReader(path, source, counter, [...options.columns], 0);
     for (;;) {
       const r = await source.next([]);
       if (r === undefined) {
@@ -213,13 +230,18 @@ export class CsvFileReader {
   }
 }
 
-async function inputErrorOf(file: string, err: unknown, header: readonly string[]): Promise<InputError> {
+async function inputErrorOf(
+  file: string,
+  err: unknown,
+  header: readonly string[],
+  options: ParseOptions = PARSE_OPTIONS,
+): Promise<InputError> {
   if (!isCsvError(err)) {
     return new InputError(describeFileError(err), { file });
   }
   // The stream drops records it had parsed but not yet handed out when it fails, so the line we
   // counted is behind: parse the file again, counting in csv-parse's own callback, to find it.
-  const where = await locateCsvError(file);
+  const where = await locateCsvError(file, options);
   const field = headerField(header, (err as { index?: unknown }).index);
   return new InputError(describeCsvError(err), {
     file,
@@ -236,12 +258,15 @@ function parseFile(path: string, parser: Parser): Parser {
 }
 
 /** The line where the record that fails to parse starts. */
-async function locateCsvError(file: string): Promise<number | undefined> {
+async function locateCsvError(
+  file: string,
+  options: ParseOptions = PARSE_OPTIONS,
+): Promise<number | undefined> {
   const counter = new LineCounter();
   const stream = parseFile(
     file,
     parse({
-      ...PARSE_OPTIONS,
+      ...options,
       on_record: (r: string[]) => {
         counter.advance(r);
         return r;

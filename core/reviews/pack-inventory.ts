@@ -89,7 +89,8 @@ export async function loadPackInventory(
   options: { runId?: string } = {},
 ): Promise<PackInventory> {
   const { ref, manifest, manifestSha256 } = await choosePack(reader, options.runId);
-  const builder = new InventoryBuilder();
+  // The pack's as-of judges validity windows (SAP), as the scan that sealed it did.
+  const builder = new InventoryBuilder({ asOf: new Date(manifest.asOf) });
   for (const file of manifest.files) {
     if (!INVENTORY_FILE.test(file.path)) continue;
     const where = `${ref.location}/${file.path}`;

@@ -185,7 +185,11 @@ export function isOpen(f: Finding): boolean {
 
 async function readInventory(input: ScanStepInput): Promise<Inventory> {
   const significant = new Map(input.plan.sources.map((s) => [s.id, s.financiallySignificant]));
-  const builder = new InventoryBuilder({ financiallySignificant: (id) => significant.get(id) ?? false });
+  const builder = new InventoryBuilder({
+    financiallySignificant: (id) => significant.get(id) ?? false,
+    // Validity windows (SAP user and role-assignment dates) are judged against the run's as-of.
+    asOf: new Date(input.plan.asOf),
+  });
   let records = 0;
   for (const source of input.sources) {
     if (!source.snapshot) {

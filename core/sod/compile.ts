@@ -9,7 +9,7 @@ import { compileGlob, hasWildcard, type StringMatcher } from '../glob';
 import type { IamTarget } from '../iam/statement';
 import { LITERAL_STAR } from '../iam/variables';
 import type { System } from '../model';
-import type { Matcher, Ruleset } from './ruleset';
+import type { Matcher, Ruleset, SapObjectRequirement } from './ruleset';
 
 export interface CompiledFunction {
   /** Bit index. */
@@ -39,6 +39,20 @@ export interface ActionTarget {
   target: IamTarget;
 }
 
+/**
+ * One `sap` matcher, as parts: bit 0 of a part mask is the transaction (when the matcher names
+ * tcodes), bit 1 + i its i-th authorization object. A role may satisfy only some parts; a user
+ * holds the function when the parts of their roles together make `full`.
+ */
+export interface SapTarget {
+  /** Index in `SystemMatchers.sap`. */
+  index: number;
+  fn: number;
+  tcodes: string[];
+  objects: SapObjectRequirement[];
+  full: number;
+}
+
 /** The matchers of one system, indexed. */
 export interface SystemMatchers {
   /** Normalized permission → functions. */
@@ -49,6 +63,8 @@ export interface SystemMatchers {
   names: Map<string, number[]>;
   globs: { match: StringMatcher; fn: number }[];
   actions: ActionTarget[];
+  /** SAP tcode + authorization object matchers. */
+  sap: SapTarget[];
 }
 
 export interface CompiledRuleset {
@@ -116,7 +132,14 @@ export function compileRulesets(rulesets: readonly Ruleset[], options: CompileOp
   const systemOf = (s: System): SystemMatchers => {
     let m = systems.get(s);
     if (!m) {
-      m = { permissions: new Map(), objectPermissions: new Map(), names: new Map(), globs: [], actions: [] };
+      m = {
+        permissions: new Map(),
+        objectPermissions: new Map(),
+        names: new Map(),
+        globs: [],
+        actions: [],
+        sap: [],
+      };
       systems.set(s, m);
     }
     return m;
@@ -217,6 +240,12 @@ function indexMatcher(target: SystemMatchers, m: Matcher, fn: number, options: C
       // Actions without resource types are requests on "*" whatever resources the rule names.
       if (global.length > 0)
         target.actions.push({ fn, target: { actions: global, resources: [LITERAL_STAR] } });
+      return;
+    }
+    case 'sap': {
+      const tcodeBit = m.tcodes.length > 0 ? 1 : 0;
+      const full = (tcodeBit | (((1 << m.authorizations.length) - 1) << 1)) >>> 0;
+      target.sap.push({ index: target.sap.length, fn, tcodes: m.tcodes, objects: m.authorizations, full });
       return;
     }
   }

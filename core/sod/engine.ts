@@ -16,7 +16,7 @@ import { type AllowPart, denyCovers } from '../iam/statement';
 import { displayResource, LITERAL_STAR } from '../iam/variables';
 import type { Inventory, PrincipalGrants } from '../inventory';
 import type { Grant, Identity, PolicyStatement } from '../model';
-import type { CompiledRisk, CompiledRuleset } from './compile';
+import type { CompiledRisk, CompiledRuleset, SapTarget } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
 import { BoundsIndex, type EntitlementLookup, PrincipalIam } from './principal-iam';
 import { buildRoleReach, type RoleReach, reachableRoles } from './role-reach';
@@ -63,6 +63,8 @@ const NOTHING = 1;
 const PLAIN = 2;
 /** Carries IAM Allow or Deny statements: settled per principal. */
 const IAM = 3;
+/** An SAP role meeting some function only in part: its parts are combined per user (sapFunctions). */
+const SAP = 5;
 /** Carries IAM statements with policy variables: settled per principal, substituted. */
 const IAM_VARIABLES = 4;
 
@@ -93,10 +95,12 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
     }
     if (m?.allowBits || m?.denyBits) st = IAM;
     if (m?.variables) st = IAM_VARIABLES;
+    if (m?.sapBits) st = SAP;
     state[e] = st;
     return st;
   };
   const scratch = new Scratch(words);
+  const sapTargets = compiled.systems.get('sap')?.sap ?? NO_TARGETS;
   const bounds = new BoundsIndex(inv);
 
   /** ORs principal `p`'s own functions into `out[offset…]`. */
@@ -105,6 +109,7 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
     const g1 = grantOffsets[p + 1]!;
     let iam = false;
     let variables = false;
+    let sap = false;
     for (let g = g0; g < g1; g++) {
       const e = grantEntitlements[g]!;
       let st = state[e]!;
@@ -112,9 +117,11 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
       if (st === NOTHING) continue;
       if (st === IAM) iam = true;
       else if (st === IAM_VARIABLES) variables = true;
+      else if (st === SAP) sap = true;
       const base = e * words;
       for (let w = 0; w < words; w++) out[offset + w]! |= plainBits[base + w]!;
     }
+    if (sap) sapFunctions(grantEntitlements.subarray(g0, g1), lookup, sapTargets, out, offset);
     if (!iam && !variables) return;
     const grants = grantEntitlements.subarray(g0, g1);
     const context = bounds.of(p);
@@ -167,6 +174,36 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
     }
   }
   return { bits, words, holders, lookup, bounds, ...(reach ? { reach } : {}) };
+}
+
+const NO_TARGETS: readonly SapTarget[] = Object.freeze([]);
+
+/** Per `sap` target, the parts one user's roles meet together. */
+function sapMasks(matches: Iterable<EntitlementMatch | undefined>): Map<number, number> {
+  const masks = new Map<number, number>();
+  for (const m of matches) {
+    const parts = m?.sap;
+    if (parts) for (const [t, p] of parts) masks.set(t, (masks.get(t) ?? 0) | p.mask);
+  }
+  return masks;
+}
+
+/**
+ * ORs into `out[offset…]` the SAP functions one user (principal) holds through parts met by
+ * different roles: the transaction from one, an object from another. Parts never combine across
+ * users, even of one identity: SAP checks each user's own authorizations.
+ */
+function sapFunctions(
+  grants: Int32Array,
+  lookup: EntitlementLookup,
+  targets: readonly SapTarget[],
+  out: Uint32Array,
+  offset: number,
+): void {
+  for (const [t, mask] of sapMasks(Array.from(grants, (e) => lookup(e)))) {
+    const target = targets[t]!;
+    if ((mask & target.full) === target.full) out[offset + (target.fn >>> 5)]! |= 1 << (target.fn & 31);
+  }
 }
 
 class Scratch {
@@ -320,6 +357,8 @@ export function evaluateSod(inv: Inventory, compiled: CompiledRuleset): FindingD
 interface FunctionGrant {
   grant: Grant;
   part?: AllowPart;
+  /** SAP: how this role meets the function's transaction and objects. */
+  sap?: string[];
 }
 
 /** The grants of one active principal that give `fn`, with the IAM part that survived, if any. */
@@ -328,9 +367,11 @@ function grantsGiving(
   iam: PrincipalIam,
   fn: number,
   notes: Set<string>,
+  sapTargets: readonly SapTarget[] = NO_TARGETS,
 ): FunctionGrant[] {
   const out: FunctionGrant[] = [];
   let denies: PolicyStatement[] | undefined;
+  let sapPartial = false;
   for (let i = 0; i < held.grants.length; i++) {
     const m = iam.identity[i];
     if (!m) continue;
@@ -338,9 +379,12 @@ function grantsGiving(
     const n = m.notes?.get(fn);
     if (n) for (const note of n) notes.add(note);
     if (hasBit(m.plain, fn)) {
-      out.push({ grant: held.grants[i]! });
+      const full = m.sap && sapTargets.find((t) => t.fn === fn && m.sap!.get(t.index)?.mask === t.full);
+      const proof = full ? m.sap!.get(full.index)!.proof : undefined;
+      out.push({ grant: held.grants[i]!, ...(proof ? { sap: proof } : {}) });
       continue;
     }
+    if (hasBit(m.sapBits, fn)) sapPartial = true;
     const parts = m.allow?.get(fn);
     if (!parts) continue;
     denies ??= iam.denies(fn);
@@ -348,6 +392,17 @@ function grantsGiving(
     if (part) out.push({ grant: held.grants[i]!, part });
   }
   if (out.some((g) => g.part)) iam.notesFor(fn, notes);
+  if (sapPartial && out.length === 0) {
+    // No single role gives it: the roles whose parts together meet one of the function's matchers.
+    const masks = sapMasks(iam.identity);
+    const target = sapTargets.find((t) => t.fn === fn && ((masks.get(t.index) ?? 0) & t.full) === t.full);
+    if (target) {
+      for (let i = 0; i < held.grants.length; i++) {
+        const part = iam.identity[i]?.sap?.get(target.index);
+        if (part) out.push({ grant: held.grants[i]!, sap: part.proof });
+      }
+    }
+  }
   return out;
 }
 
@@ -422,6 +477,8 @@ function conflictDraft(
   const evidence: EvidenceItem[] = [];
   const notes = new Set<string>();
   let usesIam = false;
+  let usesSap = false;
+  const sapTargets = compiled.systems.get('sap')?.sap ?? NO_TARGETS;
 
   // The grants giving each function are the `grant` evidence items (each names its function);
   // the detail only names the functions, so a conflict's proof is built once.
@@ -438,6 +495,7 @@ function conflictDraft(
         principalIam(inv, compiled, held, uid, grants.entitlements),
         fnIndex,
         notes,
+        sapTargets,
       );
       if (found.length > 1) {
         found.sort(
@@ -447,11 +505,12 @@ function conflictDraft(
         );
       }
       if (found.length > 0 && !principals.includes(uid)) principals.push(uid);
-      for (const { grant, part } of found) {
+      for (const { grant, part, sap } of found) {
         const entitlement = inv.entitlements.get(grant.entitlement);
         if (!sources.includes(principal.sourceId)) sources.push(principal.sourceId);
         if (entitlement && !sources.includes(entitlement.sourceId)) sources.push(entitlement.sourceId);
         if (part) usesIam = true;
+        if (sap) usesSap = true;
         // Most grants are direct: they share one empty path.
         const path = grant.path.length > 0 ? [...grant.path] : NO_PATH;
         const via =
@@ -481,6 +540,7 @@ function conflictDraft(
             entitlement?.name ?? grant.entitlement,
             via,
             iam,
+            sap ? `: ${sap.join('; ')}` : '',
           ].join(''),
         });
       }
@@ -564,6 +624,12 @@ function conflictDraft(
     evidence.push({
       kind: 'note',
       text: 'IAM policy conditions are not evaluated: an Allow with a Condition counts as allowing, a Deny with a Condition does not count as denying',
+    });
+  }
+  if (usesSap) {
+    evidence.push({
+      kind: 'note',
+      text: 'SAP authorizations: each listed object is met by one authorization whose fields all allow a listed value; the transaction (S_TCODE) and each object may come from different roles of the same user, as SAP checks them separately, never from different users',
     });
   }
   if (usesIam) for (const n of notEvaluated(inv, principals)) notes.add(n);

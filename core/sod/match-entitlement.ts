@@ -7,6 +7,7 @@
 import { type AllowPart, allowParts, denyTouches, unsupportedReason } from '../iam/statement';
 import type { Entitlement, PolicyStatement } from '../model';
 import { type CompiledRuleset, normalizePermission } from './compile';
+import { matchSapRole, type SapPartMatch } from './sap-match';
 
 export interface EntitlementMatch {
   /** Functions given by permission, entitlement and objectPermission matchers. */
@@ -26,6 +27,10 @@ export interface EntitlementMatch {
   variables?: boolean;
   /** An unconditional `Allow * on *`: as a bound (SCP level, boundary) it restricts nothing. */
   allowsAll?: boolean;
+  /** SAP: per `sap` target index, the parts (transaction, objects) this role meets and how. */
+  sap?: Map<number, SapPartMatch>;
+  /** SAP: functions this role meets only in part, settled per user with their other roles (engine.ts). */
+  sapBits?: Uint32Array;
 }
 
 function setBit(bits: Uint32Array, fn: number): void {
@@ -83,6 +88,19 @@ export function matchEntitlement(
   }
 
   const result: EntitlementMatch = {};
+  if (sys.sap.length > 0 && (entitlement.sapAuthorizations || entitlement.sapAll)) {
+    const m = matchSapRole(entitlement, sys.sap);
+    for (const [t, part] of m.parts) {
+      const target = sys.sap[t]!;
+      if (part.mask === target.full) give([target.fn]);
+      else {
+        result.sapBits ??= new Uint32Array(words);
+        setBit(result.sapBits, target.fn);
+      }
+    }
+    if (m.parts.size > 0) result.sap = m.parts;
+    if (m.notes.size > 0) result.notes = m.notes;
+  }
   if (plain) result.plain = plain;
   const statements = entitlement.statements;
   if (statements && statements.length > 0 && sys.actions.length > 0) {
@@ -98,7 +116,7 @@ export function matchEntitlement(
     if (statements.some(allowsAll)) result.allowsAll = true;
     matchStatements(entitlement, fixed, compiled, result, undefined, indexes);
   }
-  return result.plain || result.allowBits || result.denyBits || result.notes || result.variables
+  return result.plain || result.allowBits || result.denyBits || result.notes || result.variables || result.sap
     ? result
     : undefined;
 }

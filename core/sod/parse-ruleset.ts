@@ -31,8 +31,29 @@ const MATCHER_KEYS: Record<System, readonly string[]> = {
   aws: ['action', 'resource', 'entitlement'],
   salesforce: ['objectPermission', 'permission', 'entitlement'],
   entra: ['entitlement', 'permission'],
+  sap: ['tcode', 'authorizations', 'entitlement'],
 };
-const ALL_MATCHER_KEYS = ['permission', 'entitlement', 'objectPermission', 'action', 'resource'] as const;
+const ALL_MATCHER_KEYS = [
+  'permission',
+  'entitlement',
+  'objectPermission',
+  'action',
+  'resource',
+  'tcode',
+  'authorizations',
+] as const;
+
+/** SAP values are text: an unquoted `01` would read as the number 1, so numbers are refused by toMatcher. */
+const sapValue = z.union([z.string().trim().min(1, 'must not be empty'), z.number()]);
+const sapAuthorizationSchema = z
+  .object({
+    object: text,
+    fields: z.record(
+      z.string(),
+      z.union([sapValue, z.array(sapValue).min(1, 'must list at least one value')]),
+    ),
+  })
+  .strict();
 
 const matcherSchema = z
   .object({
@@ -42,6 +63,8 @@ const matcherSchema = z
     objectPermission: z.object({ object: text, actions: oneOrMany }).strict().optional(),
     action: oneOrMany.optional(),
     resource: oneOrMany.optional(),
+    tcode: oneOrMany.optional(),
+    authorizations: z.array(sapAuthorizationSchema).min(1, 'must list at least one object').optional(),
   })
   .strict();
 
@@ -174,6 +197,17 @@ function toMatcher(
       );
     }
   }
+  if (m.tcode !== undefined || m.authorizations !== undefined) {
+    const other = present.filter((k) => k !== 'tcode' && k !== 'authorizations');
+    if (other.length > 0) {
+      fail(
+        `one matcher per list item: found ${other[0]} with tcode/authorizations (write them as separate items)`,
+        path,
+        other[0],
+      );
+    }
+    return toSapMatcher(m, path, lineAt, fail);
+  }
   const kinds = present.filter((k) => k !== 'resource');
   if (kinds.length === 0) {
     if (m.resource !== undefined) fail('"resource" needs "action"', path, 'resource');
@@ -225,6 +259,64 @@ function toMatcher(
     ...(m.resource !== undefined && list(m.resource).includes('*') ? { literalAny: true } : {}),
     line,
   };
+}
+
+const SAP_NAME = /^[A-Z0-9_/]{1,30}$/;
+
+/** `tcode` + `authorizations` (system sap): names uppercased, values kept as text and literal. */
+function toSapMatcher(
+  m: RawMatcher,
+  path: Path,
+  lineAt: (path: Path, key?: string) => number,
+  fail: (message: string, path: Path, key?: string) => never,
+): Matcher {
+  const tcodes = (m.tcode === undefined ? [] : Array.isArray(m.tcode) ? m.tcode : [m.tcode]).map((t, i) => {
+    const code = t.toUpperCase();
+    if (!/^[A-Z0-9_/-]{1,20}$/.test(code)) {
+      fail(`"${t}" is not a transaction code`, [...path, 'tcode', ...(Array.isArray(m.tcode) ? [i] : [])]);
+    }
+    return code;
+  });
+  const authorizations = (m.authorizations ?? []).map((a, ai) => {
+    const at: Path = [...path, 'authorizations', ai];
+    const object = a.object.toUpperCase();
+    if (!SAP_NAME.test(object)) fail(`"${a.object}" is not an authorization object name`, [...at, 'object']);
+    const fields: Record<string, string[]> = {};
+    const entries = Object.entries(a.fields);
+    if (entries.length === 0) fail(`object ${object} lists no fields`, at, 'fields');
+    for (const [name, raw] of entries) {
+      const field = name.toUpperCase();
+      if (!SAP_NAME.test(field)) fail(`"${name}" is not a field name`, [...at, 'fields'], name);
+      const values = (Array.isArray(raw) ? raw : [raw]).map((v) => {
+        if (typeof v === 'number') {
+          fail(
+            `${object} ${field}: quote SAP values ("${v}"): an unquoted 01 reads as the number 1`,
+            [...at, 'fields'],
+            name,
+          );
+        }
+        if ((v.includes('*') && v !== '*') || v.startsWith('$')) {
+          fail(
+            `${object} ${field}: "${v}" — a rule names literal values or "*" for any maintained value (the roles' values may be patterns)`,
+            [...at, 'fields'],
+            name,
+          );
+        }
+        return v;
+      });
+      fields[field] = values;
+    }
+    if (objectListedBefore(object, ai, m)) fail(`object ${object} listed twice in one matcher`, at, 'object');
+    return { object, fields };
+  });
+  if (tcodes.length === 0 && authorizations.length === 0)
+    fail('a sap matcher needs tcode or authorizations', path);
+  if (authorizations.length > 30) fail('a sap matcher lists at most 30 objects', path, 'authorizations');
+  return { kind: 'sap', system: 'sap', tcodes, authorizations, line: lineAt(path) };
+}
+
+function objectListedBefore(object: string, index: number, m: RawMatcher): boolean {
+  return (m.authorizations ?? []).slice(0, index).some((a) => a.object.toUpperCase() === object);
 }
 
 function unknownKeyMessage(key: string, path: Path): string {

@@ -48,7 +48,32 @@ export interface ActionMatcher extends MatcherBase {
   literalAny?: boolean;
 }
 
-export type Matcher = PermissionMatcher | EntitlementMatcher | ObjectPermissionMatcher | ActionMatcher;
+/** One authorization object a `sap` matcher needs: each listed field must allow one of its values. */
+export interface SapObjectRequirement {
+  /** Uppercase, e.g. `F_REGU`. */
+  object: string;
+  /** Uppercase field name → literal values, any one of which is enough (`FBTCH: ['11', '21']`). */
+  fields: Record<string, string[]>;
+}
+
+/**
+ * SAP: a transaction (through `S_TCODE`) together with authorization objects and field values
+ * (docs/rulesets.md). Held when one user's roles give one of the tcodes and, per listed object, one
+ * authorization (AUTH) whose fields all allow a listed value.
+ */
+export interface SapMatcher extends MatcherBase {
+  kind: 'sap';
+  /** Uppercase; empty when only objects are required. */
+  tcodes: string[];
+  authorizations: SapObjectRequirement[];
+}
+
+export type Matcher =
+  | PermissionMatcher
+  | EntitlementMatcher
+  | ObjectPermissionMatcher
+  | ActionMatcher
+  | SapMatcher;
 
 export interface SodFunction {
   id: string;

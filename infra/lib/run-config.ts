@@ -87,6 +87,8 @@ function forAws(config: Config, label: string): Config {
 function unsupportedInAws(source: SourceConfig): string | undefined {
   if (source.system === 'erp')
     return `source "${source.id}": ERP extracts are files; the AWS run collects live APIs only`;
+  if (source.system === 'sap')
+    return `source "${source.id}": SAP table extracts are files (live RFC is not built); the AWS run collects live APIs only`;
   if (source.files)
     return `source "${source.id}": files mode reads local exports; remove "files" to collect live in AWS`;
   return undefined;

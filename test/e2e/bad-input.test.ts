@@ -7,7 +7,7 @@ import { accessproof, copyDemo } from './cli-helpers';
 const cases: Array<{ name: string; breakIt: (demo: string) => void; expect: RegExp }> = [
   {
     name: 'unknown system',
-    breakIt: (d) => edit(join(d, 'accessproof.yaml'), (t) => t.replace('system: erp', 'system: sap')),
+    breakIt: (d) => edit(join(d, 'accessproof.yaml'), (t) => t.replace('system: erp', 'system: oracle')),
     expect: /accessproof\.yaml:\d+ \(sources\[0\]\.system\)/,
   },
   {

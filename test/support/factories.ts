@@ -21,12 +21,14 @@ export const TEST_SOURCE: Record<System, string> = {
   aws: 'aws-test',
   entra: 'entra-test',
   salesforce: 'sfdc-test',
+  sap: 'sap-test',
 };
 export const TEST_TENANT: Record<System, string> = {
   erp: 'erp-test',
   aws: '123456789012',
   entra: '00000000-0000-0000-0000-000000000001',
   salesforce: '00D000000000001',
+  sap: 'sap-test',
 };
 
 let seq = 0;
@@ -153,9 +155,14 @@ export function buildInventory(records: {
   entitlements?: Entitlement[];
   grants?: Grant[];
   financiallySignificant?: string[];
+  /** The as-of date validity windows are judged against (none judged without it). */
+  asOf?: Date;
 }): Inventory {
   const significant = new Set(records.financiallySignificant ?? []);
-  const builder = new InventoryBuilder({ financiallySignificant: (id) => significant.has(id) });
+  const builder = new InventoryBuilder({
+    financiallySignificant: (id) => significant.has(id),
+    ...(records.asOf ? { asOf: records.asOf } : {}),
+  });
   const sources = new Map<string, System>();
   for (const r of [...(records.principals ?? []), ...(records.entitlements ?? [])])
     sources.set(r.sourceId, r.system);

@@ -103,9 +103,9 @@ describe('parseRuleset', () => {
   });
 
   it('rejects an unknown system', () => {
-    const err = errorOf(withLine(7, '      - system: sap'));
+    const err = errorOf(withLine(7, '      - system: oracle'));
     expect(err.message).toBe(
-      'rules/test.yaml:7: unknown system "sap" (expected aws, entra, salesforce, erp)',
+      'rules/test.yaml:7: unknown system "oracle" (expected aws, entra, salesforce, erp, sap)',
     );
   });
 
