@@ -28,6 +28,8 @@ export interface RunDigest {
   reopened: number;
   resolved: number;
   overdue: number;
+  /** Open findings past their due date, by severity (the overdue-critical alarm reads it). */
+  overdueBySeverity: Partial<Record<Severity, number>>;
 }
 
 export interface Notifier {
@@ -87,9 +89,11 @@ export function buildNotifications(
     ...scan.changes.expiredExceptions,
   ]);
   let overdue = 0;
+  const overdueBySeverity: Partial<Record<Severity, number>> = {};
   for (const f of scan.findings) {
     if ((f.status === 'open' || f.status === 'reopened') && f.dueAt && Date.parse(f.dueAt) < asOf.getTime()) {
       overdue++;
+      overdueBySeverity[f.severity] = (overdueBySeverity[f.severity] ?? 0) + 1;
       if (!fresh.has(f.id)) push('finding.overdue', f);
     }
   }
@@ -104,6 +108,7 @@ export function buildNotifications(
     reopened: scan.changes.reopened.length + scan.changes.expiredExceptions.length,
     resolved: scan.changes.resolved.length,
     overdue,
+    overdueBySeverity,
   };
   return { events, digest };
 }

@@ -5,6 +5,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
+import { runMetrics } from '../../core/run/metrics';
 import { notifyStep } from '../../core/run/notify';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
@@ -16,7 +17,7 @@ import {
   scanSummarySchema,
   sealedRunSchema,
 } from '../shared/events';
-import { instrument, observability } from '../shared/observability';
+import { emitRunMetrics, instrument, observability } from '../shared/observability';
 import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
@@ -47,7 +48,7 @@ const notifyEvent = z.object({
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, collected, scan, seal } = parseEvent(notifyEvent, event, 'notify');
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
-  return notifyStep({
+  const digest = await notifyStep({
     resultKey: scan.resultKey,
     runStore,
     sealed: seal,
@@ -55,4 +56,6 @@ export const handler = instrument(obs, async (event: unknown) => {
     asOf: new Date(plan.asOf),
     notifier,
   });
+  emitRunMetrics(obs, runMetrics(digest));
+  return digest;
 });

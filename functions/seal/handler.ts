@@ -4,6 +4,7 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import * as z from 'zod';
+import { sealMetrics } from '../../core/run/metrics';
 import { sealStep } from '../../core/run/seal';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
@@ -11,7 +12,7 @@ import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
 import { evidencePackReader, findingsRepository } from '../shared/evidence';
-import { instrument, observability } from '../shared/observability';
+import { emitRunMetrics, instrument, observability } from '../shared/observability';
 import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
@@ -48,7 +49,8 @@ const sealEvent = z.object({ plan: runPlanSchema, collected: collectedSchema, sc
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, collected, scan } = parseEvent(sealEvent, event, 'seal');
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
-  return sealStep({
+  const finishedAt = new Date();
+  const sealed = await sealStep({
     plan,
     sources,
     resultKey: scan.resultKey,
@@ -59,7 +61,9 @@ export const handler = instrument(obs, async (event: unknown) => {
     repo,
     // A re-delivered seal commits the pack its first attempt published.
     packs: evidencePackReader(s3, env),
-    finishedAt: new Date(),
+    finishedAt,
     logger: obs.core,
   });
+  emitRunMetrics(obs, sealMetrics(plan.startedAt, finishedAt));
+  return sealed;
 });

@@ -8,6 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import type { Logger as CoreLogger } from '../../core/connector';
+import type { RunMetric } from '../../core/run/metrics';
 
 export interface Observability {
   logger: Logger;
@@ -62,4 +63,21 @@ export function instrument<E, R>(
       obs.metrics.publishStoredMetrics();
     }
   };
+}
+
+/**
+ * Emit run metrics: plain ones join the invocation's metric set (flushed by `instrument`); a metric
+ * with its own dimensions (`severity`) goes out as a single EMF record beside it.
+ */
+export function emitRunMetrics(obs: Observability, metrics: readonly RunMetric[]): void {
+  for (const m of metrics) {
+    const unit = m.unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count;
+    if (!m.dimensions) {
+      obs.metrics.addMetric(m.name, unit, m.value);
+      continue;
+    }
+    const single = obs.metrics.singleMetric();
+    for (const [k, v] of Object.entries(m.dimensions)) single.addDimension(k, v);
+    single.addMetric(m.name, unit, m.value);
+  }
 }

@@ -6,10 +6,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Aws, type Environment, Token } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import type { configSchema, policySchema, sourceSchema } from '../../core/config';
-import { MemberAccountStack } from './member-account-stack';
+import { MemberAccountStack, MIN_EXTERNAL_ID_LENGTH } from './member-account-stack';
 import {
   type LoadedRunConfig,
   loadRunConfigFile,
@@ -38,16 +41,26 @@ export interface AccessProofProps {
   sources?: z.input<typeof sourceSchema>[];
   organization?: string;
   policy?: z.input<typeof policySchema>;
-  /** @default { expression: 'cron(0 2 * * ? *)', timeZone: 'UTC' } */
-  schedule?: { expression?: string; timeZone?: string };
+  /**
+   * `intervalHours`: the shortest time between two runs, when the expression does not say it plainly.
+   * @default { expression: 'cron(0 2 * * ? *)', timeZone: 'UTC' }
+   */
+  schedule?: { expression?: string; timeZone?: string; intervalHours?: number };
   /** Object Lock COMPLIANCE retention in days. @default config `evidence.retentionDays` (2557) */
   retentionDays?: number;
-  /** Subscribed (email) to the run digest and alarms; confirm the subscription mail. */
+  /**
+   * Subscribed (email) to the run digest and alarms; confirm the subscription mail. This or
+   * `alarmTopic` is required: synth stops otherwise.
+   */
   notificationEmail?: string;
+  /** An existing topic the alarms publish to (your on-call routing), instead of or beside the email. */
+  alarmTopic?: ITopic;
+  /** The same as an ARN (context `alarmTopicArn`). */
+  alarmTopicArn?: string;
   kms?: AccessProofKmsOptions;
   /** Role the collector assumes in each account. @default 'AccessProofReader' */
   memberRoleName?: string;
-  /** sts:ExternalId the member role requires: 2–1224 characters of `[\w+=,.@:/-]`. */
+  /** sts:ExternalId the member role requires: 16–1224 characters of `[\w+=,.@:/-]`, no default. */
   externalId: string;
   /** The only principal that may disable or schedule deletion of the keys. @default role/AccessProofBreakGlass in this account */
   breakGlassRoleArn?: string;
@@ -65,6 +78,10 @@ export interface AccessProofProps {
   toleratedFailurePercentage?: number;
   /** @default config `evidence.prefix` */
   evidencePrefix?: string;
+  /** Retention of every log group. @default RetentionDays.SIX_MONTHS */
+  logRetention?: RetentionDays;
+  /** State machine execution logging. @default LogLevel.ERROR, without execution data */
+  logLevel?: LogLevel;
   /** @default env-agnostic */
   env?: Environment;
   /** Stack names are `<prefix>-Stateful`, `<prefix>-Runtime`, `<prefix>-Member`. @default 'AccessProof' */
@@ -78,7 +95,7 @@ export interface AccessProofProps {
 /**
  * @example
  * const app = new App();
- * new AccessProof(app, 'AccessProof', { configFile: 'accessproof.yaml', externalId: 'ap-7f3c9e' });
+ * new AccessProof(app, 'AccessProof', { configFile: 'accessproof.yaml', externalId: 'ap-7f3c9e1d5b2a4c60', notificationEmail: 'secops@example.com' });
  */
 export class AccessProof extends Construct {
   readonly runConfig: LoadedRunConfig;
@@ -94,6 +111,7 @@ export class AccessProof extends Construct {
     const memberRoleName = props.memberRoleName ?? 'AccessProofReader';
     const collectorRoleName = props.collectorRoleName ?? 'AccessProofCollector';
     checkExternalId(props.externalId);
+    checkAlarmTarget(props);
     checkAwsSources(this.runConfig, memberRoleName, props.externalId);
 
     const prefix = props.stackNamePrefix ?? 'AccessProof';
@@ -126,6 +144,9 @@ export class AccessProof extends Construct {
       schedule: {
         expression: props.schedule?.expression ?? 'cron(0 2 * * ? *)',
         timeZone: props.schedule?.timeZone ?? 'UTC',
+        ...(props.schedule?.intervalHours !== undefined
+          ? { intervalHours: props.schedule.intervalHours }
+          : {}),
       },
       projectRoot,
       memberRoleName,
@@ -133,6 +154,10 @@ export class AccessProof extends Construct {
       collectorRoleName,
       evidencePrefix: props.evidencePrefix ?? config.evidence.prefix,
       ...(props.notificationEmail ? { notificationEmail: props.notificationEmail } : {}),
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+      ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       ...(props.distributedMap !== undefined ? { distributedMap: props.distributedMap } : {}),
       ...(props.toleratedFailurePercentage !== undefined
         ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
@@ -148,7 +173,6 @@ export class AccessProof extends Construct {
           'AccessProof member account: read-only IAM inventory role for the collector (StackSet-ready)',
         memberRoleName,
         collectorRoleName,
-        externalId: props.externalId,
         ...(collectorAccountId && !Token.isUnresolved(collectorAccountId) ? { collectorAccountId } : {}),
         ...(props.identityCenter ? { identityCenter: true } : {}),
       });
@@ -171,9 +195,19 @@ function loadConfig(props: AccessProofProps, projectRoot: string): LoadedRunConf
 }
 
 function checkExternalId(externalId: string): void {
-  if (!/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-    throw new Error('AccessProof: externalId must be 2-1224 characters of letters, digits and +=,.@:/-_');
+  if (!new RegExp(`^[\\w+=,.@:/-]{${MIN_EXTERNAL_ID_LENGTH},1224}$`).test(externalId)) {
+    throw new Error(
+      `AccessProof: externalId must be ${MIN_EXTERNAL_ID_LENGTH}-1224 characters of letters, digits and +=,.@:/-_ (a secret-like value; the member template has no default)`,
+    );
   }
+}
+
+/** Alarms that reach nobody are no alarms: one of the two is required. */
+function checkAlarmTarget(props: AccessProofProps): void {
+  if (props.notificationEmail || props.alarmTopic || props.alarmTopicArn) return;
+  throw new Error(
+    'AccessProof: alarms need someone to reach: set notificationEmail (context -c notificationEmail=you@example.com) or alarmTopic (an existing SNS topic; context alarmTopicArn)',
+  );
 }
 
 /** The collector's IAM grants assume one member role name and one ExternalId: the config must agree. */

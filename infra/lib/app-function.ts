@@ -40,6 +40,8 @@ export interface AppFunctionProps {
   memorySize: number;
   /** @default RetentionDays.SIX_MONTHS */
   logRetention?: RetentionDays;
+  /** Encrypts the log group (its key policy must let CloudWatch Logs use it). */
+  logKey?: IKey;
   /** CloudWatch namespace for Powertools metrics. @default 'AccessProof' */
   metricsNamespace?: string;
   /** A fixed role name, for roles other accounts trust by name (the collector). */
@@ -72,7 +74,10 @@ export class AppFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.SIX_MONTHS });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.SIX_MONTHS,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
+    });
     // An explicit role keeps the AWS-managed AWSLambdaBasicExecutionRole (cdk-nag IAM4) off the function.
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),

@@ -11,6 +11,8 @@ export const CONTEXT_KEYS = [
   'scheduleTimeZone',
   'retentionDays',
   'notificationEmail',
+  'alarmTopicArn',
+  'scheduleIntervalHours',
   'memberRoleName',
   'externalId',
   'breakGlassRoleArn',
@@ -75,12 +77,14 @@ export function propsFromContext(get: ContextReader): AccessProofProps {
   const region = str('region');
   const expression = str('scheduleExpression');
   const timeZone = str('scheduleTimeZone');
+  const intervalHours = num('scheduleIntervalHours');
   const dataKeyAlias = str('dataKeyAlias');
   const signingKeyAlias = str('signingKeyAlias');
 
   const optional: Partial<AccessProofProps> = {
     retentionDays: num('retentionDays'),
     notificationEmail: str('notificationEmail'),
+    alarmTopicArn: str('alarmTopicArn'),
     memberRoleName: str('memberRoleName'),
     breakGlassRoleArn: str('breakGlassRoleArn'),
     collectorRoleName: str('collectorRoleName'),
@@ -99,8 +103,14 @@ export function propsFromContext(get: ContextReader): AccessProofProps {
     ...(Object.fromEntries(
       Object.entries(optional).filter(([, v]) => v !== undefined),
     ) as Partial<AccessProofProps>),
-    ...(expression || timeZone
-      ? { schedule: { ...(expression ? { expression } : {}), ...(timeZone ? { timeZone } : {}) } }
+    ...(expression || timeZone || intervalHours !== undefined
+      ? {
+          schedule: {
+            ...(expression ? { expression } : {}),
+            ...(timeZone ? { timeZone } : {}),
+            ...(intervalHours !== undefined ? { intervalHours } : {}),
+          },
+        }
       : {}),
     ...(dataKeyAlias || signingKeyAlias
       ? {

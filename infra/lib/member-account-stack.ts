@@ -1,7 +1,8 @@
 /**
  * The member-account stack: the read-only role the collector assumes in every account. Built to be
  * deployed as a CloudFormation StackSet: no lookups, no assets, no bootstrap requirement; the
- * collector's account and the ExternalId are template parameters (with defaults when known).
+ * collector's account and the ExternalId are template parameters (the account defaults to the hub
+ * when known; the ExternalId never has a default).
  */
 import {
   Aws,
@@ -15,6 +16,9 @@ import {
 } from 'aws-cdk-lib';
 import { ArnPrincipal, Policy, PolicyStatement, PrincipalWithConditions, Role } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+
+/** The shortest ExternalId the member role accepts. */
+export const MIN_EXTERNAL_ID_LENGTH = 16;
 
 /** What the AWS IAM connector calls in each account. Nothing else. */
 export const MEMBER_READER_ACTIONS = [
@@ -42,15 +46,13 @@ export interface MemberAccountStackProps extends StackProps {
   collectorRoleName?: string;
   /** The hub (collector) account; becomes the `CollectorAccountId` parameter's default. */
   collectorAccountId?: string;
-  /** Becomes the `ExternalId` parameter's default. */
-  externalId?: string;
   /** Also grant the IAM Identity Center reads (deploy this variant where the instance lives). */
   identityCenter?: boolean;
 }
 
 /**
  * @example
- * new MemberAccountStack(app, 'Member', { collectorAccountId: '111122223333', externalId: 'ap-4f2c…' });
+ * new MemberAccountStack(app, 'Member', { collectorAccountId: '111122223333' });
  */
 export class MemberAccountStack extends Stack {
   readonly readerRole: Role;
@@ -69,11 +71,11 @@ export class MemberAccountStack extends Stack {
     });
     const externalId = new CfnParameter(this, 'ExternalId', {
       type: 'String',
-      description: 'sts:ExternalId the collector presents (confused-deputy guard)',
-      minLength: 2,
+      // No default: a template that carries one makes every account trust whoever learns it.
+      description: 'sts:ExternalId the collector presents (confused-deputy guard): at least 16 characters',
+      minLength: MIN_EXTERNAL_ID_LENGTH,
       maxLength: 1224,
       allowedPattern: '^[\\w+=,.@:/-]+$',
-      ...(props.externalId ? { default: props.externalId } : {}),
     });
 
     // Trust the collector account, narrowed to the collector role by aws:PrincipalArn: unlike a role

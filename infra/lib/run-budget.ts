@@ -37,6 +37,7 @@ export interface RunBudgetInput {
 }
 
 export interface RunBudget {
+  intervalMs: number;
   maxResumes: number;
   /** maxResumes + 1 calls: the first call and every resume. */
   collectBudgetMs: number;
@@ -91,7 +92,7 @@ export function runBudget(input: RunBudgetInput): RunBudget {
       `a run can take ${hours(needed)} (plan, ${maxResumes + 1} collect calls, scan, seal, notify) but must end one lease before the next start (${hours(executionTimeoutMs)}): lower maxResumes or the Lambda timeouts`,
     );
   }
-  return { maxResumes, collectBudgetMs, executionTimeoutMs, leaseMs, reservedBudgetMs };
+  return { intervalMs, maxResumes, collectBudgetMs, executionTimeoutMs, leaseMs, reservedBudgetMs };
 }
 
 /**

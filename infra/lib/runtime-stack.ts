@@ -5,18 +5,27 @@
  */
 import { join } from 'node:path';
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Config } from '../../core/config';
 import { AppFunction } from './app-function';
@@ -55,6 +64,9 @@ export interface RuntimeStackProps extends StackProps {
   /** The repository root (esbuild's working directory; `functions/<step>/handler.ts` live under it). */
   projectRoot: string;
   notificationEmail?: string;
+  /** An existing topic the alarms also publish to. */
+  alarmTopic?: ITopic;
+  alarmTopicArn?: string;
   memberRoleName: string;
   externalId: string;
   /** Fixed so member-account trust policies can name it. */
@@ -66,6 +78,10 @@ export interface RuntimeStackProps extends StackProps {
   evidencePrefix?: string;
   /** @default 'accessproof-findings' */
   eventBusName?: string;
+  /** Retention of every log group (functions, state machine). @default RetentionDays.SIX_MONTHS */
+  logRetention?: RetentionDays;
+  /** State machine execution log level. @default LogLevel.ERROR, without execution data */
+  logLevel?: LogLevel;
   /** How old a chain reservation must be before the next run settles it. @default 2 h */
   reservationLease?: Duration;
   /** Collect resumes per source. @default the most that fit the schedule interval (run-budget.ts) */
@@ -73,6 +89,9 @@ export interface RuntimeStackProps extends StackProps {
 }
 
 export type { StepName } from './lambda-entries';
+
+/** The CloudWatch namespace of the Powertools metrics every function emits. */
+export const METRICS_NAMESPACE = 'AccessProof';
 
 const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; memorySize: number }> = {
   plan: {
@@ -143,6 +162,8 @@ export class RuntimeStack extends Stack {
   readonly schedule: Schedule;
   /** The run's time budgets, derived from the schedule interval and checked (run-budget.ts). */
   readonly runBudget: RunBudget;
+  /** Where every alarm publishes: the notification topic, and the given alarm topic. */
+  readonly alarmTopics: ITopic[];
 
   constructor(scope: Construct, id: string, props: RuntimeStackProps) {
     super(scope, id, props);
@@ -166,6 +187,8 @@ export class RuntimeStack extends Stack {
         projectRoot: props.projectRoot,
         serviceName: `accessproof-${step}`,
         ...STEP_SETTINGS[step],
+        logKey: stateful.dataKey,
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         ...extra,
         ...(BUNDLE_ALIASES[step] ? { alias: BUNDLE_ALIASES[step] } : {}),
       });
@@ -255,6 +278,9 @@ export class RuntimeStack extends Stack {
 
     this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
       maxResumes: budget.maxResumes,
+      logKey: stateful.dataKey,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       timeout: Duration.millis(budget.executionTimeoutMs),
       steps: {
         plan: plan.function,
@@ -300,6 +326,11 @@ export class RuntimeStack extends Stack {
       }),
     });
 
+    this.alarmTopics = [
+      this.topic,
+      ...(props.alarmTopic ? [props.alarmTopic] : []),
+      ...(props.alarmTopicArn ? [Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)] : []),
+    ];
     this.alarms();
   }
 
@@ -332,15 +363,65 @@ export class RuntimeStack extends Stack {
   /** Failed, timed-out or aborted runs, any step's errors, and a schedule that could not start a run. */
   private alarms(): void {
     const sm = this.scanRun.stateMachine;
+    const notifyTopics = (a: Alarm) => {
+      for (const t of this.alarmTopics) a.addAlarmAction(new SnsAction(t));
+      return a;
+    };
     const alarm = (id: string, metric: IMetric, description: string) =>
-      new Alarm(this, id, {
-        metric,
+      notifyTopics(
+        new Alarm(this, id, {
+          metric,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+          alarmDescription: description,
+        }),
+      );
+    // The run metrics (functions/shared/run-metrics.ts): notify emits the per-run counts, seal
+    // emits PackSealed and RunSeconds, each with the function's `service` dimension.
+    const runMetric = (
+      name: string,
+      service: string,
+      extra: Record<string, string> = {},
+      period = Duration.hours(1),
+    ) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service, ...extra },
+        statistic: Stats.MAXIMUM,
+        period,
+      });
+    alarm(
+      'SourceFailedAlarm',
+      runMetric('SourcesFailed', 'accessproof-notify'),
+      'A source could not be collected in the last run: its findings stay open and unverified (see the digest and docs/operations.md)',
+    );
+    alarm(
+      'OverdueCriticalFindingAlarm',
+      runMetric('FindingsOverdue', 'accessproof-notify', { severity: 'critical' }),
+      'A critical finding is past its remediation due date',
+    );
+    // No data at all is the failure this alarm exists for: a schedule that stopped, runs that die
+    // before sealing, a broken deployment. Missing data is breaching.
+    const noPackWindow = Duration.millis(this.runBudget.intervalMs + 2 * 3_600_000);
+    notifyTopics(
+      new Alarm(this, 'NoPackSealedAlarm', {
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'PackSealed',
+          dimensionsMap: { service: 'accessproof-seal' },
+          statistic: Stats.SUM,
+          period: noPackWindow,
+        }),
         threshold: 1,
         evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }).addAlarmAction(new SnsAction(this.topic));
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+        alarmDescription: `No evidence pack was sealed in the last ${noPackWindow.toHours()} hours (the schedule interval + 2 h)`,
+      }),
+    );
     alarm(
       'RunFailedAlarm',
       sm.metricFailed({ period: Duration.minutes(5) }),

@@ -106,6 +106,12 @@ export interface ScanRunStateMachineProps {
   timeout?: Duration;
   /** @default RetentionDays.SIX_MONTHS */
   logRetention?: RetentionDays;
+  /** Execution log level. @default LogLevel.ERROR */
+  logLevel?: LogLevel;
+  /** Log each state's input and output (identity data, config): only for debugging. @default false */
+  includeExecutionData?: boolean;
+  /** Encrypts the execution log group (its key policy must let CloudWatch Logs use it). */
+  logKey?: IKey;
 }
 
 /**
@@ -245,7 +251,10 @@ export class ScanRunStateMachine extends Construct {
       failed.next(release);
     }
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.SIX_MONTHS });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.SIX_MONTHS,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
+    });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       comment: 'AccessProof scan run: plan, collect, scan, seal, notify',
       definitionBody: DefinitionBody.fromChainable(
@@ -254,7 +263,12 @@ export class ScanRunStateMachine extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       timeout: props.timeout ?? Duration.hours(24),
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // Payloads carry identity data and the config: not in logs unless asked for.
+      logs: {
+        destination: this.logGroup,
+        level: props.logLevel ?? LogLevel.ERROR,
+        includeExecutionData: props.includeExecutionData ?? false,
+      },
     });
 
     acknowledgeWildcardResource(

@@ -5,7 +5,8 @@ import { AccessProof, type AccessProofProps } from '../../infra/lib/access-proof
 const org = { id: 'aws-org', system: 'aws' as const, organization: true };
 const build = (props: Partial<AccessProofProps>) =>
   new AccessProof(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'AccessProof', {
-    externalId: 'ap-ext-1',
+    externalId: 'ap-ext-1-0123456789',
+    notificationEmail: 'ops@example.com',
     organization: 'Ex',
     sources: [org],
     ...props,
@@ -35,11 +36,23 @@ describe('AccessProof construct props', () => {
 
   it('refuses an unusable ExternalId, schedule or config choice', () => {
     // Act / Assert
-    expect(() => build({ externalId: 'x' })).toThrow(/externalId must be 2-1224 characters/);
+    expect(() => build({ externalId: 'x' })).toThrow(/externalId must be 16-1224 characters/);
+    expect(() => build({ externalId: 'fifteen-chars-x' })).toThrow(/externalId must be 16-1224 characters/);
     expect(() => build({ externalId: 'has space' })).toThrow(/externalId/);
     expect(() => build({ schedule: { expression: '0 2 * * *' } })).toThrow(/cron\(…\), rate\(…\) or at\(…\)/);
     expect(() => build({ configFile: 'infra/config/accessproof.example.yaml' })).toThrow(/exactly one of/);
     expect(() => build({ retentionDays: 0 })).toThrow(/retentionDays must be a positive whole number/);
+  });
+
+  it('stops when the alarms would reach nobody: notificationEmail or an alarm topic is required', () => {
+    // Act / Assert
+    expect(() => build({ notificationEmail: undefined })).toThrow(
+      /alarms need someone to reach: set notificationEmail .* or alarmTopic/,
+    );
+    expect(
+      build({ notificationEmail: undefined, alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:oncall' })
+        .runtime.alarmTopics,
+    ).toHaveLength(2);
   });
 
   it('applies retention days to the bucket lock and the writer together', () => {

@@ -18,7 +18,7 @@ const roleId = (t: Template) => onlyResource(t, 'AWS::IAM::Role').id;
 describe('member-account stack', () => {
   it('the reader role can only read the IAM inventory and the credential report', () => {
     // Arrange
-    const t = memberTemplate({ collectorAccountId: '111122223333', externalId: 'ap-ext-1' });
+    const t = memberTemplate({ collectorAccountId: '111122223333' });
 
     // Assert
     expect(allowedActions(t, roleId(t))).toEqual([
@@ -32,9 +32,12 @@ describe('member-account stack', () => {
 
   it('trusts only the collector role of the collector account, with the ExternalId', () => {
     // Arrange
-    const t = memberTemplate({ collectorAccountId: '111122223333', externalId: 'ap-ext-1' });
+    const t = memberTemplate({ collectorAccountId: '111122223333' });
     const { props } = onlyResource(t, 'AWS::IAM::Role');
-    const params = t.toJSON().Parameters as Record<string, { Default?: string; AllowedPattern?: string }>;
+    const params = t.toJSON().Parameters as Record<
+      string,
+      { Default?: string; AllowedPattern?: string; MinLength?: number }
+    >;
     const arn = (resource: string) => ({
       'Fn::Join': [
         '',
@@ -58,7 +61,9 @@ describe('member-account stack', () => {
       ],
     });
     expect(params.CollectorAccountId).toMatchObject({ Default: '111122223333', AllowedPattern: '^\\d{12}$' });
-    expect(params.ExternalId?.Default).toBe('ap-ext-1');
+    // No default ExternalId (a published one is no guard), and a secret-like length.
+    expect(params.ExternalId?.Default).toBeUndefined();
+    expect(params.ExternalId?.MinLength).toBe(16);
   });
 
   it('is StackSet-ready: no bootstrap parameter or rule, no assets, no lookups', () => {

@@ -279,3 +279,77 @@ describe('time budgets follow the schedule interval', () => {
     );
   });
 });
+
+describe('metrics and alarms that mean something', () => {
+  type AlarmProps = Record<string, unknown> & { MetricName?: string; AlarmActions: unknown[] };
+  const alarmOf = (metric: string) =>
+    (Object.values(app.runtime.findResources('AWS::CloudWatch::Alarm')) as { Properties: AlarmProps }[]).find(
+      (a) => a.Properties.MetricName === metric,
+    )?.Properties;
+
+  it('alarms on any failed source and on an overdue critical finding (the run metrics notify emits)', () => {
+    expect(alarmOf('SourcesFailed')).toMatchObject({
+      Namespace: 'AccessProof',
+      Dimensions: [{ Name: 'service', Value: 'accessproof-notify' }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarmOf('FindingsOverdue')).toMatchObject({
+      Namespace: 'AccessProof',
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: 'accessproof-notify' },
+        { Name: 'severity', Value: 'critical' },
+      ]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('alarms when no pack was sealed within the schedule interval + 2 h, missing data breaching', () => {
+    expect(alarmOf('PackSealed')).toMatchObject({
+      Namespace: 'AccessProof',
+      Dimensions: [{ Name: 'service', Value: 'accessproof-seal' }],
+      Statistic: 'Sum',
+      Period: 26 * 3600,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    // Every alarm reaches the notification topic, which has the email subscription.
+    const topic = Object.keys(app.runtime.findResources('AWS::SNS::Topic'))[0]!;
+    for (const metric of ['SourcesFailed', 'FindingsOverdue', 'PackSealed']) {
+      expect(alarmOf(metric)?.AlarmActions).toEqual([{ Ref: topic }]);
+    }
+    app.runtime.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email' });
+  });
+
+  it('synth stops with a clear message when neither notificationEmail nor an alarm topic is given', () => {
+    expect(() => synth({ context: { notificationEmail: '' } })).toThrow(
+      /alarms need someone to reach: set notificationEmail \(context -c notificationEmail=you@example.com\) or alarmTopic/,
+    );
+  });
+});
+
+describe('logs', () => {
+  it('every log group is encrypted with the data key; the state machine logs ERROR without execution data', () => {
+    const groups = Object.values(app.runtime.findResources('AWS::Logs::LogGroup')) as {
+      Properties: { KmsKeyId?: unknown; RetentionInDays?: number };
+    }[];
+    expect(groups.length).toBeGreaterThan(5);
+    for (const g of groups) {
+      expect(g.Properties.KmsKeyId).toBeDefined();
+      expect(g.Properties.RetentionInDays).toBe(180);
+    }
+    app.runtime.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+    });
+    // CloudWatch Logs may use the data key for this account's log groups only.
+    const key = Object.values(app.stateful.findResources('AWS::KMS::Key')).find((k) =>
+      JSON.stringify(k).includes('AllowCloudWatchLogsOfThisAccount'),
+    );
+    expect(JSON.stringify(key)).toContain('kms:EncryptionContext:aws:logs:arn');
+  });
+});

@@ -561,12 +561,12 @@ describe('scan-run state machine', () => {
     });
   });
 
-  it('is a traced STANDARD state machine that logs ALL events with execution data', () => {
+  it('is a traced STANDARD state machine that logs errors only, without execution data (identity data stays out of logs)', () => {
     // Assert
     runtime.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
     });
   });
 });
@@ -625,12 +625,16 @@ describe('schedule, notifications and alarms', () => {
         'AWS/States/ExecutionsAborted',
         ...STEPS.map(() => 'AWS/Lambda/Errors'),
         'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        'AccessProof/SourcesFailed',
+        'AccessProof/FindingsOverdue',
+        'AccessProof/PackSealed',
       ].sort(),
     );
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: topic.id }]);
       expect(a.Properties.Threshold).toBe(1);
     }
+    // Missing data breaches only where no data is the failure (no pack sealed): test/infra/operations.test.ts.
   });
 });
 

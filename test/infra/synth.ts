@@ -29,6 +29,8 @@ export function synth(
 ): Synthesized {
   const context = {
     ...CDK_CONTEXT,
+    // Required (synth stops without it or an alarm topic): tests that check the refusal pass ''.
+    notificationEmail: 'alarms@example.com',
     ...options.context,
     // Stubs NodejsFunction bundling: the one bundling test leaves this out.
     ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
