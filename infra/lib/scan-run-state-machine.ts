@@ -52,7 +52,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { LiveSystem } from './lambda-entries';
-import { acknowledgeGeneratedPolicyWildcards, acknowledgeWildcardResource } from './nag';
+import { acknowledgeFinding, acknowledgeGeneratedPolicyWildcards, acknowledgeWildcardResource } from './nag';
 import type { RunConfigDocument } from './run-config';
 
 /** The Task state that runs each system's collector. */
@@ -271,6 +271,13 @@ export class ScanRunStateMachine extends Construct {
       },
     });
 
+    if ((props.logLevel ?? LogLevel.ERROR) !== LogLevel.ALL) {
+      acknowledgeFinding(
+        this.stateMachine,
+        'AwsSolutions-SF1',
+        'Execution logs record errors only by default: state inputs and outputs carry identity data and the run config, which do not belong in logs; the logLevel prop turns ALL on for debugging.',
+      );
+    }
     acknowledgeWildcardResource(
       this.stateMachine,
       '*',
