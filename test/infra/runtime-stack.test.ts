@@ -666,6 +666,11 @@ describe('inline variant (no Organization source)', () => {
       { Variable: '$.source.system', StringEquals: 'entra', Next: 'CollectEntra' },
       { Variable: '$.source.system', StringEquals: 'salesforce', Next: 'CollectSalesforce' },
     ]);
-    inline.resourceCountIs('AWS::SNS::Subscription', 0);
+    // The one email subscription the test helper's required notificationEmail adds.
+    inline.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'alarms@example.com',
+    });
+    inline.resourceCountIs('AWS::SNS::Subscription', 1);
   });
 });
