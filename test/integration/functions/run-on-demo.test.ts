@@ -497,7 +497,7 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     expect(report.packs.map((p) => p.sequence)).toEqual([1, 2, 3]);
     expect(report.packs.some((p) => p.runId === plan.runId)).toBe(false);
     expect(new Set(report.problems.map((p) => p.code))).toEqual(
-      new Set(['object-checksum', 'object-lock', 'unsealed-staging']),
+      new Set(['versions-unavailable', 'object-checksum', 'object-lock', 'unsealed-staging']),
     );
     expect(report.problems.filter((p) => p.code === 'unsealed-staging').map((p) => p.severity)).toEqual([
       'warning',
