@@ -60,6 +60,11 @@ export const awsSourceSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Live mode: read the account's SCPs and RCPs from AWS Organizations (ambient credentials of the
+     * management or delegated-administrator account). Files mode uses `files.organizationPolicies`.
+     */
+    organizationPolicies: z.boolean().default(false),
     /** Include IAM Identity Center permission-set assignments (live mode). */
     identityCenter: z.object({ instanceArn: z.string(), identityStoreId: z.string() }).strict().optional(),
     files: z

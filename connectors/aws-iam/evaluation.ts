@@ -16,15 +16,13 @@ export interface OrganizationControls {
   resourceControlLevels?: ControlPolicyLevel[];
 }
 
+/** Neither `files.organizationPolicies` nor live `organizationPolicies: true`: the same words in both modes. */
+const NOT_CONFIGURED = 'not collected (organizationPolicies is not configured for this source)';
 export const NOT_COLLECTED_FILES: OrganizationControls = {
-  scpStatus: 'not collected (no organizationPolicies export configured)',
-  rcpStatus: 'not collected (no organizationPolicies export configured)',
+  scpStatus: NOT_CONFIGURED,
+  rcpStatus: NOT_CONFIGURED,
 };
-
-export const NOT_COLLECTED_LIVE: OrganizationControls = {
-  scpStatus: 'not collected (live mode does not read Organizations policies)',
-  rcpStatus: 'not collected (live mode does not read Organizations policies)',
-};
+export const NOT_COLLECTED_LIVE: OrganizationControls = NOT_COLLECTED_FILES;
 
 /**
  * @example

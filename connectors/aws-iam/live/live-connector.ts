@@ -19,13 +19,21 @@ import { SessionCache } from '../../shared/session-cache';
 import { loadPrivilegeClassifier } from '../action-catalog';
 import type { AccountAuthorization, ManagedPolicyDetail } from '../authorization-details';
 import { type CredentialReport, parseCredentialReport } from '../credential-report';
-import { awsEvaluation, NOT_COLLECTED_LIVE } from '../evaluation';
+import { awsEvaluation, NOT_COLLECTED_LIVE, type OrganizationControls } from '../evaluation';
 import { AWS_CONNECTOR_NAME, AWS_CONNECTOR_VERSION, resolveAccount } from '../files-connector';
 import { AwsNormalizer, type PrivilegeClassify } from '../normalize';
+import { accountControls } from '../organization-policies';
 import { AssumedRoleCredentials } from './assumed-role-credentials';
 import { fetchAttachedAwsPolicies } from './attached-aws-policies';
 import { ACCOUNT_FILTER, AUTHORIZATION_OPERATION, fetchAuthorizationPage } from './authorization-pages';
-import { type ClientOptions, iamClient, identityStoreClient, ssoAdminClient, stsClient } from './aws-clients';
+import {
+  type ClientOptions,
+  iamClient,
+  identityStoreClient,
+  organizationsClient,
+  ssoAdminClient,
+  stsClient,
+} from './aws-clients';
 import {
   type AwsManagedPolicyCache,
   type CachedPolicyVersion,
@@ -49,6 +57,7 @@ import {
   initialIdentityCenterState,
 } from './identity-center';
 import { type AwsLiveState, initialState, LIVE_STATE_VERSION } from './live-state';
+import { readOrganizationPolicies } from './organization-policies-client';
 import { mustCall } from './recorded-call';
 
 /** The file name parse errors of the API's credential report mention. */
@@ -392,13 +401,30 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
    * in this process between steps; a resume elsewhere recomputes them from state (deterministic).
    */
   async function emit(ctx: CollectContext<AwsSource>, s: AwsLiveState): Promise<Stepped<AwsLiveState>> {
+    if (ctx.source.organizationPolicies && !s.organization) {
+      // One step of Organizations calls (a few per OU level and per policy) before the records.
+      try {
+        s.organization = {
+          export: await readOrganizationPolicies(
+            organizationsClient(ctx.source, clientOptions),
+            ctx.calls,
+            s.accountId,
+          ),
+        };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        ctx.warn(`Organizations policies could not be read: ${message}; SCPs and RCPs are not evaluated`);
+        s.organization = { error: message };
+      }
+      return { page: {}, next: s };
+    }
     s.emit ??= { session: randomUUID(), index: 0 };
     const pages = await emitted.get(s.emit.session, async () => normalizePages(ctx, s, await classify()));
     const page = pages[s.emit.index] ?? {};
     s.emit.index += 1;
     if (s.emit.index < pages.length) return { page, next: s };
     emitted.delete(s.emit.session);
-    return { page, next: null, evaluation: awsEvaluation(NOT_COLLECTED_LIVE) };
+    return { page, next: null, evaluation: awsEvaluation(controlsOf(ctx, s)?.controls ?? notCollected(s)) };
   }
 
   return {
@@ -459,6 +485,18 @@ function addBoundaryPolicies(s: AwsLiveState): void {
   }
 }
 
+function controlsOf(ctx: CollectContext<AwsSource>, s: AwsLiveState) {
+  const org = s.organization?.export;
+  return org ? accountControls(org, s.accountId, { sourceId: ctx.source.id }) : undefined;
+}
+
+function notCollected(s: AwsLiveState): OrganizationControls {
+  const error = s.organization?.error;
+  if (!error) return NOT_COLLECTED_LIVE;
+  const why = `not collected (Organizations answered: ${error})`;
+  return { scpStatus: why, rcpStatus: why };
+}
+
 /** Items per page, as the files mode emits them (files-connector.ts PAGE_ITEMS). */
 export const EMIT_PAGE_ITEMS = 1_000;
 
@@ -490,7 +528,14 @@ async function normalizePages(
   chunked(authz.UserDetailList, (c) => n.users(c));
   chunked(authz.RoleDetailList, (c) => n.roles(c));
   chunked(authz.Policies, (c) => n.policies(c));
-  pages.push(n.finish());
+  const finish = n.finish();
+  // The account's SCPs and RCPs (live `organizationPolicies: true`): entitlements granted to no one.
+  const controls = controlsOf(ctx, s);
+  for (const w of controls?.warnings ?? []) warn(w);
+  if (controls && controls.entitlements.length > 0) {
+    finish.entitlements = [...(finish.entitlements ?? []), ...controls.entitlements];
+  }
+  pages.push(finish);
   // SSO users come after everything the files mode would emit, so the IAM records stay identical.
   if (s.identityCenter?.stage === 'done')
     pages.push(

@@ -5,6 +5,7 @@
  */
 import type { GroupDetail, ManagedPolicyDetail, RoleDetail, UserDetail } from '../authorization-details';
 
+import type { OrganizationExport } from '../organization-policies';
 import type { IdentityCenterState } from './identity-center';
 
 export const LIVE_STATE_VERSION = 1;
@@ -59,6 +60,8 @@ export interface AwsLiveState {
   };
   /** IAM Identity Center reading, when the source configures it. */
   identityCenter?: IdentityCenterState;
+  /** The Organizations policies bounding the account (`organizationPolicies: true`), or why not. */
+  organization?: { export?: OrganizationExport; error?: string };
   /** Normalized pages handed out so far (the pages themselves stay in process memory). */
   emit?: { session: string; index: number };
 }
