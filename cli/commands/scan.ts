@@ -58,6 +58,11 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
       `  ${pad(s.id, 18)} ${pad(s.system, 10)} ${pad(status, 11)} ${c.principals} principals, ${c.entitlements} entitlements, ${c.grants} grants`,
     );
     for (const w of s.warnings ?? []) out.line(`  ${' '.repeat(18)} warning: ${w}`);
+    if (s.warningCount !== undefined && s.warningCount > (s.warnings?.length ?? 0)) {
+      out.line(
+        `  ${' '.repeat(18)} … ${s.warningCount - (s.warnings?.length ?? 0)} more warning(s) in the snapshot`,
+      );
+    }
   }
   out.line();
   out.line(

@@ -34,8 +34,30 @@ export function toSourceResult(
     mode: h.mode,
     calls: h.calls,
     queries: h.queries,
-    warnings: h.warnings,
+    ...boundedWarnings(h.warnings),
     snapshot: outcome.snapshot,
+  };
+}
+
+/** Warnings a SourceResult carries between steps: the first few, each cut short, and the count. */
+export const MAX_WARNINGS_IN_STATE = 5;
+export const MAX_WARNING_CHARS = 300;
+
+/**
+ * A SourceResult travels in every Step Functions state (256 KB limit) and some warnings join every
+ * affected user name: it carries the count and the first few only. The full list stays in the
+ * snapshot header, in staging and in the sealed pack (`inventory/<source>.jsonl.gz`).
+ */
+export function boundedWarnings(
+  all: readonly string[] | undefined,
+): Pick<SourceResult, 'warnings' | 'warningCount'> {
+  if (!all || all.length === 0) return {};
+  const cut = (w: string) => (w.length > MAX_WARNING_CHARS ? `${w.slice(0, MAX_WARNING_CHARS - 1)}…` : w);
+  return {
+    warnings: all.slice(0, MAX_WARNINGS_IN_STATE).map(cut),
+    ...(all.length > MAX_WARNINGS_IN_STATE || all.some((w) => w.length > MAX_WARNING_CHARS)
+      ? { warningCount: all.length }
+      : {}),
   };
 }
 

@@ -39,6 +39,9 @@ export interface SourceResult {
   mode?: 'api' | 'files';
   calls?: number;
   queries?: QueryRecord[];
+  /** The first few warnings (see `boundedWarnings`); the snapshot header has them all. */
   warnings?: string[];
+  /** How many warnings there are in all, when `warnings` holds fewer or shortened ones. */
+  warningCount?: number;
   snapshot?: SnapshotRef;
 }

@@ -43,6 +43,7 @@ export const sourceResultSchema = z.object({
     )
     .optional(),
   warnings: z.array(z.string()).optional(),
+  warningCount: z.number().int().nonnegative().optional(),
   snapshot: z
     .object({ location: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() })
     .optional(),
