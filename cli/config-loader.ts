@@ -78,6 +78,11 @@ function resolveSourcePaths(s: SourceConfig, abs: (p: string) => string): Source
       return s.files ? { ...s, files: { ...s.files, dir: abs(s.files.dir) } } : s;
     case 'sap':
       return { ...s, files: { ...s.files, dir: abs(s.files.dir) } };
+    case 'hr':
+      return {
+        ...s,
+        files: { people: abs(s.files.people), ...(s.files.links ? { links: abs(s.files.links) } : {}) },
+      };
     case 'salesforce':
       return {
         ...s,

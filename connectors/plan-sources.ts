@@ -70,7 +70,12 @@ export async function planSources(
 
 /** The part of a source the run's records keep (core's PlannedSource). */
 export function plannedSource(s: SourceConfig): PlannedSource {
-  return { id: s.id, system: s.system, financiallySignificant: s.financiallySignificant };
+  return {
+    id: s.id,
+    system: s.system,
+    financiallySignificant: s.financiallySignificant,
+    ...(s.policy ? { policy: s.policy } : {}),
+  };
 }
 
 /**

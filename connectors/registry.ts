@@ -11,6 +11,7 @@ const loaders: Record<System, () => Promise<AnyConnector>> = {
   entra: async () => (await import('./entra-id')).entraConnector,
   salesforce: async () => (await import('./salesforce')).salesforceConnector,
   sap: async () => (await import('./sap')).sapConnector,
+  hr: async () => (await import('./hr')).hrConnector,
 };
 
 /**

@@ -164,6 +164,9 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     for (const p of page.principals ?? []) buffer.push(JSON.stringify({ principal: p }));
     for (const e of page.entitlements ?? []) buffer.push(JSON.stringify({ entitlement: e }));
     for (const g of page.grants ?? []) buffer.push(JSON.stringify({ grant: g }));
+    for (const p of page.people ?? []) buffer.push(JSON.stringify({ person: p }));
+    for (const l of page.links ?? []) buffer.push(JSON.stringify({ link: l }));
+    if (page.people) counts.people = (counts.people ?? 0) + page.people.length;
     counts.principals += page.principals?.length ?? 0;
     counts.entitlements += page.entitlements?.length ?? 0;
     counts.grants += page.grants?.length ?? 0;

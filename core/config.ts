@@ -21,12 +21,32 @@ const kindOverride = z.enum(['human', 'nonhuman']);
 export const MAX_DAYS = 3650;
 const days = z.number().int().positive().max(MAX_DAYS);
 
+/** The thresholds a source or a kind of principal may set for itself (issue 12). */
+export const thresholdsSchema = z
+  .object({
+    dormantDays: days.optional(),
+    neverUsedGraceDays: z.number().int().nonnegative().max(MAX_DAYS).optional(),
+    credentialMaxAgeDays: days.optional(),
+    leaverGraceDays: z.number().int().nonnegative().max(MAX_DAYS).optional(),
+  })
+  .strict();
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+export const THRESHOLD_NAMES = [
+  'dormantDays',
+  'neverUsedGraceDays',
+  'credentialMaxAgeDays',
+  'leaverGraceDays',
+] as const;
+export type ThresholdName = (typeof THRESHOLD_NAMES)[number];
+
 const common = {
   id: sourceId,
   /** Systems behind financial reporting: dormancy findings on them are `high`. */
   financiallySignificant: z.boolean().default(false),
   /** Override a principal's kind by native id or uid. */
   kinds: z.record(z.string(), kindOverride).default({}),
+  /** This source's own thresholds: they win over `policy.byKind` and `policy`. */
+  policy: thresholdsSchema.optional(),
 };
 
 export const awsSourceSchema = z
@@ -141,6 +161,7 @@ export const ERP_COLUMNS = [
   'privileged',
   'granted_at',
   'permission',
+  'employee_id',
 ] as const;
 
 export const erpSourceSchema = z
@@ -182,12 +203,52 @@ export const sapSourceSchema = z
   })
   .strict();
 
+export const HR_COLUMNS = [
+  'employee_id',
+  'email',
+  'display_name',
+  'status',
+  'hire_date',
+  'termination_date',
+  'manager_email',
+  'department',
+  'title',
+  'other_emails',
+] as const;
+
+/** The HR system of record (files mode): people, not principals. See docs/connectors/hr.md. */
+export const hrSourceSchema = z
+  .object({
+    ...common,
+    system: z.literal('hr'),
+    files: z
+      .object({
+        people: z.string(),
+        /** Manual correlation: `principal_uid,employee_id` / `principal_uid,email` / `principal_uid,none`. */
+        links: z.string().optional(),
+      })
+      .strict(),
+    /** Map our column names to the export's, e.g. `{employee_id: "Worker ID"}`. */
+    columns: z.partialRecord(z.enum(HR_COLUMNS), z.string()).default({}),
+    /** Export status values for each of our statuses (case-insensitive); defaults: the status names. */
+    statusValues: z
+      .object({
+        active: z.array(z.string().min(1)).min(1).optional(),
+        leave: z.array(z.string().min(1)).min(1).optional(),
+        terminated: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const sourceSchema = z.discriminatedUnion('system', [
   awsSourceSchema,
   entraSourceSchema,
   salesforceSourceSchema,
   erpSourceSchema,
   sapSourceSchema,
+  hrSourceSchema,
 ]);
 
 export const policySchema = z
@@ -195,6 +256,17 @@ export const policySchema = z
     dormantDays: days.default(90),
     neverUsedGraceDays: z.number().int().nonnegative().max(MAX_DAYS).default(30),
     credentialMaxAgeDays: days.default(90),
+    /** Days after a termination date an account may stay active (USER-TERMINATED-ACCESS). */
+    leaverGraceDays: z.number().int().nonnegative().max(MAX_DAYS).default(1),
+    /** Root user use within this many days is AWS-ROOT-RECENT-USE. */
+    rootUseDays: days.default(30),
+    /** USER-NO-HR-RECORD on financially significant sources only (`financial`, default) or on every source (`all`). */
+    unmatchedHumans: z.enum(['financial', 'all']).default('financial'),
+    /** Thresholds per kind of principal: win over the values above, lose to a source's own `policy`. */
+    byKind: z
+      .object({ human: thresholdsSchema.optional(), nonhuman: thresholdsSchema.optional() })
+      .strict()
+      .default({}),
     sodRules: z.array(z.string()).default([]),
     slaDays: z
       .object({
@@ -244,6 +316,7 @@ export type EntraSource = z.infer<typeof entraSourceSchema>;
 export type SalesforceSource = z.infer<typeof salesforceSourceSchema>;
 export type ErpSource = z.infer<typeof erpSourceSchema>;
 export type SapSource = z.infer<typeof sapSourceSchema>;
+export type HrSource = z.infer<typeof hrSourceSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type EvidenceConfig = z.infer<typeof evidenceSchema>;

@@ -8,7 +8,7 @@
  * reference, so upstream tokens (`Marker`, `@odata.nextLink`, `nextRecordsUrl`) never reach a
  * Step Functions payload or an evidence pack.
  */
-import type { Entitlement, Grant, Principal, System } from './model';
+import type { Entitlement, Grant, Person, PersonLink, Principal, System } from './model';
 import type { QueryRecord, SnapshotEvaluation } from './snapshot';
 
 /** Records produced by one step. */
@@ -16,6 +16,9 @@ export interface Page {
   principals?: Principal[];
   entitlements?: Entitlement[];
   grants?: Grant[];
+  /** HR sources only: people of the system of record and manual correlation links. */
+  people?: Person[];
+  links?: PersonLink[];
 }
 
 export interface Logger {

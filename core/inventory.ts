@@ -6,7 +6,8 @@
  * that engines walk without hashing a uid per grant.
  */
 import { type Correlation, correlate, normalizeEmail } from './correlate';
-import type { Entitlement, Grant, Identity, Principal, System } from './model';
+import type { Entitlement, Grant, Identity, Person, PersonLink, Principal, System } from './model';
+import { type PeopleDirectory, regroupByPerson, resolvePeople } from './people';
 import type { SnapshotCounts, SnapshotEvaluation, SnapshotHeader } from './snapshot';
 
 /** What the scan knows about one configured source. */
@@ -76,6 +77,8 @@ export interface Inventory {
    * nothing and are not in the grant graph. Empty when the inventory was built without an as-of.
    */
   readonly grantsNotInForce: readonly Grant[];
+  /** The people of the system of record and which person each principal is (core/people.ts). */
+  readonly directory: PeopleDirectory;
 }
 
 /** A principal's grants and, parallel to them, the dense index of each grant's entitlement. */
@@ -146,6 +149,8 @@ export class InventoryBuilder {
   private readonly principals = new Map<string, Principal>();
   private readonly entitlements = new Map<string, Entitlement>();
   private readonly sources = new Map<string, SourceInfo>();
+  private readonly people: Person[] = [];
+  private readonly links: PersonLink[] = [];
   private readonly principalNumbers = new UidNumbering();
   private readonly entitlementNumbers = new UidNumbering();
   /** Per principal number: its grants and their entitlement numbers, until `finish()` packs them. */
@@ -256,6 +261,16 @@ export class InventoryBuilder {
     this.grantCount++;
   }
 
+  /** A person of an HR source: not a principal, the authority principals are matched to. */
+  addPerson(person: Person): void {
+    this.people.push(person);
+  }
+
+  /** A manual correlation link of an HR source. */
+  addLink(link: PersonLink): void {
+    this.links.push(link);
+  }
+
   /** Adds a whole parsed snapshot (tests, small sources). */
   addSnapshot(snapshot: {
     header: SnapshotHeader;
@@ -273,7 +288,19 @@ export class InventoryBuilder {
   finish(): Inventory {
     if (this.finished) throw new Error('InventoryBuilder.finish() called twice');
     this.finished = true;
-    const correlation = correlate(this.principals.values());
+    const correlated = correlate(this.principals.values());
+    // HR people found only in sources that failed are never used: the snapshot did not arrive.
+    const directory = resolvePeople({
+      principals: this.principals.values(),
+      people: this.people,
+      links: this.links,
+      sources: this.sources.values(),
+      identities: correlated.identities,
+    });
+    const correlation = withIdentities(
+      correlated,
+      regroupByPerson(correlated.identities, this.principals, directory),
+    );
     const pn = this.principalNumbers;
     const principalCount = pn.uids.length;
 
@@ -330,8 +357,18 @@ export class InventoryBuilder {
       correlation,
       index,
       this.notInForce,
+      directory,
     );
   }
+}
+
+function withIdentities(correlation: Correlation, identities: Identity[]): Correlation {
+  if (identities === correlation.identities) return correlation;
+  const identityByPrincipal = new Map<string, Identity>();
+  for (const identity of identities) {
+    for (const uid of identity.principals) identityByPrincipal.set(uid, identity);
+  }
+  return { identities, identityByPrincipal, principalsByEmail: correlation.principalsByEmail };
 }
 
 class BuiltInventory implements Inventory {
@@ -345,6 +382,7 @@ class BuiltInventory implements Inventory {
     private readonly correlation: Correlation,
     readonly index: InventoryIndex,
     readonly grantsNotInForce: readonly Grant[] = [],
+    readonly directory: PeopleDirectory,
   ) {
     this.identities = correlation.identities;
   }

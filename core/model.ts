@@ -5,7 +5,7 @@
  * so snapshots are byte-for-byte reproducible.
  */
 
-export const SYSTEMS = ['aws', 'entra', 'salesforce', 'erp', 'sap'] as const;
+export const SYSTEMS = ['aws', 'entra', 'salesforce', 'erp', 'sap', 'hr'] as const;
 export type System = (typeof SYSTEMS)[number];
 
 export type PrincipalKind = 'human' | 'nonhuman';
@@ -164,6 +164,48 @@ export interface Identity {
   kind: PrincipalKind;
   email?: string;
   principals: string[];
+}
+
+/** How an HR export's status column reads, after `statusValues` mapping. */
+export const PERSON_STATUSES = ['active', 'leave', 'terminated'] as const;
+export type PersonStatus = (typeof PERSON_STATUSES)[number];
+
+/**
+ * A worker of the HR system of record (issue 12). Not a principal: it holds no access, it is the
+ * authority that explains the accounts that do (who they are, whether they still work here).
+ */
+export interface Person {
+  /** `hr:<sourceId>:<employeeId>` */
+  uid: string;
+  sourceId: string;
+  employeeId: string;
+  name: string;
+  status: PersonStatus;
+  /** The status cell as the export wrote it, for the evidence. */
+  statusText: string;
+  email?: string;
+  /** Former or alias addresses (the `other_emails` column, `;`-separated). */
+  otherEmails: string[];
+  hireDate?: string;
+  terminationDate?: string;
+  managerEmail?: string;
+  department?: string;
+  title?: string;
+  /** `people.csv:12`: where the record is in the export. */
+  origin: string;
+}
+
+/**
+ * A manual correlation decision (the HR source's `links` file): this principal is that person, or
+ * (`none`) is no person at all and must stay apart. Overrides every automatic match.
+ */
+export interface PersonLink {
+  principal: string;
+  employeeId?: string;
+  email?: string;
+  none?: true;
+  /** `links.csv:4` */
+  origin: string;
 }
 
 export function makeUid(system: System, tenant: string, nativeId: string): string {

@@ -4,7 +4,7 @@
  * Record lines are one-key objects — `{"principal":{…}}`, `{"entitlement":{…}}`, `{"grant":{…}}` —
  * because `type` and `kind` are already fields of the records themselves.
  */
-import type { Entitlement, Grant, Principal, System } from './model';
+import type { Entitlement, Grant, Person, PersonLink, Principal, System } from './model';
 
 /** One upstream operation as completeness evidence: what was asked, how often, what came back. */
 export interface QueryRecord {
@@ -26,6 +26,8 @@ export interface SnapshotCounts {
   principals: number;
   entitlements: number;
   grants: number;
+  /** HR sources: person records (absent for every other system). */
+  people?: number;
 }
 
 export interface SnapshotHeader {
@@ -71,7 +73,12 @@ export interface SnapshotEvaluation {
   resourceControlLevels?: ControlPolicyLevel[];
 }
 
-export type SnapshotRecord = { principal: Principal } | { entitlement: Entitlement } | { grant: Grant };
+export type SnapshotRecord =
+  | { principal: Principal }
+  | { entitlement: Entitlement }
+  | { grant: Grant }
+  | { person: Person }
+  | { link: PersonLink };
 
 /** Everything a snapshot holds, parsed. */
 export interface SystemSnapshot {

@@ -3,7 +3,8 @@
  *
  * Cells that are not values: `N/A` (no such credential), `no_information` (never used, or used
  * before IAM tracked it) and `not_supported` (the root account's password fields). The
- * `<root_account>` row is skipped: the root user is not an IAM principal of the account's inventory.
+ * `<root_account>` row is kept apart (`root`): the root user is no IAM principal, but its keys, MFA
+ * and use are the account's own controls (AWS-ROOT-* rules).
  */
 import { InputError } from '../../core/errors';
 import { parseCsvText } from '../shared/csv';
@@ -48,6 +49,8 @@ export interface CredentialReport {
   duplicates?: { arn: string; lines: number[] }[];
   /** The root row's ARN, when present (names the account). */
   rootArn?: string;
+  /** The `<root_account>` row, when present. */
+  root?: CredentialReportRow;
 }
 
 const REQUIRED = [
@@ -96,6 +99,7 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
   const col = (name: string) => csv.column(name);
   const rows: CredentialReportRow[] = [];
   let rootArn: string | undefined;
+  let root: CredentialReportRow | undefined;
   csv.records.forEach((r, i) => {
     const line = csv.lines[i] as number;
     const cell = (name: string): string => {
@@ -122,10 +126,8 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
     };
     const user = cell('user');
     const arn = cell('arn');
-    if (user === '<root_account>') {
-      if (arn) rootArn = arn;
-      return;
-    }
+    const isRoot = user === '<root_account>';
+    if (isRoot && arn) rootArn = arn;
     if (!user) throw new InputError('empty user name', { file, line, field: 'user' });
     if (!arn.startsWith('arn:')) throw new InputError(`not an ARN: "${arn}"`, { file, line, field: 'arn' });
     const accessKeys: AccessKeyReport[] = ([1, 2] as const).map((slot) => {
@@ -150,20 +152,20 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
             }),
           ],
     );
-    rows.push(
-      dropUndefined({
-        line,
-        user,
-        arn,
-        userCreationTime: date('user_creation_time'),
-        passwordEnabled: bool('password_enabled'),
-        passwordLastUsed: date('password_last_used'),
-        passwordLastChanged: date('password_last_changed'),
-        mfaActive: col('mfa_active') === -1 ? undefined : bool('mfa_active'),
-        accessKeys,
-        certificates,
-      }),
-    );
+    const row = dropUndefined({
+      line,
+      user,
+      arn,
+      userCreationTime: date('user_creation_time'),
+      passwordEnabled: bool('password_enabled'),
+      passwordLastUsed: date('password_last_used'),
+      passwordLastChanged: date('password_last_changed'),
+      mfaActive: col('mfa_active') === -1 ? undefined : bool('mfa_active'),
+      accessKeys,
+      certificates,
+    });
+    if (isRoot) root = row;
+    else rows.push(row);
   });
   // Recorded reports have been seen listing a user twice; the later row wins, in the earlier's place.
   const byArn = new Map<string, number>();
@@ -184,6 +186,7 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
   }
   const out: CredentialReport = { file, rows: unique };
   if (rootArn) out.rootArn = rootArn;
+  if (root && rootArn) out.root = root;
   if (duplicates.size > 0) out.duplicates = [...duplicates].map(([arn, lines]) => ({ arn, lines }));
   return out;
 }

@@ -17,7 +17,13 @@ import {
   type Principal,
   type PrincipalKind,
 } from '../../core/model';
-import { ACTIVITY_TAG, CREDENTIAL_ACTIVITY_TAG } from '../../core/rules/context';
+import {
+  ACTIVITY_TAG,
+  AWS_ROOT_TYPE,
+  CREDENTIAL_ACTIVITY_TAG,
+  MFA_SOURCE_TAG,
+  MFA_TAG,
+} from '../../core/rules/context';
 import type { PrivilegeVerdict } from './action-catalog';
 import type {
   AccountAuthorization,
@@ -291,8 +297,11 @@ export class AwsNormalizer {
     };
     const email = tagValue(tags, 'email') ?? (looksLikeEmail(name) ? name : undefined);
     if (email) p.email = email;
+    const employeeId = tagValue(tags, 'employee_id') ?? tagValue(tags, 'employeeid');
+    if (employeeId) p.employeeId = employeeId;
     const owner = tagValue(tags, 'owner');
     if (owner) p.owners = [owner];
+    if (row?.mfaActive !== undefined) p.tags = { ...p.tags, ...mfaTags(row.mfaActive) };
     const createdAt = createDate ?? row?.userCreationTime;
     if (createdAt) p.createdAt = createdAt;
     const activity = row ? lastActivityOf(row) : undefined;
@@ -336,6 +345,8 @@ export class AwsNormalizer {
       };
       const email = tagValue(tags, 'email');
       if (email) p.email = email;
+      const employeeId = tagValue(tags, 'employee_id') ?? tagValue(tags, 'employeeid');
+      if (employeeId) p.employeeId = employeeId;
       const owner = tagValue(tags, 'owner');
       if (owner) p.owners = [owner];
       if (r.CreateDate) p.createdAt = r.CreateDate;
@@ -406,6 +417,9 @@ export class AwsNormalizer {
         `${this.missingDocuments.length} managed policies have no default version document: ${this.missingDocuments.join(', ')}`,
       );
     }
+    const principals: Principal[] = [];
+    const root = this.opts.credentialReport?.root;
+    if (root) principals.push(this.rootPrincipal(root));
     if (this.opts.credentialReport) {
       const unmatched = this.opts.credentialReport.rows.filter((r) => !this.reportMatched.has(r.arn));
       if (unmatched.length > 0) {
@@ -418,7 +432,42 @@ export class AwsNormalizer {
         'no credential report: IAM user activity and credentials are unknown, users are counted nonhuman',
       );
     }
-    return { entitlements };
+    return principals.length > 0 ? { principals, entitlements } : { entitlements };
+  }
+
+  /**
+   * The account's root user, from the credential report's `<root_account>` row: no IAM principal,
+   * but its keys, MFA and use are controls of their own (AWS-ROOT-* rules, and only those).
+   */
+  private rootPrincipal(row: CredentialReportRow): Principal {
+    const credentials: Credential[] = [];
+    // The root row says `not_supported` for password_enabled: a root user has a password unless
+    // AWS centralized root access removed it; its use is what the report does tell.
+    if (row.passwordEnabled !== false && (row.passwordEnabled === true || row.passwordLastUsed)) {
+      const c: Credential = { id: 'password', type: 'password', active: true };
+      if (row.passwordLastUsed) c.lastUsedAt = row.passwordLastUsed;
+      credentials.push(c);
+    }
+    for (const c of credentialsOf({ ...row, passwordEnabled: false })) credentials.push(c);
+    const p: Principal = {
+      uid: this.uid(row.arn),
+      system: 'aws',
+      tenant: this.opts.tenant,
+      sourceId: this.opts.sourceId,
+      nativeId: row.arn,
+      name: 'root',
+      kind: 'human',
+      type: AWS_ROOT_TYPE,
+      status: 'active',
+      owners: [],
+      credentials,
+      tags: row.mfaActive === undefined ? {} : mfaTags(row.mfaActive),
+      kindReason: 'credential-report:<root_account>',
+    };
+    if (row.userCreationTime) p.createdAt = row.userCreationTime;
+    const activity = lastActivityOf(row);
+    if (activity) p.lastActivity = activity;
+    return orderPrincipal(p);
   }
 }
 
@@ -478,6 +527,11 @@ export function credentialsOf(row: CredentialReportRow): Credential[] {
   return out;
 }
 
+/** What the credential report says of a user's MFA, as the tags the rules read. */
+function mfaTags(active: boolean): Record<string, string> {
+  return { [MFA_TAG]: active ? 'true' : 'false', [MFA_SOURCE_TAG]: 'credential-report:mfa_active' };
+}
+
 /** The model's field order, so a principal serializes the same however it was built. */
 function orderPrincipal(p: Principal): Principal {
   const out: Principal = {
@@ -495,6 +549,7 @@ function orderPrincipal(p: Principal): Principal {
     tags: p.tags,
   };
   if (p.email !== undefined) out.email = p.email;
+  if (p.employeeId !== undefined) out.employeeId = p.employeeId;
   if (p.createdAt !== undefined) out.createdAt = p.createdAt;
   if (p.lastActivity !== undefined) out.lastActivity = p.lastActivity;
   if (p.kindReason !== undefined) out.kindReason = p.kindReason;

@@ -32,11 +32,13 @@ export function uniqSorted(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
-export function emptyPage(): Required<Page> {
+export type AccessPage = Required<Pick<Page, 'principals' | 'entitlements' | 'grants'>>;
+
+export function emptyPage(): AccessPage {
   return { principals: [], entitlements: [], grants: [] };
 }
 
-export function merge(into: Required<Page>, from: Page): void {
+export function merge(into: AccessPage, from: Page): void {
   if (from.principals) appendAll(into.principals, from.principals);
   if (from.entitlements) appendAll(into.entitlements, from.entitlements);
   if (from.grants) appendAll(into.grants, from.grants);
@@ -145,7 +147,7 @@ export function signInUnavailable(io: Io, state: EntraState, err: unknown): Grap
   return undefined;
 }
 
-export function emitOnce(state: EntraState, page: Required<Page>, e: Entitlement): void {
+export function emitOnce(state: EntraState, page: AccessPage, e: Entitlement): void {
   if (state.emitted[e.uid]) return;
   state.emitted[e.uid] = 1;
   page.entitlements.push(e);

@@ -176,6 +176,7 @@ function rolesPage(ctx: CollectContext<ErpSource>, s: Session, f: OpenFile, b: C
       });
     }
     const name = c.role_name.index === -1 ? '' : clean(r[c.role_name.index]);
+    const codes = s.permissions.get(roleId)?.codes ?? [];
     const e: Entitlement = {
       uid,
       system: 'erp',
@@ -185,9 +186,14 @@ function rolesPage(ctx: CollectContext<ErpSource>, s: Session, f: OpenFile, b: C
       type: 'erp-role',
       name: name || roleId,
       privileged,
-      permissions: s.permissions.get(roleId)?.codes ?? [],
+      permissions: codes,
     };
     if (privileged) e.privilegedReason = `${basename(file)}: ${c.privileged.name}=${rawPrivileged}`;
+    else if (codes.includes('*')) {
+      // An SAP_ALL-style role: every permission of the system, whatever the export's flag says.
+      e.privileged = true;
+      e.privilegedReason = `${basename(ctx.source.files.permissions ?? file)}: holds permission *`;
+    }
     entitlements.push(e);
   }
   return { entitlements };
@@ -266,6 +272,8 @@ function usersPage(ctx: CollectContext<ErpSource>, s: Session, f: OpenFile, b: C
     };
     const email = c.email.index === -1 ? '' : clean(r[c.email.index]);
     if (email) p.email = email;
+    const employeeId = c.employee_id.index === -1 ? '' : clean(r[c.employee_id.index]);
+    if (employeeId) p.employeeId = employeeId;
     const owner = c.owner_email.index === -1 ? '' : clean(r[c.owner_email.index]);
     if (owner) p.owners = owner.includes(';') ? owner.split(';').map(clean).filter(Boolean) : [owner];
     if (c.created_at.index !== -1) {

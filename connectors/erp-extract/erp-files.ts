@@ -19,7 +19,7 @@ export interface FileColumns {
  */
 export const USERS_COLUMNS: FileColumns = {
   required: ['user_id', 'user_type', 'status', 'last_login_at'],
-  optional: ['user_name', 'email', 'owner_email', 'created_at'],
+  optional: ['user_name', 'email', 'owner_email', 'created_at', 'employee_id'],
 };
 export const ROLES_COLUMNS: FileColumns = { required: ['role_id'], optional: ['role_name', 'privileged'] };
 export const ASSIGNMENTS_COLUMNS: FileColumns = {

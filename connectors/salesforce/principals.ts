@@ -100,6 +100,7 @@ export function toPrincipal(
     type: c.type,
     status: user.IsActive ? 'active' : 'disabled',
     ...(kind === 'human' && user.Email ? { email: user.Email } : {}),
+    ...(user.EmployeeNumber ? { employeeId: user.EmployeeNumber } : {}),
     owners: kind === 'nonhuman' && user.ManagerId ? [makeUid('salesforce', tenant, user.ManagerId)] : [],
     ...(user.CreatedDate ? { createdAt: user.CreatedDate } : {}),
     ...(activity ? { lastActivity: activity } : {}),

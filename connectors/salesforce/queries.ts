@@ -128,7 +128,7 @@ export function soqlFor(key: QueryKey, objects: readonly string[]): string {
       return 'SELECT Id, UserId, AppName, CreatedDate, LastUsedDate, UseCount FROM OauthToken';
     case 'users':
       return [
-        'SELECT Id, Username, Name, Email, FederationIdentifier, IsActive, UserType, CreatedDate, LastLoginDate,',
+        'SELECT Id, Username, Name, Email, FederationIdentifier, EmployeeNumber, IsActive, UserType, CreatedDate, LastLoginDate,',
         'ProfileId, Profile.Name, Profile.UserLicense.Name, ManagerId FROM User',
       ].join(' ');
   }

@@ -138,6 +138,7 @@ export const userRecord = z
     Name: optionalText,
     Email: optionalText,
     FederationIdentifier: optionalText,
+    EmployeeNumber: optionalText,
     IsActive: flag,
     UserType: optionalText,
     CreatedDate: dateTime,

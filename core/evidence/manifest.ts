@@ -43,7 +43,9 @@ export const sourceEntrySchema = z
     tenant: z.string(),
     status: z.enum(['complete', 'incomplete', 'failed']),
     error: z.string().optional(),
-    counts: z.object({ principals: count, entitlements: count, grants: count }).strict(),
+    counts: z
+      .object({ principals: count, entitlements: count, grants: count, people: count.optional() })
+      .strict(),
     collectedAt: isoTime.optional(),
     snapshotSha256: hex64.optional(),
   })

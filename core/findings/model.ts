@@ -15,6 +15,20 @@ export const RULE_IDS = [
   'NHI-PRIVILEGED',
   'USER-DORMANT',
   'SOD-CONFLICT',
+  // Issue 12: leavers, privileged people and root.
+  'USER-TERMINATED-ACCESS',
+  'USER-ACTIVE-AFTER-TERMINATION',
+  'USER-NO-HR-RECORD',
+  'USER-PRIVILEGED',
+  'USER-PRIVILEGED-NO-MFA',
+  'USER-NEVER-USED',
+  'CRED-UNUSED',
+  'CRED-STALE',
+  'AWS-ROOT-ACCESS-KEY',
+  'AWS-ROOT-RECENT-USE',
+  'AWS-ROOT-NO-MFA',
+  'AWS-CONSOLE-NO-MFA',
+  'IDENTITY-AMBIGUOUS',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

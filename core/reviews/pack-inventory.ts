@@ -10,7 +10,14 @@ import { MANIFEST_FILE, type Manifest, parseManifest, sha256Hex } from '../evide
 import type { PackReader, PackRef } from '../evidence/ports';
 import { findChainHead } from '../evidence/verify';
 import { type Inventory, InventoryBuilder } from '../inventory';
-import { type Entitlement, type Grant, type Principal, SYSTEMS } from '../model';
+import {
+  type Entitlement,
+  type Grant,
+  type Person,
+  type PersonLink,
+  type Principal,
+  SYSTEMS,
+} from '../model';
 import type { SnapshotHeader } from '../snapshot';
 
 /** Turns a gzip byte stream into its text lines (`\n`-separated, empty lines skipped). */
@@ -69,6 +76,9 @@ const recordSchema = z.union([
   z.object({ principal: principalSchema }).strict(),
   z.object({ entitlement: entitlementSchema }).strict(),
   z.object({ grant: grantSchema }).strict(),
+  // HR sources (issue 12): people of the system of record and manual links, kept for correlation.
+  z.object({ person: z.looseObject({ uid: z.string().min(1), employeeId: z.string() }) }).strict(),
+  z.object({ link: z.looseObject({ principal: z.string().min(1) }) }).strict(),
 ]);
 
 const INVENTORY_FILE = /^inventory\/[^/]+\.jsonl\.gz$/;
@@ -113,6 +123,8 @@ export async function loadPackInventory(
         const rec = check(recordSchema, json, where, line);
         if ('grant' in rec) builder.addGrant(rec.grant as Grant);
         else if ('principal' in rec) builder.addPrincipal(rec.principal as unknown as Principal);
+        else if ('person' in rec) builder.addPerson(rec.person as unknown as Person);
+        else if ('link' in rec) builder.addLink(rec.link as unknown as PersonLink);
         else builder.addEntitlement(rec.entitlement as unknown as Entitlement);
       }
     } catch (err) {

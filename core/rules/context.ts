@@ -4,10 +4,11 @@
  * arithmetic, the principal's privileged grants, the severity of exposure) so each rule file
  * states only its control.
  */
-import type { Policy } from '../config';
+import type { Policy, ThresholdName, Thresholds } from '../config';
 import type { EvidenceItem, FindingDraft, RuleId, Severity } from '../findings/model';
 import type { Inventory } from '../inventory';
 import type { Credential, Entitlement, Grant, Principal } from '../model';
+import type { PersonMatch } from '../people';
 import type { CompiledRuleset } from '../sod';
 
 export interface RuleOptions {
@@ -18,6 +19,15 @@ export interface RuleOptions {
   sod: CompiledRuleset | undefined;
   /** Whether a source (config `id`) is behind financial reporting. */
   financiallySignificant: (sourceId: string) => boolean;
+  /** A source's own thresholds (config `sources[].policy`), by source id. */
+  sourcePolicy?: (sourceId: string) => Thresholds | undefined;
+}
+
+/** A threshold as a rule applied it, and where the value came from (for the finding and the auditor). */
+export interface ThresholdUsed {
+  value: number;
+  /** `sources.netsuite.policy.dormantDays`, `policy.byKind.nonhuman.dormantDays` or `policy.dormantDays`. */
+  from: string;
 }
 
 export interface PrivilegedGrant {
@@ -36,6 +46,10 @@ export interface RuleContext {
   identityId(principalUid: string): string;
   /** The principal's grants of privileged entitlements (memoized). */
   privilegedGrants(principal: Principal): readonly PrivilegedGrant[];
+  /** The threshold that applies to this principal: its source's, else its kind's, else the policy's. */
+  threshold(principal: Principal, name: ThresholdName): ThresholdUsed;
+  /** The person of the system of record this principal belongs to, when known. */
+  personOf(principal: Principal): PersonMatch | undefined;
 }
 
 export type PrincipalRule = (principal: Principal, ctx: RuleContext) => FindingDraft[];
@@ -111,6 +125,14 @@ export function createRuleContext(inv: Inventory, options: RuleOptions): RuleCon
     asOfMs,
     asOfIso: options.asOf.toISOString(),
     identityId: (uid) => inv.identityOf(uid)?.id ?? `principal:${uid}`,
+    threshold(principal, name) {
+      const own = options.sourcePolicy?.(principal.sourceId)?.[name];
+      if (own !== undefined) return { value: own, from: `sources.${principal.sourceId}.policy.${name}` };
+      const kind = options.policy.byKind?.[principal.kind]?.[name];
+      if (kind !== undefined) return { value: kind, from: `policy.byKind.${principal.kind}.${name}` };
+      return { value: options.policy[name], from: `policy.${name}` };
+    },
+    personOf: (principal) => inv.directory.matchOf(principal.uid),
     privilegedGrants(principal) {
       let list = memo.get(principal.uid);
       if (list) return list;
@@ -212,4 +234,64 @@ export function label(p: Principal): string {
 /** `access-key AKIA…` / `client-secret "CI deploy" (keyId)`: how evidence names a credential (never its value). */
 export function credentialLabel(c: Credential): string {
   return c.name ? `${c.type} "${c.name}" (${c.id})` : `${c.type} ${c.id}`;
+}
+
+/** Tag a connector sets when the source says whether the principal signs in with MFA: `true` or `false`. */
+export const MFA_TAG = 'accessproof:mfa';
+/** Where the MFA tag's value was read from (`credential-report:mfa_active`), for the evidence. */
+export const MFA_SOURCE_TAG = 'accessproof:mfa-source';
+
+/** True only when the source said MFA is off: unknown is never "no MFA". */
+export function mfaOff(p: Principal): boolean {
+  return p.tags[MFA_TAG] === 'false';
+}
+
+/** The principal type of an AWS account's root user (from the credential report's `<root_account>` row). */
+export const AWS_ROOT_TYPE = 'root-user';
+
+/** Principal types that are not people's accounts although no heuristic calls them non-human. */
+export function isAccountRoot(p: Principal): boolean {
+  return p.system === 'aws' && p.type === AWS_ROOT_TYPE;
+}
+
+/** Evidence of the HR record (or directory account) that says who the principal is and whether they left. */
+export function personEvidence(p: Principal, match: PersonMatch): EvidenceItem[] {
+  const person = match.person;
+  const how: Record<PersonMatch['by'], string> = {
+    link: `linked by hand in ${match.value}`,
+    'employee-id': `matched by employee id ${match.value}`,
+    email: `matched by email ${match.value}`,
+    'other-email': `matched by other email ${match.value}`,
+    'correlated-email': `matched by email ${match.value}, carried by accounts matched to this person by employee id`,
+    entra: `correlated with the Entra account(s) of ${match.value}`,
+  };
+  const status =
+    person.status === 'terminated'
+      ? `status "${person.statusText}" (terminated)${person.terminationDate ? `, termination date ${person.terminationDate}` : ', termination date not given'}`
+      : `status "${person.statusText}" (${person.status})`;
+  const item: EvidenceItem = {
+    kind: 'attribute',
+    principal: p.uid,
+    signal: match.by === 'entra' ? 'entra:accountEnabled' : 'hr',
+    text: `${match.by === 'entra' ? 'directory of record' : 'HR record'} ${person.origin} (source ${person.sourceId}): ${person.name}${person.employeeId ? `, employee ${person.employeeId}` : ''}, ${status}; ${p.name} ${how[match.by]}`,
+  };
+  if (person.terminationDate) item.at = person.terminationDate;
+  return [item];
+}
+
+/** The principal's entitlements as evidence (at most `max`, then a note of how many more). */
+export function entitlementsEvidence(p: Principal, ctx: RuleContext, max = 50): EvidenceItem[] {
+  const grants = ctx.inv.grantsOf(p.uid);
+  const items: EvidenceItem[] = [];
+  for (const g of grants.slice(0, max)) {
+    const e = ctx.inv.entitlements.get(g.entitlement);
+    if (e) items.push(grantEvidence(p, g, e));
+  }
+  if (grants.length > max) {
+    items.push({ kind: 'note', principal: p.uid, text: `${grants.length - max} more grants not listed` });
+  }
+  if (grants.length === 0) {
+    items.push({ kind: 'note', principal: p.uid, text: `${p.name} holds no entitlement in ${p.sourceId}` });
+  }
+  return items;
 }

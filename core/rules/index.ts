@@ -4,7 +4,14 @@
  */
 import type { FindingDraft, RuleId } from '../findings/model';
 import type { Inventory } from '../inventory';
-import { createRuleContext, type PrincipalRule, type RuleOptions } from './context';
+import { awsConsoleNoMfa } from './aws-console-no-mfa';
+import { awsRootAccessKey } from './aws-root-access-key';
+import { awsRootNoMfa } from './aws-root-no-mfa';
+import { awsRootRecentUse } from './aws-root-recent-use';
+import { createRuleContext, isAccountRoot, type PrincipalRule, type RuleOptions } from './context';
+import { credStale } from './cred-stale';
+import { credUnused } from './cred-unused';
+import { identityAmbiguous } from './identity-ambiguous';
 import { nhiCredExpired } from './nhi-cred-expired';
 import { nhiCredStale } from './nhi-cred-stale';
 import { nhiCredUnused } from './nhi-cred-unused';
@@ -14,7 +21,13 @@ import { nhiNoOwner } from './nhi-no-owner';
 import { nhiOrphaned } from './nhi-orphaned';
 import { nhiPrivileged } from './nhi-privileged';
 import { sodConflict } from './sod-conflict';
+import { userActiveAfterTermination } from './user-active-after-termination';
 import { userDormant } from './user-dormant';
+import { userNeverUsed } from './user-never-used';
+import { userNoHrRecord } from './user-no-hr-record';
+import { userPrivileged } from './user-privileged';
+import { userPrivilegedNoMfa } from './user-privileged-no-mfa';
+import { userTerminatedAccess } from './user-terminated-access';
 
 export { createRuleContext, type RuleContext, type RuleOptions } from './context';
 
@@ -29,6 +42,22 @@ export const PRINCIPAL_RULES: readonly { id: RuleId; evaluate: PrincipalRule }[]
   { id: 'NHI-ORPHANED', evaluate: nhiOrphaned },
   { id: 'NHI-PRIVILEGED', evaluate: nhiPrivileged },
   { id: 'USER-DORMANT', evaluate: userDormant },
+  { id: 'USER-NEVER-USED', evaluate: userNeverUsed },
+  { id: 'CRED-UNUSED', evaluate: credUnused },
+  { id: 'CRED-STALE', evaluate: credStale },
+  { id: 'USER-TERMINATED-ACCESS', evaluate: userTerminatedAccess },
+  { id: 'USER-ACTIVE-AFTER-TERMINATION', evaluate: userActiveAfterTermination },
+  { id: 'USER-NO-HR-RECORD', evaluate: userNoHrRecord },
+  { id: 'USER-PRIVILEGED', evaluate: userPrivileged },
+  { id: 'USER-PRIVILEGED-NO-MFA', evaluate: userPrivilegedNoMfa },
+  { id: 'AWS-CONSOLE-NO-MFA', evaluate: awsConsoleNoMfa },
+];
+
+/** The rules for an AWS account's root user, which is neither a person's account nor a workload. */
+export const ROOT_RULES: readonly { id: RuleId; evaluate: PrincipalRule }[] = [
+  { id: 'AWS-ROOT-ACCESS-KEY', evaluate: awsRootAccessKey },
+  { id: 'AWS-ROOT-RECENT-USE', evaluate: awsRootRecentUse },
+  { id: 'AWS-ROOT-NO-MFA', evaluate: awsRootNoMfa },
 ];
 
 /** Sort order of drafts: rule id, then key. Code-unit comparison, so no locale can change it. */
@@ -55,10 +84,11 @@ export function evaluateRules(inv: Inventory, options: RuleOptions): FindingDraf
   const drafts: FindingDraft[] = [];
   for (const principal of inv.principals.values()) {
     if (principal.status !== 'active') continue;
-    for (const rule of PRINCIPAL_RULES) {
+    for (const rule of isAccountRoot(principal) ? ROOT_RULES : PRINCIPAL_RULES) {
       for (const draft of rule.evaluate(principal, ctx)) drafts.push(draft);
     }
   }
+  for (const draft of identityAmbiguous(inv, ctx)) drafts.push(draft);
   for (const draft of sodConflict(inv, ctx)) drafts.push(draft);
   return drafts.sort(compareDrafts);
 }

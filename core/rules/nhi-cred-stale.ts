@@ -25,7 +25,8 @@ import {
  */
 export function nhiCredStale(p: Principal, ctx: RuleContext): FindingDraft[] {
   if (p.status !== 'active' || p.kind !== 'nonhuman') return [];
-  const maxAge = ctx.policy.credentialMaxAgeDays;
+  const used = ctx.threshold(p, 'credentialMaxAgeDays');
+  const maxAge = used.value;
   const drafts: FindingDraft[] = [];
   for (const c of p.credentials) {
     if (!c.active) continue;
@@ -40,7 +41,13 @@ export function nhiCredStale(p: Principal, ctx: RuleContext): FindingDraft[] {
         severity: severityFor(exposure, 'high', 'medium'),
         title: `${credentialLabel(c)} on ${label(p)} older than ${maxAge} days`,
         key: `${p.uid}|${c.id}`,
-        detail: { credentialId: c.id, credentialType: c.type, createdAt: c.createdAt, maxAgeDays: maxAge },
+        detail: {
+          credentialId: c.id,
+          credentialType: c.type,
+          createdAt: c.createdAt,
+          maxAgeDays: maxAge,
+          thresholdFrom: used.from,
+        },
         evidence: [
           {
             kind: 'credential',

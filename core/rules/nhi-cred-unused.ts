@@ -26,7 +26,8 @@ import {
  */
 export function nhiCredUnused(p: Principal, ctx: RuleContext): FindingDraft[] {
   if (p.status !== 'active' || p.kind !== 'nonhuman' || credentialActivityUnknown(p)) return [];
-  const grace = ctx.policy.neverUsedGraceDays;
+  const used = ctx.threshold(p, 'neverUsedGraceDays');
+  const grace = used.value;
   const drafts: FindingDraft[] = [];
   for (const c of p.credentials) {
     if (!c.active || timeOf(c.lastUsedAt) !== undefined) continue;
@@ -39,7 +40,13 @@ export function nhiCredUnused(p: Principal, ctx: RuleContext): FindingDraft[] {
         severity: severityFor(exposure, 'high', 'medium'),
         title: `Unused ${credentialLabel(c)} on ${label(p)}`,
         key: `${p.uid}|${c.id}`,
-        detail: { credentialId: c.id, credentialType: c.type, createdAt: c.createdAt, graceDays: grace },
+        detail: {
+          credentialId: c.id,
+          credentialType: c.type,
+          createdAt: c.createdAt,
+          graceDays: grace,
+          thresholdFrom: used.from,
+        },
         evidence: [
           {
             kind: 'credential',

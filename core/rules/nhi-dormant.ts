@@ -28,7 +28,8 @@ export function nhiDormant(p: Principal, ctx: RuleContext): FindingDraft[] {
   const activity = p.lastActivity;
   const at = timeOf(activity?.at);
   if (!activity || at === undefined) return [];
-  const threshold = ctx.policy.dormantDays;
+  const used = ctx.threshold(p, 'dormantDays');
+  const threshold = used.value;
   if (!olderThanDays(at, ctx.asOfMs, threshold)) return [];
   const exposure = exposureOf(p, ctx);
   return [
@@ -39,6 +40,7 @@ export function nhiDormant(p: Principal, ctx: RuleContext): FindingDraft[] {
         lastActivityAt: activity.at,
         lastActivitySource: activity.source,
         thresholdDays: threshold,
+        thresholdFrom: used.from,
         privileged: exposure.privileged.length > 0,
         financiallySignificant: exposure.financiallySignificant,
       },

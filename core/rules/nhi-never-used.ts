@@ -32,7 +32,8 @@ export function nhiNeverUsed(p: Principal, ctx: RuleContext): FindingDraft[] {
   if (p.credentials.some((c) => timeOf(c.lastUsedAt) !== undefined)) return [];
   const created = timeOf(p.createdAt);
   if (created === undefined || p.createdAt === undefined) return [];
-  const grace = ctx.policy.neverUsedGraceDays;
+  const used = ctx.threshold(p, 'neverUsedGraceDays');
+  const grace = used.value;
   if (!olderThanDays(created, ctx.asOfMs, grace)) return [];
   const exposure = exposureOf(p, ctx);
   return [
@@ -42,6 +43,7 @@ export function nhiNeverUsed(p: Principal, ctx: RuleContext): FindingDraft[] {
       detail: {
         createdAt: p.createdAt,
         graceDays: grace,
+        thresholdFrom: used.from,
         privileged: exposure.privileged.length > 0,
         financiallySignificant: exposure.financiallySignificant,
       },

@@ -31,6 +31,7 @@ export function planRun(input: PlanInput): RunPlan {
       id: s.id,
       system: s.system,
       financiallySignificant: s.financiallySignificant,
+      ...(s.policy ? { policy: s.policy } : {}),
     }));
   return {
     runId: runIdFor(input.startedAt, input.nonce),

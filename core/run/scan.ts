@@ -11,7 +11,7 @@ import { type FindingChanges, reconcile } from '../findings/lifecycle';
 import type { Finding, RuleId, Severity } from '../findings/model';
 import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
 import { type Inventory, InventoryBuilder } from '../inventory';
-import type { Entitlement, Grant, Principal } from '../model';
+import type { Entitlement, Grant, Person, PersonLink, Principal } from '../model';
 import type { RunStore, SnapshotSource } from '../ports';
 import { compareDrafts, evaluateRules } from '../rules';
 import type { SnapshotHeader } from '../snapshot';
@@ -110,11 +110,13 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
 
   const inv = await readInventory(input);
   input.onInventory?.(inv);
+  const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
   const ruleOptions = {
     asOf: new Date(plan.asOf),
     policy: input.policy,
     financiallySignificant: (id: string) =>
       plan.sources.find((s) => s.id === id)?.financiallySignificant ?? false,
+    sourcePolicy: (id: string) => sourcePolicies.get(id),
   };
   // The principal rules and the SoD engine run as two stages so each can be measured on its own.
   const drafts = evaluateRules(inv, { ...ruleOptions, sod: undefined });
@@ -213,6 +215,8 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
       if (rec.grant) builder.addGrant(rec.grant);
       else if (rec.principal) builder.addPrincipal(rec.principal);
       else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
+      else if (rec.person) builder.addPerson(rec.person);
+      else if (rec.link) builder.addLink(rec.link);
       records++;
     }
   }
@@ -222,7 +226,13 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
   return inv;
 }
 
-type SnapshotRecordUnion = { principal: Principal; entitlement: Entitlement; grant: Grant };
+type SnapshotRecordUnion = {
+  principal: Principal;
+  entitlement: Entitlement;
+  grant: Grant;
+  person: Person;
+  link: PersonLink;
+};
 
 function countBy<T, K extends string>(items: T[], key: (t: T) => K): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};

@@ -3,6 +3,7 @@
  * the Step Functions state machine passes them as JSON between Lambdas, so they stay small:
  * records live in snapshots and in the run store, never in these objects.
  */
+import type { Thresholds } from '../config';
 import type { System } from '../model';
 import type { SnapshotRef } from '../ports';
 import type { QueryRecord, SnapshotCounts } from '../snapshot';
@@ -23,6 +24,8 @@ export interface PlannedSource {
   id: string;
   system: System;
   financiallySignificant: boolean;
+  /** The source's own thresholds (config `sources[].policy`), when it sets any. */
+  policy?: Thresholds;
 }
 
 export type SourceStatus = 'complete' | 'incomplete' | 'failed';

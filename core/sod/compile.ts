@@ -65,6 +65,8 @@ export interface SystemMatchers {
   actions: ActionTarget[];
   /** SAP tcode + authorization object matchers. */
   sap: SapTarget[];
+  /** Every function with a matcher on this system: what a `*` grant (SAP_ALL-style role) gives. */
+  functions: number[];
 }
 
 export interface CompiledRuleset {
@@ -139,6 +141,7 @@ export function compileRulesets(rulesets: readonly Ruleset[], options: CompileOp
         globs: [],
         actions: [],
         sap: [],
+        functions: [],
       };
       systems.set(s, m);
     }
@@ -206,6 +209,7 @@ export function compileRulesets(rulesets: readonly Ruleset[], options: CompileOp
 }
 
 function indexMatcher(target: SystemMatchers, m: Matcher, fn: number, options: CompileOptions): void {
+  if (!target.functions.includes(fn)) target.functions.push(fn);
   switch (m.kind) {
     case 'permission':
       for (const p of m.permissions) add(target.permissions, normalizePermission(m.system, p), fn);

@@ -11,7 +11,7 @@
  *      risks whose rarest function it holds.
  * Evidence (which grants give which function) is rebuilt only for the conflicts found.
  */
-import type { EvidenceItem, FindingDraft } from '../findings/model';
+import type { EvidenceItem, FindingDraft, Severity } from '../findings/model';
 import { type AllowPart, denyCovers } from '../iam/statement';
 import { displayResource, LITERAL_STAR } from '../iam/variables';
 import type { Inventory, PrincipalGrants } from '../inventory';
@@ -465,6 +465,13 @@ const NO_PATH: string[] = [];
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+const LOWER: Record<Severity, Severity> = { critical: 'high', high: 'medium', medium: 'low', low: 'low' };
+
+/** One level less severe (`low` stays `low`). */
+export function lowerSeverity(s: Severity): Severity {
+  return LOWER[s];
+}
+
 function conflictDraft(
   inv: Inventory,
   compiled: CompiledRuleset,
@@ -635,12 +642,28 @@ function conflictDraft(
   if (usesIam) for (const n of notEvaluated(inv, principals)) notes.add(n);
   for (const n of [...notes].sort()) evidence.push({ kind: 'note', text: n });
 
+  // A conflict all of whose grants sit outside financial reporting matters one level less.
+  const significant = sources.some((id) => inv.sources.get(id)?.financiallySignificant === true);
+  const severity = significant ? risk.severity : lowerSeverity(risk.severity);
+  const detail: Record<string, unknown> = {
+    riskId: risk.id,
+    riskTitle: risk.title,
+    ruleset: risk.file,
+    functions,
+  };
+  if (severity !== risk.severity) {
+    const why = `severity lowered from ${risk.severity} to ${severity}: no grant of this conflict sits on a source marked financiallySignificant (${[...sources].sort().join(', ')})`;
+    detail.riskSeverity = risk.severity;
+    detail.severityReason = why;
+    evidence.push({ kind: 'note', text: why });
+  }
+
   return {
     rule: 'SOD-CONFLICT',
-    severity: risk.severity,
+    severity,
     title: `${risk.id} ${risk.title}: ${identity.name}`,
     subject: { identity: identity.id, principals: principals.sort() },
-    detail: { riskId: risk.id, riskTitle: risk.title, ruleset: risk.file, functions },
+    detail,
     evidence,
     // Every source of the identity, not only those whose grants give the functions: the identity
     // (and so the finding's id) exists through all of them, so only a run that collected all of

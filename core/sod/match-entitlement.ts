@@ -72,6 +72,13 @@ export function matchEntitlement(
     for (const fn of fns) setBit(plain, fn);
   };
 
+  // ERP and Salesforce grants of `*` (SAP_ALL-style roles) give every function of the system.
+  if (
+    (entitlement.system === 'erp' || entitlement.system === 'salesforce') &&
+    entitlement.permissions.includes('*')
+  ) {
+    give(sys.functions);
+  }
   if (sys.permissions.size > 0 || sys.objectPermissions.size > 0) {
     for (const permission of entitlement.permissions) {
       const key = normalizePermission(entitlement.system, permission);

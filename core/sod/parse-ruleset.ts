@@ -32,7 +32,11 @@ const MATCHER_KEYS: Record<System, readonly string[]> = {
   salesforce: ['objectPermission', 'permission', 'entitlement'],
   entra: ['entitlement', 'permission'],
   sap: ['tcode', 'authorizations', 'entitlement'],
+  // An HR source holds people, not access: nothing to match.
+  hr: [],
 };
+/** Systems that hold access (an HR source holds people only). */
+const RULESET_SYSTEMS = SYSTEMS.filter((s) => MATCHER_KEYS[s].length > 0);
 const ALL_MATCHER_KEYS = [
   'permission',
   'entitlement',
@@ -183,8 +187,8 @@ function toMatcher(
   lineAt: (path: Path, key?: string) => number,
   fail: (message: string, path: Path, key?: string) => never,
 ): Matcher {
-  if (!(SYSTEMS as readonly string[]).includes(m.system)) {
-    fail(`unknown system "${m.system}" (expected ${SYSTEMS.join(', ')})`, [...path, 'system']);
+  if (!(RULESET_SYSTEMS as readonly string[]).includes(m.system)) {
+    fail(`unknown system "${m.system}" (expected ${RULESET_SYSTEMS.join(', ')})`, [...path, 'system']);
   }
   const system = m.system as System;
   const present = ALL_MATCHER_KEYS.filter((k) => m[k] !== undefined);

@@ -14,7 +14,12 @@ export const runConfigSchema = z.object({
   rulesets: z.array(z.object({ path: z.string(), text: z.string() })),
 });
 
-const counts = z.object({ principals: z.number(), entitlements: z.number(), grants: z.number() });
+const counts = z.object({
+  principals: z.number(),
+  entitlements: z.number(),
+  grants: z.number(),
+  people: z.number().optional(),
+});
 
 export const plannedSourceSchema = z
   .object({ id: z.string(), system: z.enum(SYSTEMS), financiallySignificant: z.boolean() })

@@ -22,6 +22,7 @@ export const TEST_SOURCE: Record<System, string> = {
   entra: 'entra-test',
   salesforce: 'sfdc-test',
   sap: 'sap-test',
+  hr: 'hr-test',
 };
 export const TEST_TENANT: Record<System, string> = {
   erp: 'erp-test',
@@ -29,6 +30,7 @@ export const TEST_TENANT: Record<System, string> = {
   entra: '00000000-0000-0000-0000-000000000001',
   salesforce: '00D000000000001',
   sap: 'sap-test',
+  hr: 'hr-test',
 };
 
 let seq = 0;

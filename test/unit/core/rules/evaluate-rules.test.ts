@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findingId } from '../../../../core/findings/model';
-import { evaluateRules, PRINCIPAL_RULES } from '../../../../core/rules';
+import { findingId, RULE_IDS } from '../../../../core/findings/model';
+import { evaluateRules, PRINCIPAL_RULES, ROOT_RULES } from '../../../../core/rules';
 import { compileRulesets, parseRuleset } from '../../../../core/sod';
 import {
   buildInventory,
@@ -82,7 +82,14 @@ describe('evaluateRules', () => {
     expect(new Set(a.map(findingId)).size).toBe(a.length);
   });
 
-  it('covers every rule id except SOD-CONFLICT with a per-principal rule', () => {
+  it('covers every rule id: per principal, per root user, or over the inventory (SoD, ambiguity)', () => {
+    const covered = [...PRINCIPAL_RULES, ...ROOT_RULES].map((r) => r.id);
+    expect([...covered, 'SOD-CONFLICT', 'IDENTITY-AMBIGUOUS'].sort()).toEqual([...RULE_IDS].sort());
+    expect(ROOT_RULES.map((r) => r.id)).toEqual([
+      'AWS-ROOT-ACCESS-KEY',
+      'AWS-ROOT-RECENT-USE',
+      'AWS-ROOT-NO-MFA',
+    ]);
     expect(PRINCIPAL_RULES.map((r) => r.id)).toEqual([
       'NHI-DORMANT',
       'NHI-NEVER-USED',
@@ -93,6 +100,15 @@ describe('evaluateRules', () => {
       'NHI-ORPHANED',
       'NHI-PRIVILEGED',
       'USER-DORMANT',
+      'USER-NEVER-USED',
+      'CRED-UNUSED',
+      'CRED-STALE',
+      'USER-TERMINATED-ACCESS',
+      'USER-ACTIVE-AFTER-TERMINATION',
+      'USER-NO-HR-RECORD',
+      'USER-PRIVILEGED',
+      'USER-PRIVILEGED-NO-MFA',
+      'AWS-CONSOLE-NO-MFA',
     ]);
   });
 

@@ -23,13 +23,21 @@ describe('SOD-CONFLICT', () => {
   const user = makePrincipal();
   const a = makeEntitlement({ permissions: ['PA'] });
   const b = makeEntitlement({ name: 'Role B (approver)' });
-  const ctx = (grants = [makeGrant(user, a), makeGrant(user, b)], sod = true) =>
-    createRuleContext(buildInventory({ principals: [user], entitlements: [a, b], grants }), {
-      asOf: AS_OF,
-      policy: makePolicyConfig(),
-      sod: sod ? compileRulesets([parseRuleset(RULES, 'r.yaml')]) : undefined,
-      financiallySignificant: () => false,
-    });
+  const ctx = (grants = [makeGrant(user, a), makeGrant(user, b)], sod = true, significant = ['erp-test']) =>
+    createRuleContext(
+      buildInventory({
+        principals: [user],
+        entitlements: [a, b],
+        grants,
+        financiallySignificant: significant,
+      }),
+      {
+        asOf: AS_OF,
+        policy: makePolicyConfig(),
+        sod: sod ? compileRulesets([parseRuleset(RULES, 'r.yaml')]) : undefined,
+        financiallySignificant: () => false,
+      },
+    );
 
   it('is compliant when only one function is held', () => {
     const c = ctx([makeGrant(user, a)]);
@@ -41,6 +49,17 @@ describe('SOD-CONFLICT', () => {
     expect(sodConflict(c.inv, c).map((d) => [d.severity, d.key])).toEqual([
       ['medium', `principal:${user.uid}|R1`],
     ]);
+  });
+
+  it('drops one level, and says why, when no grant sits on a financially significant source', () => {
+    const c = ctx(undefined, true, []);
+    const [d] = sodConflict(c.inv, c);
+    expect(d?.severity).toBe('low');
+    expect(d?.detail.riskSeverity).toBe('medium');
+    expect(d?.detail.severityReason).toMatch(
+      /lowered from medium to low: no grant .* financiallySignificant \(erp-test\)/,
+    );
+    expect(d?.evidence.at(-1)?.text).toBe(d?.detail.severityReason);
   });
 
   it('does nothing without a ruleset', () => {

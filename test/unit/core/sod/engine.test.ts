@@ -91,6 +91,7 @@ describe('evaluateSod — ERP', () => {
       principals: [user],
       entitlements: [vendorRole, payRole],
       grants: [makeGrant(user, vendorRole), makeGrant(user, payRole)],
+      financiallySignificant: ['erp-test'],
     });
 
     // Act
@@ -268,6 +269,7 @@ describe('evaluateSod — across systems', () => {
         makeGrant(erp, memoRole),
         makeGrant(erp2, memoRole),
       ],
+      financiallySignificant: ['erp-test', 'sfdc-test'],
     });
 
     // Act
