@@ -54,9 +54,12 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   for (const s of sources) {
     const c = s.counts;
     const status = s.status === 'failed' ? `FAILED: ${s.error}` : s.status;
-    out.line(
-      `  ${pad(s.id, 18)} ${pad(s.system, 10)} ${pad(status, 11)} ${c.principals} principals, ${c.entitlements} entitlements, ${c.grants} grants`,
-    );
+    // An HR source holds people, not access.
+    const held =
+      s.system === 'hr'
+        ? `${c.people ?? 0} people`
+        : `${c.principals} principals, ${c.entitlements} entitlements, ${c.grants} grants`;
+    out.line(`  ${pad(s.id, 18)} ${pad(s.system, 10)} ${pad(status, 11)} ${held}`);
     for (const w of s.warnings ?? []) out.line(`  ${' '.repeat(18)} warning: ${w}`);
     if (s.warningCount !== undefined && s.warningCount > (s.warnings?.length ?? 0)) {
       out.line(
@@ -75,7 +78,7 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   out.line('  by rule:');
   for (const rule of RULE_IDS) {
     const n = summary.byRule[rule];
-    if (n) out.line(`    ${pad(rule, 17)} ${n}`);
+    if (n) out.line(`    ${pad(rule, 29)} ${n}`);
   }
   out.line();
   const where = relative(process.cwd(), sealed.location) || '.';

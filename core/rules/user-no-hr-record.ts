@@ -9,13 +9,15 @@ import { entitlementsEvidence, isAccountRoot, label, principalDraft, type RuleCo
  * one failed or is partial, a missing record proves nothing and nothing is raised. `high` on a
  * financially significant source; elsewhere `medium`, and only with `policy.unmatchedHumans: all`.
  * Accounts a links file keeps apart (`principal_uid,none`) and accounts behind an ambiguous email
- * (IDENTITY-AMBIGUOUS) are not raised here. Sources: the account's and every HR source.
+ * (IDENTITY-AMBIGUOUS) are not raised here, nor federated roles (assumed by many people). Sources: the account's and every HR source.
  *
  * @example
  * userNoHrRecord(principal, ctx); // [] or [draft]
  */
 export function userNoHrRecord(p: Principal, ctx: RuleContext): FindingDraft[] {
-  if (p.status !== 'active' || p.kind !== 'human' || isAccountRoot(p)) return [];
+  // A federated role (an SSO permission set) is assumed by many people: it is nobody's account.
+  if (p.status !== 'active' || p.kind !== 'human' || isAccountRoot(p) || p.type === 'federated-role')
+    return [];
   const directory = ctx.inv.directory;
   if (directory.authority !== 'hr' || !directory.hr.complete) return [];
   if (ctx.personOf(p) || directory.keptApart.has(p.uid)) return [];

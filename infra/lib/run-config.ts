@@ -89,6 +89,8 @@ function unsupportedInAws(source: SourceConfig): string | undefined {
     return `source "${source.id}": ERP extracts are files; the AWS run collects live APIs only`;
   if (source.system === 'sap')
     return `source "${source.id}": SAP table extracts are files (live RFC is not built); the AWS run collects live APIs only`;
+  if (source.system === 'hr')
+    return `source "${source.id}": HR exports are files; the AWS run collects live APIs only`;
   if (source.files)
     return `source "${source.id}": files mode reads local exports; remove "files" to collect live in AWS`;
   return undefined;

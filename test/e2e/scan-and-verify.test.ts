@@ -52,6 +52,19 @@ describe('accessproof scan --demo, twice, then verify', () => {
       'NHI-PRIVILEGED',
       'USER-DORMANT',
       'SOD-CONFLICT',
+      'USER-TERMINATED-ACCESS',
+      'USER-ACTIVE-AFTER-TERMINATION',
+      'USER-NO-HR-RECORD',
+      'USER-PRIVILEGED',
+      'USER-PRIVILEGED-NO-MFA',
+      'USER-NEVER-USED',
+      'CRED-UNUSED',
+      'CRED-STALE',
+      'AWS-ROOT-ACCESS-KEY',
+      'AWS-ROOT-RECENT-USE',
+      'AWS-ROOT-NO-MFA',
+      'AWS-CONSOLE-NO-MFA',
+      'IDENTITY-AMBIGUOUS',
     ]) {
       expect(first.stdout, rule).toMatch(new RegExp(`^\\s+${rule}\\s+[1-9]\\d*$`, 'm'));
     }

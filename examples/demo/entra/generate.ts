@@ -1,6 +1,6 @@
 /**
  * Writes the demo Entra tenant of Halvorsen Industrial (files mode: saved Graph responses) from
- * ../people.csv. Deterministic: the same people give the same files, byte for byte.
+ * ../hr/people.csv. Deterministic: the same people give the same files, byte for byte.
  *
  *   npx tsx examples/demo/entra/generate.ts
  *
@@ -47,12 +47,14 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const at = (y: number, m: number, d: number, h = 9, min = 0) =>
   `${y}-${pad(m)}-${pad(d)}T${pad(h)}:${pad(min)}:${pad(pick(0, 59))}Z`;
 
-const people = readFileSync(join(here, '..', 'people.csv'), 'utf8')
+// The HR export (BOM, CRLF, no quoted fields in these columns): employee_id,email,display_name,…
+const people = readFileSync(join(here, '..', 'hr', 'people.csv'), 'utf8')
+  .replace(/^\uFEFF/, '')
   .trim()
-  .split('\n')
+  .split(/\r?\n/)
   .slice(1)
   .map((line) => {
-    const [name = '', email = ''] = line.split(',');
+    const [, email = '', name = ''] = line.split(',');
     return { name, email };
   });
 const staff = people.slice(0, 200);

@@ -77,8 +77,8 @@ function demoRunConfig(extraSources: Json[] = []) {
     Object.fromEntries(Object.entries(files).map(([k, v]) => [k, join(DEMO, v)]));
   config.sources = [
     ...config.sources
-      // Files-only systems: a Lambda has no local exports to read.
-      .filter((s) => s.system !== 'erp' && s.system !== 'sap')
+      // Files-only systems (ERP, SAP, HR): a Lambda has no local exports to read.
+      .filter((s) => s.system !== 'erp' && s.system !== 'sap' && s.system !== 'hr')
       .map((s) => ({ ...s, files: abs(s.files as Record<string, string>) })),
     ...extraSources,
   ];

@@ -44,7 +44,7 @@ async function demoSnapshot() {
 }
 
 describe('demo Salesforce org (files mode)', () => {
-  it('reads every saved query result completely, about 80 users of people.csv', async () => {
+  it('reads every saved query result completely, about 80 users of the HR export', async () => {
     // Act
     const snap = await demoSnapshot();
 
