@@ -63,6 +63,8 @@ export interface PeopleDirectory {
   /** HR people by uid. */
   people: ReadonlyMap<string, Person>;
   matchOf(principalUid: string): PersonMatch | undefined;
+  /** HR people whose email or other_emails is `email` (trimmed, case-insensitive). */
+  peopleWithEmail(email: string): readonly Person[];
   /** Principals a link file keeps apart from every person (`principal_uid,none`). */
   keptApart: ReadonlySet<string>;
   ambiguities: readonly Ambiguity[];
@@ -102,7 +104,8 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
  * directory.matchOf('erp:netsuite:U10042')?.person.status; // 'terminated'
  */
 export function resolvePeople(input: DirectoryInput): PeopleDirectory {
-  const hrSources = [...input.sources].filter((s) => s.system === 'hr');
+  const sources = [...input.sources]; // an iterator (Map.values()) is read once only
+  const hrSources = sources.filter((s) => s.system === 'hr');
   const notComplete = hrSources
     .filter((s) => s.status === 'failed' || !s.complete)
     .map((s) => s.sourceId)
@@ -114,7 +117,7 @@ export function resolvePeople(input: DirectoryInput): PeopleDirectory {
   };
   const principals = [...input.principals].sort((a, b) => byString(a.uid, b.uid));
   if (hrSources.length > 0) return hrDirectory(input, principals, hr);
-  const hasEntra = [...input.sources].some((s) => s.system === 'entra' && s.status === 'collected');
+  const hasEntra = sources.some((s) => s.system === 'entra' && s.status === 'collected');
   if (hasEntra) return entraDirectory(input, principals, hr);
   return emptyDirectory('none', hr);
 }
@@ -125,6 +128,7 @@ function emptyDirectory(authority: PeopleDirectory['authority'], hr: HrStatus): 
     hr,
     people: new Map(),
     matchOf: () => undefined,
+    peopleWithEmail: () => [],
     keptApart: new Set(),
     ambiguities: [],
     unusedLinks: [],
@@ -245,6 +249,10 @@ function hrDirectory(input: DirectoryInput, principals: Principal[], hr: HrStatu
     hr,
     people,
     matchOf: (uid) => matches.get(uid),
+    peopleWithEmail: (email) => {
+      const e = normalizeEmail(email);
+      return e === undefined ? [] : peopleOfEmail(e);
+    },
     keptApart,
     ambiguities: [...ambiguous.values()].sort((a, b) => byString(a.email, b.email)),
     unusedLinks: unusedLinks.sort(byString),

@@ -35,6 +35,18 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
     return { owner, state, principals: [principal.uid], text: `owner ${owner} is ${principal.status}` };
   }
   if (owner.includes('@')) {
+    // The HR system of record outranks the accounts: an owner HR says left is gone, whatever
+    // account of theirs is still enabled (USER-TERMINATED-ACCESS raises that one).
+    const people = inv.directory.peopleWithEmail(owner);
+    if (people.length === 1 && people[0]!.status === 'terminated') {
+      const person = people[0]!;
+      return {
+        owner,
+        state: 'disabled',
+        principals: inv.principalsWithEmail(owner).map((h) => h.uid),
+        text: `owner ${owner} is terminated in HR (${person.origin}, source ${person.sourceId}${person.terminationDate ? `, termination date ${person.terminationDate}` : ''})`,
+      };
+    }
     const holders = inv.principalsWithEmail(owner);
     const uids = holders.map((h) => h.uid);
     if (holders.some((h) => h.status === 'active')) {

@@ -9,6 +9,8 @@ import {
   type Entitlement,
   type Grant,
   makeUid,
+  type Person,
+  type PersonLink,
   type PolicyStatement,
   type Principal,
   type System,
@@ -159,6 +161,11 @@ export function buildInventory(records: {
   financiallySignificant?: string[];
   /** The as-of date validity windows are judged against (none judged without it). */
   asOf?: Date;
+  /** HR people: an HR source `hr-test` is added (complete unless `hr` says otherwise). */
+  people?: Person[];
+  links?: PersonLink[];
+  /** The HR source's state: `complete` (default with people), `incomplete` or `failed` (no records). */
+  hr?: 'complete' | 'incomplete' | 'failed';
 }): Inventory {
   const significant = new Set(records.financiallySignificant ?? []);
   const builder = new InventoryBuilder({
@@ -171,8 +178,38 @@ export function buildInventory(records: {
   for (const [sourceId, system] of sources) {
     builder.addSnapshotHeader(makeHeader({ system, sourceId, tenant: TEST_TENANT[system] }));
   }
+  const hr = records.hr ?? (records.people || records.links ? 'complete' : undefined);
+  if (hr === 'failed')
+    builder.addFailedSource({ sourceId: TEST_SOURCE.hr, system: 'hr', error: 'people.csv: not found' });
+  else if (hr) {
+    builder.addSnapshotHeader(makeHeader({ system: 'hr', complete: hr === 'complete' }));
+    for (const p of records.people ?? []) builder.addPerson(p);
+    for (const l of records.links ?? []) builder.addLink(l);
+  }
   for (const p of records.principals ?? []) builder.addPrincipal(p);
   for (const e of records.entitlements ?? []) builder.addEntitlement(e);
   for (const g of records.grants ?? []) builder.addGrant(g);
   return builder.finish();
+}
+
+let line = 1;
+/**
+ * An HR person (active unless overridden), uid `hr:hr-test:<employeeId>`.
+ *
+ * @example
+ * makePerson({ employeeId: 'E1', email: 'jane@example.com', status: 'terminated', terminationDate: daysAgo(1) });
+ */
+export function makePerson(overrides: Partial<Person> = {}): Person {
+  const employeeId = overrides.employeeId ?? `E${next()}`;
+  return {
+    uid: makeUid('hr', TEST_SOURCE.hr, employeeId),
+    sourceId: TEST_SOURCE.hr,
+    employeeId,
+    name: overrides.email ?? employeeId,
+    status: 'active',
+    statusText: overrides.status ?? 'active',
+    otherEmails: [],
+    origin: `people.csv:${++line}`,
+    ...overrides,
+  };
 }

@@ -340,7 +340,7 @@ describe('awsFilesConnector with a credential report', () => {
     expect(snap.principals.some((p) => p.name === 'ghost')).toBe(false);
   });
 
-  it('reads a credential report alone: users from its rows, root skipped, account from the ARNs', async () => {
+  it('reads a credential report alone: users from its rows, the root user apart, account from the ARNs', async () => {
     // Act
     const snap = await collectAll(
       awsFilesConnector,
@@ -349,8 +349,11 @@ describe('awsFilesConnector with a credential report', () => {
 
     // Assert
     expect(snap.header.tenant).toBe('644160558196');
-    expect(snap.principals).toHaveLength(19); // 21 lines: header, <root_account>, christopher twice
-    expect(snap.principals.some((p) => p.nativeId.endsWith(':root'))).toBe(false);
+    expect(snap.principals).toHaveLength(20); // 21 lines: header, <root_account>, christopher twice
+    // The root user is no IAM user: a principal of its own type, judged by the AWS-ROOT-* rules only.
+    expect(snap.principals.filter((p) => p.nativeId.endsWith(':root')).map((p) => p.type)).toEqual([
+      'root-user',
+    ]);
     expect(snap.entitlements).toEqual([]);
     const kit = snap.principals.find((p) => p.name === 'kit');
     expect(kit?.lastActivity).toEqual({

@@ -1,6 +1,6 @@
 /** Shared arrangement for rule tests: a fixed clock, day arithmetic and a context over an inventory. */
-import type { Policy } from '../../../../core/config';
-import type { Entitlement, Grant, Principal } from '../../../../core/model';
+import type { Policy, Thresholds } from '../../../../core/config';
+import type { Entitlement, Grant, Person, PersonLink, Principal } from '../../../../core/model';
 import { createRuleContext, type RuleContext } from '../../../../core/rules';
 import { buildInventory, makePolicyConfig } from '../../../support/factories';
 
@@ -13,8 +13,19 @@ export function daysAgo(days: number, ms = 0): string {
 }
 
 export function contextFor(
-  records: { principals?: Principal[]; entitlements?: Entitlement[]; grants?: Grant[] },
-  options: { policy?: Partial<Policy>; financiallySignificant?: string[] } = {},
+  records: {
+    principals?: Principal[];
+    entitlements?: Entitlement[];
+    grants?: Grant[];
+    people?: Person[];
+    links?: PersonLink[];
+    hr?: 'complete' | 'incomplete' | 'failed';
+  },
+  options: {
+    policy?: Partial<Policy>;
+    financiallySignificant?: string[];
+    sourcePolicy?: Record<string, Thresholds>;
+  } = {},
 ): RuleContext {
   const significant = new Set(options.financiallySignificant ?? []);
   const inv = buildInventory({ ...records, financiallySignificant: [...significant] });
@@ -23,5 +34,6 @@ export function contextFor(
     policy: makePolicyConfig(options.policy),
     sod: undefined,
     financiallySignificant: (id) => significant.has(id),
+    sourcePolicy: (id) => options.sourcePolicy?.[id],
   });
 }
