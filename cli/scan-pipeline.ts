@@ -24,7 +24,7 @@ import { settleCrashedRun } from '../core/run/recover';
 import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
 import { type SealedRun, sealStep } from '../core/run/seal';
 import type { RunPlan, SourceResult } from '../core/run/types';
-import { type CompiledRuleset, parseRuleset } from '../core/sod';
+import { type CompiledRuleset, parseRulesets } from '../core/sod';
 import { LocalSigner } from '../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader, STAGING_DIR } from '../stores/local-vault/local-pack-reader';
@@ -90,7 +90,7 @@ export async function loadRulesets(
   files: string[],
 ): Promise<{ compiled: CompiledRuleset | undefined; bytes: Buffer[] }> {
   const bytes = files.map((f) => readInputFile(f));
-  const rulesets = files.map((f, i) => parseRuleset(bytes[i]!.toString('utf8'), f));
+  const rulesets = parseRulesets(files.map((f, i) => ({ text: bytes[i]!.toString('utf8'), file: f })));
   return { compiled: await compileRunRulesets(rulesets), bytes };
 }
 

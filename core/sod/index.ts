@@ -15,5 +15,5 @@ export {
   type SodConflict,
 } from './engine';
 export { type EntitlementMatch, matchEntitlement } from './match-entitlement';
-export { parseRuleset } from './parse-ruleset';
+export { type ParseRulesetOptions, parseRuleset, parseRulesets } from './parse-ruleset';
 export type { Matcher, Risk, Ruleset, SodFunction } from './ruleset';

@@ -100,6 +100,24 @@ const rulesetSchema = z
   })
   .strict();
 
+/** A file of a composed set: functions only, risks only (using another file's functions), or both. */
+const composableRulesetSchema = z
+  .object({
+    version: z.literal(1),
+    functions: z.array(functionSchema).default([]),
+    risks: z.array(riskSchema).default([]),
+  })
+  .strict()
+  .refine((r) => r.functions.length + r.risks.length > 0, 'a ruleset needs at least one function or risk');
+
+export interface ParseRulesetOptions {
+  /**
+   * The file is one of several composed rulesets: its risks may name functions another file defines
+   * (checked by {@link parseRulesets}), and it may hold only functions or only risks.
+   */
+  composed?: boolean;
+}
+
 type Path = readonly (string | number)[];
 
 /**
@@ -110,7 +128,7 @@ type Path = readonly (string | number)[];
  * @example
  * const ruleset = parseRuleset(await readFile('rules/sox-core.yaml', 'utf8'), 'rules/sox-core.yaml');
  */
-export function parseRuleset(source: string, file: string): Ruleset {
+export function parseRuleset(source: string, file: string, options: ParseRulesetOptions = {}): Ruleset {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
@@ -127,7 +145,9 @@ export function parseRuleset(source: string, file: string): Ruleset {
     throw new InputError(message, { file, line: lineAt(path, key) });
   };
 
-  const parsed = rulesetSchema.safeParse(yamlToJs(doc, file, lineCounter));
+  const parsed = (options.composed ? composableRulesetSchema : rulesetSchema).safeParse(
+    yamlToJs(doc, file, lineCounter),
+  );
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -157,8 +177,11 @@ export function parseRuleset(source: string, file: string): Ruleset {
     if (riskIds.has(r.id)) fail(`duplicate risk id ${r.id}`, ['risks', ri, 'id']);
     riskIds.add(r.id);
     const seen = new Set<string>();
+    const functionLines: number[] = [];
     r.functions.forEach((fid, i) => {
-      if (!functionIds.has(fid)) fail(`unknown function ${fid}`, ['risks', ri, 'functions', i]);
+      if (!functionIds.has(fid) && !options.composed)
+        fail(`unknown function ${fid}`, ['risks', ri, 'functions', i]);
+      functionLines.push(lineAt(['risks', ri, 'functions', i]));
       if (seen.has(fid)) fail(`function ${fid} listed twice in risk ${r.id}`, ['risks', ri, 'functions', i]);
       seen.add(fid);
     });
@@ -171,12 +194,64 @@ export function parseRuleset(source: string, file: string): Ruleset {
       functions: r.functions,
       severity: r.severity,
       line: lineAt(['risks', ri]),
+      functionLines,
     };
     if (r.description !== undefined) risk.description = r.description;
     risks.push(risk);
   });
 
   return { file, version: 1, functions, risks };
+}
+
+/**
+ * Parses several ruleset files that compose (`sodRules: [rules/sox-core.yaml, our-risks.yaml]`):
+ * a risk may use a function defined in any of the files; a function or risk id defined in two files
+ * is an error naming both files and lines, and so is a risk naming a function no file defines. One
+ * file alone is parsed as strictly as {@link parseRuleset}.
+ *
+ * @throws InputError `<file>:<line>: <problem>`
+ * @example
+ * const rulesets = parseRulesets([{ text: core, file: 'rules/sox-core.yaml' }, { text: ours, file: 'our-risks.yaml' }]);
+ */
+export function parseRulesets(inputs: readonly { text: string; file: string }[]): Ruleset[] {
+  const composed = inputs.length > 1;
+  const rulesets = inputs.map((i) => parseRuleset(i.text, i.file, { composed }));
+  if (!composed) return rulesets;
+  const functions = new Map<string, { file: string; line: number }>();
+  const risks = new Map<string, { file: string; line: number }>();
+  for (const r of rulesets) {
+    for (const f of r.functions) {
+      const other = functions.get(f.id);
+      if (other) {
+        throw new InputError(`duplicate function id ${f.id} (also in ${other.file}:${other.line})`, {
+          file: r.file,
+          line: f.line,
+        });
+      }
+      functions.set(f.id, { file: r.file, line: f.line });
+    }
+  }
+  for (const r of rulesets) {
+    for (const risk of r.risks) {
+      const other = risks.get(risk.id);
+      if (other) {
+        throw new InputError(`duplicate risk id ${risk.id} (also in ${other.file}:${other.line})`, {
+          file: r.file,
+          line: risk.line,
+        });
+      }
+      risks.set(risk.id, { file: r.file, line: risk.line });
+      risk.functions.forEach((fid, i) => {
+        if (!functions.has(fid)) {
+          throw new InputError(
+            `unknown function ${fid} (defined in none of ${rulesets.map((x) => x.file).join(', ')})`,
+            { file: r.file, line: risk.functionLines?.[i] ?? risk.line },
+          );
+        }
+      });
+    }
+  }
+  return rulesets;
 }
 
 type RawMatcher = z.infer<typeof matcherSchema>;

@@ -93,6 +93,8 @@ export interface Risk {
   severity: Severity;
   description?: string;
   line: number;
+  /** Line of each entry of `functions`, for errors found when rulesets are composed. */
+  functionLines?: number[];
 }
 
 export interface Ruleset {

@@ -8,7 +8,7 @@ import { compileRunRulesets } from '../../connectors/plan-sources';
 import type { Config } from '../../core/config';
 import { parseConfigText } from '../../core/config-text';
 import { InputError } from '../../core/errors';
-import { type CompiledRuleset, parseRuleset, type Ruleset } from '../../core/sod';
+import { type CompiledRuleset, parseRulesets, type Ruleset } from '../../core/sod';
 import type { runConfigSchema } from './events';
 
 export interface ParsedRunConfig {
@@ -34,7 +34,7 @@ export function parseRunConfig(doc: z.infer<typeof runConfigSchema>): ParsedRunC
   return {
     config,
     inputs: [encode(doc.text), ...texts.map((t) => encode(t.text))],
-    rulesets: texts.map((t) => parseRuleset(t.text, t.path)),
+    rulesets: parseRulesets(texts.map((t) => ({ text: t.text, file: t.path }))),
   };
 }
 
