@@ -194,8 +194,8 @@ export function parseRuleset(source: string, file: string, options: ParseRuleset
       functions: r.functions,
       severity: r.severity,
       line: lineAt(['risks', ri]),
-      functionLines,
     };
+    if (options.composed) risk.functionLines = functionLines;
     if (r.description !== undefined) risk.description = r.description;
     risks.push(risk);
   });
