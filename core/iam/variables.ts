@@ -13,6 +13,7 @@
  * `${*}`, `${?}` and `${$}` stand for the literal characters; literal `*` and `?` become private-use
  * characters so the glob matcher reads them as text (`displayResource` turns them back).
  */
+import { appendAll } from '../arrays';
 import type { PolicyStatement, Principal } from '../model';
 
 /** Literal `*` and `?` inside a substituted pattern: never wildcards. */
@@ -186,7 +187,7 @@ export function substituteVariables(
     else out.notResource = kept;
     if (kept.length === 0 && !out.resource) out.resource = ['*'];
   }
-  notes.push(...describe(statement, request, missing));
+  appendAll(notes, describe(statement, request, missing));
   return { statement: out, notes };
 }
 

@@ -6,6 +6,7 @@
  * principal. Principals with none of these (most of them) never come here: the engine's grant pass
  * settles them with entitlement bitsets alone.
  */
+import { appendAll } from '../arrays';
 import { globsIntersect } from '../glob';
 import type { AllowPart } from '../iam/statement';
 import { denyCovers } from '../iam/statement';
@@ -75,7 +76,7 @@ export class BoundsIndex {
     }
     const scp = this.scpLevels(principal.sourceId);
     // SCPs do not restrict service-linked roles (AWS Organizations documentation).
-    if (scp.length > 0 && principal.type !== 'service-linked-role') bounds.push(...scp);
+    if (scp.length > 0 && principal.type !== 'service-linked-role') appendAll(bounds, scp);
     return { principal, bounds, notes, variables: principalVariables(principal) };
   }
 

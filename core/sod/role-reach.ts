@@ -9,6 +9,7 @@
  * The edges are computed once per scan; the engine ORs a reached role's function bits into the
  * caller's identity (transitively: role chaining), so the SoD pass stays on bitsets.
  */
+import { appendAll } from '../arrays';
 import { globMatch } from '../glob';
 import { decideRequest, type RequestPolicies } from '../iam/request';
 import { substituteVariables } from '../iam/variables';
@@ -123,7 +124,7 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
     };
     const identity: PolicyStatement[] = [];
     for (let g = ix.grantOffsets[i]!; g < ix.grantOffsets[i + 1]!; g++) {
-      identity.push(...statementsOf(ix.grantEntitlements[g]!));
+      appendAll(identity, statementsOf(ix.grantEntitlements[g]!));
     }
     out = { identity, scpLevels: [] };
     for (const b of context?.bounds ?? []) {

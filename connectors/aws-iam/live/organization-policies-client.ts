@@ -6,6 +6,7 @@
  * answers become the same export shape files mode reads (`organization-policies.ts`), so both modes
  * compute the account's levels with the same code.
  */
+
 import {
   DescribeOrganizationCommand,
   DescribePolicyCommand,
@@ -14,6 +15,7 @@ import {
   ListTargetsForPolicyCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { appendAll } from '../../../core/arrays';
 import type { CallLog } from '../../../core/connector';
 import { SourceError } from '../../../core/errors';
 import {
@@ -100,7 +102,7 @@ export async function readOrganizationPolicies(
             new ListTargetsForPolicyCommand({ PolicyId: id, ...(next ? { NextToken: next } : {}) }),
           ),
         );
-        targets.push(...(out.Targets ?? []));
+        appendAll(targets, out.Targets ?? []);
         next = out.NextToken ?? undefined;
       } while (next);
       policies.push({ Policy: policy.Policy, Targets: targets });
