@@ -3,6 +3,7 @@
  * report), sign its manifest, publish it, then advance the findings store and the chain head.
  */
 import type { Logger } from '../connector';
+import { anchorOf, type HeadAnchor } from '../evidence/anchor';
 import type { SourceEntry } from '../evidence/manifest';
 import {
   type ArtefactContent,
@@ -38,6 +39,11 @@ export interface SealStepInput {
   finishedAt: Date;
   /** The evidence store's reader: lets a re-delivered seal commit the pack its first attempt sealed. */
   packs?: PackReader;
+  /**
+   * Publishes the new head outside the account (the anchor topic) once the pack is sealed and
+   * committed. A failure fails the step after the pack is safe; a re-delivery does not re-publish.
+   */
+  anchor?: HeadAnchor;
   /** More artefacts for the pack (access reviews under `reviews/`), written before the manifest. */
   extraArtefacts?: ReadonlyArray<{ path: string; content: ArtefactContent; records: number }>;
   logger: Logger;
@@ -176,6 +182,16 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       plan.runId,
     );
   }
+  if (input.anchor)
+    await input.anchor.publish(
+      anchorOf({
+        runId: plan.runId,
+        sequence: sealed.head.sequence,
+        manifestSha256: sealed.manifestSha256,
+        keyFingerprint: sealed.manifest.signing.keyFingerprint,
+        location: sealed.location,
+      }),
+    );
   input.logger.info('pack sealed', {
     runId: plan.runId,
     location: sealed.location,

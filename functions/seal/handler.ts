@@ -3,11 +3,13 @@
  * KMS, and advance the findings store and the chain head.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { sealMetrics } from '../../core/run/metrics';
 import { sealStep } from '../../core/run/seal';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
+import { SnsHeadAnchor } from '../../stores/sns-anchor/sns-head-anchor';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
@@ -25,6 +27,7 @@ const env = readEnvironment([
   'EVIDENCE_BUCKET_OWNER',
   'EVIDENCE_RETENTION_DAYS',
   'SIGNING_KEY_ARN',
+  'ANCHOR_TOPIC_ARN',
 ]);
 const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
@@ -44,6 +47,10 @@ const signer = new KmsSigner({
   client: obs.tracer.captureAWSv3Client(new KMSClient({})),
   keyId: env.SIGNING_KEY_ARN,
 });
+const anchor = new SnsHeadAnchor({
+  client: obs.tracer.captureAWSv3Client(new SNSClient({})),
+  topicArn: env.ANCHOR_TOPIC_ARN,
+});
 const sealEvent = z.object({ plan: runPlanSchema, collected: collectedSchema, scan: scanSummarySchema });
 
 export const handler = instrument(obs, async (event: unknown) => {
@@ -58,6 +65,7 @@ export const handler = instrument(obs, async (event: unknown) => {
     snapshots,
     writer,
     signer,
+    anchor,
     repo,
     // A re-delivered seal commits the pack its first attempt published.
     packs: evidencePackReader(s3, env),

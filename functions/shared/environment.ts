@@ -25,6 +25,8 @@ export const ENV = {
   NOTIFY_TOPIC_ARN: required,
   /** How old a chain reservation must be before the scan settles it as a dead run's (ms). */
   RESERVATION_LEASE_MS: z.coerce.number().int().positive().optional(),
+  /** The chain-head anchor topic the seal step publishes to. */
+  ANCHOR_TOPIC_ARN: required,
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
   /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),

@@ -12,6 +12,7 @@ import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import type { configSchema, policySchema, sourceSchema } from '../../core/config';
+import { DEFAULT_SEAL_ROLE_NAME } from './evidence-vault';
 import { MemberAccountStack, MIN_EXTERNAL_ID_LENGTH } from './member-account-stack';
 import {
   type LoadedRunConfig,
@@ -62,8 +63,18 @@ export interface AccessProofProps {
   memberRoleName?: string;
   /** sts:ExternalId the member role requires: 16–1224 characters of `[\w+=,.@:/-]`, no default. */
   externalId: string;
-  /** The only principal that may disable or schedule deletion of the keys. @default role/AccessProofBreakGlass in this account */
-  breakGlassRoleArn?: string;
+  /**
+   * Who may assume the break-glass role the stateful stack creates (MFA required): the only
+   * principal allowed to loosen the evidence locks, delete versions, or disable/delete the keys.
+   * @default this account's root (delegate with IAM)
+   */
+  breakGlassPrincipalArns?: string[];
+  /** The seal function's role name; bucket, key and topic policies name it by ARN. @default 'AccessProofSeal' */
+  sealRoleName?: string;
+  /** Accounts allowed to subscribe to the chain-head anchor topic (auditors, a log archive account). */
+  anchorSubscriberAccounts?: string[];
+  /** Record the evidence bucket's data events (every read and write) in a CloudTrail trail. @default false */
+  evidenceDataEvents?: boolean;
   /** @default 'AccessProofCollector' */
   collectorRoleName?: string;
   /** Account the collector runs in, baked into the member stack's parameter default. @default env.account */
@@ -110,6 +121,7 @@ export class AccessProof extends Construct {
     const { config } = this.runConfig;
     const memberRoleName = props.memberRoleName ?? 'AccessProofReader';
     const collectorRoleName = props.collectorRoleName ?? 'AccessProofCollector';
+    const sealRoleName = props.sealRoleName ?? DEFAULT_SEAL_ROLE_NAME;
     checkExternalId(props.externalId);
     checkAlarmTarget(props);
     checkAwsSources(this.runConfig, memberRoleName, props.externalId);
@@ -126,8 +138,10 @@ export class AccessProof extends Construct {
       description:
         'AccessProof stateful resources: evidence (Object Lock), findings, keys, secrets (retained)',
       retentionDays: props.retentionDays ?? config.evidence.retentionDays,
-      breakGlassRoleArn:
-        props.breakGlassRoleArn ?? `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/AccessProofBreakGlass`,
+      ...(props.breakGlassPrincipalArns ? { breakGlassPrincipalArns: props.breakGlassPrincipalArns } : {}),
+      sealRoleArn: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${sealRoleName}`,
+      ...(props.anchorSubscriberAccounts ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts } : {}),
+      ...(props.evidenceDataEvents ? { evidenceDataEvents: true } : {}),
       secretSourceIds,
       ...(props.auditorPrincipalArns ? { auditorPrincipalArns: props.auditorPrincipalArns } : {}),
       ...(props.kms?.dataKeyAlias ? { dataKeyAlias: props.kms.dataKeyAlias } : {}),
@@ -152,6 +166,7 @@ export class AccessProof extends Construct {
       memberRoleName,
       externalId: props.externalId,
       collectorRoleName,
+      sealRoleName,
       evidencePrefix: props.evidencePrefix ?? config.evidence.prefix,
       ...(props.notificationEmail ? { notificationEmail: props.notificationEmail } : {}),
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),

@@ -279,6 +279,15 @@ export class AppFunction extends Construct {
     this.setEnv('SIGNING_KEY_ARN', signingKey.keyArn);
   }
 
+  /**
+   * Publish each sealed pack's chain head to the anchor topic (its policy lets only the seal role
+   * publish). The topic carries hashes only and is not KMS-encrypted.
+   */
+  bindAnchorPublisher(topic: ITopic): void {
+    this.allow('AnchorPublish', ['sns:Publish'], [topic.topicArn]);
+    this.setEnv('ANCHOR_TOPIC_ARN', topic.topicArn);
+  }
+
   /** Connector credentials, one secret per source id; the map is `SOURCE_SECRETS` (JSON). */
   bindSourceSecrets(secrets: Record<string, ISecret>, key: IKey): void {
     const entries = Object.entries(secrets);

@@ -45,6 +45,8 @@ export interface StatefulResources {
   readonly signingKey: IKey;
   readonly sourceSecrets: Record<string, ISecret>;
   readonly retentionDays: number;
+  /** Where each seal publishes its chain head for subscribers outside the account. */
+  readonly anchorTopic: ITopic;
 }
 
 export interface RunSchedule {
@@ -71,6 +73,8 @@ export interface RuntimeStackProps extends StackProps {
   externalId: string;
   /** Fixed so member-account trust policies can name it. */
   collectorRoleName: string;
+  /** Fixed so the evidence bucket, signing key and anchor topic policies can name it by ARN. */
+  sealRoleName: string;
   /** Force (true) or forbid (false) the Distributed Map. @default true when a source has `organization: true` */
   distributedMap?: boolean;
   /** @default 20 */
@@ -205,7 +209,8 @@ export class RuntimeStack extends Stack {
     if (systems.has('salesforce')) collectors.salesforce = fn('collect-salesforce');
     // The SoD engine expands AWS action globs with the catalogue.
     const scan = fn('scan', { iamActionData: true });
-    const seal = fn('seal');
+    // The only principal the evidence bucket lets write and the signing key lets sign, by ARN.
+    const seal = fn('seal', { roleName: props.sealRoleName });
     const notify = fn('notify');
     const release = fn('release');
     this.collectors = collectors;
@@ -266,6 +271,7 @@ export class RuntimeStack extends Stack {
     seal.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     seal.bindEvidenceWriter(evidenceBucket, stateful.dataKey, stateful.retentionDays, props.evidencePrefix);
     seal.bindManifestSigner(stateful.signingKey);
+    seal.bindAnchorPublisher(stateful.anchorTopic);
 
     // notify: the scan result from the run store; events and the digest out.
     notify.bindStagingReader(stagingBucket, stateful.dataKey);

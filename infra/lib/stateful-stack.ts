@@ -8,10 +8,8 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Valida
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import {
   AccountRootPrincipal,
-  AnyPrincipal,
   ArnPrincipal,
   CompositePrincipal,
-  Effect,
   type IPrincipal,
   Policy,
   PolicyStatement,
@@ -19,15 +17,11 @@ import {
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  ObjectLockRetention,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { addEvidenceVault, breakGlassRole } from './evidence-vault';
 import { guardedKey } from './guarded-key';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -50,8 +44,18 @@ export const AUDITOR_ACTIONS = {
 export interface StatefulStackProps extends StackProps {
   /** Object Lock COMPLIANCE default retention of the evidence bucket. @default 2557 (7 years) */
   retentionDays?: number;
-  /** The only principal that may schedule deletion of / disable the KMS keys. */
-  breakGlassRoleArn: string;
+  /**
+   * Who may assume the break-glass role this stack creates (with MFA): the only principal the
+   * bucket and key policies let loosen locks, delete versions or change the keys.
+   * @default this account's root (delegate with IAM)
+   */
+  breakGlassPrincipalArns?: string[];
+  /** The seal role, by exact ARN: the only principal that may write evidence objects or sign. */
+  sealRoleArn: string;
+  /** Accounts allowed to subscribe to the chain-head anchor topic (auditors, a log archive). */
+  anchorSubscriberAccounts?: string[];
+  /** A CloudTrail trail of the evidence bucket's data events. @default false */
+  evidenceDataEvents?: boolean;
   /** Source ids that need a credentials secret (Entra, Salesforce). */
   secretSourceIds: string[];
   /** Secret names are `<secretPrefix>/sources/<sourceId>`. @default 'accessproof' */
@@ -75,7 +79,7 @@ export interface StatefulStackProps extends StackProps {
 
 /**
  * @example
- * const stateful = new StatefulStack(app, 'Stateful', { breakGlassRoleArn, secretSourceIds: ['entra'] });
+ * const stateful = new StatefulStack(app, 'Stateful', { sealRoleArn, secretSourceIds: ['entra'] });
  */
 export class StatefulStack extends Stack {
   readonly retentionDays: number;
@@ -89,6 +93,8 @@ export class StatefulStack extends Stack {
   readonly findingsTable: Table;
   readonly sourceSecrets: Record<string, Secret>;
   readonly auditorRole: Role;
+  readonly breakGlassRole: Role;
+  readonly anchorTopic: Topic;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
@@ -110,10 +116,11 @@ export class StatefulStack extends Stack {
     this.evidenceBucketName = bucketName('evidence');
     this.stagingBucketName = bucketName('staging');
 
+    this.breakGlassRole = breakGlassRole(this, props.breakGlassPrincipalArns);
     this.dataKey = guardedKey(this, 'DataKey', {
       description: 'AccessProof data: evidence, staging, findings table, secrets, notifications',
       alias: props.dataKeyAlias ?? 'alias/accessproof/data',
-      breakGlassRoleArn: props.breakGlassRoleArn,
+      breakGlassRoleArn: this.breakGlassRole.roleArn,
     });
     // CloudWatch alarms publish to the KMS-encrypted topic; SNS calls KMS as the alarm's service.
     this.dataKey.addToResourcePolicy(
@@ -147,74 +154,20 @@ export class StatefulStack extends Stack {
         },
       }),
     );
-    this.signingKey = guardedKey(this, 'SigningKey', {
-      description: 'AccessProof evidence manifest signing (ECDSA P-256)',
-      alias: props.signingKeyAlias ?? 'alias/accessproof/manifest-signing',
-      breakGlassRoleArn: props.breakGlassRoleArn,
-      signing: true,
+    const vault = addEvidenceVault(this, {
+      retentionDays,
+      bucketName,
+      sealRoleArn: props.sealRoleArn,
+      dataKey: this.dataKey,
+      breakGlassRole: this.breakGlassRole,
+      signingKeyAlias: props.signingKeyAlias ?? 'alias/accessproof/manifest-signing',
+      ...(props.anchorSubscriberAccounts ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts } : {}),
+      ...(props.evidenceDataEvents ? { dataEvents: true } : {}),
     });
-
-    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
-      bucketName: bucketName('access-logs'),
-      // Server access logging delivers only to SSE-S3 target buckets, not SSE-KMS.
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-      // Who read the evidence is itself evidence: keep the logs as long as the packs.
-      lifecycleRules: [
-        { expiration: Duration.days(retentionDays), noncurrentVersionExpiration: Duration.days(30) },
-      ],
-    });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This is the server access log target; logging it into itself would loop (S3 server access logging).',
-    });
-
-    this.evidenceBucket = new Bucket(this, 'EvidenceBucket', {
-      bucketName: this.evidenceBucketName,
-      objectLockEnabled: true,
-      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(retentionDays)),
-      versioned: true,
-      encryption: BucketEncryption.KMS,
-      encryptionKey: this.dataKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'evidence/',
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
-    });
-    // Nobody, admins included, may write an evidence object with a bypassable or short lock.
-    this.evidenceBucket.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'DenyGovernanceModeLocks',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['s3:PutObject', 's3:PutObjectRetention'],
-        resources: [this.evidenceBucket.arnForObjects('*')],
-        conditions: { StringEquals: { 's3:object-lock-mode': 'GOVERNANCE' } },
-      }),
-    );
-    this.evidenceBucket.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'DenyShortRetentionOnNewObjects',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [this.evidenceBucket.arnForObjects('*')],
-        conditions: {
-          NumericLessThan: { 's3:object-lock-remaining-retention-days': String(retentionDays - 1) },
-        },
-      }),
-    );
+    this.signingKey = vault.signingKey;
+    this.evidenceBucket = vault.evidenceBucket;
+    this.accessLogBucket = vault.accessLogBucket;
+    this.anchorTopic = vault.anchorTopic;
 
     this.stagingBucket = new Bucket(this, 'StagingBucket', {
       bucketName: this.stagingBucketName,
@@ -276,6 +229,8 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'FindingsTableName', { value: this.findingsTable.tableName });
     new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.keyArn });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
+    new CfnOutput(this, 'BreakGlassRoleArn', { value: this.breakGlassRole.roleArn });
+    new CfnOutput(this, 'AnchorTopicArn', { value: this.anchorTopic.topicArn });
   }
 
   /** Read (Get/List) the evidence, decrypt it, verify signatures: nothing else. */

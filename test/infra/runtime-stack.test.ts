@@ -243,6 +243,7 @@ describe('IAM: exact actions per role', () => {
         's3:ListBucketVersions',
         's3:PutObject',
         's3:PutObjectRetention',
+        'sns:Publish',
       ].sort(),
     );
     expect(bySid.EvidenceWriteObjects).toMatchObject({

@@ -29,6 +29,17 @@ const bucketPolicyStatements = (bucketId: string): Statement[] =>
     )
     .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 
+const SEAL_ROLE_ARN = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/AccessProofSeal'],
+  ],
+};
+const breakGlassId = () =>
+  Object.entries(resources).find(
+    ([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('BreakGlassRole'),
+  )?.[0] ?? 'no break-glass role';
+
 const keys = () => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::KMS::Key');
 
 beforeAll(() => {
@@ -122,8 +133,60 @@ describe('evidence bucket', () => {
         Condition: { NumericLessThan: { 's3:object-lock-remaining-retention-days': '2556' } },
       }),
     );
-    // No bucket policy statement allows anything: access comes from roles only.
-    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([]);
+    // The only Allow statements name the seal role by exact ARN (it may live in another account).
+    for (const allow of statements.filter((s) => s.Effect === 'Allow'))
+      expect(allow.Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': SEAL_ROLE_ARN } });
+  });
+
+  it('lets no principal but the seal role write, and only create-only (If-None-Match)', () => {
+    // Arrange
+    const statements = bucketPolicyStatements(bucketNamed('evidence').id);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+
+    // Assert
+    expect(bySid.DenyWritesExceptSealRole).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:PutObject', 's3:PutObjectRetention'],
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': SEAL_ROLE_ARN } },
+    });
+    expect(bySid.DenyWritesWithoutIfNoneMatch).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+    });
+    // Every statement that allows s3:PutObject is limited to the seal role.
+    const writers = statements.filter(
+      (s) => s.Effect === 'Allow' && asList(s.Action).includes('s3:PutObject'),
+    );
+    expect(writers.map((s) => s.Condition)).toEqual([{ ArnEquals: { 'aws:PrincipalArn': SEAL_ROLE_ARN } }]);
+  });
+
+  it('denies deletes, legal holds, governance bypass and lock/versioning changes to all but the break-glass role it creates', () => {
+    for (const purpose of ['evidence', 'access-logs']) {
+      // Arrange
+      const deny = bucketPolicyStatements(bucketNamed(purpose).id).find(
+        (s) => s.Sid === 'DenyLooseningExceptBreakGlass',
+      );
+
+      // Assert
+      expect({ purpose, deny }).toMatchObject({
+        purpose,
+        deny: {
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: expect.arrayContaining([
+            's3:PutBucketObjectLockConfiguration',
+            's3:PutBucketVersioning',
+            's3:DeleteObject*',
+            's3:PutObjectLegalHold',
+            's3:BypassGovernanceRetention',
+          ]),
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [breakGlassId(), 'Arn'] } } },
+        },
+      });
+    }
   });
 
   it('sends server access logs to the hardened log bucket', () => {
@@ -142,6 +205,12 @@ describe('evidence bucket', () => {
       RestrictPublicBuckets: true,
     });
     expect(logs.props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    // Kept like the evidence: COMPLIANCE for the pack retention, and nothing ever expires.
+    expect(logs.props.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2557 } },
+    });
+    expect(logs.props.LifecycleConfiguration).toBeUndefined();
     expect(logPolicy).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );
@@ -237,22 +306,7 @@ describe('KMS keys', () => {
           Action: ['kms:DisableKey', 'kms:ScheduleKeyDeletion'],
           Principal: { AWS: '*' },
           Resource: '*',
-          Condition: {
-            ArnNotEquals: {
-              'aws:PrincipalArn': {
-                'Fn::Join': [
-                  '',
-                  [
-                    'arn:',
-                    { Ref: 'AWS::Partition' },
-                    ':iam::',
-                    { Ref: 'AWS::AccountId' },
-                    ':role/AccessProofBreakGlass',
-                  ],
-                ],
-              },
-            },
-          },
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [breakGlassId(), 'Arn'] } } },
         }),
       });
       // Wildcard actions appear only in resource policies CDK writes for KMS itself: the standard
@@ -283,21 +337,39 @@ describe('KMS keys', () => {
     }
   });
 
-  it('honours an explicit break-glass role ARN', () => {
+  it('the signing key lets only the seal role sign, and only break-glass change its policy', () => {
     // Arrange
-    const arn = 'arn:aws:iam::123456789012:role/KeyCustodian';
-
-    // Act
-    const custom = synth({ context: { breakGlassRoleArn: arn } }).stateful;
+    const [, signing] = keys().find(([, r]) => r.Properties.KeySpec === 'ECC_NIST_P256')!;
+    const statements = (signing.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
 
     // Assert
-    custom.hasResourceProperties('AWS::KMS::Key', {
-      KeySpec: 'ECC_NIST_P256',
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { ArnNotEquals: { 'aws:PrincipalArn': arn } } }),
-        ]),
-      },
+    expect(bySid.DenySignExceptSealRole).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:Sign',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': SEAL_ROLE_ARN } },
+    });
+    expect(bySid.DenyKeyPolicyChangesExceptBreakGlass).toMatchObject({
+      Effect: 'Deny',
+      Action: expect.arrayContaining(['kms:PutKeyPolicy', 'kms:CreateGrant']),
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [breakGlassId(), 'Arn'] } } },
+    });
+    expect(signing.Properties.BypassPolicyLockoutSafetyCheck).toBe(true);
+  });
+
+  it('creates the break-glass role itself, assumable only with MFA', () => {
+    // Arrange
+    const role = resources[breakGlassId()]!;
+
+    // Assert
+    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        expect.objectContaining({
+          Action: 'sts:AssumeRole',
+          Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+        }),
+      ],
     });
   });
 });

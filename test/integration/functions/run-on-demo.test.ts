@@ -95,6 +95,7 @@ function demoRunConfig(extraSources: Json[] = []) {
 
 const kms = mockClient(KMSClient);
 const events = mockClient(EventBridgeClient);
+const ANCHOR_TOPIC = 'arn:aws:sns:us-east-1:111122223333:accessproof-chain-anchors';
 const sns = mockClient(SNSClient);
 const organizations = mockClient(OrganizationsClient);
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -161,6 +162,7 @@ beforeAll(async () => {
     SIGNING_KEY_ARN: KEY_ARN,
     FINDINGS_EVENT_BUS: 'accessproof-findings',
     NOTIFY_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER}:accessproof`,
+    ANCHOR_TOPIC_ARN: ANCHOR_TOPIC,
     EXTERNAL_ID: 'accessproof-test-external-id',
     SOURCE_SECRETS: '{}',
     PLAN_ITEMS: 'inline',
@@ -349,8 +351,19 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     const sent = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(sent).toHaveLength(first.digest.opened);
     expect(sent.every((e) => e.DetailType === 'finding.opened' && e.Source === 'accessproof')).toBe(true);
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
-    expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject).toContain(first.plan.runId);
+    // Seal anchors the new head on the anchor topic; notify sends one digest on its own topic.
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published.map((p) => p.TopicArn)).toEqual([
+      ANCHOR_TOPIC,
+      `arn:aws:sns:us-east-1:${OWNER}:accessproof`,
+    ]);
+    expect(JSON.parse(published[0]!.Message!)).toMatchObject({
+      runId: first.plan.runId,
+      sequence: 1,
+      manifestSha256: first.seal.manifestSha256,
+      keyFingerprint: keyFingerprint(publicKey),
+    });
+    expect(published[1]?.Subject).toContain(first.plan.runId);
   });
 
   it('verify over s3://: every hash and signature holds; only the checksums and locks s3rver cannot keep are missing', async () => {
