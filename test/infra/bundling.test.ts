@@ -25,6 +25,7 @@ const LAMBDA_ENV = {
   EVIDENCE_RETENTION_DAYS: '2557',
   FINDINGS_TABLE: 'findings',
   SIGNING_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1',
+  ANCHOR_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:accessproof-chain-anchors',
   FINDINGS_EVENT_BUS: 'accessproof-findings',
   NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:t',
   AWS_REGION: 'eu-west-1',
