@@ -3,11 +3,11 @@
  * resolved relative to the file; every problem is an InputError naming the file and field.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { decodeInputText } from '../connectors/shared/decode-text';
+import { type InputKind, readInputFileSync } from '../connectors/shared/input-file';
 import type { Config, SourceConfig } from '../core/config';
 import { parseConfigText } from '../core/config-text';
-import { InputError } from '../core/errors';
 
 export interface LoadedConfig {
   config: Config;
@@ -19,16 +19,12 @@ export interface LoadedConfig {
   rulesetFiles: string[];
 }
 
-/** Read a file the user named, turning "not there" into an InputError that names it. */
-export function readInputFile(path: string, label = path): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : `cannot read (${code})`;
-    throw new InputError(why, { file: label });
-  }
+/**
+ * Read a file the user named: a regular file within the size limit of its kind (never a FIFO or a
+ * device, which would hang or never end); every problem an InputError that names it.
+ */
+export function readInputFile(path: string, label = path, kind: InputKind = 'config'): Buffer {
+  return readInputFileSync(path, kind, label);
 }
 
 /**
@@ -38,7 +34,7 @@ export function readInputFile(path: string, label = path): Buffer {
 export function loadConfig(path: string): LoadedConfig {
   const file = resolve(path);
   const bytes = readInputFile(file, path);
-  const text = bytes.toString('utf8');
+  const text = decodeInputText(bytes, path);
   const config = parseConfigText(text, path);
   const base = dirname(file);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));

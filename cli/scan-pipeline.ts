@@ -7,6 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compileRunRulesets, plannedSource, planSources } from '../connectors/plan-sources';
 import { connectorFor } from '../connectors/registry';
+import { decodeInputText } from '../connectors/shared/decode-text';
 import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
 import { InputError } from '../core/errors';
@@ -89,8 +90,8 @@ export interface LocalScanResult {
 export async function loadRulesets(
   files: string[],
 ): Promise<{ compiled: CompiledRuleset | undefined; bytes: Buffer[] }> {
-  const bytes = files.map((f) => readInputFile(f));
-  const rulesets = parseRulesets(files.map((f, i) => ({ text: bytes[i]!.toString('utf8'), file: f })));
+  const bytes = files.map((f) => readInputFile(f, f, 'ruleset'));
+  const rulesets = parseRulesets(files.map((f, i) => ({ text: decodeInputText(bytes[i]!, f), file: f })));
   return { compiled: await compileRunRulesets(rulesets), bytes };
 }
 

@@ -8,6 +8,7 @@
  */
 import { InputError } from '../../core/errors';
 import { parseCsvText } from '../shared/csv';
+import { describeValue } from '../shared/file-errors';
 import { parseIsoInstant } from '../shared/iso-date';
 
 export interface AccessKeyReport {
@@ -118,7 +119,11 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
       if (v === 'true') return true;
       if (v === 'false') return false;
       if (v === '' || v === 'not_supported' || v === 'n/a') return undefined;
-      throw new InputError(`expected true or false, found "${cell(name)}"`, { file, line, field: name });
+      throw new InputError(`expected true or false, found ${describeValue(cell(name))}`, {
+        file,
+        line,
+        field: name,
+      });
     };
     const optional = (name: string) => {
       const v = cell(name);

@@ -3,12 +3,13 @@
  * report CSV, normalized by normalize.ts and emitted page by page in its fixed order.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AwsSource } from '../../core/config';
 import type { CollectContext, Connector, Page } from '../../core/connector';
 import { InputError } from '../../core/errors';
+import { decodeInputText } from '../shared/decode-text';
 import { describeFileError } from '../shared/file-errors';
+import { readInputFile } from '../shared/input-file';
 import { SessionCache } from '../shared/session-cache';
 import { loadPrivilegeClassifier } from './action-catalog';
 import { type AccountAuthorization, parseAuthorizationDetails } from './authorization-details';
@@ -50,8 +51,9 @@ const sessions = new SessionCache<Session>();
 
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return decodeInputText(await readInputFile(path, 'export'), path);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(describeFileError(err), { file: path });
   }
 }

@@ -3,11 +3,12 @@
  * docs/connectors/entra-id.md). A file holds one response body `{ "value": [...] }` or an array
  * of such pages, as a paging export writes them. A missing file answers 404.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { CallLog } from '../../core/connector';
 import { InputError } from '../../core/errors';
+import { decodeInputText } from '../shared/decode-text';
+import { isMissingFile, readInputFileSync } from '../shared/input-file';
 import {
   type BatchItem,
   type BatchResult,
@@ -86,9 +87,12 @@ export class FilesTransport implements GraphTransport {
     const path = join(this.dir, file);
     let text: string;
     try {
-      if (!statSync(path).isFile()) throw new InputError('is not a file', { file: path });
-      text = readFileSync(path, 'utf8');
+      text = decodeInputText(readInputFileSync(path, 'export'), path);
     } catch (err) {
+      if (isMissingFile(err)) {
+        this.cache.set(file, null);
+        return null;
+      }
       if (err instanceof InputError) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.cache.set(file, null);

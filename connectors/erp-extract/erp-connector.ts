@@ -14,6 +14,7 @@ import type { CollectContext, Connector, Page } from '../../core/connector';
 import { InputError } from '../../core/errors';
 import { type Entitlement, type Grant, makeUid, type Principal, type PrincipalKind } from '../../core/model';
 import { type CsvBatch, CsvFileReader } from '../shared/csv';
+import { describeValue } from '../shared/file-errors';
 import { createInstantParser } from '../shared/iso-date';
 import { SessionCache } from '../shared/session-cache';
 import {
@@ -169,11 +170,14 @@ function rolesPage(ctx: CollectContext<ErpSource>, s: Session, f: OpenFile, b: C
     if (TRUE_VALUES.has(flag)) privileged = true;
     else if (FALSE_VALUES.has(flag)) privileged = false;
     else {
-      throw new InputError(`privileged must be true/false, yes/no, 1/0 or X; found "${rawPrivileged}"`, {
-        file,
-        line,
-        field: c.privileged.name,
-      });
+      throw new InputError(
+        `privileged must be true/false, yes/no, 1/0 or X; found ${describeValue(rawPrivileged)}`,
+        {
+          file,
+          line,
+          field: c.privileged.name,
+        },
+      );
     }
     const name = c.role_name.index === -1 ? '' : clean(r[c.role_name.index]);
     const codes = s.permissions.get(roleId)?.codes ?? [];

@@ -5,6 +5,7 @@
 import type { ErpSource } from '../../core/config';
 import { InputError } from '../../core/errors';
 import type { CsvFileReader } from '../shared/csv';
+import { describeHeader } from '../shared/file-errors';
 
 export type ErpColumn = keyof ErpSource['columns'];
 
@@ -55,7 +56,7 @@ export function locateColumns<C extends ErpColumn>(
     if (at.index === -1) {
       const mapped = mapping[ours] !== undefined ? ` (mapped to "${mapping[ours]}")` : '';
       throw new InputError(
-        `missing required column ${ours}${mapped}; the header has: ${csv.header.join(', ')}`,
+        `missing required column ${ours}${mapped}; the header has: ${describeHeader(csv.header)}`,
         {
           file: csv.file,
           line: csv.headerLine,

@@ -3,11 +3,12 @@
  * private key comes from a file or an environment variable on one machine, from Secrets Manager in
  * AWS, or is injected (a key or a ready access token) by whoever composes the connector.
  */
-import { readFile } from 'node:fs/promises';
+
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import type { SalesforceSource } from '../../core/config';
 import { InputError, SourceError } from '../../core/errors';
+import { readInputFile } from '../shared/input-file';
 
 export type SalesforceCredentials =
   /** OAuth 2.0 JWT bearer flow: the connected app's certificate key (PEM). */
@@ -48,10 +49,16 @@ export function localCredentials(env: NodeJS.ProcessEnv = process.env): Credenti
     }
     if (source.privateKeyFile) {
       try {
-        return { kind: 'jwt', privateKey: await readFile(source.privateKeyFile, 'utf8') };
+        return {
+          kind: 'jwt',
+          privateKey: (await readInputFile(source.privateKeyFile, 'key')).toString('utf8'),
+        };
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-        throw new InputError(`private key file cannot be read (${code})`, {
+        const code =
+          (err as NodeJS.ErrnoException).code ??
+          (err instanceof InputError ? (/\((E[A-Z]+)\)$/.exec(err.message)?.[1] ?? undefined) : undefined);
+        if (err instanceof InputError && !code) throw err; // not a regular file, or too large
+        throw new InputError(`private key file cannot be read (${code ?? 'unreadable'})`, {
           file: source.privateKeyFile,
           field: `sources.${source.id}.privateKeyFile`,
         });

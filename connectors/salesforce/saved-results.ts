@@ -3,10 +3,12 @@
  * (`{totalSize, done, records:[{attributes:{type,url}, …}]}`), one file per query. A file may also
  * hold an array of such pages (a paged answer saved page by page).
  */
-import { readFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import * as z from 'zod';
 import { InputError } from '../../core/errors';
+import { decodeInputText } from '../shared/decode-text';
+import { isMissingFile, readInputFile } from '../shared/input-file';
 import { type QueryResultPage, queryResult } from './records';
 
 export interface SavedResult {
@@ -21,10 +23,10 @@ export async function readSavedResult(dir: string, name: string): Promise<SavedR
   const file = join(dir, name);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = decodeInputText(await readInputFile(file, 'export'), file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputError(`cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file });
+    if (isMissingFile(err)) return undefined;
+    throw err;
   }
   let json: unknown;
   try {

@@ -5,12 +5,15 @@
  * Accepts a UTF-8 BOM, CRLF or LF, quoted fields holding commas, quotes and newlines, and blank
  * lines (skipped). A record whose field count differs from the header's is an error.
  */
-import { createReadStream } from 'node:fs';
+
 import { stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { type CsvError, type Parser, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../../core/errors';
+import { firstInvalidUtf8, lineAt, notUtf8Message } from './decode-text';
 import { describeFileError } from './file-errors';
+import { openInputFile } from './input-file';
 
 export interface CsvOpenOptions {
   /** Field separator (default `,`). */
@@ -252,9 +255,55 @@ async function inputErrorOf(
 
 /** Feeds the file to the parser; `pipe` does not pass read errors on, so they are forwarded by hand. */
 function parseFile(path: string, parser: Parser): Parser {
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  file.on('error', (err) => parser.destroy(err));
-  return file.pipe(parser);
+  // Regular files only (a FIFO would block the open, /dev/zero never end), within the size limit.
+  void openInputFile(path, 'export').then(
+    (fh) => {
+      const file = fh.createReadStream({ highWaterMark: 1 << 20 });
+      file.on('error', (err) => parser.destroy(err));
+      file
+        .pipe(utf8Checked(path))
+        .on('error', (err) => parser.destroy(err))
+        .pipe(parser);
+    },
+    (err) => parser.destroy(err),
+  );
+  return parser;
+}
+
+/**
+ * Bytes to text for csv-parse, refusing invalid UTF-8 with the file and line (csv-parse would
+ * put U+FFFD in its place and the mangled name would be sealed).
+ */
+function utf8Checked(path: string): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  let pending = new Uint8Array(0);
+  return new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        const text = decoder.decode(chunk, { stream: true });
+        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) line++;
+        pending = new Uint8Array(0);
+        done(null, text);
+      } catch {
+        const joined = Buffer.concat([pending, chunk]);
+        done(
+          new InputError(notUtf8Message(), {
+            file: path,
+            line: line - 1 + lineAt(joined, firstInvalidUtf8(joined)),
+          }),
+        );
+      }
+    },
+    flush(done) {
+      try {
+        done(null, decoder.decode());
+      } catch {
+        done(new InputError(`${notUtf8Message()} (the file ends inside a character)`, { file: path, line }));
+      }
+    },
+  });
 }
 
 /** The line where the record that fails to parse starts. */
