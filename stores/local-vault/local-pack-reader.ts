@@ -1,8 +1,8 @@
 /**
  * `PackReader` over a local evidence folder (`<dir>/packs/YYYY/MM/DD/<runId>/`), for `verify`.
  */
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import type { PackReader, PackRef, StoredFile } from '../../core/evidence/ports';
@@ -73,16 +73,30 @@ export class LocalPackReader implements PackReader {
   }
 
   async readFile(pack: PackRef, path: string): Promise<Uint8Array | undefined> {
+    let fh: FileHandle;
     try {
-      return await readFile(this.pathOf(pack, path));
+      fh = await openRegular(this.pathOf(pack, path));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+    try {
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   }
 
   openFile(pack: PackRef, path: string): AsyncIterable<Uint8Array> {
-    return createReadStream(this.pathOf(pack, path), { highWaterMark: READ_CHUNK });
+    const file = this.pathOf(pack, path);
+    return (async function* () {
+      const fh = await openRegular(file);
+      try {
+        yield* fh.createReadStream({ highWaterMark: READ_CHUNK, autoClose: false });
+      } finally {
+        await fh.close();
+      }
+    })();
   }
 
   private pathOf(pack: PackRef, path: string): string {
@@ -99,6 +113,27 @@ export class LocalPackReader implements PackReader {
       throw err;
     }
   }
+}
+
+/**
+ * A pack file, opened only if it is a regular file: not a symlink (to `/dev/zero`, say), not a
+ * FIFO (whose open or read would wait forever), not a device. `verify` must end on any folder.
+ */
+async function openRegular(file: string): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new Error(`${file} is a symbolic link, not a regular file: refused`);
+    throw err;
+  }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new Error(`${file} is not a regular file (FIFO, device or folder): refused`);
+  }
+  return fh;
 }
 
 /** Sub-folder names of `dir`, or none when it does not exist. */

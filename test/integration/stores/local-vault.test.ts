@@ -417,3 +417,63 @@ function hasTools(): boolean {
     return false;
   }
 }
+
+describe('verify ends on a pack holding special files (issue 11)', () => {
+  it('reports a findings.jsonl replaced by a FIFO or by a symlink to /dev/zero as unreadable', async () => {
+    const { mkdtempSync, rmSync, symlinkSync, chmodSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { join: j } = await import('node:path');
+    const { LocalVault } = await import('../../../stores/local-vault/local-vault');
+    const { LocalPackReader: Reader } = await import('../../../stores/local-vault/local-pack-reader');
+    const { verifyChain: verify } = await import('../../../core/evidence/verify');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { keyFingerprint } = await import('../../../core/evidence/signature');
+    const { sign } = await import('node:crypto');
+    const root = mkdtempSync(j(tmpdir(), 'accessproof-special-'));
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const signer = {
+        algorithm: 'Ed25519' as const,
+        fingerprint: keyFingerprint(publicKey),
+        publicKeyPem: async () => publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        sign: async (b: Uint8Array) => sign(null, b, privateKey),
+      };
+      const vault = new LocalVault(root);
+      const sealedPaths: string[] = [];
+      for (const [i, runId] of ['run-fifo', 'run-zero'].entries()) {
+        const pack = await vault.begin(runId, new Date('2026-10-01T00:00:00Z'));
+        await pack.add('findings.jsonl', new TextEncoder().encode('{}\n'), 1);
+        const sealed = await pack.seal(
+          {
+            runId,
+            sequence: 1,
+            previous: null,
+            startedAt: '2026-10-01T00:00:00.000Z',
+            finishedAt: '2026-10-01T00:01:00.000Z',
+            asOf: '2026-10-01T00:00:00.000Z',
+            toolVersion: 'test',
+            organization: 'Example',
+            configSha256: 'a'.repeat(64),
+            sources: [],
+          },
+          signer,
+        );
+        sealedPaths[i] = j(sealed.location, 'findings.jsonl');
+      }
+      for (const p of sealedPaths) {
+        chmodSync(j(p, '..'), 0o755);
+        rmSync(p, { force: true });
+      }
+      expect(spawnSync('mkfifo', [sealedPaths[0]!]).status).toBe(0);
+      symlinkSync('/dev/zero', sealedPaths[1]!);
+
+      const report = await verify(new Reader(root));
+      const unreadable = report.problems.filter((p) => p.code === 'file-unreadable').map((p) => p.runId);
+      expect(unreadable.sort()).toEqual(['run-fifo', 'run-zero']);
+      expect(report.ok).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
