@@ -8,7 +8,7 @@ const cases: Array<{ name: string; breakIt: (demo: string) => void; expect: RegE
   {
     name: 'unknown system',
     breakIt: (d) => edit(join(d, 'accessproof.yaml'), (t) => t.replace('system: erp', 'system: oracle')),
-    expect: /accessproof\.yaml:\d+ \(sources\[0\]\.system\)/,
+    expect: /accessproof\.yaml:\d+ \(sources\[1\]\.system\)/, // sources[0] is the HR export
   },
   {
     name: 'missing file',
