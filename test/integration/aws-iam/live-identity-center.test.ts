@@ -239,7 +239,8 @@ describe('aws-iam live with IAM Identity Center', () => {
     // Assert
     if (!out.done) throw new Error('paused');
     expect(out.result.status).toBe('incomplete');
-    expect(out.result.counts.principals).toBe(8) // the credential report's root row is a principal (root-user) since issue 12;
+    // The credential report's root row is a principal (root-user) since issue 12.
+    expect(out.result.counts.principals).toBe(8);
     expect(out.result.warnings).toContain(
       'incomplete: IAM Identity Center not read: sso:ListPermissionSetsProvisionedToAccount page 1: ResourceNotFoundException: instance not found',
     );
