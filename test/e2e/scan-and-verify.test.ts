@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RULE_IDS } from '../../core/findings/model';
 import { accessproof, tempDir } from './cli-helpers';
 
 /** Every pack folder under an evidence root, oldest first. */
@@ -41,31 +42,7 @@ describe('accessproof scan --demo, twice, then verify', () => {
   });
 
   it('fires every rule on the demo tenant', () => {
-    for (const rule of [
-      'NHI-DORMANT',
-      'NHI-NEVER-USED',
-      'NHI-CRED-UNUSED',
-      'NHI-CRED-STALE',
-      'NHI-CRED-EXPIRED',
-      'NHI-NO-OWNER',
-      'NHI-ORPHANED',
-      'NHI-PRIVILEGED',
-      'USER-DORMANT',
-      'SOD-CONFLICT',
-      'USER-TERMINATED-ACCESS',
-      'USER-ACTIVE-AFTER-TERMINATION',
-      'USER-NO-HR-RECORD',
-      'USER-PRIVILEGED',
-      'USER-PRIVILEGED-NO-MFA',
-      'USER-NEVER-USED',
-      'CRED-UNUSED',
-      'CRED-STALE',
-      'AWS-ROOT-ACCESS-KEY',
-      'AWS-ROOT-RECENT-USE',
-      'AWS-ROOT-NO-MFA',
-      'AWS-CONSOLE-NO-MFA',
-      'IDENTITY-AMBIGUOUS',
-    ]) {
+    for (const rule of RULE_IDS) {
       expect(first.stdout, rule).toMatch(new RegExp(`^\\s+${rule}\\s+[1-9]\\d*$`, 'm'));
     }
   });
