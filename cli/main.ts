@@ -11,6 +11,8 @@ import { TOOL_VERSION } from './version';
 const out = consoleOutput();
 endQuietlyOnEpipe(process.stdout);
 const debug = process.argv.includes('--debug');
+/** A repeatable option's values, in order. */
+const repeatOption = (value: string, previous: string[] = []) => [...previous, value];
 
 const program = new Command()
   .name('accessproof')
@@ -37,16 +39,17 @@ program
   )
   .option('--reason <text>', 'why the chain restarts or the key changes: sealed in the next pack')
   .addOption(
-    new Option('--fail-on <severity>', 'exit 1 when an open finding is at or above this severity').choices([
-      'critical',
-      'high',
-      'medium',
-      'low',
-    ]),
+    new Option(
+      '--fail-on <severity>',
+      'exit 1 when an open finding is at or above this severity (none: never)',
+    ).choices(['critical', 'high', 'medium', 'low', 'none']),
   )
+  .option('-q, --quiet', 'no progress and no summary; failures still go to stderr')
+  .option('--no-color', 'no colour, even on a terminal')
   .action(async (opts) => {
     const { runScan } = await import('./commands/scan');
-    process.exitCode = await runScan(opts, out);
+    const { colorWanted } = await import('./style');
+    process.exitCode = await runScan({ ...opts, color: colorWanted(opts.color) }, out);
   });
 
 program
@@ -77,15 +80,38 @@ program
 
 program
   .command('findings')
-  .description('list findings from the local state')
+  .description('list findings from the local state (filters combine: every one given must match)')
   .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
-  .option('--status <status>', 'open, risk-accepted, resolved or reopened')
   .addOption(
-    new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    new Option('--format <format>', 'table, json (one array), jsonl, csv, ocsf (one array) or ocsf-jsonl')
+      .choices(['table', 'json', 'jsonl', 'csv', 'ocsf', 'ocsf-jsonl'])
+      .default('table'),
   )
+  .option('--output <file>', 'write to FILE instead of stdout (replaced only when complete)')
+  .option('--status <status>', 'open, risk-accepted, resolved or reopened (repeatable)', repeatOption)
+  .option('--severity <severity>', 'this severity or above: critical, high, medium or low')
+  .option('--rule <id>', 'only this rule (repeatable or comma-separated)', repeatOption)
+  .option('--source <id>', 'only findings from this source (repeatable)', repeatOption)
+  .option('--system <system>', 'only findings about principals of this system (repeatable)', repeatOption)
+  .option('--overdue', 'only open findings past their due date')
+  .option('--identity <text>', 'identity, display name or principal containing TEXT')
+  .option('--no-color', 'no colour, even on a terminal')
   .action(async (opts) => {
     const { runFindings } = await import('./commands/findings');
-    process.exitCode = await runFindings(opts, out);
+    const { colorWanted } = await import('./style');
+    process.exitCode = await runFindings({ ...opts, color: colorWanted(opts.color) }, out);
+  });
+
+const rules = program.command('rules').description('the rules a scan evaluates');
+rules
+  .command('list')
+  .description('id, severity, thresholds in force and what each rule tests')
+  .option('--config <file>', 'thresholds from this configuration (default: the built-in policy)')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+  .option('--output <file>', 'write to FILE instead of stdout')
+  .action(async (opts) => {
+    const { runRulesList } = await import('./commands/rules');
+    process.exitCode = await runRulesList(opts, out);
   });
 
 const exception = program.command('exception').description('risk acceptances');

@@ -47,6 +47,8 @@ export interface PipelineHooks {
   stage?(stage: PipelineStage, records: number, sourceId?: string): void;
   /** Human progress (shown on a terminal only). */
   progress?(text: string): void;
+  /** A source's collection read another upstream page. */
+  sourcePage?(sourceId: string, pages: number, records: number): void;
   /** The correlated inventory, for a caller that cross-checks the engine (the benchmark). */
   inventory?(inventory: Inventory): void;
   /**
@@ -137,7 +139,10 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   try {
     for (const source of planned) {
       hooks.progress?.(`collecting ${source.id} (${source.system})`);
-      sources.push(await collectOne(source, staging, logger, now));
+      const onPage = hooks.sourcePage
+        ? (p: { pages: number; records: number }) => hooks.sourcePage?.(source.id, p.pages, p.records)
+        : undefined;
+      sources.push(await collectOne(source, staging, logger, now, onPage));
       hooks.stage?.('collect', sumCounts(sources.at(-1)!), source.id);
     }
   } catch (err) {
@@ -236,6 +241,7 @@ async function collectOne(
   staging: LocalSnapshotStaging,
   logger: Logger,
   now: () => Date,
+  onPage?: (p: { pages: number; records: number }) => void,
 ): Promise<SourceResult> {
   let connector: Awaited<ReturnType<typeof connectorFor>>;
   try {
@@ -243,7 +249,15 @@ async function collectOne(
   } catch (err) {
     return failedSource(source.id, source.system, `connector unavailable: ${(err as Error).message}`);
   }
-  const out = await collectStep({ connector, source, key: source.id, staging, now, logger });
+  const out = await collectStep({
+    connector,
+    source,
+    key: source.id,
+    staging,
+    now,
+    logger,
+    ...(onPage ? { onPage } : {}),
+  });
   if (!out.done) throw new Error(`${source.id}: collection paused without a deadline`);
   return out.result;
 }

@@ -36,6 +36,8 @@ export interface CollectRequest {
   cursor?: string;
   logger: Logger;
   signal?: AbortSignal;
+  /** After each upstream page: pages read so far in this invocation and records collected in all. */
+  onPage?: (progress: { pages: number; records: number }) => void;
 }
 
 export type CollectOutcome =
@@ -153,6 +155,7 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
   }
 
   const counts = { ...cp.counts };
+  let pages = 0;
   let buffer: string[] = [];
   const flush = async () => {
     if (buffer.length === 0) return;
@@ -197,6 +200,8 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
       const { page, next, evaluation } = await connector.step(ctxFor(), state);
       if (evaluation) cp.evaluation = evaluation;
       add(page);
+      pages += 1;
+      req.onPage?.({ pages, records: counts.principals + counts.entitlements + counts.grants });
       if (buffer.length >= PART_LINES) await flush();
       state = next;
     }

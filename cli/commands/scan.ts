@@ -6,23 +6,30 @@ import { relative } from 'node:path';
 import { MAX_YEAR, MIN_YEAR, parseIsoInstant } from '../../connectors/shared/iso-date';
 import { silentLogger } from '../../core/connector';
 import { InputError } from '../../core/errors';
-import { RULE_IDS, SEVERITIES, type Severity } from '../../core/findings/model';
+import { type Finding, RULE_IDS, SEVERITIES, type Severity } from '../../core/findings/model';
+import { isOpen } from '../../core/run/scan';
 import { loadConfig } from '../config-loader';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
 import { safeText } from '../output';
-import { DEMO_AS_OF, DEMO_CONFIG, localPaths } from '../paths';
-import { runLocalScan } from '../scan-pipeline';
+import { DEMO_AS_OF, DEMO_CONFIG, type LocalPaths, localPaths } from '../paths';
+import { scanProgress } from '../progress';
+import { type LocalScanResult, runLocalScan } from '../scan-pipeline';
+import { paint } from '../style';
 
 export interface ScanOptions {
   config?: string;
   demo?: boolean;
   out?: string;
   asOf?: string;
-  failOn?: Severity;
+  failOn?: Severity | 'none';
   newChain?: boolean;
   rotateKey?: boolean;
   reason?: string;
+  /** Nothing on stdout unless the run failed; no progress. */
+  quiet?: boolean;
+  /** `false` with `--no-color`. */
+  color?: boolean;
 }
 
 export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
@@ -33,33 +40,92 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   const loaded = loadConfig(opts.config ?? DEMO_CONFIG);
   const paths = localPaths(opts.out, opts.demo && !opts.out ? undefined : loaded.config.evidence.dir);
 
-  const result = await runLocalScan({
-    loaded,
-    paths,
-    asOf,
-    logger: silentLogger,
-    hooks: { progress: (t) => out.progress(t) },
-    chainBreak: {
-      ...(opts.newChain ? { newChain: true } : {}),
-      ...(opts.rotateKey ? { rotateKey: true } : {}),
-      ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-    },
-  });
-  out.done();
+  const progress = scanProgress(Boolean(process.stderr.isTTY) && !process.env.CI && !opts.quiet);
+  let result: Awaited<ReturnType<typeof runLocalScan>>;
+  try {
+    result = await runLocalScan({
+      loaded,
+      paths,
+      asOf,
+      logger: silentLogger,
+      hooks: {
+        sourcePage: (id, pages, records) => progress.sourcePage(id, pages, records),
+        stage: (stage, records, sourceId) => progress.stage(stage, records, sourceId),
+      },
+    });
+  } finally {
+    progress.finish();
+    out.done();
+  }
+  const color = opts.color === true;
+  const failing = failOnHits(result.scan.findings, opts.failOn);
+  const sourceFailed = result.sources.some((s) => s.status === 'failed');
+  if (!opts.quiet) printSummary(result, paths, color, out, opts);
+  for (const s of result.sources) {
+    if (s.status === 'failed' && opts.quiet)
+      process.stderr.write(`accessproof: source ${s.id} failed: ${s.error}\n`);
+  }
+  if (failing) process.stderr.write(failing.message);
+  if (sourceFailed) return EXIT.sourceFailed;
+  return failing ? EXIT.failed : EXIT.ok;
+}
 
+/**
+ * `--fail-on`: the open findings at or above the threshold, counted per severity, with the first ten
+ * ids, so a pipeline log says what tripped it. `none` never fails.
+ */
+export function failOnHits(
+  findings: readonly Finding[],
+  failOn: ScanOptions['failOn'],
+): { message: string; count: number } | undefined {
+  if (!failOn || failOn === 'none') return undefined;
+  const limit = SEVERITIES.indexOf(failOn);
+  const hits = findings
+    .filter((f) => isOpen(f) && SEVERITIES.indexOf(f.severity) <= limit)
+    .sort(
+      (a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || (a.id < b.id ? -1 : 1),
+    );
+  if (hits.length === 0) return undefined;
+  const counts = SEVERITIES.slice(0, limit + 1)
+    .map((s) => `${s} ${hits.filter((f) => f.severity === s).length}`)
+    .join(', ');
+  const lines = [
+    `accessproof: --fail-on ${failOn}: ${hits.length} open finding(s) at or above ${failOn} (${counts})`,
+    ...hits.slice(0, 10).map((f) => `  ${f.id}  ${f.severity.padEnd(8)}  ${f.rule.padEnd(16)}  ${f.title}`),
+    ...(hits.length > 10
+      ? [`  … and ${hits.length - 10} more: accessproof findings --severity ${failOn} --status open`]
+      : []),
+  ];
+  return { message: `${lines.join('\n')}\n`, count: hits.length };
+}
+
+function printSummary(
+  result: LocalScanResult,
+  paths: LocalPaths,
+  color: boolean,
+  out: Output,
+  opts: ScanOptions,
+): void {
   const { plan, sources, summary, sealed, digest } = result;
+  const sev = (s: Severity) =>
+    paint(`${s} ${summary.bySeverity[s] ?? 0}`, (summary.bySeverity[s] ?? 0) > 0 ? s : 'dim', color);
   out.line(`AccessProof run ${plan.runId} for ${plan.organization}, as of ${plan.asOf}`);
   out.line();
   out.line('Sources');
   for (const s of sources) {
     const c = s.counts;
-    const status = s.status === 'failed' ? `FAILED: ${s.error}` : s.status;
+    const word = s.status === 'failed' ? `FAILED: ${s.error}` : s.status;
+    const status = paint(
+      pad(word, 11),
+      s.status === 'failed' ? 'critical' : s.status === 'complete' ? 'ok' : 'medium',
+      color,
+    );
     // An HR source holds people, not access.
     const held =
       s.system === 'hr'
         ? `${c.people ?? 0} people`
         : `${c.principals} principals, ${c.entitlements} entitlements, ${c.grants} grants`;
-    out.line(`  ${pad(s.id, 18)} ${pad(s.system, 10)} ${pad(status, 11)} ${held}`);
+    out.line(`  ${pad(s.id, 18)} ${pad(s.system, 10)} ${status} ${held}`);
     for (const w of s.warnings ?? []) out.line(`  ${' '.repeat(18)} warning: ${w}`);
     if (s.warningCount !== undefined && s.warningCount > (s.warnings?.length ?? 0)) {
       out.line(
@@ -74,7 +140,7 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   out.line(
     `Findings: ${summary.open} open of ${summary.findings} (new ${digest.opened}, reopened ${digest.reopened}, resolved ${digest.resolved}, overdue ${digest.overdue})`,
   );
-  out.line(`  by severity: ${SEVERITIES.map((s) => `${s} ${summary.bySeverity[s] ?? 0}`).join(', ')}`);
+  out.line(`  by severity: ${SEVERITIES.map(sev).join(', ')}`);
   out.line('  by rule:');
   for (const rule of RULE_IDS) {
     const n = summary.byRule[rule];
@@ -89,16 +155,8 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   out.line(`  ${sealed.previous ? `chained to ${sealed.previous.runId}` : 'first pack of the chain'}`);
   const ask = opts.newChain ? 'a new chain' : opts.rotateKey ? 'a key rotation' : undefined;
   if (ask) out.line(`  records ${ask} in chain-event.json (reason: ${opts.reason})`);
-  out.line(`Verify it: npm run accessproof -- verify ${evidenceRoot}`);
-  out.line(`Findings:  npm run accessproof -- findings --out ${relative(process.cwd(), paths.out) || '.'}`);
-
-  if (sources.some((s) => s.status === 'failed')) return EXIT.sourceFailed;
-  if (opts.failOn) {
-    const limit = SEVERITIES.indexOf(opts.failOn);
-    const hit = SEVERITIES.slice(0, limit + 1).some((s) => (summary.bySeverity[s] ?? 0) > 0);
-    if (hit) return EXIT.failed;
-  }
-  return EXIT.ok;
+  out.line(`Verify it: npx accessproof verify ${evidenceRoot}`);
+  out.line(`Findings:  npx accessproof findings --out ${relative(process.cwd(), paths.out) || '.'}`);
 }
 
 function parseAsOf(value: string | undefined): Date {

@@ -8,6 +8,7 @@
  * `AWS_ENDPOINT_URL_S3` points s3:// at another S3 implementation (path-style addressing).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import { parseExpectedHead } from '../../core/evidence/anchor';
 import type { ChainHead } from '../../core/evidence/manifest';
@@ -44,6 +45,7 @@ export async function runVerify(target: string, opts: VerifyOptions, out: Output
   if (opts.findingsTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(opts.findingsTable))
     throw new InputError('not a DynamoDB table name', { field: '--findings-table' });
   const s3 = target.startsWith('s3://');
+  if (!s3) target = evidenceFolderOf(target, out);
   const reader = openPackReader(target, { s3: s3ClientConfig(opts.region) });
   // Without a key on record, S3 packs signed by KMS are checked against the key KMS holds (GetPublicKey).
   const resolveKeyFingerprint =
@@ -137,6 +139,19 @@ export function s3ClientConfig(region: string | undefined, env: NodeJS.ProcessEn
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
   };
+}
+
+/**
+ * `verify accessproof-out` (the folder `findings` and `review` take): it holds no `packs/` of its
+ * own but an `evidence/` folder that does, so say so and verify that.
+ */
+function evidenceFolderOf(target: string, out: Output): string {
+  const inner = join(target, 'evidence');
+  if (!existsSync(join(target, 'packs')) && existsSync(join(inner, 'packs'))) {
+    out.line(`${target} holds an evidence folder: verifying ${inner}`);
+    return inner;
+  }
+  return target;
 }
 
 function readPin(file: string, field: string): string {

@@ -110,6 +110,13 @@ export interface Finding extends FindingDraft {
   status: FindingStatus;
   owner?: string;
   dueAt?: string;
+  /**
+   * Who the finding is about, for a person: HR or directory display name, else the principal's
+   * name (`display.ts`). Set by the scan from the inventory; not part of the id.
+   */
+  display?: string;
+  /** Open or reopened and past `dueAt` at the as-of of the run that last wrote it (`display.ts`). */
+  overdue?: boolean;
   exception?: FindingException;
   resolution?: FindingResolution;
   history: HistoryEntry[];

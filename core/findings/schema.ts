@@ -37,11 +37,13 @@ export const findingSchema = z.looseObject({
   evidence: z.array(evidenceItemSchema),
   sources: z.array(z.string()),
   key: z.string().optional(),
+  display: z.string().optional(),
   firstSeenRun: z.string().min(1),
   lastSeenRun: z.string().min(1),
   status: z.enum(['open', 'risk-accepted', 'resolved', 'reopened']),
   owner: z.string().optional(),
   dueAt: z.string().optional(),
+  overdue: z.boolean().optional(),
   exception: z
     .looseObject({
       approver: z.string(),

@@ -7,7 +7,8 @@ import { appendAll } from '../arrays';
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
-import { type FindingChanges, reconcile } from '../findings/lifecycle';
+import { displayName, isOverdue } from '../findings/display';
+import { type FindingChanges, type ReconcileResult, reconcile } from '../findings/lifecycle';
 import type { Finding, RuleId, Severity } from '../findings/model';
 import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
 import { type Inventory, InventoryBuilder } from '../inventory';
@@ -139,6 +140,8 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     failedOrIncompleteSources: notComplete,
     slaDays: input.policy.slaDays,
   });
+  nameSeen(result.findings, plan.runId, inv);
+  markOverdue(result, new Date(plan.asOf));
   input.onStage?.('diff', result.findings.length);
 
   const ids = (list: Finding[]) => list.map((f) => f.id);
@@ -224,6 +227,44 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
   const inv = builder.finish();
   input.onStage?.('correlate', inv.identities.length);
   return inv;
+}
+
+/**
+ * The `display` name of every finding this run saw, resolved one way from the subject's principals
+ * (`display.ts`). Findings not seen keep the name they were stored with. (Seen findings are all
+ * rewritten by the lifecycle, so the store gets the name.)
+ */
+function nameSeen(findings: Finding[], runId: string, inv: Inventory): void {
+  for (const f of findings) {
+    if (f.lastSeenRun !== runId) continue;
+    const principals: Principal[] = [];
+    for (const uid of f.subject.principals) {
+      const p = inv.principals.get(uid);
+      if (p) principals.push(p);
+    }
+    const name = displayName(principals);
+    if (name !== undefined) f.display = name;
+  }
+}
+
+/**
+ * `overdue` against this run's as-of on every finding. A finding the lifecycle did not change but
+ * whose flag moved (it fell due, or it left the open states) is stored again so the store agrees.
+ */
+function markOverdue(result: ReconcileResult, asOf: Date): void {
+  const changed = new Set(result.changed.map((f) => f.id));
+  let extra = false;
+  for (const f of result.findings) {
+    const overdue = isOverdue(f, asOf);
+    if ((f.overdue ?? false) === overdue) continue;
+    if (overdue) f.overdue = true;
+    else delete f.overdue;
+    if (!changed.has(f.id)) {
+      result.changed.push(f);
+      extra = true;
+    }
+  }
+  if (extra) result.changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 type SnapshotRecordUnion = {

@@ -5,6 +5,7 @@
 import type { Logger } from '../connector';
 import { anchorOf, type HeadAnchor } from '../evidence/anchor';
 import type { SourceEntry } from '../evidence/manifest';
+import { toOcsf } from '../evidence/ocsf';
 import {
   type ArtefactContent,
   type EvidenceWriter,
@@ -121,6 +122,17 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     }
     const asOf = new Date(plan.asOf);
     await pack.add('findings.jsonl', jsonLines(scan.findings), scan.findings.length);
+    const ocsf = {
+      runId: plan.runId,
+      asOf: plan.asOf,
+      organization: plan.organization,
+      toolVersion: plan.toolVersion,
+    };
+    await pack.add(
+      'findings.ocsf.json',
+      jsonArray(scan.findings, (f) => toOcsf(f, ocsf)),
+      scan.findings.length,
+    );
     const exceptions = exceptionsInForce(scan.findings, asOf);
     await pack.add('exceptions.jsonl', jsonLines(exceptions), exceptions.length);
     const byId = new Map(scan.findings.map((f) => [f.id, f]));
@@ -244,6 +256,24 @@ async function resumeAfterSealed(
     runId: input.plan.runId,
   });
   return alreadySealed(input.plan.runId, head, previous);
+}
+
+/** One JSON array, one element per line, streamed in chunks like `jsonLines`. */
+async function* jsonArray<T>(items: readonly T[], map: (item: T) => unknown): AsyncGenerator<Uint8Array> {
+  const enc = new TextEncoder();
+  let buf: string[] = [];
+  let first = true;
+  yield enc.encode('[');
+  for (const item of items) {
+    buf.push(JSON.stringify(map(item)));
+    if (buf.length === 2_000) {
+      yield enc.encode(`${first ? '\n' : ',\n'}${buf.join(',\n')}`);
+      first = false;
+      buf = [];
+    }
+  }
+  if (buf.length) yield enc.encode(`${first ? '\n' : ',\n'}${buf.join(',\n')}`);
+  yield enc.encode(']\n');
 }
 
 /** One JSON document per line, streamed in chunks so a large finding list never becomes one string. */

@@ -11,11 +11,12 @@
  *      risks whose rarest function it holds.
  * Evidence (which grants give which function) is rebuilt only for the conflicts found.
  */
+import { displayName } from '../findings/display';
 import type { EvidenceItem, FindingDraft, Severity } from '../findings/model';
 import { type AllowPart, denyCovers } from '../iam/statement';
 import { displayResource, LITERAL_STAR } from '../iam/variables';
 import type { Inventory, PrincipalGrants } from '../inventory';
-import type { Grant, Identity, PolicyStatement } from '../model';
+import type { Grant, Identity, PolicyStatement, Principal } from '../model';
 import type { CompiledRisk, CompiledRuleset, SapTarget } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
 import { BoundsIndex, type EntitlementLookup, PrincipalIam } from './principal-iam';
@@ -661,7 +662,7 @@ function conflictDraft(
   return {
     rule: 'SOD-CONFLICT',
     severity,
-    title: `${risk.id} ${risk.title}: ${identity.name}`,
+    title: `${risk.id} ${risk.title}: ${identityDisplay(inv, identity)}`,
     subject: { identity: identity.id, principals: principals.sort() },
     detail,
     evidence,
@@ -671,4 +672,14 @@ function conflictDraft(
     sources: identitySources(inv, identity, sources).sort(),
     key: `${identity.id}|${risk.id}`,
   };
+}
+
+/** The identity's name as every finding shows it (`findings/display.ts`). */
+function identityDisplay(inv: Inventory, identity: Identity): string {
+  const principals: Principal[] = [];
+  for (const uid of identity.principals) {
+    const p = inv.principals.get(uid);
+    if (p) principals.push(p);
+  }
+  return displayName(principals) ?? identity.name;
 }

@@ -10,7 +10,7 @@ describe('accessproof exception add', () => {
   it('accepts a risk with approver, rationale and expiry; the next pack carries it', () => {
     // Arrange
     expect(accessproof(['scan', '--demo', '--out', out]).code).toBe(0);
-    const sod = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'json'])
+    const sod = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'jsonl'])
       .stdout.trim()
       .split('\n')
       .map((l) => JSON.parse(l))
@@ -52,7 +52,7 @@ describe('accessproof exception add', () => {
     expect(missingRationale.stderr).toMatch(/rationale/);
     expect(added.code, added.stderr).toBe(0);
     expect(rescan.code).toBe(0);
-    const after = accessproof(['findings', '--out', out, '--format', 'json'])
+    const after = accessproof(['findings', '--out', out, '--format', 'jsonl'])
       .stdout.trim()
       .split('\n')
       .map((l) => JSON.parse(l))

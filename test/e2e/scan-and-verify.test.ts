@@ -133,7 +133,7 @@ describe('accessproof scan --demo, twice, then verify', () => {
   });
 
   it('finds conflicts that only show across systems, and honours an IAM Deny', () => {
-    const r = accessproof(['findings', '--out', out, '--format', 'json']);
+    const r = accessproof(['findings', '--out', out, '--format', 'jsonl']);
     const sod = r.stdout
       .trim()
       .split('\n')
@@ -156,7 +156,7 @@ describe('accessproof scan --demo, twice, then verify', () => {
   });
 
   it('lists findings from the local state', () => {
-    const r = accessproof(['findings', '--out', out, '--format', 'json']);
+    const r = accessproof(['findings', '--out', out, '--format', 'jsonl']);
     expect(r.code).toBe(0);
     const lines = r.stdout
       .trim()

@@ -30,7 +30,7 @@ describe('a secret in an export never reaches logs, state, findings or the pack'
 
     // Act
     const r = accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', out]);
-    const findings = accessproof(['findings', '--out', out, '--format', 'json']);
+    const findings = accessproof(['findings', '--out', out, '--format', 'jsonl']);
 
     // Assert
     expect(r.code).toBe(0);

@@ -1,0 +1,102 @@
+/**
+ * What each rule tests, how severe it is, which policy thresholds it reads and what an owner does
+ * about a finding: `accessproof rules list`, OCSF `remediation` and Security Hub `Remediation` all
+ * read it. A `Record` over RULE_IDS, so a new rule id does not compile until it is described here.
+ */
+import type { Policy } from '../config';
+import type { RuleId } from '../findings/model';
+
+export interface RuleInfo {
+  id: RuleId;
+  /** The control the rule tests (docs/rules.md). */
+  description: string;
+  /** How the rule picks its severity. */
+  severity: string;
+  /** The policy thresholds in force for this rule, e.g. `dormantDays=90`. */
+  thresholds(policy: Policy): string[];
+  /** What the owner of a finding does about it. */
+  remediation: string;
+}
+
+const exposure = '`high` if the identity holds privileged access or sits in a financially significant source';
+
+export const RULE_CATALOG: Partial<Record<RuleId, Omit<RuleInfo, 'id'>>> = {
+  'NHI-DORMANT': {
+    description: 'Non-human identities unused for more than dormantDays are disabled or removed.',
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`dormantDays=${p.dormantDays}`],
+    remediation:
+      'Confirm with the owner that the identity is no longer needed, then disable it and remove its credentials and grants; if it is needed, record why and who uses it.',
+  },
+  'NHI-NEVER-USED': {
+    description: 'A non-human identity never used within the grace period after creation is removed.',
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`neverUsedGraceDays=${p.neverUsedGraceDays}`],
+    remediation: 'Remove the identity and its grants, or have its owner state what will use it and when.',
+  },
+  'NHI-CRED-UNUSED': {
+    description: 'Credentials never used within the grace period are revoked.',
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`neverUsedGraceDays=${p.neverUsedGraceDays}`],
+    remediation: 'Revoke the unused credential; issue a new one only when a workload needs it.',
+  },
+  'NHI-CRED-STALE': {
+    description: 'Credentials are rotated at least every credentialMaxAgeDays.',
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`credentialMaxAgeDays=${p.credentialMaxAgeDays}`],
+    remediation:
+      'Rotate the credential (create a new one, move the workload to it, revoke the old one) or replace it with a short-lived federated credential.',
+  },
+  'NHI-CRED-EXPIRED': {
+    description: 'Expired credentials are removed, not left in place.',
+    severity: 'low',
+    thresholds: () => [],
+    remediation: 'Delete the expired credential from the identity.',
+  },
+  'NHI-NO-OWNER': {
+    description: 'Every non-human identity has an accountable owner.',
+    severity: 'medium if exposed, else low',
+    thresholds: () => [],
+    remediation: 'Assign an owner who answers for the identity, or remove the identity.',
+  },
+  'NHI-ORPHANED': {
+    description: 'A non-human identity whose owners have all left is re-assigned or removed.',
+    severity: `${exposure}, else medium`,
+    thresholds: () => [],
+    remediation: 'Assign an active owner, or disable the identity and remove its grants.',
+  },
+  'NHI-PRIVILEGED': {
+    description:
+      'Privileged access of non-human identities to financially significant systems is known and justified.',
+    severity: 'medium',
+    thresholds: () => [],
+    remediation:
+      'Have the owner justify the privileged access (record an exception with a compensating control) or reduce it to what the workload needs.',
+  },
+  'USER-DORMANT': {
+    description: "A person's account unused for more than dormantDays is disabled or removed.",
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`dormantDays=${p.dormantDays}`],
+    remediation: "Disable the account; confirm with the person's manager before re-enabling it.",
+  },
+  'SOD-CONFLICT': {
+    description: 'No identity holds two functions a risk separates.',
+    severity: "the risk's severity in the ruleset",
+    thresholds: (p) => (p.sodRules.length ? [`sodRules=${p.sodRules.join(',')}`] : []),
+    remediation:
+      'Remove one of the conflicting grants, or accept the risk with an approver, an expiry and a compensating control (for example a review of every payment the identity releases).',
+  },
+};
+
+/** A rule not described here yet: say where it is described instead of inventing a text. */
+const UNDESCRIBED: Omit<RuleInfo, 'id'> = {
+  description: 'see docs/rules.md',
+  severity: 'see docs/rules.md',
+  thresholds: () => [],
+  remediation: 'See docs/rules.md for what this rule tests and what resolves it.',
+};
+
+/** The rule's description, severity, thresholds and remediation. */
+export function ruleInfo(id: RuleId): RuleInfo {
+  return { id, ...(RULE_CATALOG[id] ?? UNDESCRIBED) };
+}
