@@ -14,6 +14,7 @@ import { InputError } from '../core/errors';
 import { CHAIN_EVENT_FILE, type ChainEvent } from '../core/evidence/chain-event';
 import { canonicalJson, MANIFEST_FILE, parseManifest } from '../core/evidence/manifest';
 import type { EvidenceWriter } from '../core/evidence/ports';
+import type { ReportCampaign } from '../core/evidence/report-html';
 import { findChainHead } from '../core/evidence/verify';
 import type { FindingsRepository } from '../core/findings/repository';
 import type { Inventory } from '../core/inventory';
@@ -190,6 +191,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     });
     if (reservedSeen) await hooks.checkpoint?.('reserved');
     hooks.progress?.('sealing the evidence pack');
+    const reviewArtefacts = reviews.artefacts(req.asOf);
     const sealed = await sealStep({
       plan,
       sources,
@@ -202,8 +204,9 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       finishedAt: now(),
       logger,
       packs,
+      campaigns: campaignsOf(reviewArtefacts),
       extraArtefacts: [
-        ...reviews.artefacts(req.asOf),
+        ...reviewArtefacts,
         ...(chainEvent
           ? [
               {
@@ -234,6 +237,13 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   } finally {
     await repo.close();
   }
+}
+
+/** The campaign rows of the review artefacts (each file's first line), for the report. */
+function campaignsOf(artefacts: ReturnType<ReviewEvidence['artefacts']>): ReportCampaign[] {
+  return artefacts
+    .map((a) => (a.lines[0] ? (JSON.parse(a.lines[0]) as ReportCampaign & { record?: string }) : undefined))
+    .filter((c): c is ReportCampaign => c?.record === 'campaign');
 }
 
 async function collectOne(

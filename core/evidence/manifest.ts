@@ -77,6 +77,24 @@ export const signingSchema = z
   })
   .strict();
 
+/**
+ * The run's findings in numbers (issue 16): lets a reader (the report's trend) follow a chain from
+ * manifests alone. Optional: packs sealed before it existed do not carry it.
+ */
+export const findingCountsSchema = z
+  .object({
+    /** Every finding of the table after the run, whatever its status. */
+    total: count,
+    /** Open and reopened. */
+    open: count,
+    /** Open or reopened and past due at `asOf`. */
+    overdue: count,
+    riskAccepted: count,
+    /** Open and reopened, by severity. */
+    bySeverity: z.object({ critical: count, high: count, medium: count, low: count }).strict(),
+  })
+  .strict();
+
 export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
@@ -90,6 +108,7 @@ export const manifestSchema = z
     organization: z.string(),
     configSha256: hex64,
     sources: z.array(sourceEntrySchema),
+    findings: findingCountsSchema.optional(),
     files: z.array(fileEntrySchema),
     retention: retentionSchema,
     signing: signingSchema,
@@ -115,6 +134,7 @@ export const manifestSchema = z
   });
 
 export type SourceEntry = z.infer<typeof sourceEntrySchema>;
+export type FindingCounts = z.infer<typeof findingCountsSchema>;
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 export type ChainLink = z.infer<typeof chainLinkSchema>;
 export type Retention = z.infer<typeof retentionSchema>;

@@ -1,10 +1,18 @@
 /**
- * `report.html`: the pack's facts for a person. Self-contained (inline CSS, no scripts, no
- * external fetches — the CSP forbids them), every value escaped, deterministic for the same input.
+ * `report.html`: the pack's facts for a person. One self-contained file: inline CSS, inline SVG
+ * charts, one inline filter script allowed by its hash (the CSP forbids every other script, style,
+ * font, image and fetch), every value from input escaped, deterministic for the same input. It
+ * opens with a dashboard (`report-dashboard.ts`), then contents, a filter and the findings.
  */
+import { createHash } from 'node:crypto';
+import { findingDisplay, isOverdue } from '../findings/display';
 import type { Finding, Severity } from '../findings/model';
 import { SEVERITIES } from '../findings/model';
+import { esc } from './html-escape';
 import type { ChainLink, SourceEntry } from './manifest';
+import { dashboard, filterControls, systemsOf } from './report-dashboard';
+
+export { esc } from './html-escape';
 
 export interface ReportInput {
   organization: string;
@@ -25,6 +33,37 @@ export interface ReportInput {
    * Default 1,000: a page a person can read, whatever the size of the tenant.
    */
   maxFindingsPerSection?: number;
+  /** Each source's collection warnings (the snapshot header's), by source id. */
+  sourceWarnings?: Readonly<Record<string, readonly string[]>>;
+  /** Open findings of the chain's earlier packs (from their manifests), oldest first. */
+  trend?: readonly TrendPoint[];
+  /** Access-review campaigns as the pack records them (`reviews/<id>.jsonl` campaign rows). */
+  campaigns?: readonly ReportCampaign[];
+}
+
+export interface TrendPoint {
+  runId: string;
+  sequence: number;
+  asOf: string;
+  /** Open (and reopened) findings; undefined when that pack's manifest does not say. */
+  open?: number;
+}
+
+export interface ReportCampaign {
+  campaignId: string;
+  name: string;
+  status: string;
+  dueAt: string;
+  summary: {
+    items: number;
+    decided: number;
+    undecided: number;
+    kept: number;
+    revoked: number;
+    late: number;
+    overdue?: boolean;
+    revocations?: { revoked: number; stillPresent: number; unverified: number };
+  };
 }
 
 /**
@@ -34,12 +73,13 @@ export interface ReportInput {
 export function renderReportHtml(input: ReportInput): string {
   const maxEvidence = input.maxEvidencePerFinding ?? 25;
   const maxFindings = input.maxFindingsPerSection ?? 1_000;
+  const asOf = new Date(input.asOf);
   const section = (list: readonly Finding[]) =>
     list.length === 0
       ? '<p>None.</p>'
       : list
           .slice(0, maxFindings)
-          .map((f) => findingBlock(f, maxEvidence))
+          .map((f) => findingBlock(f, maxEvidence, asOf))
           .join('\n') +
         (list.length > maxFindings
           ? `\n<p class="note">${list.length - maxFindings} more, less severe, are listed in findings.jsonl.</p>`
@@ -57,13 +97,15 @@ export function renderReportHtml(input: ReportInput): string {
     (f) => f.status === 'resolved' && f.resolution?.runId !== input.runId,
   );
   const title = `AccessProof evidence — ${input.organization} — ${input.runId}`;
+  const listed = [...active, ...accepted, ...resolvedNow];
 
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
 <title>${esc(title)}</title>
 <style>${CSS}</style>
 </head>
@@ -73,21 +115,35 @@ export function renderReportHtml(input: ReportInput): string {
 ${row('Run', input.runId)}${row('As of', input.asOf)}${row('Started', input.startedAt)}${row('Finished', input.finishedAt)}${row('Tool version', input.toolVersion)}${input.sequence !== undefined ? row('Chain position', String(input.sequence)) : ''}${input.previous ? row('Previous pack', `${input.previous.runId} (manifest sha256 ${input.previous.manifestSha256})`) : input.previous === null ? row('Previous pack', 'none: first pack of the chain') : ''}</table>
 <p class="note">The signed manifest.json beside this file is the authoritative record; this page restates it for reading. See docs/auditor.md to verify the pack.</p>
 
-<h2>Sources</h2>
+<nav id="contents" aria-label="Contents"><h2>Contents</h2><ol>
+<li><a href="#dashboard">Dashboard</a></li>
+<li><a href="#sources">Sources</a></li>
+<li><a href="#matrix">Findings by rule and severity</a></li>
+<li><a href="#open">Open findings (${active.length})</a></li>
+<li><a href="#accepted">Risk accepted (${accepted.length})</a></li>
+<li><a href="#resolved">Resolved in this run (${resolvedNow.length})</a></li>
+</ol></nav>
+
+${dashboard(input, active, accepted, resolvedNow, asOf)}
+
+<h2 id="sources">Sources</h2>
 ${sourcesTable(input.sources)}
 
-<h2>Findings by rule and severity</h2>
+<h2 id="matrix">Findings by rule and severity</h2>
 ${matrix(findings)}
 
-<h2>Open findings (${active.length})</h2>
+${filterControls(listed)}
+
+<h2 id="open">Open findings (${active.length})</h2>
 ${section(active)}
 
-<h2>Risk accepted (${accepted.length})</h2>
+<h2 id="accepted">Risk accepted (${accepted.length})</h2>
 ${section(accepted)}
 
-<h2>Resolved in this run (${resolvedNow.length})</h2>
+<h2 id="resolved">Resolved in this run (${resolvedNow.length})</h2>
 ${section(resolvedNow)}
 <p>Resolved in earlier runs: ${resolvedBefore.length} (listed in findings.jsonl).</p>
+<script>${FILTER_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -139,7 +195,7 @@ ${body}
 </table>`;
 }
 
-function findingBlock(f: Finding, maxEvidence: number): string {
+function findingBlock(f: Finding, maxEvidence: number, asOf: Date): string {
   const shown = f.evidence.slice(0, maxEvidence);
   const more = f.evidence.length - shown.length;
   const facts = [
@@ -149,8 +205,10 @@ function findingBlock(f: Finding, maxEvidence: number): string {
     row('Principals', f.subject.principals.join(', ')),
     row('First seen', f.firstSeenRun),
     row('Last seen', f.lastSeenRun),
+    row('Who', findingDisplay(f)),
+    row('Sources', f.sources.join(', ')),
     f.owner ? row('Owner', f.owner) : '',
-    f.dueAt ? row('Due', f.dueAt) : '',
+    f.dueAt ? row('Due', `${f.dueAt}${isOverdue(f, asOf) ? ' (overdue)' : ''}`) : '',
     f.exception
       ? row(
           'Exception',
@@ -178,7 +236,18 @@ function findingBlock(f: Finding, maxEvidence: number): string {
       return `<li><span class="kind">${esc(e.kind)}</span> ${esc(e.text)}${where ? `<br><code>${esc(where)}</code>` : ''}</li>`;
     })
     .join('\n');
-  return `<section class="finding ${esc(f.severity)}" id="f-${esc(f.id)}">
+  const text = [
+    f.id,
+    f.rule,
+    f.title,
+    findingDisplay(f),
+    f.subject.identity,
+    ...f.subject.principals,
+    ...f.sources,
+  ]
+    .join(' ')
+    .toLowerCase();
+  return `<section class="finding ${esc(f.severity)}" id="f-${esc(f.id)}" data-severity="${esc(f.severity)}" data-rule="${esc(f.rule)}" data-systems="${esc(systemsOf(f).join(' '))}" data-text="${esc(text)}">
 <h3><span class="sev">${esc(f.severity)}</span> ${esc(f.rule)}: ${esc(f.title)}</h3>
 <table class="facts">${facts}</table>
 <details${f.evidence.length <= 5 ? ' open' : ''}><summary>Evidence (${f.evidence.length})</summary>
@@ -193,19 +262,6 @@ function row(label: string, value: string): string {
   return `<tr><th>${esc(label)}</th><td>${esc(value)}</td></tr>\n`;
 }
 
-/** Escape text for HTML element content and double-quoted attributes. */
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1b1f24}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #d0d7de}h3{font-size:1.05em;margin:.3em 0}
@@ -214,5 +270,69 @@ table.facts th{background:#f6f8fa;font-weight:600;white-space:nowrap}td.n{text-a
 tr.failed td{background:#ffebe9}tr.incomplete td{background:#fff8c5}
 .finding{border-left:4px solid #8c959f;padding:.3em .8em;margin:1em 0}.finding.critical{border-color:#a40e26}.finding.high{border-color:#cf222e}.finding.medium{border-color:#bf8700}.finding.low{border-color:#0969da}
 .sev{text-transform:uppercase;font-size:.8em;font-weight:700}.kind{font-size:.8em;color:#57606a}.note{color:#57606a}
-@media print{details{display:block}}
+nav#contents ol{columns:2;margin:.3em 0}
+.tiles{display:flex;flex-wrap:wrap;gap:.6em;margin:.6em 0}.tile{border:1px solid #d0d7de;border-radius:6px;padding:.4em .9em;min-width:7em}
+.tile b{display:block;font-size:1.8em;line-height:1.2}.tile.critical b{color:#a40e26}.tile.high b{color:#cf222e}.tile.medium b{color:#9a6700}.tile.low b{color:#0969da}.tile.overdue b{color:#8250df}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(22em,1fr));gap:1em}
+figure{margin:0;border:1px solid #d0d7de;border-radius:6px;padding:.5em}figcaption{font-weight:600;margin-bottom:.3em}
+svg.chart{width:100%;height:auto}svg.chart text{font:11px system-ui,sans-serif;fill:#1b1f24}
+.bar{fill:#57606a}.bar.critical{fill:#a40e26}.bar.high{fill:#cf222e}.bar.medium{fill:#bf8700}.bar.low{fill:#0969da}.bar.overdue{fill:#8250df}.bar.ok{fill:#1a7f37}.bar.unknown{fill:#d0d7de}
+.trend{fill:none;stroke:#0969da;stroke-width:2}.dot{fill:#0969da}
+.warn{color:#9a6700}.bad{color:#cf222e;font-weight:600}.good{color:#1a7f37}
+progress{width:8em}
+.filter{position:sticky;top:0;background:#fff;border-bottom:1px solid #d0d7de;padding:.5em 0;display:flex;flex-wrap:wrap;gap:.6em;align-items:center;z-index:1}
+.filter input[type=search]{min-width:16em}
+@media print{nav#contents,.filter{display:none}details{display:block}.finding,figure,tr{break-inside:avoid}body{max-width:none;margin:0;font-size:11px}a{color:inherit;text-decoration:none}.charts{grid-template-columns:1fr 1fr}}
 `;
+
+/**
+ * The filter: text, severity, rule and system over the listed findings. It reads only the data
+ * attributes the page wrote (escaped) and sets `hidden`/`textContent`, never markup.
+ */
+const FILTER_SCRIPT = `
+(function () {
+  var form = document.getElementById('filter');
+  if (!form) return;
+  var q = document.getElementById('filter-text');
+  var sev = document.getElementById('filter-severity');
+  var rule = document.getElementById('filter-rule');
+  var sys = document.getElementById('filter-system');
+  var count = document.getElementById('filter-count');
+  var items = document.querySelectorAll('section.finding');
+  function apply() {
+    var t = q.value.trim().toLowerCase();
+    var shown = 0;
+    for (var i = 0; i < items.length; i++) {
+      var d = items[i].dataset;
+      var ok = (!t || d.text.indexOf(t) >= 0) &&
+        (!sev.value || d.severity === sev.value) &&
+        (!rule.value || d.rule === rule.value) &&
+        (!sys.value || (' ' + d.systems + ' ').indexOf(' ' + sys.value + ' ') >= 0);
+      items[i].hidden = !ok;
+      if (ok) shown++;
+    }
+    count.textContent = shown + ' of ' + items.length + ' shown';
+  }
+  form.addEventListener('input', apply);
+  form.addEventListener('submit', function (e) { e.preventDefault(); });
+  form.hidden = false;
+  apply();
+})();
+`;
+
+const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * Nothing may load or run but this page's own style and filter script: no network, no other
+ * script (an injected one has no matching hash), no images or fonts, no forms sent anywhere.
+ */
+const CSP = [
+  "default-src 'none'",
+  `style-src ${hash(CSS)}`,
+  `script-src ${hash(FILTER_SCRIPT)}`,
+  "img-src 'none'",
+  "font-src 'none'",
+  "connect-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../connector';
 import { anchorOf, type HeadAnchor } from '../evidence/anchor';
-import type { SourceEntry } from '../evidence/manifest';
+import type { FindingCounts, SourceEntry } from '../evidence/manifest';
 import { toOcsf } from '../evidence/ocsf';
 import {
   type ArtefactContent,
@@ -15,7 +15,8 @@ import {
   type SealedPack,
   type Signer,
 } from '../evidence/ports';
-import { renderReportHtml } from '../evidence/report-html';
+import { type ReportCampaign, renderReportHtml } from '../evidence/report-html';
+import { isOverdue } from '../findings/display';
 import { exceptionsInForce } from '../findings/exceptions';
 import type { Finding } from '../findings/model';
 import { remediationRecords } from '../findings/remediation';
@@ -24,6 +25,8 @@ import type { RunStore, SnapshotBytes } from '../ports';
 import { adoptSealedPack } from './recover';
 import { RUN_RECORDS_FILE } from './run-record';
 import type { ScanResult } from './scan';
+import { isOpen } from './scan';
+import { chainTrend } from './trend';
 import type { RunPlan, SourceResult } from './types';
 
 export interface SealStepInput {
@@ -47,6 +50,8 @@ export interface SealStepInput {
   anchor?: HeadAnchor;
   /** More artefacts for the pack (access reviews under `reviews/`), written before the manifest. */
   extraArtefacts?: ReadonlyArray<{ path: string; content: ArtefactContent; records: number }>;
+  /** Review campaigns as the pack records them, for the report's dashboard. */
+  campaigns?: readonly ReportCampaign[];
   logger: Logger;
 }
 
@@ -146,6 +151,9 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       await pack.add(RUN_RECORDS_FILE, jsonLines(scan.runRecords), scan.runRecords.length);
     }
     const finishedAt = input.finishedAt.toISOString();
+    const counts = findingCounts(scan.findings, asOf);
+    const trend = await chainTrend(input.packs, scan.head, 24, input.logger);
+    const sourceWarnings = Object.fromEntries(input.sources.map((s) => [s.id, s.warnings ?? []]));
     const html = renderReportHtml({
       organization: plan.organization,
       runId: plan.runId,
@@ -157,6 +165,9 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       previous,
       sources: entries,
       findings: scan.findings,
+      sourceWarnings,
+      trend,
+      ...(input.campaigns ? { campaigns: input.campaigns } : {}),
     });
     await pack.add('report.html', new TextEncoder().encode(html), 0);
     for (const extra of input.extraArtefacts ?? []) await pack.add(extra.path, extra.content, extra.records);
@@ -172,6 +183,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
         organization: plan.organization,
         configSha256: plan.configSha256,
         sources: entries,
+        findings: counts,
       },
       input.signer,
     );
@@ -256,6 +268,25 @@ async function resumeAfterSealed(
     runId: input.plan.runId,
   });
   return alreadySealed(input.plan.runId, head, previous);
+}
+
+/** The counts `manifest.findings` records (open = open and reopened). */
+export function findingCounts(findings: readonly Finding[], asOf: Date): FindingCounts {
+  const counts: FindingCounts = {
+    total: findings.length,
+    open: 0,
+    overdue: 0,
+    riskAccepted: 0,
+    bySeverity: { critical: 0, high: 0, medium: 0, low: 0 },
+  };
+  for (const f of findings) {
+    if (f.status === 'risk-accepted') counts.riskAccepted++;
+    if (!isOpen(f)) continue;
+    counts.open++;
+    counts.bySeverity[f.severity]++;
+    if (isOverdue(f, asOf)) counts.overdue++;
+  }
+  return counts;
 }
 
 /** One JSON array, one element per line, streamed in chunks like `jsonLines`. */

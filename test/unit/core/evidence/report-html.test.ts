@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { renderReportHtml } from '../../../../core/evidence/report-html';
 import type { Finding } from '../../../../core/findings/model';
@@ -58,22 +59,125 @@ const base = {
 };
 
 describe('renderReportHtml', () => {
-  it('escapes every value and carries no script', () => {
-    // Arrange
+  it('escapes every value: its only script is its own, allowed by hash', () => {
+    // Arrange: hostile names everywhere input reaches the page (titles, names, sources, warnings, campaigns).
     const hostile = makeFinding({
       title: '<script>alert(1)</script>',
+      display: '<img src=x onerror="alert(2)">',
+      sources: ['javascript:alert(3)'],
+      subject: { identity: 'person:"><svg onload=alert(4)>', principals: ['erp:erp:<b>U1</b>'] },
       evidence: [{ kind: 'note', text: '"><img src=x onerror=1>' }],
+      status: 'risk-accepted',
+      exception: {
+        approver: 'javascript:alert(5)',
+        rationale: '</td><script>alert(6)</script>',
+        expiresAt: '2027-01-01T00:00:00.000Z',
+        grantedAt: '2026-09-01T00:00:00.000Z',
+      },
     });
 
     // Act
-    const html = renderReportHtml({ ...base, findings: [hostile] });
+    const html = renderReportHtml({
+      ...base,
+      findings: [hostile],
+      sourceWarnings: { erp: ['<script>alert(7)</script>'] },
+      campaigns: [
+        {
+          campaignId: 'c1',
+          name: '<img src=x onerror=alert(8)>',
+          status: 'open',
+          dueAt: '2026-12-01T00:00:00.000Z',
+          summary: { items: 2, decided: 1, undecided: 1, kept: 1, revoked: 0, late: 0 },
+        },
+      ],
+    });
 
     // Assert
-    expect(html).not.toMatch(/<script/i);
-    expect(html).not.toContain('<img');
+    expect(html.match(/<script/gi)).toHaveLength(1);
+    expect(html).not.toMatch(/<img|<svg onload|<b>U1/i);
+    expect(html).not.toMatch(/href="javascript:/i);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('&lt;script&gt;alert(7)&lt;/script&gt;');
+    expect(html).toContain('&lt;img src=x onerror=alert(8)&gt;');
     expect(html).toContain('Halvorsen &lt;Industrial&gt;');
-    expect(html).toContain("default-src 'none'");
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const sha = (t: string) => createHash('sha256').update(t, 'utf8').digest('base64');
+    expect(csp).toContain(`script-src 'sha256-${sha(script)}'`);
+    expect(csp).toContain(`style-src 'sha256-${sha(style)}'`);
+    expect(csp).not.toContain('unsafe-inline');
+    // Self-contained: nothing that would load from anywhere.
+    expect(html).not.toMatch(/<[a-z]+[^>]*\s(src|href)="(?!#)|<link|@import|url\(/i);
+  });
+
+  it('opens with a dashboard: totals, charts, source health, exceptions, remediation, campaigns, trend', () => {
+    // Arrange
+    const findings = [
+      makeFinding({
+        history: [{ at: '2026-08-01T00:00:00.000Z', event: 'opened' }],
+        dueAt: '2026-08-08T00:00:00.000Z',
+      }),
+      makeFinding({
+        id: 'f2',
+        rule: 'NHI-DORMANT',
+        severity: 'high',
+        subject: { identity: 'principal:aws:1:r', principals: ['aws:1:arn:aws:iam::1:role/r'] },
+        sources: ['aws'],
+      }),
+      makeFinding({
+        id: 'f3',
+        status: 'resolved',
+        resolution: { runId: 'run-2', how: 'not seen in complete collection of erp', at: base.finishedAt },
+      }),
+    ];
+
+    // Act
+    const html = renderReportHtml({
+      ...base,
+      findings,
+      sourceWarnings: { erp: ['3 rows without a role were skipped'] },
+      trend: [
+        { runId: 'run-0', sequence: 0, asOf: '2026-08-01T00:00:00.000Z' },
+        { runId: 'run-1', sequence: 1, asOf: '2026-09-01T00:00:00.000Z', open: 5 },
+      ],
+      campaigns: [
+        {
+          campaignId: 'q3',
+          name: 'Q3 finance',
+          status: 'open',
+          dueAt: '2026-09-15T00:00:00.000Z',
+          summary: {
+            items: 10,
+            decided: 4,
+            undecided: 6,
+            kept: 3,
+            revoked: 1,
+            late: 0,
+            overdue: true,
+            revocations: { revoked: 0, stillPresent: 1, unverified: 0 },
+          },
+        },
+      ],
+    });
+
+    // Assert
+    expect(html).toMatch(/<div class="tile critical"><b>1<\/b>critical open<\/div>/);
+    expect(html).toMatch(/<div class="tile overdue"><b>1<\/b>overdue<\/div>/);
+    for (const id of ['by-severity', 'by-system', 'by-source', 'by-rule', 'aging', 'overdue', 'trend'])
+      expect(html).toContain(`id="chart-${id}"`);
+    expect(html).toMatch(/<title>aws: 1<\/title>/);
+    expect(html).toContain('3 rows without a role were skipped');
+    expect(html).toContain('failed</span>: AccessDenied');
+    expect(html).toContain('not seen in complete collection of erp');
+    expect(html).toContain('4 of 10 decided');
+    expect(html).toContain('1 still present');
+    expect(html).toMatch(/<polyline class="trend" points="[^"]+"/);
+    expect(html).toContain('1 earlier pack(s) do not record their open count');
+    expect(html).toContain('<nav id="contents"');
+    expect(html).toContain('@media print');
+    expect(html).toMatch(/data-severity="critical" data-rule="SOD-CONFLICT" data-systems="erp"/);
   });
 
   it('shows sources with status and counts, findings by rule and severity, and each finding with evidence', () => {
