@@ -116,7 +116,10 @@ function writeFindings(
 }
 
 function writeTable(sink: Sink, findings: Finding[], color: boolean): void {
-  const sourceWidth = Math.min(24, Math.max(6, ...findings.map((f) => f.sources.join(',').length)));
+  const sourceWidth = Math.min(
+    24,
+    findings.reduce((m, f) => Math.max(m, f.sources.join(',').length), 6),
+  );
   sink.line(
     `${'ID'.padEnd(24)}  ${'SEVERITY'.padEnd(8)}  ${'RULE'.padEnd(16)}  ${'STATUS'.padEnd(13)}  ${'DUE'.padEnd(18)}  ${'SOURCE'.padEnd(sourceWidth)}  TITLE`,
   );

@@ -32,7 +32,7 @@ export async function runRulesList(opts: RulesListOptions, out: Output): Promise
   try {
     if (opts.format === 'json') writeJson(sink, rows, 'array', (r) => r);
     else {
-      const width = Math.max(...rows.map((r) => r.id.length));
+      const width = rows.reduce((m, r) => Math.max(m, r.id.length), 0);
       for (const r of rows) {
         sink.line(`${r.id.padEnd(width)}  ${r.description}`);
         sink.line(`${' '.repeat(width)}  severity: ${r.severity}`);

@@ -102,7 +102,7 @@ function barChart(title: string, bars: readonly Bar[], id: string): string {
   const labelWidth = 150;
   const width = 420;
   const rowHeight = 20;
-  const max = Math.max(...shown.map((b) => b.value), 1);
+  const max = shown.reduce((m, b) => Math.max(m, b.value), 1);
   const plot = width - labelWidth - 40;
   const rows = shown
     .map((b, i) => {
@@ -190,7 +190,7 @@ function trendChart(input: ReportInput, openNow: number): string {
   const height = 160;
   const pad = { left: 36, right: 10, top: 10, bottom: 34 };
   const known = points.filter((p) => p.open !== undefined);
-  const max = Math.max(1, ...known.map((p) => p.open!));
+  const max = known.reduce((m, p) => Math.max(m, p.open ?? 0), 1);
   const step = (width - pad.left - pad.right) / Math.max(1, points.length - 1);
   const x = (i: number) => pad.left + i * step;
   const y = (v: number) => pad.top + (height - pad.top - pad.bottom) * (1 - v / max);
