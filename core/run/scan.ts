@@ -237,8 +237,11 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
 function nameSeen(findings: Finding[], runId: string, inv: Inventory): void {
   for (const f of findings) {
     if (f.lastSeenRun !== runId) continue;
+    // The identity's principals, not only the subject's: one name per identity in every finding.
+    const first = f.subject.principals[0];
+    const identity = first !== undefined ? inv.identityOf(first) : undefined;
     const principals: Principal[] = [];
-    for (const uid of f.subject.principals) {
+    for (const uid of identity?.principals ?? f.subject.principals) {
       const p = inv.principals.get(uid);
       if (p) principals.push(p);
     }
