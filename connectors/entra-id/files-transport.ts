@@ -3,7 +3,7 @@
  * docs/connectors/entra-id.md). A file holds one response body `{ "value": [...] }` or an array
  * of such pages, as a paging export writes them. A missing file answers 404.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as z from 'zod';
 import type { CallLog } from '../../core/connector';
 import { InputError } from '../../core/errors';
@@ -84,6 +84,15 @@ export class FilesTransport implements GraphTransport {
   private load(file: string): unknown[][] | null {
     const cached = this.cache.get(file);
     if (cached !== undefined) return cached;
+    // File names are built from data (object ids): one name inside the export folder, never a path.
+    if (file === '' || file !== basename(file) || /[\\/\0]/.test(file) || file === '.' || file === '..') {
+      throw new GraphCallError(
+        0,
+        'bad-file',
+        'a request names a file outside the export folder',
+        `file:${file}`,
+      );
+    }
     const path = join(this.dir, file);
     let text: string;
     try {

@@ -53,7 +53,7 @@ import {
   signInUnavailable,
   uniqSorted,
 } from './steps';
-import { GraphCallError, type ListRequest } from './transport';
+import { fileSegment, GraphCallError, idSegment, type ListRequest } from './transport';
 import {
   USER_PAGE,
   USER_PAGE_WITH_SIGN_IN,
@@ -213,10 +213,10 @@ function ownersRequest(key: string): ListRequest {
     : ['application', key.slice(4)];
   return {
     version: 'v1.0',
-    path: `/${kind}s/${id}/owners`,
+    path: `/${kind}s/${idSegment(id)}/owners`,
     operationPath: `/${kind}s/{id}/owners`,
     select: OWNER_SELECT,
-    file: `${kind}-${id}-owners.json`,
+    file: `${kind}-${fileSegment(id)}-owners.json`,
   };
 }
 
@@ -280,9 +280,9 @@ async function appRoleAssignments(io: Io, state: EntraState): Promise<Page> {
     state,
     (id) => ({
       version: 'v1.0',
-      path: `/servicePrincipals/${id}/appRoleAssignments`,
+      path: `/servicePrincipals/${idSegment(id)}/appRoleAssignments`,
       operationPath: '/servicePrincipals/{id}/appRoleAssignments',
-      file: `servicePrincipal-${id}-appRoleAssignments.json`,
+      file: `servicePrincipal-${fileSegment(id)}-appRoleAssignments.json`,
     }),
     (id, items, src) => {
       const page = emptyPage();
@@ -360,10 +360,10 @@ async function financialAppAssignments(io: Io, state: EntraState): Promise<Page>
   const sp = state.sps[state.current]!;
   const request: ListRequest = {
     version: 'v1.0',
-    path: `/servicePrincipals/${sp.id}/appRoleAssignedTo`,
+    path: `/servicePrincipals/${idSegment(sp.id)}/appRoleAssignedTo`,
     operationPath: '/servicePrincipals/{id}/appRoleAssignedTo',
     top: 999,
-    file: `appRoleAssignedTo-${sp.appId}.json`,
+    file: `appRoleAssignedTo-${fileSegment(sp.appId)}.json`,
   };
   let items: unknown[];
   try {
@@ -487,11 +487,11 @@ async function groupMembers(io: Io, state: EntraState): Promise<Page> {
   const id = state.current;
   const request: ListRequest = {
     version: 'v1.0',
-    path: `/groups/${id}/transitiveMembers`,
+    path: `/groups/${idSegment(id)}/transitiveMembers`,
     operationPath: '/groups/{id}/transitiveMembers',
     select: MEMBER_SELECT,
     top: GROUP_PAGE,
-    file: `group-${id}-transitiveMembers.json`,
+    file: `group-${fileSegment(id)}-transitiveMembers.json`,
   };
   let items: unknown[];
   try {
@@ -527,10 +527,10 @@ async function nestedGroupMembers(io: Io, state: EntraState): Promise<Page> {
     state,
     (id) => ({
       version: 'v1.0',
-      path: `/groups/${id}/members`,
+      path: `/groups/${idSegment(id)}/members`,
       operationPath: '/groups/{id}/members',
       select: MEMBER_SELECT,
-      file: `group-${id}-members.json`,
+      file: `group-${fileSegment(id)}-members.json`,
     }),
     (id, items, src) => {
       const direct = state.direct[id] ?? [];

@@ -87,3 +87,28 @@ export function relativeUrlOf(request: ListRequest): string {
   if (request.top !== undefined) q.push(`$top=${request.top}`);
   return q.length > 0 ? `${request.path}?${q.join('&')}` : request.path;
 }
+
+/**
+ * An object id from Graph data as one segment of a request path. Graph ids are GUIDs, but they
+ * come from upstream data: encoded, a `/`, `?`, `#` or `%` in one cannot change which resource is
+ * asked for. `.` and `..` are refused, because URL normalization resolves them even when encoded.
+ */
+export function idSegment(id: string): string {
+  if (id === '' || id === '.' || id === '..') {
+    throw new GraphCallError(
+      0,
+      'bad-id',
+      `an object id of ${JSON.stringify(id)} cannot name a resource`,
+      'id',
+    );
+  }
+  return encodeURIComponent(id);
+}
+
+/**
+ * An object id from data as part of a saved response's file name, encoded as in a URL path: a
+ * `/` or `\` becomes `%2F`/`%5C`, so the name stays one file inside the export folder.
+ */
+export function fileSegment(id: string): string {
+  return encodeURIComponent(id);
+}

@@ -158,7 +158,9 @@ export async function startFakeGraph(
     if (fixed[path]) return fixed[path];
     const m = /^\/(servicePrincipals|applications|groups)\/([^/]+)\/([A-Za-z]+)$/.exec(path);
     if (!m) return undefined;
-    const [, kind, id, relation] = m as unknown as [string, string, string, string];
+    const [, kind, rawId, relation] = m as unknown as [string, string, string, string];
+    // Graph decodes the id segment: `sp%2F..%2Fx` names the object whose id is `sp/../x`.
+    const id = decodeURIComponent(rawId);
     const known =
       kind === 'groups'
         ? tenant.groups.some((g) => g.id === id)

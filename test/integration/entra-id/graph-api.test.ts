@@ -245,6 +245,50 @@ describe('Entra connector against a local Graph imitation', () => {
     expect(second.text).toBe(whole.text);
   });
 
+  it('encodes object ids in request paths: an id with / ? # asks for that object, never another path', async () => {
+    // Arrange: a service principal whose id holds path and URL delimiters, with an owner
+    const tenant = buildTestTenant();
+    const hostile = 'sp/../x?y#z';
+    const payments = tenant.servicePrincipals.find((s) => s.id === IDS.paymentsSp)!;
+    tenant.servicePrincipals.push({ ...payments, id: hostile, appId: 'hostile-app', displayName: 'Hostile' });
+    tenant.owners[`servicePrincipals/${hostile}`] = [
+      {
+        '@odata.type': '#microsoft.graph.user',
+        id: IDS.adele,
+        userPrincipalName: 'hostile-owner@contoso.com',
+      },
+    ];
+    graph = await startFakeGraph(tenant, { token: TOKEN, pageSize: 1 });
+
+    // Act
+    const c = await collect({ source: apiSource(graph), connector: auth });
+
+    // Assert
+    expect(c.outcome.status).toBe('complete');
+    expect(
+      graph.subRequests.some((u) => u.startsWith('/servicePrincipals/sp%2F..%2Fx%3Fy%23z/owners?')),
+    ).toBe(true);
+    const sp = recordsOf(c.lines).principals.find((p) => p.nativeId === hostile);
+    expect(sp?.owners).toContain('hostile-owner@contoso.com');
+  });
+
+  it('refuses an object id of .. (URL normalization would resolve it) by failing the source', async () => {
+    // Arrange
+    const tenant = buildTestTenant();
+    const payments = tenant.servicePrincipals.find((s) => s.id === IDS.paymentsSp)!;
+    tenant.servicePrincipals.push({ ...payments, id: '..', appId: 'dots-app', displayName: 'Dots' });
+    graph = await startFakeGraph(tenant, { token: TOKEN, pageSize: 1 });
+
+    // Act
+    const c = await collect({ source: apiSource(graph), connector: auth });
+
+    // Assert
+    expect(c.outcome).toMatchObject({ status: 'failed' });
+    if (c.outcome.status !== 'failed') return;
+    expect(c.outcome.error).toContain('an object id of ".." cannot name a resource');
+    expect(graph.subRequests.some((u) => u.startsWith('/servicePrincipals/../'))).toBe(false);
+  });
+
   it('keeps canary secrets out of logs, snapshot and findings', async () => {
     // Arrange
     const g = await serve();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -221,6 +221,38 @@ describe('Entra files mode', () => {
         `incomplete: appRoleAssignedTo-${IDS.netsuiteAppId}.json is not in the export: who is assigned to NetSuite ERP was not collected`,
       ]),
     );
+  });
+
+  it('never reads a file outside the export folder through an object id (x/../../../outside/planted)', async () => {
+    // Arrange: a service principal whose id climbs out of the export folder, and owners planted there
+    const root = mkdtempSync(join(tmpdir(), 'entra-escape-'));
+    const exportDir = join(root, 'export', 'entra');
+    const tenant = buildTestTenant();
+    const hostile = 'x/../../../outside/planted';
+    const payments = tenant.servicePrincipals.find((s) => s.id === IDS.paymentsSp)!;
+    tenant.servicePrincipals.push({ ...payments, id: hostile, appId: 'hostile-app', displayName: 'Hostile' });
+    writeTenantFiles(tenant, exportDir);
+    mkdirSync(join(root, 'outside'));
+    const planted = {
+      '@odata.type': '#microsoft.graph.user',
+      id: IDS.adele,
+      userPrincipalName: 'planted@contoso.com',
+    };
+    writeFileSync(join(root, 'outside', 'planted-owners.json'), JSON.stringify({ value: [planted] }));
+
+    try {
+      // Act
+      const c = await collect({ source: testSource({ files: { dir: exportDir } }) });
+
+      // Assert: the id is one encoded file name (servicePrincipal-x%2F..%2F…-owners.json), not in the export
+      const sp = recordsOf(c.lines).principals.find((p) => p.nativeId === hostile);
+      expect(sp).toBeDefined();
+      expect(sp.owners ?? []).not.toContain('planted@contoso.com');
+      expect(c.text).not.toContain('planted@contoso.com');
+      expect(c.outcome.status).toBe('complete');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad JSON with an InputError naming the file and line, without quoting it', async () => {
