@@ -1,6 +1,8 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AUDITOR_ACTIONS } from '../../infra/lib/stateful-stack';
+import { AUDITOR_ACTIONS, StatefulStack } from '../../infra/lib/stateful-stack';
 import { allowedActions, asList, roleStatements, type Statement, synth } from './synth';
 
 type Resources = Record<
@@ -409,5 +411,57 @@ describe('auditor role', () => {
     });
     expect(bySid.ListEvidence?.Resource).toEqual({ 'Fn::GetAtt': [bucketNamed('evidence').id, 'Arn'] });
     expect(statements.every((s) => s.Effect === 'Allow' && !s.Condition)).toBe(true);
+  });
+});
+
+describe('evidenceDataEvents: a CloudTrail trail of the evidence bucket', () => {
+  it('records every read and write of evidence objects (no management events), validated, into the locked log bucket; cdk-nag stays clean', () => {
+    // Arrange: the stateful stack alone (the trail lives there), with the option on.
+    const app = new App();
+    const stack = new StatefulStack(app, 'Stateful', {
+      sealRoleArn: 'arn:aws:iam::111122223333:role/AccessProofSeal',
+      secretSourceIds: [],
+      evidenceDataEvents: true,
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    // Act
+    const template = Template.fromStack(stack);
+    const own = template.toJSON().Resources as Resources;
+    const bucketId = (purpose: string) =>
+      Object.entries(own).find(
+        ([, r]) =>
+          r.Type === 'AWS::S3::Bucket' &&
+          JSON.stringify(r.Properties.BucketName ?? '').includes(`accessproof-${purpose}-`),
+      )?.[0];
+    const nag = new AwsSolutionsChecks()
+      .validateScope(app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
+
+    // Assert
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      EnableLogFileValidation: true,
+      IsMultiRegionTrail: false,
+      IncludeGlobalServiceEvents: false,
+      S3BucketName: { Ref: bucketId('access-logs') },
+      S3KeyPrefix: 'cloudtrail',
+      EventSelectors: [
+        {
+          DataResources: [
+            {
+              Type: 'AWS::S3::Object',
+              Values: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId('evidence'), 'Arn'] }, '/']] }],
+            },
+          ],
+          IncludeManagementEvents: false,
+          ReadWriteType: 'All',
+        },
+      ],
+    });
+    expect(nag).toEqual([]);
+    // Off by default: the shared default app has no trail.
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::CloudTrail::Trail')).toEqual([]);
   });
 });

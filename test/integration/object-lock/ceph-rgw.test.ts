@@ -17,10 +17,12 @@ import type { SealedPack, Signer } from '../../../core/evidence/ports';
 import { signManifest } from '../../../core/evidence/seal';
 import { keyFingerprint } from '../../../core/evidence/signature';
 import { type VerifyReport, verifyChain } from '../../../core/evidence/verify';
+import { DynamoDbFindingsRepository } from '../../../stores/dynamodb-findings/dynamodb-findings-repository';
 import { S3EvidenceStore } from '../../../stores/s3-evidence/s3-evidence-store';
 import { S3PackReader } from '../../../stores/s3-evidence/s3-pack-reader';
-import { accessproof, tempDir } from '../../e2e/cli-helpers';
+import { accessproof, accessproofAsync, tempDir } from '../../e2e/cli-helpers';
 import { type CephRgw, cephRequired, cephUnavailable, startCephRgw } from '../../support/ceph-rgw';
+import { createFindingsTable, startDynalite } from '../../support/dynalite';
 
 const OWNER = '111122223333';
 const PREFIX = 'accessproof';
@@ -280,6 +282,61 @@ describe.skipIf(skip)('evidence on Ceph RADOS Gateway (real Object Lock)', () =>
     expect(errors(pinned)).toEqual(['head-mismatch', 'key-change run-4', 'key-not-pinned run-4']);
     expect(pinned.problems.find((p) => p.code === 'head-mismatch')!.message).toMatch(
       /goes on to #4 run-4: packs sealed after the anchor/,
+    );
+  });
+
+  it('compares the chain with the head the findings table records (--findings-table, CLI, DynamoDB API)', async () => {
+    // Arrange: the table of a deployment that committed run-3, and one that committed a run-4
+    // whose pack is gone from the bucket; a third name has no table (a reader without GetItem).
+    const { bucket, packs } = await chain(3);
+    const ddb = await startDynalite();
+    type TableHead = ChainHead & { location: string; sealedAt: string };
+    const recordHead = async (table: string, heads: TableHead[]) => {
+      await createFindingsTable(ddb.client, table);
+      const repo = new DynamoDbFindingsRepository({ tableName: table, client: ddb.client });
+      let current: TableHead | null = null;
+      for (const head of heads) {
+        await repo.reserve(head.runId, current, head.sealedAt);
+        await repo.commitRun(head.runId, [], head);
+        current = head;
+      }
+    };
+    const sealedAt = new Date().toISOString();
+    const heads = packs.map((p) => ({ ...p.head, location: p.location, sealedAt }));
+    await recordHead('findings-same', heads);
+    await recordHead('findings-ahead', [
+      ...heads,
+      { ...heads[2]!, runId: 'run-4', sequence: 4, manifestSha256: 'f'.repeat(64) },
+    ]);
+    const dir = tempDir();
+    const keyFile = join(dir, 'signing-key.pem');
+    writeFileSync(keyFile, signer.pem);
+    const env = { ...rgw.env, AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint };
+    // Asynchronous: dynalite runs in this process and must answer the CLI.
+    const verifyWith = (table: string) =>
+      accessproofAsync(
+        ['verify', `s3://${bucket}/${PREFIX}`, '--key', keyFile, '--findings-table', table],
+        undefined,
+        env,
+      );
+
+    // Act
+    const same = await verifyWith('findings-same');
+    const ahead = await verifyWith('findings-ahead');
+    const unreadable = await verifyWith('findings-absent');
+    await ddb.stop();
+
+    // Assert
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(0);
+    expect(same.stdout).not.toContain('chain-head-missing');
+    expect(ahead.code).toBe(1);
+    expect(ahead.stdout).toContain(
+      'ERROR [chain-head-missing] findings table findings-ahead records pack #4 run-4 as the newest, but the chain ends at #3 run-3: newer packs are missing',
+    );
+    expect(unreadable.code).toBe(0);
+    expect(unreadable.stdout).toMatch(
+      /WARNING \[chain-head-missing\] could not read the chain head recorded in findings table findings-absent \(ResourceNotFoundException\): the chain's end was not compared with it/,
     );
   });
 
