@@ -16,7 +16,8 @@ export interface RunMetric {
 
 /**
  * After notify: `SourcesFailed`, `SourcesIncomplete`, and `FindingsOpen` / `FindingsOverdue` per
- * severity.
+ * severity; with the Security Hub import on, `SecurityHubImported` / `SecurityHubImportFailed` (a
+ * refused workflow update counts as a failure too).
  *
  * @example
  * for (const m of runMetrics(digest)) emit(m);
@@ -40,6 +41,16 @@ export function runMetrics(digest: RunDigest): RunMetric[] {
         dimensions: { severity },
       },
     ]),
+    ...(digest.securityHub
+      ? ([
+          { name: 'SecurityHubImported', value: digest.securityHub.imported, unit: 'Count' },
+          {
+            name: 'SecurityHubImportFailed',
+            value: digest.securityHub.failed + digest.securityHub.workflowFailed,
+            unit: 'Count',
+          },
+        ] satisfies RunMetric[])
+      : []),
   ];
 }
 

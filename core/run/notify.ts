@@ -2,6 +2,13 @@
  * Step 5 of a run: one event per new, reopened or overdue finding, and a digest of the run.
  * Where they go (EventBridge + SNS in AWS, the terminal on one machine) is the Notifier's business.
  */
+import {
+  type AsffFinding,
+  findingsToImport,
+  toAsff,
+  type WorkflowUpdate,
+  workflowUpdates,
+} from '../evidence/asff';
 import type { Finding, Severity } from '../findings/model';
 import type { RunStore } from '../ports';
 import type { ScanResult } from './scan';
@@ -30,6 +37,32 @@ export interface RunDigest {
   overdue: number;
   /** Open findings past their due date, by severity (the overdue-critical alarm reads it). */
   overdueBySeverity: Partial<Record<Severity, number>>;
+  /** The Security Hub import, when it is switched on (`securityHub: true` on the construct). */
+  securityHub?: SecurityHubOutcome;
+}
+
+/** What Security Hub took and refused: counted in the run's metrics, named in the digest. */
+export interface SecurityHubOutcome {
+  /** Findings `BatchImportFindings` accepted (created or updated). */
+  imported: number;
+  /** Findings it refused, or that were in a batch it failed after the retries. */
+  failed: number;
+  /** Findings whose workflow `BatchUpdateFindings` set (suppressed, resolved, reopened). */
+  workflowUpdated: number;
+  workflowFailed: number;
+  /** The first few failures, `<finding id or batch>: <error code> <message>`. */
+  errors: string[];
+}
+
+/**
+ * Security Hub as seen from core: it takes ASFF findings (batched by the adapter) and workflow
+ * updates for findings it already holds. It never throws for a refused finding or batch: it counts.
+ */
+export interface FindingsImporter {
+  importFindings(
+    findings: readonly AsffFinding[],
+    updates: readonly WorkflowUpdate[],
+  ): Promise<SecurityHubOutcome>;
 }
 
 export interface Notifier {
@@ -43,6 +76,8 @@ export interface NotifyStepInput {
   sources: SourceResult[];
   asOf: Date;
   notifier: Notifier;
+  /** Opt-in: import the run's findings into Security Hub (the account's default product). */
+  securityHub?: { productArn: string; importer: FindingsImporter };
 }
 
 /** Build the events and the digest, then hand them to the notifier. Returns what was sent. */
@@ -50,8 +85,27 @@ export async function notifyStep(input: NotifyStepInput): Promise<RunDigest> {
   const scan = await input.runStore.get<ScanResult>(input.resultKey);
   if (!scan) throw new Error(`notify: no scan result at ${input.resultKey}`);
   const { events, digest } = buildNotifications(scan, input.sealed, input.sources, input.asOf);
+  // Before the digest goes out, so it can say what Security Hub took.
+  if (input.securityHub) {
+    const { findings, updates } = securityHubImport(scan, input.securityHub.productArn, input.asOf);
+    digest.securityHub = await input.securityHub.importer.importFindings(findings, updates);
+  }
   await input.notifier.publish(events, digest);
   return digest;
+}
+
+/**
+ * The ASFF findings and workflow updates a run sends to Security Hub. Deterministic for a run (its
+ * as-of is `UpdatedAt`), so a retried notify imports the same findings again and changes nothing.
+ */
+export function securityHubImport(
+  scan: ScanResult,
+  productArn: string,
+  asOf: Date,
+): { findings: AsffFinding[]; updates: WorkflowUpdate[] } {
+  const chosen = findingsToImport(scan.findings, scan.changes.resolved);
+  const ctx = { productArn, runId: scan.runId, asOf: asOf.toISOString() };
+  return { findings: chosen.map((f) => toAsff(f, ctx)), updates: workflowUpdates(chosen, scan.changes) };
 }
 
 export function buildNotifications(

@@ -3,10 +3,12 @@
  * on the SNS topic.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { runMetrics } from '../../core/run/metrics';
 import { notifyStep } from '../../core/run/notify';
+import { SecurityHubImporter } from '../../stores/security-hub/security-hub-importer';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import { EventBridgeSnsNotifier } from '../shared/eventbridge-sns-notifier';
@@ -26,6 +28,7 @@ const env = readEnvironment([
   'STAGING_BUCKET_OWNER',
   'FINDINGS_EVENT_BUS',
   'NOTIFY_TOPIC_ARN',
+  'SECURITY_HUB_PRODUCT_ARN',
 ]);
 const s3 = s3Client(obs);
 const { runStore } = stagingStores(s3, {
@@ -38,6 +41,17 @@ const notifier = new EventBridgeSnsNotifier({
   eventBusName: env.FINDINGS_EVENT_BUS,
   topicArn: env.NOTIFY_TOPIC_ARN,
 });
+// Opt-in (`securityHub: true`): throttled imports are retried by the client (10 TPS per account).
+const productArn = env.SECURITY_HUB_PRODUCT_ARN;
+const securityHub = productArn
+  ? {
+      productArn,
+      importer: new SecurityHubImporter({
+        client: obs.tracer.captureAWSv3Client(new SecurityHubClient({ maxAttempts: 6 })),
+        productArn,
+      }),
+    }
+  : undefined;
 const notifyEvent = z.object({
   plan: runPlanSchema,
   collected: collectedSchema,
@@ -55,6 +69,7 @@ export const handler = instrument(obs, async (event: unknown) => {
     sources,
     asOf: new Date(plan.asOf),
     notifier,
+    ...(securityHub ? { securityHub } : {}),
   });
   emitRunMetrics(obs, runMetrics(digest));
   return digest;

@@ -28,6 +28,14 @@ export const ENV = {
   /** The chain-head anchor topic the seal step publishes to. */
   ANCHOR_TOPIC_ARN: required,
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
+  /**
+   * Set only with `securityHub: true` (issue 16): the account's default Security Hub product; the
+   * notify step imports the run's findings to it.
+   */
+  SECURITY_HUB_PRODUCT_ARN: z
+    .string()
+    .regex(/^arn:[\w-]+:securityhub:[a-z0-9-]+:\d{12}:product\/\d{12}\/default$/)
+    .optional(),
   /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 } as const;

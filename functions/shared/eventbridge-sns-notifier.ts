@@ -85,5 +85,11 @@ export function digestText(d: RunDigest): string {
     `New ${d.opened}, reopened ${d.reopened}, resolved ${d.resolved}, overdue ${d.overdue}`,
     'Sources:',
     ...d.sources.map((s) => `  ${s.id}: ${s.status}${s.error ? ` (${s.error})` : ''}`),
+    ...(d.securityHub
+      ? [
+          `Security Hub: ${d.securityHub.imported} imported, ${d.securityHub.failed} failed; workflow ${d.securityHub.workflowUpdated} set, ${d.securityHub.workflowFailed} failed`,
+          ...d.securityHub.errors.map((e) => `  ${e}`),
+        ]
+      : []),
   ].join('\n');
 }

@@ -101,6 +101,11 @@ export interface AccessProofProps {
   memberStack?: boolean;
   /** @default the repository root */
   projectRoot?: string;
+  /**
+   * Import each run's findings into Security Hub (ASFF, this account's default product) from the
+   * notify step; Security Hub must be enabled in the account and region. @default false
+   */
+  securityHub?: boolean;
 }
 
 /**
@@ -177,6 +182,7 @@ export class AccessProof extends Construct {
       ...(props.toleratedFailurePercentage !== undefined
         ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
         : {}),
+      ...(props.securityHub ? { securityHub: true } : {}),
     });
     this.runtime.addStackDependency(this.stateful);
 

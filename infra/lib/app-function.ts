@@ -353,6 +353,23 @@ export class AppFunction extends Construct {
     this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
     this.setEnv('NOTIFY_TOPIC_ARN', topic.topicArn);
   }
+
+  /**
+   * Import findings into Security Hub as the account's default product (issue 16):
+   * BatchImportFindings on that product only, and BatchUpdateFindings on this account's hub for the
+   * workflow changes an import cannot make (suppressed, resolved, reopened).
+   */
+  bindSecurityHubImport(): void {
+    const stack = Stack.of(this);
+    const productArn = `arn:${stack.partition}:securityhub:${stack.region}:${stack.account}:product/${stack.account}/default`;
+    this.allow('ImportSecurityHubFindings', ['securityhub:BatchImportFindings'], [productArn]);
+    this.allow(
+      'UpdateSecurityHubWorkflow',
+      ['securityhub:BatchUpdateFindings'],
+      [`arn:${stack.partition}:securityhub:${stack.region}:${stack.account}:hub/default`],
+    );
+    this.setEnv('SECURITY_HUB_PRODUCT_ARN', productArn);
+  }
 }
 
 /**

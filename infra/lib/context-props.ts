@@ -32,6 +32,7 @@ export const CONTEXT_KEYS = [
   'memberStack',
   'account',
   'region',
+  'securityHub',
 ] as const;
 
 export type ContextReader = (key: string) => unknown;
@@ -102,6 +103,7 @@ export function propsFromContext(get: ContextReader): AccessProofProps {
     evidencePrefix: str('evidencePrefix'),
     stackNamePrefix: str('stackNamePrefix'),
     memberStack: bool('memberStack'),
+    securityHub: bool('securityHub'),
   };
   return {
     configFile,

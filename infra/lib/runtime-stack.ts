@@ -90,6 +90,8 @@ export interface RuntimeStackProps extends StackProps {
   reservationLease?: Duration;
   /** Collect resumes per source. @default the most that fit the schedule interval (run-budget.ts) */
   maxResumes?: number;
+  /** Import each run's findings into Security Hub (this account's default product). @default false */
+  securityHub?: boolean;
 }
 
 export type { StepName } from './lambda-entries';
@@ -277,6 +279,7 @@ export class RuntimeStack extends Stack {
     notify.bindStagingReader(stagingBucket, stateful.dataKey);
     notify.bindFindingEvents(this.findingsBus);
     notify.bindNotificationTopic(this.topic, stateful.dataKey);
+    if (props.securityHub) notify.bindSecurityHubImport();
 
     // release: records the failure, clears the reservation or adopts a pack the run had sealed.
     release.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });

@@ -8,6 +8,8 @@
  *   `$.source.system`, Resume with the cursor, `$.collected` / `$.scan` / `$.seal`).
  * - KMS, EventBridge and SNS have no local server: they go through aws-sdk-client-mock, and the KMS
  *   mock signs with a real local P-256 key, so verify checks real signatures.
+ * - Security Hub is on (`securityHub: true` sets SECURITY_HUB_PRODUCT_ARN): notify imports the
+ *   demo's findings into the local Security Hub imitation, which checks every ASFF field.
  * - Sources: the demo's AWS, Entra and Salesforce exports in files mode with absolute paths. Synth
  *   refuses files mode (a deployed Lambda has no exports on disk) but the collectors run it, which is
  *   what lets the demo run here; the ERP source is left out because no collector exists for it in
@@ -33,8 +35,10 @@ import { verifyChain } from '../../../core/evidence/verify';
 import { DynamoDbFindingsRepository } from '../../../stores/dynamodb-findings';
 import { kmsKeyFingerprints } from '../../../stores/kms-signer/kms-key-fingerprint';
 import { openPackReader } from '../../../stores/s3-evidence/open-pack-reader';
+import { type RunningServer, startAwsServer } from '../../support/aws-query-server/http-server';
 import { createFindingsTable, type RunningDynalite, startDynalite } from '../../support/dynalite';
 import { type LocalS3, startLocalS3 } from '../../support/s3rver';
+import { securityHubImitation } from '../../support/security-hub-imitation';
 import { signDigestP256 } from '../../unit/core/evidence/ecdsa-digest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -103,6 +107,8 @@ const publicDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' 
 
 let ddb: RunningDynalite;
 let s3: LocalS3;
+const hub = securityHubImitation({ accountId: OWNER, region: 'us-east-1' });
+let hubServer: RunningServer;
 let steps: Record<
   'plan' | 'collect-aws' | 'collect-entra' | 'collect-salesforce' | 'scan' | 'seal' | 'notify' | 'release',
   Handler
@@ -117,6 +123,7 @@ beforeAll(async () => {
   s3 = await startLocalS3();
   await s3.createBucket(STAGING);
   await s3.createBucket(EVIDENCE);
+  hubServer = await startAwsServer({ securityhub: (r) => hub.handler(r) });
 
   kms.on(GetPublicKeyCommand).resolves({
     KeyId: KEY_ARN,
@@ -151,6 +158,8 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_SECURITYHUB: hubServer.endpoint,
+    SECURITY_HUB_PRODUCT_ARN: `arn:aws:securityhub:us-east-1:${OWNER}:product/${OWNER}/default`,
     S3_FORCE_PATH_STYLE: 'true',
     STAGING_BUCKET: STAGING,
     STAGING_BUCKET_OWNER: OWNER,
@@ -193,6 +202,7 @@ afterAll(async () => {
   organizations.restore();
   await s3?.stop();
   await ddb?.stop();
+  await hubServer?.close();
 });
 
 interface SourceResultJson {
@@ -364,6 +374,16 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
       keyFingerprint: keyFingerprint(publicKey),
     });
     expect(published[1]?.Subject).toContain(first.plan.runId);
+    // Security Hub took every finding of the run as valid ASFF, and the digest says so.
+    expect(first.digest.securityHub).toEqual({
+      imported: first.scan.findings,
+      failed: 0,
+      workflowUpdated: 0,
+      workflowFailed: 0,
+      errors: [],
+    });
+    expect(hub.findings.size).toBe(first.scan.findings);
+    expect(published[1]?.Message).toContain(`Security Hub: ${first.scan.findings} imported, 0 failed`);
   });
 
   it('verify over s3://: every hash and signature holds; only the checksums and locks s3rver cannot keep are missing', async () => {

@@ -16,6 +16,9 @@ export interface AwsRequest {
   /** `X-Amz-Target`, for JSON protocols. */
   target: string | undefined;
   requestId: string;
+  /** HTTP method and path (with query), for REST protocols that route by them (Security Hub). */
+  method: string;
+  path: string;
 }
 
 export interface AwsResponse {
@@ -75,8 +78,19 @@ export async function startAwsServer(handlers: Record<string, ServiceHandler>): 
     const isJson = String(req.headers['content-type'] ?? '').includes('json');
     const form = isJson ? new URLSearchParams() : new URLSearchParams(text);
     const json = isJson && text ? (JSON.parse(text) as unknown) : undefined;
-    const response = await handler({ service, accessKeyId, form, json, target, requestId: randomUUID() });
-    const operation = target?.split('.').pop() ?? form.get('Action') ?? '?';
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const response = await handler({
+      service,
+      accessKeyId,
+      form,
+      json,
+      target,
+      requestId: randomUUID(),
+      method,
+      path,
+    });
+    const operation = target?.split('.').pop() ?? form.get('Action') ?? `${method} ${path}`;
     return {
       response,
       logged: {
