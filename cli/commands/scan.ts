@@ -52,6 +52,11 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
         sourcePage: (id, pages, records) => progress.sourcePage(id, pages, records),
         stage: (stage, records, sourceId) => progress.stage(stage, records, sourceId),
       },
+      chainBreak: {
+        ...(opts.newChain ? { newChain: true } : {}),
+        ...(opts.rotateKey ? { rotateKey: true } : {}),
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      },
     });
   } finally {
     progress.finish();
