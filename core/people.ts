@@ -46,6 +46,15 @@ export interface Ambiguity {
   principals: string[];
 }
 
+/** A link the resolver did not apply, and why. */
+export interface UnusedLink {
+  /** `links.csv:4`. */
+  origin: string;
+  reason: 'principal' | 'person';
+  /** `links.csv:4: principal … is not in the inventory of this run: the link is not applied`. */
+  text: string;
+}
+
 /** What the HR side of a run knows about itself. */
 export interface HrStatus {
   /** HR sources configured for the run (collected or failed). */
@@ -68,8 +77,12 @@ export interface PeopleDirectory {
   /** Principals a link file keeps apart from every person (`principal_uid,none`). */
   keptApart: ReadonlySet<string>;
   ambiguities: readonly Ambiguity[];
-  /** Link lines that name no known principal or person, for the snapshot warnings and the evidence. */
-  unusedLinks: readonly string[];
+  /**
+   * Links that are not applied, with their file:line: `principal` when the account is in no source
+   * of the run (only the scan can know: the scan warnings), `person` when it names no HR person or
+   * several (the HR snapshot already warns of these at collection).
+   */
+  unusedLinks: readonly UnusedLink[];
 }
 
 export interface DirectoryInput {
@@ -160,13 +173,17 @@ function hrDirectory(input: DirectoryInput, principals: Principal[], hr: HrStatu
 
   const matches = new Map<string, PersonMatch>();
   const keptApart = new Set<string>();
-  const unusedLinks: string[] = [];
+  const unusedLinks: UnusedLink[] = [];
   const principalUids = new Set(principals.map((p) => p.uid));
   const linked = new Set<string>();
   // 1. Links.
   for (const link of [...input.links].sort((a, b) => byString(a.origin, b.origin))) {
     if (!principalUids.has(link.principal)) {
-      unusedLinks.push(`${link.origin}: principal ${link.principal} is not in the inventory`);
+      unusedLinks.push({
+        origin: link.origin,
+        reason: 'principal',
+        text: `${link.origin}: principal ${link.principal} is in no source of this run: the link is not applied`,
+      });
       continue;
     }
     linked.add(link.principal);
@@ -179,9 +196,11 @@ function hrDirectory(input: DirectoryInput, principals: Principal[], hr: HrStatu
     const found =
       id !== undefined ? byEmployee.get(id) : email !== undefined ? peopleOfEmail(email) : undefined;
     if (found?.length !== 1) {
-      unusedLinks.push(
-        `${link.origin}: ${id !== undefined ? `employee id ${id}` : `email ${email}`} ${found && found.length > 1 ? 'names several people' : 'is not in the HR records'}`,
-      );
+      unusedLinks.push({
+        origin: link.origin,
+        reason: 'person',
+        text: `${link.origin}: ${id !== undefined ? `employee id ${id}` : `email ${email}`} ${found && found.length > 1 ? 'names several people' : 'is not in the HR records'}: the link is not applied`,
+      });
       continue;
     }
     matches.set(link.principal, { person: found[0]!, by: 'link', value: link.origin });
@@ -255,7 +274,7 @@ function hrDirectory(input: DirectoryInput, principals: Principal[], hr: HrStatu
     },
     keptApart,
     ambiguities: [...ambiguous.values()].sort((a, b) => byString(a.email, b.email)),
-    unusedLinks: unusedLinks.sort(byString),
+    unusedLinks: unusedLinks.sort((a, b) => a.origin.localeCompare(b.origin, 'en', { numeric: true })),
   };
 }
 

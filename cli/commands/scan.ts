@@ -142,6 +142,8 @@ function printSummary(
   out.line(
     `Identities: ${summary.identities} (from ${summary.principals} principals, ${summary.grants} grants)`,
   );
+  // Links of the HR source naming an account no source of this run collected (not applied).
+  for (const w of summary.warnings ?? []) out.line(`  warning: ${w}`);
   out.line(
     `Findings: ${summary.open} open of ${summary.findings} (new ${digest.opened}, reopened ${digest.reopened}, resolved ${digest.resolved}, overdue ${digest.overdue})`,
   );

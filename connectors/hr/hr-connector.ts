@@ -10,6 +10,7 @@
 import { basename } from 'node:path';
 import type { HrSource } from '../../core/config';
 import type { CollectContext, Connector, Page } from '../../core/connector';
+import { normalizeEmail } from '../../core/correlate';
 import { InputError } from '../../core/errors';
 import { makeUid, PERSON_STATUSES, type Person, type PersonLink, type PersonStatus } from '../../core/model';
 import { CsvFileReader } from '../shared/csv';
@@ -162,6 +163,57 @@ async function readPeople(ctx: CollectContext<HrSource>): Promise<Page> {
   return { people };
 }
 
+/** Who the people file names, by employee id and by email (primary and other), to check links against. */
+async function peopleKeys(source: HrSource): Promise<{ ids: Set<string>; emails: Map<string, number> }> {
+  const csv = await CsvFileReader.open(source.files.people);
+  const ids = new Set<string>();
+  // email → how many people claim it (a link through an email two people claim names nobody).
+  const emails = new Map<string, number>();
+  try {
+    const c = locate(csv, source.columns);
+    for (let b = await csv.read(5_000); b.records.length > 0; b = await csv.read(5_000)) {
+      for (const r of b.records) {
+        ids.add(cell(r, c.employee_id));
+        const own = new Set<string>();
+        for (const e of [cell(r, c.email), ...cell(r, c.other_emails).split(';')]) {
+          const n = normalizeEmail(e);
+          if (n) own.add(n);
+        }
+        for (const e of own) emails.set(e, (emails.get(e) ?? 0) + 1);
+      }
+    }
+  } finally {
+    await csv.close();
+  }
+  return { ids, emails };
+}
+
+/**
+ * A link that names no person of the people file is not applied (core/people.ts); the snapshot says
+ * so with the link's line, so the operator sees the typo and the auditor sees the link was inert.
+ * Links naming an account no source collected can only be known at scan (see the scan warnings).
+ */
+async function warnUnknownPeople(ctx: CollectContext<HrSource>, links: readonly PersonLink[]): Promise<void> {
+  if (!links.some((l) => !l.none)) return;
+  const { ids, emails } = await peopleKeys(ctx.source);
+  const people = basename(ctx.source.files.people);
+  for (const link of links) {
+    if (link.none) continue;
+    if (link.employeeId !== undefined) {
+      if (!ids.has(link.employeeId.trim()))
+        ctx.warn(
+          `${link.origin}: employee id ${link.employeeId} is not in ${people}: the link is not applied`,
+        );
+      continue;
+    }
+    const n = normalizeEmail(link.email) ?? '';
+    const count = emails.get(n) ?? 0;
+    if (count === 0) ctx.warn(`${link.origin}: email ${n} is not in ${people}: the link is not applied`);
+    else if (count > 1)
+      ctx.warn(`${link.origin}: email ${n} names ${count} people in ${people}: the link is not applied`);
+  }
+}
+
 async function readLinks(ctx: CollectContext<HrSource>): Promise<Page> {
   const file = ctx.source.files.links;
   if (!file) return {};
@@ -214,6 +266,7 @@ async function readLinks(ctx: CollectContext<HrSource>): Promise<Page> {
   } finally {
     await csv.close();
   }
+  await warnUnknownPeople(ctx, links);
   return { links };
 }
 

@@ -25,16 +25,18 @@ function latestUse(p: Principal): (Activity & { ms: number }) | undefined {
 }
 
 /**
- * USER-ACTIVE-AFTER-TERMINATION: an active account of a terminated person whose latest activity
- * (sign-in, or a credential's last use) is strictly after the termination date. `critical`: it is
- * either a leaver still working or someone using their access. A termination date that is unknown
- * proves nothing, so nothing is raised then.
+ * USER-ACTIVE-AFTER-TERMINATION: an account (active or disabled) of a terminated person whose latest
+ * activity (sign-in, or a credential's last use) is strictly after the termination date. `critical`:
+ * it is either a leaver still working or someone using their access. The issue defines it on the
+ * activity, not on the account's state: an account disabled today after being used last week, after
+ * its owner left, is the same incident, and disabling it does not undo the use. A termination date
+ * that is unknown proves nothing, so nothing is raised then (a bare date is midnight UTC).
  *
  * @example
  * userActiveAfterTermination(principal, ctx); // [] or [draft]
  */
 export function userActiveAfterTermination(p: Principal, ctx: RuleContext): FindingDraft[] {
-  if (p.status !== 'active' || isAccountRoot(p)) return [];
+  if (isAccountRoot(p)) return [];
   const match = ctx.personOf(p);
   if (match?.person.status !== 'terminated') return [];
   const person = match.person;
@@ -51,6 +53,7 @@ export function userActiveAfterTermination(p: Principal, ctx: RuleContext): Find
       terminationDate: person.terminationDate,
       activityAt: use.at,
       activitySource: use.source,
+      accountStatus: p.status,
       matchedBy: match.by,
     },
     evidence: [
@@ -61,6 +64,15 @@ export function userActiveAfterTermination(p: Principal, ctx: RuleContext): Find
         signal: use.source,
         at: use.at,
         text: `${label(p)} was used at ${use.at} (${use.source}), after the termination date ${person.terminationDate}`,
+      },
+      {
+        kind: 'attribute',
+        principal: p.uid,
+        signal: 'status',
+        text:
+          p.status === 'active'
+            ? `${label(p)} is still active as of ${ctx.asOfIso}`
+            : `${label(p)} is disabled as of ${ctx.asOfIso}; the use after the termination date stands`,
       },
     ],
   });

@@ -65,6 +65,11 @@ export interface ScanSummary {
   identities: number;
   principals: number;
   grants: number;
+  /**
+   * What the scan noticed about its inputs that no snapshot could: links of the HR source naming an
+   * account that is in no source of the run (`links.csv:4: principal … is in no source …`).
+   */
+  warnings?: string[];
 }
 
 /** Everything `seal` needs, stored under `resultKey`. */
@@ -111,6 +116,8 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
 
   const inv = await readInventory(input);
   input.onInventory?.(inv);
+  const warnings = inv.directory.unusedLinks.filter((l) => l.reason === 'principal').map((l) => l.text);
+  for (const w of warnings) logger.warn('link not applied', { warning: w });
   const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
   const ruleOptions = {
     asOf: new Date(plan.asOf),
@@ -162,6 +169,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     identities: inv.identities.length,
     principals: inv.principals.size,
     grants: inv.grantCount,
+    ...(warnings.length ? { warnings } : {}),
   };
   const full: ScanResult = {
     runId: plan.runId,

@@ -68,6 +68,36 @@ describe('people directory and identities (HR as the authority)', () => {
     expect(inv.identityOf(mailbox.uid)?.id).toBe(`principal:${mailbox.uid}`);
   });
 
+  it('lists links it does not apply with their line: an account in no source, a person HR does not have', () => {
+    const jane = makePerson({ employeeId: 'E1', email: 'jane@example.com' });
+    const erp = makePrincipal({ nativeId: 'JR' });
+    const inv = buildInventory({
+      principals: [erp],
+      people: [jane],
+      links: [
+        {
+          principal: 'aws:999999999999:arn:aws:iam::999999999999:user/gone',
+          employeeId: 'E1',
+          origin: 'links.csv:10',
+        },
+        { principal: erp.uid, employeeId: 'E7', origin: 'links.csv:2' },
+      ],
+    });
+    expect(inv.directory.unusedLinks).toEqual([
+      {
+        origin: 'links.csv:2',
+        reason: 'person',
+        text: 'links.csv:2: employee id E7 is not in the HR records: the link is not applied',
+      },
+      {
+        origin: 'links.csv:10',
+        reason: 'principal',
+        text: 'links.csv:10: principal aws:999999999999:arn:aws:iam::999999999999:user/gone is in no source of this run: the link is not applied',
+      },
+    ]);
+    expect(inv.directory.matchOf(erp.uid)).toBeUndefined();
+  });
+
   it('never merges an NHI into its owner, and raises NHI-ORPHANED when the owner is a leaver', () => {
     const owner = makePerson({
       employeeId: 'E9',

@@ -104,6 +104,23 @@ describe('hrConnector', () => {
     ]);
   });
 
+  it('warns, naming the link line, when a link names no person or an email two people claim', async () => {
+    const people = file(
+      'employee_id,email,status,termination_date,other_emails\nE1,a@example.com,active,,\nE2,b@example.com,active,,A@example.com\n',
+    );
+    const links = file(
+      'principal_uid,employee_id,email\naws:1:u/x,E1,\naws:1:u/y,E9,\nerp:e:AP,,none\nsf:o:005,,b@example.com\nsf:o:006,,gone@example.com\nsf:o:007,, a@EXAMPLE.com\n',
+    );
+    const out = await collect(source(people, {}, links));
+    expect(out.links).toHaveLength(6); // every link is kept; the resolver applies the ones that name one person
+    const name = links.split('/').at(-1);
+    expect(out.header.warnings).toEqual([
+      `${name}:3: employee id E9 is not in ${people.split('/').at(-1)}: the link is not applied`,
+      `${name}:6: email gone@example.com is not in ${people.split('/').at(-1)}: the link is not applied`,
+      `${name}:7: email a@example.com names 2 people in ${people.split('/').at(-1)}: the link is not applied`,
+    ]);
+  });
+
   it('names the file, line and column of bad input', async () => {
     const bad = (rows: string) => file(`employee_id,email,status,termination_date\n${rows}`);
     expect(await errorOf(source(bad('E1,a@x,retired,\n')))).toMatch(

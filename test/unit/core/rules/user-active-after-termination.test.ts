@@ -25,7 +25,46 @@ describe('USER-ACTIVE-AFTER-TERMINATION', () => {
     const [d] = userActiveAfterTermination(p, contextFor({ principals: [p], people: [person] }));
     expect(d?.severity).toBe('critical');
     expect(d?.detail).toMatchObject({ activitySource: 'last_login_at', matchedBy: 'employee-id' });
-    expect(d?.evidence.at(-1)?.signal).toBe('last_login_at');
+    expect(d?.evidence.find((e) => e.kind === 'activity')?.signal).toBe('last_login_at');
+  });
+
+  it('fires for a disabled account too: the use after the termination date stands once the account is disabled', () => {
+    const after = new Date(Date.parse(term) + minute).toISOString();
+    const p = makePrincipal({
+      nativeId: 'U7',
+      employeeId: 'E7',
+      status: 'disabled',
+      lastActivity: { at: after, source: 'last_login_at' },
+    });
+    const [d] = userActiveAfterTermination(p, contextFor({ principals: [p], people: [person] }));
+    expect(d?.severity).toBe('critical');
+    expect(d?.detail).toMatchObject({ accountStatus: 'disabled', activityAt: after });
+    expect(d?.evidence.find((e) => e.signal === 'status')?.text).toMatch(/is disabled as of/);
+    const before = makePrincipal({
+      nativeId: 'U7',
+      employeeId: 'E7',
+      status: 'disabled',
+      lastActivity: { at: term, source: 'last_login_at' },
+    });
+    expect(
+      userActiveAfterTermination(before, contextFor({ principals: [before], people: [person] })),
+    ).toEqual([]);
+  });
+
+  it('reads a date-only termination date as midnight UTC (the HR connector writes it so)', () => {
+    const leaver = makePerson({
+      employeeId: 'E7',
+      status: 'terminated',
+      statusText: 'Terminated',
+      terminationDate: '2026-09-20T00:00:00.000Z', // people.csv: 2026-09-20
+    });
+    const at = (iso: string) => {
+      const p = used(iso);
+      return userActiveAfterTermination(p, contextFor({ principals: [p], people: [leaver] })).length;
+    };
+    expect(at('2026-09-19T23:59:59.999Z')).toBe(0);
+    expect(at('2026-09-20T00:00:00.000Z')).toBe(0);
+    expect(at('2026-09-20T00:01:00.000Z')).toBe(1);
   });
 
   it('counts a credential used after termination, and ignores an unknown termination date', () => {
