@@ -5,6 +5,7 @@
 import type { Page } from '../../core/connector';
 import { compileGlob } from '../../core/glob';
 import type { Grant, Principal } from '../../core/model';
+import { MFA_SOURCE_TAG, MFA_TAG } from '../../core/rules/context';
 import { appRoleAssignmentSchema, appRoleEntitlement, assignmentGrant } from './app-role-assignments';
 import {
   APPLICATION_PAGE,
@@ -28,6 +29,7 @@ import {
   MEMBER_SELECT,
   membershipPaths,
 } from './groups';
+import { MFA_REPORT_FILE, MFA_REPORT_PATH, mfaOffText, registrationSchema } from './mfa-registration';
 import { oauth2Grant, oauth2GrantEntitlement, oauth2GrantSchema } from './oauth2-grants';
 import { directoryObjectSchema, OWNER_SELECT, objectKind, ownerRef } from './owners';
 import { parseItem, uidOf } from './record-context';
@@ -63,6 +65,31 @@ import {
   userSchema,
 } from './users';
 
+async function mfaRegistration(io: Io, state: EntraState): Promise<Page> {
+  const request: ListRequest = {
+    version: 'v1.0',
+    path: MFA_REPORT_PATH,
+    operationPath: MFA_REPORT_PATH,
+    file: MFA_REPORT_FILE,
+    throttled: true,
+  };
+  const items = await readSignInPage(io, state, request, {
+    report: 'MFA registration (userRegistrationDetails)',
+    unknown: 'whether users registered MFA is unknown: USER-PRIVILEGED-NO-MFA is not judged for Entra users',
+  });
+  if (!items) return {};
+  const src = itemSource(io, state, request);
+  state.mfaOff ??= {}; // a checkpoint written before this phase existed has none
+  const off = state.mfaOff;
+  items.forEach((raw, i) => {
+    const r = parseItem(registrationSchema, raw, src, i);
+    const text = mfaOffText(r);
+    if (text) off[r.id] = text;
+  });
+  if (state.next === null) advance(io, state);
+  return {};
+}
+
 async function users(io: Io, state: EntraState): Promise<Page> {
   const withSignIn = state.userSignIn === 'selected';
   const request: ListRequest = {
@@ -87,10 +114,16 @@ async function users(io: Io, state: EntraState): Promise<Page> {
     return {};
   }
   const src = itemSource(io, state, request);
-  const principals = items.map((raw, i) =>
-    userPrincipal(io.rc, parseItem(userSchema, raw, src, i), withSignIn),
-  );
-  if (state.next === null) advance(io, state);
+  const principals = items.map((raw, i) => {
+    const p = userPrincipal(io.rc, parseItem(userSchema, raw, src, i), withSignIn);
+    const mfaOff = state.mfaOff?.[p.nativeId];
+    if (mfaOff) p.tags = { ...p.tags, [MFA_TAG]: 'false', [MFA_SOURCE_TAG]: mfaOff };
+    return p;
+  });
+  if (state.next === null) {
+    state.mfaOff = {}; // every user is emitted: keep the checkpoint small
+    advance(io, state);
+  }
   return { principals };
 }
 
@@ -568,6 +601,7 @@ async function emitGroups(io: Io, state: EntraState): Promise<Page> {
 }
 
 export const HANDLERS: Record<Phase, (io: Io, state: EntraState) => Promise<Page>> = {
+  mfaRegistration,
   users,
   applications,
   servicePrincipals,

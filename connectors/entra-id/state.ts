@@ -10,6 +10,8 @@ import type { SpInfo } from './service-principals';
 
 /** The order of collection. Later phases name what earlier ones collected. */
 export const PHASES = [
+  // Before users: their principals are emitted page by page and carry the MFA tag.
+  'mfaRegistration',
   'users',
   'applications',
   'servicePrincipals',
@@ -52,6 +54,11 @@ export interface EntraState {
   /** `selected`: users carry signInActivity; `unavailable`: 403, re-read without it; `unknown`: not exported. */
   userSignIn: 'selected' | 'unavailable' | 'unknown';
   spSignIn: 'known' | 'unknown';
+  /**
+   * User id → why the registration report says MFA is off (evidence text). Only "off" is kept: a
+   * user not in it is registered or unknown, and the checkpoint stays small.
+   */
+  mfaOff?: Record<string, string>;
   credentialSignIn: 'known' | 'unknown';
   /** App registrations by appId. */
   apps: Record<string, AppInfo>;
@@ -80,7 +87,7 @@ export interface EntraState {
 export function initialState(userSignIn: EntraState['userSignIn']): EntraState {
   return {
     v: STATE_VERSION,
-    phase: 'users',
+    phase: 'mfaRegistration',
     next: null,
     page: 0,
     queue: [],
@@ -90,6 +97,7 @@ export function initialState(userSignIn: EntraState['userSignIn']): EntraState {
     throttledRounds: 0,
     userSignIn,
     spSignIn: 'unknown',
+    mfaOff: {},
     credentialSignIn: 'unknown',
     apps: {},
     sps: {},

@@ -918,6 +918,43 @@ files['roleAssignments.json'] = page(
 files['oauth2PermissionGrants.json'] = page(oauth2PermissionGrants, 'oauth2PermissionGrants');
 files['groups.json'] = page(groups, 'groups(id,displayName,isAssignableToRole,securityEnabled)');
 
+// MFA registration (GET /v1.0/reports/authenticationMethods/userRegistrationDetails). Graph leaves
+// disabled users out. Written last and without the PRNG, so the files above keep their bytes.
+// liam.xu (Global Administrator) and ivan.reyes (no privileged role) never registered a method;
+// the service account has none either (it is non-human: the MFA rule is for people).
+const NO_MFA = new Set(['liam.xu', 'ivan.reyes', 'svc-netsuite-integration']);
+const METHODS = [
+  ['microsoftAuthenticatorPush', 'softwareOneTimePasscode'],
+  ['microsoftAuthenticatorPush'],
+  ['fido2', 'microsoftAuthenticatorPush'],
+];
+files['userRegistrationDetails.json'] = page(
+  users
+    .filter((u) => u.accountEnabled === true)
+    .map((u, i) => {
+      const upn = String(u.userPrincipalName);
+      const off = NO_MFA.has(upn.split('@')[0] ?? '');
+      const methods = off ? [] : (METHODS[i % METHODS.length] ?? []);
+      return {
+        id: u.id,
+        userPrincipalName: upn,
+        userDisplayName: u.displayName,
+        userType: u.userType === 'Guest' ? 'guest' : 'member',
+        isAdmin: false,
+        isSsprRegistered: !off,
+        isSsprEnabled: true,
+        isSsprCapable: !off,
+        isMfaRegistered: !off,
+        isMfaCapable: !off,
+        isPasswordlessCapable: methods.includes('fido2'),
+        methodsRegistered: methods,
+        defaultMfaMethod: off ? 'none' : 'push',
+        lastUpdatedDateTime: '2026-09-30T02:00:00Z',
+      };
+    }),
+  'reports/authenticationMethods/userRegistrationDetails',
+);
+
 for (const f of readdirSync(here)) if (f.endsWith('.json')) rmSync(join(here, f));
 for (const [name, body] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
   writeFileSync(join(here, name), `${JSON.stringify(body, null, 2)}\n`);

@@ -15,6 +15,8 @@ export interface FakeTenant {
   servicePrincipals: Record<string, unknown>[];
   servicePrincipalSignInActivities: Record<string, unknown>[];
   appCredentialSignInActivities: Record<string, unknown>[];
+  /** `GET /v1.0/reports/authenticationMethods/userRegistrationDetails` (absent: an empty report). */
+  userRegistrationDetails?: Record<string, unknown>[];
   /** By `servicePrincipals/<id>` or `applications/<id>`. */
   owners: Record<string, Record<string, unknown>[]>;
   /** By service principal id. */
@@ -36,7 +38,7 @@ export interface FakeGraphOptions {
   pageSize?: number;
   /** Answer 403 to `/users` when `$select` names `signInActivity` (no Entra ID P1/P2 licence). */
   signInActivityForbidden?: boolean;
-  /** Answer 403 to the beta sign-in reports. */
+  /** Answer 403 to the beta sign-in reports and to the MFA registration report (no P1/P2 licence). */
   reportsForbidden?: boolean;
   /** Paths (e.g. `/v1.0/users`) whose first request answers the documented 429 (`Retry-After: 2.128`). */
   throttleOnce?: string[];
@@ -146,6 +148,15 @@ export async function startFakeGraph(
         : tenant.appCredentialSignInActivities;
     }
     if (!v1) return undefined;
+    if (path === '/reports/authenticationMethods/userRegistrationDetails') {
+      return options.reportsForbidden
+        ? graphError(
+            403,
+            'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+            "Tenant doesn't have premium license",
+          )
+        : (tenant.userRegistrationDetails ?? []);
+    }
     const fixed: Record<string, Record<string, unknown>[]> = {
       '/users': tenant.users,
       '/applications': tenant.applications,

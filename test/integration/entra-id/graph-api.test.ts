@@ -204,6 +204,49 @@ describe('Entra connector against a local Graph imitation', () => {
     expect(rules).not.toContain('NHI-NEVER-USED');
   });
 
+  it('reads MFA registration (userRegistrationDetails) and raises USER-PRIVILEGED-NO-MFA for the privileged user without it only', async () => {
+    // Arrange
+    const g = await serve();
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth });
+
+    // Assert: the report was read page by page, and only "off" became a tag
+    expect(c.outcome.status).toBe('complete');
+    expect(c.header?.queries.find((q) => q.operation.includes('userRegistrationDetails'))).toMatchObject({
+      operation: 'GET /v1.0/reports/authenticationMethods/userRegistrationDetails',
+      pages: 3,
+      records: 3,
+    });
+    const byId = new Map(recordsOf(c.lines).principals.map((p) => [p.nativeId, p]));
+    expect(byId.get(IDS.stine)?.tags).toMatchObject({
+      'accessproof:mfa': 'false',
+      'accessproof:mfa-source':
+        'userRegistrationDetails: isMfaRegistered false (methods registered: email; report updated 2026-09-30T04:12:00.000Z)',
+    });
+    expect(byId.get(IDS.adele)?.tags['accessproof:mfa']).toBe('false');
+    expect(byId.get(IDS.modAdmin)?.tags['accessproof:mfa']).toBeUndefined(); // registered
+    expect(byId.get(IDS.alex)?.tags['accessproof:mfa']).toBeUndefined(); // not in the report: unknown
+    const drafts = findingsOf(c);
+    const privileged = drafts.filter((d) => d.rule === 'USER-PRIVILEGED').map((d) => d.subject.principals[0]);
+    expect(privileged).toEqual(expect.arrayContaining([uid(IDS.stine), uid(IDS.modAdmin)]));
+    const noMfa = drafts.filter((d) => d.rule === 'USER-PRIVILEGED-NO-MFA');
+    expect(noMfa.map((d) => d.subject.principals)).toEqual([[uid(IDS.stine)]]); // Adele holds no privileged role
+    expect(noMfa[0]?.evidence[0]?.text).toMatch(/^userRegistrationDetails: isMfaRegistered false/);
+  });
+
+  it('without the licence (403 on the MFA registration report) warns and judges no Entra user without MFA', async () => {
+    const g = await serve({ reportsForbidden: true });
+    const c = await collect({ source: apiSource(g), connector: auth });
+    expect(c.outcome.status).toBe('complete');
+    expect(c.header?.warnings).toContain(
+      'Entra MFA registration (userRegistrationDetails) is not available (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant): whether users registered MFA is unknown: USER-PRIVILEGED-NO-MFA is not judged for Entra users',
+    );
+    const principals = recordsOf(c.lines).principals;
+    expect(principals.some((p) => p.tags['accessproof:mfa'] !== undefined)).toBe(false);
+    expect(findingsOf(c).filter((d) => d.rule === 'USER-PRIVILEGED-NO-MFA')).toEqual([]);
+  });
+
   it('feeds NHI-DORMANT and NHI-CRED-EXPIRED for the dormant service principal, nothing for the MI used yesterday', async () => {
     // Arrange
     const g = await serve();
@@ -224,8 +267,9 @@ describe('Entra connector against a local Graph imitation', () => {
     const whole = await collect({ source: apiSource(g), connector: auth });
     const staging = new MemoryStaging();
     let steps = 0;
-    // Pause after the 3rd step: users page 3 of 7, with a nextLink in the connector state.
-    const deadline = { remainingMs: () => (steps++ < 3 ? 60_000 : 0), marginMs: 1_000 };
+    // Pause after the 6th step (3 pages of the MFA registration report, then users page 3 of 7),
+    // with a nextLink in the connector state.
+    const deadline = { remainingMs: () => (steps++ < 6 ? 60_000 : 0), marginMs: 1_000 };
 
     // Act
     const first = await collect({ source: apiSource(g), connector: auth, staging, deadline });
@@ -331,7 +375,10 @@ describe('Entra connector against a local Graph imitation', () => {
     // Assert
     expect(c.outcome).toMatchObject({ status: 'failed' });
     if (c.outcome.status !== 'failed') return;
-    expect(c.outcome.error).toMatch(/^GET \/v1\.0\/users page 1: 401 InvalidAuthenticationToken/);
+    // The first request (the MFA registration report) is refused: a 401 is no missing licence.
+    expect(c.outcome.error).toMatch(
+      /^GET \/v1\.0\/reports\/authenticationMethods\/userRegistrationDetails page 1: 401 InvalidAuthenticationToken/,
+    );
     expect(c.outcome.error).not.toContain('wrong-token-77');
   });
 });

@@ -173,6 +173,23 @@ describe('Entra files mode', () => {
     expect(rules).toContain('NHI-CRED-EXPIRED');
   });
 
+  it('reads userRegistrationDetails.json when exported, and without it warns and leaves MFA unknown', async () => {
+    const withReport = await collect({ source: testSource({ files: { dir } }) });
+    const stine = (c: typeof withReport) =>
+      recordsOf(c.lines).principals.find((p) => p.nativeId === IDS.stine);
+    expect(stine(withReport)?.tags['accessproof:mfa']).toBe('false');
+    expect(findingsOf(withReport).filter((d) => d.rule === 'USER-PRIVILEGED-NO-MFA')).toHaveLength(1);
+
+    rmSync(join(dir, 'userRegistrationDetails.json'));
+    const without = await collect({ source: testSource({ files: { dir } }) });
+    expect(without.outcome.status).toBe('complete');
+    expect(without.header?.warnings).toContain(
+      'userRegistrationDetails.json is not in the export: whether users registered MFA is unknown: USER-PRIVILEGED-NO-MFA is not judged for Entra users',
+    );
+    expect(stine(without)?.tags['accessproof:mfa']).toBeUndefined();
+    expect(findingsOf(without).filter((d) => d.rule === 'USER-PRIVILEGED-NO-MFA')).toEqual([]);
+  });
+
   it('treats users.json without signInActivity as unknown activity, with a header warning', async () => {
     // Arrange
     const users = buildTestTenant().users.map(({ signInActivity: _, ...u }) => u);
