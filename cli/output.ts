@@ -9,6 +9,9 @@
  * A reader that goes away (`findings | head`) ends the output quietly: EPIPE on stdout stops
  * writing and the command exits 0, as `cat` does.
  */
+import { terminalWidth } from './progress';
+import { renderStyles } from './style';
+
 export interface Output {
   line(text?: string): void;
   progress(text: string): void;
@@ -51,11 +54,12 @@ export function consoleOutput(
         err.write('\r\x1b[2K');
         shown = false;
       }
-      stream.write(`${safeText(text)}\n`);
+      // Colour markers from style.ts `paint` survive the escaping as text and become codes only here.
+      stream.write(`${renderStyles(safeText(text))}\n`);
     },
     progress(text) {
       if (!live) return;
-      err.write(`\r\x1b[2K${safeText(text).slice(0, (err.columns ?? 100) - 1)}`);
+      err.write(`\r\x1b[2K${safeText(text).slice(0, terminalWidth(err) - 1)}`);
       shown = true;
     },
     done() {

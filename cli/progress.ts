@@ -20,7 +20,7 @@ export function scanProgress(
   let last = clock();
   let live = false;
   const show = (text: string) => {
-    err.write(`\r\x1b[2K${text.slice(0, (err.columns ?? 100) - 1)}`);
+    err.write(`\r\x1b[2K${text.slice(0, terminalWidth(err) - 1)}`);
     live = true;
   };
   const settle = (text: string) => {
@@ -42,6 +42,11 @@ export function scanProgress(
       live = false;
     },
   };
+}
+
+/** A pseudo-terminal may report 0 columns (no size set): then assume 100, never cut to nothing. */
+export function terminalWidth(stream: NodeJS.WriteStream): number {
+  return stream.columns && stream.columns > 1 ? stream.columns : 100;
 }
 
 function seconds(ms: number): string {

@@ -9,6 +9,7 @@ import { compileRunRulesets, plannedSource, planSources } from '../connectors/pl
 import { connectorFor } from '../connectors/registry';
 import { decodeInputText } from '../connectors/shared/decode-text';
 import type { SourceConfig } from '../core/config';
+import { sourceFieldLocation } from '../core/config-text';
 import type { Logger } from '../core/connector';
 import { InputError } from '../core/errors';
 import { CHAIN_EVENT_FILE, type ChainEvent } from '../core/evidence/chain-event';
@@ -149,7 +150,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   } catch (err) {
     // Bad input in an export: nothing is sealed and the state is left as it was.
     await rm(runDir, { recursive: true, force: true });
-    throw err;
+    throw locateInConfig(err, configBytes, loaded.file);
   }
 
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(paths.state) });
@@ -272,8 +273,22 @@ async function collectOne(
   return out.result;
 }
 
+/**
+ * A connector that finds a source setting missing (Entra `clientId`, …) names the field
+ * `sources.<id>.<key>` but knows no file: point it at the config file and line where it belongs.
+ */
+function locateInConfig(err: unknown, configBytes: Buffer, file: string): unknown {
+  if (!(err instanceof InputError) || err.location.file !== undefined) return err;
+  const m = /^sources\.([^.]+)(?:\.(.+))?$/.exec(err.location.field ?? '');
+  if (!m) return err;
+  const where = sourceFieldLocation(decodeInputText(configBytes, file), m[1]!, m[2]);
+  if (!where) return err;
+  const message = err.message.slice(`${err.location.field}: `.length);
+  return new InputError(message, { file, ...(where.line ? { line: where.line } : {}), field: where.field });
+}
+
 function sumCounts(s: SourceResult): number {
-  return s.counts.principals + s.counts.entitlements + s.counts.grants;
+  return s.counts.principals + s.counts.entitlements + s.counts.grants + (s.counts.people ?? 0);
 }
 
 /** Whether `runId` has a sealed pack; false when the evidence folder does not exist yet. */

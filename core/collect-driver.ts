@@ -201,7 +201,10 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
       if (evaluation) cp.evaluation = evaluation;
       add(page);
       pages += 1;
-      req.onPage?.({ pages, records: counts.principals + counts.entitlements + counts.grants });
+      req.onPage?.({
+        pages,
+        records: counts.principals + counts.entitlements + counts.grants + (counts.people ?? 0),
+      });
       if (buffer.length >= PART_LINES) await flush();
       state = next;
     }

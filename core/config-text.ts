@@ -54,6 +54,30 @@ function zodToInputError(error: ZodError, file: string, doc: Document, lines: Li
   return new InputError(issue.message, { file, ...(line ? { line } : {}), ...(field ? { field } : {}) });
 }
 
+/**
+ * Where `sources.<id>.<key>` is written in a config text: the key's line if it is there, else the
+ * line of the source's entry, with the field as `sources[2].clientId`. For problems found after
+ * loading (a connector missing a setting it needs), so they still name file:line.
+ *
+ * @example
+ * sourceFieldLocation(text, 'entra', 'clientId'); // { line: 28, field: 'sources[3].clientId' }
+ */
+export function sourceFieldLocation(
+  text: string,
+  sourceId: string,
+  key: string | undefined,
+): { line?: number; field: string } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length) return undefined;
+  const sources = (doc.toJS({ maxAliasCount: 100 }) as { sources?: { id?: unknown }[] } | null)?.sources;
+  const index = Array.isArray(sources) ? sources.findIndex((s) => s?.id === sourceId) : -1;
+  if (index < 0) return undefined;
+  const path: Array<string | number> = ['sources', index, ...(key ? [key] : [])];
+  const line = lineOf(doc, path, lines);
+  return { ...(line ? { line } : {}), field: fieldPath(path) };
+}
+
 /** The line of the deepest YAML node that exists along `path`. */
 function lineOf(doc: Document, path: Array<string | number>, lines: LineCounter): number | undefined {
   let node: unknown = doc.contents;

@@ -119,7 +119,7 @@ function printSummary(
   out.line('Sources');
   for (const s of sources) {
     const c = s.counts;
-    const word = s.status === 'failed' ? `FAILED: ${s.error}` : s.status;
+    const word = s.status === 'failed' ? 'FAILED' : s.status;
     const status = paint(
       pad(word, 11),
       s.status === 'failed' ? 'critical' : s.status === 'complete' ? 'ok' : 'medium',
@@ -131,6 +131,8 @@ function printSummary(
         ? `${c.people ?? 0} people`
         : `${c.principals} principals, ${c.entitlements} entitlements, ${c.grants} grants`;
     out.line(`  ${pad(s.id, 18)} ${pad(s.system, 10)} ${status} ${held}`);
+    // The reason on its own line: it is a sentence of its own, not a prefix of the counts.
+    if (s.status === 'failed') out.line(`  ${' '.repeat(18)} error: ${s.error ?? 'unknown'}`);
     for (const w of s.warnings ?? []) out.line(`  ${' '.repeat(18)} warning: ${w}`);
     if (s.warningCount !== undefined && s.warningCount > (s.warnings?.length ?? 0)) {
       out.line(

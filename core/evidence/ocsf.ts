@@ -52,7 +52,12 @@ export function toOcsf(f: Finding, ctx: OcsfContext): OcsfEvent {
   const severity = SEVERITY[f.severity];
   const status = STATUS[f.status];
   const rule = ruleInfo(f.rule);
-  const evidences = f.evidence.map(evidenceOf).filter((e): e is OcsfEvent => e !== undefined);
+  // Detection Finding has no top-level user or actor (only the host profile adds one): the
+  // subject's principals travel as evidences whose `user` is the principal (system, tenant, id).
+  const evidences = [
+    ...f.evidence.map(evidenceOf).filter((e): e is OcsfEvent => e !== undefined),
+    ...f.subject.principals.map((uid) => subjectEvidence(uid, f)),
+  ];
 
   return {
     activity_id: activityId,
@@ -140,6 +145,29 @@ function userOf(uid: string): OcsfEvent {
     uid,
     name: nativeId,
     ...(tenant ? { account: { uid: tenant, name: system ? `${system} ${tenant}` : tenant } } : {}),
+  };
+}
+
+/** One principal the finding is about, as an evidence whose `user` (and `actor`) is that principal. */
+function subjectEvidence(uid: string, f: Finding): OcsfEvent {
+  const { system, tenant, nativeId } = splitPrincipalUid(uid);
+  const user = {
+    ...userOf(uid),
+    uid_alt: nativeId,
+    ...(f.subject.principals.length === 1 && f.display ? { display_name: f.display } : {}),
+  };
+  return {
+    name: 'subject',
+    user,
+    actor: { user },
+    data: dropUndefined({
+      kind: 'subject',
+      principal: uid,
+      system,
+      tenant,
+      nativeId,
+      identity: f.subject.identity,
+    }),
   };
 }
 

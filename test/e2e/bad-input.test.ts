@@ -40,6 +40,12 @@ const cases: Array<{ name: string; breakIt: (demo: string) => void; expect: RegE
       edit(join(d, 'accessproof.yaml'), (t) => t.replace('dormantDays: 90', 'dormantDays: ninety')),
     expect: /accessproof\.yaml:\d+ \(policy\.dormantDays\)/,
   },
+  {
+    // Found by the connector when it opens the source, not by the schema: still file:line (field).
+    name: 'an Entra source to collect live without its app (client) id',
+    breakIt: (d) => edit(join(d, 'accessproof.yaml'), (t) => t.replace('    files: { dir: entra/ }\n', '')),
+    expect: /accessproof\.yaml:\d+ \(sources\[3\]\.clientId\): the app \(client\) id is missing/,
+  },
 ];
 
 function edit(file: string, change: (text: string) => string) {

@@ -64,7 +64,10 @@ describe('findings across runs: resolved by a complete collection, never by a fa
 
     // Assert
     expect(second.code).toBe(3);
-    expect(second.stdout).toMatch(/aws-finance-prod\s+aws\s+FAILED: /);
+    // Status and counts on the source's line, the reason on the next one (two sentences, not one).
+    expect(second.stdout).toMatch(
+      /aws-finance-prod\s+aws\s+FAILED\s+0 principals, 0 entitlements, 0 grants\n\s+error: \S/,
+    );
     const after = findings(out);
     const runId = /AccessProof run (\S+)/.exec(second.stdout)?.[1];
     expect(after.find((f) => f.id === edi!.id)).toMatchObject({ status: 'resolved', resolution: { runId } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldPath, parseConfigText } from '../../../core/config-text';
+import { fieldPath, parseConfigText, sourceFieldLocation } from '../../../core/config-text';
 import { InputError } from '../../../core/errors';
 
 const VALID = `organization: Example
@@ -80,5 +80,29 @@ describe('fieldPath', () => {
     // Act / Assert
     expect(fieldPath(['sources', 2, 'files', 'dir'])).toBe('sources[2].files.dir');
     expect(fieldPath([Symbol('x'), 'organization'])).toBe('organization');
+  });
+});
+
+describe('sourceFieldLocation', () => {
+  const text = [
+    'organization: Ex',
+    'sources:',
+    '  - id: erp',
+    '    system: erp',
+    '  - id: entra',
+    '    system: entra',
+    '    tenantId: t-1',
+    '    clientId: app-1',
+  ].join('\n');
+
+  it('points at the key when it is written, else at the source entry, by source id', () => {
+    expect(sourceFieldLocation(text, 'entra', 'clientId')).toEqual({ line: 8, field: 'sources[1].clientId' });
+    expect(sourceFieldLocation(text, 'erp', 'clientId')).toEqual({ line: 3, field: 'sources[0].clientId' });
+    expect(sourceFieldLocation(text, 'erp', undefined)).toEqual({ line: 3, field: 'sources[0]' });
+  });
+
+  it('knows nothing of a source the text does not hold', () => {
+    expect(sourceFieldLocation(text, 'salesforce', 'clientId')).toBeUndefined();
+    expect(sourceFieldLocation('sources: [', 'erp', undefined)).toBeUndefined();
   });
 });

@@ -81,7 +81,15 @@ describe('toOcsf (Detection Finding 2004)', () => {
     });
     expect(e.resources.map((r: { uid: string }) => r.uid)).toEqual(finding().subject.principals);
     expect(e.resources[0].uid_alt).toBe('arn:aws:iam::111122223333:user/ines');
-    expect(e.evidences).toHaveLength(3);
+    // Three facts, then the two subject principals as users (system, tenant, native id).
+    expect(e.evidences).toHaveLength(5);
+    expect(
+      e.evidences.slice(3).map((x: Loose) => [x.name, x.user.uid, x.user.uid_alt, x.user.account.uid]),
+    ).toEqual([
+      ['subject', finding().subject.principals[0], 'arn:aws:iam::111122223333:user/ines', '111122223333'],
+      ['subject', 'erp:netsuite:U7', 'U7', 'netsuite'],
+    ]);
+    expect(e.evidences[4].actor.user).toEqual(e.evidences[4].user);
     expect(e.evidences[0]).toMatchObject({
       name: 'AP-PAYMENT',
       actor: { user: { uid: 'erp:netsuite:U7', name: 'U7' } },
