@@ -122,7 +122,16 @@ exception
   .requiredOption('--approver <who>', 'who accepts the risk')
   .requiredOption('--rationale <why>', 'why the risk is accepted')
   .requiredOption('--expires <date>', 'when the acceptance ends (ISO 8601)')
-  .option('--compensating-control <text>', 'the control that covers the risk meanwhile')
+  .option(
+    '--compensating-control <text>',
+    'the control that covers the risk meanwhile (required for critical)',
+  )
+  .option('--config <file>', 'configuration file: policy.exceptionApprovers lists who may approve')
+  .option('--demo', 'use the bundled demo tenant configuration')
+  .option(
+    '--as-of <iso>',
+    'when the acceptance takes effect (default: now; with --demo: 2026-10-01T00:00:00Z)',
+  )
   .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
   .action(async (finding: string, opts) => {
     const { runExceptionAdd } = await import('./commands/exception');

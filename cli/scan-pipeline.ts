@@ -23,6 +23,7 @@ import { MemoryRunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
+import { effectivePolicy } from '../core/run/policy-doc';
 import { settleCrashedRun } from '../core/run/recover';
 import { type ScanResult, type ScanStage, type ScanSummary, scanStep } from '../core/run/scan';
 import { type SealedRun, sealStep } from '../core/run/seal';
@@ -121,6 +122,10 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   // Everything the user wrote is read and checked before any state changes.
   const { compiled, bytes: rulesetBytes } = await loadRulesets(loaded.rulesetFiles);
   const configBytes = readInputFile(loaded.file);
+  const policy = effectivePolicy(
+    config,
+    loaded.rulesetFiles.map((path, i) => ({ path, text: rulesetBytes[i]!.toString('utf8') })),
+  );
   const startedAt = now();
   const { sources: planned, failed } = await planSources(config.sources, {
     rulesets: compiled ? [compiled] : [],
@@ -128,6 +133,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   const plan = planRun({
     config,
     inputs: [configBytes, ...rulesetBytes],
+    policySha256: policy.sha256,
     startedAt,
     asOf: req.asOf,
     nonce: randomBytes(3).toString('hex'),
@@ -181,6 +187,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       packs,
       // The state folder is locked for this scan: a reservation found now is a dead run's.
       reservationLeaseMs: 0,
+      rulesetHashes: Object.fromEntries(policy.document.rulesets.map((r) => [r.id, r.sha256])),
       onStage: (stage, n) => {
         hooks.stage?.(stage, n);
         if (stage === 'parse') reservedSeen = true;
@@ -207,6 +214,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       packs,
       campaigns: campaignsOf(reviewArtefacts),
       extraArtefacts: [
+        { path: 'policy.json', content: policy.bytes, records: 0 },
         ...reviewArtefacts,
         ...(chainEvent
           ? [

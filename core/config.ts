@@ -251,6 +251,19 @@ export const sourceSchema = z.discriminatedUnion('system', [
   hrSourceSchema,
 ]);
 
+const approverList = z.array(z.string().trim().min(1)).min(1);
+
+/** Who may approve a risk acceptance: per severity, and optionally per SoD risk id (which wins). */
+export const exceptionApproversSchema = z
+  .object({
+    critical: approverList.optional(),
+    high: approverList.optional(),
+    medium: approverList.optional(),
+    low: approverList.optional(),
+    risks: z.record(z.string(), approverList).optional(),
+  })
+  .strict();
+
 export const policySchema = z
   .object({
     dormantDays: days.default(90),
@@ -277,6 +290,10 @@ export const policySchema = z
       })
       .strict()
       .default({ critical: 7, high: 30, medium: 60, low: 90 }),
+    /** Who may approve exceptions; without it `exception add` refuses every approver. */
+    exceptionApprovers: exceptionApproversSchema.optional(),
+    /** Longest exception one approval may grant. */
+    exceptionMaxDays: z.number().int().positive().max(3650).default(365),
   })
   .strict();
 
@@ -319,5 +336,6 @@ export type SapSource = z.infer<typeof sapSourceSchema>;
 export type HrSource = z.infer<typeof hrSourceSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type Policy = z.infer<typeof policySchema>;
+export type ExceptionApprovers = z.infer<typeof exceptionApproversSchema>;
 export type EvidenceConfig = z.infer<typeof evidenceSchema>;
 export type Config = z.infer<typeof configSchema>;

@@ -158,12 +158,17 @@ export interface Grant {
 
 /** A person or workload across systems. */
 export interface Identity {
-  /** `person:<lowercased email>` when correlated by email, else `principal:<uid>`. */
+  /**
+   * `person:employee:<employee id>` when a principal carries one, else `person:<lowercased email>`,
+   * else `principal:<uid>` (see core/correlate.ts).
+   */
   id: string;
   name: string;
   kind: PrincipalKind;
   email?: string;
   principals: string[];
+  /** Every key the identity was built from (`employee:…`, `email:…`, `principal:<uid>`), sorted. */
+  anchors: string[];
 }
 
 /** How an HR export's status column reads, after `statusValues` mapping. */

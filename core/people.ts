@@ -25,7 +25,7 @@
  * When an HR source failed, no person is known: nothing is matched, and no rule may conclude that
  * an account has no HR record.
  */
-import { normalizeEmail } from './correlate';
+import { anchorsOf, normalizeEmail } from './correlate';
 import type { Identity, Person, PersonLink, Principal } from './model';
 
 export type MatchedBy = 'link' | 'employee-id' | 'email' | 'other-email' | 'correlated-email' | 'entra';
@@ -348,6 +348,7 @@ export function regroupByPerson(
       name: p?.name ?? uid,
       kind: p?.kind ?? 'human',
       principals: [uid],
+      anchors: p ? anchorsOf([p]) : [`principal:${uid}`],
     };
     const email = normalizeEmail(p?.email);
     if (email) identity.email = email;
@@ -378,7 +379,10 @@ export function regroupByPerson(
     }
     if (residual.length === identity.principals.length) out.push(identity);
     else if (residual.length === 1) out.push(alone(residual[0]!));
-    else if (residual.length > 1) out.push({ ...identity, principals: residual });
+    else if (residual.length > 1) {
+      const members = residual.map((uid) => principals.get(uid)).filter((x): x is Principal => !!x);
+      out.push({ ...identity, principals: residual, anchors: anchorsOf(members, { uids: residual }) });
+    }
   }
   const personIds = new Set<string>();
   const personIdentities: Identity[] = [];
@@ -388,6 +392,10 @@ export function regroupByPerson(
       name: person.name,
       kind: 'human',
       principals: uids.sort(byString),
+      anchors: anchorsOf(
+        uids.map((uid) => principals.get(uid)).filter((x): x is Principal => !!x),
+        { employeeIds: [person.employeeId], emails: person.email ? [person.email] : [], uids },
+      ),
     };
     const email = normalizeEmail(person.email);
     if (email) identity.email = email;

@@ -168,7 +168,7 @@ function printSummary(
   out.line(`Findings:  npx accessproof findings --out ${relative(process.cwd(), paths.out) || '.'}`);
 }
 
-function parseAsOf(value: string | undefined): Date {
+export function parseAsOf(value: string | undefined): Date {
   if (value === undefined) return new Date();
   // The exports' strict parser: a real calendar date (2026-02-30 is refused, not rolled over to
   // March) in 1970–2100, and a zone when a time is given.

@@ -1,11 +1,15 @@
 /**
- * Risk acceptance (DESIGN.md §4): a control owner accepts a finding for a limited time, with an
- * approver, a rationale and optionally a compensating control. `reconcile` reopens the finding
- * once the exception has expired.
+ * Risk acceptance: a control owner accepts a finding for a limited time, with an approver, a
+ * rationale and (always for `critical`) a compensating control. The approver must be listed in
+ * `policy.exceptionApprovers` for the finding's severity (or its SoD risk) and must not be the
+ * subject, by any email, employee id or principal of the correlated identity. The exception
+ * records what it accepted; `reconcile` reopens the finding once it expires, or when the finding
+ * escalates, gains a principal or its facts change (`exception-invalidated`).
  */
 import * as z from 'zod';
+import type { ExceptionApprovers } from '../config';
 import { InputError } from '../errors';
-import type { Finding, FindingException } from './model';
+import { type AcceptedFacts, type Finding, type FindingException, factsSha256 } from './model';
 
 /** Longest exception a single approval may grant: one audit year, so each is re-approved yearly. */
 export const MAX_EXCEPTION_DAYS = 365;
@@ -49,7 +53,13 @@ export function acceptRisk(
   finding: Finding,
   acceptance: RiskAcceptance,
   at: Date,
-  options: { maxDays?: number } = {},
+  options: {
+    maxDays?: number;
+    /** Who may approve; absent: nobody may (the policy must name approvers). */
+    approvers?: ExceptionApprovers;
+    /** Wall-clock time the acceptance is entered (default `at`). */
+    enteredAt?: Date;
+  } = {},
 ): Finding {
   const maxDays = options.maxDays ?? MAX_EXCEPTION_DAYS;
   const parsed = acceptanceSchema.safeParse(acceptance);
@@ -75,13 +85,30 @@ export function acceptRisk(
       field: 'expiresAt',
     });
   }
+  checkApprover(finding, a.approver, options.approvers);
+  if (finding.severity === 'critical' && a.compensatingControl === undefined) {
+    throw new InputError(
+      `finding ${finding.id} is critical: accepting it needs a compensating control (--compensating-control)`,
+      { field: 'compensatingControl' },
+    );
+  }
 
   const grantedAt = at.toISOString();
+  const riskId = typeof finding.detail.riskId === 'string' ? finding.detail.riskId : undefined;
+  const accepted: AcceptedFacts = {
+    rule: finding.rule,
+    severity: finding.severity,
+    ...(riskId !== undefined ? { riskId } : {}),
+    principals: [...finding.subject.principals],
+    factsSha256: finding.factsSha256 ?? factsSha256(finding),
+  };
   const exception: FindingException = {
     approver: a.approver,
     rationale: a.rationale,
     expiresAt: expires.toISOString(),
     grantedAt,
+    enteredAt: (options.enteredAt ?? at).toISOString(),
+    accepted,
   };
   if (a.compensatingControl !== undefined) exception.compensatingControl = a.compensatingControl;
   const renewal = finding.status === 'risk-accepted';
@@ -103,6 +130,70 @@ export function acceptRisk(
   };
 }
 
+/** The approvers the policy lists for this finding: its SoD risk's list, else its severity's. */
+export function approversFor(
+  finding: Pick<Finding, 'severity' | 'detail'>,
+  approvers?: ExceptionApprovers,
+): string[] {
+  const riskId = typeof finding.detail.riskId === 'string' ? finding.detail.riskId : undefined;
+  const list =
+    (riskId !== undefined ? approvers?.risks?.[riskId] : undefined) ?? approvers?.[finding.severity];
+  return list ?? [];
+}
+
+const norm = (s: string) => s.trim().toLowerCase();
+
+/** Refuses an approver the policy does not list, or who is the finding's subject by any of their identities. */
+function checkApprover(finding: Finding, approver: string, approvers: ExceptionApprovers | undefined): void {
+  const who = norm(approver);
+  const riskId = typeof finding.detail.riskId === 'string' ? finding.detail.riskId : undefined;
+  const allowed = approversFor(finding, approvers);
+  if (allowed.length === 0) {
+    const where =
+      riskId !== undefined && approvers?.risks ? `policy.exceptionApprovers.risks.${riskId} or ` : '';
+    throw new InputError(
+      `no approver may accept ${finding.severity} finding ${finding.id}: list them under ${where}policy.exceptionApprovers.${finding.severity}`,
+      { field: 'approver' },
+    );
+  }
+  if (!allowed.some((a) => norm(a) === who)) {
+    throw new InputError(
+      `approver ${approver} is not listed for ${riskId ?? finding.severity} findings in policy.exceptionApprovers (listed: ${allowed.join(', ')})`,
+      { field: 'approver' },
+    );
+  }
+  const self = subjectMatch(finding, who);
+  if (self) {
+    throw new InputError(
+      `approver ${approver} is the subject of finding ${finding.id} (${self}): an exception needs an independent approver`,
+      { field: 'approver' },
+    );
+  }
+}
+
+/** How `who` (normalized) is the finding's subject, or undefined. */
+function subjectMatch(finding: Finding, who: string): string | undefined {
+  for (const anchor of finding.subject.anchors ?? []) {
+    const colon = anchor.indexOf(':');
+    const value = anchor.slice(colon + 1);
+    if (norm(value) === who) return `${anchor.slice(0, colon)} ${value}`;
+    if (anchor.startsWith('principal:') && norm(nativeIdOf(value)) === who) return `principal ${value}`;
+  }
+  for (const uid of finding.subject.principals) {
+    if (norm(uid) === who || norm(nativeIdOf(uid)) === who) return `principal ${uid}`;
+  }
+  const id = finding.subject.identity;
+  if (norm(id.replace(/^person:(employee:)?|^principal:/, '')) === who) return `identity ${id}`;
+  return undefined;
+}
+
+/** `<system>:<tenant>:<nativeId>` → nativeId (it may itself contain colons, like an ARN). */
+function nativeIdOf(uid: string): string {
+  const first = uid.indexOf(':');
+  const second = uid.indexOf(':', first + 1);
+  return second < 0 ? uid : uid.slice(second + 1);
+}
+
 /** One row of `exceptions.jsonl`: a risk acceptance in force at the run's `asOf`. */
 export interface ExceptionRecord {
   findingId: string;
@@ -114,7 +205,9 @@ export interface ExceptionRecord {
   rationale: string;
   compensatingControl?: string;
   grantedAt: string;
+  enteredAt?: string;
   expiresAt: string;
+  accepted?: AcceptedFacts;
 }
 
 /**
@@ -129,6 +222,7 @@ export function exceptionsInForce(findings: readonly Finding[], asOf: Date): Exc
     const ex = f.exception;
     if (f.status !== 'risk-accepted' || !ex) continue;
     if (!(Date.parse(ex.expiresAt) > asOf.getTime())) continue;
+    if (Date.parse(ex.grantedAt) > asOf.getTime()) continue; // not yet in effect at the run's as-of
     const row: ExceptionRecord = {
       findingId: f.id,
       rule: f.rule,
@@ -141,6 +235,8 @@ export function exceptionsInForce(findings: readonly Finding[], asOf: Date): Exc
       expiresAt: ex.expiresAt,
     };
     if (ex.compensatingControl !== undefined) row.compensatingControl = ex.compensatingControl;
+    if (ex.enteredAt !== undefined) row.enteredAt = ex.enteredAt;
+    if (ex.accepted !== undefined) row.accepted = ex.accepted;
     out.push(row);
   }
   return out.sort((a, b) => (a.findingId < b.findingId ? -1 : a.findingId > b.findingId ? 1 : 0));

@@ -1,12 +1,29 @@
 /**
- * The findings lifecycle (DESIGN.md §4): merge one run's rule output with every stored finding.
+ * The findings lifecycle: merge one run's rule output with every stored finding.
  *
- * `open` → `resolved` (a later complete collection of every source of the finding no longer sees
- * it) → `reopened` (seen again); `open`/`reopened` → `risk-accepted` (see `exceptions.ts`) →
- * `reopened` when the exception expires. Nothing is ever deleted. Pure: time arrives as `asOf`.
+ * `open` → `resolved` → `reopened` (seen again); `open`/`reopened` → `risk-accepted` (see
+ * `exceptions.ts`) → `reopened` when the exception expires or stops matching what it accepted.
+ * Nothing is ever deleted. Pure: time arrives as `asOf`.
+ *
+ * A finding leaves `open` only with a reason, and never while a source it depends on failed or
+ * was collected in part:
+ * - `remediated`: not seen, every source complete, and the facts that proved it are gone;
+ * - `policy-changed`: not seen, every source complete, the facts still hold, and a policy value or
+ *   ruleset the rule reads changed since it was last seen;
+ * - `source-removed`: a source it depends on left the configuration (the others complete).
+ * Not seen with the facts still holding and no policy change: it stays as it was (nothing is proven).
  */
-import type { EvidenceItem, Finding, FindingDraft, HistoryEntry, Severity } from './model';
-import { findingId, SEVERITIES } from './model';
+import {
+  type AcceptedFacts,
+  type EvidenceItem,
+  type Finding,
+  type FindingDraft,
+  factsSha256,
+  findingId,
+  type HistoryEntry,
+  SEVERITIES,
+  type Severity,
+} from './model';
 
 /** Days to fix a finding, by severity (config `policy.slaDays`). */
 export type SlaDays = Record<Severity, number>;
@@ -24,6 +41,18 @@ export interface ReconcileInput {
   /** Source ids that failed or were collected only in part. They win over `completeSources`. */
   failedOrIncompleteSources: ReadonlySet<string>;
   slaDays: SlaDays;
+  /**
+   * Source ids in the run's configuration. When given, a finding depending on a source not in it
+   * is resolved `source-removed` (if its other sources are complete); when absent, it is kept.
+   */
+  configuredSources?: ReadonlySet<string>;
+  /** The policy values a finding's rule reads in this run (see `Finding.policyBasis`). */
+  policyBasis?: (f: Pick<FindingDraft, 'rule' | 'detail'>) => Record<string, string | number>;
+  /**
+   * Whether the facts that proved a finding (its principals, grants, signals) still hold in this
+   * run's inventory. Absent: a finding not seen in complete collections counts as remediated.
+   */
+  factsHold?: (f: Finding) => boolean | undefined;
 }
 
 /** What moved in one run. The lists are disjoint and sorted by finding id. */
@@ -40,6 +69,8 @@ export interface FindingChanges {
   stillAccepted: Finding[];
   /** Risk-accepted findings whose exception expired: now `reopened`. */
   expiredExceptions: Finding[];
+  /** Risk-accepted findings that escalated, gained a principal or whose facts changed: now `reopened`. */
+  invalidatedExceptions: Finding[];
 }
 
 export interface ReconcileResult {
@@ -76,9 +107,10 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     }
   }
   const at = asOf.toISOString();
-  const seen = mergeDrafts(input.drafts);
   const previousById = new Map<string, Finding>();
   for (const f of input.previous) previousById.set(f.id, f);
+  const seen = recognise(mergeDrafts(input.drafts), input.previous, previousById);
+  const ctx: RunContext = { runId, asOf, at, slaDays, basis: input.policyBasis ?? (() => ({})) };
 
   const changes: FindingChanges = {
     opened: [],
@@ -87,40 +119,42 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     stillOpen: [],
     stillAccepted: [],
     expiredExceptions: [],
+    invalidatedExceptions: [],
   };
   const after = new Map<string, Finding>();
   const changed: Finding[] = [];
 
   for (const [id, draft] of seen) {
     const prev = previousById.get(id);
-    const next = prev
-      ? seenAgain(prev, draft, runId, asOf, at, slaDays, changes)
-      : opened(id, draft, runId, asOf, at, slaDays);
+    const next = prev ? seenAgain(prev, draft, ctx, changes) : opened(id, draft, ctx);
     if (!prev) changes.opened.push(next);
     after.set(id, next);
     changed.push(next);
   }
 
-  const canResolve = (f: Finding) =>
-    f.sources.length > 0 &&
-    f.sources.every((s) => input.completeSources.has(s) && !input.failedOrIncompleteSources.has(s));
+  const complete = (s: string) => input.completeSources.has(s) && !input.failedOrIncompleteSources.has(s);
+  const configured = input.configuredSources;
 
   for (const prev of previousById.values()) {
     if (seen.has(prev.id)) continue;
     let next = prev;
-    if (
-      (prev.status === 'open' || prev.status === 'reopened' || prev.status === 'risk-accepted') &&
-      canResolve(prev)
-    ) {
-      next = resolve(prev, runId, at);
+    const why =
+      prev.status === 'open' || prev.status === 'reopened' || prev.status === 'risk-accepted'
+        ? resolutionFor(prev, complete, configured, ctx, input.factsHold)
+        : undefined;
+    if (why) {
+      next = resolve(prev, why, ctx);
       changes.resolved.push(next);
-    } else if (prev.status === 'risk-accepted') {
+    } else if (prev.status === 'risk-accepted' && !exceptionPending(prev, asOf)) {
       if (exceptionExpired(prev, asOf)) {
-        next = expireException(prev, runId, asOf, at, slaDays);
+        next = expireException(prev, ctx);
         changes.expiredExceptions.push(next);
       } else {
         changes.stillAccepted.push(prev);
       }
+    } else if (prev.status === 'risk-accepted') {
+      // Granted after this run's as-of: the run describes a time before it existed.
+      next = { ...prev, status: 'open' };
     }
     after.set(prev.id, next);
     if (next !== prev) changed.push(next);
@@ -137,39 +171,141 @@ function sortById(list: Finding[]): Finding[] {
   return [...byId.keys()].sort().map((id) => byId.get(id)!);
 }
 
-function opened(
-  id: string,
-  draft: FindingDraft,
-  runId: string,
-  asOf: Date,
-  at: string,
-  slaDays: SlaDays,
-): Finding {
+interface RunContext {
+  runId: string;
+  asOf: Date;
+  at: string;
+  slaDays: SlaDays;
+  basis: (f: Pick<FindingDraft, 'rule' | 'detail'>) => Record<string, string | number>;
+}
+
+interface Resolution {
+  reason: 'remediated' | 'policy-changed' | 'source-removed';
+  how: string;
+  policyChanges?: string[];
+}
+
+/**
+ * Match drafts to stored findings. A draft whose id is stored is that finding. A draft about an
+ * identity (`ruleKey` set) whose id is new is the stored finding of the same rule and rule key
+ * that shares an anchor with it (an employee id, an email, a principal): the identity's key
+ * changed (its only principal with an employee id was deleted), not the problem.
+ */
+function recognise(
+  drafts: Map<string, FindingDraft>,
+  previous: readonly Finding[],
+  previousById: ReadonlyMap<string, Finding>,
+): Map<string, FindingDraft> {
+  const out = new Map<string, FindingDraft>();
+  const pending: [string, FindingDraft][] = [];
+  for (const [id, d] of drafts) {
+    if (previousById.has(id) || d.ruleKey === undefined || !d.subject.anchors?.length) out.set(id, d);
+    else pending.push([id, d]);
+  }
+  if (pending.length === 0) return out;
+  const byAnchor = new Map<string, Finding[]>();
+  for (const f of previous) {
+    if (f.ruleKey === undefined) continue;
+    for (const a of f.subject.anchors ?? []) {
+      const k = `${f.rule}\u0000${f.ruleKey}\u0000${a}`;
+      const list = byAnchor.get(k);
+      if (list) list.push(f);
+      else byAnchor.set(k, [f]);
+    }
+  }
+  // Drafts in id order, candidates unresolved first then by id: the outcome is order-free.
+  pending.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  for (const [id, d] of pending) {
+    const candidates = new Map<string, Finding>();
+    for (const a of d.subject.anchors ?? []) {
+      for (const f of byAnchor.get(`${d.rule}\u0000${d.ruleKey}\u0000${a}`) ?? []) candidates.set(f.id, f);
+    }
+    const pick = [...candidates.values()]
+      .filter((f) => !out.has(f.id) && !drafts.has(f.id))
+      .sort(
+        (a, b) => Number(a.status === 'resolved') - Number(b.status === 'resolved') || (a.id < b.id ? -1 : 1),
+      )[0];
+    out.set(pick ? pick.id : id, d);
+  }
+  return out;
+}
+
+/** Why a finding not seen in this run may leave `open`, or undefined when nothing is proven. */
+function resolutionFor(
+  prev: Finding,
+  complete: (s: string) => boolean,
+  configured: ReadonlySet<string> | undefined,
+  ctx: RunContext,
+  factsHold: ((f: Finding) => boolean | undefined) | undefined,
+): Resolution | undefined {
+  if (prev.sources.length === 0) return undefined;
+  const removed = configured ? prev.sources.filter((s) => !configured.has(s)) : [];
+  const kept = prev.sources.filter((s) => !removed.includes(s));
+  if (!kept.every(complete)) return undefined;
+  const list = (ids: readonly string[]) => [...ids].sort().join(', ');
+  if (removed.length > 0) {
+    return {
+      reason: 'source-removed',
+      how: `source ${list(removed)} is no longer configured${kept.length ? `; not seen in complete collection of ${list(kept)}` : ''}`,
+    };
+  }
+  const hold = factsHold ? factsHold(prev) : false;
+  if (hold === undefined) return undefined; // this run cannot tell whether the facts are gone
+  if (hold) {
+    const changes = prev.policyBasis ? policyChanges(prev.policyBasis, ctx.basis(prev)) : [];
+    if (changes.length === 0) return undefined; // the rule no longer flags facts that still hold: prove nothing
+    return {
+      reason: 'policy-changed',
+      how: `the facts still hold in complete collection of ${list(prev.sources)}, but the policy changed: ${changes.join('; ')}`,
+      policyChanges: changes,
+    };
+  }
+  return { reason: 'remediated', how: `not seen in complete collection of ${list(prev.sources)}` };
+}
+
+function policyChanges(
+  before: Record<string, string | number>,
+  now: Record<string, string | number>,
+): string[] {
+  const out: string[] = [];
+  for (const k of [...new Set([...Object.keys(before), ...Object.keys(now)])].sort()) {
+    if (before[k] !== now[k]) out.push(`${k}: ${before[k] ?? 'absent'} → ${now[k] ?? 'absent'}`);
+  }
+  return out;
+}
+
+function opened(id: string, draft: FindingDraft, ctx: RunContext): Finding {
   return {
     ...draft,
     id,
-    firstSeenRun: runId,
-    lastSeenRun: runId,
+    firstSeenRun: ctx.runId,
+    lastSeenRun: ctx.runId,
     status: 'open',
-    dueAt: dueFrom(asOf, draft.severity, slaDays),
-    history: [{ at, runId, event: 'opened' }],
+    dueAt: dueFrom(ctx.asOf, draft.severity, ctx.slaDays),
+    history: [{ at: ctx.at, runId: ctx.runId, event: 'opened' }],
+    factsSha256: factsSha256(draft),
+    policyBasis: ctx.basis(draft),
   };
 }
 
-function seenAgain(
-  prev: Finding,
-  draft: FindingDraft,
-  runId: string,
-  asOf: Date,
-  at: string,
-  slaDays: SlaDays,
-  changes: FindingChanges,
-): Finding {
+function seenAgain(prev: Finding, draft: FindingDraft, ctx: RunContext, changes: FindingChanges): Finding {
+  const { runId, asOf, at, slaDays } = ctx;
   const history = [...prev.history];
-  const next: Finding = { ...prev, ...draft, lastSeenRun: runId, history };
+  const next: Finding = {
+    ...prev,
+    ...draft,
+    lastSeenRun: runId,
+    history,
+    factsSha256: factsSha256(draft),
+    policyBasis: ctx.basis(draft),
+  };
+  // A draft without a key (or anchors) leaves the stored ones: the finding keeps its identity.
+  if (draft.key === undefined && prev.key !== undefined) next.key = prev.key;
   if (prev.severity !== draft.severity) {
     history.push({ at, runId, event: 'severity-changed', note: `${prev.severity} → ${draft.severity}` });
   }
+  const subjectNote = subjectChange(prev, draft);
+  if (subjectNote) history.push({ at, runId, event: 'subject-changed', note: subjectNote });
 
   if (prev.status === 'resolved') {
     delete next.resolution;
@@ -184,11 +320,41 @@ function seenAgain(
     changes.reopened.push(next);
     return next;
   }
-  if (prev.status === 'risk-accepted') {
+  if (prev.status === 'risk-accepted' && exceptionPending(prev, asOf)) {
+    // Granted after this run's as-of: it did not exist at the time the run describes.
+    next.status = 'open';
+    changes.stillOpen.push(next);
+    return next;
+  }
+  if (
+    (prev.status === 'open' || prev.status === 'reopened') &&
+    prev.exception &&
+    !exceptionPending(prev, asOf)
+  ) {
+    // An exception entered for a later date than an earlier run's as-of: it takes effect now.
     if (exceptionExpired(prev, asOf)) {
-      const expired = expireException(next, runId, asOf, at, slaDays);
+      delete next.exception;
+    } else {
+      next.status = 'risk-accepted';
+      history.push({
+        at,
+        runId,
+        event: 'risk-accepted',
+        note: `exception granted at ${prev.exception.grantedAt} takes effect`,
+      });
+    }
+  }
+  if (next.status === 'risk-accepted') {
+    if (exceptionExpired(next, asOf)) {
+      const expired = expireException(next, ctx);
       changes.expiredExceptions.push(expired);
       return expired;
+    }
+    const broken = next.exception?.accepted ? acceptedChange(next.exception.accepted, next) : undefined;
+    if (broken) {
+      const invalidated = invalidateException(next, broken, ctx);
+      changes.invalidatedExceptions.push(invalidated);
+      return invalidated;
     }
     changes.stillAccepted.push(next);
     return next;
@@ -201,35 +367,92 @@ function seenAgain(
   return next;
 }
 
-function resolve(prev: Finding, runId: string, at: string): Finding {
-  const how = `not seen in complete collection of ${[...prev.sources].sort().join(', ')}`;
+/** `identity a → b; principals +x −y`, or undefined when the subject is the same. */
+function subjectChange(prev: Finding, draft: FindingDraft): string | undefined {
+  const parts: string[] = [];
+  if (prev.subject.identity !== draft.subject.identity) {
+    parts.push(`identity ${prev.subject.identity} → ${draft.subject.identity}`);
+  }
+  const before = new Set(prev.subject.principals);
+  const now = new Set(draft.subject.principals);
+  const gained = [...now].filter((p) => !before.has(p));
+  const lost = [...before].filter((p) => !now.has(p));
+  if (gained.length) parts.push(`principals gained ${gained.join(', ')}`);
+  if (lost.length) parts.push(`principals lost ${lost.join(', ')}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** Why an exception no longer covers the finding, or undefined when it still matches what it accepted. */
+function acceptedChange(accepted: AcceptedFacts, f: Finding): string | undefined {
+  if (SEVERITIES.indexOf(f.severity) < SEVERITIES.indexOf(accepted.severity)) {
+    return `severity escalated ${accepted.severity} → ${f.severity}`;
+  }
+  const gained = f.subject.principals.filter((p) => !accepted.principals.includes(p));
+  if (gained.length) return `gained principal(s) ${gained.join(', ')}`;
+  if (f.factsSha256 !== undefined && f.factsSha256 !== accepted.factsSha256) {
+    return `the facts changed since the exception was granted (facts sha256 ${accepted.factsSha256.slice(0, 12)}… → ${f.factsSha256.slice(0, 12)}…)`;
+  }
+  return undefined;
+}
+
+function invalidateException(prev: Finding, why: string, ctx: RunContext): Finding {
+  const ex = prev.exception;
+  const next: Finding = {
+    ...prev,
+    status: 'reopened',
+    dueAt: dueFrom(ctx.asOf, prev.severity, ctx.slaDays),
+    history: [
+      ...prev.history,
+      {
+        at: ctx.at,
+        runId: ctx.runId,
+        event: 'reopened',
+        reason: 'exception-invalidated',
+        note: `exception approved by ${ex?.approver ?? 'unknown'} no longer applies: ${why}`,
+      },
+    ],
+  };
+  delete next.exception;
+  return next;
+}
+
+function resolve(prev: Finding, why: Resolution, ctx: RunContext): Finding {
+  const { runId, at } = ctx;
+  const resolution: Finding['resolution'] = { runId, how: why.how, at, reason: why.reason };
+  if (why.policyChanges) resolution.policyChanges = why.policyChanges;
   const next: Finding = {
     ...prev,
     status: 'resolved',
-    resolution: { runId, how, at },
-    history: [...prev.history, { at, runId, event: 'resolved', note: how }],
+    resolution,
+    history: [...prev.history, { at, runId, event: 'resolved', reason: why.reason, note: why.how }],
   };
   // The exception no longer covers anything; its grant stays in history.
   delete next.exception;
   return next;
 }
 
-function expireException(prev: Finding, runId: string, asOf: Date, at: string, slaDays: SlaDays): Finding {
+function expireException(prev: Finding, ctx: RunContext): Finding {
   const ex = prev.exception;
   const entry: HistoryEntry = {
-    at,
-    runId,
+    at: ctx.at,
+    runId: ctx.runId,
     event: 'exception-expired',
     note: ex ? `exception approved by ${ex.approver} expired at ${ex.expiresAt}` : 'exception missing',
   };
   const next: Finding = {
     ...prev,
     status: 'reopened',
-    dueAt: dueFrom(asOf, prev.severity, slaDays),
+    dueAt: dueFrom(ctx.asOf, prev.severity, ctx.slaDays),
     history: [...prev.history, entry],
   };
   delete next.exception;
   return next;
+}
+
+/** The exception takes effect after `asOf` (entered with a later `--as-of` than this run's). */
+export function exceptionPending(f: Finding, asOf: Date): boolean {
+  const granted = f.exception ? Date.parse(f.exception.grantedAt) : Number.NaN;
+  return !Number.isNaN(granted) && granted > asOf.getTime();
 }
 
 function exceptionExpired(f: Finding, asOf: Date): boolean {
@@ -242,7 +465,7 @@ function dueFrom(start: Date, severity: Severity, slaDays: SlaDays): string {
   return new Date(start.getTime() + slaDays[severity] * DAY_MS).toISOString();
 }
 
-/** When the finding last became open (opened, reopened, exception expired). */
+/** When the finding last became open (opened, reopened, exception expired or invalidated). */
 function openPeriodStart(f: Finding, fallback: Date): Date {
   for (let i = f.history.length - 1; i >= 0; i--) {
     const h = f.history[i];
@@ -265,7 +488,9 @@ function facts(d: FindingDraft): FindingDraft {
     evidence: d.evidence,
     sources: [...new Set(d.sources)].sort(),
   };
+  if (d.subject.anchors !== undefined) out.subject.anchors = [...new Set(d.subject.anchors)].sort();
   if (d.key !== undefined) out.key = d.key;
+  if (d.ruleKey !== undefined) out.ruleKey = d.ruleKey;
   return out;
 }
 

@@ -29,6 +29,7 @@ export const RULE_IDS = [
   'AWS-ROOT-NO-MFA',
   'AWS-CONSOLE-NO-MFA',
   'IDENTITY-AMBIGUOUS',
+  'REVIEW-REVOKE-NOT-DONE',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -42,6 +43,12 @@ export interface FindingSubject {
   identity: string;
   /** The principal uids the finding is about, sorted. */
   principals: string[];
+  /**
+   * The identity's anchors when the finding was last seen (`employee:…`, `email:…`,
+   * `principal:<uid>`): who the subject is, whatever its key. Used to recognise the same finding
+   * when the identity's key changes, and to refuse an exception approved by the subject.
+   */
+  anchors?: string[];
 }
 
 /** One fact that proves a finding: a grant and its path, an activity signal, a credential date. */
@@ -77,6 +84,24 @@ export interface FindingDraft {
    * Defaults to the identity and the sorted principals.
    */
   key?: string;
+  /**
+   * The rule's own key when the finding is about an identity (SoD: the risk id). With the
+   * subject's anchors it recognises the finding again after the identity's key changed.
+   */
+  ruleKey?: string;
+}
+
+/** Why a finding left `open` (or its exception stopped applying), sealed in `remediation.jsonl`. */
+export type TransitionReason = 'remediated' | 'policy-changed' | 'source-removed' | 'exception-invalidated';
+
+/** What an exception accepted: it applies only while the finding still matches it. */
+export interface AcceptedFacts {
+  rule: RuleId;
+  severity: Severity;
+  riskId?: string;
+  principals: string[];
+  /** `Finding.factsSha256` when the exception was granted. */
+  factsSha256: string;
 }
 
 export interface FindingException {
@@ -84,13 +109,22 @@ export interface FindingException {
   rationale: string;
   compensatingControl?: string;
   expiresAt: string;
+  /** When it takes effect (`exception add --as-of`, default the time it was entered). */
   grantedAt: string;
+  /** Wall-clock time it was entered. */
+  enteredAt?: string;
+  /** What was accepted; absent on exceptions recorded before this field existed. */
+  accepted?: AcceptedFacts;
 }
 
 export interface FindingResolution {
   runId: string;
   how: string;
   at: string;
+  /** Absent on resolutions recorded before reasons existed (they meant `remediated`). */
+  reason?: Exclude<TransitionReason, 'exception-invalidated'>;
+  /** policy-changed: the policy fields or ruleset hashes that changed (`policy.dormantDays: 90 → 365`). */
+  policyChanges?: string[];
 }
 
 export interface HistoryEntry {
@@ -100,6 +134,8 @@ export interface HistoryEntry {
   event: string;
   by?: string;
   note?: string;
+  /** For `resolved` and `reopened` entries: why. */
+  reason?: TransitionReason;
 }
 
 export interface Finding extends FindingDraft {
@@ -120,6 +156,40 @@ export interface Finding extends FindingDraft {
   exception?: FindingException;
   resolution?: FindingResolution;
   history: HistoryEntry[];
+  /** SHA-256 of the facts that prove the finding (rule, severity, principals, grants, signals). */
+  factsSha256?: string;
+  /** The policy values the finding was last judged under (`policy.dormantDays` → 90, `ruleset:sox-core` → sha256). */
+  policyBasis?: Record<string, string | number>;
+}
+
+/**
+ * The facts of a draft as one hash: rule, severity, risk, principals and the grants, activity and
+ * credential signals of its evidence (never its text, which names the run's date).
+ */
+export function factsSha256(d: FindingDraft): string {
+  const facts = d.evidence
+    .filter((e) => e.kind === 'grant' || e.kind === 'activity' || e.kind === 'credential')
+    .map((e) =>
+      [
+        e.kind,
+        e.principal ?? '',
+        e.entitlement ?? '',
+        (e.path ?? []).join('>'),
+        e.function ?? '',
+        e.signal ?? '',
+        e.at ?? '',
+      ].join('\u0001'),
+    )
+    .sort();
+  const riskId = typeof d.detail.riskId === 'string' ? d.detail.riskId : '';
+  const body = JSON.stringify([
+    d.rule,
+    d.severity,
+    riskId,
+    [...d.subject.principals].sort(),
+    [...new Set(facts)],
+  ]);
+  return createHash('sha256').update(body).digest('hex');
 }
 
 /** `id` = first 24 hex chars of SHA-256 over the rule id and the finding's key. */

@@ -1,8 +1,10 @@
 /**
- * `remediation.jsonl` (DESIGN.md §6): the findings a run proved resolved, with the proof.
+ * `remediation.jsonl`: every finding that left `open` (or whose exception stopped applying) in a
+ * run, with the reason and the proof: `remediated`, `policy-changed`, `source-removed`, or
+ * `exception-invalidated` (the finding is `reopened`).
  */
 import type { FindingChanges } from './lifecycle';
-import type { Finding } from './model';
+import type { Finding, TransitionReason } from './model';
 
 export interface RemediationRecord {
   findingId: string;
@@ -18,6 +20,12 @@ export interface RemediationRecord {
   how: string;
   /** Sources whose complete collection is the proof. */
   sources: string[];
+  /** Absent only on rows of packs sealed before reasons existed. */
+  reason: TransitionReason;
+  /** The finding's status after the run: `resolved`, or `reopened` for `exception-invalidated`. */
+  status: Finding['status'];
+  /** policy-changed: the policy fields or ruleset hashes that changed. */
+  policyChanges?: string[];
 }
 
 /**
@@ -26,11 +34,34 @@ export interface RemediationRecord {
  * @example
  * const rows = remediationRecords(result.changes); // → remediation.jsonl
  */
-export function remediationRecords(changes: Pick<FindingChanges, 'resolved'>): RemediationRecord[] {
+export function remediationRecords(
+  changes: Pick<FindingChanges, 'resolved'> & Partial<Pick<FindingChanges, 'invalidatedExceptions'>>,
+): RemediationRecord[] {
   const out: RemediationRecord[] = [];
+  for (const f of changes.invalidatedExceptions ?? []) {
+    const h = [...f.history].reverse().find((e) => e.reason === 'exception-invalidated');
+    if (!h) continue;
+    out.push({
+      findingId: f.id,
+      rule: f.rule,
+      severity: f.severity,
+      title: f.title,
+      subject: f.subject,
+      firstSeenRun: f.firstSeenRun,
+      resolvedRun: h.runId ?? f.lastSeenRun,
+      resolvedAt: h.at,
+      how: h.note ?? 'the exception no longer matches what it accepted',
+      sources: f.sources,
+      reason: 'exception-invalidated',
+      status: f.status,
+    });
+  }
   for (const f of changes.resolved) {
     if (f.status !== 'resolved' || !f.resolution) continue;
     out.push({
+      reason: f.resolution.reason ?? 'remediated',
+      status: f.status,
+      ...(f.resolution.policyChanges ? { policyChanges: f.resolution.policyChanges } : {}),
       findingId: f.id,
       rule: f.rule,
       severity: f.severity,

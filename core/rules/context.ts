@@ -212,16 +212,22 @@ export function principalDraft(
     detail: Record<string, unknown>;
     evidence: EvidenceItem[];
     key?: string;
+    /** Default: the principal's source. Rules that read other sources (the owners' directory) add them. */
+    sources?: string[];
   },
 ): FindingDraft {
   return {
     rule,
     severity: fields.severity,
     title: fields.title,
-    subject: { identity: ctx.identityId(p.uid), principals: [p.uid] },
+    subject: {
+      identity: ctx.identityId(p.uid),
+      principals: [p.uid],
+      anchors: ctx.inv.identityOf(p.uid)?.anchors ?? [`principal:${p.uid}`],
+    },
     detail: fields.detail,
     evidence: fields.evidence,
-    sources: [p.sourceId],
+    sources: fields.sources ?? [p.sourceId],
     key: fields.key ?? p.uid,
   };
 }

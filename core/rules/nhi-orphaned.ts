@@ -109,8 +109,19 @@ export function nhiOrphaned(p: Principal, ctx: RuleContext): FindingDraft[] {
     signal: 'owners',
     text: r.text,
   }));
+  // The finding depends on the owners' directory as much as on the principal's own source: only a
+  // complete collection of every source that proved an owner's departure may resolve it.
+  const sources = new Set<string>([p.sourceId]);
+  for (const r of resolved) {
+    if (r.state === 'gone') for (const s of ctx.inv.sources.keys()) sources.add(s);
+    for (const uid of r.principals) {
+      const owner = ctx.inv.principals.get(uid);
+      if (owner) sources.add(owner.sourceId);
+    }
+  }
   return [
     principalDraft('NHI-ORPHANED', p, ctx, {
+      sources: [...sources].sort(),
       severity: severityFor(exposure, 'high', 'medium'),
       title: `Non-human identity ${label(p)} is orphaned: no owner is active`,
       detail: { owners: resolved.map(({ owner, state, principals }) => ({ owner, state, principals })) },

@@ -7,8 +7,10 @@ import type { PlannedSource, RunPlan } from './types';
 
 export interface PlanInput {
   config: Config;
-  /** Config file bytes then each ruleset file's bytes: their hash pins what the run was told to do. */
+  /** Config file bytes then each ruleset file's bytes: hashed into `configSha256` when `policySha256` is absent. */
   inputs: Uint8Array[];
+  /** SHA-256 of the run's `policy.json` (core/run/policy-doc.ts): the `configSha256` an auditor can recompute from the pack. */
+  policySha256?: string;
   startedAt: Date;
   asOf: Date;
   /** Random suffix so two runs started in the same second differ (e.g. 6 hex chars). */
@@ -38,7 +40,7 @@ export function planRun(input: PlanInput): RunPlan {
     organization: input.config.organization,
     startedAt: input.startedAt.toISOString(),
     asOf: input.asOf.toISOString(),
-    configSha256: hash.digest('hex'),
+    configSha256: input.policySha256 ?? hash.digest('hex'),
     toolVersion: input.toolVersion,
     sources,
   };

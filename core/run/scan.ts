@@ -9,12 +9,13 @@ import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
 import { displayName, isOverdue } from '../findings/display';
 import { type FindingChanges, type ReconcileResult, reconcile } from '../findings/lifecycle';
-import type { Finding, RuleId, Severity } from '../findings/model';
+import type { Finding, FindingDraft, RuleId, Severity } from '../findings/model';
 import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
 import { type Inventory, InventoryBuilder } from '../inventory';
 import type { Entitlement, Grant, Person, PersonLink, Principal } from '../model';
 import type { RunStore, SnapshotSource } from '../ports';
 import { compareDrafts, evaluateRules } from '../rules';
+import { factsHoldIn, policyBasisFor } from '../rules/facts';
 import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
 import { settleCrashedRun } from './recover';
@@ -46,6 +47,13 @@ export interface ScanStepInput {
   reservationLeaseMs?: number;
   /** Hands the correlated inventory to a caller that cross-checks the engine (the benchmark). */
   onInventory?: (inventory: Inventory) => void;
+  /**
+   * Ruleset id → SHA-256 of its text (policy.json): a SoD finding no longer flagged because its
+   * ruleset changed is resolved `policy-changed`. Absent: such findings stay as they were.
+   */
+  rulesetHashes?: Readonly<Record<string, string>>;
+  /** More drafts made outside the rules (review campaigns: REVIEW-REVOKE-NOT-DONE), with the inventory. */
+  extraDrafts?: (inventory: Inventory) => FindingDraft[];
 }
 
 export type ScanStage = 'parse' | 'correlate' | 'rules' | 'sod' | 'diff' | 'store';
@@ -132,6 +140,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   const sodDrafts = input.sod ? evaluateSod(inv, input.sod) : [];
   input.onStage?.('sod', sodDrafts.length);
   appendAll(drafts, sodDrafts);
+  appendAll(drafts, input.extraDrafts?.(inv) ?? []);
   drafts.sort(compareDrafts);
 
   const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
@@ -146,6 +155,15 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     completeSources: complete,
     failedOrIncompleteSources: notComplete,
     slaDays: input.policy.slaDays,
+    // A source that failed may be a whole AWS Organization whose accounts could not be listed:
+    // then no absent source proves it was removed from the configuration.
+    ...(input.sources.some((s) => s.status === 'failed')
+      ? {}
+      : {
+          configuredSources: new Set([...plan.sources.map((s) => s.id), ...input.sources.map((s) => s.id)]),
+        }),
+    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {}))),
+    factsHold: factsHoldIn(inv),
   });
   nameSeen(result.findings, plan.runId, inv);
   markOverdue(result, new Date(plan.asOf));

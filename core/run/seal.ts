@@ -141,10 +141,12 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     const exceptions = exceptionsInForce(scan.findings, asOf);
     await pack.add('exceptions.jsonl', jsonLines(exceptions), exceptions.length);
     const byId = new Map(scan.findings.map((f) => [f.id, f]));
-    const resolved = scan.changes.resolved
-      .map((id) => byId.get(id))
-      .filter((f): f is Finding => f !== undefined);
-    const remediation = remediationRecords({ resolved });
+    const pick = (ids: readonly string[] | undefined) =>
+      (ids ?? []).map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
+    const remediation = remediationRecords({
+      resolved: pick(scan.changes.resolved),
+      invalidatedExceptions: pick(scan.changes.invalidatedExceptions),
+    });
     await pack.add('remediation.jsonl', jsonLines(remediation), remediation.length);
     // Failed and released runs since the last pack: the gap in the chain, and who closed it.
     if (scan.runRecords?.length) {

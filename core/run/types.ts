@@ -14,7 +14,10 @@ export interface RunPlan {
   startedAt: string;
   /** The clock rules evaluate against (`--as-of`). */
   asOf: string;
-  /** SHA-256 over the config file and every ruleset file, in order. */
+  /**
+   * SHA-256 of the pack's `policy.json` (`accessproof scan`); runs planned without one (the
+   * Lambda plan step) keep the older definition, SHA-256 over the config file and every ruleset file.
+   */
   configSha256: string;
   toolVersion: string;
   sources: PlannedSource[];

@@ -21,6 +21,7 @@ import type { CompiledRisk, CompiledRuleset, SapTarget } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
 import { BoundsIndex, type EntitlementLookup, PrincipalIam } from './principal-iam';
 import { buildRoleReach, type RoleReach, reachableRoles } from './role-reach';
+import { rulesetId } from './ruleset-id';
 
 export type { EntitlementLookup } from './principal-iam';
 
@@ -649,7 +650,7 @@ function conflictDraft(
   const detail: Record<string, unknown> = {
     riskId: risk.id,
     riskTitle: risk.title,
-    ruleset: risk.file,
+    ruleset: rulesetId(risk.file),
     functions,
   };
   if (severity !== risk.severity) {
@@ -663,7 +664,7 @@ function conflictDraft(
     rule: 'SOD-CONFLICT',
     severity,
     title: `${risk.id} ${risk.title}: ${identityDisplay(inv, identity)}`,
-    subject: { identity: identity.id, principals: principals.sort() },
+    subject: { identity: identity.id, principals: principals.sort(), anchors: identity.anchors },
     detail,
     evidence,
     // Every source of the identity, not only those whose grants give the functions: the identity
@@ -671,6 +672,7 @@ function conflictDraft(
     // them completely may resolve it.
     sources: identitySources(inv, identity, sources).sort(),
     key: `${identity.id}|${risk.id}`,
+    ruleKey: risk.id,
   };
 }
 

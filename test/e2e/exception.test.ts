@@ -21,6 +21,7 @@ describe('accessproof exception add', () => {
       'exception',
       'add',
       sod.id,
+      '--demo',
       '--approver',
       'cfo@halvorsen-industrial.example',
       '--rationale',
@@ -34,6 +35,7 @@ describe('accessproof exception add', () => {
       'exception',
       'add',
       sod.id,
+      '--demo',
       '--approver',
       'cfo@halvorsen-industrial.example',
       '--rationale',
@@ -41,7 +43,8 @@ describe('accessproof exception add', () => {
       '--compensating-control',
       'Controller reviews the payment-run log weekly',
       '--expires',
-      new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10),
+      // The demo is as of 2026-10-01: `--demo` makes the acceptance take effect then (issue 10).
+      '2026-12-31',
       '--out',
       out,
     ]);

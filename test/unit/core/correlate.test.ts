@@ -29,6 +29,10 @@ describe('correlate', () => {
         kind: 'human',
         email: 'jane.doe@example.com',
         principals: [aws.uid, entra.uid, erp.uid].sort(),
+        anchors: [
+          'email:jane.doe@example.com',
+          ...[aws.uid, entra.uid, erp.uid].map((u) => `principal:${u}`),
+        ].sort(),
       },
     ]);
     expect(identityByPrincipal.get(aws.uid)!.id).toBe('person:jane.doe@example.com');
@@ -73,6 +77,49 @@ describe('correlate', () => {
       makeNhi(),
     ];
     expect(correlate([...ps].reverse())).toEqual(correlate(ps));
+  });
+});
+
+describe('identity anchors (issue 10)', () => {
+  it('keys a person by email from the first principal on', () => {
+    const erp = makePrincipal({ nativeId: 'BEN', email: 'Ben@Example.com' });
+    expect(correlate([erp]).identities.map((i) => i.id)).toEqual(['person:ben@example.com']);
+    const entra = makePrincipal({ system: 'entra', nativeId: 'oid', email: 'ben@example.com' });
+    expect(correlate([erp, entra]).identities.map((i) => i.id)).toEqual(['person:ben@example.com']);
+  });
+
+  it('keys a person by employee id where a source provides one, and joins by it across emails', () => {
+    const erp = makePrincipal({ nativeId: 'BEN', email: 'ben@example.com' });
+    const entra = makePrincipal({
+      system: 'entra',
+      nativeId: 'oid',
+      email: 'ben@example.com',
+      employeeId: ' E7 ',
+    });
+    const sf = makePrincipal({
+      system: 'salesforce',
+      nativeId: '005',
+      email: 'b.l@example.com',
+      employeeId: 'E7',
+    });
+    const { identities } = correlate([erp, entra, sf]);
+    expect(identities).toHaveLength(1);
+    expect(identities[0]).toMatchObject({
+      id: 'person:employee:E7',
+      anchors: [
+        'email:b.l@example.com',
+        'email:ben@example.com',
+        'employee:E7',
+        ...[erp.uid, entra.uid, sf.uid].map((u) => `principal:${u}`).sort(),
+      ],
+    });
+  });
+
+  it('keeps a principal with no person key as its own identity', () => {
+    const p = makeNhi({ nativeId: 'job' });
+    expect(correlate([p]).identities.map((i) => [i.id, i.anchors])).toEqual([
+      [`principal:${p.uid}`, [`principal:${p.uid}`]],
+    ]);
   });
 });
 

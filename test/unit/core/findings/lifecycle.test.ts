@@ -82,11 +82,13 @@ describe('reconcile', () => {
       runId: 'run-2',
       how: 'not seen in complete collection of aws-prod',
       at: T2.toISOString(),
+      reason: 'remediated',
     });
     expect(f.history.at(-1)).toEqual({
       at: T2.toISOString(),
       runId: 'run-2',
       event: 'resolved',
+      reason: 'remediated',
       note: f.resolution?.how,
     });
     expect(second.changes.resolved).toEqual([f]);
@@ -344,5 +346,82 @@ describe('reconcile', () => {
     expect(() => run({ runId: 'run-1', asOf: T1, slaDays: { ...SLA, high: Number.NaN } })).toThrow(
       /slaDays.high/,
     );
+  });
+});
+
+describe('reconcile: why a finding leaves open (issue 10)', () => {
+  const first = () =>
+    run({
+      runId: 'run-1',
+      asOf: T1,
+      drafts: [makeDraft()],
+      policyBasis: () => ({ 'policy.dormantDays': 90 }),
+    });
+
+  it('records policy-changed, naming the field, when the facts still hold under a changed threshold', () => {
+    const second = run({
+      runId: 'run-2',
+      asOf: T2,
+      previous: first().findings,
+      policyBasis: () => ({ 'policy.dormantDays': 365 }),
+      factsHold: () => true,
+    });
+    expect(only(second.findings).resolution).toMatchObject({
+      reason: 'policy-changed',
+      policyChanges: ['policy.dormantDays: 90 → 365'],
+    });
+  });
+
+  it('records remediated only when the facts are gone, and claims nothing when it cannot tell', () => {
+    const gone = run({ runId: 'run-2', asOf: T2, previous: first().findings, factsHold: () => false });
+    expect(only(gone.findings).resolution?.reason).toBe('remediated');
+    const unknown = run({ runId: 'run-2', asOf: T2, previous: first().findings, factsHold: () => undefined });
+    expect(only(unknown.findings).status).toBe('open');
+    const sameBasis = run({
+      runId: 'run-2',
+      asOf: T2,
+      previous: first().findings,
+      policyBasis: () => ({ 'policy.dormantDays': 90 }),
+      factsHold: () => true,
+    });
+    expect(only(sameBasis.findings).status).toBe('open');
+  });
+
+  it('records source-removed when a source left the configuration', () => {
+    const removed = run({
+      runId: 'run-2',
+      asOf: T2,
+      previous: first().findings,
+      completeSources: new Set(['netsuite']),
+      configuredSources: new Set(['netsuite']),
+    });
+    expect(only(removed.findings).resolution).toMatchObject({ reason: 'source-removed' });
+  });
+
+  it('recognises an identity finding by a shared anchor when the identity key changed, recording the change', () => {
+    const sod = (identity: string, anchors: string[]) =>
+      makeDraft({
+        rule: 'SOD-CONFLICT',
+        key: `${identity}|R2R-01`,
+        ruleKey: 'R2R-01',
+        subject: { identity, principals: ['erp:ns:U7'], anchors },
+      });
+    const one = run({
+      runId: 'run-1',
+      asOf: T1,
+      drafts: [sod('person:employee:E7', ['employee:E7', 'email:b@x', 'principal:erp:ns:U7'])],
+    });
+    const two = run({
+      runId: 'run-2',
+      asOf: T2,
+      previous: one.findings,
+      drafts: [sod('person:b@x', ['email:b@x', 'principal:erp:ns:U7'])],
+    });
+    expect(only(two.findings).id).toBe(only(one.findings).id);
+    expect(only(two.findings).history.at(-1)).toMatchObject({
+      event: 'subject-changed',
+      note: 'identity person:employee:E7 → person:b@x',
+    });
+    expect(two.changes.resolved).toEqual([]);
   });
 });

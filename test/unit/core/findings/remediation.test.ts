@@ -41,6 +41,8 @@ describe('remediationRecords', () => {
         resolvedAt: '2026-11-01T00:00:00.000Z',
         how: 'not seen in complete collection of aws-prod',
         sources: ['aws-prod'],
+        reason: 'remediated',
+        status: 'resolved',
       },
     ]);
     expect(remediationRecords(first.changes)).toEqual([]);

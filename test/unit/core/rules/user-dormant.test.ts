@@ -46,7 +46,10 @@ describe('USER-DORMANT', () => {
     const p = makePrincipal({ email: 'Jane@Example.com', ...login(daysAgo(120)) });
     const other = makePrincipal({ system: 'entra', nativeId: 'oid', email: 'jane@example.com' });
     const [d] = userDormant(p, contextFor({ principals: [p, other] }));
-    expect(d!.subject).toEqual({ identity: 'person:jane@example.com', principals: [p.uid] });
+    expect(d!.subject).toMatchObject({ identity: 'person:jane@example.com', principals: [p.uid] });
+    expect(d!.subject.anchors).toEqual(
+      ['email:jane@example.com', `principal:${other.uid}`, `principal:${p.uid}`].sort(),
+    );
   });
 
   it('does not judge unknown activity, non-humans or disabled users', () => {

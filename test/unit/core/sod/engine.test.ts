@@ -103,12 +103,13 @@ describe('evaluateSod — ERP', () => {
     expect(d.rule).toBe('SOD-CONFLICT');
     expect(d.severity).toBe('critical');
     expect(d.key).toBe(`principal:${user.uid}|P2P-01`);
-    expect(d.subject).toEqual({ identity: `principal:${user.uid}`, principals: [user.uid] });
+    expect(d.subject).toMatchObject({ identity: `principal:${user.uid}`, principals: [user.uid] });
     expect(d.sources).toEqual(['erp-test']);
     expect(d.detail).toEqual({
       riskId: 'P2P-01',
       riskTitle: 'Maintain vendors and release payments',
-      ruleset: 'rules/test.yaml',
+      // The ruleset's id, never a local path (issue 10).
+      ruleset: 'test',
       functions: [
         {
           id: 'VENDOR',

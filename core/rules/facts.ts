@@ -1,0 +1,114 @@
+/**
+ * What the lifecycle needs to say WHY a finding left `open`:
+ * - `policyBasisFor`: the policy values (thresholds, ruleset hashes) a finding's rule reads, so a
+ *   finding that is no longer flagged because a threshold moved is recorded `policy-changed`;
+ * - `factsHoldIn`: whether the facts that proved a finding (its principals, grants, activity,
+ *   credential, owners) still hold in this run's inventory: `true`, `false` (gone: remediated), or
+ *   `undefined` when this run cannot tell (activity unknown, an owner unresolved): nothing is claimed.
+ */
+import type { Policy } from '../config';
+import type { Finding, FindingDraft } from '../findings/model';
+import type { Inventory } from '../inventory';
+import { activityUnknown } from './context';
+import { ownersOf } from './nhi-no-owner';
+import { resolveOwner } from './nhi-orphaned';
+
+export type PolicyBasis = Record<string, string | number>;
+
+/**
+ * @example
+ * const basis = policyBasisFor(config.policy, new Map([['sox-core', sha256]]));
+ * basis({ rule: 'NHI-DORMANT', detail: {} }); // { 'policy.dormantDays': 90 }
+ */
+export function policyBasisFor(
+  policy: Policy,
+  rulesetHashes: ReadonlyMap<string, string>,
+): (f: Pick<FindingDraft, 'rule' | 'detail'>) => PolicyBasis {
+  return (f): PolicyBasis => {
+    switch (f.rule) {
+      case 'NHI-DORMANT':
+      case 'USER-DORMANT':
+        return { 'policy.dormantDays': policy.dormantDays };
+      case 'NHI-NEVER-USED':
+      case 'NHI-CRED-UNUSED':
+        return { 'policy.neverUsedGraceDays': policy.neverUsedGraceDays };
+      case 'NHI-CRED-STALE':
+        return { 'policy.credentialMaxAgeDays': policy.credentialMaxAgeDays };
+      case 'SOD-CONFLICT': {
+        const id = typeof f.detail.ruleset === 'string' ? f.detail.ruleset : undefined;
+        return id === undefined ? {} : { [`ruleset ${id} sha256`]: rulesetHashes.get(id) ?? 'absent' };
+      }
+      default:
+        return {};
+    }
+  };
+}
+
+const samePath = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((uid, i) => uid === b[i]);
+
+/**
+ * @example
+ * const hold = factsHoldIn(inventory);
+ * hold(finding); // true: still there; false: gone; undefined: cannot tell
+ */
+export function factsHoldIn(inv: Inventory): (f: Finding) => boolean | undefined {
+  return (f) => {
+    if (f.subject.principals.length === 0) return undefined;
+    for (const uid of f.subject.principals) {
+      const p = inv.principals.get(uid);
+      if (p?.status !== 'active') return false;
+    }
+    for (const e of f.evidence) {
+      if (e.kind === 'grant' && e.principal && e.entitlement) {
+        const path = e.path ?? [];
+        const held = inv
+          .grantsOf(e.principal)
+          .some((g) => g.entitlement === e.entitlement && samePath(g.path, path));
+        if (!held) return false;
+      }
+    }
+    const p = inv.principals.get(f.subject.principals[0]!)!;
+    switch (f.rule) {
+      case 'NHI-DORMANT':
+      case 'USER-DORMANT': {
+        if (activityUnknown(p) || !p.lastActivity) return undefined;
+        return p.lastActivity.at === f.detail.lastActivityAt;
+      }
+      case 'NHI-NEVER-USED':
+        if (activityUnknown(p)) return undefined;
+        return p.lastActivity === undefined;
+      case 'NHI-CRED-UNUSED':
+      case 'NHI-CRED-STALE':
+      case 'NHI-CRED-EXPIRED': {
+        const c = p.credentials.find((x) => x.id === f.detail.credentialId);
+        if (!c?.active) return false;
+        if (f.rule === 'NHI-CRED-UNUSED') return c.lastUsedAt === undefined;
+        if (f.rule === 'NHI-CRED-STALE') return c.createdAt === f.detail.createdAt;
+        return c.expiresAt === f.detail.expiresAt;
+      }
+      case 'NHI-NO-OWNER':
+        return ownersOf(p).length === 0;
+      case 'NHI-ORPHANED': {
+        const before = Array.isArray(f.detail.owners)
+          ? (f.detail.owners as { owner: string; state: string }[])
+          : [];
+        const now = ownersOf(p);
+        if (now.length !== before.length || !before.every((o) => now.includes(o.owner))) return false;
+        for (const o of before) {
+          const state = resolveOwner(o.owner, inv).state;
+          if (state === 'unknown') return undefined;
+          if (state !== o.state) return false;
+        }
+        return true;
+      }
+      case 'SOD-CONFLICT': {
+        // The correlation is a fact too: the principals must still be one identity.
+        const ids = new Set(f.subject.principals.map((uid) => inv.identityOf(uid)?.id));
+        return ids.size === 1;
+      }
+      default:
+        return true;
+    }
+  };
+}

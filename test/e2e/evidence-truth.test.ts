@@ -1,0 +1,111 @@
+/**
+ * Issue 10's defects, where a user meets them: the CLI on a private copy of the demo tenant.
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accessproof, copyDemo } from './cli-helpers';
+
+interface FindingLine {
+  id: string;
+  rule: string;
+  status: string;
+  severity: string;
+  dueAt?: string;
+  sources: string[];
+  subject: { identity: string; principals: string[]; anchors?: string[] };
+  detail: Record<string, unknown>;
+  exception?: { approver: string };
+  resolution?: { runId: string; reason?: string };
+  history: { event: string; note?: string; reason?: string }[];
+}
+
+function findings(out: string): FindingLine[] {
+  const r = accessproof(['findings', '--out', out, '--format', 'json']);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as FindingLine);
+}
+
+/** Every pack folder under `out`, oldest first. */
+function packDirs(out: string): string[] {
+  const root = join(out, 'evidence', 'packs');
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((p) => p.endsWith('manifest.json'))
+    .map((p) => join(root, p.replace(/manifest\.json$/, '')))
+    .sort();
+}
+
+const BEN = 'ben.lindqvist@halvorsen-industrial.example';
+const BEN_ENTRA_ID = '610c3f13-8caa-41fe-bab7-34164415d799';
+
+describe('defect 1: a conflict that still holds keeps its finding when a correlated principal goes', () => {
+  const { dir, config } = copyDemo();
+  const out = join(dir, 'out');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps the id, the exception and the SLA, records the change, and writes no remediation row', () => {
+    // Arrange: a first run, and an exception on Ben Lindqvist's R2R-01 conflict.
+    expect(
+      accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', out]).code,
+    ).toBe(0);
+    const ben = findings(out).find(
+      (f) =>
+        f.rule === 'SOD-CONFLICT' &&
+        f.detail.riskId === 'R2R-01' &&
+        f.subject.anchors?.includes(`email:${BEN}`),
+    )!;
+    expect(ben.subject.identity).toBe('person:employee:HI-10134');
+    const added = accessproof([
+      'exception',
+      'add',
+      ben.id,
+      '--config',
+      config,
+      '--out',
+      out,
+      '--as-of',
+      '2026-10-01T00:00:00Z',
+      '--approver',
+      'cfo@halvorsen-industrial.example',
+      '--rationale',
+      'Two-person close team until the January hire; the controller reviews every journal.',
+      '--compensating-control',
+      'Controller reviews the journal register weekly',
+      '--expires',
+      '2026-12-31',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    // His Entra user (which carries none of his R2R-01 functions: they are all in NetSuite) is deleted.
+    const usersFile = join(dir, 'examples', 'demo', 'entra', 'users.json');
+    const users = JSON.parse(readFileSync(usersFile, 'utf8'));
+    users.value = users.value.filter((u: { id: string }) => u.id !== BEN_ENTRA_ID);
+    writeFileSync(usersFile, JSON.stringify(users));
+
+    // Act: a week later.
+    const second = accessproof(['scan', '--config', config, '--as-of', '2026-10-08T00:00:00Z', '--out', out]);
+
+    // Assert
+    expect(second.code, second.stderr).toBe(0);
+    const after = findings(out);
+    const same = after.filter(
+      (f) =>
+        f.rule === 'SOD-CONFLICT' &&
+        f.detail.riskId === 'R2R-01' &&
+        f.subject.anchors?.includes(`email:${BEN}`),
+    );
+    expect(same.map((f) => f.id)).toEqual([ben.id]);
+    expect(same[0]).toMatchObject({
+      status: 'risk-accepted',
+      dueAt: ben.dueAt,
+      exception: { approver: 'cfo@halvorsen-industrial.example' },
+    });
+    expect(same[0]!.subject.identity).toBe(`person:${BEN}`);
+    expect(same[0]!.history.at(-1)).toMatchObject({ event: 'subject-changed' });
+    expect(same[0]!.history.at(-1)!.note).toContain('person:employee:HI-10134 → person:ben.lindqvist');
+    const remediation = readFileSync(join(packDirs(out).at(-1)!, 'remediation.jsonl'), 'utf8');
+    expect(remediation).not.toContain(ben.id);
+    expect(accessproof(['verify', join(out, 'evidence')]).code).toBe(0);
+  }, 300_000);
+});
