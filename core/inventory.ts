@@ -202,6 +202,12 @@ export class InventoryBuilder {
     });
   }
 
+  /** Warnings the scan found in a source's records (activity after the as-of). */
+  addSourceWarnings(sourceId: string, warnings: readonly string[]): void {
+    const info = this.sources.get(sourceId);
+    if (info) info.warnings = [...info.warnings, ...warnings];
+  }
+
   // Records parsed from JSON carry a fresh string for every occurrence of a uid. Each record is
   // pointed at the first instance of its uids instead ("interning"): millions of duplicate strings
   // are dropped, and every later Map lookup hashes once and compares pointers.

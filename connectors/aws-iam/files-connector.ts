@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { AwsSource } from '../../core/config';
 import type { CollectContext, Connector, Page } from '../../core/connector';
-import { InputError } from '../../core/errors';
+import { InputError, SourceError } from '../../core/errors';
 import { decodeInputText } from '../shared/decode-text';
 import { describeFileError } from '../shared/file-errors';
 import { readInputFile } from '../shared/input-file';
@@ -91,35 +91,51 @@ async function readInputs(source: AwsSource): Promise<Inputs> {
  * The account: config `accountId`, else the account most ARNs of the export name. ARNs of other
  * accounts (hand-merged exports) are reported as a warning; none at all is an input error.
  */
-export function resolveAccount(source: AwsSource, inputs: Inputs, warn: (m: string) => void): string {
+export function resolveAccount(
+  source: AwsSource,
+  inputs: Inputs,
+  warn: (m: string) => void,
+  /** How a credential report of another account is refused: bad input (files) or a failed source (live). */
+  mismatch: 'input' | 'source' = 'input',
+): string {
   const counts = new Map<string, number>();
-  const see = (arn: string | undefined) => {
+  const authzCounts = new Map<string, number>();
+  const reportCounts = new Map<string, number>();
+  const see = (arn: string | undefined, also: Map<string, number>) => {
     const a = arn ? accountOfArn(arn) : undefined;
-    if (a) counts.set(a, (counts.get(a) ?? 0) + 1);
+    if (!a) return;
+    counts.set(a, (counts.get(a) ?? 0) + 1);
+    also.set(a, (also.get(a) ?? 0) + 1);
   };
   const authz = inputs.authz;
   if (authz) {
-    for (const x of authz.GroupDetailList) see(x.Arn);
-    for (const x of authz.UserDetailList) see(x.Arn);
-    for (const x of authz.RoleDetailList) see(x.Arn);
-    for (const x of authz.Policies) see(x.Arn);
+    for (const x of authz.GroupDetailList) see(x.Arn, authzCounts);
+    for (const x of authz.UserDetailList) see(x.Arn, authzCounts);
+    for (const x of authz.RoleDetailList) see(x.Arn, authzCounts);
+    for (const x of authz.Policies) see(x.Arn, authzCounts);
   }
-  see(inputs.report?.rootArn);
-  for (const r of inputs.report?.rows ?? []) see(r.arn);
+  see(inputs.report?.rootArn, reportCounts);
+  for (const r of inputs.report?.rows ?? []) see(r.arn, reportCounts);
   let account = source.accountId;
-  if (!account) {
-    let best = 0;
-    for (const [a, n] of counts) {
-      if (n > best) {
-        account = a;
-        best = n;
-      }
-    }
-  }
+  if (!account) account = majority(authzCounts) ?? majority(counts);
   if (!account) {
     throw new InputError('cannot tell the AWS account id: no ARN names one; set accountId', {
       field: `sources.${source.id}.accountId`,
     });
+  }
+  // A credential report of another account would judge this account's users by someone else's
+  // activity (every user "never used"): refuse it rather than record anything.
+  const reportAccount = majority(reportCounts);
+  if (reportAccount !== undefined && reportAccount !== account) {
+    const files = source.files;
+    const authzWhere = files?.authorizationDetails
+      ? `the authorization details (${files.authorizationDetails})`
+      : source.accountId
+        ? `accountId ${source.accountId}`
+        : 'the authorization details';
+    const message = `the credential report${files?.credentialReport ? ` (${files.credentialReport})` : ''} is of AWS account ${reportAccount}, but ${authzWhere} ${source.accountId && !files?.authorizationDetails ? 'says' : 'are of'} account ${account}: nothing was collected`;
+    if (mismatch === 'source') throw new SourceError(message, { operation: 'iam:GetCredentialReport' });
+    throw new InputError(message, { field: `sources.${source.id}.files.credentialReport` });
   }
   const foreign = [...counts].filter(([a]) => a !== account);
   if (foreign.length > 0) {
@@ -127,6 +143,19 @@ export function resolveAccount(source: AwsSource, inputs: Inputs, warn: (m: stri
     warn(`ARNs of other accounts than ${account} in the export: ${list}; recorded under ${account}`);
   }
   return account;
+}
+
+/** The account most ARNs name (ties: the smallest id, so the answer never depends on order). */
+function majority(counts: ReadonlyMap<string, number>): string | undefined {
+  let best: string | undefined;
+  let n = 0;
+  for (const [a, c] of [...counts].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+    if (c > n) {
+      best = a;
+      n = c;
+    }
+  }
+  return best;
 }
 
 async function openSession(ctx: CollectContext<AwsSource>, replay?: { phase: Phase; offset: number }) {

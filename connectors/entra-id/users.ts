@@ -3,7 +3,6 @@
  */
 import * as z from 'zod';
 import type { Activity, Principal } from '../../core/model';
-import { later } from './graph-time';
 import { graphTime, type RecordContext, uidOf, withKindOverride } from './record-context';
 
 export const USER_SELECT = [
@@ -44,26 +43,20 @@ export type GraphUser = z.output<typeof userSchema>;
 export const ACTIVITY_TAG = 'accessproof:activity';
 
 /**
- * Last activity from `signInActivity`: `lastSuccessfulSignInDateTime`, or when it is empty (it was
- * added in 2023 and is blank for older sign-ins) the later of the interactive and non-interactive
- * times, and `source` says which one it was.
+ * Last activity from `signInActivity.lastSuccessfulSignInDateTime` only (interactive or
+ * non-interactive). `lastSignInDateTime` and `lastNonInteractiveSignInDateTime` count failed
+ * attempts too: a dormant account under password spray would look active. When the tenant gives
+ * no successful sign-in time (older sign-ins predate the field), the activity is unknown.
+ *
+ * @returns the activity; `'unknown'` when sign-in data exists but says nothing about success;
+ *   undefined when the user has no sign-in data at all (never signed in).
  */
-export function userActivity(sa: GraphUser['signInActivity']): Activity | undefined {
+export function userActivity(sa: GraphUser['signInActivity']): Activity | 'unknown' | undefined {
   if (!sa) return undefined;
   if (sa.lastSuccessfulSignInDateTime) {
     return { at: sa.lastSuccessfulSignInDateTime, source: 'signInActivity.lastSuccessfulSignInDateTime' };
   }
-  const interactive = sa.lastSignInDateTime;
-  const nonInteractive = sa.lastNonInteractiveSignInDateTime;
-  const at = later(interactive, nonInteractive);
-  if (at === undefined) return undefined;
-  return {
-    at,
-    source:
-      at === interactive
-        ? 'signInActivity.lastSignInDateTime'
-        : 'signInActivity.lastNonInteractiveSignInDateTime',
-  };
+  return sa.lastSignInDateTime || sa.lastNonInteractiveSignInDateTime ? 'unknown' : undefined;
 }
 
 /**
@@ -97,7 +90,8 @@ export function userPrincipal(rc: RecordContext, u: GraphUser, signInKnown: bool
   if (u.createdDateTime) p.createdAt = u.createdDateTime;
   if (signInKnown) {
     const activity = userActivity(u.signInActivity);
-    if (activity) p.lastActivity = activity;
+    if (activity === 'unknown') tags[ACTIVITY_TAG] = 'unknown';
+    else if (activity) p.lastActivity = activity;
   } else {
     tags[ACTIVITY_TAG] = 'unknown';
   }

@@ -3,6 +3,7 @@
  * reconcile the drafts with the stored findings. The result goes to the run store for `seal`.
  */
 
+import { dropFutureActivity } from '../activity';
 import { appendAll } from '../arrays';
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
@@ -222,7 +223,9 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
     asOf: new Date(input.plan.asOf),
   });
   let records = 0;
+  const asOfMs = Date.parse(input.plan.asOf);
   for (const source of input.sources) {
+    const late: string[] = [];
     if (!source.snapshot) {
       builder.addFailedSource({
         sourceId: source.id,
@@ -242,12 +245,15 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
       // Record lines are one-key objects: {"principal":…}, {"entitlement":…} or {"grant":…}.
       const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
       if (rec.grant) builder.addGrant(rec.grant);
-      else if (rec.principal) builder.addPrincipal(rec.principal);
-      else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
+      else if (rec.principal) {
+        for (const w of dropFutureActivity(rec.principal, asOfMs)) late.push(w);
+        builder.addPrincipal(rec.principal);
+      } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
       else if (rec.person) builder.addPerson(rec.person);
       else if (rec.link) builder.addLink(rec.link);
       records++;
     }
+    if (late.length > 0) addWarnings(source, builder, late);
   }
   input.onStage?.('parse', records);
   const inv = builder.finish();
@@ -294,6 +300,15 @@ function markOverdue(result: ReconcileResult, asOf: Date): void {
     }
   }
   if (extra) result.changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** At most 20 warnings per source name a principal; the rest are counted. */
+function addWarnings(source: SourceResult, builder: InventoryBuilder, late: string[]): void {
+  const shown = late.slice(0, 20);
+  if (late.length > shown.length)
+    shown.push(`… and ${late.length - shown.length} more activity times after the as-of`);
+  source.warnings = [...(source.warnings ?? []), ...shown];
+  builder.addSourceWarnings(source.id, shown);
 }
 
 type SnapshotRecordUnion = {

@@ -1,6 +1,7 @@
 /**
  * Issue 10's defects, where a user meets them: the CLI on a private copy of the demo tenant.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,62 @@ describe('defect 1: a conflict that still holds keeps its finding when a correla
     const remediation = readFileSync(join(packDirs(out).at(-1)!, 'remediation.jsonl'), 'utf8');
     expect(remediation).not.toContain(ben.id);
     expect(accessproof(['verify', join(out, 'evidence')]).code).toBe(0);
+  }, 300_000);
+});
+
+describe('defect 5: a credential report of another account is refused', () => {
+  const { dir, config } = copyDemo();
+  const out = join(dir, 'out');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 2 naming both accounts, and seals nothing', () => {
+    const report = join(dir, 'examples', 'demo', 'aws', 'credential-report.csv');
+    writeFileSync(report, readFileSync(report, 'utf8').replaceAll(':210987654321:', ':123456789012:'));
+    const r = accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/123456789012/);
+    expect(r.stderr).toMatch(/210987654321/);
+    expect(r.stderr).toMatch(/credential report/);
+  }, 300_000);
+});
+
+describe('defect 8: no local path in sealed files; policy.json recomputes configSha256', () => {
+  const a = copyDemo();
+  const b = copyDemo();
+  afterAll(() => {
+    rmSync(a.dir, { recursive: true, force: true });
+    rmSync(b.dir, { recursive: true, force: true });
+  });
+
+  it('seals the same bytes from two folders, except times and run ids', () => {
+    const scan = (d: { dir: string; config: string }) =>
+      accessproof([
+        'scan',
+        '--config',
+        d.config,
+        '--as-of',
+        '2026-10-01T00:00:00Z',
+        '--out',
+        join(d.dir, 'out'),
+      ]);
+    expect(scan(a).code).toBe(0);
+    expect(scan(b).code).toBe(0);
+    const [pa] = packDirs(join(a.dir, 'out'));
+    const [pb] = packDirs(join(b.dir, 'out'));
+    const runA = JSON.parse(readFileSync(join(pa!, 'manifest.json'), 'utf8'));
+    const runB = JSON.parse(readFileSync(join(pb!, 'manifest.json'), 'utf8'));
+    const policy = readFileSync(join(pa!, 'policy.json'));
+    // configSha256 is the hash of policy.json, recomputable from the pack alone.
+
+    expect(createHash('sha256').update(policy).digest('hex')).toBe(runA.configSha256);
+    const normalize = (text: string, run: { runId: string; startedAt: string; finishedAt: string }) =>
+      text.replaceAll(run.runId, 'RUN').replaceAll(run.startedAt, 'T').replaceAll(run.finishedAt, 'T');
+    for (const file of ['findings.jsonl', 'exceptions.jsonl', 'remediation.jsonl', 'policy.json']) {
+      const ta = normalize(readFileSync(join(pa!, file), 'utf8'), runA);
+      const tb = normalize(readFileSync(join(pb!, file), 'utf8'), runB);
+      expect(ta, file).not.toContain(a.dir);
+      expect(ta, file).not.toContain('/work/');
+      expect(ta, file).toBe(tb);
+    }
   }, 300_000);
 });

@@ -510,7 +510,12 @@ async function normalizePages(
   const report = s.report.csv !== undefined ? parseReport(s.report.csv, s.report.calls) : undefined;
   const warn = (m: string) => ctx.warn(m);
   // The same consistency check as files mode (ARNs of other accounts), with the account known.
-  resolveAccount({ ...ctx.source, accountId: s.accountId }, { authz, ...(report ? { report } : {}) }, warn);
+  resolveAccount(
+    { ...ctx.source, accountId: s.accountId },
+    { authz, ...(report ? { report } : {}) },
+    warn,
+    'source',
+  );
   const n = new AwsNormalizer({
     tenant: s.accountId,
     sourceId: ctx.source.id,

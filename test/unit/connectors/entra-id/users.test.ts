@@ -11,23 +11,17 @@ const documented = (file: string) =>
   );
 
 describe('userActivity', () => {
-  it('falls back to the interactive sign-in when lastSuccessfulSignInDateTime is an empty string', () => {
-    // Arrange: Adele Vance, as Microsoft documents her: lastSuccessful "" and non-interactive 0001-01-01
-    const [adele] = documented('users-list-signinactivity.json');
+  it('never takes lastSignInDateTime, which counts failed sign-ins: without a successful time, activity is unknown', () => {
+    // Arrange: Adele Vance, as Microsoft documents her: lastSuccessful "" and an interactive sign-in
+    // time that may be a failed attempt (a password spray on a dormant account).
+    const [adele, alex] = documented('users-list-signinactivity.json');
 
-    // Act
-    const activity = userActivity(adele?.signInActivity);
-
-    // Assert
-    expect(activity).toEqual({ at: '2021-06-17T16:41:33.000Z', source: 'signInActivity.lastSignInDateTime' });
-  });
-
-  it('takes the non-interactive sign-in when it is the later one, and says so', () => {
-    const [, alex] = documented('users-list-signinactivity.json');
-    expect(userActivity(alex?.signInActivity)).toEqual({
-      at: '2021-07-29T17:53:42.000Z',
-      source: 'signInActivity.lastNonInteractiveSignInDateTime',
-    });
+    // Act / Assert
+    expect(userActivity(adele?.signInActivity)).toBe('unknown');
+    expect(userActivity(alex?.signInActivity)).toBe('unknown');
+    const p = userPrincipal(rc, adele!, true);
+    expect(p.lastActivity).toBeUndefined();
+    expect(p.tags['accessproof:activity']).toBe('unknown');
   });
 
   it('prefers lastSuccessfulSignInDateTime when Graph fills it', () => {
