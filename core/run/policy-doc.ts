@@ -112,5 +112,10 @@ function scopeOf(s: SourceConfig): Record<string, unknown> {
       return { ...(s.instanceUrl ? { instanceUrl: s.instanceUrl } : {}), objects: s.objects, ...kinds };
     case 'erp':
       return { files: Object.keys(s.files).sort(), columns: s.columns, ...kinds };
+    default:
+      // Systems added later (SAP: client, objects): every field but files, which are local paths.
+      return Object.fromEntries(
+        Object.entries(s).filter(([k]) => !['id', 'system', 'files', 'financiallySignificant'].includes(k)),
+      );
   }
 }
