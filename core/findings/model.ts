@@ -29,7 +29,6 @@ export const RULE_IDS = [
   'AWS-ROOT-NO-MFA',
   'AWS-CONSOLE-NO-MFA',
   'IDENTITY-AMBIGUOUS',
-  'REVIEW-REVOKE-NOT-DONE',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

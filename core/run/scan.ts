@@ -53,7 +53,7 @@ export interface ScanStepInput {
    * ruleset changed is resolved `policy-changed`. Absent: such findings stay as they were.
    */
   rulesetHashes?: Readonly<Record<string, string>>;
-  /** More drafts made outside the rules (review campaigns: REVIEW-REVOKE-NOT-DONE), with the inventory. */
+  /** More drafts made outside the rules, with the inventory. */
   extraDrafts?: (inventory: Inventory) => FindingDraft[];
 }
 

@@ -42,7 +42,7 @@ describe('parseRulesets: several files compose', () => {
     const drafts = evaluateSod(inv, compiled);
     // Assert
     expect(drafts.map((d) => [d.detail.riskId, d.detail.ruleset, d.severity])).toEqual([
-      ['OUR-01', 'our-risks.yaml', 'high'],
+      ['OUR-01', 'our-risks', 'high'],
     ]);
   });
 
