@@ -87,26 +87,52 @@ describe('defect 1: a conflict that still holds keeps its finding when a correla
     // Act: a week later.
     const second = accessproof(['scan', '--config', config, '--as-of', '2026-10-08T00:00:00Z', '--out', out]);
 
-    // Assert
+    // Assert: the HR export still names his employee id, so his identity key does not move.
     expect(second.code, second.stderr).toBe(0);
-    const after = findings(out);
-    const same = after.filter(
-      (f) =>
-        f.rule === 'SOD-CONFLICT' &&
-        f.detail.riskId === 'R2R-01' &&
-        f.subject.anchors?.includes(`email:${BEN}`),
-    );
+    const benNow = (list: FindingLine[]) =>
+      list.filter(
+        (f) =>
+          f.rule === 'SOD-CONFLICT' &&
+          f.detail.riskId === 'R2R-01' &&
+          f.subject.anchors?.includes(`email:${BEN}`),
+      );
+    const same = benNow(findings(out));
     expect(same.map((f) => f.id)).toEqual([ben.id]);
     expect(same[0]).toMatchObject({
       status: 'risk-accepted',
       dueAt: ben.dueAt,
       exception: { approver: 'cfo@halvorsen-industrial.example' },
     });
-    expect(same[0]!.subject.identity).toBe(`person:${BEN}`);
-    expect(same[0]!.history.at(-1)).toMatchObject({ event: 'subject-changed' });
-    expect(same[0]!.history.at(-1)!.note).toContain('person:employee:HI-10134 → person:ben.lindqvist');
-    const remediation = readFileSync(join(packDirs(out).at(-1)!, 'remediation.jsonl'), 'utf8');
-    expect(remediation).not.toContain(ben.id);
+    expect(same[0]!.subject.identity).toBe('person:employee:HI-10134');
+    expect(readFileSync(join(packDirs(out).at(-1)!, 'remediation.jsonl'), 'utf8')).not.toContain(ben.id);
+
+    // Act: his HR record goes too, so no principal carries his employee id any more: the key becomes
+    // his email (the defect: the key moved, a new finding opened and the old one "remediated").
+    const hrFile = join(dir, 'examples', 'demo', 'hr', 'people.csv');
+    writeFileSync(
+      hrFile,
+      readFileSync(hrFile, 'utf8')
+        .split('\n')
+        .filter((l) => !l.startsWith('HI-10134,'))
+        .join('\n'),
+    );
+    const third = accessproof(['scan', '--config', config, '--as-of', '2026-10-15T00:00:00Z', '--out', out]);
+
+    // Assert: same finding, same exception and SLA, the change in its history, no remediation row.
+    expect(third.code, third.stderr).toBe(0);
+    const later = benNow(findings(out));
+    expect(later.map((f) => f.id)).toEqual([ben.id]);
+    expect(later[0]).toMatchObject({
+      status: 'risk-accepted',
+      dueAt: ben.dueAt,
+      exception: { approver: 'cfo@halvorsen-industrial.example' },
+    });
+    expect(later[0]!.subject.identity).toBe(`person:${BEN}`);
+    expect(later[0]!.history.at(-1)).toMatchObject({ event: 'subject-changed' });
+    expect(later[0]!.history.at(-1)!.note).toContain('person:employee:HI-10134 → person:ben.lindqvist');
+    for (const pack of packDirs(out)) {
+      expect(readFileSync(join(pack, 'remediation.jsonl'), 'utf8')).not.toContain(ben.id);
+    }
     expect(accessproof(['verify', join(out, 'evidence')]).code).toBe(0);
   }, 300_000);
 });

@@ -19,7 +19,7 @@ import {
   MemoryStaging,
   now,
   readAuthorization,
-  readFixture,
+  reportOfAccount,
   sha256,
   splitSnapshot,
 } from './live-harness';
@@ -157,7 +157,7 @@ const cases: Case[] = [
     name: 'the small test account as exported, with a real credential report (page size 1)',
     account: '012345678901',
     authorization: small,
-    report: readFixture('credential-report-b.csv'),
+    report: reportOfAccount('credential-report-b.csv', '012345678901'),
     pageSize: 1,
   },
   {

@@ -20,6 +20,15 @@ export const fixturePath = (name: string) => new URL(name, FIXTURES).pathname;
 export const readFixture = (name: string) => readFileSync(fixturePath(name), 'utf8');
 export const readAuthorization = (name: string) => JSON.parse(readFixture(name)) as AuthorizationExport;
 
+/**
+ * A real credential report fixture as the given account's IAM would serve it: IAM only ever
+ * reports the calling account's users, so every ARN names that account. (The fixtures come from
+ * other accounts than the authorization exports; the connector rightly refuses such a mix.)
+ */
+export function reportOfAccount(name: string, accountId: string): string {
+  return readFixture(name).replace(/arn:aws:iam::\d{12}:/g, `arn:aws:iam::${accountId}:`);
+}
+
 export const RUN_START = new Date('2026-10-01T00:00:00Z');
 export const now = () => RUN_START;
 

@@ -14,7 +14,7 @@ import {
   MemoryStaging,
   now,
   readAuthorization,
-  readFixture,
+  reportOfAccount,
   splitSnapshot,
 } from './live-harness';
 
@@ -112,7 +112,7 @@ describe('aws-iam live with IAM Identity Center', () => {
           id: ACCOUNT,
           authorization: withSsoRole,
           credentialReport: {
-            csv: readFixture('credential-report-b.csv'),
+            csv: reportOfAccount('credential-report-b.csv', ACCOUNT),
             generatedTime: '2026-10-01T00:00:05Z',
           },
         },
@@ -206,7 +206,7 @@ describe('aws-iam live with IAM Identity Center', () => {
           id: ACCOUNT,
           authorization: withSsoRole,
           credentialReport: {
-            csv: readFixture('credential-report-b.csv'),
+            csv: reportOfAccount('credential-report-b.csv', ACCOUNT),
             generatedTime: '2026-10-01T00:00:05Z',
           },
         },

@@ -2,12 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsImitation, startAwsImitation } from '../../support/aws-query-server/aws-imitation';
 import type { OrgTree } from '../../support/aws-query-server/organizations-imitation';
 import { collectAll } from '../../unit/connectors/shared/memory-staging';
-import { liveConnector, liveSource, readAuthorization, readFixture } from './live-harness';
+import { liveConnector, liveSource, readAuthorization, reportOfAccount } from './live-harness';
 
 const small = readAuthorization('cloudsplaining-test-authz-details.json');
-const report = { csv: readFixture('credential-report-b.csv'), generatedTime: '2026-10-01T00:00:05Z' };
 const ACCOUNT = '012345678901';
 const MGMT = '111111111111';
+/** The account's own credential report (IAM only reports the calling account's users). */
+const report = (account: string) => ({
+  csv: reportOfAccount('credential-report-b.csv', account),
+  generatedTime: '2026-10-01T00:00:05Z',
+});
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/AccessProofReader`;
 const doc = (...Statement: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
@@ -47,8 +51,8 @@ describe('aws-iam live: Organizations policies', () => {
     aws = await startAwsImitation({
       callerAccount: MGMT,
       accounts: [
-        { id: ACCOUNT, authorization: small, credentialReport: report },
-        { id: MGMT, authorization: small, credentialReport: report },
+        { id: ACCOUNT, authorization: small, credentialReport: report(ACCOUNT) },
+        { id: MGMT, authorization: small, credentialReport: report(MGMT) },
       ],
       organizations: { accounts: [], tree: TREE },
     });

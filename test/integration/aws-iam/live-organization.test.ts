@@ -18,12 +18,16 @@ import {
   MemoryStaging,
   now,
   readAuthorization,
-  readFixture,
+  reportOfAccount,
 } from './live-harness';
 
 const small = readAuthorization('cloudsplaining-test-authz-details.json');
 const example = readAuthorization('cloudsplaining-example-authz-details.json');
-const report = { csv: readFixture('credential-report-b.csv'), generatedTime: '2026-10-01T00:00:05Z' };
+/** Each account's own credential report (IAM only reports the calling account's users). */
+const report = (account: string) => ({
+  csv: reportOfAccount('credential-report-b.csv', account),
+  generatedTime: '2026-10-01T00:00:05Z',
+});
 const PAGE = 10;
 const EXTERNAL_ID = 'accessproof-org-7f3a';
 
@@ -31,14 +35,14 @@ async function organization(overrides: { denyListAccountsFromPage?: number } = {
   return startAwsImitation({
     callerAccount: '111111111111',
     accounts: [
-      { id: '012345678901', authorization: small, credentialReport: report },
+      { id: '012345678901', authorization: small, credentialReport: report('012345678901') },
       {
         id: '200611803367',
         authorization: example,
-        credentialReport: report,
+        credentialReport: report('200611803367'),
         reportErrors: ['ReportInProgress'],
       },
-      { id: '333333333333', authorization: small, credentialReport: report },
+      { id: '333333333333', authorization: small, credentialReport: report('333333333333') },
     ],
     pageSize: PAGE,
     sts: { deniedAccounts: ['333333333333'], externalId: EXTERNAL_ID },

@@ -15,12 +15,13 @@ import {
   now,
   readAuthorization,
   readFixture,
+  reportOfAccount,
   splitSnapshot,
 } from './live-harness';
 
 const ACCOUNT = '012345678901';
 const small = readAuthorization('cloudsplaining-test-authz-details.json');
-const REPORT = readFixture('credential-report-b.csv');
+const REPORT = reportOfAccount('credential-report-b.csv', ACCOUNT);
 
 function account(overrides: Partial<ImitationAccount> = {}): ImitationAccount {
   return {
@@ -243,5 +244,30 @@ describe('aws-iam live credential report', () => {
       status: 'failed',
       error: `sts:GetCallerIdentity: the ambient credentials belong to account ${ACCOUNT}, not 999999999999`,
     });
+  });
+
+  it('fails the source naming both accounts when IAM serves a credential report of another account', async () => {
+    // Arrange: the report as exported by account 619193117841, served for 012345678901
+    aws = await startAwsImitation({
+      accounts: [
+        account({
+          credentialReport: {
+            csv: readFixture('credential-report-b.csv'),
+            generatedTime: '2026-10-01T00:00:05Z',
+          },
+        }),
+      ],
+    });
+
+    // Act
+    const { outcome, snapshot } = await collect(aws);
+
+    // Assert: nothing judged by another account's activity
+    expect(outcome.status).toBe('failed');
+    expect(outcome).toMatchObject({
+      error: expect.stringContaining(`credential report is of AWS account 619193117841`),
+    });
+    expect(outcome).toMatchObject({ error: expect.stringContaining(`account ${ACCOUNT}`) });
+    expect(snapshot).toBeUndefined();
   });
 });

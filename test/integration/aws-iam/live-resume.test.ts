@@ -15,8 +15,8 @@ import {
   MemoryStaging,
   now,
   readAuthorization,
-  readFixture,
   recordingLogger,
+  reportOfAccount,
   splitSnapshot,
 } from './live-harness';
 
@@ -77,7 +77,7 @@ describe('aws-iam live resume', () => {
           id: ACCOUNT,
           authorization: example,
           credentialReport: {
-            csv: readFixture('credential-report-a.csv'),
+            csv: reportOfAccount('credential-report-a.csv', ACCOUNT),
             generatedTime: '2026-10-01T00:00:05Z',
           },
           reportErrors: ['ReportInProgress'],
@@ -117,7 +117,7 @@ describe('aws-iam live resume', () => {
           id: ACCOUNT,
           authorization: example,
           credentialReport: {
-            csv: readFixture('credential-report-a.csv'),
+            csv: reportOfAccount('credential-report-a.csv', ACCOUNT),
             generatedTime: '2026-10-01T00:00:05Z',
           },
         },
