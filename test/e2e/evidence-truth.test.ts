@@ -22,7 +22,7 @@ interface FindingLine {
 }
 
 function findings(out: string): FindingLine[] {
-  const r = accessproof(['findings', '--out', out, '--format', 'json']);
+  const r = accessproof(['findings', '--out', out, '--format', 'jsonl']);
   return r.stdout
     .trim()
     .split('\n')
