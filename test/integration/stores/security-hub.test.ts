@@ -85,6 +85,7 @@ function scanResult(
     stillOpen: [],
     stillAccepted: [],
     expiredExceptions: [],
+    invalidatedExceptions: [],
   };
   return {
     runId,
@@ -100,7 +101,15 @@ function scanResult(
       open: findings.filter((f) => f.status === 'open' || f.status === 'reopened').length,
       byRule: {},
       bySeverity: {},
-      changes: { opened: 0, reopened: 0, resolved: 0, stillOpen: 0, stillAccepted: 0, expiredExceptions: 0 },
+      changes: {
+        opened: 0,
+        reopened: 0,
+        resolved: 0,
+        stillOpen: 0,
+        stillAccepted: 0,
+        expiredExceptions: 0,
+        invalidatedExceptions: 0,
+      },
       identities: 0,
       principals: 0,
       grants: 0,
