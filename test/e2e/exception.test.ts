@@ -70,5 +70,6 @@ describe('accessproof exception add', () => {
       .sort()
       .at(-1);
     expect(readFileSync(join(packs, second!), 'utf8')).toContain(sod.id);
-  });
+    // Three CLI runs: slow on a shared machine.
+  }, 300_000);
 });

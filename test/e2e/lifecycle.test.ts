@@ -81,5 +81,5 @@ describe('findings across runs: resolved by a complete collection, never by a fa
     const remediation = readFileSync(join(packs, day!, 'remediation.jsonl'), 'utf8');
     expect(remediation).toContain(edi!.id);
     expect(accessproof(['verify', join(out, 'evidence')]).code).toBe(0);
-  });
+  }, 300_000);
 });
