@@ -18,10 +18,13 @@ import { type Entitlement, makeUid } from '../../core/model';
 import type { ControlPolicyLevel } from '../../core/snapshot';
 import { fieldPath, policyDocumentSchema } from './authorization-details';
 import { EVALUATED, type OrganizationControls } from './evaluation';
-import { toPolicyStatements } from './policy-statements';
+import { toControlStatements, toPolicyStatements } from './policy-statements';
 
 const accountId = z.string().regex(/^\d{12}$/, '12 digits');
 export const SCP_TYPE = 'SERVICE_CONTROL_POLICY';
+/** What the header says of RCPs when some are attached (core/sod/principal-iam.ts evaluates them). */
+export const RCP_EVALUATED =
+  'evaluated: their Deny statements, on resources whose ARN names this account (an S3 bucket ARN names none: not bounded); conditions are not';
 export const RCP_TYPE = 'RESOURCE_CONTROL_POLICY';
 
 const targetSchema = z.looseObject({
@@ -160,10 +163,7 @@ export function accountControls(
   return {
     controls: {
       scpStatus: EVALUATED,
-      rcpStatus:
-        rcp.length > 0
-          ? 'collected, not evaluated (resources of other accounts and their resource-based policies are not known)'
-          : 'none attached',
+      rcpStatus: rcp.length > 0 ? RCP_EVALUATED : 'none attached',
       serviceControlLevels: scp,
       resourceControlLevels: rcp,
     },
@@ -185,6 +185,8 @@ function policyEntitlement(p: DescribedPolicy, account: string, sourceId: string
     // A control policy grants nothing: it only bounds what identity policies allow.
     privileged: false,
     permissions: [],
-    statements: toPolicyStatements(p.Policy.Content),
+    // RCP statements name `Principal: "*"`: they apply to every caller (toControlStatements).
+    statements:
+      type === SCP_TYPE ? toPolicyStatements(p.Policy.Content) : toControlStatements(p.Policy.Content),
   };
 }

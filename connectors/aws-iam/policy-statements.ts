@@ -63,6 +63,31 @@ export function toTrustStatements(doc: PolicyDocument): PolicyStatement[] {
   });
 }
 
+/**
+ * An RCP's statements. RCPs name `Principal: "*"` (every caller, inside the organization or not):
+ * such a statement applies to every principal, so it is evaluated like an identity statement. Any
+ * other Principal (AWS requires `*` in RCPs) stays unsupported and is reported as not evaluated.
+ *
+ * @example
+ * toControlStatements({ Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: '*' }] });
+ * // [{ effect: 'Deny', action: ['s3:DeleteObject'], resource: ['*'] }]
+ */
+export function toControlStatements(doc: PolicyDocument): PolicyStatement[] {
+  return toPolicyStatements(doc).map((out, i) => {
+    const s = doc.Statement[i]!;
+    const everyone =
+      s.NotPrincipal === undefined &&
+      (s.Principal === '*' ||
+        (typeof s.Principal === 'object' &&
+          s.Principal !== null &&
+          Object.keys(s.Principal).length === 1 &&
+          principalsOf(s.Principal).AWS?.length === 1 &&
+          principalsOf(s.Principal).AWS?.[0] === '*'));
+    if (everyone) delete out.hasPrincipal;
+    return out;
+  });
+}
+
 /** The distinct action patterns Allow statements name, in order: the entitlement's `permissions`. */
 export function allowedActions(statements: readonly PolicyStatement[]): string[] {
   const seen = new Set<string>();

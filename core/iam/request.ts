@@ -42,6 +42,7 @@ function allows(statements: readonly PolicyStatement[], t: IamTarget): { ok: boo
 }
 
 /**
+ * `resourceControls`: the statements of the RCPs of the resource's account (their Denies apply).
  * `identityNotNeeded`: a resource-based policy (a trust policy naming the caller's ARN in its own
  * account) already allows, so the identity policies and the boundary need not.
  *
@@ -53,10 +54,16 @@ export function decideRequest(
   policies: RequestPolicies,
   action: string,
   resource: string,
-  options: { identityNotNeeded?: boolean } = {},
+  options: { identityNotNeeded?: boolean; resourceControls?: readonly PolicyStatement[] } = {},
 ): RequestDecision {
   const t = target(action, resource);
-  const all = [policies.identity, policies.boundary ?? [], ...policies.scpLevels];
+  // RCPs of the resource's account: Deny-only (RCPFullAWSAccess allows everything at every level).
+  const all = [
+    policies.identity,
+    policies.boundary ?? [],
+    ...policies.scpLevels,
+    options.resourceControls ?? [],
+  ];
   for (const list of all) {
     if (list.some((s) => denyTouches(s, t)))
       return { allowed: false, conditional: false, reason: 'explicit deny' };

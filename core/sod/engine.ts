@@ -128,7 +128,7 @@ export function computeIdentityFunctions(inv: Inventory, compiled: CompiledRules
     const grants = grantEntitlements.subarray(g0, g1);
     const context = bounds.of(p);
     // Unbounded and without variables (most principals): entitlement bitsets settle it.
-    if (!variables && (!context || context.bounds.length === 0)) {
+    if (!variables && (!context || (context.bounds.length === 0 && context.resourceControls.length === 0))) {
       iamFunctions(grants, lookup, scratch, out, offset);
     } else {
       new PrincipalIam(grants, lookup, inv, compiled, context).addBits(

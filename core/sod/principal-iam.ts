@@ -27,10 +27,24 @@ export interface PolicyBound {
   entitlements: number[];
 }
 
+/**
+ * One account's RCP levels, evaluated as Deny-only: RCPFullAWSAccess (Allow `*`) is attached at
+ * every level and cannot be detached, so what an RCP changes is what its Denies remove, and only
+ * for resources in that account.
+ */
+export interface ResourceControl {
+  /** The account whose resources the RCPs protect. */
+  account: string;
+  /** Entitlement indexes of its RCPs (every level). */
+  entitlements: number[];
+}
+
 /** What bounds one principal, beyond its identity policies. */
 export interface PrincipalBounds {
   principal: Principal;
   bounds: PolicyBound[];
+  /** RCPs of the run's accounts that hold a Deny: they bound requests on those accounts' resources. */
+  resourceControls: ResourceControl[];
   /** Evidence notes: bounds that could not be evaluated, SCP exemptions. */
   notes: string[];
   /** The principal's statements hold policy variables (or its bounds do). */
@@ -41,6 +55,7 @@ export interface PrincipalBounds {
 export class BoundsIndex {
   private readonly memo = new Map<number, PrincipalBounds | null>();
   private readonly levelsBySource = new Map<string, PolicyBound[]>();
+  private rcps: ResourceControl[] | undefined;
 
   constructor(private readonly inv: Inventory) {}
 
@@ -75,9 +90,33 @@ export class BoundsIndex {
         bounds.push({ kind: 'boundary', label: `permissions boundary ${e.name}`, entitlements: [index] });
     }
     const scp = this.scpLevels(principal.sourceId);
-    // SCPs do not restrict service-linked roles (AWS Organizations documentation).
-    if (scp.length > 0 && principal.type !== 'service-linked-role') appendAll(bounds, scp);
-    return { principal, bounds, notes, variables: principalVariables(principal) };
+    // SCPs and RCPs do not restrict service-linked roles (AWS Organizations documentation).
+    const serviceLinked = principal.type === 'service-linked-role';
+    if (scp.length > 0 && !serviceLinked) appendAll(bounds, scp);
+    const resourceControls = serviceLinked ? [] : this.resourceControls();
+    return { principal, bounds, resourceControls, notes, variables: principalVariables(principal) };
+  }
+
+  /** Every AWS account of the run whose RCPs hold a Deny statement (the rest change nothing). */
+  private resourceControls(): ResourceControl[] {
+    if (this.rcps) return this.rcps;
+    const out: ResourceControl[] = [];
+    for (const source of this.inv.sources.values()) {
+      if (source.system !== 'aws' || !source.tenant) continue;
+      const entitlements: number[] = [];
+      let deny = false;
+      for (const level of source.evaluation?.resourceControlLevels ?? []) {
+        for (const uid of level.policies) {
+          const index = this.inv.index.entitlementIndexOf(uid);
+          if (index === undefined) continue;
+          entitlements.push(index);
+          if (this.inv.entitlements.get(uid)?.statements?.some((st) => st.effect === 'Deny')) deny = true;
+        }
+      }
+      if (deny) out.push({ account: source.tenant, entitlements });
+    }
+    this.rcps = out;
+    return out;
   }
 
   private scpLevels(sourceId: string): PolicyBound[] {
@@ -114,6 +153,26 @@ function compatible(p: AllowPart, q: AllowPart): boolean {
   return true;
 }
 
+/**
+ * The account of the resources a part covers, when its ARN says: the part is the intersection of
+ * the rule's and the statement's resource patterns, so one of them naming a literal account is
+ * enough. Undefined for `*`, a wildcard account, and ARNs without an account (S3 buckets).
+ */
+export function resourceAccountOf(part: AllowPart): string | undefined {
+  for (const r of [part.statementResource, part.ruleResource]) {
+    if (r === undefined || !r.startsWith('arn:')) continue;
+    const account = r.split(':')[4];
+    if (account !== undefined && /^\d{12}$/.test(account)) return account;
+  }
+  return undefined;
+}
+
+/** An RCP Deny for one function, with the account whose resources it protects. */
+interface ResourceDeny {
+  account: string;
+  statement: PolicyStatement;
+}
+
 /** One bound as evaluated for a principal: its matches, and whether it restricts at all. */
 interface EvaluatedBound {
   label: string;
@@ -130,6 +189,8 @@ export class PrincipalIam {
   /** Parallel to the grants. */
   readonly identity: (EntitlementMatch | undefined)[];
   readonly bounds: EvaluatedBound[];
+  /** Per account with RCP Denies: the matches of its RCPs. */
+  readonly resourceControls: { account: string; matches: (EntitlementMatch | undefined)[] }[];
 
   constructor(
     grants: Int32Array,
@@ -143,6 +204,20 @@ export class PrincipalIam {
       const matches = b.entitlements.map((e) => this.matchOf(e));
       return { label: b.label, matches, transparent: matches.some((m) => m?.allowsAll) };
     });
+    this.resourceControls = (context?.resourceControls ?? []).map((r) => ({
+      account: r.account,
+      matches: r.entitlements.map((e) => this.matchOf(e)),
+    }));
+  }
+
+  /** The RCP Denies reached for `fn`, each with the account whose resources it protects. */
+  resourceDenies(fn: number): ResourceDeny[] {
+    const out: ResourceDeny[] = [];
+    for (const r of this.resourceControls) {
+      for (const m of r.matches)
+        for (const d of m?.deny?.get(fn) ?? []) out.push({ account: r.account, statement: d });
+    }
+    return out;
   }
 
   private matchOf(e: number): EntitlementMatch | undefined {
@@ -176,7 +251,14 @@ export class PrincipalIam {
     fn: number,
     denies: readonly PolicyStatement[],
   ): AllowPart | undefined {
-    const open = (p: AllowPart) => !denies.some((d) => denyCovers(d, p));
+    const rcp = this.resourceControls.length > 0 ? this.resourceDenies(fn) : [];
+    const open = (p: AllowPart) => {
+      if (denies.some((d) => denyCovers(d, p))) return false;
+      if (rcp.length === 0) return true;
+      // An RCP protects its own account's resources only: applied where the ARN names the account.
+      const account = resourceAccountOf(p);
+      return !rcp.some((d) => d.account === account && denyCovers(d.statement, p));
+    };
     return parts.find(
       (p) =>
         open(p) &&
@@ -204,6 +286,16 @@ export class PrincipalIam {
     for (const b of this.bounds) {
       for (const m of b.matches) for (const n of m?.notes?.get(fn) ?? []) out.add(n);
     }
+    for (const r of this.resourceControls) {
+      for (const m of r.matches) {
+        for (const n of m?.notes?.get(fn) ?? []) out.add(n);
+        if (m?.deny?.get(fn)?.length) {
+          out.add(
+            `RCPs of account ${r.account} deny part of this function: applied to resources whose ARN names account ${r.account}; not to resources whose ARN names no account (S3 buckets) or another`,
+          );
+        }
+      }
+    }
   }
 
   /**
@@ -223,6 +315,13 @@ export class PrincipalIam {
       }
     }
     const restricted = this.restricted;
+    for (const r of this.resourceControls) {
+      for (const m of r.matches) {
+        if (!m?.denyBits) continue;
+        anyDeny = true;
+        for (let w = 0; w < words; w++) deny[w]! |= m.denyBits[w]!;
+      }
+    }
     for (const b of this.bounds) {
       bound.fill(0);
       for (const m of b.matches) {

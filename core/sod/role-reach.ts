@@ -136,6 +136,22 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
     return out;
   };
 
+  // The RCP statements that protect one account's resources (a role is one), for one caller:
+  // none for a service-linked role (BoundsIndex leaves its resourceControls empty).
+  const rcpMemo = new Map<string, PolicyStatement[]>();
+  const resourceControlsOf = (c: number, account: string): PolicyStatement[] => {
+    const control = bounds.of(c)?.resourceControls.find((r) => r.account === account);
+    if (!control) return [];
+    let list = rcpMemo.get(account);
+    if (!list) {
+      list = control.entitlements.flatMap(
+        (e) => inv.entitlements.get(ix.entitlementUidAt(e))?.statements ?? [],
+      );
+      rcpMemo.set(account, list);
+    }
+    return list;
+  };
+
   const edges = new Map<number, AssumeEdge[]>();
   const notes = new Map<number, string[]>();
   const note = (r: number, text: string) => {
@@ -210,7 +226,10 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
           const caller = bounds.principal(c)!;
           // Within one account a trust policy naming the caller's ARN is enough on its own.
           const identityNotNeeded = named.kind === 'principal' && accountOf(caller) === roleAccount;
-          const decision = decideRequest(policiesOf(c), ASSUME_ROLE, role.nativeId, { identityNotNeeded });
+          const decision = decideRequest(policiesOf(c), ASSUME_ROLE, role.nativeId, {
+            identityNotNeeded,
+            resourceControls: resourceControlsOf(c, roleAccount),
+          });
           if (!decision.allowed) continue;
           found.set(c, { role: r, trust: label, conditional: !!s.hasCondition || decision.conditional });
         }

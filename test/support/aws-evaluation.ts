@@ -5,7 +5,11 @@
  * asks the question of the case.
  */
 import { policyDocumentSchema } from '../../connectors/aws-iam/authorization-details';
-import { toPolicyStatements, toTrustStatements } from '../../connectors/aws-iam/policy-statements';
+import {
+  toControlStatements,
+  toPolicyStatements,
+  toTrustStatements,
+} from '../../connectors/aws-iam/policy-statements';
 import { type Inventory, InventoryBuilder } from '../../core/inventory';
 import { type Entitlement, type Grant, makeUid, type Principal } from '../../core/model';
 import type { ControlPolicyLevel, SnapshotEvaluation } from '../../core/snapshot';
@@ -33,6 +37,8 @@ export interface Subject {
 export interface AccountSetup {
   /** SCP levels, root first: each a list of policy documents. */
   scp?: Doc[][];
+  /** RCP levels, root first: each a list of policy documents (statements name `Principal: "*"`). */
+  rcp?: Doc[][];
   /** Overrides the policies-evaluated table of the header. */
   policies?: Record<string, string>;
 }
@@ -66,7 +72,10 @@ const policy = (account: string, name: string, document: Doc, type = 'managed-po
     name,
     privileged: false,
     permissions: [],
-    statements: toPolicyStatements(policyDocumentSchema.parse(document)),
+    statements:
+      type === 'resource-control-policy'
+        ? toControlStatements(policyDocumentSchema.parse(document))
+        : toPolicyStatements(policyDocumentSchema.parse(document)),
   };
 };
 
@@ -93,6 +102,15 @@ export function awsInventory(subjects: Subject[], accounts: Record<string, Accou
       policies: setup.policies ?? { 'permissions boundaries': 'evaluated', SCPs: 'evaluated' },
     };
     if (levels.length > 0) evaluation.serviceControlLevels = levels;
+    const rcpLevels: ControlPolicyLevel[] = (setup.rcp ?? []).map((docs, i) => ({
+      target: i === 0 ? 'r-root' : `ou-level${i}`,
+      policies: docs.map((d, j) => {
+        const e = policy(account, `rcp-${i}-${j}`, d, 'resource-control-policy');
+        entitlements.push(e);
+        return e.uid;
+      }),
+    }));
+    if (rcpLevels.length > 0) evaluation.resourceControlLevels = rcpLevels;
     evaluations.set(account, evaluation);
   }
   for (const s of subjects) {

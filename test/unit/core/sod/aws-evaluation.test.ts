@@ -15,6 +15,7 @@ import {
   awsInventory,
   type Doc,
   doc,
+  OTHER,
   questionRuleset,
   type Subject,
   uidOf,
@@ -28,6 +29,7 @@ const EVAL = 'reference_policies_evaluation-logic';
 const BOUNDARY = 'access_policies_boundaries';
 const NOTACTION = 'reference_policies_elements_notaction';
 const SCP = 'orgs_manage_policies_scps_evaluation';
+const RCP = 'orgs_manage_policies_rcps_evaluation';
 
 const allow = (Action: string | string[], Resource: string | string[] = '*', extra: Doc = {}): Doc => ({
   Effect: 'Allow',
@@ -42,6 +44,14 @@ const deny = (Action: string | string[], Resource: string | string[] = '*', extr
   ...extra,
 });
 const ADMIN = doc(allow('*'));
+const RCP_FULL = doc({ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' });
+const rcpDeny = (Action: string, extra: Doc = {}): Doc => ({
+  Effect: 'Deny',
+  Principal: '*',
+  Action,
+  Resource: '*',
+  ...extra,
+});
 const FULL_ACCESS = doc(allow('*'));
 
 const quinn = (over: Partial<Subject> = {}): Subject => ({
@@ -594,6 +604,79 @@ const CASES: Case[] = [
     holds: true,
     note: 'Deny with a Condition',
   },
+  // RCPs: Deny-only (RCPFullAWSAccess is at every level), on resources of their own account.
+  {
+    name: `${RCP}: an RCP Deny (Principal *) of kms:Decrypt removes it on the account's own keys`,
+    subject: quinn({ policies: [ADMIN] }),
+    accounts: { [ACCOUNT]: { rcp: [[RCP_FULL], [RCP_FULL, doc(rcpDeny('kms:Decrypt'))]] } },
+    action: 'kms:Decrypt',
+    resource: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/*`,
+    holds: false,
+  },
+  {
+    name: `${RCP}: the same RCP does not protect keys of another account`,
+    subject: quinn({ policies: [ADMIN] }),
+    accounts: { [ACCOUNT]: { rcp: [[RCP_FULL, doc(rcpDeny('kms:Decrypt'))]] } },
+    action: 'kms:Decrypt',
+    resource: `arn:aws:kms:eu-west-1:${OTHER}:key/*`,
+    holds: true,
+    note: `RCPs of account ${ACCOUNT} deny part of this function`,
+  },
+  {
+    name: `${RCP}: the resource account's RCP applies to a caller from another account of the run`,
+    subject: quinn({ policies: [ADMIN] }),
+    accounts: { [OTHER]: { rcp: [[RCP_FULL, doc(rcpDeny('kms:Decrypt'))]] } },
+    action: 'kms:Decrypt',
+    resource: `arn:aws:kms:eu-west-1:${OTHER}:key/*`,
+    holds: false,
+  },
+  {
+    name: `${RCP}: an S3 object ARN names no account, so the RCP is not applied to it (and the evidence says so)`,
+    subject: quinn({ policies: [ADMIN] }),
+    accounts: { [ACCOUNT]: { rcp: [[RCP_FULL, doc(rcpDeny('s3:DeleteObject'))]] } },
+    action: 's3:DeleteObject',
+    resource: 'arn:aws:s3:::payment-files/*',
+    holds: true,
+    note: 'not to resources whose ARN names no account (S3 buckets)',
+  },
+  {
+    name: `${RCP}: an RCP Deny with a Condition (aws:PrincipalOrgID) is not evaluated and does not count`,
+    subject: quinn({ policies: [ADMIN] }),
+    accounts: {
+      [ACCOUNT]: {
+        rcp: [
+          [
+            RCP_FULL,
+            doc(
+              rcpDeny('kms:Decrypt', {
+                Condition: { StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-exampleorg' } },
+              }),
+            ),
+          ],
+        ],
+      },
+    },
+    action: 'kms:Decrypt',
+    resource: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/*`,
+    holds: true,
+    note: 'Deny with a Condition',
+  },
+  {
+    name: `${RCP}: RCPs do not restrict service-linked roles`,
+    subject: deploy({ type: 'service-linked-role', policies: [ADMIN] }),
+    accounts: { [ACCOUNT]: { rcp: [[RCP_FULL, doc(rcpDeny('kms:*'))]] } },
+    action: 'kms:Decrypt',
+    resource: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/*`,
+    holds: true,
+  },
+  {
+    name: `${RCP}: an RCP Deny leaves what it does not name (kms:Encrypt)`,
+    subject: quinn({ policies: [ADMIN] }),
+    accounts: { [ACCOUNT]: { rcp: [[RCP_FULL, doc(rcpDeny('kms:Decrypt'))]] } },
+    action: 'kms:Encrypt',
+    resource: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/*`,
+    holds: true,
+  },
 ];
 
 describe('AWS evaluation, case by case', () => {
@@ -733,6 +816,18 @@ const REACH: ReachCase[] = [
     subjects: [alice(), payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` }))],
     accounts: { [ACCOUNT]: { scp: [[FULL_ACCESS, doc(deny('sts:AssumeRole'))]] } },
     holds: false,
+  },
+  {
+    name: `${RCP}: an RCP of the role's account denying sts:AssumeRole stops alice reaching the role`,
+    subjects: [alice(), payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` }))],
+    accounts: { [ACCOUNT]: { rcp: [[RCP_FULL, doc(rcpDeny('sts:AssumeRole'))]] } },
+    holds: false,
+  },
+  {
+    name: `${RCP}: an RCP of another account does not stop alice reaching a role of hers`,
+    subjects: [alice(), payments(trustDoc({ AWS: `arn:aws:iam::${ACCOUNT}:root` }))],
+    accounts: { [OTHER]: { rcp: [[RCP_FULL, doc(rcpDeny('sts:AssumeRole'))]] } },
+    holds: true,
   },
   {
     name: `${BOUNDARY}: alice's boundary not allowing sts:AssumeRole stops her reaching the role`,
