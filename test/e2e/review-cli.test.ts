@@ -5,7 +5,8 @@ import { accessproof, tempDir } from './cli-helpers';
 
 const CONTROLLER = 'controller@halvorsen-industrial.example';
 
-describe('accessproof review through the command line', () => {
+// Several CLI runs: slow on a shared machine, so five minutes.
+describe('accessproof review through the command line', { timeout: 300_000 }, () => {
   const out = tempDir();
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 

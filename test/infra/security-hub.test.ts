@@ -41,7 +41,7 @@ describe('Security Hub import (securityHub: true)', () => {
     // The context flag as `cdk deploy -c securityHub=true` passes it.
     on = synth({ context: { securityHub: 'true' }, props: inline });
     off = synth({ props: inline });
-  });
+  }, 300_000); // two synths: over the 60 s hook default on a busy 2-core machine
 
   it('lets notify call BatchImportFindings on the default product only, and BatchUpdateFindings on this hub only', () => {
     // Arrange
