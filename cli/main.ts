@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { InputError } from '../core/errors';
 import { EXIT } from './exit-codes';
 import { consoleOutput, endQuietlyOnEpipe, safeText } from './output';
+import { cliScrubber } from './secrets';
 import { TOOL_VERSION } from './version';
 
 const out = consoleOutput();
@@ -253,9 +254,10 @@ try {
  */
 function reportFailure(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-  const line = (text: string) => process.stderr.write(`accessproof: ${oneLine(text)}\n`);
+  const line = (text: string) => process.stderr.write(`accessproof: ${oneLine(cliScrubber.text(text))}\n`);
   const stack = () => {
-    if (debug && err instanceof Error && err.stack) process.stderr.write(`${safeText(err.stack)}\n`);
+    if (debug && err instanceof Error && err.stack)
+      process.stderr.write(`${safeText(cliScrubber.text(err.stack))}\n`);
   };
   if (err instanceof InputError) {
     line(err.message);

@@ -6,10 +6,14 @@
  * control characters, and ESC/OSC sequences would otherwise change the window title, clear the
  * screen or hide text on the operator's terminal. They are shown as visible `\xNN` escapes.
  *
+ * Lines are scrubbed of the secret values this process holds (`cli/secrets.ts`): a source error
+ * quoting an upstream answer that echoed the request must not print the secret.
+ *
  * A reader that goes away (`findings | head`) ends the output quietly: EPIPE on stdout stops
  * writing and the command exits 0, as `cat` does.
  */
 import { terminalWidth } from './progress';
+import { cliScrubber } from './secrets';
 import { renderStyles } from './style';
 
 export interface Output {
@@ -55,7 +59,7 @@ export function consoleOutput(
         shown = false;
       }
       // Colour markers from style.ts `paint` survive the escaping as text and become codes only here.
-      stream.write(`${renderStyles(safeText(text))}\n`);
+      stream.write(`${renderStyles(safeText(cliScrubber.values(text)))}\n`);
     },
     progress(text) {
       if (!live) return;

@@ -40,6 +40,7 @@ import {
 import { ReviewEvidence } from '../stores/sqlite-reviews/review-evidence';
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
+import { addConfiguredSecrets, cliScrubber } from './secrets';
 import { lockStateFolder } from './state-lock';
 import { TOOL_VERSION } from './version';
 
@@ -121,6 +122,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
 
   // Everything the user wrote is read and checked before any state changes.
   const { compiled, bytes: rulesetBytes } = await loadRulesets(loaded.rulesetFiles);
+  addConfiguredSecrets(config.sources);
   const configBytes = readInputFile(loaded.file);
   const policy = effectivePolicy(
     config,
@@ -275,6 +277,7 @@ async function collectOne(
     staging,
     now,
     logger,
+    scrubber: cliScrubber,
     ...(onPage ? { onPage } : {}),
   });
   if (!out.done) throw new Error(`${source.id}: collection paused without a deadline`);

@@ -7,6 +7,7 @@ import { appendAll } from './arrays';
 import type { AnyConnector, CallLog, CollectContext, Logger, Page } from './connector';
 import { InputError } from './errors';
 import type { SnapshotRef, SnapshotStaging } from './ports';
+import { createScrubber, type Scrubber, scrubDeep } from './secrets';
 import type { QueryRecord, SnapshotCounts, SnapshotEvaluation, SnapshotHeader } from './snapshot';
 
 export const CURSOR_VERSION = 1;
@@ -38,6 +39,12 @@ export interface CollectRequest {
   signal?: AbortSignal;
   /** After each upstream page: pages read so far in this invocation and records collected in all. */
   onPage?: (progress: { pages: number; records: number }) => void;
+  /**
+   * Scrubs secrets from what the collection writes: messages, warnings, logs and the failure
+   * (patterns and values), records and the header (values). Default: patterns only. The connector
+   * adds the secrets it reads through `ctx.secret`.
+   */
+  scrubber?: Scrubber;
 }
 
 export type CollectOutcome =
@@ -96,7 +103,9 @@ export function createCallLog(initial: QueryRecord[] = []): CallLog {
  * `InputError`s (bad export files) propagate: they are the user's to fix, not a failed source.
  */
 export async function collectSource(req: CollectRequest): Promise<CollectOutcome> {
-  const { connector, staging, key, logger } = req;
+  const { connector, staging, key } = req;
+  const scrub = req.scrubber ?? createScrubber();
+  const logger = scrubbingLogger(req.logger, scrub);
   const deadline = req.deadline ?? noDeadline;
   let cp: Checkpoint;
   let state: unknown;
@@ -109,12 +118,15 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     now: req.now,
     calls,
     logger,
-    warn: (m) => {
+    warn: (message) => {
+      const m = scrub.text(message);
       if (!warnings.includes(m)) warnings.push(m);
     },
-    markIncomplete: (r) => {
+    markIncomplete: (reason) => {
+      const r = scrub.text(reason);
       if (!incomplete.includes(r)) incomplete.push(r);
     },
+    secret: (value) => scrub.add(value),
     ...(req.signal ? { signal: req.signal } : {}),
   });
 
@@ -145,10 +157,10 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
         state: null,
       };
     } catch (err) {
-      if (err instanceof InputError) throw err;
+      if (err instanceof InputError) throw scrubbedInputError(err, scrub);
       return {
         status: 'failed',
-        error: messageOf(err),
+        error: scrub.text(messageOf(err)),
         counts: { principals: 0, entitlements: 0, grants: 0 },
       };
     }
@@ -164,11 +176,12 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     buffer = [];
   };
   const add = (page: Page) => {
-    for (const p of page.principals ?? []) buffer.push(JSON.stringify({ principal: p }));
-    for (const e of page.entitlements ?? []) buffer.push(JSON.stringify({ entitlement: e }));
-    for (const g of page.grants ?? []) buffer.push(JSON.stringify({ grant: g }));
-    for (const p of page.people ?? []) buffer.push(JSON.stringify({ person: p }));
-    for (const l of page.links ?? []) buffer.push(JSON.stringify({ link: l }));
+    const push = (line: string) => buffer.push(scrub.values(line));
+    for (const p of page.principals ?? []) push(JSON.stringify({ principal: p }));
+    for (const e of page.entitlements ?? []) push(JSON.stringify({ entitlement: e }));
+    for (const g of page.grants ?? []) push(JSON.stringify({ grant: g }));
+    for (const p of page.people ?? []) push(JSON.stringify({ person: p }));
+    for (const l of page.links ?? []) push(JSON.stringify({ link: l }));
     if (page.people) counts.people = (counts.people ?? 0) + page.people.length;
     counts.principals += page.principals?.length ?? 0;
     counts.entitlements += page.entitlements?.length ?? 0;
@@ -210,9 +223,10 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     }
     await flush();
   } catch (err) {
-    if (err instanceof InputError) throw err;
-    logger.warn('source failed', { key, error: messageOf(err) });
-    return { status: 'failed', error: messageOf(err), counts };
+    if (err instanceof InputError) throw scrubbedInputError(err, scrub);
+    const error = scrub.text(messageOf(err));
+    logger.warn('source failed', { key, error });
+    return { status: 'failed', error, counts };
   }
 
   const queries = calls.snapshot();
@@ -233,7 +247,7 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     warnings,
     ...(cp.evaluation ? { evaluation: cp.evaluation } : {}),
   };
-  const snapshot = await staging.finalize(key, JSON.stringify(header), cp.parts);
+  const snapshot = await staging.finalize(key, scrub.values(JSON.stringify(header)), cp.parts);
   return { status: 'complete', snapshot, header };
 }
 
@@ -261,4 +275,27 @@ function sha256(text: string): string {
 
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The logger a connector gets: every message and field scrubbed before it is written anywhere. */
+function scrubbingLogger(logger: Logger, scrub: Scrubber): Logger {
+  const wrap =
+    (write: Logger['info']) =>
+    (message: string, fields?: Record<string, unknown>): void =>
+      fields === undefined
+        ? write(scrub.text(message))
+        : write(scrub.text(message), scrubDeep(fields, scrub) as Record<string, unknown>);
+  return {
+    debug: wrap(logger.debug.bind(logger)),
+    info: wrap(logger.info.bind(logger)),
+    warn: wrap(logger.warn.bind(logger)),
+    error: wrap(logger.error.bind(logger)),
+  };
+}
+
+/** Bad input is the user's to fix, but its message may quote an upstream answer: scrubbed too. */
+function scrubbedInputError(err: InputError, scrub: Scrubber): InputError {
+  const message = scrub.text(err.message);
+  if (message !== err.message) err.message = message;
+  return err;
 }

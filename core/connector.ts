@@ -54,6 +54,12 @@ export interface CollectContext<Source> {
   markIncomplete(reason: string): void;
   /** Aborted when the run is cancelled. */
   readonly signal?: AbortSignal;
+  /**
+   * A secret value the connector holds (a client secret, key or token read when its session
+   * opens): scrubbed from every message, log, record and failure of the run. Optional so that
+   * contexts built by tests need not provide it.
+   */
+  secret?(value: string): void;
 }
 
 export interface Opened<State> {

@@ -26,7 +26,7 @@ import {
   emptyFacts,
   type UserFacts,
 } from './catalog';
-import { type CredentialsProvider, localCredentials } from './credentials';
+import { type CredentialsProvider, localCredentials, secretValuesOf } from './credentials';
 import { buildEntitlements } from './entitlements';
 import { grantsForAssignment } from './grants';
 import { toPrincipal } from './principals';
@@ -149,12 +149,23 @@ export function createSalesforceConnector(
   // One session per source object: steps of one collection share it; a resumed process opens a new one.
   const sessions = new WeakMap<object, Promise<SalesforceSession>>();
 
+  // The secret each session holds, told to every collection that uses the session: whatever the org
+  // echoes back (a token endpoint quoting the request body) is scrubbed of it.
+  const secrets = new WeakMap<object, string[]>();
+
   const sessionFor = (ctx: Ctx): Promise<SalesforceSession> => {
     let s = sessions.get(ctx.source);
     if (!s) {
-      s = credentials(ctx.source).then((c) => SalesforceSession.open(ctx, c, { sleep, retryDelaysMs }));
-      s.catch(() => sessions.delete(ctx.source));
-      sessions.set(ctx.source, s);
+      const source = ctx.source;
+      s = credentials(source).then((c) => {
+        secrets.set(source, secretValuesOf(c));
+        for (const value of secretValuesOf(c)) ctx.secret?.(value);
+        return SalesforceSession.open(ctx, c, { sleep, retryDelaysMs });
+      });
+      s.catch(() => sessions.delete(source));
+      sessions.set(source, s);
+    } else {
+      for (const value of secrets.get(ctx.source) ?? []) ctx.secret?.(value);
     }
     return s;
   };

@@ -137,3 +137,10 @@ export function secretsManagerCredentials(
 export function staticCredentials(credentials: SalesforceCredentials): CredentialsProvider {
   return async () => credentials;
 }
+
+/** The secret values a credential holds, for the run's scrubber. */
+export function secretValuesOf(credentials: SalesforceCredentials): string[] {
+  if (credentials.kind === 'jwt') return [credentials.privateKey];
+  if (credentials.kind === 'client-credentials') return [credentials.clientSecret];
+  return [credentials.accessToken];
+}

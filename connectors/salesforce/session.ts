@@ -77,7 +77,10 @@ export class SalesforceSession {
     credentials: SalesforceCredentials,
     options: SessionOptions,
   ): Promise<SalesforceSession> {
-    const session = new SalesforceSession(await connect(ctx, credentials), ctx.source, credentials, options);
+    const conn = await connect(ctx, credentials);
+    // The session token is a secret as much as the credential that obtained it.
+    if (conn.accessToken) ctx.secret?.(conn.accessToken);
+    const session = new SalesforceSession(conn, ctx.source, credentials, options);
     session.observe();
     await session.readLimits(ctx);
     return session;
@@ -183,6 +186,7 @@ export class SalesforceSession {
           reauthorized = true;
           ctx.logger.info('salesforce: session expired, authenticating again', { operation, page });
           this.conn = await connect(ctx, this.credentials);
+          if (this.conn.accessToken) ctx.secret?.(this.conn.accessToken);
           this.observe();
           continue;
         }

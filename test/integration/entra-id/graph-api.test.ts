@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -360,6 +362,38 @@ describe('Entra connector against a local Graph imitation', () => {
     expect(c.outcome).toMatchObject({ status: 'failed' });
     if (c.outcome.status !== 'failed') return;
     expect(c.outcome.error).toMatch(/^GET \/v1\.0\/servicePrincipals\/\{id\}\/owners page 1: 403 /);
+  });
+
+  it('scrubs the token from the failure, logs and snapshot when Graph echoes the request in its error', async () => {
+    // Arrange: a Graph imitation that quotes the request line and headers back in every error
+    const seen: string[] = [];
+    const echo = createServer((req, res) => {
+      const quoted = `${req.method} ${req.url} ${JSON.stringify(req.headers)}`;
+      seen.push(quoted);
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: { code: 'InvalidAuthenticationToken', message: `rejected ${quoted}` } }),
+      );
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const logger = capturingLogger();
+
+    try {
+      // Act
+      const c = await collect({ source: testSource({ graphBaseUrl: base }), connector: auth, logger });
+
+      // Assert
+      expect(seen.join('\n')).toContain(`Bearer ${TOKEN}`);
+      expect(c.outcome).toMatchObject({ status: 'failed' });
+      if (c.outcome.status !== 'failed') return;
+      expect(c.outcome.error).toMatch(/InvalidAuthenticationToken/);
+      expect(c.outcome.error).toContain('Bearer [redacted]');
+      for (const text of [c.outcome.error, c.text, ...logger.lines]) expect(text).not.toContain(TOKEN);
+    } finally {
+      echo.closeAllConnections();
+      await new Promise((r) => echo.close(r));
+    }
   });
 
   it('fails the source without echoing the token when Graph refuses it', async () => {
