@@ -12,6 +12,7 @@ import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import type { configSchema, policySchema, sourceSchema } from '../../core/config';
+import { EvidenceAccountStack } from './evidence-account-stack';
 import { DEFAULT_SEAL_ROLE_NAME } from './evidence-vault';
 import { MemberAccountStack, MIN_EXTERNAL_ID_LENGTH } from './member-account-stack';
 import {
@@ -75,6 +76,14 @@ export interface AccessProofProps {
   anchorSubscriberAccounts?: string[];
   /** Record the evidence bucket's data events (every read and write) in a CloudTrail trail. @default false */
   evidenceDataEvents?: boolean;
+  /**
+   * A dedicated evidence account (recommended; the Control Tower "log archive" pattern): the
+   * evidence bucket, its access logs, the signing key, the anchor topic, the break-glass and auditor
+   * roles are deployed there by a separate stack (`<prefix>-Evidence`); this account's seal role
+   * writes and signs cross-account and holds nothing else there. Needs `env.account` (the scanner
+   * account) and the same region for both. @default the evidence vault is in this account
+   */
+  evidenceAccount?: string;
   /** @default 'AccessProofCollector' */
   collectorRoleName?: string;
   /** Account the collector runs in, baked into the member stack's parameter default. @default env.account */
@@ -116,6 +125,8 @@ export interface AccessProofProps {
 export class AccessProof extends Construct {
   readonly runConfig: LoadedRunConfig;
   readonly stateful: StatefulStack;
+  /** The evidence vault's stack in the dedicated evidence account, when `evidenceAccount` is set. */
+  readonly evidence?: EvidenceAccountStack;
   readonly runtime: RuntimeStack;
   readonly member?: MemberAccountStack;
 
@@ -137,6 +148,26 @@ export class AccessProof extends Construct {
       .filter((s) => s.system === 'entra' || s.system === 'salesforce')
       .map((s) => s.id);
 
+    const scannerAccount = checkEvidenceAccount(props);
+    if (props.evidenceAccount && scannerAccount) {
+      this.evidence = new EvidenceAccountStack(this, 'Evidence', {
+        env: { account: props.evidenceAccount, ...(props.env?.region ? { region: props.env.region } : {}) },
+        stackName: `${prefix}-Evidence`,
+        description:
+          'AccessProof evidence vault (dedicated evidence account): object-locked evidence, signing key, anchors (retained)',
+        scannerAccount,
+        sealRoleName,
+        retentionDays: props.retentionDays ?? config.evidence.retentionDays,
+        ...(props.breakGlassPrincipalArns ? { breakGlassPrincipalArns: props.breakGlassPrincipalArns } : {}),
+        ...(props.auditorPrincipalArns ? { auditorPrincipalArns: props.auditorPrincipalArns } : {}),
+        ...(props.anchorSubscriberAccounts
+          ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts }
+          : {}),
+        ...(props.evidenceDataEvents ? { evidenceDataEvents: true } : {}),
+        ...(props.kms?.signingKeyAlias ? { signingKeyAlias: props.kms.signingKeyAlias } : {}),
+      });
+    }
+
     this.stateful = new StatefulStack(this, 'Stateful', {
       ...env,
       stackName: `${prefix}-Stateful`,
@@ -151,6 +182,7 @@ export class AccessProof extends Construct {
       ...(props.auditorPrincipalArns ? { auditorPrincipalArns: props.auditorPrincipalArns } : {}),
       ...(props.kms?.dataKeyAlias ? { dataKeyAlias: props.kms.dataKeyAlias } : {}),
       ...(props.kms?.signingKeyAlias ? { signingKeyAlias: props.kms.signingKeyAlias } : {}),
+      ...(props.evidenceAccount ? { evidenceAccount: props.evidenceAccount } : {}),
     });
 
     this.runtime = new RuntimeStack(this, 'Runtime', {
@@ -185,6 +217,8 @@ export class AccessProof extends Construct {
       ...(props.securityHub ? { securityHub: true } : {}),
     });
     this.runtime.addStackDependency(this.stateful);
+    // Deploy order only: no reference crosses accounts (the runtime uses deterministic names).
+    if (this.evidence) this.runtime.addStackDependency(this.evidence);
 
     if (props.memberStack ?? true) {
       const collectorAccountId = props.collectorAccountId ?? props.env?.account;
@@ -221,6 +255,29 @@ function checkExternalId(externalId: string): void {
       `AccessProof: externalId must be ${MIN_EXTERNAL_ID_LENGTH}-1224 characters of letters, digits and +=,.@:/-_ (a secret-like value; the member template has no default)`,
     );
   }
+}
+
+/**
+ * The dedicated evidence account's policies name the scanner account's seal role by ARN, so the
+ * scanner account must be known at synth; the two must differ and share a region.
+ * Returns the scanner account, or undefined without `evidenceAccount`.
+ */
+function checkEvidenceAccount(props: AccessProofProps): string | undefined {
+  if (props.evidenceAccount === undefined) return undefined;
+  if (!/^\d{12}$/.test(props.evidenceAccount))
+    throw new Error(
+      `AccessProof: evidenceAccount must be a 12-digit AWS account id, got "${props.evidenceAccount}"`,
+    );
+  const scanner = props.env?.account;
+  if (!scanner || Token.isUnresolved(scanner) || !/^\d{12}$/.test(scanner))
+    throw new Error(
+      "AccessProof: evidenceAccount needs env.account (context account): the evidence account's bucket and key policies name this account's seal role by ARN",
+    );
+  if (scanner === props.evidenceAccount)
+    throw new Error(
+      'AccessProof: evidenceAccount is the scanner account itself: leave it unset for the single-account layout',
+    );
+  return scanner;
 }
 
 /** Alarms that reach nobody are no alarms: one of the two is required. */

@@ -7,7 +7,7 @@
  * No helper uses `bucket.grantPut()` / `grantReadWrite()`: those also grant legal-hold, retention
  * and delete actions that would let a compromised function unlock or destroy evidence.
  */
-import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -20,6 +20,28 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag';
+
+/**
+ * A KMS key a function uses: a key of this deployment, or a key of another account known only by
+ * its alias (the dedicated evidence account: key ids are random, so the scanner account's policies
+ * name the account's keys with a `kms:ResourceAliases` condition, and calls use the alias ARN).
+ */
+export type KeyReference = IKey | AliasKeyReference;
+export interface AliasKeyReference {
+  /** `alias/accessproof/manifest-signing` */
+  aliasName: string;
+  account: string;
+}
+
+const isAliasReference = (key: KeyReference): key is AliasKeyReference =>
+  typeof (key as AliasKeyReference).aliasName === 'string' && !('keyArn' in key);
+
+/** The ARN a KMS call names the key by: its key ARN, or its alias ARN in another account. */
+export function keyIdFor(key: KeyReference): string {
+  return isAliasReference(key)
+    ? `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${key.account}:${key.aliasName}`
+    : key.keyArn;
+}
 
 /** The newest Node.js runtime CDK knows; cdk-nag AwsSolutions-L1 wants the latest of the family. */
 export const APP_RUNTIME = Runtime.NODEJS_24_X;
@@ -128,14 +150,27 @@ export class AppFunction extends Construct {
   }
 
   /** Grant these KMS actions on `key` once, however many helpers need them. */
-  private grantKey(key: IKey, actions: string[], sid: string): void {
-    const id = key.node.path;
+  private grantKey(key: KeyReference, actions: string[], sid: string): void {
+    const id = isAliasReference(key) ? `${key.account}/${key.aliasName}` : key.node.path;
     const have = this.boundKeys.get(id) ?? new Set<string>();
     const missing = actions.filter((a) => !have.has(a));
     if (missing.length === 0) return;
     for (const a of missing) have.add(a);
     this.boundKeys.set(id, have);
-    this.allow(sid, missing, [key.keyArn]);
+    if (!isAliasReference(key)) {
+      this.allow(sid, missing, [key.keyArn]);
+      return;
+    }
+    // IAM cannot name a key by alias: the account's keys, limited to the one the alias points at.
+    const keys = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${key.account}:key/*`;
+    this.allow(sid, missing, [keys], {
+      'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.aliasName },
+    });
+    acknowledgeWildcardResource(
+      this,
+      keys,
+      "A key in the evidence account, whose id is unknown here: limited by kms:ResourceAliases to the one key that alias names (only that account's break-glass role may move an alias); that key's policy names this role too.",
+    );
   }
 
   /** One statement with a Sid unique in the role's policy (IAM rejects duplicates). */
@@ -175,7 +210,7 @@ export class AppFunction extends Construct {
    * any request to put an object that includes a retention mode and setting"; "Managing Object Lock"
    * likewise caps the retention set on uploads with a bucket policy on s3:PutObjectRetention.
    */
-  bindEvidenceWriter(bucket: IBucket, key: IKey, retentionDays: number, prefix = ''): void {
+  bindEvidenceWriter(bucket: IBucket, key: KeyReference, retentionDays: number, prefix = ''): void {
     const objects = bucket.arnForObjects('*');
     // AbortMultipartUpload discards an unfinished upload's parts; it cannot touch a stored object.
     // Reads go by version (the sealed one): the chain head and idempotency checks use the same
@@ -199,7 +234,7 @@ export class AppFunction extends Construct {
     this.setEnv('EVIDENCE_BUCKET', bucket.bucketName);
     this.setEnv('EVIDENCE_PREFIX', prefix);
     this.setEnv('EVIDENCE_RETENTION_DAYS', String(retentionDays));
-    this.setEnv('EVIDENCE_BUCKET_OWNER', Stack.of(bucket).account);
+    this.setEnv('EVIDENCE_BUCKET_OWNER', bucket.env.account);
   }
 
   /** Write and read the run's staging area (snapshot parts, checkpoints, the Distributed Map item list). */
@@ -258,7 +293,7 @@ export class AppFunction extends Construct {
    * scan step settles a run that crashed after sealing by reading that run's manifest and findings
    * from the evidence itself.
    */
-  bindEvidenceReader(bucket: IBucket, key: IKey, prefix = ''): void {
+  bindEvidenceReader(bucket: IBucket, key: KeyReference, prefix = ''): void {
     const objects = bucket.arnForObjects('*');
     this.allow('EvidenceRead', ['s3:GetObject', 's3:GetObjectVersion'], [objects]);
     this.allow('EvidenceList', ['s3:ListBucket', 's3:ListBucketVersions'], [bucket.bucketArn]);
@@ -270,13 +305,13 @@ export class AppFunction extends Construct {
     this.grantKey(key, ['kms:Decrypt'], 'DataKeyUse');
     this.setEnv('EVIDENCE_BUCKET', bucket.bucketName);
     this.setEnv('EVIDENCE_PREFIX', prefix);
-    this.setEnv('EVIDENCE_BUCKET_OWNER', Stack.of(bucket).account);
+    this.setEnv('EVIDENCE_BUCKET_OWNER', bucket.env.account);
   }
 
   /** Sign manifests with the asymmetric key (ECDSA_SHA_256 over a digest) and record its public key. */
-  bindManifestSigner(signingKey: IKey): void {
-    this.allow('ManifestSign', ['kms:Sign', 'kms:GetPublicKey'], [signingKey.keyArn]);
-    this.setEnv('SIGNING_KEY_ARN', signingKey.keyArn);
+  bindManifestSigner(signingKey: KeyReference): void {
+    this.grantKey(signingKey, ['kms:Sign', 'kms:GetPublicKey'], 'ManifestSign');
+    this.setEnv('SIGNING_KEY_ARN', keyIdFor(signingKey));
   }
 
   /**

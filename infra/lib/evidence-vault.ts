@@ -38,7 +38,8 @@ import {
   ObjectLockRetention,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { KeyReference } from './app-function';
 import { guardedKey } from './guarded-key';
 import { acknowledgeFinding, acknowledgeWildcardResource } from './nag';
 
@@ -75,6 +76,25 @@ export const SEAL_OBJECT_ACTIONS = [
 ];
 export const SEAL_BUCKET_ACTIONS = ['s3:ListBucket', 's3:ListBucketVersions'];
 
+/**
+ * Where the runtime seals and reads evidence: the vault in the deployment's own stateful stack, or
+ * in a dedicated evidence account (then known by deterministic names and aliases only — a stack
+ * cannot reference another account's resources).
+ */
+export interface EvidenceTarget {
+  /** The bucket owner when it is another account. @default the deployment's account */
+  readonly account?: string;
+  readonly bucketName: string;
+  /** The bucket's SSE-KMS key. */
+  readonly encryptionKey: KeyReference;
+  readonly signingKey: KeyReference;
+  /** The chain-head anchor topic (an ARN when it is in another account). */
+  readonly anchorTopic: ITopic | string;
+}
+
+/** The evidence account's SSE-KMS key alias (its signing key keeps the deployment's signing alias). */
+export const EVIDENCE_KEY_ALIAS = 'alias/accessproof/evidence';
+
 export interface EvidenceVaultProps {
   retentionDays: number;
   /** `<prefix>-<purpose>-<account>-<region>`. */
@@ -89,6 +109,12 @@ export interface EvidenceVaultProps {
   anchorSubscriberAccounts?: string[];
   /** A CloudTrail trail of the evidence bucket's data events (every read and write). */
   dataEvents?: boolean;
+  /**
+   * The scanner account when the vault is in a dedicated evidence account: its roles may read the
+   * evidence (scan checks the chain, ReleaseRun adopts a sealed pack) and decrypt it through S3.
+   * Writing, signing and anchoring stay with the seal role alone.
+   */
+  readerAccount?: string;
 }
 
 export interface EvidenceVault {
@@ -178,25 +204,7 @@ export function addEvidenceVault(stack: Stack, props: EvidenceVaultProps): Evide
     }),
   );
 
-  const accessLogBucket = new Bucket(stack, 'AccessLogBucket', {
-    bucketName: props.bucketName('access-logs'),
-    // Server access logging delivers only to SSE-S3 target buckets, not SSE-KMS.
-    encryption: BucketEncryption.S3_MANAGED,
-    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    enforceSSL: true,
-    minimumTLSVersion: 1.2,
-    // Who read or wrote the evidence is itself evidence: locked like the packs, never expired.
-    objectLockEnabled: true,
-    objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(props.retentionDays)),
-    versioned: true,
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  Validations.of(accessLogBucket).acknowledge({
-    id: 'AwsSolutions-S1',
-    reason:
-      'This is the server access log target; logging it into itself would loop (S3 server access logging).',
-  });
+  const accessLogBucket = lockedAccessLogBucket(stack, props.bucketName('access-logs'), props.retentionDays);
   denyLoosening(accessLogBucket, exceptBreakGlass);
 
   const evidenceBucket = new Bucket(stack, 'EvidenceBucket', {
@@ -263,6 +271,28 @@ export function addEvidenceVault(stack: Stack, props: EvidenceVaultProps): Evide
       conditions: onlySeal,
     }),
   );
+
+  if (props.readerAccount) {
+    // Cross-account reads need the bucket policy and the key policy to say so: the scanner
+    // account's IAM then decides which of its roles read (scan and ReleaseRun). Reads only.
+    evidenceBucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowScannerAccountReads',
+        principals: [new AccountPrincipal(props.readerAccount)],
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:ListBucketVersions'],
+        resources: [evidenceBucket.bucketArn, objects],
+      }),
+    );
+    props.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowScannerAccountDecryptThroughS3',
+        principals: [new AccountPrincipal(props.readerAccount)],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+      }),
+    );
+  }
 
   // Anchors: each seal publishes its head here for subscribers outside the account. Anchors are
   // hashes and run ids, meant to be copied out: no KMS key, so a subscriber needs no key access.
@@ -363,7 +393,7 @@ export function addEvidenceVault(stack: Stack, props: EvidenceVaultProps): Evide
 }
 
 /** Deletes, legal holds, governance bypass and lock/versioning/lifecycle changes: break-glass only. */
-function denyLoosening(bucket: Bucket, exceptBreakGlass: Record<string, unknown>): void {
+export function denyLoosening(bucket: Bucket, exceptBreakGlass: Record<string, unknown>): void {
   bucket.addToResourcePolicy(
     new PolicyStatement({
       sid: 'DenyLooseningExceptBreakGlass',
@@ -374,4 +404,31 @@ function denyLoosening(bucket: Bucket, exceptBreakGlass: Record<string, unknown>
       conditions: exceptBreakGlass,
     }),
   );
+}
+
+/**
+ * The server access log target, kept like the evidence (who read or wrote the evidence is itself
+ * evidence): Object Lock COMPLIANCE for the pack retention, versioned, never expired.
+ */
+export function lockedAccessLogBucket(stack: Stack, bucketName: string, retentionDays: number): Bucket {
+  const bucket = new Bucket(stack, 'AccessLogBucket', {
+    bucketName,
+    // Server access logging delivers only to SSE-S3 target buckets, not SSE-KMS.
+    encryption: BucketEncryption.S3_MANAGED,
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    // Who read or wrote the evidence is itself evidence: locked like the packs, never expired.
+    objectLockEnabled: true,
+    objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(retentionDays)),
+    versioned: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(bucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'This is the server access log target; logging it into itself would loop (S3 server access logging).',
+  });
+  return bucket;
 }

@@ -29,6 +29,7 @@ import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Config } from '../../core/config';
 import { AppFunction } from './app-function';
+import type { EvidenceTarget } from './evidence-vault';
 import { BUNDLE_ALIASES, handlerEntry, type LiveSystem, type StepName } from './lambda-entries';
 import { acknowledgeFinding } from './nag';
 import { type RunBudget, runBudget, scheduleIntervalMs } from './run-budget';
@@ -38,15 +39,13 @@ import { ScanRunStateMachine } from './scan-run-state-machine';
 /** What the runtime needs from the stateful stack (StatefulStack satisfies it). */
 export interface StatefulResources {
   /** Deterministic names, referenced without CloudFormation exports (see StatefulStack). */
-  readonly evidenceBucketName: string;
   readonly stagingBucketName: string;
   readonly findingsTable: ITable;
   readonly dataKey: IKey;
-  readonly signingKey: IKey;
   readonly sourceSecrets: Record<string, ISecret>;
   readonly retentionDays: number;
-  /** Where each seal publishes its chain head for subscribers outside the account. */
-  readonly anchorTopic: ITopic;
+  /** The evidence bucket, its keys and the anchor topic: here, or in a dedicated evidence account. */
+  readonly evidence: EvidenceTarget;
 }
 
 export interface RunSchedule {
@@ -181,7 +180,17 @@ export class RuntimeStack extends Stack {
     }
     const budget = this.budget(props);
     this.runBudget = budget;
-    const evidenceBucket = Bucket.fromBucketName(this, 'EvidenceBucket', stateful.evidenceBucketName);
+    const { evidence } = stateful;
+    const evidenceBucket = evidence.account
+      ? Bucket.fromBucketAttributes(this, 'EvidenceBucket', {
+          bucketName: evidence.bucketName,
+          account: evidence.account,
+        })
+      : Bucket.fromBucketName(this, 'EvidenceBucket', evidence.bucketName);
+    const anchorTopic =
+      typeof evidence.anchorTopic === 'string'
+        ? Topic.fromTopicArn(this, 'AnchorTopic', evidence.anchorTopic)
+        : evidence.anchorTopic;
     const stagingBucket = Bucket.fromBucketName(this, 'StagingBucket', stateful.stagingBucketName);
     const orgSources = organizationSources(config);
     const distributed = props.distributedMap ?? orgSources.length > 0;
@@ -264,16 +273,21 @@ export class RuntimeStack extends Stack {
     // scan: reads snapshots and writes the scan result (the run store) in staging.
     scan.bindStagingWriter(stagingBucket, stateful.dataKey);
     scan.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
-    scan.bindEvidenceReader(evidenceBucket, stateful.dataKey, props.evidencePrefix);
+    scan.bindEvidenceReader(evidenceBucket, evidence.encryptionKey, props.evidencePrefix);
 
     // Settle a dead run's reservation once it is a lease old (shorter than the schedule interval).
     scan.function.addEnvironment('RESERVATION_LEASE_MS', String(budget.leaseMs));
 
     seal.bindStagingReader(stagingBucket, stateful.dataKey);
     seal.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
-    seal.bindEvidenceWriter(evidenceBucket, stateful.dataKey, stateful.retentionDays, props.evidencePrefix);
-    seal.bindManifestSigner(stateful.signingKey);
-    seal.bindAnchorPublisher(stateful.anchorTopic);
+    seal.bindEvidenceWriter(
+      evidenceBucket,
+      evidence.encryptionKey,
+      stateful.retentionDays,
+      props.evidencePrefix,
+    );
+    seal.bindManifestSigner(evidence.signingKey);
+    seal.bindAnchorPublisher(anchorTopic);
 
     // notify: the scan result from the run store; events and the digest out.
     notify.bindStagingReader(stagingBucket, stateful.dataKey);
@@ -283,7 +297,7 @@ export class RuntimeStack extends Stack {
 
     // release: records the failure, clears the reservation or adopts a pack the run had sealed.
     release.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
-    release.bindEvidenceReader(evidenceBucket, stateful.dataKey, props.evidencePrefix);
+    release.bindEvidenceReader(evidenceBucket, evidence.encryptionKey, props.evidencePrefix);
 
     this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
       maxResumes: budget.maxResumes,

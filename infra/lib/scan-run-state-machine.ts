@@ -23,7 +23,7 @@
  * A source whose collect step throws (after the Lambda service retries) is recorded as a failed
  * `SourceResult` by a Catch, and the run goes on: one failed source is never fatal.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -308,11 +308,18 @@ export class ScanRunStateMachine extends Construct {
     if (props.distributed) {
       // Items are read from, and results written to, the SSE-KMS staging bucket.
       props.distributed.stagingKey.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey');
-      acknowledgeWildcardResource(
-        this.stateMachine,
+      // The item reader writes the ARN with the partition pseudo-parameter, while arnForObjects
+      // writes a literal partition once the stack's region is known: acknowledge both spellings.
+      const { bucketName } = props.distributed.stagingBucket;
+      for (const objects of new Set([
         props.distributed.stagingBucket.arnForObjects('*'),
-        "The Distributed Map reads the plan's item list and writes results under run-time keys of the staging bucket (s3:GetObject, s3:PutObject).",
-      );
+        `arn:${Aws.PARTITION}:s3:::${bucketName}/*`,
+      ]))
+        acknowledgeWildcardResource(
+          this.stateMachine,
+          objects,
+          "The Distributed Map reads the plan's item list and writes results under run-time keys of the staging bucket (s3:GetObject, s3:PutObject).",
+        );
     }
   }
 

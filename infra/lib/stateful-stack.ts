@@ -16,12 +16,20 @@ import {
   Role,
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
-import type { Key } from 'aws-cdk-lib/aws-kms';
+import type { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { addEvidenceVault, breakGlassRole } from './evidence-vault';
+import {
+  ANCHOR_TOPIC_NAME,
+  addEvidenceVault,
+  breakGlassRole,
+  denyLoosening,
+  EVIDENCE_KEY_ALIAS,
+  type EvidenceTarget,
+  lockedAccessLogBucket,
+} from './evidence-vault';
 import { guardedKey } from './guarded-key';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -75,6 +83,12 @@ export interface StatefulStackProps extends StackProps {
   /** KMS aliases. @default alias/accessproof/data and alias/accessproof/manifest-signing */
   dataKeyAlias?: string;
   signingKeyAlias?: string;
+  /**
+   * The evidence vault (evidence bucket, its access logs, signing key, anchor topic, auditor role)
+   * lives in this dedicated account (EvidenceAccountStack), not here. This stack then keeps the
+   * staging area, findings table, data key and secrets, with its own locked access-log bucket.
+   */
+  evidenceAccount?: string;
 }
 
 /**
@@ -84,17 +98,20 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   readonly retentionDays: number;
   readonly dataKey: Key;
-  readonly signingKey: Key;
-  readonly evidenceBucket: Bucket;
+  /** The vault's resources: absent when the vault is in a dedicated evidence account. */
+  readonly signingKey?: Key;
+  readonly evidenceBucket?: Bucket;
   readonly evidenceBucketName: string;
   readonly stagingBucketName: string;
   readonly accessLogBucket: Bucket;
   readonly stagingBucket: Bucket;
   readonly findingsTable: Table;
   readonly sourceSecrets: Record<string, Secret>;
-  readonly auditorRole: Role;
+  readonly auditorRole?: Role;
   readonly breakGlassRole: Role;
-  readonly anchorTopic: Topic;
+  readonly anchorTopic?: Topic;
+  /** Where the runtime seals: this stack's vault or the dedicated evidence account's. */
+  readonly evidence: EvidenceTarget;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
@@ -112,8 +129,9 @@ export class StatefulStack extends Stack {
         `bucketNamePrefix must be 1-21 lowercase letters, digits or "-", got "${bucketPrefix}"`,
       );
     }
-    const bucketName = (purpose: string) => `${bucketPrefix}-${purpose}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
-    this.evidenceBucketName = bucketName('evidence');
+    const bucketName = (purpose: string, account: string = Aws.ACCOUNT_ID) =>
+      `${bucketPrefix}-${purpose}-${account}-${Aws.REGION}`;
+    this.evidenceBucketName = bucketName('evidence', props.evidenceAccount);
     this.stagingBucketName = bucketName('staging');
 
     this.breakGlassRole = breakGlassRole(this, props.breakGlassPrincipalArns);
@@ -154,20 +172,44 @@ export class StatefulStack extends Stack {
         },
       }),
     );
-    const vault = addEvidenceVault(this, {
-      retentionDays,
-      bucketName,
-      sealRoleArn: props.sealRoleArn,
-      dataKey: this.dataKey,
-      breakGlassRole: this.breakGlassRole,
-      signingKeyAlias: props.signingKeyAlias ?? 'alias/accessproof/manifest-signing',
-      ...(props.anchorSubscriberAccounts ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts } : {}),
-      ...(props.evidenceDataEvents ? { dataEvents: true } : {}),
-    });
-    this.signingKey = vault.signingKey;
-    this.evidenceBucket = vault.evidenceBucket;
-    this.accessLogBucket = vault.accessLogBucket;
-    this.anchorTopic = vault.anchorTopic;
+    const signingKeyAlias = props.signingKeyAlias ?? 'alias/accessproof/manifest-signing';
+    if (props.evidenceAccount) {
+      // The vault is EvidenceAccountStack's, known here by its deterministic names and aliases.
+      this.accessLogBucket = lockedAccessLogBucket(this, bucketName('access-logs'), retentionDays);
+      denyLoosening(this.accessLogBucket, {
+        ArnNotEquals: { 'aws:PrincipalArn': this.breakGlassRole.roleArn },
+      });
+      this.evidence = {
+        account: props.evidenceAccount,
+        bucketName: this.evidenceBucketName,
+        encryptionKey: { account: props.evidenceAccount, aliasName: EVIDENCE_KEY_ALIAS },
+        signingKey: { account: props.evidenceAccount, aliasName: signingKeyAlias },
+        anchorTopic: `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${props.evidenceAccount}:${ANCHOR_TOPIC_NAME}`,
+      };
+    } else {
+      const vault = addEvidenceVault(this, {
+        retentionDays,
+        bucketName,
+        sealRoleArn: props.sealRoleArn,
+        dataKey: this.dataKey,
+        breakGlassRole: this.breakGlassRole,
+        signingKeyAlias,
+        ...(props.anchorSubscriberAccounts
+          ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts }
+          : {}),
+        ...(props.evidenceDataEvents ? { dataEvents: true } : {}),
+      });
+      this.signingKey = vault.signingKey;
+      this.evidenceBucket = vault.evidenceBucket;
+      this.accessLogBucket = vault.accessLogBucket;
+      this.anchorTopic = vault.anchorTopic;
+      this.evidence = {
+        bucketName: this.evidenceBucketName,
+        encryptionKey: this.dataKey,
+        signingKey: vault.signingKey,
+        anchorTopic: vault.anchorTopic,
+      };
+    }
 
     this.stagingBucket = new Bucket(this, 'StagingBucket', {
       bucketName: this.stagingBucketName,
@@ -223,57 +265,76 @@ export class StatefulStack extends Stack {
       this.sourceSecrets[sourceId] = secret;
     }
 
-    this.auditorRole = this.createAuditorRole(props);
-
-    new CfnOutput(this, 'EvidenceBucketName', { value: this.evidenceBucket.bucketName });
+    if (this.evidenceBucket && this.signingKey && this.anchorTopic) {
+      this.auditorRole = auditorRole(this, {
+        evidenceBucket: this.evidenceBucket,
+        dataKey: this.dataKey,
+        signingKey: this.signingKey,
+        ...(props.auditorPrincipalArns ? { principalArns: props.auditorPrincipalArns } : {}),
+        ...(props.auditorRoleName ? { roleName: props.auditorRoleName } : {}),
+      });
+      new CfnOutput(this, 'EvidenceBucketName', { value: this.evidenceBucket.bucketName });
+      new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.keyArn });
+      new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
+      new CfnOutput(this, 'AnchorTopicArn', { value: this.anchorTopic.topicArn });
+    }
     new CfnOutput(this, 'FindingsTableName', { value: this.findingsTable.tableName });
-    new CfnOutput(this, 'SigningKeyArn', { value: this.signingKey.keyArn });
-    new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
     new CfnOutput(this, 'BreakGlassRoleArn', { value: this.breakGlassRole.roleArn });
-    new CfnOutput(this, 'AnchorTopicArn', { value: this.anchorTopic.topicArn });
   }
+}
 
-  /** Read (Get/List) the evidence, decrypt it, verify signatures: nothing else. */
-  private createAuditorRole(props: StatefulStackProps): Role {
-    const principals: IPrincipal[] = props.auditorPrincipalArns?.length
-      ? props.auditorPrincipalArns.map((arn) => new ArnPrincipal(arn))
-      : [new AccountRootPrincipal()];
-    const role = new Role(this, 'AuditorRole', {
-      roleName: props.auditorRoleName ?? 'AccessProofAuditor',
-      assumedBy: principals.length === 1 ? principals[0]! : new CompositePrincipal(...principals),
-      description: 'AccessProof auditor: read and verify evidence packs (Get/List, Decrypt, Verify)',
-      maxSessionDuration: Duration.hours(4),
-    });
-    const policy = new Policy(this, 'AuditorPolicy', {
-      statements: [
-        new PolicyStatement({
-          sid: 'ReadEvidenceObjects',
-          actions: [...AUDITOR_ACTIONS.objects],
-          resources: [this.evidenceBucket.arnForObjects('*')],
-        }),
-        new PolicyStatement({
-          sid: 'ListEvidence',
-          actions: [...AUDITOR_ACTIONS.bucket],
-          resources: [this.evidenceBucket.bucketArn],
-        }),
-        new PolicyStatement({
-          sid: 'DecryptEvidence',
-          actions: [...AUDITOR_ACTIONS.dataKey],
-          resources: [this.dataKey.keyArn],
-        }),
-        new PolicyStatement({
-          sid: 'VerifyManifestSignatures',
-          actions: [...AUDITOR_ACTIONS.signingKey],
-          resources: [this.signingKey.keyArn],
-        }),
-      ],
-    });
-    policy.attachToRole(role);
-    acknowledgeWildcardResource(
-      policy,
-      this.evidenceBucket.arnForObjects('*'),
-      'Object-level reads (s3:GetObject, GetObjectVersion, GetObjectAttributes, GetObjectRetention, GetObjectLegalHold) need object ARNs; scoped to the evidence bucket.',
-    );
-    return role;
-  }
+export interface AuditorRoleProps {
+  evidenceBucket: Bucket;
+  /** The evidence bucket's SSE-KMS key. */
+  dataKey: IKey;
+  signingKey: IKey;
+  /** @default this account's root (delegate with IAM) */
+  principalArns?: string[];
+  /** @default 'AccessProofAuditor' */
+  roleName?: string;
+}
+
+/** The auditor role: read (Get/List) the evidence, decrypt it, verify signatures — nothing else. */
+export function auditorRole(stack: Stack, props: AuditorRoleProps): Role {
+  const { evidenceBucket, dataKey, signingKey } = props;
+  const principals: IPrincipal[] = props.principalArns?.length
+    ? props.principalArns.map((arn) => new ArnPrincipal(arn))
+    : [new AccountRootPrincipal()];
+  const role = new Role(stack, 'AuditorRole', {
+    roleName: props.roleName ?? 'AccessProofAuditor',
+    assumedBy: principals.length === 1 ? principals[0]! : new CompositePrincipal(...principals),
+    description: 'AccessProof auditor: read and verify evidence packs (Get/List, Decrypt, Verify)',
+    maxSessionDuration: Duration.hours(4),
+  });
+  const policy = new Policy(stack, 'AuditorPolicy', {
+    statements: [
+      new PolicyStatement({
+        sid: 'ReadEvidenceObjects',
+        actions: [...AUDITOR_ACTIONS.objects],
+        resources: [evidenceBucket.arnForObjects('*')],
+      }),
+      new PolicyStatement({
+        sid: 'ListEvidence',
+        actions: [...AUDITOR_ACTIONS.bucket],
+        resources: [evidenceBucket.bucketArn],
+      }),
+      new PolicyStatement({
+        sid: 'DecryptEvidence',
+        actions: [...AUDITOR_ACTIONS.dataKey],
+        resources: [dataKey.keyArn],
+      }),
+      new PolicyStatement({
+        sid: 'VerifyManifestSignatures',
+        actions: [...AUDITOR_ACTIONS.signingKey],
+        resources: [signingKey.keyArn],
+      }),
+    ],
+  });
+  policy.attachToRole(role);
+  acknowledgeWildcardResource(
+    policy,
+    evidenceBucket.arnForObjects('*'),
+    'Object-level reads (s3:GetObject, GetObjectVersion, GetObjectAttributes, GetObjectRetention, GetObjectLegalHold) need object ARNs; scoped to the evidence bucket.',
+  );
+  return role;
 }
