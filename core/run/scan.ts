@@ -278,7 +278,23 @@ function nameSeen(findings: Finding[], runId: string, inv: Inventory): void {
       if (p) principals.push(p);
     }
     const name = displayName(principals);
-    if (name !== undefined) f.display = name;
+    if (name === undefined) continue;
+    f.display = name;
+    // A person is named one way in titles too: where a title names the person only by the
+    // account's own name in its system ("Murphy, Lena", a login email), the display name takes its
+    // place (the account stays in the principals). A title that already names the person keeps the
+    // account name as the account ("Leaver Tomas Quintero still has active account tquintero").
+    const only = f.subject.principals.length === 1 ? inv.principals.get(f.subject.principals[0]!) : undefined;
+    const own = only?.name.trim();
+    if (
+      f.subject.identity.startsWith('person:') &&
+      own &&
+      own !== name &&
+      !f.title.includes(name) &&
+      f.title.includes(own)
+    ) {
+      f.title = f.title.replace(own, name);
+    }
   }
 }
 

@@ -2,6 +2,7 @@
  * The CLI in a pipeline: machine formats (one JSON array, lines, CSV, OCSF) on stdout or into a
  * file, filters, `rules list`, `--fail-on`, `--quiet`, and `verify` on the folder a scan wrote.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { HOSTILE, hostileDemo } from './hostile-demo';
 
 interface Line {
   id: string;
+  title: string;
   rule: string;
   severity: string;
   status: string;
@@ -64,6 +66,10 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
     const ines = all.filter((f) => f.display === 'Ines Ellis');
     expect(ines.length).toBeGreaterThan(1);
     expect(all.filter((f) => f.display === 'Ellis, Ines')).toEqual([]);
+    // Titles name a person by the same display name ("Dormant user Lena Murphy", not "Murphy, Lena").
+    const people = all.filter((f) => f.subject.identity.startsWith('person:'));
+    expect(people.length).toBeGreaterThan(50);
+    expect(people.filter((f) => !f.title.includes(f.display!)).map((f) => f.title)).toEqual([]);
     const table = accessproof(['findings', '--out', out, '--rule', 'SOD-CONFLICT', '--system', 'erp']);
     expect(table.stdout.split('\n')[0]).toMatch(/ID\s+SEVERITY\s+RULE\s+STATUS\s+DUE\s+SOURCE\s+TITLE/);
     expect(table.stdout).toMatch(/2026-10-08\s+netsuite/);
@@ -134,6 +140,26 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--severity.*urgent/);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a closed pipe (| head) ends quietly with exit 0, for JSON and for the table', () => {
+    // Well over a pipe's 64 KB buffer, so the writer does meet the closed pipe.
+    for (const format of ['jsonl', 'table']) {
+      // bash reports the CLI's exit status from PIPESTATUS (the pipeline's own status is head's).
+      const script = `"$TSX" cli/main.ts findings --out "$OUT" --format "$FORMAT" | head -n 1 >/dev/null; echo "exit $\{PIPESTATUS[0]}" >&2`;
+      const r = spawnSync('bash', ['-c', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          TSX: join(ROOT, 'node_modules', '.bin', 'tsx'),
+          OUT: out,
+          FORMAT: format,
+          CI: 'true',
+        },
+      });
+      expect(r.stderr, format).toBe('exit 0\n');
+    }
   });
 
   it('rules list shows every rule with severity, thresholds in force and description, as a table or JSON', () => {
