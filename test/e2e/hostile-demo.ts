@@ -32,11 +32,12 @@ export function hostileDemo(): { dir: string; config: string } {
   for (const [id, name] of Object.entries(names)) {
     text = text.replace(new RegExp(`^${id},[^,]*,`, 'm'), `${id},${csvQuote(name)},`);
   }
-  // Three people whose names are markup (they hold findings: dormant or SoD).
+  // Three people whose names are markup. They hold findings, and the ERP is the only system that
+  // names them (no HR or directory display name), so the markup is their display name in titles.
   text = text
     .replace(/^(U\d+),"Murphy, Vera",/m, `$1,${csvQuote(HOSTILE.script)},`)
-    .replace(/^(U\d+),"Murphy, Lena",/m, `$1,${csvQuote(HOSTILE.img)},`)
-    .replace(/^(U\d+),"Xu, Wen",/m, `$1,${csvQuote(HOSTILE.js)},`);
+    .replace(/^(U\d+),"Weber, Pedro",/m, `$1,${csvQuote(HOSTILE.img)},`)
+    .replace(/^(U\d+),"Castillo, Zoe",/m, `$1,${csvQuote(HOSTILE.js)},`);
   writeFileSync(file, text);
   return demo;
 }
