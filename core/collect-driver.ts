@@ -128,6 +128,7 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     },
     secret: (value) => scrub.add(value),
     ...(req.signal ? { signal: req.signal } : {}),
+    ...(key.includes('/') ? { run: key.slice(0, key.indexOf('/')) } : {}),
   });
 
   if (req.cursor) {

@@ -60,6 +60,11 @@ export interface CollectContext<Source> {
    * contexts built by tests need not provide it.
    */
   secret?(value: string): void;
+  /**
+   * The run this collection belongs to (the staging key's first segment): what a connector may key
+   * a cache shared by the run's sources with, so nothing read for one run serves another.
+   */
+  readonly run?: string;
 }
 
 export interface Opened<State> {

@@ -57,7 +57,7 @@ import {
   initialIdentityCenterState,
 } from './identity-center';
 import { type AwsLiveState, initialState, LIVE_STATE_VERSION } from './live-state';
-import { readOrganizationPolicies } from './organization-policies-client';
+import { OrganizationRunCache, readOrganizationPolicies } from './organization-policies-client';
 import { mustCall } from './recorded-call';
 
 /** The file name parse errors of the API's credential report mention. */
@@ -70,6 +70,8 @@ export interface AwsLiveDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Run-wide AWS-managed policy documents (default: this connector instance's memory). */
   awsManagedPolicies?: AwsManagedPolicyCache;
+  /** Organizations answers shared by one run's sources (default: this connector's own memory). */
+  organizationPolicies?: OrganizationRunCache;
   /** Run-wide Identity Center users and groups (default: this connector instance's memory). */
   identityStores?: IdentityStoreCache;
   /** Privilege classifier (default: `loadPrivilegeClassifier()`, loaded once). */
@@ -102,6 +104,7 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
   const clientOptions = deps.client ?? {};
   const sleep = deps.sleep ?? realSleep;
   const cache = deps.awsManagedPolicies ?? createMemoryAwsManagedPolicyCache();
+  const organizationCache = deps.organizationPolicies ?? new OrganizationRunCache();
   let classifier: Promise<PrivilegeClassify> | undefined = deps.classify
     ? Promise.resolve(deps.classify)
     : undefined;
@@ -409,6 +412,12 @@ export function createAwsLiveConnector(deps: AwsLiveDeps = {}): Connector<AwsSou
             organizationsClient(ctx.source, clientOptions),
             ctx.calls,
             s.accountId,
+            // Shared by the run's sources: one read of each policy per run, not per account.
+            ctx.run
+              ? organizationCache.entry(
+                  `${ctx.run}|${ctx.source.endpoints?.organizations ?? ''}|${ctx.source.region}`,
+                )
+              : undefined,
           ),
         };
       } catch (err) {

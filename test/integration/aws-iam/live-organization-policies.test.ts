@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectSource } from '../../../core/collect-driver';
+import type { QueryRecord } from '../../../core/snapshot';
 import { type AwsImitation, startAwsImitation } from '../../support/aws-query-server/aws-imitation';
 import type { OrgTree } from '../../support/aws-query-server/organizations-imitation';
-import { collectAll } from '../../unit/connectors/shared/memory-staging';
+import {
+  collectAll,
+  MemoryStaging,
+  NOW,
+  parseSnapshot,
+  quietLogger,
+} from '../../unit/connectors/shared/memory-staging';
 import { liveConnector, liveSource, readAuthorization, reportOfAccount } from './live-harness';
 
 const small = readAuthorization('cloudsplaining-test-authz-details.json');
@@ -92,6 +100,53 @@ describe('aws-iam live: Organizations policies', () => {
     expect(calls('organizations:ListPolicies')).toBe(4);
     expect(calls('organizations:DescribePolicy')).toBe(3);
     expect(calls('organizations:ListTargetsForPolicy')).toBe(5 + 1 + 1);
+  });
+
+  it('reads each policy once per run: a second account of the run takes them from the run cache, the next run reads again', async () => {
+    // Arrange: one connector (one process) collecting two sources of run A, then one of run B
+    const { connector } = liveConnector(aws);
+    const pay = liveSource(aws, {
+      id: 'aws-pay',
+      accountId: ACCOUNT,
+      roleArn: ROLE,
+      organizationPolicies: true,
+    });
+    const pay2 = { ...pay, id: 'aws-pay-again' };
+    const collect = async (run: string, source: typeof pay) => {
+      const staging = new MemoryStaging();
+      const key = `${run}/${source.id}`;
+      const outcome = await collectSource({ connector, source, key, staging, now: NOW, logger: quietLogger });
+      expect(outcome.status).toBe('complete');
+      return parseSnapshot(staging.finals.get(key) as string);
+    };
+    const made = (snap: { header: { queries: QueryRecord[] } }, op: string) =>
+      snap.header.queries
+        .filter((q) => q.operation === op && !q.params?.from)
+        .reduce((n, q) => n + q.calls, 0);
+    const cached = (snap: { header: { queries: QueryRecord[] } }, op: string) =>
+      snap.header.queries.find((q) => q.operation === op && q.params?.from === 'run-cache')?.records ?? 0;
+
+    // Act
+    const first = await collect('run-a', pay);
+    const second = await collect('run-a', pay2);
+    const nextRun = await collect('run-b', pay);
+
+    // Assert: the same levels each time; Organizations asked once per run
+    for (const snap of [second, nextRun]) {
+      expect(snap.header.evaluation?.serviceControlLevels).toEqual(
+        first.header.evaluation?.serviceControlLevels,
+      );
+    }
+    expect(made(first, 'organizations:DescribePolicy')).toBe(3);
+    expect(made(first, 'organizations:ListParents')).toBe(3);
+    expect(made(second, 'organizations:DescribePolicy')).toBe(0);
+    expect(made(second, 'organizations:ListTargetsForPolicy')).toBe(0);
+    expect(made(second, 'organizations:ListParents')).toBe(0);
+    expect(made(second, 'organizations:DescribeOrganization')).toBe(0);
+    expect(cached(second, 'organizations:DescribePolicy')).toBe(3);
+    expect(cached(second, 'organizations:ListParents')).toBe(3);
+    expect(made(nextRun, 'organizations:DescribePolicy')).toBe(3);
+    expect(second.header.calls).toBe(second.header.queries.reduce((n, q) => n + q.calls, 0));
   });
 
   it('exempts the management account', async () => {
