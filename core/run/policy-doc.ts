@@ -44,7 +44,22 @@ export interface PolicyDocument {
     scope: Record<string, unknown>;
   }[];
   rulesets: PolicyRuleset[];
+  /**
+   * How the owner-facing fields of every finding in `findings.jsonl` are derived (issue 16), so a
+   * reader of the pack can check them without the code.
+   */
+  findingFields: { dueAt: string; overdue: string; display: string };
 }
+
+/** Issue 16: what `dueAt`, `overdue` and `display` mean, sealed in every policy.json. */
+export const FINDING_FIELDS: PolicyDocument['findingFields'] = {
+  dueAt:
+    'the as-of of the run that opened or reopened the finding (a reopening includes an exception that expired or was invalidated) plus thresholds.slaDays for its severity, in days; when the severity changes, recomputed from the same start',
+  overdue:
+    "true when status is open or reopened and dueAt is before the run's as-of; never for risk-accepted or resolved",
+  display:
+    "one name per identity, from all its principals: the HR display name, else the Entra displayName, else a connector's displayName tag, else the first principal's name (uid order); titles about a person use it",
+};
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -83,6 +98,7 @@ export function effectivePolicy(
       sha256: sha256Hex(r.text),
       text: r.text,
     })),
+    findingFields: FINDING_FIELDS,
   };
   const bytes = new TextEncoder().encode(`${JSON.stringify(document, null, 2)}\n`);
   return { document, bytes, sha256: sha256Hex(bytes) };

@@ -97,6 +97,20 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
     expect(packed.flatMap((e) => schema.validate(e))).toEqual([]);
   });
 
+  it("the pack's policy.json says how dueAt, overdue and display are derived, and the SLA they use", () => {
+    const packs = join(out, 'evidence', 'packs');
+    const policy = JSON.parse(readFileSync(findFile(packs, 'policy.json'), 'utf8')) as {
+      thresholds: { slaDays: Record<string, number> };
+      findingFields: Record<string, string>;
+    };
+    expect(Object.keys(policy.findingFields).sort()).toEqual(['display', 'dueAt', 'overdue']);
+    expect(policy.findingFields.dueAt).toContain('thresholds.slaDays');
+    // Every finding of the demo's first run is due its severity's SLA after the demo's as-of.
+    const asOf = Date.parse('2026-10-01T00:00:00Z');
+    const days = (f: Line) => (Date.parse(f.dueAt!) - asOf) / 86_400_000;
+    expect(all.filter((f) => days(f) !== policy.thresholds.slaDays[f.severity])).toEqual([]);
+  });
+
   it('filters by severity (at or above), rule, source, system, status and identity', () => {
     const ids = (args: string[]) =>
       (JSON.parse(accessproof(['findings', '--out', out, '--format', 'json', ...args]).stdout) as Line[]).map(
