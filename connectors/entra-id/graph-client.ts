@@ -18,6 +18,7 @@ import {
   RetryHandlerOptions,
   TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
+import { noAnswerMessage, readTimeoutMs } from '../shared/read-timeout';
 
 /** Counts the HTTP requests that reach the network, retries included. */
 export class RequestCounter {
@@ -66,11 +67,36 @@ class CountingHandler implements Middleware {
   }
 }
 
+/**
+ * Every request (and the reading of its answer) ends after `ms`: a Graph that accepts the
+ * connection and never answers must fail the source, not hold the run.
+ */
+class TimeoutHandler implements Middleware {
+  private next?: Middleware;
+  constructor(private readonly ms: number) {}
+  async execute(context: Context): Promise<void> {
+    const timeout = AbortSignal.timeout(this.ms);
+    const given = context.options?.signal;
+    context.options = { ...context.options, signal: given ? AbortSignal.any([given, timeout]) : timeout };
+    try {
+      await this.next?.execute(context);
+    } catch (err) {
+      if (timeout.aborted) throw new Error(noAnswerMessage(this.ms));
+      throw err;
+    }
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
 export interface GraphClientOptions {
   /** e.g. `https://graph.microsoft.com` (no version). */
   baseUrl: string;
   authProvider: AuthenticationProvider;
   counter: RequestCounter;
+  /** Per request; default {@link readTimeoutMs}. */
+  timeoutMs?: number;
 }
 
 /**
@@ -90,6 +116,7 @@ export function createGraphClient(options: GraphClientOptions): Client {
       new CountingHandler(options.counter),
       new RedirectHandler(new RedirectHandlerOptions()),
       new TelemetryHandler(),
+      new TimeoutHandler(options.timeoutMs ?? readTimeoutMs()),
       new HTTPMessageHandler(),
     ],
   });

@@ -9,6 +9,7 @@ import { Connection, type HttpRequest } from 'jsforce';
 import type { SalesforceSource } from '../../core/config';
 import type { CollectContext } from '../../core/connector';
 import { InputError, SourceError } from '../../core/errors';
+import { noAnswerMessage, readTimeoutMs } from '../shared/read-timeout';
 import type { SalesforceCredentials } from './credentials';
 import { type QueryResultPage, queryResult } from './records';
 
@@ -91,8 +92,9 @@ export class SalesforceSession {
     const conn = this.conn as unknown as { _transport: HttpTransport };
     const inner = conn._transport;
     const wrapped: HttpTransport = Object.create(inner);
+    const timeout = readTimeoutMs();
     wrapped.httpRequest = (req, opts) => {
-      const pending = inner.httpRequest(req, opts);
+      const pending = inner.httpRequest(req, { ...opts, timeout });
       pending.then(
         (res) => this.noteUsage(res?.headers?.['sforce-limit-info']),
         () => undefined,
@@ -152,7 +154,7 @@ export class SalesforceSession {
       try {
         return await fn(this.conn);
       } catch (err) {
-        const described = describe(err);
+        const described = describe(err, readTimeoutMs());
         const code = described.code;
         // Network errors (FetchError) quote the request URL: the instance and the query locator. The
         // errors below carry no `cause` for the same reason: the raw error holds the URL unredacted.
@@ -378,11 +380,12 @@ async function connect(
     params = { grant_type: 'client_credentials' };
   }
   ctx.calls.record('OAuth token', { calls: 1 }, { flow });
+  boundTokenRequests(conn);
   try {
     await conn.authorize(params);
   } catch (err) {
     // jsforce puts the token endpoint's error_description in the message; the request body is never echoed.
-    const { code, message } = describe(err);
+    const { code, message } = describe(err, readTimeoutMs());
     throw new SalesforceApiError(`${code}: ${message}`, code, {
       operation: `OAuth token (${flow})`,
       cause: err,
@@ -441,9 +444,25 @@ export function redactUrls(message: string, literals: readonly string[] = []): s
   return out;
 }
 
-/** Salesforce's error code and message from a jsforce error (JSON bodies and text bodies alike). */
-export function describe(err: unknown): { code: string; message: string } {
+/** The token endpoint's requests end after the read timeout too (jsforce's own default is 30 minutes). */
+function boundTokenRequests(conn: Connection): void {
+  const oauth2 = conn.oauth2 as unknown as { _transport?: HttpTransport };
+  const inner = oauth2._transport;
+  if (!inner) return;
+  const timeout = readTimeoutMs();
+  const wrapped: HttpTransport = Object.create(inner);
+  wrapped.httpRequest = (req, opts) => inner.httpRequest(req, { ...opts, timeout });
+  oauth2._transport = wrapped;
+}
+
+/**
+ * Salesforce's error code and message from a jsforce error (JSON bodies and text bodies alike).
+ * A request aborted by the read timeout says so (jsforce's text claims "10 minutes" whatever the limit).
+ */
+export function describe(err: unknown, timeoutMs?: number): { code: string; message: string } {
   const e = err as { errorCode?: unknown; name?: unknown; message?: unknown };
+  if (timeoutMs !== undefined && e?.name === 'AbortError')
+    return { code: 'TIMEOUT', message: noAnswerMessage(timeoutMs) };
   let code = typeof e?.errorCode === 'string' ? e.errorCode : typeof e?.name === 'string' ? e.name : 'Error';
   let message = typeof e?.message === 'string' ? e.message : String(err);
   // A text-typed request (Bulk results) leaves the JSON error body in the message.

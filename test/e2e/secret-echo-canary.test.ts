@@ -1,36 +1,10 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accessproof, type CliResult, copyDemo, ROOT } from './cli-helpers';
-
-/** The CLI in a child process without blocking this one: the imitation below must keep answering. */
-function accessproofAsync(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'main.ts'), ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+import { accessproof, accessproofAsync, copyDemo } from './cli-helpers';
 
 // An upstream that echoes what it was sent must not carry a secret into any output (issue 11 #6).
 const CLIENT_SECRET = 'CANARY-sf-Client-Secret-7Q2w9Z';
@@ -118,7 +92,7 @@ describe('a secret echoed back by an upstream never reaches stdout, stderr, stat
   afterAll(async () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
     for (const s of servers) await new Promise((r) => s.close(r));
-  });
+  }, 180_000);
 
   it('Salesforce live: the token endpoint quotes the request body holding client_secret', async () => {
     // Arrange
@@ -144,7 +118,7 @@ describe('a secret echoed back by an upstream never reaches stdout, stderr, stat
     expect(all).toContain('[redacted]');
     expect(all).not.toContain(CLIENT_SECRET);
     expect(all).not.toContain(encodeURIComponent(CLIENT_SECRET));
-  });
+  }, 180_000);
 
   it('Salesforce live: the API quotes the Authorization header holding the session token', async () => {
     // Arrange
@@ -167,7 +141,7 @@ describe('a secret echoed back by an upstream never reaches stdout, stderr, stat
     const all = everything(out, r.stdout, r.stderr);
     expect(all).not.toContain(SESSION_TOKEN);
     expect(all).not.toContain(CLIENT_SECRET);
-  });
+  }, 180_000);
 
   it('files mode: a configured secret quoted inside Entra and Salesforce exports is scrubbed from every output', async () => {
     // Arrange: exports that saved an answer quoting the app's secrets (here as display names)
@@ -198,5 +172,5 @@ describe('a secret echoed back by an upstream never reaches stdout, stderr, stat
     const all = everything(out, r.stdout, r.stderr, findings.stdout);
     expect(all).not.toContain(ENTRA_SECRET);
     expect(all).not.toContain(CLIENT_SECRET);
-  });
+  }, 180_000);
 });

@@ -9,6 +9,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsSource } from '../../../core/config';
+import { readTimeoutMs } from '../../shared/read-timeout';
 
 /** Standard mode retries throttling with exponential backoff; 8 attempts ride out IAM's 1-2 s bursts. */
 export const DEFAULT_MAX_ATTEMPTS = 8;
@@ -31,6 +32,12 @@ function common(source: Pick<AwsSource, 'region'>, options: ClientOptions, crede
   return {
     region: source.region,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    // An endpoint that accepts and never answers ends each attempt after the read timeout.
+    requestHandler: {
+      requestTimeout: readTimeoutMs(),
+      connectionTimeout: Math.min(readTimeoutMs(), 30_000),
+      throwOnRequestTimeout: true,
+    },
     ...(options.retryStrategy ? { retryStrategy: options.retryStrategy } : { retryMode: 'standard' }),
     ...(creds ? { credentials: creds } : {}),
   };
