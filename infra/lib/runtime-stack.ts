@@ -354,7 +354,7 @@ export class RuntimeStack extends Stack {
       ...(props.alarmTopic ? [props.alarmTopic] : []),
       ...(props.alarmTopicArn ? [Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)] : []),
     ];
-    this.alarms();
+    this.alarms(props.securityHub === true);
   }
 
   /** Derive and check the run's time budgets; synth stops with the reason when they cannot hold. */
@@ -384,7 +384,7 @@ export class RuntimeStack extends Stack {
   }
 
   /** Failed, timed-out or aborted runs, any step's errors, and a schedule that could not start a run. */
-  private alarms(): void {
+  private alarms(securityHub: boolean): void {
     const sm = this.scanRun.stateMachine;
     const notifyTopics = (a: Alarm) => {
       for (const t of this.alarmTopics) a.addAlarmAction(new SnsAction(t));
@@ -426,6 +426,13 @@ export class RuntimeStack extends Stack {
       runMetric('FindingsOverdue', 'accessproof-notify', { severity: 'critical' }),
       'A critical finding is past its remediation due date',
     );
+    if (securityHub) {
+      alarm(
+        'SecurityHubImportFailedAlarm',
+        runMetric('SecurityHubImportFailed', 'accessproof-notify'),
+        'Security Hub refused findings of the last run, or their workflow updates: the digest names the first errors (the evidence pack is complete)',
+      );
+    }
     // No data at all is the failure this alarm exists for: a schedule that stopped, runs that die
     // before sealing, a broken deployment. Missing data is breaching.
     const noPackWindow = Duration.millis(this.runBudget.intervalMs + 2 * 3_600_000);

@@ -79,6 +79,23 @@ describe('Security Hub import (securityHub: true)', () => {
     }
   });
 
+  it('alarms when Security Hub refuses findings of a run (SecurityHubImportFailed ≥ 1), only when it is on', () => {
+    on.runtime.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SecurityHubImportFailed',
+      Namespace: 'AccessProof',
+      Dimensions: [{ Name: 'service', Value: 'accessproof-notify' }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(
+      Object.keys(
+        off.runtime.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { MetricName: 'SecurityHubImportFailed' },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
   it('is off by default: no Security Hub permission and no product ARN in the environment', () => {
     expect(
       allowedActions(off.runtime, functionRole(off.runtime, 'accessproof-notify')).join(' '),
