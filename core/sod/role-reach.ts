@@ -3,8 +3,12 @@
  * role's trust policy allows it (its ARN, its account's root, `*`) and its own policies (after
  * boundary and SCPs) allow `sts:AssumeRole` on the role's ARN. Within one account a trust policy
  * naming the caller's ARN suffices (it is a resource-based policy); across accounts both sides must
- * allow. Trust by a service or a SAML/OIDC provider reaches no principal of the inventory (the
- * people behind an identity provider are not in it): the role's evidence says so.
+ * allow. Trust by a SAML provider reaches the principals the inventory shows coming through it: an
+ * account whose entitlement (an Entra app role of the AWS SAML app) carries the value
+ * `<role ARN>,<provider ARN>` is sent by that identity provider as that role, and the trust policy
+ * lets it in (`sts:AssumeRoleWithSAML`). Anyone else who may come through a provider (an OIDC
+ * provider, a SAML provider no collected entitlement maps) is decided in the identity provider,
+ * outside the inventory: the role's evidence says that reach is unknown. A service reaches no one.
  *
  * The edges are computed once per scan; the engine ORs a reached role's function bits into the
  * caller's identity (transitively: role chaining), so the SoD pass stays on bitsets.
@@ -18,6 +22,35 @@ import type { PolicyStatement, Principal } from '../model';
 import type { BoundsIndex } from './principal-iam';
 
 export const ASSUME_ROLE = 'sts:AssumeRole';
+export const ASSUME_ROLE_WITH_SAML = 'sts:AssumeRoleWithSAML';
+export const ASSUME_ROLE_WITH_WEB_IDENTITY = 'sts:AssumeRoleWithWebIdentity';
+
+const ROLE_ARN = /^arn:[^:]+:iam::\d{12}:role\/.+$/;
+const SAML_PROVIDER_ARN = /^arn:[^:]+:iam::\d{12}:saml-provider\/.+$/;
+
+/**
+ * Entitlements that send their holders to an AWS role through a SAML provider: a permission value
+ * `<role ARN>,<provider ARN>` (either order), as the AWS SAML app's roles carry it in Entra.
+ * Key: `<role ARN>|<provider ARN>` → entitlement indexes.
+ */
+function samlMappings(inv: Inventory): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [uid, e] of inv.entitlements) {
+    for (const value of e.permissions) {
+      if (!value.includes(':saml-provider/')) continue;
+      const parts = value.split(',').map((x) => x.trim());
+      const role = parts.find((x) => ROLE_ARN.test(x));
+      const provider = parts.find((x) => SAML_PROVIDER_ARN.test(x));
+      const index = inv.index.entitlementIndexOf(uid);
+      if (!role || !provider || index === undefined) continue;
+      const key = `${role}|${provider}`;
+      const list = out.get(key);
+      if (list) list.push(index);
+      else out.set(key, [index]);
+    }
+  }
+  return out;
+}
 
 export interface AssumeEdge {
   /** Principal index of the role. */
@@ -152,6 +185,30 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
     return list;
   };
 
+  // SAML: who holds an entitlement mapping them to a role (active principals, any system).
+  const saml = samlMappings(inv);
+  let holdersOf: Map<number, number[]> | undefined;
+  const samlCallers = (roleArn: string, provider: string): { caller: number; entitlement: number }[] => {
+    const wanted = saml.get(`${roleArn}|${provider}`);
+    if (!wanted) return [];
+    if (!holdersOf) {
+      const mapped = new Set<number>();
+      for (const list of saml.values()) for (const e of list) mapped.add(e);
+      holdersOf = new Map();
+      for (let i = 0; i < ix.principalCount; i++) {
+        if (ix.active[i] !== 1) continue;
+        for (let g = ix.grantOffsets[i]!; g < ix.grantOffsets[i + 1]!; g++) {
+          const e = ix.grantEntitlements[g]!;
+          if (!mapped.has(e)) continue;
+          const list = holdersOf.get(e);
+          if (list) list.push(i);
+          else holdersOf.set(e, [i]);
+        }
+      }
+    }
+    return wanted.flatMap((e) => (holdersOf!.get(e) ?? []).map((caller) => ({ caller, entitlement: e })));
+  };
+
   const edges = new Map<number, AssumeEdge[]>();
   const notes = new Map<number, string[]>();
   const note = (r: number, text: string) => {
@@ -205,9 +262,36 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
           );
       }
       for (const v of s.principal?.Federated ?? []) {
+        const viaSaml = SAML_PROVIDER_ARN.test(v) && namesAction(s, ASSUME_ROLE_WITH_SAML);
+        const callers = viaSaml ? samlCallers(role.nativeId, v) : [];
+        // RCPs of the role's account bound STS for federated callers too.
+        const rcp = viaSaml ? resourceControlsOf(r, roleAccount) : [];
+        let reached = 0;
+        for (const { caller, entitlement } of callers) {
+          if (caller === r || found.has(caller)) continue;
+          const decision = decideRequest(
+            { identity: [], scpLevels: [] },
+            ASSUME_ROLE_WITH_SAML,
+            role.nativeId,
+            {
+              identityNotNeeded: true,
+              resourceControls: rcp,
+            },
+          );
+          if (!decision.allowed) continue;
+          const name = inv.entitlements.get(ix.entitlementUidAt(entitlement))?.name ?? 'an entitlement';
+          found.set(caller, {
+            role: r,
+            trust: `${v} (SAML, through "${name}")`,
+            conditional: !!s.hasCondition,
+          });
+          reached += 1;
+        }
         note(
           r,
-          `${role.name} is trusted by the identity provider ${v}: the people who come through it are not in this inventory, so no one is counted as reaching it that way`,
+          reached > 0
+            ? `${role.name} is trusted by the identity provider ${v}: the ${reached} account(s) the inventory shows mapped to it through that provider are counted; anyone else the provider may send is decided in the provider, not in this inventory (unknown)`
+            : `${role.name} is trusted by the identity provider ${v}: who comes through it is decided in the provider and no collected entitlement maps anyone to this role through it, so who reaches the role that way is unknown (no one is counted)`,
         );
       }
       if (!namesAction(s, ASSUME_ROLE)) continue;

@@ -83,7 +83,12 @@ const policy = (account: string, name: string, document: Doc, type = 'managed-po
  * @example
  * const inv = awsInventory([{ name: 'quinn', policies: [doc({ Effect: 'Allow', Action: '*', Resource: '*' })] }]);
  */
-export function awsInventory(subjects: Subject[], accounts: Record<string, AccountSetup> = {}): Inventory {
+export function awsInventory(
+  subjects: Subject[],
+  accounts: Record<string, AccountSetup> = {},
+  /** Records of other systems (an Entra user and the app role mapping them to a role), one source each. */
+  extra: { principals?: Principal[]; entitlements?: Entitlement[]; grants?: Grant[] } = {},
+): Inventory {
   const principals: Principal[] = [];
   const entitlements: Entitlement[] = [];
   const grants: Grant[] = [];
@@ -158,9 +163,15 @@ export function awsInventory(subjects: Subject[], accounts: Record<string, Accou
     if (evaluation) header.evaluation = evaluation;
     builder.addSnapshotHeader(header);
   }
-  for (const p of principals) builder.addPrincipal(p);
-  for (const e of entitlements) builder.addEntitlement(e);
-  for (const g of grants) builder.addGrant(g);
+  const others = new Map<string, string>();
+  for (const r of [...(extra.principals ?? []), ...(extra.entitlements ?? [])])
+    others.set(r.sourceId, r.system);
+  for (const [sourceId, system] of others) {
+    builder.addSnapshotHeader(makeHeader({ system: system as never, sourceId, tenant: sourceId }));
+  }
+  for (const p of [...principals, ...(extra.principals ?? [])]) builder.addPrincipal(p);
+  for (const e of [...entitlements, ...(extra.entitlements ?? [])]) builder.addEntitlement(e);
+  for (const g of [...grants, ...(extra.grants ?? [])]) builder.addGrant(g);
   return builder.finish();
 }
 

@@ -7,8 +7,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadActionExpander, loadWildcardOnly } from '../../../../connectors/aws-iam/action-catalog';
+import type { Entitlement } from '../../../../core/model';
 import type { CompileOptions } from '../../../../core/sod';
-import { evaluateSod, functionsByIdentity } from '../../../../core/sod';
+import { compileRulesets, evaluateSod, functionsByIdentity, parseRuleset } from '../../../../core/sod';
 import {
   ACCOUNT,
   type AccountSetup,
@@ -20,6 +21,7 @@ import {
   type Subject,
   uidOf,
 } from '../../../support/aws-evaluation';
+import { makePrincipal } from '../../../support/factories';
 
 const VARS = 'reference_policies_variables';
 const VERSION = 'reference_policies_elements_version';
@@ -951,6 +953,111 @@ describe('AWS role reach through trust policies, case by case', () => {
       );
       expect(drafts.flatMap((d) => d.evidence.map((e) => e.text)).join('\n')).toContain(c.evidence);
     }
+  });
+
+  describe('federation (SAML)', () => {
+    const PROVIDER = `arn:aws:iam::${ACCOUNT}:saml-provider/EntraID`;
+    const samlTrust = doc({
+      Effect: 'Allow',
+      Principal: { Federated: PROVIDER },
+      Action: 'sts:AssumeRoleWithSAML',
+      Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } },
+    });
+    /** An Entra user assigned the AWS SAML app's role whose value maps to `value`. */
+    const entraUser = (value: string, status: 'active' | 'disabled' = 'active') => {
+      const user = makePrincipal({
+        system: 'entra',
+        sourceId: 'entra',
+        nativeId: 'u-dana',
+        name: 'dana',
+        status,
+      });
+      const role: Entitlement = {
+        uid: 'entra:entra:servicePrincipals/aws-app/appRoles/r1',
+        system: 'entra',
+        tenant: 'entra',
+        sourceId: 'entra',
+        nativeId: 'servicePrincipals/aws-app/appRoles/r1',
+        type: 'app-role',
+        name: 'AWS Single-Account Access:Payments',
+        privileged: false,
+        permissions: [value],
+      };
+      return {
+        user,
+        extra: {
+          principals: [user],
+          entitlements: [role],
+          grants: [{ principal: user.uid, entitlement: role.uid, path: [] }],
+        },
+      };
+    };
+    const heldBy = (inv: ReturnType<typeof awsInventory>, uid: string) =>
+      functionsByIdentity(inv, questionRuleset('s3:PutObject', 'arn:aws:s3:::payment-files/*', options)).get(
+        `principal:${uid}`,
+      ) ?? [];
+
+    it(`${TRUST} (federated principals): an Entra user the AWS SAML app maps to PaymentsRole through the trusted provider holds its functions, with the chain in the evidence`, () => {
+      const { user, extra } = entraUser(`${ROLE_ARN('PaymentsRole')},${PROVIDER}`);
+      const inv = awsInventory([payments(samlTrust)], {}, extra);
+      expect(heldBy(inv, user.uid)).toContain('F');
+      const paired = compileRulesets([
+        parseRuleset(
+          `version: 1
+functions:
+  - id: F
+    name: The question
+    grants:
+      - system: aws
+        action: [s3:PutObject]
+        resource: "arn:aws:s3:::payment-files/*"
+  - id: G
+    name: Entra app
+    grants:
+      - system: entra
+        entitlement: ["AWS Single-Account Access:Payments"]
+risks:
+  - id: R
+    title: question
+    functions: [F, G]
+    severity: low
+`,
+          'inline.yaml',
+        ),
+      ]);
+      const text = evaluateSod(inv, paired)
+        .flatMap((d) => d.evidence.map((e) => e.text))
+        .join('\n');
+      expect(text).toContain(
+        `dana → can assume PaymentsRole (trust: ${PROVIDER} (SAML, through "AWS Single-Account Access:Payments"))`,
+      );
+      expect(text).toContain('anyone else the provider may send is decided in the provider');
+      expect(text).toContain('has a Condition, not evaluated');
+    });
+
+    it(`${TRUST} (federated principals): a mapping through another provider, or to another role, reaches nothing`, () => {
+      const other = entraUser(`${ROLE_ARN('PaymentsRole')},arn:aws:iam::${ACCOUNT}:saml-provider/Okta`);
+      expect(heldBy(awsInventory([payments(samlTrust)], {}, other.extra), other.user.uid)).not.toContain('F');
+      const elsewhere = entraUser(`${ROLE_ARN('AuditRole')},${PROVIDER}`);
+      expect(
+        heldBy(awsInventory([payments(samlTrust)], {}, elsewhere.extra), elsewhere.user.uid),
+      ).not.toContain('F');
+    });
+
+    it(`${TRUST} (federated principals): a disabled Entra user reaches nothing; an RCP denying sts:AssumeRoleWithSAML stops the reach`, () => {
+      const disabled = entraUser(`${ROLE_ARN('PaymentsRole')},${PROVIDER}`, 'disabled');
+      expect(
+        heldBy(awsInventory([payments(samlTrust)], {}, disabled.extra), disabled.user.uid),
+      ).not.toContain('F');
+      const { user, extra } = entraUser(`${PROVIDER},${ROLE_ARN('PaymentsRole')}`); // either order
+      expect(heldBy(awsInventory([payments(samlTrust)], {}, extra), user.uid)).toContain('F');
+      const fenced = awsInventory(
+        [payments(samlTrust)],
+        { [ACCOUNT]: { rcp: [[RCP_FULL, doc(rcpDeny('sts:AssumeRoleWithSAML'))]] } },
+        extra,
+      );
+      expect(heldBy(fenced, user.uid)).not.toContain('F');
+    });
   });
 
   it('repeats in the evidence what the source did not evaluate', () => {
