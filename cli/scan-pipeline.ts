@@ -37,7 +37,7 @@ import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../stores/sqlite-findings/sqlite-findings-repository';
-import { ReviewEvidence } from '../stores/sqlite-reviews/review-evidence';
+import { ReviewEvidence, type RevocationTotals } from '../stores/sqlite-reviews/review-evidence';
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
 import { addConfiguredSecrets, cliScrubber } from './secrets';
@@ -90,6 +90,8 @@ export interface LocalScanResult {
   sealed: SealedRun;
   digest: RunDigest;
   scan: ScanResult;
+  /** Revocations of every access review as this run proved them; undefined when none was decided. */
+  revocations?: RevocationTotals;
 }
 
 /** Parse and compile every ruleset the config names; errors name the file and line. */
@@ -195,9 +197,11 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
         if (stage === 'parse') reservedSeen = true;
       },
       onInventory: (inventory) => {
-        reviews.observe(inventory, plan.runId);
+        reviews.observe(inventory, plan.runId, { asOf: req.asOf, slaDays: config.policy.slaDays });
         hooks.inventory?.(inventory);
       },
+      // Revocations decided in access reviews and still present past their SLA (REVIEW-REVOKE-NOT-DONE).
+      extraDrafts: (inventory) => reviews.drafts(inventory),
     });
     if (reservedSeen) await hooks.checkpoint?.('reserved');
     hooks.progress?.('sealing the evidence pack');
@@ -236,7 +240,8 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     hooks.stage?.('notify', digest.opened + digest.reopened);
     await rm(runDir, { recursive: true, force: true });
     await removeDebris(paths);
-    return { plan, sources, summary, sealed, digest, scan };
+    const revocations = reviews.totals();
+    return { plan, sources, summary, sealed, digest, scan, ...(revocations ? { revocations } : {}) };
   } catch (err) {
     // Nothing sealed: give the chain back and leave no trace of the run. (A sealed pack keeps the
     // reservation, so the next scan adopts the pack instead of forking the chain.)

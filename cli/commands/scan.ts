@@ -155,6 +155,13 @@ function printSummary(
     const n = summary.byRule[rule];
     if (n) out.line(`    ${pad(rule, 29)} ${n}`);
   }
+  // Access-review revocations as this run proved them: done only when no path is left.
+  const r = result.revocations;
+  if (r) {
+    out.line(
+      `Revocations: ${r.done} done, ${r.pending} pending, ${paint(`${r.overdue} overdue`, r.overdue > 0 ? 'high' : 'dim', color)} (${r.stillPresent} still present, ${r.unverified} unverified)`,
+    );
+  }
   out.line();
   const where = relative(process.cwd(), sealed.location) || '.';
   const evidenceRoot = relative(process.cwd(), paths.evidence) || '.';

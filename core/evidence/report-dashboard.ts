@@ -280,7 +280,9 @@ function campaignsTable(campaigns: readonly ReportCampaign[], asOf: Date): strin
       const overdue = s.overdue ?? (c.status === 'open' && Date.parse(c.dueAt) < asOf.getTime());
       const r = s.revocations;
       const revocations = r
-        ? `${r.revoked} done, <span class="${r.stillPresent ? 'bad' : ''}">${r.stillPresent} still present</span>, ${r.unverified} unverified`
+        ? r.overdue !== undefined
+          ? `${r.revoked} done, ${r.pending ?? 0} pending, <span class="${r.overdue ? 'bad' : ''}">${r.overdue} overdue</span> (${r.stillPresent} still present, ${r.unverified} unverified)`
+          : `${r.revoked} done, <span class="${r.stillPresent ? 'bad' : ''}">${r.stillPresent} still present</span>, ${r.unverified} unverified`
         : `${s.revoked} decided; not checked against this run`;
       return `<tr><td>${esc(c.name)}<br><code>${esc(c.campaignId)}</code></td><td>${esc(c.status)}${overdue ? ' <span class="bad">overdue</span>' : ''}</td><td>${esc(c.dueAt)}</td><td><progress max="${s.items}" value="${s.decided}"></progress> ${s.decided} of ${s.items} decided</td><td class="n">${s.kept}</td><td class="n">${s.revoked}</td><td>${revocations}</td><td class="n">${s.late}</td></tr>`;
     })

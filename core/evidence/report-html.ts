@@ -62,7 +62,15 @@ export interface ReportCampaign {
     revoked: number;
     late: number;
     overdue?: boolean;
-    revocations?: { revoked: number; stillPresent: number; unverified: number };
+    revocations?: {
+      revoked: number;
+      stillPresent: number;
+      unverified: number;
+      /** Not proven done, not yet due (decision + slaDays); absent in packs sealed before issue 10. */
+      pending?: number;
+      /** Not proven done and past due. */
+      overdue?: number;
+    };
   };
 }
 

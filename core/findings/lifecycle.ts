@@ -281,7 +281,7 @@ function opened(id: string, draft: FindingDraft, ctx: RunContext): Finding {
     firstSeenRun: ctx.runId,
     lastSeenRun: ctx.runId,
     status: 'open',
-    dueAt: dueFrom(ctx.asOf, draft.severity, ctx.slaDays),
+    dueAt: draft.dueAt ?? dueFrom(ctx.asOf, draft.severity, ctx.slaDays),
     history: [{ at: ctx.at, runId: ctx.runId, event: 'opened' }],
     factsSha256: factsSha256(draft),
     policyBasis: ctx.basis(draft),
@@ -301,6 +301,8 @@ function seenAgain(prev: Finding, draft: FindingDraft, ctx: RunContext, changes:
   };
   // A draft without a key (or anchors) leaves the stored ones: the finding keeps its identity.
   if (draft.key === undefined && prev.key !== undefined) next.key = prev.key;
+  // An owner recorded on the finding (by a person, or when it opened) stays; a rule only proposes one.
+  if (prev.owner !== undefined) next.owner = prev.owner;
   if (prev.severity !== draft.severity) {
     history.push({ at, runId, event: 'severity-changed', note: `${prev.severity} → ${draft.severity}` });
   }
@@ -310,7 +312,7 @@ function seenAgain(prev: Finding, draft: FindingDraft, ctx: RunContext, changes:
   if (prev.status === 'resolved') {
     delete next.resolution;
     next.status = 'reopened';
-    next.dueAt = dueFrom(asOf, draft.severity, slaDays);
+    next.dueAt = draft.dueAt ?? dueFrom(asOf, draft.severity, slaDays);
     history.push({
       at,
       runId,
@@ -361,7 +363,7 @@ function seenAgain(prev: Finding, draft: FindingDraft, ctx: RunContext, changes:
   }
   // open / reopened: a changed severity moves the due date, counted from when this open period began.
   if (prev.severity !== draft.severity) {
-    next.dueAt = dueFrom(openPeriodStart(prev, asOf), draft.severity, slaDays);
+    next.dueAt = draft.dueAt ?? dueFrom(openPeriodStart(prev, asOf), draft.severity, slaDays);
   }
   changes.stillOpen.push(next);
   return next;
@@ -491,6 +493,8 @@ function facts(d: FindingDraft): FindingDraft {
   if (d.subject.anchors !== undefined) out.subject.anchors = [...new Set(d.subject.anchors)].sort();
   if (d.key !== undefined) out.key = d.key;
   if (d.ruleKey !== undefined) out.ruleKey = d.ruleKey;
+  if (d.owner !== undefined) out.owner = d.owner;
+  if (d.dueAt !== undefined) out.dueAt = d.dueAt;
   return out;
 }
 

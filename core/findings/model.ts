@@ -29,8 +29,13 @@ export const RULE_IDS = [
   'AWS-ROOT-NO-MFA',
   'AWS-CONSOLE-NO-MFA',
   'IDENTITY-AMBIGUOUS',
+  // Issue 10: a revoke decision of an access review not carried out within its SLA.
+  'REVIEW-REVOKE-NOT-DONE',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
+
+/** Rules raised from access-review decisions (`accessproof review`), not from a tenant's data alone. */
+export const REVIEW_RULE_IDS: readonly RuleId[] = ['REVIEW-REVOKE-NOT-DONE'];
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
@@ -88,6 +93,16 @@ export interface FindingDraft {
    * subject's anchors it recognises the finding again after the identity's key changed.
    */
   ruleKey?: string;
+  /**
+   * The owner a rule assigns (REVIEW-REVOKE-NOT-DONE: the campaign's owner). Set when the finding
+   * opens; an owner recorded later is kept.
+   */
+  owner?: string;
+  /**
+   * When the rule itself says the problem was due (REVIEW-REVOKE-NOT-DONE: the revoke decision plus
+   * `slaDays`); otherwise the lifecycle counts `slaDays` from when the finding opened.
+   */
+  dueAt?: string;
 }
 
 /** Why a finding left `open` (or its exception stopped applying), sealed in `remediation.jsonl`. */

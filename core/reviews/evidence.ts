@@ -4,7 +4,12 @@
  */
 import type { Campaign } from './model';
 import { campaignRecords } from './records';
-import { type RevocationInventory, type RevocationReport, verifyRevocations } from './revocation';
+import {
+  type RevocationClock,
+  type RevocationInventory,
+  type RevocationReport,
+  verifyRevocations,
+} from './revocation';
 
 /** One file for the pack; `content` is what `sealStep`'s `extraArtefacts` takes. */
 export interface ReviewArtefact {
@@ -27,9 +32,10 @@ export function checkRevocations(
   campaigns: readonly Campaign[],
   inventory: RevocationInventory,
   runId?: string,
+  clock?: RevocationClock,
 ): Map<string, RevocationReport> {
   const out = new Map<string, RevocationReport>();
-  for (const c of campaigns) out.set(c.id, verifyRevocations(c, inventory, runId));
+  for (const c of campaigns) out.set(c.id, verifyRevocations(c, inventory, runId, clock));
   return out;
 }
 

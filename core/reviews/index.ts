@@ -19,10 +19,13 @@ export {
 } from './records';
 export type { ReviewStore } from './repository';
 export {
+  type RemainingPath,
   type RevocationCheck,
+  type RevocationClock,
   type RevocationInventory,
   type RevocationReport,
   type RevocationStatus,
+  revocationSeverity,
   verifyRevocations,
 } from './revocation';
 export { campaignHeaderSchema, reviewItemSchema } from './schema';

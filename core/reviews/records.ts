@@ -1,5 +1,5 @@
 /**
- * `reviews/<campaignId>.jsonl` (DESIGN.md §6): one `campaign` row (scope, reviewers, base run,
+ * `reviews/<campaignId>.jsonl` (docs/reviews.md, docs/evidence-format.md): one `campaign` row (scope, reviewers, base run,
  * closure, history, summary), then one `item` row per grant with its reviewer, decision and — for
  * a revocation — whether the run that sealed the pack proves it carried out.
  */
@@ -28,7 +28,16 @@ export interface CampaignSummary {
   /** Open and past its due date at `asOf` (only when `asOf` is given). */
   overdue?: boolean;
   /** Revocation proof, when an inventory was checked. */
-  revocations?: { runId?: string; revoked: number; stillPresent: number; unverified: number };
+  revocations?: {
+    runId?: string;
+    revoked: number;
+    stillPresent: number;
+    unverified: number;
+    /** Not proven done and not yet due (decision + slaDays), when the run's SLA was known. */
+    pending?: number;
+    /** Not proven done and past due, when the run's SLA was known. */
+    overdue?: number;
+  };
 }
 
 export interface CampaignRecord {
@@ -79,7 +88,10 @@ export interface ReviewItemRecord {
   /** The decision came after the campaign's due date. */
   late?: boolean;
   superseded?: SupersededDecision[];
-  revocation?: Pick<RevocationCheck, 'status' | 'detail' | 'collectedAt' | 'otherPaths'> & { runId?: string };
+  revocation?: Pick<
+    RevocationCheck,
+    'status' | 'detail' | 'collectedAt' | 'remainingPaths' | 'severity' | 'dueAt' | 'overdue'
+  > & { runId?: string };
 }
 
 export type ReviewRecord = CampaignRecord | ReviewItemRecord;
@@ -124,6 +136,8 @@ export function summarizeCampaign(
       unverified: revocations.unverified,
     };
     if (revocations.runId !== undefined) summary.revocations.runId = revocations.runId;
+    if (revocations.pending !== undefined) summary.revocations.pending = revocations.pending;
+    if (revocations.overdue !== undefined) summary.revocations.overdue = revocations.overdue;
   }
   return summary;
 }
@@ -194,9 +208,11 @@ export function campaignRecords(
     if (item.superseded?.length) row.superseded = item.superseded;
     const check = checks.get(item.id);
     if (check) {
-      row.revocation = { status: check.status, detail: check.detail };
+      row.revocation = { status: check.status, detail: check.detail, severity: check.severity };
       if (check.collectedAt !== undefined) row.revocation.collectedAt = check.collectedAt;
-      if (check.otherPaths !== undefined) row.revocation.otherPaths = check.otherPaths;
+      if (check.remainingPaths !== undefined) row.revocation.remainingPaths = check.remainingPaths;
+      if (check.dueAt !== undefined) row.revocation.dueAt = check.dueAt;
+      if (check.overdue !== undefined) row.revocation.overdue = check.overdue;
       if (revocations?.runId !== undefined) row.revocation.runId = revocations.runId;
     }
     rows.push(row);

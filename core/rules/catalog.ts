@@ -86,6 +86,15 @@ export const RULE_CATALOG: Partial<Record<RuleId, Omit<RuleInfo, 'id'>>> = {
     remediation:
       'Remove one of the conflicting grants, or accept the risk with an approver, an expiry and a compensating control (for example a review of every payment the identity releases).',
   },
+  'REVIEW-REVOKE-NOT-DONE': {
+    description:
+      'Access a reviewer decided to revoke is gone, by every path (direct, group, permission set group, role), within slaDays of the decision.',
+    severity:
+      'high for a privileged entitlement, else medium; due at the decision plus slaDays for that severity',
+    thresholds: (p) => [`slaDays.high=${p.slaDays.high}`, `slaDays.medium=${p.slaDays.medium}`],
+    remediation:
+      'Remove every path the finding names (the grant reviewed and any group, permission set group or role that still gives the entitlement); the next complete scan of the source proves it done.',
+  },
 };
 
 /** A rule not described here yet: say where it is described instead of inventing a text. */

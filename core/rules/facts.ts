@@ -38,6 +38,9 @@ export function policyBasisFor(
         const id = typeof f.detail.ruleset === 'string' ? f.detail.ruleset : undefined;
         return id === undefined ? {} : { [`ruleset ${id} sha256`]: rulesetHashes.get(id) ?? 'absent' };
       }
+      case 'REVIEW-REVOKE-NOT-DONE':
+        // Overdue is judged against slaDays: raising it may make a still-present revocation not due yet.
+        return { 'policy.slaDays.high': policy.slaDays.high, 'policy.slaDays.medium': policy.slaDays.medium };
       default:
         return {};
     }

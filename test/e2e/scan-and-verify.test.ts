@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RULE_IDS } from '../../core/findings/model';
+import { REVIEW_RULE_IDS, RULE_IDS } from '../../core/findings/model';
 import { accessproof, tempDir } from './cli-helpers';
 
 /** Every pack folder under an evidence root, oldest first. */
@@ -42,7 +42,8 @@ describe('accessproof scan --demo, twice, then verify', () => {
   });
 
   it('fires every rule on the demo tenant', () => {
-    for (const rule of RULE_IDS) {
+    // Review rules need decisions in the state folder, not only the tenant: revocation-proof.test.ts fires them.
+    for (const rule of RULE_IDS.filter((r) => !REVIEW_RULE_IDS.includes(r))) {
       expect(first.stdout, rule).toMatch(new RegExp(`^\\s+${rule}\\s+[1-9]\\d*$`, 'm'));
     }
   });

@@ -24,6 +24,24 @@ function only(findings: Finding[]): Finding {
 }
 
 describe('reconcile', () => {
+  it("takes a rule's owner and due date when the finding opens, and keeps an owner set later", () => {
+    // Arrange: REVIEW-REVOKE-NOT-DONE says who owns it and when the revocation was due.
+    const draft = makeDraft({ owner: 'it-risk@example.com', dueAt: '2026-09-15T00:00:00.000Z' });
+    const first = run({ runId: 'run-1', asOf: T1, drafts: [draft] });
+    const reassigned = { ...only(first.findings), owner: 'controller@example.com' };
+    // Act
+    const second = run({ runId: 'run-2', asOf: T2, previous: [reassigned], drafts: [draft] });
+    // Assert
+    expect(only(first.findings)).toMatchObject({
+      owner: 'it-risk@example.com',
+      dueAt: '2026-09-15T00:00:00.000Z',
+    });
+    expect(only(second.findings)).toMatchObject({
+      owner: 'controller@example.com',
+      dueAt: '2026-09-15T00:00:00.000Z',
+    });
+  });
+
   it('opens a new finding with its stable id, an SLA due date by severity and an "opened" history entry', () => {
     // Arrange
     const drafts = [makeDraft({ severity: 'critical' }), makeDraft({ key: 'other', severity: 'low' })];

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { InventoryBuilder } from '../../../../core/inventory';
+import { startCampaign } from '../../../../core/reviews/campaign';
 import { decide } from '../../../../core/reviews/decide';
 import type { Campaign } from '../../../../core/reviews/model';
 import { verifyRevocations } from '../../../../core/reviews/revocation';
-import { AT, CONTROLLER, itemOf, laterRun, RESCAN, reviewTenant, startedCampaign } from './review-fixture';
+import {
+  AT,
+  baseOptions,
+  CONTROLLER,
+  itemOf,
+  laterRun,
+  RESCAN,
+  reviewTenant,
+  startedCampaign,
+} from './review-fixture';
 
 const DECIDED = new Date('2026-10-05T12:00:00.000Z');
 
@@ -39,8 +49,9 @@ describe('verifyRevocations', () => {
       decidedAt: DECIDED.toISOString(),
       decidedBy: CONTROLLER,
       status: 'revoked',
-      detail: `not seen in complete collection of erp-test at ${RESCAN} in run run-2`,
+      detail: `no path left in complete collection of erp-test at ${RESCAN} in run run-2`,
       collectedAt: RESCAN,
+      severity: 'high',
     });
   });
 
@@ -62,7 +73,10 @@ describe('verifyRevocations', () => {
     // Assert
     const bob = report.checks.find((x) => x.principal.endsWith('U-BOB'));
     expect(bob?.status).toBe('still-present');
-    expect(bob?.detail).toBe(`still granted in the collection of erp-test at ${RESCAN} in run run-2`);
+    expect(bob?.detail).toBe(
+      `still granted in the collection of erp-test at ${RESCAN} in run run-2: AP Payment Release through direct`,
+    );
+    expect(bob?.remainingPaths).toEqual([{ path: [], text: 'direct' }]);
     expect(report).toMatchObject({ revoked: 1, stillPresent: 1, unverified: 0 });
   });
 
@@ -104,16 +118,51 @@ describe('verifyRevocations', () => {
     expect(bob?.detail).toMatch(/before the revocation was decided at 2026-10-05T12:00:00.000Z/);
   });
 
-  it('proves the revoked path gone, and names other paths that still give the entitlement', () => {
-    // Arrange: Alice lost the group's admin policy but got it attached directly.
+  it('says still-present, naming the path, when the revoked path went but another still gives the entitlement (defect 3)', () => {
+    // Arrange: Alice lost the group's admin policy but holds it directly too.
     const c = withRevocations();
     const t = reviewTenant();
     const direct = { ...t.grants.aliceAdmin, path: [] };
     // Act
-    const report = verifyRevocations(c, laterRun({ drop: ['aliceAdmin'], add: [direct] }));
-    // Assert
+    const report = verifyRevocations(c, laterRun({ drop: ['aliceAdmin', 'bobPay'], add: [direct] }), 'run-2');
+    // Assert: never counted as revoked
     const admin = report.checks.find((x) => x.principal.endsWith('user/alice'));
-    expect(admin?.status).toBe('revoked');
-    expect(admin?.otherPaths).toEqual([[]]);
+    expect(admin?.status).toBe('still-present');
+    expect(admin?.remainingPaths).toEqual([{ path: [], text: 'direct' }]);
+    expect(admin?.detail).toMatch(/AdministratorAccess through direct$/);
+    expect(report).toMatchObject({ revoked: 1, stillPresent: 1 });
+  });
+
+  it('says still-present through a group when the direct grant went but the group still gives it', () => {
+    // Arrange: a campaign that revoked a direct grant, and the group path that is left.
+    const t = reviewTenant();
+    const direct = { ...t.grants.aliceAdmin, path: [] };
+    const c0 = startCampaign(laterRun({ add: [direct] }), baseOptions(), AT);
+    const item = c0.items.find(
+      (i) => i.principal === direct.principal && i.path.length === 0 && i.entitlement === direct.entitlement,
+    )!;
+    const c = decide(c0, [item.id], { outcome: 'revoke', by: CONTROLLER }, DECIDED);
+    // Act: the later run no longer has the direct grant; the group grant (aliceAdmin) stays.
+    const report = verifyRevocations(c, laterRun({}), 'run-2');
+    // Assert
+    const check = report.checks.find((x) => x.itemId === item.id)!;
+    expect(check.status).toBe('still-present');
+    expect(check.remainingPaths).toEqual([{ path: [t.grants.aliceAdmin.path[0]], text: 'group admins' }]);
+  });
+
+  it('dates each revocation by the decision plus slaDays for its severity, and counts pending and overdue', () => {
+    // Arrange: Bob's payment role (privileged: high, 30 days) is still present.
+    const c = withRevocations();
+    const inv = laterRun({ drop: ['aliceAdmin'] });
+    const slaDays = { critical: 7, high: 30, medium: 60, low: 90 };
+    // Act
+    const early = verifyRevocations(c, inv, 'run-2', { asOf: new Date('2026-10-20T00:00:00Z'), slaDays });
+    const late = verifyRevocations(c, inv, 'run-3', { asOf: new Date('2026-11-05T00:00:00Z'), slaDays });
+    // Assert
+    const bob = (r: typeof early) => r.checks.find((x) => x.principal.endsWith('U-BOB'))!;
+    expect(bob(early)).toMatchObject({ severity: 'high', dueAt: '2026-11-04T12:00:00.000Z', overdue: false });
+    expect(early).toMatchObject({ revoked: 1, pending: 1, overdue: 0 });
+    expect(bob(late).overdue).toBe(true);
+    expect(late).toMatchObject({ revoked: 1, pending: 0, overdue: 1 });
   });
 });
