@@ -208,7 +208,7 @@ describe('accessproof review, on the demo tenant', () => {
     // Assert
     const row = items(listed).find((r) => r.itemId === revoked.itemId)!;
     expect(row.revocation).toMatchObject({ status: 'revoked', runId: pack.runId });
-    expect(row.revocation?.detail).toMatch(/^not seen in complete collection of netsuite at /);
+    expect(row.revocation?.detail).toMatch(/^no path left in complete collection of netsuite at /);
     expect(table.lines.some((l) => l.startsWith(`${revoked.itemId}  revoke (revoked)`))).toBe(true);
     expect(artefacts.map((a) => a.path)).toContain(`reviews/${campaignId}.jsonl`);
     const sealed = artefacts.find((a) => a.path === `reviews/${campaignId}.jsonl`)!;
