@@ -1,5 +1,5 @@
 /**
- * Reads and validates an AccessProof config file (DESIGN.md §8). Paths inside the file are
+ * Reads and validates an AccessProof config file (README.md "Configuration", core/config.ts). Paths inside the file are
  * resolved relative to the file; every problem is an InputError naming the file and field.
  */
 import { createHash } from 'node:crypto';

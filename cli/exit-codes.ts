@@ -1,4 +1,4 @@
-/** Exit codes of DESIGN.md §7. */
+/** Exit codes of the command line (README.md "Commands"). */
 export const EXIT = {
   ok: 0,
   /** Verification failed, or findings at or above `--fail-on`. */

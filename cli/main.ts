@@ -1,5 +1,5 @@
 /**
- * `accessproof`: the same five steps as the cloud run (DESIGN.md §1), composed for one machine.
+ * `accessproof`: the same five steps as the cloud run (docs/architecture.md), composed for one machine.
  * Each command lives in `commands/` and is loaded only when used, so `verify` starts fast.
  */
 import { Command, CommanderError, Option } from 'commander';

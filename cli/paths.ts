@@ -1,5 +1,5 @@
 /**
- * Where a command reads and writes on one machine (DESIGN.md §8 and issue 2):
+ * Where a command reads and writes on one machine (README.md "Configuration"):
  * `--out DIR` → state in DIR/state and evidence in DIR/evidence (overriding `evidence.dir`);
  * without it, evidence goes to `evidence.dir` and state beside it.
  */

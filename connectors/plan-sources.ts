@@ -3,7 +3,7 @@
  * - the sources, as full source configs: an AWS Organization source becomes one source per ACTIVE
  *   member account (`organizations:ListAccounts`), ids must stay unique after that, and Salesforce
  *   sources also collect the objects the rulesets name. An Organization whose accounts cannot be
- *   listed is a failed source, not an aborted run (DESIGN.md §1);
+ *   listed is a failed source, not an aborted run (docs/architecture.md);
  * - the rulesets, compiled with AWS action globs expanded from the packaged IAM action catalogue.
  */
 import type { SourceConfig } from '../core/config';

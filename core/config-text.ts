@@ -1,5 +1,5 @@
 /**
- * A config file's text (DESIGN.md §8, YAML or JSON) turned into a validated `Config`. One parser for
+ * A config file's text (YAML or JSON; README.md "Configuration") turned into a validated `Config`. One parser for
  * every reader — `accessproof scan`, the plan/scan Lambdas and `cdk synth` — so a mistake gets the
  * same `file:line (field): message` wherever it is found. Reading files and resolving paths stay
  * with the callers: this module does no I/O.

@@ -1,5 +1,5 @@
 /**
- * The configuration contract (DESIGN.md §8), validated with zod. Loading files and resolving
+ * The configuration contract (README.md "Configuration"), validated with zod. Loading files and resolving
  * paths relative to the config file is the CLI's job (`cli/config-loader.ts`); this module only
  * describes the shape so the CLI and the Lambda functions agree on it.
  */

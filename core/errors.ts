@@ -1,5 +1,5 @@
 /**
- * Error types that decide exit codes and source status (DESIGN.md §7).
+ * Error types that decide exit codes and source status (README.md "Commands").
  *
  * - `InputError`: bad usage or bad input (config, ruleset, export file). Exit 2, nothing sealed.
  * - `SourceError`: a source could not be collected (API failure, denied role). The run goes on,

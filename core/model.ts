@@ -1,5 +1,5 @@
 /**
- * The normalized model every connector emits (DESIGN.md §3).
+ * The normalized model every connector emits (docs/architecture.md).
  *
  * Times are ISO 8601 strings in UTC with milliseconds (`Date.prototype.toISOString()` form),
  * so snapshots are byte-for-byte reproducible.

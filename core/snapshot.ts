@@ -1,5 +1,5 @@
 /**
- * SystemSnapshot (DESIGN.md §3): a header line, then one JSON line per record.
+ * SystemSnapshot (docs/staging.md): a header line, then one JSON line per record.
  *
  * Record lines are one-key objects — `{"principal":{…}}`, `{"entitlement":{…}}`, `{"grant":{…}}` —
  * because `type` and `kind` are already fields of the records themselves.

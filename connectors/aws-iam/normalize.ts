@@ -1,5 +1,5 @@
 /**
- * AWS IAM → the normalized model (DESIGN.md §3), shared by files mode and live mode.
+ * AWS IAM → the normalized model (core/model.ts), shared by files mode and live mode.
  *
  * Records come out in a fixed order — groups → users → roles → policies → finish — each in input
  * order, so a live collection that fetches `Filter=Group` first and pages through the rest emits

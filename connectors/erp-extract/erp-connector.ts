@@ -1,6 +1,6 @@
 /**
  * ERP extract connector (files mode): users, roles, user-role assignments and optional role
- * permission codes as CSV (DESIGN.md §8), streamed in pages so memory follows the largest file's
+ * permission codes as CSV (docs/connectors/erp.md), streamed in pages so memory follows the largest file's
  * keys (user and role ids), not its rows.
  *
  * Order: role permissions are read whole first (roles carry their codes), then roles, users and

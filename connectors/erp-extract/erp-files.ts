@@ -1,5 +1,5 @@
 /**
- * The four CSV files of an ERP extract (DESIGN.md §8) as columns: which of our columns each file
+ * The four CSV files of an ERP extract (docs/connectors/erp.md) as columns: which of our columns each file
  * has, which are required, and how a `columns:` mapping (ours → the export's) finds them.
  */
 import type { ErpSource } from '../../core/config';

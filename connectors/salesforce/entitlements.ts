@@ -1,5 +1,5 @@
 /**
- * Profiles, permission sets and permission set groups as normalized entitlements (DESIGN.md §3).
+ * Profiles, permission sets and permission set groups as normalized entitlements (core/model.ts).
  * A profile's permissions are those of the permission set it owns (`IsOwnedByProfile`); a group's
  * are the union of its component permission sets (muting permission sets are not subtracted, so
  * a group may show more than it grants: the conservative reading for SoD).

@@ -1,5 +1,5 @@
 /**
- * The evidence pack manifest (DESIGN.md §6, docs/evidence-format.md): its type, the zod schema that
+ * The evidence pack manifest (docs/evidence-format.md): its type, the zod schema that
  * reads it back, and the canonical serialization whose exact bytes are hashed, chained and signed.
  */
 import { createHash } from 'node:crypto';

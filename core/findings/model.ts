@@ -1,5 +1,5 @@
 /**
- * Findings (DESIGN.md §4). A rule produces `FindingDraft`s; the lifecycle (`lifecycle.ts`) merges
+ * Findings (docs/findings.md, docs/rules.md). A rule produces `FindingDraft`s; the lifecycle (`lifecycle.ts`) merges
  * them with the stored findings into `Finding`s with stable ids, status and history.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * User access reviews (DESIGN.md §2 "access reviews", §6 `reviews/…`): a campaign asks named
+ * User access reviews (docs/reviews.md): a campaign asks named
  * reviewers to certify, grant by grant, that access is still needed (`keep`) or to take it away
  * (`revoke`). A campaign reviews the inventory of one sealed pack, so the population it certifies
  * is itself evidence; a revoked grant is proven gone by a later complete collection.

@@ -1,5 +1,5 @@
 /**
- * Runs every rule of DESIGN.md §4 over an inventory. Only `active` principals are evaluated.
+ * Runs every rule of docs/rules.md over an inventory. Only `active` principals are evaluated.
  * Each rule lives in its own file named after its id; this module only composes them.
  */
 import type { FindingDraft, RuleId } from '../findings/model';

@@ -1,5 +1,5 @@
 /**
- * What the five steps of a run (DESIGN.md §1) hand each other. The CLI passes them in memory;
+ * What the five steps of a run (docs/architecture.md) hand each other. The CLI passes them in memory;
  * the Step Functions state machine passes them as JSON between Lambdas, so they stay small:
  * records live in snapshots and in the run store, never in these objects.
  */

@@ -1,5 +1,5 @@
 /**
- * The SoD engine (DESIGN.md §5): finds every identity that holds all functions of a risk.
+ * The SoD engine (docs/rulesets.md): finds every identity that holds all functions of a risk.
  *
  * Work is proportional to grants + identities × the risks they could hit, never to pairs of grants:
  *   1. matchers run once per entitlement (match-entitlement.ts), memoized;

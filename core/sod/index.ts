@@ -1,4 +1,4 @@
-/** The SoD engine's public surface: parse → compile → evaluate (DESIGN.md §5, docs/rulesets.md). */
+/** The SoD engine's public surface: parse → compile → evaluate (docs/rulesets.md). */
 export {
   type CompiledFunction,
   type CompiledRisk,

@@ -1,5 +1,5 @@
 /**
- * Reads an SoD ruleset (DESIGN.md §5) from YAML text. Every problem is an `InputError` naming the
+ * Reads an SoD ruleset (docs/rulesets.md) from YAML text. Every problem is an `InputError` naming the
  * file and line (`rules/sox-core.yaml:14: unknown function AP-PAYMNT`), because rule authors fix
  * these files by hand.
  */

@@ -1,5 +1,5 @@
 /**
- * SoD ruleset model (DESIGN.md §5): functions (what a person can do, and the grants that give it)
+ * SoD ruleset model (docs/rulesets.md): functions (what a person can do, and the grants that give it)
  * and risks (functions one identity must not hold together). `parse-ruleset.ts` reads the YAML into
  * this shape; `compile.ts` turns one or more rulesets into what the engine evaluates.
  */

@@ -1,5 +1,5 @@
 /**
- * `AccessProof`: the reusable construct that deploys the product (DESIGN.md §1) as three stacks —
+ * `AccessProof`: the reusable construct that deploys the product (docs/architecture.md) as three stacks —
  * stateful (retained evidence, findings, keys, secrets, auditor role), runtime (Lambdas, state
  * machine, schedule, bus, topic, alarms) and member-account (the read-only role, StackSet-ready).
  * Place it directly in an `App`: it creates stacks, not resources.
@@ -35,7 +35,7 @@ export interface AccessProofKmsOptions {
 }
 
 export interface AccessProofProps {
-  /** A config file (DESIGN.md §8), read and validated at synth; paths inside are relative to it. */
+  /** A config file (README.md "Configuration"), read and validated at synth; paths inside are relative to it. */
   configFile?: string;
   /** Or the config as an object; `sources` is required then. */
   config?: z.input<typeof configSchema>;

@@ -1,5 +1,5 @@
 /**
- * The "scan run" state machine (DESIGN.md §1):
+ * The "scan run" state machine (docs/architecture.md):
  *
  *   Configure → Plan → Map over sources (collect ⟲ while a cursor comes back) → Scan → Seal → Notify
  *

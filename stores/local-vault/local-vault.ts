@@ -1,5 +1,5 @@
 /**
- * The evidence vault on one machine (DESIGN.md §6): packs under `<dir>/packs/YYYY/MM/DD/<runId>/`.
+ * The evidence vault on one machine (docs/evidence-format.md): packs under `<dir>/packs/YYYY/MM/DD/<runId>/`.
  *
  * A pack is written into `<dir>/.staging/<runId>/`, each file to a temporary name, fsynced and
  * renamed; `seal` writes `manifest.json` then `manifest.sig`, fsyncs, and renames the whole folder

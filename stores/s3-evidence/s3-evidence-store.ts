@@ -1,5 +1,5 @@
 /**
- * The evidence vault in S3 (DESIGN.md §6): packs under `<prefix>/packs/YYYY/MM/DD/<runId>/`.
+ * The evidence vault in S3 (docs/evidence-format.md): packs under `<prefix>/packs/YYYY/MM/DD/<runId>/`.
  *
  * Every object is written create-only (`If-None-Match: *`, on PutObject and on
  * CompleteMultipartUpload) with a precomputed SHA-256 checksum, `ObjectLockMode: COMPLIANCE`, a
@@ -61,7 +61,7 @@ export interface S3EvidenceStoreOptions {
   prefix?: string;
   /** The account id that must own the bucket; sent as `ExpectedBucketOwner` on every call. */
   expectedBucketOwner: string;
-  /** Object Lock retention in days (DESIGN.md: default 7 years = 2557 days). */
+  /** Object Lock retention in days (default 7 years = 2557 days, docs/deploy.md). */
   retentionDays: number;
   /** SSE-KMS key for the objects; without it the bucket's default encryption applies. */
   kmsKeyId?: string;
