@@ -171,14 +171,10 @@ describe('Security Hub import in the notify step (local Security Hub imitation)'
       errors: [],
     });
     expect(published[0]?.securityHub?.imported).toBe(250);
-    expect(hub.calls.filter((c) => c.operation === 'import').map((c) => [c.size, c.status])).toEqual([
-      [100, 200],
-      [100, 200],
-      [50, 200],
-      [100, 200],
-      [100, 200],
-      [50, 200],
-    ]);
+    // Three batches per run (sent a few at a time, so in any order), each accepted whole.
+    const imports = hub.calls.filter((c) => c.operation === 'import');
+    expect(imports.map((c) => c.size).sort((a, b) => a - b)).toEqual([50, 50, 100, 100, 100, 100]);
+    expect(imports.every((c) => c.status === 200)).toBe(true);
     expect(again.digest.securityHub?.imported).toBe(250);
     expect(hub.findings.size).toBe(250);
     expect([...hub.findings.values()].map((s) => s.finding)).toEqual(afterFirst);
