@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { InputError } from '../../core/errors';
+import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { parseIsoInstant } from '../shared/iso-date';
 
 /** A date as the CLI writes it (`2022-08-07 12:56:48+00:00`, `…T…Z`) or as the SDK returns it (Date). */
@@ -225,6 +226,14 @@ export function parseAuthorizationDetails(text: string, file: string): AccountAu
       file,
       field: fieldPath(issue?.path ?? []),
     });
+  }
+  for (const list of TOP_LEVEL_KEYS) {
+    const items = (parsed.data as Record<string, readonly { Arn?: unknown }[] | undefined>)[list] ?? [];
+    refuseDuplicateIds(
+      items.map((x, i) => ({ id: x.Arn, where: `${list}[${i}]` })),
+      file,
+      'Arn',
+    );
   }
   return parsed.data;
 }

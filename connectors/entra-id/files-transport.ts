@@ -8,6 +8,7 @@ import * as z from 'zod';
 import type { CallLog } from '../../core/connector';
 import { InputError } from '../../core/errors';
 import { decodeInputText } from '../shared/decode-text';
+import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { isMissingFile, readInputFileSync } from '../shared/input-file';
 import {
   type BatchItem,
@@ -20,6 +21,14 @@ import {
 
 const page = z.object({ value: z.array(z.unknown()) }).loose();
 const pages = z.union([page.transform((p) => [p]), z.array(page).min(1)]);
+
+/** Collections of directory objects, each of which must appear once. */
+const DIRECTORY_OBJECT_FILES = new Set([
+  'users.json',
+  'applications.json',
+  'servicePrincipals.json',
+  'groups.json',
+]);
 
 /** `users.json#2`: page 2 (0-based) of a file. Lives only in connector state. */
 function pointer(file: string, index: number): string {
@@ -125,6 +134,19 @@ export class FilesTransport implements GraphTransport {
       });
     }
     const result = parsed.data.map((p) => p.value);
+    // Directory objects are unique by id; relationship records are not (an appRoleAssignment's id
+    // is derived from its principal, so one principal's assignments share it).
+    if (DIRECTORY_OBJECT_FILES.has(file))
+      refuseDuplicateIds(
+        result.flatMap((items, n) =>
+          items.map((item, i) => ({
+            id: (item as { id?: unknown } | null)?.id,
+            where: result.length > 1 ? `page ${n + 1} item ${i + 1}` : `item ${i + 1}`,
+          })),
+        ),
+        path,
+        'id',
+      );
     this.cache.set(file, result);
     return result;
   }

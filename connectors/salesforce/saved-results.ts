@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import { InputError } from '../../core/errors';
 import { decodeInputText } from '../shared/decode-text';
+import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { isMissingFile, readInputFile } from '../shared/input-file';
 import { type QueryResultPage, queryResult } from './records';
 
@@ -32,8 +33,9 @@ export async function readSavedResult(dir: string, name: string): Promise<SavedR
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
+    // The parser's message quotes the text around the error: name the line only.
     const message = (err as Error).message;
-    throw new InputError(`not valid JSON: ${message}`, { file, ...lineOf(text, message) });
+    throw new InputError('not valid JSON', { file, ...lineOf(text, message) });
   }
   const parsed = savedFile.safeParse(json);
   if (!parsed.success) {
@@ -43,7 +45,18 @@ export async function readSavedResult(dir: string, name: string): Promise<SavedR
       { file, ...(issue?.path.length ? { field: issue.path.join('.') } : {}) },
     );
   }
-  return { file, pages: Array.isArray(parsed.data) ? parsed.data : [parsed.data] };
+  const pages = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  refuseDuplicateIds(
+    pages.flatMap((p, n) =>
+      p.records.map((r, i) => ({
+        id: (r as { Id?: unknown }).Id,
+        where: pages.length > 1 ? `page ${n + 1} records[${i}]` : `records[${i}]`,
+      })),
+    ),
+    file,
+    'Id',
+  );
+  return { file, pages };
 }
 
 /** JSON.parse reports a character position; turn it into a 1-based line for the message. */

@@ -90,6 +90,8 @@ class RecordSource {
     readonly file: string,
     private readonly stream: Parser,
     private readonly options: ParseOptions = PARSE_OPTIONS,
+    /** The file's last character, known once the stream has ended. */
+    readonly tail: FileTail = { last: '' },
   ) {
     stream.on('end', () => {
       this.ended = true;
@@ -138,6 +140,9 @@ export class CsvFileReader {
   /** Line of the header record. */
   readonly headerLine: number;
   private readonly byName = new Map<string, number>();
+  /** The last record handed out and its line: checked for a cut-off end once the file has ended. */
+  private last: { record: string[]; line: number } | undefined;
+  private endChecked = false;
 
   private constructor(
     readonly file: string,
@@ -170,7 +175,8 @@ export class CsvFileReader {
     const parseOptions: ParseOptions = options.delimiter
       ? { ...PARSE_OPTIONS, delimiter: options.delimiter }
       : PARSE_OPTIONS;
-    const source = new RecordSource(path, parseFile(path, parse(parseOptions)), parseOptions);
+    const tail: FileTail = { last: '' };
+    const source = new RecordSource(path, parseFile(path, parse(parseOptions), tail), parseOptions, tail);
     const counter = new LineCounter();
     if (options.columns) return new CsvFileReader(path, source, counter, [...options.columns], 0);
     for (;;) {
@@ -203,7 +209,10 @@ export class CsvFileReader {
     const width = this.header.length;
     while (records.length < max) {
       const r = await this.source.next(this.header);
-      if (r === undefined) break;
+      if (r === undefined) {
+        this.checkEnd();
+        break;
+      }
       const line = this.counter.advance(r);
       if (r.length !== width) {
         if (isBlank(r)) continue;
@@ -214,8 +223,17 @@ export class CsvFileReader {
       }
       records.push(r);
       lines.push(line);
+      this.last = { record: r, line };
     }
     return { records, lines };
+  }
+
+  /** At the end of the file: refuse a last record that looks cut off (see {@link cutOffMessage}). */
+  private checkEnd(): void {
+    if (this.endChecked) return;
+    this.endChecked = true;
+    const message = this.last ? cutOffMessage(this.last.record, this.source.tail.last) : undefined;
+    if (message && this.last) throw new InputError(message, { file: this.file, line: this.last.line });
   }
 
   /** Skip `n` records (resuming a collection in a new process). */
@@ -253,15 +271,31 @@ async function inputErrorOf(
   });
 }
 
+/** The last character of a file, as its text streams past. */
+interface FileTail {
+  last: string;
+}
+
+/**
+ * Why the last record of a file looks cut off, or undefined. A file that ends without a line break
+ * right after a delimiter (`SVC_PAYROLL_IFACE,R-HR-MASTER,`) was cut mid-record: the empty last
+ * field is where the rest of the record was, and taking it as complete would resolve findings.
+ */
+export function cutOffMessage(record: readonly string[], lastChar: string): string | undefined {
+  if (lastChar === '\n' || lastChar === '\r' || lastChar === '') return undefined;
+  if (record.length < 2 || record[record.length - 1] !== '') return undefined;
+  return 'the file ends inside this record (no line break after it and its last field is empty): it looks cut off; export it again';
+}
+
 /** Feeds the file to the parser; `pipe` does not pass read errors on, so they are forwarded by hand. */
-function parseFile(path: string, parser: Parser): Parser {
+function parseFile(path: string, parser: Parser, tail?: FileTail): Parser {
   // Regular files only (a FIFO would block the open, /dev/zero never end), within the size limit.
   void openInputFile(path, 'export').then(
     (fh) => {
       const file = fh.createReadStream({ highWaterMark: 1 << 20 });
       file.on('error', (err) => parser.destroy(err));
       file
-        .pipe(utf8Checked(path))
+        .pipe(utf8Checked(path, tail))
         .on('error', (err) => parser.destroy(err))
         .pipe(parser);
     },
@@ -274,7 +308,7 @@ function parseFile(path: string, parser: Parser): Parser {
  * Bytes to text for csv-parse, refusing invalid UTF-8 with the file and line (csv-parse would
  * put U+FFFD in its place and the mangled name would be sealed).
  */
-function utf8Checked(path: string): Transform {
+function utf8Checked(path: string, tail?: FileTail): Transform {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let line = 1;
   let pending = new Uint8Array(0);
@@ -285,6 +319,7 @@ function utf8Checked(path: string): Transform {
         const text = decoder.decode(chunk, { stream: true });
         for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) line++;
         pending = new Uint8Array(0);
+        if (tail && text.length > 0) tail.last = text[text.length - 1] as string;
         done(null, text);
       } catch {
         const joined = Buffer.concat([pending, chunk]);
@@ -384,6 +419,9 @@ export function parseCsvText(text: string, file: string): CsvText {
     records.push(r);
     lines.push(line);
   }
+  const lastRecord = records[records.length - 1];
+  const cutOff = lastRecord ? cutOffMessage(lastRecord, text.slice(-1)) : undefined;
+  if (cutOff) throw new InputError(cutOff, { file, line: lines[lines.length - 1] as number });
   const byName = new Map<string, number>();
   header.forEach((name, i) => {
     const key = name.toLowerCase();

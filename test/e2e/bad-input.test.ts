@@ -46,7 +46,40 @@ const cases: Array<{ name: string; breakIt: (demo: string) => void; expect: RegE
     breakIt: (d) => edit(join(d, 'accessproof.yaml'), (t) => t.replace('    files: { dir: entra/ }\n', '')),
     expect: /accessproof\.yaml:\d+ \(sources\[3\]\.clientId\): the app \(client\) id is missing/,
   },
+  {
+    // Issue 11: the last record cut mid-record, without its line break, was taken as complete.
+    name: 'an assignments.csv cut off mid-record',
+    breakIt: (d) =>
+      edit(join(d, 'erp', 'assignments.csv'), (t) => `${t.trimEnd()}\nSVC_PAYROLL_IFACE,R-HR-MASTER,`),
+    expect: /assignments\.csv:\d+: the file ends inside this record .*cut off/,
+  },
+  {
+    name: 'a duplicate user in an AWS authorization export',
+    breakIt: (d) => duplicateFirst(join(d, 'aws', 'authorization-details.json'), 'UserDetailList'),
+    expect:
+      /authorization-details\.json \(Arn\): Arn "arn:aws:iam::[^"]+" occurs twice \(UserDetailList\[0\] and UserDetailList\[\d+\]\)/,
+  },
+  {
+    name: 'a duplicate user in an Entra export',
+    breakIt: (d) => duplicateFirst(join(d, 'entra', 'users.json'), 'value'),
+    expect: /users\.json \(id\): id "[^"]+" occurs twice \(item 1 and item \d+\)/,
+  },
+  {
+    name: 'a duplicate user in a Salesforce export',
+    breakIt: (d) => duplicateFirst(join(d, 'salesforce', 'users.json'), 'records'),
+    expect: /users\.json \(Id\): Id "[^"]+" occurs twice \(records\[0\] and records\[\d+\]\)/,
+  },
 ];
+
+/** Append a copy of the first item of `list` in a JSON export. */
+function duplicateFirst(file: string, list: string) {
+  edit(file, (t) => {
+    const json = JSON.parse(t) as Record<string, unknown[]>;
+    const items = json[list]!;
+    items.push(items[0]);
+    return JSON.stringify(json, null, 2);
+  });
+}
 
 function edit(file: string, change: (text: string) => string) {
   const before = readFileSync(file, 'utf8');

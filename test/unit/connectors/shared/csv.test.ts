@@ -91,6 +91,41 @@ describe('CsvFileReader', () => {
     expect((err as InputError).location).toMatchObject({ file: path, line: 3 });
   });
 
+  it('a last record cut off after a delimiter, without its line break → InputError at its line', async () => {
+    // Arrange: assignments.csv cut mid-record, as in issue 11
+    const cut = file(
+      'cut.csv',
+      'user_id,role_id,granted_at\nU1,R-AP,2020-01-01\nSVC_PAYROLL_IFACE,R-HR-MASTER,',
+    );
+    const whole = file(
+      'whole.csv',
+      'user_id,role_id,granted_at\nU1,R-AP,2020-01-01\nSVC_PAYROLL_IFACE,R-HR-MASTER,\n',
+    );
+    const noBreak = file('nobreak.csv', 'user_id,role_id,granted_at\nU1,R-AP,2020-01-01');
+
+    // Act
+    const err = await readAll(cut, 1).catch((e: unknown) => e);
+
+    // Assert
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).location).toMatchObject({ file: cut, line: 3 });
+    expect((err as InputError).message).toMatch(/cut off/);
+    expect((await readAll(whole)).records).toHaveLength(2);
+    expect((await readAll(noBreak)).records).toHaveLength(1);
+  });
+
+  it('a last record whose quote never closes (file cut inside it) → InputError at its line', async () => {
+    // Arrange
+    const path = file('cut-quote.csv', 'user_id,role_id,note\nU1,R-AP,ok\nU2,R-HR,"started but');
+
+    // Act
+    const err = await readAll(path).catch((e: unknown) => e);
+
+    // Assert
+    expect((err as InputError).location).toMatchObject({ file: path, line: 3 });
+    expect((err as InputError).message).toMatch(/never closed/);
+  });
+
   it('a missing file and an empty file → InputError naming the file', async () => {
     // Act
     const missing = await CsvFileReader.open(join(dir, 'nope.csv')).catch((e: unknown) => e);
@@ -112,6 +147,20 @@ describe('parseCsvText', () => {
     expect(text.records).toEqual(fromFile.records);
     expect(text.lines).toEqual(fromFile.lines);
     expect(text.headerLine).toBe(1);
+  });
+
+  it('refuses a last record cut off after a delimiter, naming its line', () => {
+    // Act
+    const err = (() => {
+      try {
+        parseCsvText('a,b\n1,2\n3,', 'r.csv');
+      } catch (e) {
+        return e;
+      }
+    })();
+
+    // Assert
+    expect((err as InputError).location).toMatchObject({ file: 'r.csv', line: 3 });
   });
 
   it('names the line of a record whose quote never closes', () => {
