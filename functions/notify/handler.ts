@@ -41,13 +41,16 @@ const notifier = new EventBridgeSnsNotifier({
   eventBusName: env.FINDINGS_EVENT_BUS,
   topicArn: env.NOTIFY_TOPIC_ARN,
 });
-// Opt-in (`securityHub: true`): throttled imports are retried by the client (10 TPS per account).
+// Opt-in (`securityHub: true`): throttled imports are retried, and the adaptive mode slows the
+// client down to the account's rate (10 calls a second) instead of spending its retries.
 const productArn = env.SECURITY_HUB_PRODUCT_ARN;
 const securityHub = productArn
   ? {
       productArn,
       importer: new SecurityHubImporter({
-        client: obs.tracer.captureAWSv3Client(new SecurityHubClient({ maxAttempts: 6 })),
+        client: obs.tracer.captureAWSv3Client(
+          new SecurityHubClient({ maxAttempts: 6, retryMode: 'adaptive' }),
+        ),
         productArn,
       }),
     }
