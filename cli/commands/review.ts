@@ -7,11 +7,16 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { InputError } from '../../core/errors';
+import type { Finding } from '../../core/findings/model';
 import { describeItem, startCampaign } from '../../core/reviews/campaign';
 import { closeCampaign, decide, remainingItemIds } from '../../core/reviews/decide';
 import type { Campaign } from '../../core/reviews/model';
 import { campaignRecords, summarizeCampaign } from '../../core/reviews/records';
 import { type RevocationReport, verifyRevocations } from '../../core/reviews/revocation';
+import {
+  findingsDbFile,
+  SqliteFindingsRepository,
+} from '../../stores/sqlite-findings/sqlite-findings-repository';
 import { readLatestPackInventory } from '../../stores/sqlite-reviews/pack-inventory-reader';
 import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
 import { EXIT } from '../exit-codes';
@@ -85,6 +90,10 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
     });
   }
   const pack = await readLatestPackInventory(paths.evidence);
+  const findings = await openFindings(paths);
+  const previous = existsSync(reviewsDbFile(paths.state))
+    ? await withStore(paths, false, (store) => store.list())
+    : [];
   const bySource: Record<string, string> = {};
   for (const pair of opts.sourceReviewer ?? []) {
     const [source, email] = splitPair(pair, '--source-reviewer', 'SOURCE=EMAIL', pair.indexOf('='));
@@ -118,6 +127,8 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
           byEntitlement,
           ...(opts.fallbackReviewer !== undefined ? { fallback: opts.fallbackReviewer } : {}),
         },
+        findings,
+        previous,
       },
       new Date(),
     ),
@@ -322,6 +333,18 @@ export async function runReviewList(opts: ReviewListOptions, out: Output): Promi
   }
   out.line(`${shown} item(s)`);
   return EXIT.ok;
+}
+
+/** The findings of the local store (none before the first scan): open ones give items their context. */
+async function openFindings(paths: LocalPaths): Promise<Finding[]> {
+  const file = findingsDbFile(paths.state);
+  if (!existsSync(file)) return [];
+  const repo = SqliteFindingsRepository.open({ file });
+  try {
+    return (await repo.loadAll()).filter((f) => f.status === 'open' || f.status === 'reopened');
+  } finally {
+    await repo.close();
+  }
 }
 
 /** Revocations checked against the newest pack, when the campaign has any and a pack exists. */

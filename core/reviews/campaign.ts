@@ -14,6 +14,9 @@ import {
   type Campaign,
   type CampaignSource,
   campaignIdFor,
+  type ItemContext,
+  type ItemFinding,
+  populationSha256,
   type ReviewerAssignment,
   type ReviewItem,
   reviewItemId,
@@ -24,7 +27,8 @@ import { isoDateOrTime, reviewerEmail } from './schema';
 export type ReviewInventory = Pick<
   Inventory,
   'principals' | 'entitlements' | 'grantsByPrincipal' | 'sources' | 'identityOf'
->;
+> &
+  Partial<Pick<Inventory, 'directory'>>;
 
 /** A campaign bigger than this is not something people can review; narrow the scope instead. */
 export const DEFAULT_MAX_ITEMS = 100_000;
@@ -49,6 +53,24 @@ export interface StartCampaignOptions {
   /** Defaults to `campaignIdFor(name, at)`. */
   id?: string;
   maxItems?: number;
+  /**
+   * Open findings of the base run: each item records those naming its principal (and its
+   * entitlement, when the finding names grants), so the reviewer sees why the grant matters.
+   */
+  findings?: readonly ContextFinding[];
+  /** Earlier campaigns: each item records the newest earlier answer for the same grant. */
+  previous?: readonly Campaign[];
+}
+
+/** What an item's context needs of a finding (`core/findings/model.ts` Finding fits). */
+export interface ContextFinding {
+  id: string;
+  rule: string;
+  severity: string;
+  title: string;
+  status: string;
+  subject: { principals: readonly string[] };
+  evidence: readonly { kind: string; principal?: string; entitlement?: string; function?: string }[];
 }
 
 const text = (max: number) => z.string().trim().min(1, 'is required').max(max, `is longer than ${max}`);
@@ -119,6 +141,8 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
   const missing: ReviewItem[] = [];
   const selfReview: ReviewItem[] = [];
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
+  const findingIndex = indexFindings(options.findings ?? []);
+  const previousIndex = indexPrevious(options.previous ?? []);
 
   for (const [principalUid, grants] of inventory.grantsByPrincipal) {
     const principal = inventory.principals.get(principalUid);
@@ -145,6 +169,8 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
         );
       }
       const item = makeItem(inventory, id, sourceId, system, principal, entitlement, grant);
+      const context = itemContext(inventory, principal, item, findingIndex, previousIndex);
+      if (context) item.context = context;
       const chosen = assign(item, entitlement);
       if (!chosen) missing.push(item);
       else {
@@ -202,6 +228,7 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
     dueAt: due.toISOString(),
     status: 'open',
     baseRunId,
+    populationSha256: populationSha256(items),
     sources,
     items,
     history: [
@@ -270,6 +297,11 @@ function reviewerResolver(r: ReviewerAssignment): (item: ReviewItem, e: Entitlem
     else if (r.default) chosen = { reviewer: r.default, rule: 'default' };
     if (!chosen) return undefined;
     if (!item.holderEmails.includes(chosen.reviewer)) return chosen;
+    // The holder's HR manager answers for the reviewer's own access before the fallback does.
+    const manager = item.context?.manager;
+    if (manager !== undefined && !item.holderEmails.includes(manager)) {
+      return { reviewer: manager, rule: `manager:${chosen.rule}` };
+    }
     if (r.fallback && !item.holderEmails.includes(r.fallback)) {
       return { reviewer: r.fallback, rule: `fallback:${chosen.rule}` };
     }
@@ -354,4 +386,98 @@ function compareItems(a: ReviewItem, b: ReviewItem): number {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+type FindingIndex = Map<
+  string,
+  { finding: ContextFinding; entitlements: Set<string>; functions: Map<string, string[]> }[]
+>;
+
+function indexFindings(findings: readonly ContextFinding[]): FindingIndex {
+  const out: FindingIndex = new Map();
+  for (const f of findings) {
+    if (f.status !== 'open' && f.status !== 'reopened') continue;
+    const entitlements = new Set<string>();
+    const functions = new Map<string, string[]>();
+    for (const e of f.evidence) {
+      if (e.kind !== 'grant' || e.entitlement === undefined) continue;
+      entitlements.add(e.entitlement);
+      if (e.function !== undefined)
+        functions.set(e.entitlement, [...(functions.get(e.entitlement) ?? []), e.function]);
+    }
+    for (const p of new Set(f.subject.principals)) {
+      const list = out.get(p) ?? [];
+      list.push({ finding: f, entitlements, functions });
+      out.set(p, list);
+    }
+  }
+  return out;
+}
+
+type PreviousIndex = Map<string, NonNullable<ItemContext['previous']>>;
+
+/** Newest earlier answer per item id: campaigns by creation time, the later one wins. */
+function indexPrevious(campaigns: readonly Campaign[]): PreviousIndex {
+  const out: PreviousIndex = new Map();
+  const ordered = [...campaigns].sort((a, b) => cmp(a.createdAt, b.createdAt) || cmp(a.id, b.id));
+  for (const c of ordered) {
+    for (const item of c.items) {
+      if (!item.decision) continue;
+      const prev: NonNullable<ItemContext['previous']> = {
+        campaignId: c.id,
+        outcome: item.decision.outcome,
+        by: item.decision.by,
+        at: item.decision.at,
+      };
+      if (item.decision.note !== undefined) prev.note = item.decision.note;
+      out.set(item.id, prev);
+    }
+  }
+  return out;
+}
+
+function itemContext(
+  inventory: ReviewInventory,
+  principal: Principal | undefined,
+  item: ReviewItem,
+  findings: FindingIndex,
+  previous: PreviousIndex,
+): ItemContext | undefined {
+  const ctx: ItemContext = {};
+  const person = inventory.directory?.matchOf(item.principal)?.person;
+  if (person) {
+    ctx.hrStatus = person.status;
+    if (person.status === 'terminated') ctx.leaver = true;
+    if (person.department) ctx.department = person.department;
+    const manager = normalizeEmail(person.managerEmail);
+    if (manager !== undefined && EMAIL_SHAPE.test(manager)) ctx.manager = manager;
+    if (person.title) ctx.title = person.title;
+  }
+  if (principal?.lastActivity) {
+    ctx.lastUsedAt = principal.lastActivity.at;
+    ctx.lastUsedSignal = principal.lastActivity.source;
+  }
+  const touching: ItemFinding[] = [];
+  const functions = new Set<string>();
+  for (const { finding, entitlements, functions: fns } of findings.get(item.principal) ?? []) {
+    // A finding about grants touches only the grants it names; one about the principal, all of them.
+    if (entitlements.size > 0 && !entitlements.has(item.entitlement)) continue;
+    const f: ItemFinding = {
+      id: finding.id,
+      rule: finding.rule,
+      severity: finding.severity,
+      title: finding.title,
+    };
+    const own = fns.get(item.entitlement);
+    if (own?.length) {
+      f.functions = [...new Set(own)].sort();
+      for (const fn of own) functions.add(fn);
+    }
+    touching.push(f);
+  }
+  if (touching.length) ctx.findings = touching.sort((a, b) => cmp(a.rule, b.rule) || cmp(a.id, b.id));
+  if (functions.size) ctx.functions = [...functions].sort();
+  const prev = previous.get(item.id);
+  if (prev) ctx.previous = prev;
+  return Object.keys(ctx).length ? ctx : undefined;
 }

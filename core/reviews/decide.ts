@@ -7,7 +7,14 @@ import * as z from 'zod';
 import { InputError } from '../errors';
 import { describeItem } from './campaign';
 import { parseField } from './input';
-import type { Campaign, ReviewDecision, ReviewItem, ReviewOutcome } from './model';
+import type {
+  Campaign,
+  DecisionChannel,
+  Delegation,
+  ReviewDecision,
+  ReviewItem,
+  ReviewOutcome,
+} from './model';
 import { reviewerEmail } from './schema';
 
 export interface DecisionInput {
@@ -15,6 +22,17 @@ export interface DecisionInput {
   /** The reviewer's email. */
   by: string;
   note?: string;
+  /** Where the answer came from; recorded with it (default `cli`). */
+  channel?: DecisionChannel;
+}
+
+export interface DelegationInput {
+  /** The item's current reviewer, handing it over. */
+  by: string;
+  /** The reviewer who answers for it from now on. */
+  to: string;
+  reason: string;
+  channel?: DecisionChannel;
 }
 
 export interface CloseInput {
@@ -63,21 +81,17 @@ export function decide(
   }
 
   const iso = at.toISOString();
-  const answer: ReviewDecision = { outcome, by, at: iso };
+  const answer: ReviewDecision = { outcome, by, at: iso, channel: decision.channel ?? 'cli' };
   if (text !== undefined) answer.note = text;
   const items = [...campaign.items];
   for (const id of wanted) {
     const i = index.get(id)!;
     const item = items[i]!;
-    if (item.holderEmails.includes(by)) {
-      throw new InputError(
-        `${by} may not decide item ${id} (${describeItem(item)}): it is their own access, and a reviewer may not certify their own access`,
-        { field: '--by' },
-      );
-    }
-    if (item.reviewer !== by) {
-      throw new InputError(`item ${id} is assigned to ${item.reviewer}; ${by} is not its reviewer`, {
-        field: '--by',
+    assertMayAnswer(item, by);
+    const why = noteRequiredFor(item, outcome);
+    if (why !== undefined && text === undefined) {
+      throw new InputError(`item ${id} (${describeItem(item)}): ${why} needs a note saying why`, {
+        field: '--note',
       });
     }
     items[i] = withDecision(item, answer, iso);
@@ -95,6 +109,94 @@ export function decide(
       },
     ],
   };
+}
+
+/**
+ * Why a note is required for this answer, or undefined: a revocation, keeping a privileged grant,
+ * keeping a grant an open finding touches. The same rule for every channel.
+ *
+ * @example
+ * noteRequiredFor(item, 'keep'); // 'keeping a privileged grant'
+ */
+export function noteRequiredFor(item: ReviewItem, outcome: ReviewOutcome): string | undefined {
+  if (outcome === 'revoke') return 'a revocation';
+  if (item.privileged) return 'keeping a privileged grant';
+  if (item.context?.findings?.length) return 'keeping a grant with an open finding';
+  return undefined;
+}
+
+/**
+ * Hand items to another reviewer. Only the item's reviewer may, with a reason; the new reviewer
+ * may not hold the grant. A decision already given is withdrawn (kept in `superseded`): the new
+ * reviewer answers afresh. The chain is kept in the item's `delegations`.
+ *
+ * @example
+ * const next = delegate(campaign, ['3fa4c2d19b0e'], { by: 'controller@example.com',
+ *   to: 'ap.lead@example.com', reason: 'owns the AP roles' }, new Date('2026-10-05T10:00:00Z'));
+ */
+export function delegate(
+  campaign: Campaign,
+  itemIds: readonly string[],
+  input: DelegationInput,
+  at: Date,
+): Campaign {
+  if (Number.isNaN(at.getTime())) throw new RangeError('delegate: at is not a valid date');
+  const by = parseField(reviewerEmail, input.by, '--by', 'delegating reviewer');
+  const to = parseField(reviewerEmail, input.to, '--to', 'delegate');
+  const reason = parseField(note, input.reason, '--reason', 'reason');
+  if (to === by) throw new InputError(`${by} cannot delegate to themselves`, { field: '--to' });
+  assertOpen(campaign);
+  const wanted = [...new Set(itemIds)];
+  if (wanted.length === 0) {
+    throw new InputError(`campaign ${campaign.id}: name at least one item to delegate`, { field: 'ITEM' });
+  }
+  const index = new Map(campaign.items.map((item, i) => [item.id, i]));
+  const iso = at.toISOString();
+  const items = [...campaign.items];
+  for (const id of wanted) {
+    const i = index.get(id);
+    if (i === undefined) throw new InputError(`campaign ${campaign.id} has no item ${id}`, { field: 'ITEM' });
+    const item = items[i]!;
+    assertMayAnswer(item, by);
+    if (item.holderEmails.includes(to)) {
+      throw new InputError(`item ${id} (${describeItem(item)}) cannot go to ${to}: it is their own access`, {
+        field: '--to',
+      });
+    }
+    const hop: Delegation = { from: by, to, at: iso, reason, channel: input.channel ?? 'cli' };
+    const next: ReviewItem = {
+      ...item,
+      reviewer: to,
+      reviewerRule: `delegated:${by}`,
+      delegations: [...(item.delegations ?? []), hop],
+    };
+    delete next.decision;
+    if (item.decision)
+      next.superseded = [...(item.superseded ?? []), { ...item.decision, supersededAt: iso }];
+    items[i] = next;
+  }
+  return {
+    ...campaign,
+    items,
+    history: [
+      ...campaign.history,
+      { at: iso, event: 'delegated', by, note: `${wanted.length} item(s) to ${to}: ${reason}` },
+    ],
+  };
+}
+
+function assertMayAnswer(item: ReviewItem, by: string): void {
+  if (item.holderEmails.includes(by)) {
+    throw new InputError(
+      `${by} may not decide item ${item.id} (${describeItem(item)}): it is their own access, and a reviewer may not certify their own access`,
+      { field: '--by' },
+    );
+  }
+  if (item.reviewer !== by) {
+    throw new InputError(`item ${item.id} is assigned to ${item.reviewer}; ${by} is not its reviewer`, {
+      field: '--by',
+    });
+  }
 }
 
 /**

@@ -5,7 +5,16 @@ export {
   type StartCampaignOptions,
   startCampaign,
 } from './campaign';
-export { type CloseInput, closeCampaign, type DecisionInput, decide, remainingItemIds } from './decide';
+export {
+  type CloseInput,
+  closeCampaign,
+  type DecisionInput,
+  type DelegationInput,
+  decide,
+  delegate,
+  noteRequiredFor,
+  remainingItemIds,
+} from './decide';
 export { checkRevocations, type ReviewArtefact, reviewArtefactsFor } from './evidence';
 export * from './model';
 export { type GzipLineDecoder, loadPackInventory, type PackInventory } from './pack-inventory';

@@ -9,6 +9,8 @@ import type { PrincipalKind, System } from '../model';
 
 export type ReviewOutcome = 'keep' | 'revoke';
 export type CampaignStatus = 'open' | 'closed';
+/** How an answer reached the campaign (issue 17): the command line, the reviewer web app, an XLSX upload. */
+export type DecisionChannel = 'cli' | 'web' | 'xlsx';
 
 /** A reviewer's answer for one grant. */
 export interface ReviewDecision {
@@ -17,6 +19,17 @@ export interface ReviewDecision {
   by: string;
   at: string;
   note?: string;
+  /** Absent on decisions recorded before channels were recorded (all of them through the CLI). */
+  channel?: DecisionChannel;
+}
+
+/** The item passed from one reviewer to another (issue 17): the chain stays on the item. */
+export interface Delegation {
+  from: string;
+  to: string;
+  at: string;
+  reason: string;
+  channel: DecisionChannel;
 }
 
 /** A decision replaced while the campaign was open: kept so the record shows every answer given. */
@@ -56,6 +69,39 @@ export interface ReviewItem {
   reviewerRule: string;
   decision?: ReviewDecision;
   superseded?: SupersededDecision[];
+  /** What a reviewer needs to decide, as known when the campaign started (issue 17). */
+  context?: ItemContext;
+  /** Every hand-over of the item, oldest first; `reviewer` is the last `to`. */
+  delegations?: Delegation[];
+}
+
+/** An open finding that names the item's principal (and its entitlement, when it names one). */
+export interface ItemFinding {
+  id: string;
+  rule: string;
+  severity: string;
+  title: string;
+  /** SoD: the functions the finding's grants give, in the ruleset's words. */
+  functions?: string[];
+}
+
+/** The holder and the grant as the base run saw them. Absent fields are unknown, not "none". */
+export interface ItemContext {
+  /** HR status of the person the principal was matched to. */
+  hrStatus?: 'active' | 'leave' | 'terminated';
+  /** HR says the person has left (status terminated). */
+  leaver?: boolean;
+  department?: string;
+  manager?: string;
+  title?: string;
+  /** The principal's last recorded activity (`at`, and the signal it comes from). */
+  lastUsedAt?: string;
+  lastUsedSignal?: string;
+  /** SoD functions the entitlement gives, from the open findings' grant evidence. */
+  functions?: string[];
+  findings?: ItemFinding[];
+  /** The answer for the same grant (same item id) in the newest earlier campaign that had one. */
+  previous?: { campaignId: string; outcome: ReviewOutcome; by: string; at: string; note?: string };
 }
 
 export interface CampaignScope {
@@ -100,7 +146,7 @@ export interface CampaignClosure {
 
 export interface CampaignEvent {
   at: string;
-  event: 'started' | 'decided' | 'closed' | 'force-closed';
+  event: 'started' | 'decided' | 'delegated' | 'closed' | 'force-closed';
   by: string;
   note?: string;
 }
@@ -119,6 +165,11 @@ export interface Campaign {
   baseRunId: string;
   /** That run's `manifest.json` SHA-256: ties the campaign to the exact sealed population. */
   baseManifestSha256?: string;
+  /**
+   * SHA-256 over the sorted item population (`populationSha256`) when the campaign started: the
+   * auditor recomputes it from the item lines' ids, principals, entitlements and paths.
+   */
+  populationSha256?: string;
   sources: CampaignSource[];
   items: ReviewItem[];
   closed?: CampaignClosure;
@@ -161,4 +212,20 @@ export function campaignIdFor(name: string, at: Date): string {
       .slice(0, 48)
       .replace(/-+$/, '') || 'campaign';
   return `rev-${day}-${slug}`;
+}
+
+/**
+ * SHA-256 (hex) over the population: one line per item `id\tprincipal\tentitlement\tpath…` (path
+ * uids joined by `>`), sorted, each ended by `\n`. Decisions and reviewers are not part of it.
+ *
+ * @example
+ * populationSha256(campaign.items); // '9c1e…' (64 hex)
+ */
+export function populationSha256(
+  items: readonly { id: string; principal: string; entitlement: string; path: readonly string[] }[],
+): string {
+  const lines = items.map((i) => `${i.id}\t${i.principal}\t${i.entitlement}\t${i.path.join('>')}\n`).sort();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line);
+  return hash.digest('hex');
 }

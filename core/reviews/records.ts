@@ -9,6 +9,8 @@ import type {
   CampaignEvent,
   CampaignScope,
   CampaignSource,
+  Delegation,
+  ItemContext,
   ReviewDecision,
   ReviewerAssignment,
   ReviewItem,
@@ -52,6 +54,8 @@ export interface CampaignRecord {
   dueAt: string;
   baseRunId: string;
   baseManifestSha256?: string;
+  /** `populationSha256` of the items when the campaign started (absent on older campaigns). */
+  populationSha256?: string;
   sources: CampaignSource[];
   closed?: CampaignClosure;
   history: CampaignEvent[];
@@ -88,6 +92,10 @@ export interface ReviewItemRecord {
   /** The decision came after the campaign's due date. */
   late?: boolean;
   superseded?: SupersededDecision[];
+  /** The hand-overs of the item, oldest first. */
+  delegations?: Delegation[];
+  /** What the reviewer was shown: HR status, last use, open findings, previous answer. */
+  context?: ItemContext;
   revocation?: Pick<
     RevocationCheck,
     'status' | 'detail' | 'collectedAt' | 'remainingPaths' | 'severity' | 'dueAt' | 'overdue'
@@ -166,6 +174,7 @@ export function campaignRecords(
     dueAt: campaign.dueAt,
     baseRunId: campaign.baseRunId,
     ...(campaign.baseManifestSha256 !== undefined ? { baseManifestSha256: campaign.baseManifestSha256 } : {}),
+    ...(campaign.populationSha256 !== undefined ? { populationSha256: campaign.populationSha256 } : {}),
     sources: campaign.sources,
     ...(campaign.closed ? { closed: campaign.closed } : {}),
     history: campaign.history,
@@ -206,6 +215,8 @@ export function campaignRecords(
       if (Date.parse(item.decision.at) > due) row.late = true;
     }
     if (item.superseded?.length) row.superseded = item.superseded;
+    if (item.delegations?.length) row.delegations = item.delegations;
+    if (item.context) row.context = item.context;
     const check = checks.get(item.id);
     if (check) {
       row.revocation = { status: check.status, detail: check.detail, severity: check.severity };

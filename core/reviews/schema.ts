@@ -23,6 +23,7 @@ const decision = z.looseObject({
   by: z.string().min(1),
   at: z.string().min(1),
   note: z.string().optional(),
+  channel: z.enum(['cli', 'web', 'xlsx']).optional(),
 });
 
 export const reviewItemSchema = z.looseObject({
@@ -48,6 +49,17 @@ export const reviewItemSchema = z.looseObject({
   reviewerRule: z.string(),
   decision: decision.optional(),
   superseded: z.array(decision.extend({ supersededAt: z.string() })).optional(),
+  delegations: z
+    .array(
+      z.looseObject({
+        from: z.string(),
+        to: z.string(),
+        at: z.string(),
+        reason: z.string(),
+        channel: z.enum(['cli', 'web', 'xlsx']),
+      }),
+    )
+    .optional(),
 });
 
 /** A campaign without its items (the store keeps items as rows of their own). */
@@ -71,6 +83,7 @@ export const campaignHeaderSchema = z.looseObject({
   status: z.enum(['open', 'closed']),
   baseRunId: z.string().min(1),
   baseManifestSha256: z.string().optional(),
+  populationSha256: z.string().optional(),
   sources: z.array(
     z.looseObject({
       id: z.string(),
@@ -93,7 +106,7 @@ export const campaignHeaderSchema = z.looseObject({
   history: z.array(
     z.looseObject({
       at: z.string(),
-      event: z.enum(['started', 'decided', 'closed', 'force-closed']),
+      event: z.enum(['started', 'decided', 'delegated', 'closed', 'force-closed']),
       by: z.string(),
       note: z.string().optional(),
     }),

@@ -20,6 +20,7 @@ import { accessproof, copyDemo, tempDir } from './cli-helpers';
 const CONTROLLER = 'controller@halvorsen-industrial.example';
 const CFO = 'cfo@halvorsen-industrial.example';
 const ELENA = 'elena.schmidt@halvorsen-industrial.example';
+const ELENA_MANAGER = 'tara.weber@halvorsen-industrial.example';
 
 function capture(): Output & { lines: string[] } {
   const lines: string[] = [];
@@ -93,17 +94,25 @@ describe('accessproof review, on the demo tenant', () => {
       expect(systems.has(system), system).toBe(true);
   });
 
-  it('refuses a reviewer who holds grants in scope unless a fallback reviewer is given', async () => {
+  it("sends a reviewer's own grants to their HR manager (issue 17), not to the reviewer", async () => {
+    // Arrange
+    const o = capture();
     // Act
-    const err = await inputError(
-      runReviewStart(
-        { out, name: 'IAM admins', reviewer: ELENA, entitlement: ['IAM*'], due: '2099-12-31' },
-        capture(),
-      ),
+    await runReviewStart(
+      { out, name: 'IAM admins by manager', reviewer: ELENA, entitlement: ['IAM*'], due: '2099-12-31' },
+      o,
     );
     // Assert
-    expect(err.location.field).toBe('--fallback-reviewer');
-    expect(err.message).toMatch(/elena\.schmidt@halvorsen-industrial\.example would review their own access/);
+    const id = o.lines[0]!.split(' ')[2]!;
+    const iam = items(await rows(out, id));
+    const own = iam.filter((r) => r.holderEmails.includes(ELENA));
+    expect(own.length).toBeGreaterThan(0);
+    for (const r of own) {
+      expect(r.reviewer).toBe(ELENA_MANAGER);
+      expect(r.reviewerRule).toMatch(/^manager:/);
+      expect(r.context?.department).toBe('Finance');
+    }
+    expect(iam.filter((r) => !r.holderEmails.includes(ELENA)).every((r) => r.reviewer === ELENA)).toBe(true);
   });
 
   it("refuses a decision on the decider's own access, and by anyone but the assigned reviewer", async () => {
@@ -132,7 +141,8 @@ describe('accessproof review, on the demo tenant', () => {
       runReviewDecide({ out, campaign: id, items: [other.itemId], keep: true, by: CFO }, capture()),
     );
     // Assert
-    expect(own.reviewer).toBe(CFO);
+    // HR names Elena's manager: her own grants go there before the fallback.
+    expect(own.reviewer).toBe(ELENA_MANAGER);
     expect(self.message).toMatch(/may not decide item .*: it is their own access/);
     expect(notReviewer.message).toMatch(`item ${other.itemId} is assigned to ${ELENA}`);
   });
@@ -163,8 +173,13 @@ describe('accessproof review, on the demo tenant', () => {
       },
       o,
     );
-    await runReviewDecide({ out, campaign: campaignId, allRemaining: true, keep: true, by: CONTROLLER }, o);
-    await runReviewDecide({ out, campaign: campaignId, allRemaining: true, keep: true, by: CFO }, o);
+    // Keeping a privileged grant needs a note (issue 17).
+    const note = 'still needed for the Q4 close';
+    await runReviewDecide(
+      { out, campaign: campaignId, allRemaining: true, keep: true, by: CONTROLLER, note },
+      o,
+    );
+    await runReviewDecide({ out, campaign: campaignId, allRemaining: true, keep: true, by: CFO, note }, o);
     const closed = capture();
     const code = await runReviewClose({ out, campaign: campaignId, by: CONTROLLER }, closed);
     // Assert
@@ -226,7 +241,7 @@ describe('accessproof review, on the demo tenant', () => {
     // Act
     await runReviewList({ out }, o);
     // Assert
-    expect(o.lines.at(-1)).toBe('2 campaign(s)');
+    expect(o.lines.at(-1)).toBe('3 campaign(s)');
     expect(o.lines.some((l) => l.startsWith(campaignId) && /closed/.test(l))).toBe(true);
   });
 

@@ -37,6 +37,7 @@ describe('decide', () => {
       by: CONTROLLER,
       at: LATER.toISOString(),
       note: 'moved to sales',
+      channel: 'cli',
     });
     expect(next.history.at(-1)).toEqual({
       at: LATER.toISOString(),
@@ -52,7 +53,12 @@ describe('decide', () => {
     const c = startedCampaign();
     const bob = itemOf(c, 'U-BOB', 'R-AP-PAY');
     // Act
-    const next = decide(c, [bob.id], { outcome: 'keep', by: CONTROLLER }, LATER);
+    const next = decide(
+      c,
+      [bob.id],
+      { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' },
+      LATER,
+    );
     // Assert
     const changed = next.items.filter((item, i) => item !== c.items[i]);
     expect(changed.map((i) => i.id)).toEqual([bob.id]);
@@ -68,10 +74,20 @@ describe('decide', () => {
     };
     // Act
     const keep = inputError(() =>
-      decide(tampered, [own.id], { outcome: 'keep', by: 'ALICE@example.com' }, LATER),
+      decide(
+        tampered,
+        [own.id],
+        { outcome: 'keep', by: 'ALICE@example.com', note: 'checked with the team' },
+        LATER,
+      ),
     );
     const revoke = inputError(() =>
-      decide(tampered, [own.id], { outcome: 'revoke', by: 'alice@example.com' }, LATER),
+      decide(
+        tampered,
+        [own.id],
+        { outcome: 'revoke', by: 'alice@example.com', note: 'checked with the team' },
+        LATER,
+      ),
     );
     // Assert
     for (const err of [keep, revoke]) {
@@ -87,7 +103,9 @@ describe('decide', () => {
     const c = aliceReviews();
     const own = itemOf(c, 'user/alice', 'AdministratorAccess');
     // Act
-    const err = inputError(() => decide(c, [own.id], { outcome: 'keep', by: 'alice@example.com' }, LATER));
+    const err = inputError(() =>
+      decide(c, [own.id], { outcome: 'keep', by: 'alice@example.com', note: 'checked with the team' }, LATER),
+    );
     // Assert
     expect(own.reviewer).toBe(CFO);
     expect(err.message).toMatch(/it is their own access/);
@@ -98,7 +116,9 @@ describe('decide', () => {
     const c = aliceReviews();
     const bob = itemOf(c, 'U-BOB', 'R-AP-PAY');
     // Act
-    const err = inputError(() => decide(c, [bob.id], { outcome: 'keep', by: CFO }, LATER));
+    const err = inputError(() =>
+      decide(c, [bob.id], { outcome: 'keep', by: CFO, note: 'checked with the team' }, LATER),
+    );
     // Assert
     expect(err.location.field).toBe('--by');
     expect(err.message).toBe(
@@ -113,7 +133,12 @@ describe('decide', () => {
     const own = itemOf(c, 'U-ALICE', 'R-AP-PAY');
     // Act
     const err = inputError(() =>
-      decide(c, [bob.id, own.id], { outcome: 'keep', by: 'alice@example.com' }, LATER),
+      decide(
+        c,
+        [bob.id, own.id],
+        { outcome: 'keep', by: 'alice@example.com', note: 'checked with the team' },
+        LATER,
+      ),
     );
     // Assert
     expect(err).toBeInstanceOf(InputError);
@@ -127,7 +152,9 @@ describe('decide', () => {
     // Arrange
     const c = startedCampaign();
     // Act
-    const err = inputError(() => decide(c, ids, { outcome: 'keep', by: CONTROLLER }, LATER));
+    const err = inputError(() =>
+      decide(c, ids, { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' }, LATER),
+    );
     // Assert
     expect(err.location.field).toBe(field);
     expect(err.message).toMatch(message);
@@ -150,7 +177,12 @@ describe('decide', () => {
     // Arrange
     const c = startedCampaign();
     const bob = itemOf(c, 'U-BOB', 'R-AP-PAY');
-    const first = decide(c, [bob.id], { outcome: 'revoke', by: CONTROLLER }, AT);
+    const first = decide(
+      c,
+      [bob.id],
+      { outcome: 'revoke', by: CONTROLLER, note: 'checked with the team' },
+      AT,
+    );
     // Act
     const second = decide(
       first,
@@ -162,18 +194,35 @@ describe('decide', () => {
     const item = itemOf(second, 'U-BOB', 'R-AP-PAY');
     expect(item.decision?.outcome).toBe('keep');
     expect(item.superseded).toEqual([
-      { outcome: 'revoke', by: CONTROLLER, at: AT.toISOString(), supersededAt: LATER.toISOString() },
+      {
+        outcome: 'revoke',
+        by: CONTROLLER,
+        at: AT.toISOString(),
+        note: 'checked with the team',
+        channel: 'cli',
+        supersededAt: LATER.toISOString(),
+      },
     ]);
   });
 
   it('refuses any decision once the campaign is closed', () => {
     // Arrange
     const c = startedCampaign();
-    const all = decide(c, remainingItemIds(c, CONTROLLER), { outcome: 'keep', by: CONTROLLER }, AT);
+    const all = decide(
+      c,
+      remainingItemIds(c, CONTROLLER),
+      { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' },
+      AT,
+    );
     const closed = closeCampaign(all, { by: CONTROLLER }, LATER);
     // Act
     const err = inputError(() =>
-      decide(closed, [c.items[0]!.id], { outcome: 'revoke', by: CONTROLLER }, LATER),
+      decide(
+        closed,
+        [c.items[0]!.id],
+        { outcome: 'revoke', by: CONTROLLER, note: 'checked with the team' },
+        LATER,
+      ),
     );
     // Assert
     expect(err.location.field).toBe('CAMPAIGN');
@@ -188,7 +237,12 @@ describe('remainingItemIds', () => {
     // Arrange
     const c = aliceReviews();
     const bob = itemOf(c, 'U-BOB', 'R-AP-PAY');
-    const decided = decide(c, [bob.id], { outcome: 'keep', by: 'alice@example.com' }, LATER);
+    const decided = decide(
+      c,
+      [bob.id],
+      { outcome: 'keep', by: 'alice@example.com', note: 'checked with the team' },
+      LATER,
+    );
     // Act
     const alice = remainingItemIds(decided, 'Alice@example.com');
     const cfo = remainingItemIds(decided, CFO);
@@ -202,7 +256,12 @@ describe('closeCampaign', () => {
   it('closes a fully decided campaign and records who closed it', () => {
     // Arrange
     const c = startedCampaign();
-    const all = decide(c, remainingItemIds(c, CONTROLLER), { outcome: 'keep', by: CONTROLLER }, AT);
+    const all = decide(
+      c,
+      remainingItemIds(c, CONTROLLER),
+      { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' },
+      AT,
+    );
     // Act
     const closed = closeCampaign(all, { by: CFO }, LATER);
     // Assert
@@ -240,7 +299,12 @@ describe('closeCampaign', () => {
   it('force-closes with a rationale, recording how many grants were left unanswered', () => {
     // Arrange
     const c = startedCampaign();
-    const one = decide(c, [c.items[0]!.id], { outcome: 'keep', by: CONTROLLER }, AT);
+    const one = decide(
+      c,
+      [c.items[0]!.id],
+      { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' },
+      AT,
+    );
     const rationale = 'Reviewer left; remaining grants re-reviewed in Q1 campaign';
     // Act
     const closed = closeCampaign(one, { by: CFO, force: true, rationale }, LATER);

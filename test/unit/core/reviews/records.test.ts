@@ -22,7 +22,12 @@ function reviewed() {
   const bob = itemOf(c, 'U-BOB', 'R-AP-PAY');
   const svc = itemOf(c, 'SVC-BATCH', 'R-DISPLAY');
   const one = decide(c, [bob.id], { outcome: 'revoke', by: CONTROLLER, note: 'moved to sales' }, LATER);
-  const two = decide(one, [svc.id], { outcome: 'keep', by: CONTROLLER }, AFTER_DUE);
+  const two = decide(
+    one,
+    [svc.id],
+    { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' },
+    AFTER_DUE,
+  );
   return { campaign: two, bob, svc };
 }
 

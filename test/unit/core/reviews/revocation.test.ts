@@ -21,8 +21,18 @@ const DECIDED = new Date('2026-10-05T12:00:00.000Z');
 function withRevocations(): Campaign {
   const c = startedCampaign();
   const revoke = [itemOf(c, 'U-BOB', 'R-AP-PAY').id, itemOf(c, 'user/alice', 'AdministratorAccess').id];
-  const one = decide(c, revoke, { outcome: 'revoke', by: CONTROLLER }, DECIDED);
-  return decide(one, [itemOf(c, 'SVC-BATCH', 'R-DISPLAY').id], { outcome: 'keep', by: CONTROLLER }, DECIDED);
+  const one = decide(
+    c,
+    revoke,
+    { outcome: 'revoke', by: CONTROLLER, note: 'checked with the team' },
+    DECIDED,
+  );
+  return decide(
+    one,
+    [itemOf(c, 'SVC-BATCH', 'R-DISPLAY').id],
+    { outcome: 'keep', by: CONTROLLER, note: 'checked with the team' },
+    DECIDED,
+  );
 }
 
 describe('verifyRevocations', () => {
