@@ -110,6 +110,7 @@ describe('SqliteReviewStore', () => {
       by: CONTROLLER,
       at: LATER.toISOString(),
       note: 'moved',
+      channel: 'cli',
     });
     expect(back!.items.map((i) => i.id)).toEqual(campaign.items.map((i) => i.id));
   });
@@ -143,8 +144,12 @@ describe('SqliteReviewStore', () => {
     const bob = itemOf(campaign, 'U-BOB', 'R-AP-PAY');
     const own = itemOf(campaign, 'U-ALICE', 'R-AP-PAY');
     // Act
-    await a.update(campaign.id, (c) => decide(c, [bob.id], { outcome: 'keep', by: 'alice@example.com' }, AT));
-    await b.update(campaign.id, (c) => decide(c, [own.id], { outcome: 'revoke', by: CFO }, LATER));
+    await a.update(campaign.id, (c) =>
+      decide(c, [bob.id], { outcome: 'keep', by: 'alice@example.com', note: 'still in AP' }, AT),
+    );
+    await b.update(campaign.id, (c) =>
+      decide(c, [own.id], { outcome: 'revoke', by: CFO, note: 'no longer needed' }, LATER),
+    );
     const back = await a.get(campaign.id);
     // Assert
     expect(itemOf(back!, 'U-BOB', 'R-AP-PAY').decision?.outcome).toBe('keep');
@@ -197,7 +202,9 @@ describe('review evidence for the pack', () => {
     const store = open();
     await store.create(campaign);
     await store.create(startedCampaign({ name: 'other' }));
-    await store.update(campaign.id, (c) => decide(c, [bob.id], { outcome: 'revoke', by: CONTROLLER }, LATER));
+    await store.update(campaign.id, (c) =>
+      decide(c, [bob.id], { outcome: 'revoke', by: CONTROLLER, note: 'no longer needed' }, LATER),
+    );
     await store.close();
     // Act
     const direct = await reviewArtefacts(state, AT, {

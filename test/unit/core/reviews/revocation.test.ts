@@ -151,7 +151,7 @@ describe('verifyRevocations', () => {
     const item = c0.items.find(
       (i) => i.principal === direct.principal && i.path.length === 0 && i.entitlement === direct.entitlement,
     )!;
-    const c = decide(c0, [item.id], { outcome: 'revoke', by: CONTROLLER }, DECIDED);
+    const c = decide(c0, [item.id], { outcome: 'revoke', by: CONTROLLER, note: 'no longer needed' }, DECIDED);
     // Act: the later run no longer has the direct grant; the group grant (aliceAdmin) stays.
     const report = verifyRevocations(c, laterRun({}), 'run-2');
     // Assert

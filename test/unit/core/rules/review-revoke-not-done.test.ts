@@ -14,7 +14,12 @@ const PAST_DUE = { asOf: new Date('2026-11-05T00:00:00Z'), slaDays: SLA };
 /** Bob's privileged payment role revoked (high: due 30 days after the decision). */
 function campaign(): Campaign {
   const c = startedCampaign();
-  return decide(c, [itemOf(c, 'U-BOB', 'R-AP-PAY').id], { outcome: 'revoke', by: CONTROLLER }, DECIDED);
+  return decide(
+    c,
+    [itemOf(c, 'U-BOB', 'R-AP-PAY').id],
+    { outcome: 'revoke', by: CONTROLLER, note: 'no longer needed' },
+    DECIDED,
+  );
 }
 
 describe('REVIEW-REVOKE-NOT-DONE', () => {
