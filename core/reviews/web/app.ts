@@ -1,0 +1,388 @@
+/**
+ * The reviewer web app (issue 17) as one function from a plain request to a plain response. The
+ * local server (`accessproof serve`) adapts node:http to it; a Lambda adapter will adapt proxy
+ * events. Ports bring the store, the key, the clock, randomness and the audit log: no I/O here.
+ *
+ * Access: a signed link (`/l/<token>`) is exchanged for a session cookie for one reviewer of one
+ * campaign. Every route checks the session's campaign and, for items, that the item is assigned
+ * to the session's reviewer — an item of someone else is answered 404, like one that does not
+ * exist. Every state-changing request needs the session's CSRF token and is audited.
+ */
+import { InputError } from '../../errors';
+import { decide, delegate } from '../decide';
+import type { Campaign, ReviewItem } from '../model';
+import type { ReviewStore } from '../repository';
+import { APP_CSS, itemPage, type ListView, listPage, messagePage } from './html';
+import { type AppRequest, type AppResponse, html, parseCookies, redirect, SECURITY_HEADERS } from './http';
+import { csrfToken, csrfValid, openLink, openSession, type SessionGrant, signSession } from './tokens';
+
+export const SESSION_COOKIE = 'ap_review';
+export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** Items one request may decide: a page of a large campaign, not the whole population. */
+export const MAX_ITEMS_PER_REQUEST = 2000;
+
+/** One line of the audit log: every request that changes state, accepted or refused. */
+export interface AuditEntry {
+  at: string;
+  /** `session-opened`, `decide`, `delegate`, `sign-out`. */
+  action: string;
+  outcome: 'ok' | 'refused';
+  status: number;
+  campaign?: string;
+  reviewer?: string;
+  items?: string[];
+  detail?: string;
+  remote?: string;
+  /** Session id (not the cookie): ties the requests of one sign-in together. */
+  sid?: string;
+}
+
+export interface ReviewAppPorts {
+  store: ReviewStore;
+  /** HMAC key of links and sessions (≥ 32 bytes). */
+  key: Uint8Array;
+  now: () => Date;
+  /** A fresh random id (≥ 128 bits), for session ids. */
+  newId: () => string;
+  audit: (entry: AuditEntry) => Promise<void>;
+  sessionTtlMs?: number;
+  maxBodyBytes?: number;
+  /** Mark the cookie `Secure` (served over HTTPS); off for http://127.0.0.1. */
+  secureCookie?: boolean;
+}
+
+export type ReviewApp = (req: AppRequest) => Promise<AppResponse>;
+
+const notFound = () => html(404, messagePage('Not found', 'There is nothing here for you.'));
+const forbidden = (why: string) => html(403, messagePage('Forbidden', why));
+const signedOut = () =>
+  html(401, messagePage('Sign in with your link', 'Open the review link you were sent. It signs you in.'));
+
+/**
+ * @example
+ * const app = createReviewApp({ store, key, now: () => new Date(), newId: randomUUID, audit });
+ * const res = await app({ method: 'GET', path: '/c/rev-1', query: new URLSearchParams(), headers, body: '' });
+ */
+export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
+  const ttl = ports.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const maxBody = ports.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const cookie = (value: string, maxAgeS: number) =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${ports.secureCookie ? '; Secure' : ''}`;
+
+  const sessionOf = (req: AppRequest): SessionGrant | undefined => {
+    const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+    return value === undefined ? undefined : openSession(ports.key, value, ports.now());
+  };
+
+  const audit = async (req: AppRequest, entry: Omit<AuditEntry, 'at' | 'remote'>) => {
+    await ports.audit({
+      at: ports.now().toISOString(),
+      ...entry,
+      ...(req.remote !== undefined ? { remote: req.remote } : {}),
+    });
+  };
+
+  return async (req) => {
+    const method = req.method.toUpperCase();
+    const parts = req.path.split('/').slice(1).map(safeDecode);
+    if (parts.some((p) => p === undefined)) return notFound();
+    const [first, campaignId, sub, itemId, ...rest] = parts as string[];
+
+    if (method === 'GET' && req.path === '/assets/app.css') {
+      return {
+        status: 200,
+        headers: { ...SECURITY_HEADERS, 'content-type': 'text/css; charset=utf-8' },
+        cookies: [],
+        body: APP_CSS,
+      };
+    }
+    if (method === 'GET' && first === 'l' && campaignId && sub === undefined) {
+      return openLinkRoute(req, campaignId);
+    }
+    if (method === 'GET' && req.path === '/') {
+      const s = sessionOf(req);
+      return s ? redirect(`/c/${encodeURIComponent(s.campaign)}`) : signedOut();
+    }
+    if (method === 'POST' && req.path === '/logout') {
+      const refused = await checkPost(req, 'sign-out');
+      if (refused) return refused.response;
+      const s = sessionOf(req)!;
+      await audit(req, { action: 'sign-out', outcome: 'ok', status: 303, ...who(s) });
+      return html(200, messagePage('Signed out', 'You are signed out. Your link signs you in again.'), [
+        cookie('', 0),
+      ]);
+    }
+    if (first !== 'c' || !campaignId || rest.length > 0) return notFound();
+
+    if (method === 'GET' && sub === undefined) {
+      const s = sessionOf(req);
+      if (!s) return signedOut();
+      if (s.campaign !== campaignId) return forbidden('Your link is for another campaign.');
+      const campaign = await ports.store.get(campaignId);
+      if (!campaign) return notFound();
+      return html(200, listPage(listView(campaign, s, req.query)));
+    }
+    if (method === 'GET' && sub === 'items' && itemId) {
+      const s = sessionOf(req);
+      if (!s) return signedOut();
+      if (s.campaign !== campaignId) return forbidden('Your link is for another campaign.');
+      const campaign = await ports.store.get(campaignId);
+      const item = campaign?.items.find((i) => i.id === itemId && i.reviewer === s.reviewer);
+      if (!campaign || !item) return notFound();
+      return html(200, itemPage(campaign, item));
+    }
+    if (method === 'POST' && sub === 'decide' && itemId === undefined) {
+      return decideRoute(req, campaignId);
+    }
+    return ['GET', 'POST'].includes(method) ? notFound() : html(405, messagePage('Not allowed', method));
+  };
+
+  async function openLinkRoute(req: AppRequest, token: string): Promise<AppResponse> {
+    const now = ports.now();
+    const grant = openLink(ports.key, token, now);
+    if (!grant) {
+      await audit(req, {
+        action: 'session-opened',
+        outcome: 'refused',
+        status: 401,
+        detail: 'invalid or expired link',
+      });
+      return html(
+        401,
+        messagePage(
+          'Link not valid',
+          'This link is not valid or has expired. Ask the campaign owner for a new one.',
+        ),
+      );
+    }
+    const campaign = await ports.store.get(grant.campaign);
+    if (!campaign) {
+      await audit(req, { action: 'session-opened', outcome: 'refused', status: 404, ...grantWho(grant) });
+      return notFound();
+    }
+    const exp = new Date(Math.min(now.getTime() + ttl, Date.parse(grant.exp)));
+    const session: SessionGrant = { ...grant, exp: exp.toISOString(), sid: ports.newId() };
+    const maxAge = Math.max(0, Math.floor((exp.getTime() - now.getTime()) / 1000));
+    await audit(req, { action: 'session-opened', outcome: 'ok', status: 303, ...who(session) });
+    return redirect(`/c/${encodeURIComponent(grant.campaign)}`, [
+      cookie(signSession(ports.key, session), maxAge),
+    ]);
+  }
+
+  /** Size, type, session and CSRF checks of a POST; a refusal is audited. */
+  async function checkPost(
+    req: AppRequest,
+    action: string,
+    campaignId?: string,
+  ): Promise<{ response: AppResponse } | undefined> {
+    const refuse = async (status: number, detail: string, page: AppResponse, s?: SessionGrant) => {
+      await audit(req, { action, outcome: 'refused', status, detail, ...(s ? who(s) : {}) });
+      return { response: page };
+    };
+    if (Buffer.byteLength(req.body, 'utf8') > maxBody) {
+      return refuse(413, 'body too large', html(413, messagePage('Too large', `At most ${maxBody} bytes.`)));
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') {
+      return refuse(
+        415,
+        `content type ${type || 'none'}`,
+        html(415, messagePage('Unsupported', 'Send the form.')),
+      );
+    }
+    const s = sessionOf(req);
+    if (!s) return refuse(401, 'no session', signedOut());
+    if (campaignId !== undefined && s.campaign !== campaignId) {
+      return refuse(403, `session for ${s.campaign}`, forbidden('Your link is for another campaign.'), s);
+    }
+    const form = new URLSearchParams(req.body);
+    if (!csrfValid(ports.key, s, form.get('csrf') ?? undefined)) {
+      return refuse(403, 'bad CSRF token', forbidden('The form expired: reload the page and try again.'), s);
+    }
+    return undefined;
+  }
+
+  async function decideRoute(req: AppRequest, campaignId: string): Promise<AppResponse> {
+    const form = new URLSearchParams(req.body.length <= maxBody ? req.body : '');
+    const action = form.get('action') ?? '';
+    const auditAction = action === 'delegate' ? 'delegate' : 'decide';
+    const refused = await checkPost(req, auditAction, campaignId);
+    if (refused) return refused.response;
+    const s = sessionOf(req)!;
+    const ids = [...new Set(form.getAll('item'))];
+    const campaign = await ports.store.get(campaignId);
+    if (!campaign) return notFound();
+    const mine = new Set(campaign.items.filter((i) => i.reviewer === s.reviewer).map((i) => i.id));
+    const foreign = ids.filter((id) => !mine.has(id));
+    if (foreign.length > 0 || ids.length > MAX_ITEMS_PER_REQUEST) {
+      // Another reviewer's item is answered like one that does not exist.
+      await audit(req, {
+        action: auditAction,
+        outcome: 'refused',
+        status: 404,
+        ...who(s),
+        items: ids.slice(0, 50),
+        detail: foreign.length ? `not the reviewer's: ${foreign.slice(0, 20).join(', ')}` : 'too many items',
+      });
+      return notFound();
+    }
+    const note = nonEmpty(form.get('note'));
+    const again = (text: string) =>
+      html(
+        400,
+        listPage({
+          ...listView(campaign, s, req.query),
+          message: { kind: 'error', text },
+          selected: new Set(ids),
+          form: {
+            action,
+            ...(note !== undefined ? { note } : {}),
+            to: form.get('to') ?? '',
+            reason: form.get('reason') ?? '',
+          },
+        }),
+      );
+    const fail = async (text: string) => {
+      await audit(req, {
+        action: auditAction,
+        outcome: 'refused',
+        status: 400,
+        ...who(s),
+        items: ids,
+        detail: text,
+      });
+      return again(text);
+    };
+    if (ids.length === 0) return fail('Select at least one item.');
+    if (!['keep', 'revoke', 'delegate'].includes(action)) return fail('Choose keep, revoke or delegate.');
+    const at = ports.now();
+    try {
+      await ports.store.update(campaignId, (c) =>
+        action === 'delegate'
+          ? delegate(
+              c,
+              ids,
+              { by: s.reviewer, to: form.get('to') ?? '', reason: form.get('reason') ?? '', channel: 'web' },
+              at,
+            )
+          : decide(
+              c,
+              ids,
+              {
+                outcome: action as 'keep' | 'revoke',
+                by: s.reviewer,
+                ...(note !== undefined ? { note } : {}),
+                channel: 'web',
+              },
+              at,
+            ),
+      );
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const field = err.location.field;
+      return fail(
+        field && err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message,
+      );
+    }
+    await audit(req, {
+      action: auditAction,
+      outcome: 'ok',
+      status: 303,
+      ...who(s),
+      items: ids,
+      detail: action === 'delegate' ? `to ${form.get('to')?.trim().toLowerCase()}` : action,
+    });
+    const done = action === 'delegate' ? 'delegated' : action === 'keep' ? 'kept' : 'revoked';
+    return redirect(`/c/${encodeURIComponent(campaignId)}?done=${done}&n=${ids.length}`);
+  }
+
+  function listView(campaign: Campaign, s: SessionGrant, query: URLSearchParams): ListView {
+    const mine = campaign.items.filter((i) => i.reviewer === s.reviewer);
+    const filters = {
+      q: (query.get('q') ?? '').slice(0, 200),
+      status: pick(query.get('status'), ['all', 'undecided', 'decided'], 'all'),
+      privileged: pick(query.get('privileged'), ['any', 'yes', 'no'], 'any'),
+      sort: pick(query.get('sort'), ['person', 'entitlement', 'system', 'risk'], 'person'),
+    };
+    const q = filters.q.trim().toLowerCase();
+    const shown = mine
+      .filter((i) => filters.status === 'all' || (filters.status === 'decided') === Boolean(i.decision))
+      .filter((i) => filters.privileged === 'any' || (filters.privileged === 'yes') === i.privileged)
+      .filter((i) => !q || searchText(i).includes(q))
+      .sort(sorter(filters.sort));
+    const done = query.get('done');
+    const n = Number(query.get('n') ?? '0');
+    const view: ListView = {
+      campaign,
+      reviewer: s.reviewer,
+      items: shown,
+      total: mine.length,
+      decided: mine.filter((i) => i.decision).length,
+      csrf: csrfToken(ports.key, s),
+      filters,
+      selected: new Set(),
+    };
+    if (done && ['kept', 'revoked', 'delegated'].includes(done) && Number.isInteger(n) && n > 0) {
+      view.message = { kind: 'ok', text: `${n} item(s) ${done}.` };
+    }
+    return view;
+  }
+}
+
+function who(s: SessionGrant) {
+  return { campaign: s.campaign, reviewer: s.reviewer, sid: s.sid };
+}
+
+function grantWho(g: { campaign: string; reviewer: string }) {
+  return { campaign: g.campaign, reviewer: g.reviewer };
+}
+
+function safeDecode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+function nonEmpty(v: string | null): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+function pick(v: string | null, allowed: string[], fallback: string): string {
+  return v !== null && allowed.includes(v) ? v : fallback;
+}
+
+function searchText(i: ReviewItem): string {
+  return [
+    i.identityName,
+    i.principalName,
+    i.entitlementName,
+    i.sourceId,
+    i.system,
+    i.context?.department,
+    i.context?.manager,
+    ...i.pathNames,
+    ...(i.context?.findings ?? []).map((f) => `${f.rule} ${f.title}`),
+  ]
+    .join(' ')
+    .toLowerCase();
+}
+
+function sorter(sort: string): (a: ReviewItem, b: ReviewItem) => number {
+  const cmp = (x: string, y: string) => {
+    const a = x.toLowerCase();
+    const b = y.toLowerCase();
+    return a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0;
+  };
+  const person = (a: ReviewItem, b: ReviewItem) => cmp(a.identityName, b.identityName) || cmp(a.id, b.id);
+  const ent = (a: ReviewItem, b: ReviewItem) => cmp(a.entitlementName, b.entitlementName) || person(a, b);
+  if (sort === 'entitlement') return ent;
+  if (sort === 'system') return (a, b) => cmp(a.sourceId, b.sourceId) || ent(a, b);
+  if (sort === 'risk')
+    return (a, b) => (b.context?.findings?.length ?? 0) - (a.context?.findings?.length ?? 0) || person(a, b);
+  return (a, b) => person(a, b) || cmp(a.entitlementName, b.entitlementName);
+}

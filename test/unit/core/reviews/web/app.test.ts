@@ -1,0 +1,389 @@
+/**
+ * The reviewer app's handlers against a real (in-memory SQLite) review store: sign-in by link,
+ * what a reviewer sees, deciding in bulk, delegating, and the security checks — every endpoint
+ * tried with another reviewer's ids, CSRF, body size, content type, session expiry, audit log.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Campaign } from '../../../../../core/reviews/model';
+import {
+  type AuditEntry,
+  createReviewApp,
+  type ReviewApp,
+  SESSION_COOKIE,
+} from '../../../../../core/reviews/web/app';
+import type { AppRequest, AppResponse } from '../../../../../core/reviews/web/http';
+import { signLink, signSession } from '../../../../../core/reviews/web/tokens';
+import { SqliteReviewStore } from '../../../../../stores/sqlite-reviews/sqlite-review-store';
+import { CONTROLLER, itemOf, startedCampaign } from '../review-fixture';
+
+const AWS_OWNER = 'aws.owner@example.com';
+const NOW = new Date('2026-10-05T09:00:00.000Z');
+
+interface Harness {
+  app: ReviewApp;
+  store: SqliteReviewStore;
+  audit: AuditEntry[];
+  campaign: Campaign;
+  clock: { now: Date };
+  key: Uint8Array;
+}
+
+async function harness(): Promise<Harness> {
+  const store = SqliteReviewStore.open({ file: ':memory:' });
+  // ERP grants to the controller, AWS grants to the AWS owner: two reviewers of one campaign.
+  const campaign = startedCampaign({
+    reviewers: { default: CONTROLLER, bySource: { 'aws-test': AWS_OWNER } },
+  });
+  await store.create(campaign);
+  const audit: AuditEntry[] = [];
+  const clock = { now: NOW };
+  const key = randomBytes(32);
+  let n = 0;
+  const app = createReviewApp({
+    store,
+    key,
+    now: () => clock.now,
+    newId: () => `session-id-${String(++n).padStart(8, '0')}`,
+    audit: async (e) => {
+      audit.push(e);
+    },
+  });
+  return { app, store, audit, campaign, clock, key };
+}
+
+function req(
+  method: string,
+  url: string,
+  init: { cookie?: string; body?: string; type?: string } = {},
+): AppRequest {
+  const u = new URL(url, 'http://127.0.0.1');
+  const headers: AppRequest['headers'] = {};
+  if (init.cookie) headers.cookie = init.cookie;
+  if (method === 'POST') headers['content-type'] = init.type ?? 'application/x-www-form-urlencoded';
+  return { method, path: u.pathname, query: u.searchParams, headers, body: init.body ?? '' };
+}
+
+/** Signs in by link and returns the cookie header and the page's CSRF token. */
+async function signIn(h: Harness, reviewer: string): Promise<{ cookie: string; csrf: string }> {
+  const link = signLink(h.key, { campaign: h.campaign.id, reviewer, exp: '2027-01-07T00:00:00.000Z' });
+  const res = await h.app(req('GET', `/l/${link}`));
+  expect(res.status).toBe(303);
+  const cookie = res.cookies[0]!.split(';')[0]!;
+  const list = await h.app(req('GET', `/c/${h.campaign.id}`, { cookie }));
+  const csrf = /name="csrf" value="([^"]+)"/.exec(list.body)?.[1];
+  expect(csrf).toBeDefined();
+  return { cookie, csrf: csrf! };
+}
+
+function form(fields: [string, string][]): string {
+  return new URLSearchParams(fields).toString();
+}
+
+const shownItems = (res: AppResponse) =>
+  [...res.body.matchAll(/<tr data-item="([0-9a-f]+)"/g)].map((m) => m[1]);
+
+describe('reviewer app', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness();
+  });
+  afterEach(async () => {
+    await h.store.close();
+  });
+
+  it('exchanges a signed link for a strict session cookie, and refuses forged or expired links', async () => {
+    // Arrange
+    const good = signLink(h.key, {
+      campaign: h.campaign.id,
+      reviewer: CONTROLLER,
+      exp: '2027-01-07T00:00:00.000Z',
+    });
+    const expired = signLink(h.key, {
+      campaign: h.campaign.id,
+      reviewer: CONTROLLER,
+      exp: '2026-10-01T00:00:00.000Z',
+    });
+    const other = signLink(randomBytes(32), {
+      campaign: h.campaign.id,
+      reviewer: CONTROLLER,
+      exp: '2027-01-07T00:00:00.000Z',
+    });
+    const [payload] = good.split('.');
+    const tampered = `${Buffer.from(
+      Buffer.from(payload!, 'base64url').toString().replace(CONTROLLER, AWS_OWNER),
+    ).toString('base64url')}.${good.split('.')[1]}`;
+    // Act
+    const ok = await h.app(req('GET', `/l/${good}`));
+    const refused = await Promise.all(
+      [expired, other, tampered, 'x.y'].map((t) => h.app(req('GET', `/l/${t}`))),
+    );
+    // A session cookie is not a link, and a link is not a session cookie.
+    const asCookie = await h.app(req('GET', `/c/${h.campaign.id}`, { cookie: `${SESSION_COOKIE}=${good}` }));
+    // Assert
+    expect(ok.headers.location).toBe(`/c/${h.campaign.id}`);
+    expect(ok.cookies[0]).toMatch(
+      new RegExp(`^${SESSION_COOKIE}=[^;]+; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800$`),
+    );
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401, 401]);
+    expect(refused.every((r) => r.cookies.length === 0)).toBe(true);
+    expect(asCookie.status).toBe(401);
+    expect(h.audit.map((e) => `${e.action}:${e.outcome}`)).toEqual([
+      'session-opened:ok',
+      ...Array(4).fill('session-opened:refused'),
+    ]);
+  });
+
+  it('shows a reviewer only their items, with context, and filters and sorts them', async () => {
+    // Arrange
+    const { cookie } = await signIn(h, CONTROLLER);
+    const mine = h.campaign.items.filter((i) => i.reviewer === CONTROLLER).map((i) => i.id);
+    // Act
+    const all = await h.app(req('GET', `/c/${h.campaign.id}`, { cookie }));
+    const privileged = await h.app(
+      req('GET', `/c/${h.campaign.id}?privileged=yes&sort=entitlement`, { cookie }),
+    );
+    const search = await h.app(req('GET', `/c/${h.campaign.id}?q=ortiz`, { cookie }));
+    // Assert
+    expect(all.status).toBe(200);
+    expect(shownItems(all).sort()).toEqual([...mine].sort());
+    expect(all.body).not.toContain('AdministratorAccess'); // the AWS owner's item
+    expect(shownItems(privileged)).toEqual([
+      itemOf(h.campaign, 'U-ALICE', 'R-AP-PAY').id,
+      itemOf(h.campaign, 'U-BOB', 'R-AP-PAY').id,
+    ]);
+    expect(shownItems(search)).toEqual(
+      h.campaign.items
+        .filter((i) => i.reviewer === CONTROLLER && i.principal.endsWith('U-BOB'))
+        .map((i) => i.id),
+    );
+    expect(all.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(all.body).not.toMatch(/<script|style=|https?:\/\//);
+    for (const id of ['q', 'status', 'privileged', 'sort', 'note', 'to', 'reason'])
+      expect(all.body, id).toContain(`<label for="${id}">`);
+  });
+
+  it('keeps and revokes in bulk with one note, refuses a revoke without a note, and delegates', async () => {
+    // Arrange
+    const { cookie, csrf } = await signIn(h, CONTROLLER);
+    const alicePay = itemOf(h.campaign, 'U-ALICE', 'R-AP-PAY').id;
+    const bobPay = itemOf(h.campaign, 'U-BOB', 'R-AP-PAY').id;
+    const svc = itemOf(h.campaign, 'SVC-BATCH', 'R-DISPLAY').id;
+    const post = (fields: [string, string][]) =>
+      h.app(req('POST', `/c/${h.campaign.id}/decide`, { cookie, body: form([['csrf', csrf], ...fields]) }));
+    // Act
+    const kept = await post([
+      ['item', alicePay],
+      ['item', bobPay],
+      ['action', 'keep'],
+      ['note', 'AP team, Q4 close'],
+    ]);
+    const noNote = await post([
+      ['item', svc],
+      ['action', 'revoke'],
+    ]);
+    const revoked = await post([
+      ['item', svc],
+      ['action', 'revoke'],
+      ['note', 'batch job retired'],
+    ]);
+    const delegated = await post([
+      ['item', bobPay],
+      ['action', 'delegate'],
+      ['to', 'ap.lead@example.com'],
+      ['reason', 'owns AP'],
+    ]);
+    // Assert
+    expect([kept.status, noNote.status, revoked.status, delegated.status]).toEqual([303, 400, 303, 303]);
+    expect(noNote.body).toMatch(/a revocation needs a note saying why/);
+    expect(noNote.body).toContain(`value="${svc}" id="item-${svc}" checked`);
+    const c = (await h.store.get(h.campaign.id))!;
+    const item = (id: string) => c.items.find((i) => i.id === id)!;
+    expect(item(alicePay).decision).toMatchObject({
+      outcome: 'keep',
+      by: CONTROLLER,
+      channel: 'web',
+      note: 'AP team, Q4 close',
+    });
+    expect(item(svc).decision).toMatchObject({
+      outcome: 'revoke',
+      channel: 'web',
+      note: 'batch job retired',
+    });
+    expect(item(bobPay).reviewer).toBe('ap.lead@example.com');
+    expect(item(bobPay).decision).toBeUndefined();
+    expect(item(bobPay).delegations).toEqual([
+      {
+        from: CONTROLLER,
+        to: 'ap.lead@example.com',
+        at: NOW.toISOString(),
+        reason: 'owns AP',
+        channel: 'web',
+      },
+    ]);
+    const page = await h.app(req('GET', `/c/${h.campaign.id}`, { cookie }));
+    expect(shownItems(page)).not.toContain(bobPay);
+    expect(
+      h.audit.filter((e) => e.action !== 'session-opened').map((e) => `${e.action}:${e.outcome}:${e.status}`),
+    ).toEqual(['decide:ok:303', 'decide:refused:400', 'decide:ok:303', 'delegate:ok:303']);
+  });
+
+  it("answers every endpoint 403/404 for another reviewer's items and another campaign, changing nothing", async () => {
+    // Arrange: the AWS owner tries the controller's items.
+    const { cookie, csrf } = await signIn(h, AWS_OWNER);
+    const foreign = h.campaign.items.filter((i) => i.reviewer === CONTROLLER).map((i) => i.id);
+    const mine = h.campaign.items.find((i) => i.reviewer === AWS_OWNER)!.id;
+    const before = JSON.stringify(await h.store.get(h.campaign.id));
+    const otherCampaign = await h.store.create({ ...h.campaign, id: 'rev-other' }).then(() => 'rev-other');
+    // Act
+    const results: [string, number][] = [];
+    for (const id of foreign) {
+      results.push([
+        `GET item ${id}`,
+        (await h.app(req('GET', `/c/${h.campaign.id}/items/${id}`, { cookie }))).status,
+      ]);
+      for (const action of ['keep', 'revoke', 'delegate']) {
+        const body = form([
+          ['csrf', csrf],
+          ['item', id],
+          ['action', action],
+          ['note', 'x'],
+          ['to', 'z@example.com'],
+          ['reason', 'r'],
+        ]);
+        results.push([
+          `POST ${action} ${id}`,
+          (await h.app(req('POST', `/c/${h.campaign.id}/decide`, { cookie, body }))).status,
+        ]);
+      }
+      // Mixed with one of the reviewer's own items: all or nothing.
+      const mixed = form([
+        ['csrf', csrf],
+        ['item', mine],
+        ['item', id],
+        ['action', 'keep'],
+        ['note', 'x'],
+      ]);
+      results.push([
+        `POST mixed ${id}`,
+        (await h.app(req('POST', `/c/${h.campaign.id}/decide`, { cookie, body: mixed }))).status,
+      ]);
+    }
+    results.push(['GET other campaign', (await h.app(req('GET', `/c/${otherCampaign}`, { cookie }))).status]);
+    results.push([
+      'GET other campaign item',
+      (await h.app(req('GET', `/c/${otherCampaign}/items/${mine}`, { cookie }))).status,
+    ]);
+    results.push([
+      'POST other campaign',
+      (
+        await h.app(
+          req('POST', `/c/${otherCampaign}/decide`, {
+            cookie,
+            body: form([
+              ['csrf', csrf],
+              ['item', mine],
+              ['action', 'keep'],
+            ]),
+          }),
+        )
+      ).status,
+    ]);
+    // Assert
+    for (const [what, status] of results) expect([403, 404], what).toContain(status);
+    expect(JSON.stringify(await h.store.get(h.campaign.id))).toBe(before);
+    expect((await h.store.get(otherCampaign))!.items.every((i) => !i.decision)).toBe(true);
+    expect(h.audit.filter((e) => e.action !== 'session-opened').every((e) => e.outcome === 'refused')).toBe(
+      true,
+    );
+    // The own item is reachable: the refusals above are about ownership, not a broken route.
+    expect((await h.app(req('GET', `/c/${h.campaign.id}/items/${mine}`, { cookie }))).status).toBe(200);
+  });
+
+  it('refuses state changes without the CSRF token, without a session, of the wrong type or too large', async () => {
+    // Arrange
+    const { cookie, csrf } = await signIn(h, CONTROLLER);
+    const id = itemOf(h.campaign, 'U-ALICE', 'R-DISPLAY').id;
+    const url = `/c/${h.campaign.id}/decide`;
+    const ok = form([
+      ['csrf', csrf],
+      ['item', id],
+      ['action', 'keep'],
+    ]);
+    const otherSession = signSession(h.key, {
+      campaign: h.campaign.id,
+      reviewer: CONTROLLER,
+      exp: '2027-01-01T00:00:00.000Z',
+      sid: 'another-session-0001',
+    });
+    // Act
+    const statuses = [
+      (
+        await h.app(
+          req('POST', url, {
+            cookie,
+            body: form([
+              ['item', id],
+              ['action', 'keep'],
+            ]),
+          }),
+        )
+      ).status,
+      (
+        await h.app(
+          req('POST', url, {
+            cookie,
+            body: form([
+              ['csrf', 'forged'],
+              ['item', id],
+              ['action', 'keep'],
+            ]),
+          }),
+        )
+      ).status,
+      (await h.app(req('POST', url, { cookie: `${SESSION_COOKIE}=${otherSession}`, body: ok }))).status,
+      (await h.app(req('POST', url, { body: ok }))).status,
+      (await h.app(req('POST', url, { cookie, body: ok, type: 'text/plain' }))).status,
+      (await h.app(req('POST', url, { cookie, body: `${ok}&pad=${'a'.repeat(70_000)}` }))).status,
+      (await h.app(req('POST', '/logout', { cookie, body: form([['csrf', 'forged']]) }))).status,
+    ];
+    // Assert
+    expect(statuses).toEqual([403, 403, 403, 401, 415, 413, 403]);
+    expect((await h.store.get(h.campaign.id))!.items.every((i) => !i.decision)).toBe(true);
+    expect(h.audit.filter((e) => e.outcome === 'refused').length).toBe(7);
+    expect(h.audit.every((e) => !JSON.stringify(e).includes(csrf))).toBe(true);
+  });
+
+  it('ends the session at its expiry and at sign-out', async () => {
+    // Arrange
+    const { cookie, csrf } = await signIn(h, CONTROLLER);
+    // Act
+    const out = await h.app(req('POST', '/logout', { cookie, body: form([['csrf', csrf]]) }));
+    h.clock.now = new Date(NOW.getTime() + 8 * 3600_000 + 1000);
+    const later = await h.app(req('GET', `/c/${h.campaign.id}`, { cookie }));
+    // Assert
+    expect(out.cookies[0]).toMatch(new RegExp(`^${SESSION_COOKIE}=; .*Max-Age=0`));
+    expect(later.status).toBe(401);
+  });
+
+  it('escapes hostile names', async () => {
+    // Arrange
+    const hostile = {
+      ...h.campaign,
+      id: 'rev-hostile',
+      items: h.campaign.items.map((i) => ({ ...i, identityName: '<script>alert(1)</script>' })),
+    };
+    await h.store.create(hostile);
+    const link = signLink(h.key, {
+      campaign: hostile.id,
+      reviewer: CONTROLLER,
+      exp: '2027-01-07T00:00:00.000Z',
+    });
+    const cookie = (await h.app(req('GET', `/l/${link}`))).cookies[0]!.split(';')[0]!;
+    // Act
+    const page = await h.app(req('GET', `/c/${hostile.id}`, { cookie }));
+    // Assert
+    expect(page.body).not.toContain('<script>');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+});
