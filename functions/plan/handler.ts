@@ -12,16 +12,17 @@ import { planRun } from '../../core/run/plan';
 import { readEnvironment } from '../shared/environment';
 import { parseEvent, runConfigSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
-import { parseRunConfig } from '../shared/run-config';
+import { loadRunConfig, parseRunConfig } from '../shared/run-config';
 import { runItemsKey, runItemsObjectKey, s3Client, stagingStores } from '../shared/staging';
 import { TOOL_VERSION } from '../shared/tool-version';
 
 const obs = observability();
-const { PLAN_ITEMS } = readEnvironment(['PLAN_ITEMS']);
+const { PLAN_ITEMS, RUN_CONFIG_BUCKET_OWNER } = readEnvironment(['PLAN_ITEMS', 'RUN_CONFIG_BUCKET_OWNER']);
+const s3 = s3Client(obs);
 const organizations = obs.tracer.captureAWSv3Client(new OrganizationsClient({}));
 const staging = PLAN_ITEMS === 's3' ? readEnvironment(['STAGING_BUCKET', 'STAGING_BUCKET_OWNER']) : undefined;
 const itemStore = staging
-  ? stagingStores(s3Client(obs), {
+  ? stagingStores(s3, {
       bucket: staging.STAGING_BUCKET,
       expectedBucketOwner: staging.STAGING_BUCKET_OWNER,
     }).runStore
@@ -33,7 +34,9 @@ const planEvent = z.object({
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { execution, runConfig } = parseEvent(planEvent, event, 'plan');
-  const { config, inputs, rulesets } = parseRunConfig(runConfig);
+  const { config, inputs, rulesets } = parseRunConfig(
+    await loadRunConfig(runConfig, s3, RUN_CONFIG_BUCKET_OWNER),
+  );
   const { sources, failed } = await planSources(config.sources, {
     rulesets,
     organizations: { organizations, logger: obs.core },

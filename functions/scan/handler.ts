@@ -9,7 +9,7 @@ import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
 import { evidencePackReader, findingsRepository } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
-import { compileRunRulesetsOnce, parseRunConfig } from '../shared/run-config';
+import { compileRunRulesetsOnce, loadRunConfig, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
@@ -21,6 +21,7 @@ const env = readEnvironment([
   'EVIDENCE_PREFIX',
   'EVIDENCE_BUCKET_OWNER',
   'RESERVATION_LEASE_MS',
+  'RUN_CONFIG_BUCKET_OWNER',
 ]);
 const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
@@ -32,7 +33,9 @@ const scanEvent = z.object({ plan: runPlanSchema, runConfig: runConfigSchema, co
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, runConfig, collected } = parseEvent(scanEvent, event, 'scan');
-  const { config, rulesets } = parseRunConfig(runConfig);
+  const { config, rulesets } = parseRunConfig(
+    await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
+  );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
   const packs = evidencePackReader(s3, env);
   const sod = await compileRunRulesetsOnce(rulesets);

@@ -28,6 +28,11 @@ export const ENV = {
   /** The chain-head anchor topic the seal step publishes to. */
   ANCHOR_TOPIC_ARN: required,
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
+  /** The account that owns the bucket the deployment staged the run config in (its CDK asset). */
+  RUN_CONFIG_BUCKET_OWNER: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   /**
    * Set only with `securityHub: true` (issue 16): the account's default Security Hub product; the
    * notify step imports the run's findings to it.

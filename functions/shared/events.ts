@@ -7,12 +7,27 @@ import { sourceSchema } from '../../core/config';
 import { InputError } from '../../core/errors';
 import { SYSTEMS } from '../../core/model';
 
-/** `$.runConfig`: the config file's text and its rulesets, fixed at deploy time. */
-export const runConfigSchema = z.object({
+/** The config file's text and its rulesets, fixed at deploy time. */
+export const runConfigDocumentSchema = z.object({
   file: z.string(),
   text: z.string(),
   rulesets: z.array(z.object({ path: z.string(), text: z.string() })),
 });
+
+/**
+ * `$.runConfig`: where the deployment staged that document in S3 (its CDK asset), with its SHA-256,
+ * so the config and rulesets never ride in the state (256 KB limit); or the document itself
+ * (handler tests).
+ */
+export const runConfigSchema = z.union([
+  runConfigDocumentSchema,
+  z.object({
+    file: z.string(),
+    bucket: z.string().min(3),
+    key: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+]);
 
 const counts = z.object({
   principals: z.number(),

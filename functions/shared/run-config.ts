@@ -3,13 +3,15 @@
  * rulesets) turned back into what core needs: the validated Config, the bytes the plan hashes, and
  * the SoD rulesets — parsed with the same parser the CLI uses (core/config-text.ts).
  */
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type * as z from 'zod';
 import { compileRunRulesets } from '../../connectors/plan-sources';
 import type { Config } from '../../core/config';
 import { parseConfigText } from '../../core/config-text';
 import { InputError } from '../../core/errors';
 import { type CompiledRuleset, parseRulesets, type Ruleset } from '../../core/sod';
-import type { runConfigSchema } from './events';
+import { runConfigDocumentSchema, type runConfigSchema } from './events';
 
 export interface ParsedRunConfig {
   config: Config;
@@ -18,11 +20,66 @@ export interface ParsedRunConfig {
   rulesets: Ruleset[];
 }
 
+type RunConfigDocument = z.infer<typeof runConfigDocumentSchema>;
+let fetched: { key: string; doc: Promise<RunConfigDocument> } | undefined;
+
+/**
+ * The run config document: the one in the event, or the one the deployment staged in S3, read
+ * once per warm Lambda and checked against the SHA-256 the state machine carries (a changed object
+ * is refused, never used).
+ *
+ * @example
+ * const doc = await loadRunConfig(event.runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER);
+ */
+export async function loadRunConfig(
+  ref: z.infer<typeof runConfigSchema>,
+  s3: S3Client,
+  expectedBucketOwner: string | undefined,
+): Promise<RunConfigDocument> {
+  if ('text' in ref) return ref;
+  const id = `${ref.bucket}/${ref.key}#${ref.sha256}`;
+  if (fetched?.key !== id) {
+    const doc = fetchRunConfig(ref, s3, expectedBucketOwner);
+    fetched = { key: id, doc };
+    doc.catch(() => {
+      if (fetched?.key === id) fetched = undefined; // a failed read is retried by the next call
+    });
+  }
+  return fetched.doc;
+}
+
+async function fetchRunConfig(
+  ref: { bucket: string; key: string; sha256: string; file: string },
+  s3: S3Client,
+  expectedBucketOwner: string | undefined,
+): Promise<RunConfigDocument> {
+  const out = await s3.send(
+    new GetObjectCommand({
+      Bucket: ref.bucket,
+      Key: ref.key,
+      ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}),
+    }),
+  );
+  const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== ref.sha256)
+    throw new InputError(
+      `the staged run config s3://${ref.bucket}/${ref.key} has SHA-256 ${sha256}, the deployment recorded ${ref.sha256}`,
+      { file: ref.file },
+    );
+  const parsed = runConfigDocumentSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+  if (!parsed.success)
+    throw new InputError(`the staged run config s3://${ref.bucket}/${ref.key} is not a run config document`, {
+      file: ref.file,
+    });
+  return parsed.data;
+}
+
 /**
  * @example
- * const { config, inputs, rulesets } = parseRunConfig(event.runConfig);
+ * const { config, inputs, rulesets } = parseRunConfig(await loadRunConfig(event.runConfig, s3, owner));
  */
-export function parseRunConfig(doc: z.infer<typeof runConfigSchema>): ParsedRunConfig {
+export function parseRunConfig(doc: RunConfigDocument): ParsedRunConfig {
   const config = parseConfigText(doc.text, doc.file);
   const byPath = new Map(doc.rulesets.map((r) => [r.path, r.text]));
   const texts = config.policy.sodRules.map((path) => {

@@ -43,6 +43,12 @@ export function keyIdFor(key: KeyReference): string {
     : key.keyArn;
 }
 
+/** Where the deployment staged the run config document (see runtime-stack.ts). */
+export interface StagedRunConfig {
+  bucket: string;
+  key: string;
+}
+
 /** The newest Node.js runtime CDK knows; cdk-nag AwsSolutions-L1 wants the latest of the family. */
 export const APP_RUNTIME = Runtime.NODEJS_24_X;
 
@@ -380,6 +386,19 @@ export class AppFunction extends Construct {
   bindFindingEvents(bus: IEventBus): void {
     this.allow('PutFindingEvents', ['events:PutEvents'], [bus.eventBusArn]);
     this.setEnv('FINDINGS_EVENT_BUS', bus.eventBusName);
+  }
+
+  /**
+   * Read the run config document the deployment staged in S3 (a CDK file asset): s3:GetObject on
+   * that one object, nothing else in the assets bucket.
+   */
+  bindRunConfigReader(config: StagedRunConfig): void {
+    this.allow(
+      'ReadStagedRunConfig',
+      ['s3:GetObject'],
+      [`arn:${Aws.PARTITION}:s3:::${config.bucket}/${config.key}`],
+    );
+    this.setEnv('RUN_CONFIG_BUCKET_OWNER', Stack.of(this).account);
   }
 
   /** Publish the run digest to the KMS-encrypted topic (SNS needs the publisher's data-key use). */

@@ -31,6 +31,21 @@ export interface RunConfigDocument {
   rulesets: RulesetDocument[];
 }
 
+/** `$.runConfig` in the deployed state machine: the staged document, by location and SHA-256. */
+export interface RunConfigReference {
+  /** The config file name, for messages. */
+  file: string;
+  bucket: string;
+  key: string;
+  /** SHA-256 of the staged JSON document (`RunConfigDocument`); the steps refuse other bytes. */
+  sha256: string;
+}
+
+/** The bytes the deployment stages: the document as JSON. */
+export function runConfigBytes(document: RunConfigDocument): Buffer {
+  return Buffer.from(`${JSON.stringify(document)}\n`, 'utf8');
+}
+
 export interface LoadedRunConfig {
   config: Config;
   document: RunConfigDocument;

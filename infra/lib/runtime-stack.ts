@@ -3,6 +3,9 @@
  * event bus, the notification topic, a dead-letter queue and alarms. It owns nothing that must
  * survive it: every stateful resource arrives as a typed prop from the stateful stack.
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import {
@@ -19,6 +22,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -33,8 +37,14 @@ import type { EvidenceTarget } from './evidence-vault';
 import { BUNDLE_ALIASES, handlerEntry, type LiveSystem, type StepName } from './lambda-entries';
 import { acknowledgeFinding } from './nag';
 import { type RunBudget, runBudget, scheduleIntervalMs } from './run-budget';
-import { organizationSources, type RunConfigDocument } from './run-config';
+import {
+  organizationSources,
+  type RunConfigDocument,
+  type RunConfigReference,
+  runConfigBytes,
+} from './run-config';
 import { ScanRunStateMachine } from './scan-run-state-machine';
+import { checkStateBudget, type StateBudget } from './state-budget';
 
 /** What the runtime needs from the stateful stack (StatefulStack satisfies it). */
 export interface StatefulResources {
@@ -89,6 +99,11 @@ export interface RuntimeStackProps extends StackProps {
   reservationLease?: Duration;
   /** Collect resumes per source. @default the most that fit the schedule interval (run-budget.ts) */
   maxResumes?: number;
+  /**
+   * The most accounts an `organization: true` source may plan: each is one entry of the plan in the
+   * run's state, counted by the synth-time state budget (state-budget.ts). @default 1000
+   */
+  maxOrganizationAccounts?: number;
   /** Import each run's findings into Security Hub (this account's default product). @default false */
   securityHub?: boolean;
 }
@@ -167,6 +182,10 @@ export class RuntimeStack extends Stack {
   readonly schedule: Schedule;
   /** The run's time budgets, derived from the schedule interval and checked (run-budget.ts). */
   readonly runBudget: RunBudget;
+  /** Where the deployment staged the config and rulesets (a file asset), and their SHA-256. */
+  readonly runConfig: RunConfigReference;
+  /** The largest state a run can carry, estimated and checked at synth (state-budget.ts). */
+  readonly stateBudget: StateBudget;
   /** Where every alarm publishes: the notification topic, and the given alarm topic. */
   readonly alarmTopics: ITopic[];
 
@@ -207,7 +226,15 @@ export class RuntimeStack extends Stack {
         ...extra,
         ...(BUNDLE_ALIASES[step] ? { alias: BUNDLE_ALIASES[step] } : {}),
       });
+    this.runConfig = stageRunConfig(this, props.runConfig);
+    this.stateBudget = stateBudgetOf(
+      this.runConfig,
+      config,
+      distributed,
+      props.maxOrganizationAccounts ?? 1000,
+    );
     const plan = fn('plan');
+    plan.bindRunConfigReader(this.runConfig);
     // One collector per live system the config names, each bundling only its own connector.
     const systems = new Set(config.sources.map((s) => s.system));
     const collectors: Partial<Record<LiveSystem, AppFunction>> = {};
@@ -272,6 +299,7 @@ export class RuntimeStack extends Stack {
 
     // scan: reads snapshots and writes the scan result (the run store) in staging.
     scan.bindStagingWriter(stagingBucket, stateful.dataKey);
+    scan.bindRunConfigReader(this.runConfig);
     scan.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     scan.bindEvidenceReader(evidenceBucket, evidence.encryptionKey, props.evidencePrefix);
 
@@ -313,7 +341,7 @@ export class RuntimeStack extends Stack {
         seal: seal.function,
         notify: notify.function,
       },
-      runConfig: props.runConfig,
+      runConfig: this.runConfig,
       ...(distributed
         ? {
             distributed: {
@@ -472,6 +500,47 @@ export class RuntimeStack extends Stack {
       'The schedule could not start a scan run (see the dead-letter queue)',
     );
   }
+}
+
+/** Bytes one planned account takes in `$.plan.sources` (`{"id":"<source>-<account>","system":"aws",…}`). */
+const PLANNED_ACCOUNT_BYTES = 100;
+
+/** The run's largest state, from what synth knows; throws with the reason past the budget. */
+function stateBudgetOf(
+  runConfig: RunConfigReference,
+  config: Config,
+  distributed: boolean,
+  maxOrganizationAccounts: number,
+): StateBudget {
+  const bytes = (x: unknown) => Buffer.byteLength(JSON.stringify(x));
+  // The asset bucket's name resolves at deploy time: count the longest it can be.
+  const runConfigBytes = bytes({ runConfig: { ...runConfig, bucket: 'x'.repeat(63) } });
+  const plannedSourcesBytes = config.sources.reduce((sum, s) => {
+    const policy = s.policy ? bytes(s.policy) : 0;
+    if (s.system === 'aws' && s.organization)
+      return sum + maxOrganizationAccounts * (PLANNED_ACCOUNT_BYTES + policy);
+    // Inline: each planned source is its full config; Distributed: id, system, flags and policy.
+    return sum + (distributed ? PLANNED_ACCOUNT_BYTES + policy : bytes(s));
+  }, 0);
+  return checkStateBudget({
+    runConfigBytes,
+    plannedSourcesBytes,
+    ...(distributed ? {} : { inlineSources: config.sources.length }),
+  });
+}
+
+/**
+ * Stage the config and rulesets in S3 as a file asset (`cdk deploy` uploads it to the bootstrap
+ * assets bucket, content-addressed): the state machine then carries only its location and
+ * SHA-256, so the run's state stays small however large the rulesets grow.
+ */
+function stageRunConfig(scope: Construct, document: RunConfigDocument): RunConfigReference {
+  const bytes = runConfigBytes(document);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const file = join(mkdtempSync(join(tmpdir(), 'accessproof-run-config-')), `run-config-${sha256}.json`);
+  writeFileSync(file, bytes);
+  const asset = new Asset(scope, 'RunConfig', { path: file });
+  return { file: document.file, bucket: asset.s3BucketName, key: asset.s3ObjectKey, sha256 };
 }
 
 /**

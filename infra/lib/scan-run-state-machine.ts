@@ -4,7 +4,8 @@
  *   Configure → Plan → Map over sources (collect ⟲ while a cursor comes back) → Scan → Seal → Notify
  *
  * Payloads between steps (all JSON, kept small; records live in staging and the findings store):
- *   Configure   → `{ runConfig }`                        (the config text + rulesets, fixed at synth)
+ *   Configure   → `{ runConfig }`  (where the config text + rulesets are staged in S3, and their
+ *                 SHA-256: fixed at synth; the text never rides in the state)
  *   Plan        ← `{ execution: { name, startedAt }, runConfig }`; result at `$.plan` (a `RunPlan`,
  *                 `failed`: sources that failed while planning, and in Distributed mode `items:
  *                 { bucket, key }`, the JSON array of planned sources)
@@ -53,7 +54,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { LiveSystem } from './lambda-entries';
 import { acknowledgeFinding, acknowledgeGeneratedPolicyWildcards, acknowledgeWildcardResource } from './nag';
-import type { RunConfigDocument } from './run-config';
+import type { RunConfigReference } from './run-config';
 
 /** The Task state that runs each system's collector. */
 export const COLLECT_STATES: Record<LiveSystem, string> = {
@@ -95,7 +96,8 @@ export interface DistributedCollectOptions {
 
 export interface ScanRunStateMachineProps {
   steps: ScanRunSteps;
-  runConfig: RunConfigDocument;
+  /** Where the deployment staged the config and rulesets: only this reference rides in the state. */
+  runConfig: RunConfigReference;
   /** Omit for an inline Map (sources from the config file). */
   distributed?: DistributedCollectOptions;
   /** Inline Map concurrency. @default 4 */
@@ -129,7 +131,8 @@ export class ScanRunStateMachine extends Construct {
     const maxResumes = props.maxResumes ?? 96;
 
     const configure = new Pass(this, 'Configure', {
-      comment: 'The run configuration fixed at deploy time: config text and SoD rulesets',
+      comment:
+        'The run configuration fixed at deploy time: where the config and SoD rulesets are staged in S3, and their SHA-256',
       result: Result.fromObject({ runConfig: props.runConfig }),
       resultPath: '$',
     });

@@ -113,7 +113,9 @@ describe('Lambda functions', () => {
     const names = (step: string) => Object.keys(envOf(step)).sort();
 
     // Assert
-    expect(names('plan')).toEqual([...common, 'PLAN_ITEMS', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort());
+    expect(names('plan')).toEqual(
+      [...common, 'PLAN_ITEMS', 'RUN_CONFIG_BUCKET_OWNER', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
+    );
     expect(names('collect-aws')).toEqual(
       [...common, 'EXTERNAL_ID', 'MEMBER_ROLE_NAME', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
     );
@@ -130,6 +132,7 @@ describe('Lambda functions', () => {
         'EVIDENCE_PREFIX',
         'FINDINGS_TABLE',
         'RESERVATION_LEASE_MS',
+        'RUN_CONFIG_BUCKET_OWNER',
         'STAGING_BUCKET',
         'STAGING_BUCKET_OWNER',
       ].sort(),
@@ -154,7 +157,7 @@ describe('Lambda functions', () => {
     expect(envOf('seal').EVIDENCE_RETENTION_DAYS).toBe('2557');
     expect(envOf('collect-aws')).toMatchObject({
       MEMBER_ROLE_NAME: 'AccessProofReader',
-      EXTERNAL_ID: 'accessproof-example-change-me',
+      EXTERNAL_ID: 'ap-test-7f3c9e1d5b2a4c60',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -377,10 +380,13 @@ describe('scan-run state machine', () => {
     // Assert
     expect(order).toEqual(['Configure', 'Plan', 'CollectSources', 'Scan', 'Seal', 'Notify']);
     expect(def.States.Notify?.End).toBe(true);
-    expect(def.States.Configure?.Result).toMatchObject({
+    // Only a reference rides in the state: the config and rulesets are staged in S3 (a file asset).
+    expect(def.States.Configure?.Result).toEqual({
       runConfig: {
         file: 'infra/config/accessproof.example.yaml',
-        rulesets: [{ path: '../../rules/sox-core.yaml' }],
+        bucket: '<TOKEN>', // the assets bucket, resolved at deploy
+        key: expect.stringMatching(/^[0-9a-f]{64}\.json$/),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     });
   });
@@ -656,7 +662,10 @@ describe('inline variant (no Organization source)', () => {
     expect(map.ItemsPath).toBe('$.plan.sources');
     expect(map.ItemReader).toBeUndefined();
     expect(map.ItemProcessor?.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
-    expect(allowedActions(inline, functionRole(inline, 'accessproof-plan'))).toEqual(XRAY_AND_LOGS);
+    // Plan reads the staged run config (one object), nothing else.
+    expect(allowedActions(inline, functionRole(inline, 'accessproof-plan'))).toEqual(
+      [...XRAY_AND_LOGS, 's3:GetObject'].sort(),
+    );
     for (const c of ['collect-entra', 'collect-salesforce']) {
       expect(allowedActions(inline, functionRole(inline, `accessproof-${c}`))).toEqual(
         [...XRAY_AND_LOGS, ...STAGING_WRITE, 'secretsmanager:GetSecretValue'].sort(),

@@ -31,6 +31,8 @@ export function synth(
     ...CDK_CONTEXT,
     // Required (synth stops without it or an alarm topic): tests that check the refusal pass ''.
     notificationEmail: 'alarms@example.com',
+    // Required, with no default anywhere (cdk.json carries none): a test value.
+    externalId: 'ap-test-7f3c9e1d5b2a4c60',
     ...options.context,
     // Stubs NodejsFunction bundling: the one bundling test leaves this out.
     ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
