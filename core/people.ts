@@ -28,6 +28,9 @@
 import { anchorsOf, normalizeEmail } from './correlate';
 import type { Identity, Person, PersonLink, Principal } from './model';
 
+/** Tag of a deleted Entra user: when Graph says it was deleted (`deletedDateTime`). */
+export const ENTRA_DELETED_TAG = 'entra:deletedDateTime';
+
 export type MatchedBy = 'link' | 'employee-id' | 'email' | 'other-email' | 'correlated-email' | 'entra';
 
 export interface PersonMatch {
@@ -283,8 +286,9 @@ const ENTRA_PERSON_TYPES: ReadonlySet<string> = new Set(['user', 'guest']);
 
 /**
  * No HR source: each identity holding a human Entra user account gets a person derived from it,
- * terminated when every such account is disabled. The termination date is unknown: Graph does not
- * report when an account was disabled, so the leaver is one as of the run.
+ * terminated when every such account is disabled or deleted. When every one is deleted, the
+ * termination date is the latest `deletedDateTime` (the time Graph reports); otherwise it is
+ * unknown (Graph does not report when an account was disabled) and the leaver is one as of the run.
  */
 function entraDirectory(input: DirectoryInput, principals: Principal[], hr: HrStatus): PeopleDirectory {
   const byUid = new Map(principals.map((p) => [p.uid, p]));
@@ -298,6 +302,9 @@ function entraDirectory(input: DirectoryInput, principals: Principal[], hr: HrSt
     if (entra.length === 0) continue;
     const active = entra.some((p) => p.status === 'active');
     const first = entra[0]!;
+    const deletedAt = entra.map((p) => p.tags[ENTRA_DELETED_TAG]);
+    const allDeleted = deletedAt.every((t): t is string => t !== undefined && t !== '');
+    const terminationDate = !active && allDeleted ? [...deletedAt].sort().at(-1) : undefined;
     const person: Person = {
       uid: `entra-person:${identity.id}`,
       sourceId: first.sourceId,
@@ -306,11 +313,14 @@ function entraDirectory(input: DirectoryInput, principals: Principal[], hr: HrSt
       status: active ? 'active' : 'terminated',
       statusText: active
         ? 'accountEnabled'
-        : `accountEnabled=false on ${entra.map((p) => p.uid).join(', ')} (no HR source: Entra is the directory of record)`,
+        : terminationDate
+          ? `deleted (deletedDateTime ${terminationDate}) ${entra.map((p) => p.uid).join(', ')} (no HR source: Entra is the directory of record)`
+          : `accountEnabled=false on ${entra.map((p) => p.uid).join(', ')} (no HR source: Entra is the directory of record)`,
       otherEmails: [],
       origin: entra.map((p) => p.uid).join(', '),
     };
     if (identity.email) person.email = identity.email;
+    if (terminationDate) person.terminationDate = terminationDate;
     for (const uid of identity.principals) {
       const p = byUid.get(uid);
       if (p && p.kind === 'human') matches.set(uid, { person, by: 'entra', value: identity.id });

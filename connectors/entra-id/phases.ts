@@ -15,6 +15,13 @@ import {
   applicationSchema,
 } from './applications';
 import {
+  DELETED_USER_SELECT,
+  DELETED_USERS_FILE,
+  DELETED_USERS_PATH,
+  deletedUserPrincipal,
+  deletedUserSchema,
+} from './deleted-users';
+import {
   directoryRoleEntitlement,
   ROLE_DEFINITION_SELECT,
   roleAssignmentSchema,
@@ -124,6 +131,29 @@ async function users(io: Io, state: EntraState): Promise<Page> {
     state.mfaOff = {}; // every user is emitted: keep the checkpoint small
     advance(io, state);
   }
+  return { principals };
+}
+
+async function deletedUsers(io: Io, state: EntraState): Promise<Page> {
+  const request: ListRequest = {
+    version: 'v1.0',
+    path: DELETED_USERS_PATH,
+    operationPath: DELETED_USERS_PATH,
+    select: DELETED_USER_SELECT,
+    top: USER_PAGE,
+    file: DELETED_USERS_FILE,
+  };
+  const items = await readSignInPage(io, state, request, {
+    report: 'deleted users (directory/deletedItems)',
+    unknown:
+      'users deleted in the last 30 days are not known (without an HR source they are not seen as leavers)',
+  });
+  if (!items) return {};
+  const src = itemSource(io, state, request);
+  const principals = items.map((raw, i) =>
+    deletedUserPrincipal(io.rc, parseItem(deletedUserSchema, raw, src, i)),
+  );
+  if (state.next === null) advance(io, state);
   return { principals };
 }
 
@@ -603,6 +633,7 @@ async function emitGroups(io: Io, state: EntraState): Promise<Page> {
 export const HANDLERS: Record<Phase, (io: Io, state: EntraState) => Promise<Page>> = {
   mfaRegistration,
   users,
+  deletedUsers,
   applications,
   servicePrincipals,
   spSignIns,

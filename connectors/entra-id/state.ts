@@ -13,6 +13,7 @@ export const PHASES = [
   // Before users: their principals are emitted page by page and carry the MFA tag.
   'mfaRegistration',
   'users',
+  'deletedUsers',
   'applications',
   'servicePrincipals',
   'spSignIns',

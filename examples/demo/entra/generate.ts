@@ -955,6 +955,9 @@ files['userRegistrationDetails.json'] = page(
   'reports/authenticationMethods/userRegistrationDetails',
 );
 
+// Nobody was deleted in the last 30 days (the HR export is the authority for leavers here).
+files['deletedUsers.json'] = page([], 'directory/deletedItems/microsoft.graph.user');
+
 for (const f of readdirSync(here)) if (f.endsWith('.json')) rmSync(join(here, f));
 for (const [name, body] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
   writeFileSync(join(here, name), `${JSON.stringify(body, null, 2)}\n`);

@@ -17,6 +17,8 @@ export interface FakeTenant {
   appCredentialSignInActivities: Record<string, unknown>[];
   /** `GET /v1.0/reports/authenticationMethods/userRegistrationDetails` (absent: an empty report). */
   userRegistrationDetails?: Record<string, unknown>[];
+  /** `GET /v1.0/directory/deletedItems/microsoft.graph.user` (absent: none deleted). */
+  deletedUsers?: Record<string, unknown>[];
   /** By `servicePrincipals/<id>` or `applications/<id>`. */
   owners: Record<string, Record<string, unknown>[]>;
   /** By service principal id. */
@@ -159,6 +161,7 @@ export async function startFakeGraph(
     }
     const fixed: Record<string, Record<string, unknown>[]> = {
       '/users': tenant.users,
+      '/directory/deletedItems/microsoft.graph.user': tenant.deletedUsers ?? [],
       '/applications': tenant.applications,
       '/servicePrincipals': tenant.servicePrincipals,
       '/roleManagement/directory/roleDefinitions': tenant.roleDefinitions,

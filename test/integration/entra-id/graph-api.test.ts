@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { policySchema } from '../../../core/config';
+import { InventoryBuilder } from '../../../core/inventory';
+import { evaluateRules } from '../../../core/rules';
 import {
   buildTestTenant,
   CANARIES,
@@ -13,6 +16,7 @@ import {
   testSource,
   writeTenantFiles,
 } from '../../fixtures/entra/test-tenant';
+import { makeHeader, makePrincipal } from '../../support/factories';
 import { type FakeGraph, type FakeGraphOptions, readThrottlingSample, startFakeGraph } from './fake-graph';
 import { capturingLogger, collect, fakeTokenProvider, findingsOf, MemoryStaging, recordsOf } from './harness';
 
@@ -176,7 +180,7 @@ describe('Entra connector against a local Graph imitation', () => {
       "Entra sign-in activity is not available (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant): users' last activity is unknown and never counts as dormant",
     );
     const humans = recordsOf(c.lines).principals.filter((p) => p.kind === 'human');
-    expect(humans).toHaveLength(7);
+    expect(humans).toHaveLength(8); // 7 users and the deleted one (deletedItems carry no sign-in data either)
     expect(humans.every((p) => !p.lastActivity && p.tags['accessproof:activity'] === 'unknown')).toBe(true);
     const retried = g.requests.filter(
       (r) => r.url.startsWith('/v1.0/users?') && !r.url.includes('signInActivity'),
@@ -235,6 +239,48 @@ describe('Entra connector against a local Graph imitation', () => {
     const noMfa = drafts.filter((d) => d.rule === 'USER-PRIVILEGED-NO-MFA');
     expect(noMfa.map((d) => d.subject.principals)).toEqual([[uid(IDS.stine)]]); // Adele holds no privileged role
     expect(noMfa[0]?.evidence[0]?.text).toMatch(/^userRegistrationDetails: isMfaRegistered false/);
+  });
+
+  it('reads deleted users as disabled principals with deletedDateTime; without HR they are leavers as of that time', async () => {
+    // Arrange: Pat's Entra user was deleted on 2026-09-20; her ERP account, same email, is active
+    const g = await serve();
+
+    // Act
+    const c = await collect({ source: apiSource(g), connector: auth });
+
+    // Assert
+    expect(
+      g.requests.some((r) => r.url.startsWith('/v1.0/directory/deletedItems/microsoft.graph.user?')),
+    ).toBe(true);
+    const pat = recordsOf(c.lines).principals.find((p) => p.name === 'Pat Leaver');
+    expect(pat).toMatchObject({
+      status: 'disabled',
+      email: 'pat.leaver@contoso.com',
+      tags: { 'entra:deletedDateTime': '2026-09-20T17:45:00.000Z', 'accessproof:activity': 'unknown' },
+    });
+    const b = new InventoryBuilder();
+    b.addSnapshotHeader(c.header!, { financiallySignificant: true });
+    for (const p of recordsOf(c.lines).principals) b.addPrincipal(p);
+    const erp = makePrincipal({
+      nativeId: 'PLEAVER',
+      email: 'Pat.Leaver@contoso.com',
+      lastActivity: { at: '2026-09-25T08:00:00Z', source: 'last_login_at' },
+    });
+    b.addSnapshotHeader(makeHeader({ system: 'erp', sourceId: erp.sourceId, tenant: erp.tenant }));
+    b.addPrincipal(erp);
+    const drafts = evaluateRules(b.finish(), {
+      asOf: new Date('2026-10-01T00:00:00Z'),
+      policy: policySchema.parse({}),
+      sod: undefined,
+      financiallySignificant: () => true,
+    }).filter((d) => d.subject.principals.includes(erp.uid));
+    expect(drafts.map((d) => d.rule).sort()).toEqual([
+      'USER-ACTIVE-AFTER-TERMINATION',
+      'USER-TERMINATED-ACCESS',
+    ]);
+    expect(drafts.find((d) => d.rule === 'USER-TERMINATED-ACCESS')?.detail).toMatchObject({
+      terminationDate: '2026-09-20T17:45:00.000Z',
+    });
   });
 
   it('without the licence (403 on the MFA registration report) warns and judges no Entra user without MFA', async () => {

@@ -98,6 +98,31 @@ describe('people directory and identities (HR as the authority)', () => {
     expect(inv.directory.matchOf(erp.uid)).toBeUndefined();
   });
 
+  it('without HR, dates an Entra leaver at the latest deletedDateTime only when every Entra account is deleted', () => {
+    const entra = (id: string, tags: Record<string, string>) =>
+      makePrincipal({ system: 'entra', nativeId: id, email: 'pat@example.com', status: 'disabled', tags });
+    const erp = makePrincipal({ nativeId: 'PAT', email: 'pat@example.com' });
+    const deleted = (at: string) => ({ 'entra:deletedDateTime': at });
+    const both = buildInventory({
+      principals: [
+        entra('u1', deleted('2026-09-20T10:00:00.000Z')),
+        entra('u2', deleted('2026-09-22T10:00:00.000Z')),
+        erp,
+      ],
+    });
+    expect(both.directory.authority).toBe('entra');
+    expect(both.directory.matchOf(erp.uid)?.person).toMatchObject({
+      status: 'terminated',
+      terminationDate: '2026-09-22T10:00:00.000Z',
+    });
+    const oneOnlyDisabled = buildInventory({
+      principals: [entra('u1', deleted('2026-09-20T10:00:00.000Z')), entra('u2', {}), erp],
+    });
+    const person = oneOnlyDisabled.directory.matchOf(erp.uid)?.person;
+    expect(person?.status).toBe('terminated');
+    expect(person?.terminationDate).toBeUndefined(); // a disabled account has no date: as of the run
+  });
+
   it('never merges an NHI into its owner, and raises NHI-ORPHANED when the owner is a leaver', () => {
     const owner = makePerson({
       employeeId: 'E9',
