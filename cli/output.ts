@@ -37,10 +37,22 @@ export function safeText(text: string): string {
   });
 }
 
-/** Stop writing to `stream` once its reader is gone; exit 0 when nothing else failed. */
+/**
+ * Stop writing to `stream` once its reader is gone; exit 0 when nothing else failed. Any other
+ * write failure (stdout redirected to a full disk) is one line on stderr and exit 1, not a stack.
+ */
 export function endQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code !== 'EPIPE') {
+      process.stderr.write(
+        `accessproof: ${
+          err.code === 'ENOSPC'
+            ? 'the disk is full (ENOSPC) writing the output: what was written is incomplete'
+            : `cannot write the output (${err.code ?? 'error'})`
+        }\n`,
+      );
+      process.exit(1);
+    }
     // The reader has what it asked for (`| head`): nothing more to say, and no error.
     process.exit(typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : 0);
   });

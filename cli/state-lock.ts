@@ -99,15 +99,25 @@ function held(file: string, mine: LockRecord, heartbeatMs: number): StateLock {
   }, heartbeatMs);
   timer.unref();
   let released = false;
-  return {
-    release() {
-      if (released) return;
-      released = true;
-      clearInterval(timer);
-      // Remove only our own lock: never one another process took after judging ours stale.
-      if (readLock(file)?.record.token === mine.token) rmSync(file, { force: true });
-    },
+  const release = () => {
+    if (released) return;
+    released = true;
+    clearInterval(timer);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    // Remove only our own lock: never one another process took after judging ours stale.
+    if (readLock(file)?.record.token === mine.token) rmSync(file, { force: true });
   };
+  // Stopped (SIGTERM, Ctrl-C) mid-run: give the lock back and exit at once, 143 or 130. Nothing is
+  // half-written: a pack becomes visible only by an atomic rename, the findings store commits in one
+  // transaction, and the next scan settles a reserved chain and removes the dead run's debris.
+  function onSignal(signal: NodeJS.Signals): void {
+    release();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  }
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return { release };
 }
 
 /**
