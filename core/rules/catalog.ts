@@ -86,6 +86,99 @@ export const RULE_CATALOG: Partial<Record<RuleId, Omit<RuleInfo, 'id'>>> = {
     remediation:
       'Remove one of the conflicting grants, or accept the risk with an approver, an expiry and a compensating control (for example a review of every payment the identity releases).',
   },
+  // Issue 12: leavers, people without an HR record, privileged people, root and human credentials.
+  'USER-TERMINATED-ACCESS': {
+    description:
+      'Access of people who left is removed within leaverGraceDays of their termination date (HR, or Entra without HR).',
+    severity: 'critical on a financially significant source, else high',
+    thresholds: (p) => [`leaverGraceDays=${p.leaverGraceDays}`],
+    remediation:
+      "Disable or delete the leaver's account and remove its grants in the source system; if the person was rehired or the HR record is wrong, correct HR (or the links file).",
+  },
+  'USER-ACTIVE-AFTER-TERMINATION': {
+    description:
+      "Nobody uses company access after leaving: an account (active or disabled) used after its person's termination date.",
+    severity: 'critical',
+    thresholds: () => [],
+    remediation:
+      'Investigate the use after the termination date as a security incident (who used the account, what was done), disable the account, and rotate any credential it holds.',
+  },
+  'USER-NO-HR-RECORD': {
+    description:
+      "Every person's account on a financial system belongs to someone HR knows (judged only when every HR source was collected completely).",
+    severity: 'high on a financially significant source; medium elsewhere with unmatchedHumans: all',
+    thresholds: (p) => [`unmatchedHumans=${p.unmatchedHumans}`],
+    remediation:
+      "Link the account to its person (employee id on the account, or the HR links file), mark a shared or technical account as such (links file 'none', kinds), or remove it.",
+  },
+  'USER-PRIVILEGED': {
+    description: 'People with privileged access are known and in review scope.',
+    severity: 'medium',
+    thresholds: () => [],
+    remediation:
+      'Confirm in the access review that the person needs the privileged access; remove it or record why it stays.',
+  },
+  'USER-PRIVILEGED-NO-MFA': {
+    description:
+      'Privileged people sign in with MFA (the AWS credential report or the Entra MFA registration report says it is off).',
+    severity: 'high',
+    thresholds: () => [],
+    remediation:
+      'Have the person register MFA (and enforce it by policy), or remove the privileged access until they do.',
+  },
+  'USER-NEVER-USED': {
+    description: "A person's account never used after the grace period is removed.",
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`neverUsedGraceDays=${p.neverUsedGraceDays}`],
+    remediation: 'Remove the account, or confirm with the manager that it will be used and when.',
+  },
+  'CRED-UNUSED': {
+    description:
+      "A person's password or access key that is not used is removed (each credential on its own).",
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`dormantDays=${p.dormantDays}`, `neverUsedGraceDays=${p.neverUsedGraceDays}`],
+    remediation:
+      'Delete the unused access key, or remove the console password of a user who does not sign in.',
+  },
+  'CRED-STALE': {
+    description: "A person's passwords and access keys are rotated at least every credentialMaxAgeDays.",
+    severity: `${exposure}, else medium`,
+    thresholds: (p) => [`credentialMaxAgeDays=${p.credentialMaxAgeDays}`],
+    remediation: 'Rotate the password or access key, or replace the key with short-lived federated access.',
+  },
+  'AWS-ROOT-ACCESS-KEY': {
+    description: 'The AWS root user has no access keys.',
+    severity: 'critical',
+    thresholds: () => [],
+    remediation: 'Delete the root access key (after moving anything that uses it to an IAM role).',
+  },
+  'AWS-ROOT-RECENT-USE': {
+    description: 'The AWS root user is not used for daily work (no use within rootUseDays).',
+    severity: 'high',
+    thresholds: (p) => [`rootUseDays=${p.rootUseDays}`],
+    remediation:
+      'Find out who used the root user and why (CloudTrail), move that task to a role, and keep the root credentials locked away.',
+  },
+  'AWS-ROOT-NO-MFA': {
+    description: 'The AWS root user has MFA.',
+    severity: 'critical',
+    thresholds: () => [],
+    remediation: 'Enable MFA (a hardware or passkey device) on the root user.',
+  },
+  'AWS-CONSOLE-NO-MFA': {
+    description: 'IAM users who can sign in to the console use MFA.',
+    severity: 'high',
+    thresholds: () => [],
+    remediation: "Enable MFA for the user (and require it by policy), or remove the user's console password.",
+  },
+  'IDENTITY-AMBIGUOUS': {
+    description:
+      'Every account is attributed to exactly one person: an email that leads to two HR people merges nothing and is reported.',
+    severity: 'medium',
+    thresholds: () => [],
+    remediation:
+      'Fix the HR records or the accounts so the email belongs to one person, or attribute each account in the HR links file.',
+  },
   'REVIEW-REVOKE-NOT-DONE': {
     description:
       'Access a reviewer decided to revoke is gone, by every path (direct, group, permission set group, role), within slaDays of the decision.',
