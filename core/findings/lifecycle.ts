@@ -47,7 +47,7 @@ export interface ReconcileInput {
    */
   configuredSources?: ReadonlySet<string>;
   /** The policy values a finding's rule reads in this run (see `Finding.policyBasis`). */
-  policyBasis?: (f: Pick<FindingDraft, 'rule' | 'detail'>) => Record<string, string | number>;
+  policyBasis?: (f: Pick<FindingDraft, 'rule' | 'detail' | 'sources'>) => Record<string, string | number>;
   /**
    * Whether the facts that proved a finding (its principals, grants, signals) still hold in this
    * run's inventory. Absent: a finding not seen in complete collections counts as remediated.
@@ -176,7 +176,7 @@ interface RunContext {
   asOf: Date;
   at: string;
   slaDays: SlaDays;
-  basis: (f: Pick<FindingDraft, 'rule' | 'detail'>) => Record<string, string | number>;
+  basis: (f: Pick<FindingDraft, 'rule' | 'detail' | 'sources'>) => Record<string, string | number>;
 }
 
 interface Resolution {

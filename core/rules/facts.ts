@@ -6,8 +6,8 @@
  *   credential, owners) still hold in this run's inventory: `true`, `false` (gone: remediated), or
  *   `undefined` when this run cannot tell (activity unknown, an owner unresolved): nothing is claimed.
  */
-import type { Policy } from '../config';
-import type { Finding, FindingDraft } from '../findings/model';
+import { type Policy, THRESHOLD_NAMES, type ThresholdName, type Thresholds } from '../config';
+import type { Finding, FindingDraft, RuleId } from '../findings/model';
 import type { Inventory } from '../inventory';
 import { activityUnknown } from './context';
 import { ownersOf } from './nhi-no-owner';
@@ -15,25 +15,39 @@ import { resolveOwner } from './nhi-orphaned';
 
 export type PolicyBasis = Record<string, string | number>;
 
+/** What the policy basis of a finding is read from: the rule, its detail and its sources. */
+export type BasisInput = Pick<FindingDraft, 'rule' | 'detail'> & Partial<Pick<FindingDraft, 'sources'>>;
+
+/** The threshold each rule reads when its detail does not name it (findings older than `thresholdFrom`). */
+const THRESHOLD_OF: Partial<Record<RuleId, string>> = {
+  'NHI-DORMANT': 'dormantDays',
+  'USER-DORMANT': 'dormantDays',
+  'NHI-NEVER-USED': 'neverUsedGraceDays',
+  'NHI-CRED-UNUSED': 'neverUsedGraceDays',
+  'USER-NEVER-USED': 'neverUsedGraceDays',
+  'NHI-CRED-STALE': 'credentialMaxAgeDays',
+  'CRED-STALE': 'credentialMaxAgeDays',
+  'USER-TERMINATED-ACCESS': 'leaverGraceDays',
+  'AWS-ROOT-RECENT-USE': 'rootUseDays',
+};
+
 /**
+ * The policy values a finding's rule reads, each under the config path it came from. A threshold
+ * is recorded at every level that may set it for the finding: the policy's, the kind's
+ * (`policy.byKind.<kind>.<name>`) and each of the finding's sources' own (`sources.<id>.policy.<name>`),
+ * so moving any of them is a policy change the resolution names.
+ *
  * @example
- * const basis = policyBasisFor(config.policy, new Map([['sox-core', sha256]]));
- * basis({ rule: 'NHI-DORMANT', detail: {} }); // { 'policy.dormantDays': 90 }
+ * const basis = policyBasisFor(config.policy, new Map([['sox-core', sha256]]), (id) => sourcePolicies.get(id));
+ * basis({ rule: 'NHI-DORMANT', detail: { thresholdFrom: 'policy.dormantDays' } }); // { 'policy.dormantDays': 90 }
  */
 export function policyBasisFor(
   policy: Policy,
   rulesetHashes: ReadonlyMap<string, string>,
-): (f: Pick<FindingDraft, 'rule' | 'detail'>) => PolicyBasis {
+  sourcePolicy: (sourceId: string) => Thresholds | undefined = () => undefined,
+): (f: BasisInput) => PolicyBasis {
   return (f): PolicyBasis => {
     switch (f.rule) {
-      case 'NHI-DORMANT':
-      case 'USER-DORMANT':
-        return { 'policy.dormantDays': policy.dormantDays };
-      case 'NHI-NEVER-USED':
-      case 'NHI-CRED-UNUSED':
-        return { 'policy.neverUsedGraceDays': policy.neverUsedGraceDays };
-      case 'NHI-CRED-STALE':
-        return { 'policy.credentialMaxAgeDays': policy.credentialMaxAgeDays };
       case 'SOD-CONFLICT': {
         const id = typeof f.detail.ruleset === 'string' ? f.detail.ruleset : undefined;
         return id === undefined ? {} : { [`ruleset ${id} sha256`]: rulesetHashes.get(id) ?? 'absent' };
@@ -41,9 +55,35 @@ export function policyBasisFor(
       case 'REVIEW-REVOKE-NOT-DONE':
         // Overdue is judged against slaDays: raising it may make a still-present revocation not due yet.
         return { 'policy.slaDays.high': policy.slaDays.high, 'policy.slaDays.medium': policy.slaDays.medium };
-      default:
-        return {};
+      case 'USER-NO-HR-RECORD':
+        return { 'policy.unmatchedHumans': policy.unmatchedHumans };
     }
+    const from = typeof f.detail.thresholdFrom === 'string' ? f.detail.thresholdFrom : undefined;
+    const name = from?.split('.').at(-1) ?? THRESHOLD_OF[f.rule];
+    if (name === undefined) return {};
+    const basis: PolicyBasis = {};
+    const top = (policy as unknown as Record<string, unknown>)[name];
+    if (typeof top === 'number' || typeof top === 'string') basis[`policy.${name}`] = top;
+    if ((THRESHOLD_NAMES as readonly string[]).includes(name)) {
+      const threshold = name as ThresholdName;
+      const kinds = new Set<'human' | 'nonhuman'>();
+      const fromKind = from?.startsWith('policy.byKind.') ? from.split('.')[2] : undefined;
+      if (fromKind === 'human' || fromKind === 'nonhuman') kinds.add(fromKind);
+      else if (f.rule.startsWith('NHI-')) kinds.add('nonhuman');
+      else kinds.add('human');
+      for (const k of kinds) {
+        const v = policy.byKind?.[k]?.[threshold];
+        if (v !== undefined) basis[`policy.byKind.${k}.${threshold}`] = v;
+      }
+      const sources = new Set(f.sources ?? []);
+      if (from?.startsWith('sources.'))
+        sources.add(from.slice('sources.'.length, from.lastIndexOf('.policy.')));
+      for (const id of [...sources].sort()) {
+        const v = sourcePolicy(id)?.[threshold];
+        if (v !== undefined) basis[`sources.${id}.policy.${threshold}`] = v;
+      }
+    }
+    return basis;
   };
 }
 

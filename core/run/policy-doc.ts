@@ -7,7 +7,7 @@
  * `manifest.configSha256` is the SHA-256 of these exact bytes: `sha256sum policy.json` recomputes it.
  */
 import { createHash } from 'node:crypto';
-import type { Config, SourceConfig } from '../config';
+import type { Config, SourceConfig, Thresholds } from '../config';
 import { rulesetId } from '../sod/ruleset-id';
 
 export { rulesetId };
@@ -32,6 +32,11 @@ export interface PolicyDocument {
     dormantDays: number;
     neverUsedGraceDays: number;
     credentialMaxAgeDays: number;
+    leaverGraceDays: number;
+    rootUseDays: number;
+    unmatchedHumans: Config['policy']['unmatchedHumans'];
+    /** Thresholds per kind of principal (`policy.byKind`): they win over the values above. */
+    byKind: Config['policy']['byKind'];
     slaDays: Config['policy']['slaDays'];
     exceptionMaxDays: number;
   };
@@ -42,6 +47,8 @@ export interface PolicyDocument {
     mode: 'api' | 'files';
     financiallySignificant: boolean;
     scope: Record<string, unknown>;
+    /** The source's own thresholds (`sources[].policy`): they win over `byKind` and the policy's. */
+    policy?: Thresholds;
   }[];
   rulesets: PolicyRuleset[];
   /**
@@ -81,6 +88,10 @@ export function effectivePolicy(
       dormantDays: p.dormantDays,
       neverUsedGraceDays: p.neverUsedGraceDays,
       credentialMaxAgeDays: p.credentialMaxAgeDays,
+      leaverGraceDays: p.leaverGraceDays,
+      rootUseDays: p.rootUseDays,
+      unmatchedHumans: p.unmatchedHumans,
+      byKind: p.byKind,
       slaDays: p.slaDays,
       exceptionMaxDays: p.exceptionMaxDays,
     },
@@ -91,6 +102,7 @@ export function effectivePolicy(
       mode: s.files ? 'files' : 'api',
       financiallySignificant: s.financiallySignificant,
       scope: scopeOf(s),
+      ...(s.policy ? { policy: s.policy } : {}),
     })),
     rulesets: rulesets.map((r) => ({
       id: rulesetId(r.path),
@@ -131,7 +143,9 @@ function scopeOf(s: SourceConfig): Record<string, unknown> {
     default:
       // Systems added later (SAP: client, objects): every field but files, which are local paths.
       return Object.fromEntries(
-        Object.entries(s).filter(([k]) => !['id', 'system', 'files', 'financiallySignificant'].includes(k)),
+        Object.entries(s).filter(
+          ([k]) => !['id', 'system', 'files', 'financiallySignificant', 'policy'].includes(k),
+        ),
       );
   }
 }

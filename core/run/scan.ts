@@ -163,7 +163,9 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
       : {
           configuredSources: new Set([...plan.sources.map((s) => s.id), ...input.sources.map((s) => s.id)]),
         }),
-    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {}))),
+    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {})), (id) =>
+      sourcePolicies.get(id),
+    ),
     factsHold: factsHoldIn(inv),
   });
   nameSeen(result.findings, plan.runId, inv);
