@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessproof, copyDemo } from './cli-helpers';
 
 interface FindingLine {
@@ -190,6 +190,144 @@ describe('defect 8: no local path in sealed files; policy.json recomputes config
       expect(ta, file).not.toContain(a.dir);
       expect(ta, file).not.toContain('/work/');
       expect(ta, file).toBe(tb);
+    }
+  }, 300_000);
+});
+
+describe('defects 2, 6, 7 and 8 (two clocks), where the user meets them', () => {
+  const { dir, config } = copyDemo();
+  const out = join(dir, 'out');
+  const asOf = '2026-10-01T00:00:00Z';
+  let first: FindingLine[] = [];
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const add = (id: string, approver: string, extra: string[] = []) =>
+    accessproof([
+      'exception',
+      'add',
+      id,
+      '--config',
+      config,
+      '--out',
+      out,
+      '--as-of',
+      asOf,
+      '--approver',
+      approver,
+      '--rationale',
+      'Two-person team until the January hire; reviewed weekly.',
+      ...extra,
+    ]);
+
+  beforeAll(() => {
+    // Ben is listed as an approver of critical findings: he still may not approve his own.
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        'critical: [cfo@halvorsen-industrial.example]',
+        `critical: [cfo@halvorsen-industrial.example, ${BEN}]`,
+      ),
+    );
+    const r = accessproof(['scan', '--config', config, '--as-of', asOf, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    first = findings(out);
+  }, 300_000);
+
+  it('defect 2: refuses the subject as approver, an approver not listed, and a critical acceptance without a compensating control', () => {
+    const ben = first.find(
+      (f) =>
+        f.rule === 'SOD-CONFLICT' &&
+        f.detail.riskId === 'R2R-01' &&
+        f.subject.anchors?.includes(`email:${BEN}`),
+    )!;
+    const critical = first.find((f) => f.severity === 'critical' && f.status === 'open')!;
+    const self = add(ben.id, BEN, ['--compensating-control', 'none', '--expires', '2026-12-31']);
+    const nobody = add(ben.id, 'n/a', ['--compensating-control', 'none', '--expires', '2026-12-31']);
+    const bare = add(critical.id, 'cfo@halvorsen-industrial.example', ['--expires', '2026-12-31']);
+    expect(self.code).toBe(2);
+    expect(self.stderr).toMatch(/is the subject of finding .*independent approver/);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toMatch(/approver n\/a is not listed/);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/critical: accepting it needs a compensating control/);
+    expect(findings(out).find((f) => f.id === ben.id)?.status).toBe('open');
+  }, 120_000);
+
+  it("defect 8: an exception takes effect at the run's --as-of (not the wall clock) and records when it was entered", () => {
+    const high = first.find(
+      (f) =>
+        f.severity === 'high' &&
+        f.status === 'open' &&
+        !f.subject.anchors?.some((a) => a.includes('controller@halvorsen-industrial.example')),
+    )!;
+    // Expires before today's wall clock, after the as-of: valid for the run it describes.
+    const r = add(high.id, 'controller@halvorsen-industrial.example', ['--expires', '2026-10-20']);
+    expect(r.code, r.stderr).toBe(0);
+    const after = findings(out).find((f) => f.id === high.id) as FindingLine & {
+      exception?: { grantedAt: string; enteredAt?: string };
+    };
+    expect(after.exception?.grantedAt).toBe('2026-10-01T00:00:00.000Z');
+    expect(Date.parse(after.exception?.enteredAt ?? '')).toBeGreaterThan(Date.parse('2026-10-02T00:00:00Z'));
+  }, 120_000);
+
+  it('defect 6: a failed sign-in is not activity, nor is a last login in the future: the dormancy stays, unresolved', () => {
+    const entraDormant = first.find(
+      (f) => f.rule === 'USER-DORMANT' && f.subject.principals[0]!.startsWith('entra:'),
+    )!;
+    const erpDormant = first.find(
+      (f) => f.rule === 'USER-DORMANT' && f.subject.principals[0]!.startsWith('erp:'),
+    )!;
+    expect(entraDormant).toBeDefined();
+    expect(erpDormant).toBeDefined();
+    // The Entra user has only a (failed) sign-in attempt yesterday; the ERP user "logs in" in 2030.
+    const usersFile = join(dir, 'examples', 'demo', 'entra', 'users.json');
+    const users = JSON.parse(readFileSync(usersFile, 'utf8'));
+    const entraId = entraDormant.subject.principals[0]!.split(':').at(-1);
+    const u = users.value.find((x: { id: string }) => x.id === entraId);
+    u.signInActivity = { lastSignInDateTime: '2026-09-30T08:00:00Z' };
+    writeFileSync(usersFile, JSON.stringify(users));
+    const erpFile = join(dir, 'examples', 'demo', 'erp', 'users.csv');
+    const erpId = erpDormant.subject.principals[0]!.split(':').at(-1)!;
+    writeFileSync(
+      erpFile,
+      readFileSync(erpFile, 'utf8')
+        .split('\n')
+        .map((l) =>
+          l.startsWith(`${erpId},`) ? l.replace(/,(\d{4}-\d{2}-\d{2}T[^,]*),/, ',2030-01-01T00:00:00Z,') : l,
+        )
+        .join('\n'),
+    );
+    const second = accessproof(['scan', '--config', config, '--as-of', '2026-10-02T00:00:00Z', '--out', out]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(new RegExp(`${erpId}.*2030-01-01.*not counted; its activity is unknown`));
+    const now = findings(out);
+    for (const f of [entraDormant, erpDormant]) {
+      expect(now.find((x) => x.id === f.id)?.status, f.subject.principals[0]).not.toBe('resolved');
+    }
+    const remediation = readFileSync(join(packDirs(out).at(-1)!, 'remediation.jsonl'), 'utf8');
+    expect(remediation).not.toContain(entraDormant.id);
+    expect(remediation).not.toContain(erpDormant.id);
+  }, 300_000);
+
+  it('defect 7: raising dormantDays records policy-changed naming the field, never remediated', () => {
+    writeFileSync(config, readFileSync(config, 'utf8').replace('dormantDays: 90', 'dormantDays: 365'));
+    const third = accessproof(['scan', '--config', config, '--as-of', '2026-10-03T00:00:00Z', '--out', out]);
+    expect(third.code, third.stderr).toBe(0);
+    const rows = readFileSync(join(packDirs(out).at(-1)!, 'remediation.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as { findingId: string; rule?: string; reason?: string; policyChanges?: string[] },
+      );
+    const dormancy = rows.filter((r) => {
+      const f = first.find((x) => x.id === r.findingId);
+      return f?.rule === 'USER-DORMANT' || f?.rule === 'NHI-DORMANT';
+    });
+    expect(dormancy.length).toBeGreaterThan(0);
+    for (const r of dormancy) {
+      expect(r.reason, r.findingId).toBe('policy-changed');
+      expect(r.policyChanges?.join(' ')).toMatch(/policy\.dormantDays: 90 → 365/);
     }
   }, 300_000);
 });
