@@ -179,9 +179,20 @@ export interface WorkflowUpdate {
  */
 export function workflowUpdates(
   imported: readonly Finding[],
-  changes: { resolved: readonly string[]; reopened: readonly string[]; expiredExceptions: readonly string[] },
+  changes: {
+    resolved: readonly string[];
+    reopened: readonly string[];
+    expiredExceptions: readonly string[];
+    invalidatedExceptions?: readonly string[];
+  },
 ): WorkflowUpdate[] {
-  const moved = new Set([...changes.resolved, ...changes.reopened, ...changes.expiredExceptions]);
+  const moved = new Set([
+    ...changes.resolved,
+    ...changes.reopened,
+    ...changes.expiredExceptions,
+    // An exception that no longer holds (escalation, new principal, changed facts): NEW again.
+    ...(changes.invalidatedExceptions ?? []),
+  ]);
   const groups = new Map<string, WorkflowUpdate>();
   for (const f of imported) {
     if (f.status !== 'risk-accepted' && !moved.has(f.id)) continue;

@@ -135,12 +135,15 @@ export function buildNotifications(
     });
   };
   for (const id of scan.changes.opened) push('finding.opened', byId.get(id));
-  for (const id of [...scan.changes.reopened, ...scan.changes.expiredExceptions])
+  // A risk acceptance that ended (expired, or invalidated by a change) is new work again.
+  const invalidated = scan.changes.invalidatedExceptions ?? [];
+  for (const id of [...scan.changes.reopened, ...scan.changes.expiredExceptions, ...invalidated])
     push('finding.reopened', byId.get(id));
   const fresh = new Set([
     ...scan.changes.opened,
     ...scan.changes.reopened,
     ...scan.changes.expiredExceptions,
+    ...invalidated,
   ]);
   let overdue = 0;
   const overdueBySeverity: Partial<Record<Severity, number>> = {};
@@ -159,7 +162,7 @@ export function buildNotifications(
     open: scan.summary.open,
     bySeverity: scan.summary.bySeverity,
     opened: scan.changes.opened.length,
-    reopened: scan.changes.reopened.length + scan.changes.expiredExceptions.length,
+    reopened: scan.changes.reopened.length + scan.changes.expiredExceptions.length + invalidated.length,
     resolved: scan.changes.resolved.length,
     overdue,
     overdueBySeverity,
