@@ -116,7 +116,7 @@ describe('bad input: exit 2, one message naming the file and line or field, noth
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(listTree(join(out, 'evidence'))).toEqual(packsBefore);
       expect(readFileSync(join(out, 'state', 'findings.db')).equals(stateBefore)).toBe(true);
-    });
+    }, 300_000);
   }
 
   it('rejects an --as-of that is not a time', () => {

@@ -36,7 +36,7 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
     expect(scan.stdout).toBe('');
     expect(scan.stderr).toBe('');
     all = JSON.parse(accessproof(['findings', '--out', out, '--format', 'json']).stdout) as Line[];
-  });
+  }, 300_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('--format json is one JSON array, also into --output FILE; jsonl is one finding per line', () => {
@@ -154,7 +154,7 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--severity.*urgent/);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-  });
+  }, 300_000);
 
   it('a closed pipe (| head) ends quietly with exit 0, for JSON and for the table', () => {
     // Well over a pipe's 64 KB buffer, so the writer does meet the closed pipe.
@@ -241,7 +241,7 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
       accessproof(['findings', '--out', out, '--format', 'json', '--overdue']).stdout,
     ) as Line[];
     expect(filtered.map((f) => f.id).sort()).toEqual(overdue);
-  });
+  }, 300_000);
 });
 
 describe('CSV output neutralises cells a spreadsheet would execute (hostile names from the input)', () => {
@@ -274,7 +274,7 @@ describe('CSV output neutralises cells a spreadsheet would execute (hostile name
     for (const cell of flat) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
     // Every cell is quoted: a quote inside a name cannot end its cell.
     for (const line of csv.trim().split('\n').slice(1)) expect(line.startsWith('"')).toBe(true);
-  });
+  }, 300_000);
 });
 
 function findFile(dir: string, name: string): string {

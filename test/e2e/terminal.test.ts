@@ -51,7 +51,7 @@ describe('accessproof on a terminal', () => {
     );
     writeFileSync(users, text);
     first = onTerminal(['scan', '--config', demo.config, ...asOf, '--out', out], { CI: undefined });
-  });
+  }, 300_000);
   afterAll(() => rmSync(demo.dir, { recursive: true, force: true }));
 
   it('scan shows progress per source (pages, records) and per stage (elapsed) on stderr, then the summary', () => {
@@ -64,7 +64,7 @@ describe('accessproof on a terminal', () => {
       expect(first.screen).toMatch(new RegExp(` {2}${stage} +\\d+ record\\(s\\) +\\d+\\.\\d s`));
     }
     expect(first.screen).toContain('Findings: ');
-  });
+  }, 300_000);
 
   it('colours severities with real escape codes, while escape codes from data are shown as text', () => {
     // The summary's severity line and the findings table, on the terminal.
@@ -75,7 +75,7 @@ describe('accessproof on a terminal', () => {
     expect(table.screen).toContain('EDI\\x1b[8mHidden');
     expect(table.screen).not.toContain(`${ESC}[8m`);
     expect(table.screen).toMatch(ansi('ESC\\[31mhigh *ESC\\[0m'));
-  });
+  }, 300_000);
 
   it('--no-color and NO_COLOR give plain text; --quiet and CI hide the progress', () => {
     for (const extra of [
@@ -99,5 +99,5 @@ describe('accessproof on a terminal', () => {
     expect(ci.screen).not.toContain('collecting ');
     expect(ci.screen).not.toContain(`${ESC}[2K`);
     expect(ci.screen).toContain('Findings: ');
-  });
+  }, 300_000);
 });
