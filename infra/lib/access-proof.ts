@@ -5,7 +5,8 @@
  * Place it directly in an `App`: it creates stacks, not resources.
  */
 import { fileURLToPath } from 'node:url';
-import { Aws, type Environment, Token } from 'aws-cdk-lib';
+import { Aws, type Environment, Tags, Token } from 'aws-cdk-lib';
+import { ManagedPolicy, PermissionsBoundary } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
@@ -21,7 +22,7 @@ import {
   organizationSources,
   runConfigFromObject,
 } from './run-config';
-import { RuntimeStack } from './runtime-stack';
+import { RuntimeStack, type StepName, type StepSettings } from './runtime-stack';
 import { StatefulStack } from './stateful-stack';
 
 /** The repository root, two folders above this file. */
@@ -94,6 +95,16 @@ export interface AccessProofProps {
   auditorPrincipalArns?: string[];
   /** @default true when a source has `organization: true` */
   distributedMap?: boolean;
+  /** Per-step Lambda timeout, memory and reserved concurrency (timeouts feed the synth-time budgets). */
+  stepSettings?: Partial<Record<StepName, StepSettings>>;
+  /**
+   * The NAME of a customer managed policy applied as permissions boundary to every role of every
+   * stack (resolved in each stack's own account, so the member and evidence accounts need a policy
+   * of that name too).
+   */
+  permissionsBoundary?: string;
+  /** Tags on every resource of every stack. */
+  tags?: Record<string, string>;
   /** @default 20 */
   toleratedFailurePercentage?: number;
   /** @default config `evidence.prefix` */
@@ -211,6 +222,7 @@ export class AccessProof extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       ...(props.distributedMap !== undefined ? { distributedMap: props.distributedMap } : {}),
+      ...(props.stepSettings ? { stepSettings: props.stepSettings } : {}),
       ...(props.toleratedFailurePercentage !== undefined
         ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
         : {}),
@@ -231,6 +243,15 @@ export class AccessProof extends Construct {
         ...(collectorAccountId && !Token.isUnresolved(collectorAccountId) ? { collectorAccountId } : {}),
         ...(props.identityCenter ? { identityCenter: true } : {}),
       });
+    }
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
+    if (props.permissionsBoundary) {
+      for (const stack of [this.evidence, this.stateful, this.runtime, this.member]) {
+        if (!stack) continue;
+        PermissionsBoundary.of(stack).apply(
+          ManagedPolicy.fromManagedPolicyName(stack, 'PermissionsBoundary', props.permissionsBoundary),
+        );
+      }
     }
   }
 }

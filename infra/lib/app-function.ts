@@ -66,6 +66,8 @@ export interface AppFunctionProps {
   description: string;
   timeout: Duration;
   memorySize: number;
+  /** Reserved concurrent executions. @default none (the account's unreserved pool) */
+  reservedConcurrency?: number;
   /** @default RetentionDays.SIX_MONTHS */
   logRetention?: RetentionDays;
   /** Encrypts the log group (its key policy must let CloudWatch Logs use it). */
@@ -123,6 +125,9 @@ export class AppFunction extends Construct {
       tracing: Tracing.ACTIVE,
       timeout: props.timeout,
       memorySize: props.memorySize,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       description: props.description,
       role: this.role,
       logGroup: this.logGroup,

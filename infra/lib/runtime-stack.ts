@@ -106,6 +106,20 @@ export interface RuntimeStackProps extends StackProps {
   maxOrganizationAccounts?: number;
   /** Import each run's findings into Security Hub (this account's default product). @default false */
   securityHub?: boolean;
+  /**
+   * Per-step Lambda settings over the defaults (timeouts feed the run's time budgets, checked at
+   * synth), e.g. `{ scan: { timeout: Duration.minutes(10), memorySize: 6144 } }`.
+   */
+  stepSettings?: Partial<Record<StepName, StepSettings>>;
+}
+
+/** What a deployment may change of one step's Lambda function. */
+export interface StepSettings {
+  /** 1 s to 15 min. */
+  timeout?: Duration;
+  /** 128–10240 MB. */
+  memorySize?: number;
+  reservedConcurrency?: number;
 }
 
 export type { StepName } from './lambda-entries';
@@ -197,7 +211,8 @@ export class RuntimeStack extends Stack {
         `schedule expression must be cron(…), rate(…) or at(…), got "${props.schedule.expression}"`,
       );
     }
-    const budget = this.budget(props);
+    const settings = stepSettingsOf(props.stepSettings);
+    const budget = this.budget(props, settings);
     this.runBudget = budget;
     const { evidence } = stateful;
     const evidenceBucket = evidence.account
@@ -220,7 +235,7 @@ export class RuntimeStack extends Stack {
         entry: join(props.projectRoot, handlerEntry(step)),
         projectRoot: props.projectRoot,
         serviceName: `accessproof-${step}`,
-        ...STEP_SETTINGS[step],
+        ...settings[step],
         logKey: stateful.dataKey,
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         ...extra,
@@ -386,7 +401,7 @@ export class RuntimeStack extends Stack {
   }
 
   /** Derive and check the run's time budgets; synth stops with the reason when they cannot hold. */
-  private budget(props: RuntimeStackProps): RunBudget {
+  private budget(props: RuntimeStackProps, settings: Record<StepName, { timeout: Duration }>): RunBudget {
     const derived = scheduleIntervalMs(props.schedule.expression);
     const intervalMs =
       props.schedule.intervalHours !== undefined ? props.schedule.intervalHours * 3_600_000 : derived;
@@ -400,7 +415,7 @@ export class RuntimeStack extends Stack {
         `schedule.intervalHours (${props.schedule.intervalHours}) is longer than the schedule "${props.schedule.expression}" fires (${derived / 3_600_000} h)`,
       );
     }
-    const ms = (step: StepName) => STEP_SETTINGS[step].timeout.toMilliseconds();
+    const ms = (step: StepName) => settings[step].timeout.toMilliseconds();
     return runBudget({
       intervalMs,
       collectTimeoutMs: Math.max(ms('collect-aws'), ms('collect-entra'), ms('collect-salesforce')),
@@ -527,6 +542,48 @@ function stateBudgetOf(
     plannedSourcesBytes,
     ...(distributed ? {} : { inlineSources: config.sources.length }),
   });
+}
+
+type ResolvedStepSettings = {
+  description: string;
+  timeout: Duration;
+  memorySize: number;
+  reservedConcurrency?: number;
+};
+
+/** The defaults with the deployment's overrides, checked: a bad value stops synth naming the step. */
+function stepSettingsOf(
+  overrides: Partial<Record<StepName, StepSettings>> | undefined,
+): Record<StepName, ResolvedStepSettings> {
+  const out = { ...STEP_SETTINGS } as Record<StepName, ResolvedStepSettings>;
+  for (const [step, o] of Object.entries(overrides ?? {}) as [StepName, StepSettings][]) {
+    if (!STEP_SETTINGS[step])
+      throw new Error(
+        `stepSettings: unknown step "${step}" (one of ${Object.keys(STEP_SETTINGS).join(', ')})`,
+      );
+    const seconds = o.timeout?.toSeconds();
+    if (seconds !== undefined && (seconds < 1 || seconds > 900))
+      throw new Error(`stepSettings.${step}.timeout must be 1 s to 15 min, got ${seconds} s`);
+    if (
+      o.memorySize !== undefined &&
+      (!Number.isInteger(o.memorySize) || o.memorySize < 128 || o.memorySize > 10_240)
+    )
+      throw new Error(`stepSettings.${step}.memorySize must be 128-10240 MB, got ${o.memorySize}`);
+    if (
+      o.reservedConcurrency !== undefined &&
+      (!Number.isInteger(o.reservedConcurrency) || o.reservedConcurrency < 1)
+    )
+      throw new Error(
+        `stepSettings.${step}.reservedConcurrency must be a positive whole number, got ${o.reservedConcurrency}`,
+      );
+    out[step] = {
+      ...out[step],
+      ...(o.timeout ? { timeout: o.timeout } : {}),
+      ...(o.memorySize !== undefined ? { memorySize: o.memorySize } : {}),
+      ...(o.reservedConcurrency !== undefined ? { reservedConcurrency: o.reservedConcurrency } : {}),
+    };
+  }
+  return out;
 }
 
 /**
