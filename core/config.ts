@@ -47,6 +47,8 @@ const common = {
   kinds: z.record(z.string(), kindOverride).default({}),
   /** This source's own thresholds: they win over `policy.byKind` and `policy`. */
   policy: thresholdsSchema.optional(),
+  /** How the export files are written when not UTF-8 (files mode): `latin1` or `windows-1252`. */
+  encoding: z.enum(['utf-8', 'latin1', 'windows-1252']).optional(),
 };
 
 export const awsSourceSchema = z

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { AwsSource } from '../../core/config';
 import type { CollectContext, Connector, Page } from '../../core/connector';
 import { InputError, SourceError } from '../../core/errors';
-import { decodeInputText } from '../shared/decode-text';
+import { decodeInputText, type InputEncoding } from '../shared/decode-text';
 import { describeFileError } from '../shared/file-errors';
 import { readInputFile } from '../shared/input-file';
 import { SessionCache } from '../shared/session-cache';
@@ -49,9 +49,9 @@ interface Session {
 
 const sessions = new SessionCache<Session>();
 
-async function readText(path: string): Promise<string> {
+async function readText(path: string, encoding?: InputEncoding): Promise<string> {
   try {
-    return decodeInputText(await readInputFile(path, 'export'), path);
+    return decodeInputText(await readInputFile(path, 'export'), path, encoding);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(describeFileError(err), { file: path });
@@ -74,15 +74,21 @@ async function readInputs(source: AwsSource): Promise<Inputs> {
   const out: Inputs = {};
   if (files.authorizationDetails) {
     out.authz = parseAuthorizationDetails(
-      await readText(files.authorizationDetails),
+      await readText(files.authorizationDetails, source.encoding),
       files.authorizationDetails,
     );
   }
   if (files.credentialReport) {
-    out.report = parseCredentialReport(await readText(files.credentialReport), files.credentialReport);
+    out.report = parseCredentialReport(
+      await readText(files.credentialReport, source.encoding),
+      files.credentialReport,
+    );
   }
   if (files.organizationPolicies) {
-    out.org = parseOrganizationExport(await readText(files.organizationPolicies), files.organizationPolicies);
+    out.org = parseOrganizationExport(
+      await readText(files.organizationPolicies, source.encoding),
+      files.organizationPolicies,
+    );
   }
   return out;
 }

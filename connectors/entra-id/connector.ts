@@ -79,7 +79,7 @@ export function createEntraConnector(
           file: dir,
           field: `sources.${source.id}.files.dir`,
         });
-      return new FilesTransport(dir);
+      return new FilesTransport(dir, source.encoding);
     }
     let authProvider = options.authProvider;
     if (!authProvider) {

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import * as z from 'zod';
 import type { CallLog } from '../../core/connector';
 import { InputError } from '../../core/errors';
-import { decodeInputText } from '../shared/decode-text';
+import { decodeInputText, type InputEncoding } from '../shared/decode-text';
 import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { isMissingFile, readInputFileSync } from '../shared/input-file';
 import {
@@ -40,7 +40,10 @@ export class FilesTransport implements GraphTransport {
   /** Parsed files of this collection: a file is read once even when it has many pages. */
   private readonly cache = new Map<string, unknown[][] | null>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly encoding?: InputEncoding,
+  ) {}
 
   /** True when the export has this file. */
   has(file: string): boolean {
@@ -105,7 +108,7 @@ export class FilesTransport implements GraphTransport {
     const path = join(this.dir, file);
     let text: string;
     try {
-      text = decodeInputText(readInputFileSync(path, 'export'), path);
+      text = decodeInputText(readInputFileSync(path, 'export'), path, this.encoding);
     } catch (err) {
       if (isMissingFile(err)) {
         this.cache.set(file, null);

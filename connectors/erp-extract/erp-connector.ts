@@ -103,7 +103,7 @@ function fileOf(source: ErpSource, phase: Phase | 'permissions'): string {
 }
 
 async function openFile(source: ErpSource, phase: Phase): Promise<OpenFile> {
-  const csv = await CsvFileReader.open(fileOf(source, phase));
+  const csv = await CsvFileReader.open(fileOf(source, phase), { encoding: source.encoding });
   const spec = phase === 'roles' ? ROLES_COLUMNS : phase === 'users' ? USERS_COLUMNS : ASSIGNMENTS_COLUMNS;
   const cols = locateColumns(csv, spec, source.columns) as OpenFile['cols'];
   return { phase, csv, cols, records: 0 };
@@ -113,7 +113,7 @@ async function openFile(source: ErpSource, phase: Phase): Promise<OpenFile> {
 async function readPermissions(ctx: CollectContext<ErpSource>, s: Session): Promise<void> {
   const file = ctx.source.files.permissions;
   if (!file) return;
-  const csv = await CsvFileReader.open(file);
+  const csv = await CsvFileReader.open(file, { encoding: ctx.source.encoding });
   try {
     const cols = locateColumns<'role_id' | 'permission'>(csv, PERMISSIONS_COLUMNS, ctx.source.columns);
     let records = 0;
@@ -440,7 +440,7 @@ export const erpConnector: Connector<ErpSource, ErpState> = {
     ] as const;
     for (const [path, spec] of specs) {
       if (path === undefined) continue;
-      const csv = await CsvFileReader.open(path);
+      const csv = await CsvFileReader.open(path, { encoding: ctx.source.encoding });
       try {
         locateColumns(csv, spec, columns);
       } finally {

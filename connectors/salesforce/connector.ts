@@ -174,7 +174,7 @@ export function createSalesforceConnector(
     const source = ctx.source;
     const objects = checkObjectNames([...source.objects, ...(options.objects ?? [])]);
     if (source.files) {
-      const saved = await readSavedResult(source.files.dir, ORGANIZATION_FILE);
+      const saved = await readSavedResult(source.files.dir, ORGANIZATION_FILE, source.encoding);
       const file = join(source.files.dir, ORGANIZATION_FILE);
       if (!saved)
         throw new InputError('missing: the saved Organization query result names the org', { file });
@@ -390,7 +390,7 @@ function notReadable(key: QueryKey): string {
 
 async function fromFile(ctx: Ctx, spec: QuerySpec): Promise<Batch> {
   const dir = (ctx.source.files as { dir: string }).dir;
-  const saved = await readSavedResult(dir, spec.file);
+  const saved = await readSavedResult(dir, spec.file, ctx.source.encoding);
   const file = join(dir, spec.file);
   if (!saved) {
     if (spec.required) {

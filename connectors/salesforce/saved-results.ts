@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import * as z from 'zod';
 import { InputError } from '../../core/errors';
-import { decodeInputText } from '../shared/decode-text';
+import { decodeInputText, type InputEncoding } from '../shared/decode-text';
 import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { isMissingFile, readInputFile } from '../shared/input-file';
 import { type QueryResultPage, queryResult } from './records';
@@ -20,11 +20,15 @@ export interface SavedResult {
 const savedFile = z.union([queryResult, z.array(queryResult).min(1)]);
 
 /** Read `<dir>/<name>`; undefined when the file does not exist. Bad JSON or shape → InputError naming the file. */
-export async function readSavedResult(dir: string, name: string): Promise<SavedResult | undefined> {
+export async function readSavedResult(
+  dir: string,
+  name: string,
+  encoding?: InputEncoding,
+): Promise<SavedResult | undefined> {
   const file = join(dir, name);
   let text: string;
   try {
-    text = decodeInputText(await readInputFile(file, 'export'), file);
+    text = decodeInputText(await readInputFile(file, 'export'), file, encoding);
   } catch (err) {
     if (isMissingFile(err)) return undefined;
     throw err;

@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { type CsvError, type Parser, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../../core/errors';
-import { firstInvalidUtf8, lineAt, notUtf8Message } from './decode-text';
+import { firstInvalidUtf8, type InputEncoding, lineAt, notUtf8Message } from './decode-text';
 import { describeFileError } from './file-errors';
 import { openInputFile } from './input-file';
 
@@ -20,6 +20,8 @@ export interface CsvOpenOptions {
   delimiter?: string;
   /** The file has no header line: its columns, in order. */
   columns?: readonly string[];
+  /** The file's encoding when not UTF-8 (a source's `encoding:`). */
+  encoding?: InputEncoding | undefined;
 }
 
 /** Records of one read, with the 1-based physical line each starts on. */
@@ -55,7 +57,13 @@ function isBlank(record: readonly string[]): boolean {
 }
 
 const PARSE_OPTIONS = { bom: true, relax_column_count: true } as const;
-type ParseOptions = typeof PARSE_OPTIONS & { delimiter?: string };
+type ParseOptions = typeof PARSE_OPTIONS & { delimiter?: string; encoding?: InputEncoding | undefined };
+
+/** csv-parse's options: ours without the encoding (the text reaching csv-parse is already decoded). */
+function csvParseOptions(options: ParseOptions): Omit<ParseOptions, 'encoding'> {
+  const { encoding: _encoding, ...rest } = options;
+  return rest;
+}
 
 function describeCsvError(err: CsvError): string {
   switch (err.code) {
@@ -172,11 +180,18 @@ export class CsvFileReader {
       if (err instanceof InputError) throw err;
       throw new InputError(describeFileError(err), { file: path });
     }
-    const parseOptions: ParseOptions = options.delimiter
-      ? { ...PARSE_OPTIONS, delimiter: options.delimiter }
-      : PARSE_OPTIONS;
+    const parseOptions: ParseOptions = {
+      ...PARSE_OPTIONS,
+      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+      ...(options.encoding ? { encoding: options.encoding } : {}),
+    };
     const tail: FileTail = { last: '' };
-    const source = new RecordSource(path, parseFile(path, parse(parseOptions), tail), parseOptions, tail);
+    const source = new RecordSource(
+      path,
+      parseFile(path, parse(csvParseOptions(parseOptions)), tail, parseOptions.encoding),
+      parseOptions,
+      tail,
+    );
     const counter = new LineCounter();
     if (options.columns) return new CsvFileReader(path, source, counter, [...options.columns], 0);
     for (;;) {
@@ -288,14 +303,14 @@ export function cutOffMessage(record: readonly string[], lastChar: string): stri
 }
 
 /** Feeds the file to the parser; `pipe` does not pass read errors on, so they are forwarded by hand. */
-function parseFile(path: string, parser: Parser, tail?: FileTail): Parser {
+function parseFile(path: string, parser: Parser, tail?: FileTail, encoding?: InputEncoding): Parser {
   // Regular files only (a FIFO would block the open, /dev/zero never end), within the size limit.
   void openInputFile(path, 'export').then(
     (fh) => {
       const file = fh.createReadStream({ highWaterMark: 1 << 20 });
       file.on('error', (err) => parser.destroy(err));
       file
-        .pipe(utf8Checked(path, tail))
+        .pipe(utf8Checked(path, tail, encoding))
         .on('error', (err) => parser.destroy(err))
         .pipe(parser);
     },
@@ -308,8 +323,12 @@ function parseFile(path: string, parser: Parser, tail?: FileTail): Parser {
  * Bytes to text for csv-parse, refusing invalid UTF-8 with the file and line (csv-parse would
  * put U+FFFD in its place and the mangled name would be sealed).
  */
-function utf8Checked(path: string, tail?: FileTail): Transform {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+function utf8Checked(path: string, tail?: FileTail, encoding: InputEncoding = 'utf-8'): Transform {
+  // A declared single-byte encoding decodes every byte: nothing to refuse.
+  const decoder =
+    encoding === 'utf-8'
+      ? new TextDecoder('utf-8', { fatal: true })
+      : new TextDecoder(encoding === 'latin1' ? 'iso-8859-1' : encoding);
   let line = 1;
   let pending = new Uint8Array(0);
   return new Transform({
@@ -350,12 +369,14 @@ async function locateCsvError(
   const stream = parseFile(
     file,
     parse({
-      ...options,
+      ...csvParseOptions(options),
       on_record: (r: string[]) => {
         counter.advance(r);
         return r;
       },
     }),
+    undefined,
+    options.encoding,
   );
   try {
     for await (const _ of stream) {

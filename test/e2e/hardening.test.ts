@@ -68,6 +68,37 @@ describe('the CLI under hostile conditions', () => {
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
 
+  it('a latin-1 export is exit 2 naming file and line, and read right with `encoding: latin1`', () => {
+    // Arrange: the ERP users file written in latin-1, with one name that needs it
+    const { dir, config } = copyDemo();
+    dirs.push(dir);
+    const users = join(dir, 'examples', 'demo', 'erp', 'users.csv');
+    const text = readFileSync(users, 'utf8')
+      .replace(/^\ufeff/, '')
+      .replace('"Urbanski, Pedro"', '"Müller, Jürgen"');
+    expect(text).toContain('Müller');
+    writeFileSync(users, Buffer.from(text, 'latin1'));
+    const latinOut = join(dir, 'out');
+    const args = ['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', latinOut];
+
+    // Act
+    const refused = accessproof(args);
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('    system: erp\n', '    system: erp\n    encoding: latin1\n'),
+    );
+    const read = accessproof(args);
+    const findings = accessproof(['findings', '--out', latinOut, '--format', 'json']);
+
+    // Assert
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/users\.csv:2: not valid UTF-8 \(set `encoding: latin1`/);
+    expect(read.code, read.stderr).toBeLessThan(2);
+    expect(readdirSync(join(latinOut, 'evidence', 'packs'), { recursive: true }).length).toBeGreaterThan(0);
+    expect(findings.stdout + read.stdout).not.toContain('\ufffd');
+    expect(findings.stdout).toContain('Müller, Jürgen');
+  });
+
   it.skipIf(!hasFifo)('a FIFO named as an export is refused at once (exit 2), nothing sealed', () => {
     // Arrange
     const { dir, config } = copyDemo();
