@@ -158,6 +158,7 @@ review
   .option('--entitlement <glob>', 'only matching entitlements (repeatable)', repeat)
   .option('--privileged-only', 'only privileged entitlements')
   .option('--by <who>', 'who starts it (default: OS user)')
+  .option('--link-base <url>', "where `serve` answers, for the reviewers' links", 'http://127.0.0.1:8417')
   .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
   .action(async (opts) => {
     const { runReviewStart } = await import('./commands/review');
@@ -201,6 +202,27 @@ review
   .action(async (campaign: string | undefined, opts) => {
     const { runReviewList } = await import('./commands/review');
     process.exitCode = await runReviewList({ ...opts, ...(campaign ? { campaign } : {}) }, out);
+  });
+
+review
+  .command('links')
+  .description("print each reviewer's signed link to the web app again")
+  .argument('<campaign>', 'campaign id')
+  .option('--reviewer <email>', "only this reviewer's link")
+  .option('--link-base <url>', 'where `serve` answers', 'http://127.0.0.1:8417')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string, opts) => {
+    const { runReviewLinks } = await import('./commands/review');
+    process.exitCode = await runReviewLinks({ ...opts, campaign }, out);
+  });
+program
+  .command('serve')
+  .description('serve the reviewer web app on 127.0.0.1 (reviewers sign in with their links)')
+  .option('--port <n>', 'port', '8417')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (opts) => {
+    const { runServe } = await import('./commands/serve');
+    process.exitCode = await runServe(opts, out);
   });
 
 const runs = program.command('runs').description('stuck and failed runs: list them, release a reservation');

@@ -13,15 +13,18 @@ import { closeCampaign, decide, remainingItemIds } from '../../core/reviews/deci
 import type { Campaign } from '../../core/reviews/model';
 import { campaignRecords, summarizeCampaign } from '../../core/reviews/records';
 import { type RevocationReport, verifyRevocations } from '../../core/reviews/revocation';
+import { signLink } from '../../core/reviews/web/tokens';
 import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../../stores/sqlite-findings/sqlite-findings-repository';
 import { readLatestPackInventory } from '../../stores/sqlite-reviews/pack-inventory-reader';
+import { loadOrCreateReviewLinkKey } from '../../stores/sqlite-reviews/review-app-files';
 import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
 import { type LocalPaths, localPaths } from '../paths';
+import { DEFAULT_SERVE_PORT } from './serve';
 
 export interface ReviewStartOptions {
   /** The folder a scan wrote to (state and evidence). */
@@ -41,7 +44,20 @@ export interface ReviewStartOptions {
   due: string;
   /** Who starts the campaign (default: the operating-system user). */
   by?: string;
+  /** Where `accessproof serve` answers, for the reviewers' links (default http://127.0.0.1:8417). */
+  linkBase?: string;
 }
+
+export interface ReviewLinksOptions {
+  out: string;
+  campaign: string;
+  linkBase?: string;
+  /** Only this reviewer's link. */
+  reviewer?: string;
+}
+
+/** A link stays valid this long after the campaign's due date: late answers are allowed, and marked late. */
+export const LINK_GRACE_DAYS = 7;
 
 export interface ReviewDecideOptions {
   out: string;
@@ -157,6 +173,8 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
       out.line(`  warning: source ${src.id} was collected incompletely: the population may lack grants`);
   }
   const o = outArg(paths);
+  await printLinks(campaign, paths, opts.linkBase, undefined, out);
+  out.line(`Serve:  npm run accessproof -- serve --out ${o}`);
   out.line(`List:   npm run accessproof -- review list ${campaign.id} --out ${o}`);
   out.line(
     `Decide: npm run accessproof -- review decide ${campaign.id} ITEM… --keep|--revoke --by EMAIL --out ${o}`,
@@ -333,6 +351,64 @@ export async function runReviewList(opts: ReviewListOptions, out: Output): Promi
   }
   out.line(`${shown} item(s)`);
   return EXIT.ok;
+}
+
+/**
+ * `review links`: print each reviewer's signed link again (e.g. after a delegation).
+ *
+ * @example
+ * await runReviewLinks({ out, campaign: id }, consoleOutput());
+ */
+export async function runReviewLinks(opts: ReviewLinksOptions, out: Output): Promise<number> {
+  const paths = localPaths(opts.out, undefined);
+  const campaign = await withStore(paths, false, async (store) => {
+    const c = await store.get(opts.campaign);
+    if (!c) throw new InputError(`no review campaign ${opts.campaign}`, { field: 'CAMPAIGN' });
+    return c;
+  });
+  if (campaign.status !== 'open') {
+    throw new InputError(`campaign ${campaign.id} is closed: there is nothing left to decide`, {
+      field: 'CAMPAIGN',
+    });
+  }
+  await printLinks(campaign, paths, opts.linkBase, opts.reviewer?.trim().toLowerCase(), out);
+  return EXIT.ok;
+}
+
+/** One signed link per reviewer with items; valid until the due date plus the grace days. */
+async function printLinks(
+  campaign: Campaign,
+  paths: LocalPaths,
+  linkBase: string | undefined,
+  only: string | undefined,
+  out: Output,
+): Promise<void> {
+  const base = parseLinkBase(linkBase ?? `http://127.0.0.1:${DEFAULT_SERVE_PORT}`);
+  const key = await loadOrCreateReviewLinkKey(paths.state);
+  const exp = new Date(Date.parse(campaign.dueAt) + LINK_GRACE_DAYS * 86_400_000).toISOString();
+  const reviewers = [...new Set(campaign.items.map((i) => i.reviewer))].sort();
+  if (only !== undefined && !reviewers.includes(only)) {
+    throw new InputError(`${only} reviews no item of campaign ${campaign.id}`, { field: '--reviewer' });
+  }
+  out.line(`  reviewer links (valid until ${exp}; each signs in one reviewer, keep them private):`);
+  for (const reviewer of reviewers) {
+    if (only !== undefined && reviewer !== only) continue;
+    const token = signLink(key, { campaign: campaign.id, reviewer, exp });
+    out.line(`    ${reviewer}: ${base}/l/${token}`);
+  }
+}
+
+function parseLinkBase(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`"${text}" is not a URL such as http://127.0.0.1:8417`, { field: '--link-base' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(`"${text}": http or https only`, { field: '--link-base' });
+  }
+  return url.origin;
 }
 
 /** The findings of the local store (none before the first scan): open ones give items their context. */

@@ -98,6 +98,10 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
         body: APP_CSS,
       };
     }
+    if (method === 'GET' && req.path === '/favicon.ico') {
+      // Browsers ask for it unprompted; no icon, and no 404 in every reviewer's console.
+      return { status: 204, headers: { ...SECURITY_HEADERS }, cookies: [], body: '' };
+    }
     if (method === 'GET' && first === 'l' && campaignId && sub === undefined) {
       return openLinkRoute(req, campaignId);
     }

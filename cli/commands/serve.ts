@@ -1,0 +1,137 @@
+/**
+ * `accessproof serve --out DIR [--port N]`: the reviewer web app on 127.0.0.1 (docs/reviews.md).
+ * node:http is adapted to the app's plain request object; the handlers are core/reviews/web.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InputError } from '../../core/errors';
+import { createReviewApp, DEFAULT_MAX_BODY_BYTES } from '../../core/reviews/web/app';
+import type { AppRequest } from '../../core/reviews/web/http';
+import { loadOrCreateReviewLinkKey, reviewAuditAppender } from '../../stores/sqlite-reviews/review-app-files';
+import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
+import { EXIT } from '../exit-codes';
+import type { Output } from '../output';
+import { localPaths } from '../paths';
+
+export const DEFAULT_SERVE_PORT = 8417;
+
+export interface ServeOptions {
+  out: string;
+  /** 0: any free port. */
+  port?: number | string;
+}
+
+export interface ReviewServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Start the app; resolves once it listens.
+ *
+ * @example
+ * const server = await startReviewServer({ out: 'accessproof-out', port: 0 });
+ * console.log(server.url); await server.close();
+ */
+export async function startReviewServer(opts: ServeOptions): Promise<ReviewServer> {
+  const port = Number(opts.port ?? DEFAULT_SERVE_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InputError(`port ${opts.port}: a whole number from 0 to 65535`, { field: '--port' });
+  }
+  const paths = localPaths(opts.out, undefined);
+  if (!existsSync(reviewsDbFile(paths.state))) {
+    throw new InputError('no review campaigns here yet: start one with `accessproof review start`', {
+      file: paths.out,
+      field: '--out',
+    });
+  }
+  const store = SqliteReviewStore.open({ file: reviewsDbFile(paths.state) });
+  const app = createReviewApp({
+    store,
+    key: await loadOrCreateReviewLinkKey(paths.state),
+    now: () => new Date(),
+    newId: () => randomBytes(18).toString('base64url'),
+    audit: reviewAuditAppender(paths.state),
+  });
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
+        if (body === undefined) {
+          res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('request too large');
+          req.destroy();
+          return;
+        }
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const request: AppRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: Object.fromEntries(
+            Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
+          ),
+          body,
+          ...(req.socket.remoteAddress ? { remote: req.socket.remoteAddress } : {}),
+        };
+        const out = await app(request);
+        res.statusCode = out.status;
+        for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
+        if (out.cookies.length) res.setHeader('set-cookie', out.cookies);
+        res.end(out.body);
+      } catch (err) {
+        // The reason goes to the operator's terminal, never to the browser.
+        process.stderr.write(`serve: ${(err as Error).message}\n`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error');
+      }
+    })();
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    // 127.0.0.1 only: the app is for this machine; nothing listens on other interfaces.
+    server.listen(port, '127.0.0.1', () => done());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections();
+      await store.close();
+    },
+  };
+}
+
+/** The body as UTF-8, or undefined once it passes `limit` bytes (declared or streamed). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `accessproof serve`: runs until interrupted. */
+export async function runServe(opts: ServeOptions, out: Output): Promise<number> {
+  const server = await startReviewServer(opts);
+  out.line(
+    `Reviewer app on ${server.url} (127.0.0.1 only). Reviewers sign in with the links of \`review start\` / \`review links\`.`,
+  );
+  out.line('Stop with Ctrl-C.');
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return EXIT.ok;
+}
