@@ -20,6 +20,8 @@ export interface OwnerResolution {
   /** The principals the owner resolved to. */
   principals: string[];
   text: string;
+  /** Resolved by email across every system: the claim rests on every source's collection. */
+  acrossSources?: boolean;
 }
 
 /**
@@ -58,6 +60,7 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
         state: 'disabled',
         principals: uids,
         text: `owner ${owner}: every principal with this email is disabled (${uids.join(', ')})`,
+        acrossSources: true,
       };
     }
     // The owner's directory may be the source that failed or is partial: absence proves nothing then.
@@ -75,6 +78,7 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
       state: 'gone',
       principals: [],
       text: `owner ${owner}: no principal in any system has this email`,
+      acrossSources: true,
     };
   }
   return { owner, state: 'unknown', principals: [], text: `owner ${owner} cannot be resolved` };
@@ -113,7 +117,8 @@ export function nhiOrphaned(p: Principal, ctx: RuleContext): FindingDraft[] {
   // complete collection of every source that proved an owner's departure may resolve it.
   const sources = new Set<string>([p.sourceId]);
   for (const r of resolved) {
-    if (r.state === 'gone') for (const s of ctx.inv.sources.keys()) sources.add(s);
+    // An email matched across every system (gone, or disabled everywhere) rests on every source.
+    if (r.acrossSources) for (const s of ctx.inv.sources.keys()) sources.add(s);
     for (const uid of r.principals) {
       const owner = ctx.inv.principals.get(uid);
       if (owner) sources.add(owner.sourceId);
