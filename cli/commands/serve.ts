@@ -99,8 +99,10 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
   return {
     url: `http://127.0.0.1:${address.port}`,
     close: async () => {
-      await new Promise<void>((done) => server.close(() => done()));
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      // Idle keep-alive connections (a reviewer's open tab) would hold close() for seconds.
       server.closeAllConnections();
+      await closed;
       await store.close();
     },
   };
