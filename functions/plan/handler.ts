@@ -9,6 +9,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import * as z from 'zod';
 import { plannedSource, planSources } from '../../connectors/plan-sources';
 import { planRun } from '../../core/run/plan';
+import { effectivePolicy } from '../../core/run/policy-doc';
 import { readEnvironment } from '../shared/environment';
 import { parseEvent, runConfigSchema } from '../shared/events';
 import { instrument, observability } from '../shared/observability';
@@ -34,7 +35,7 @@ const planEvent = z.object({
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { execution, runConfig } = parseEvent(planEvent, event, 'plan');
-  const { config, inputs, rulesets } = parseRunConfig(
+  const { config, inputs, rulesets, rulesetTexts } = parseRunConfig(
     await loadRunConfig(runConfig, s3, RUN_CONFIG_BUCKET_OWNER),
   );
   const { sources, failed } = await planSources(config.sources, {
@@ -47,6 +48,8 @@ export const handler = instrument(obs, async (event: unknown) => {
   const plan = planRun({
     config,
     inputs,
+    // As `accessproof scan`: configSha256 is the SHA-256 of the policy.json the seal step writes.
+    policySha256: effectivePolicy(config, rulesetTexts).sha256,
     startedAt,
     asOf: startedAt,
     nonce,

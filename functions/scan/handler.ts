@@ -3,6 +3,7 @@
  * then correlate, evaluate the rules and reconcile findings; the full result goes to the run store.
  */
 import * as z from 'zod';
+import { effectivePolicy } from '../../core/run/policy-doc';
 import { scanStep } from '../../core/run/scan';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
@@ -33,7 +34,7 @@ const scanEvent = z.object({ plan: runPlanSchema, runConfig: runConfigSchema, co
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, runConfig, collected } = parseEvent(scanEvent, event, 'scan');
-  const { config, rulesets } = parseRunConfig(
+  const { config, rulesets, rulesetTexts } = parseRunConfig(
     await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
   );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
@@ -50,6 +51,9 @@ export const handler = instrument(obs, async (event: unknown) => {
     packs,
     now: () => new Date(),
     logger: obs.core,
+    rulesetHashes: Object.fromEntries(
+      effectivePolicy(config, rulesetTexts).document.rulesets.map((r) => [r.id, r.sha256]),
+    ),
     ...(env.RESERVATION_LEASE_MS ? { reservationLeaseMs: env.RESERVATION_LEASE_MS } : {}),
   });
 });

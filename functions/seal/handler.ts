@@ -6,15 +6,23 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { sealMetrics } from '../../core/run/metrics';
+import { effectivePolicy } from '../../core/run/policy-doc';
 import { sealStep } from '../../core/run/seal';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
 import { SnsHeadAnchor } from '../../stores/sns-anchor/sns-head-anchor';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
-import { collectedSchema, parseEvent, runPlanSchema, scanSummarySchema } from '../shared/events';
+import {
+  collectedSchema,
+  parseEvent,
+  runConfigSchema,
+  runPlanSchema,
+  scanSummarySchema,
+} from '../shared/events';
 import { evidencePackReader, findingsRepository } from '../shared/evidence';
 import { emitRunMetrics, instrument, observability } from '../shared/observability';
+import { loadRunConfig, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
 
 const obs = observability();
@@ -28,6 +36,7 @@ const env = readEnvironment([
   'EVIDENCE_RETENTION_DAYS',
   'SIGNING_KEY_ARN',
   'ANCHOR_TOPIC_ARN',
+  'RUN_CONFIG_BUCKET_OWNER',
 ]);
 const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
@@ -51,10 +60,25 @@ const anchor = new SnsHeadAnchor({
   client: obs.tracer.captureAWSv3Client(new SNSClient({})),
   topicArn: env.ANCHOR_TOPIC_ARN,
 });
-const sealEvent = z.object({ plan: runPlanSchema, collected: collectedSchema, scan: scanSummarySchema });
+const sealEvent = z.object({
+  plan: runPlanSchema,
+  runConfig: runConfigSchema,
+  collected: collectedSchema,
+  scan: scanSummarySchema,
+});
 
 export const handler = instrument(obs, async (event: unknown) => {
-  const { plan, collected, scan } = parseEvent(sealEvent, event, 'seal');
+  const { plan, runConfig, collected, scan } = parseEvent(sealEvent, event, 'seal');
+  // The effective policy from the same staged config and rulesets plan and scan read (the staged
+  // object is checked against its SHA-256): plan hashed exactly these bytes into configSha256.
+  const { config, rulesetTexts } = parseRunConfig(
+    await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
+  );
+  const policy = effectivePolicy(config, rulesetTexts);
+  if (policy.sha256 !== plan.configSha256)
+    throw new Error(
+      `the run config changed since plan: policy.json has SHA-256 ${policy.sha256}, the plan recorded ${plan.configSha256}`,
+    );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
   const finishedAt = new Date();
   const sealed = await sealStep({
@@ -71,6 +95,7 @@ export const handler = instrument(obs, async (event: unknown) => {
     packs: evidencePackReader(s3, env),
     finishedAt,
     logger: obs.core,
+    extraArtefacts: [{ path: 'policy.json', content: policy.bytes, records: 0 }],
   });
   emitRunMetrics(obs, sealMetrics(plan.startedAt, finishedAt));
   return sealed;

@@ -18,6 +18,8 @@ export interface ParsedRunConfig {
   /** Config text then each ruleset's text, as bytes: `planRun` hashes them into `configSha256`. */
   inputs: Uint8Array[];
   rulesets: Ruleset[];
+  /** Each ruleset's path as the config names it and its text: policy.json seals them. */
+  rulesetTexts: { path: string; text: string }[];
 }
 
 type RunConfigDocument = z.infer<typeof runConfigDocumentSchema>;
@@ -92,6 +94,7 @@ export function parseRunConfig(doc: RunConfigDocument): ParsedRunConfig {
     config,
     inputs: [encode(doc.text), ...texts.map((t) => encode(t.text))],
     rulesets: parseRulesets(texts.map((t) => ({ text: t.text, file: t.path }))),
+    rulesetTexts: texts,
   };
 }
 

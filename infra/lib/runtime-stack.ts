@@ -322,6 +322,8 @@ export class RuntimeStack extends Stack {
     scan.function.addEnvironment('RESERVATION_LEASE_MS', String(budget.leaseMs));
 
     seal.bindStagingReader(stagingBucket, stateful.dataKey);
+    // seal: builds policy.json from the same staged config and rulesets as plan and scan.
+    seal.bindRunConfigReader(this.runConfig);
     seal.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     seal.bindEvidenceWriter(
       evidenceBucket,

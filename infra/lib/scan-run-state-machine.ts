@@ -18,7 +18,7 @@
  *                 (Distributed: the ResultWriter manifest.json; its SUCCEEDED files are JSONL of
  *                 SourceResult, FAILED files keep each child's Input, Error and Cause)
  *   Scan        ← `{ plan, runConfig, collected }`; result at `$.scan`
- *   Seal        ← `{ plan, collected, scan }`; result at `$.seal`
+ *   Seal        ← `{ plan, runConfig, collected, scan }` (policy.json); result at `$.seal`
  *   Notify      ← `{ plan, collected, scan, seal }`; result at `$.notify`
  *
  * A source whose collect step throws (after the Lambda service retries) is recorded as a failed
@@ -214,6 +214,7 @@ export class ScanRunStateMachine extends Construct {
     });
     const seal = this.invoke('Seal', steps.seal, '$.seal', {
       plan: JsonPath.objectAt('$.plan'),
+      runConfig: JsonPath.objectAt('$.runConfig'),
       collected: JsonPath.objectAt('$.collected'),
       scan: JsonPath.objectAt('$.scan'),
     });

@@ -147,6 +147,7 @@ describe('Lambda functions', () => {
         'FINDINGS_TABLE',
         'SIGNING_KEY_ARN',
         'ANCHOR_TOPIC_ARN',
+        'RUN_CONFIG_BUCKET_OWNER',
         'STAGING_BUCKET',
         'STAGING_BUCKET_OWNER',
       ].sort(),
@@ -558,8 +559,10 @@ describe('scan-run state machine', () => {
       'runConfig.$': '$.runConfig',
       'collected.$': '$.collected',
     });
+    // Seal builds policy.json from the same staged run config as plan and scan.
     expect(def.States.Seal?.Parameters).toEqual({
       'plan.$': '$.plan',
+      'runConfig.$': '$.runConfig',
       'collected.$': '$.collected',
       'scan.$': '$.scan',
     });

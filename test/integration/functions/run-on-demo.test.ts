@@ -18,7 +18,7 @@
  *   no SHA-256 checksum, so verify must report exactly those three facts and nothing else. This test is NOT proof that the
  *   evidence is immutable; only S3 Object Lock is (see test/infra for the bucket's COMPLIANCE lock).
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -262,7 +262,7 @@ async function runOnce(
   );
   const seal = sfn<
     Json & { location: string; sequence: number; manifestSha256: string; keyFingerprint: string }
-  >(await steps.seal(sfn({ plan, collected, scan }), plenty()));
+  >(await steps.seal(sfn({ plan, runConfig: input.runConfig, collected, scan }), plenty()));
   const digest = sfn<Json & { sources: SourceResultJson[]; open: number; opened: number }>(
     await steps.notify(sfn({ plan, collected, scan, seal }), plenty()),
   );
@@ -357,6 +357,30 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     expect(first.seal.location).toMatch(/^s3:\/\/accessproof-evidence-test\/packs\/2026\/10\/01\//);
     expect(first.seal.keyFingerprint).toBe(keyFingerprint(publicKey));
     expect(kms.commandCalls(SignCommand)).toHaveLength(1);
+    // The pack seals the effective policy as `accessproof scan` does: configSha256 is its SHA-256, and
+    // it holds no absolute path (the staged config names its exports by absolute path) nor a secret.
+    const policy = await readPackFile(first.seal.location, 'policy.json');
+    expect(policy).toBeDefined();
+    const manifest = await readManifest(first.seal.location);
+    expect(createHash('sha256').update(policy!).digest('hex')).toBe(manifest.configSha256);
+    expect(first.plan.configSha256).toBe(manifest.configSha256);
+    const doc = JSON.parse(policy!) as { sources: { id: string; mode: string }[]; rulesets: Json[] };
+    expect(doc.sources.map((s) => [s.id, s.mode])).toEqual([
+      ['aws-finance-prod', 'files'],
+      ['entra', 'files'],
+      ['salesforce', 'files'],
+    ]);
+    expect(doc.rulesets).toEqual([
+      expect.objectContaining({
+        id: 'sox-core',
+        text: readFileSync(join(ROOT, 'rules', 'sox-core.yaml'), 'utf8'),
+      }),
+    ]);
+    expect(policy).not.toContain(ROOT);
+    expect(policy).not.toContain(DEMO);
+    expect(policy).not.toMatch(/"\/(?:work|tmp|home|Users)\//);
+    for (const secret of ['S3RVER', 'accessproof-test-external-id', 'AWS_SECRET'])
+      expect(policy).not.toContain(secret);
     // One event per new finding on the bus (≤ 10 per PutEvents), one digest on the topic.
     const sent = events.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(sent).toHaveLength(first.digest.opened);
@@ -471,7 +495,7 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     kmsDown = true;
     let sealError: Error | undefined;
     try {
-      await steps.seal(sfn({ plan, collected, scan }), plenty());
+      await steps.seal(sfn({ plan, runConfig, collected, scan }), plenty());
     } catch (err) {
       sealError = err as Error;
     } finally {
