@@ -28,7 +28,8 @@ export interface OwnerResolution {
  * What an owner entry resolves to: a principal uid (active or disabled), or an email matched
  * across every system (active when any principal with it is active; `gone` when no principal has
  * it and every source was collected completely). Anything else, a uid not in the inventory, and an
- * unmatched email while some source failed or is incomplete, is `unknown`: it cannot prove a departure.
+ * email matched by email while some source failed or is incomplete (matched to disabled principals
+ * or to none), is `unknown`: it cannot prove a departure.
  */
 export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
   const principal = inv.principals.get(owner);
@@ -54,6 +55,17 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
     if (holders.some((h) => h.status === 'active')) {
       return { owner, state: 'active', principals: uids, text: `owner ${owner} has an active principal` };
     }
+    // The owner's directory may be the source that failed or is partial: it may hold an active
+    // account with this email, so "every principal is disabled" cannot be claimed then.
+    const partial = incompleteSources(inv);
+    if (holders.length > 0 && partial.length > 0) {
+      return {
+        owner,
+        state: 'unknown',
+        principals: uids,
+        text: `owner ${owner}: every collected principal with this email is disabled, but source(s) ${partial.join(', ')} were not collected completely`,
+      };
+    }
     if (holders.length > 0) {
       return {
         owner,
@@ -63,8 +75,7 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
         acrossSources: true,
       };
     }
-    // The owner's directory may be the source that failed or is partial: absence proves nothing then.
-    const partial = incompleteSources(inv);
+    // Absence proves nothing while a source failed or is partial either.
     if (partial.length > 0) {
       return {
         owner,

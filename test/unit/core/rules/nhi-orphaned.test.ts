@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InventoryBuilder } from '../../../../core/inventory';
 import type { Principal } from '../../../../core/model';
 import { createRuleContext, type RuleContext } from '../../../../core/rules';
-import { nhiOrphaned } from '../../../../core/rules/nhi-orphaned';
+import { nhiOrphaned, resolveOwner } from '../../../../core/rules/nhi-orphaned';
 import { makeHeader, makeNhi, makePolicyConfig, makePrincipal } from '../../../support/factories';
 import { AS_OF, contextFor } from './rule-harness';
 
@@ -98,20 +98,37 @@ describe('NHI-ORPHANED', () => {
     },
   );
 
-  it('still fires for an owner that resolves to a disabled principal when a source is incomplete', () => {
+  it.each(['failed', 'incomplete'] as const)(
+    'claims no disabled owner by email when a source is %s: that source may hold an active account',
+    (entra) => {
+      // Arrange
+      const leaver = makePrincipal({ email: 'leaver@example.com', status: 'disabled' });
+      const svc = makeNhi({ owners: ['leaver@example.com'] });
+
+      // Act
+      const drafts = nhiOrphaned(svc, contextWithPartialEntra([svc, leaver], entra));
+
+      // Assert: no new claim; an open finding stays open through the lifecycle (its sources list
+      // every source, the failed one included), never resolved while the directory is down.
+      expect(drafts).toEqual([]);
+      expect(
+        resolveOwner('leaver@example.com', contextWithPartialEntra([svc, leaver], entra).inv),
+      ).toMatchObject({
+        state: 'unknown',
+        principals: [leaver.uid],
+      });
+    },
+  );
+
+  it('still fires for an owner given by uid that is disabled, whatever another source did', () => {
     // Arrange
     const leaver = makePrincipal({ email: 'leaver@example.com', status: 'disabled' });
-    const svc = makeNhi({ owners: ['leaver@example.com'] });
+    const svc = makeNhi({ owners: [leaver.uid] });
 
     // Act
     const [d] = nhiOrphaned(svc, contextWithPartialEntra([svc, leaver], 'failed'));
 
     // Assert
-    expect(d!.detail.owners).toEqual([
-      { owner: 'leaver@example.com', state: 'disabled', principals: [leaver.uid] },
-    ]);
-    // "Every principal with this email is disabled" rests on every source, the failed one included:
-    // the finding may not resolve while that source is down.
-    expect(d!.sources).toContain('entra-test');
+    expect(d!.detail.owners).toEqual([{ owner: leaver.uid, state: 'disabled', principals: [leaver.uid] }]);
   });
 });
