@@ -9,7 +9,7 @@
 import { type Policy, THRESHOLD_NAMES, type ThresholdName, type Thresholds } from '../config';
 import type { Finding, FindingDraft, RuleId } from '../findings/model';
 import type { Inventory } from '../inventory';
-import { activityUnknown } from './context';
+import { activityUnknown, credentialActivityUnknown, MFA_TAG } from './context';
 import { ownersOf } from './nhi-no-owner';
 import { resolveOwner } from './nhi-orphaned';
 
@@ -129,6 +129,31 @@ export function factsHoldIn(inv: Inventory): (f: Finding) => boolean | undefined
         if (f.rule === 'NHI-CRED-UNUSED') return c.lastUsedAt === undefined;
         if (f.rule === 'NHI-CRED-STALE') return c.createdAt === f.detail.createdAt;
         return c.expiresAt === f.detail.expiresAt;
+      }
+      case 'CRED-UNUSED':
+      case 'CRED-STALE':
+      case 'AWS-ROOT-ACCESS-KEY': {
+        // A person's credential: rotated away, deactivated or used since means the facts are gone.
+        const c = p.credentials.find((x) => x.id === f.detail.credentialId);
+        if (!c?.active) return false;
+        if (f.rule === 'AWS-ROOT-ACCESS-KEY') return true;
+        if (f.rule === 'CRED-STALE') return c.createdAt === f.detail.createdAt;
+        if (credentialActivityUnknown(p)) return undefined;
+        return (c.lastUsedAt ?? null) === (f.detail.lastUsedAt ?? null);
+      }
+      case 'USER-NEVER-USED':
+        if (activityUnknown(p)) return undefined;
+        return p.lastActivity === undefined && !p.credentials.some((c) => c.lastUsedAt !== undefined);
+      case 'AWS-ROOT-NO-MFA':
+      case 'AWS-CONSOLE-NO-MFA':
+      case 'USER-PRIVILEGED-NO-MFA': {
+        // MFA turned on is the fix; a source that no longer says either way proves nothing.
+        const mfa = p.tags[MFA_TAG];
+        if (mfa === 'true') return false;
+        if (mfa !== 'false') return undefined;
+        if (f.rule === 'AWS-CONSOLE-NO-MFA')
+          return p.credentials.some((c) => c.type === 'password' && c.active);
+        return true;
       }
       case 'NHI-NO-OWNER':
         return ownersOf(p).length === 0;
