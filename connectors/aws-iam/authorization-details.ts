@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { InputError } from '../../core/errors';
 import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { parseIsoInstant } from '../shared/iso-date';
+import { parseJsonExport } from '../shared/json-text';
 
 /** A date as the CLI writes it (`2022-08-07 12:56:48+00:00`, `…T…Z`) or as the SDK returns it (Date). */
 const awsDate = z.union([z.string(), z.date()]).transform((v, ctx) => {
@@ -178,13 +179,6 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** 1-based line of a character offset. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 /**
  * Parse and validate the JSON of `aws iam get-account-authorization-details`. A syntax error names
  * the line; a shape error names the field (`RoleDetailList[3].Arn`).
@@ -194,20 +188,7 @@ function lineAt(text: string, offset: number): number {
  * authz.RoleDetailList.length;
  */
 export function parseAuthorizationDetails(text: string, file: string): AccountAuthorization {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const at = /position (\d+)/.exec(message);
-    const position = at ? Number(at[1]) : text.length;
-    const line = lineAt(text, position);
-    const truncated = /end of (JSON|data)/i.test(message) || position >= text.trimEnd().length;
-    throw new InputError(truncated ? 'the JSON ends early (truncated file?)' : `invalid JSON: ${message}`, {
-      file,
-      line,
-    });
-  }
+  const raw = parseJsonExport(text, file);
   if (
     typeof raw !== 'object' ||
     raw === null ||

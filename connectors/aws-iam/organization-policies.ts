@@ -16,6 +16,7 @@ import * as z from 'zod';
 import { InputError } from '../../core/errors';
 import { type Entitlement, makeUid } from '../../core/model';
 import type { ControlPolicyLevel } from '../../core/snapshot';
+import { parseJsonExport } from '../shared/json-text';
 import { fieldPath, policyDocumentSchema } from './authorization-details';
 import { EVALUATED, type OrganizationControls } from './evaluation';
 import { toControlStatements, toPolicyStatements } from './policy-statements';
@@ -68,12 +69,7 @@ export type DescribedPolicy = OrganizationExport['Policies'][number];
  * const org = parseOrganizationExport(await readFile('org/policies.json', 'utf8'), 'org/policies.json');
  */
 export function parseOrganizationExport(text: string, file: string): OrganizationExport {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw new InputError(`invalid JSON: ${err instanceof Error ? err.message : String(err)}`, { file });
-  }
+  const raw = parseJsonExport(text, file);
   const parsed = organizationExportSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
