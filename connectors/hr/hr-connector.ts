@@ -87,7 +87,7 @@ async function readPeople(ctx: CollectContext<HrSource>): Promise<Page> {
   const file = source.files.people;
   const name = basename(file);
   const statuses = statusTable(source.statusValues);
-  const csv = await CsvFileReader.open(file);
+  const csv = await CsvFileReader.open(file, { encoding: source.encoding });
   const people: Person[] = [];
   try {
     const c = locate(csv, source.columns);
@@ -165,7 +165,7 @@ async function readPeople(ctx: CollectContext<HrSource>): Promise<Page> {
 
 /** Who the people file names, by employee id and by email (primary and other), to check links against. */
 async function peopleKeys(source: HrSource): Promise<{ ids: Set<string>; emails: Map<string, number> }> {
-  const csv = await CsvFileReader.open(source.files.people);
+  const csv = await CsvFileReader.open(source.files.people, { encoding: source.encoding });
   const ids = new Set<string>();
   // email → how many people claim it (a link through an email two people claim names nobody).
   const emails = new Map<string, number>();
@@ -218,7 +218,7 @@ async function readLinks(ctx: CollectContext<HrSource>): Promise<Page> {
   const file = ctx.source.files.links;
   if (!file) return {};
   const name = basename(file);
-  const csv = await CsvFileReader.open(file);
+  const csv = await CsvFileReader.open(file, { encoding: ctx.source.encoding });
   const links: PersonLink[] = [];
   try {
     const principalCol = csv.column('principal_uid');
@@ -282,7 +282,7 @@ export const hrConnector: Connector<HrSource, HrState> = {
   async begin(ctx) {
     // Fail fast on a bad status mapping, a missing file or column, before anything is emitted.
     statusTable(ctx.source.statusValues);
-    const csv = await CsvFileReader.open(ctx.source.files.people);
+    const csv = await CsvFileReader.open(ctx.source.files.people, { encoding: ctx.source.encoding });
     try {
       locate(csv, ctx.source.columns);
     } finally {

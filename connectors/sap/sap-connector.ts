@@ -32,6 +32,7 @@ import {
 } from '../../core/model';
 import { ACTIVITY_TAG } from '../../core/rules/context';
 import { CsvFileReader } from '../shared/csv';
+import type { InputEncoding } from '../shared/decode-text';
 import { SessionCache } from '../shared/session-cache';
 import { dayAfter, parseSapDate, parseSapTime, type SapDate, startOf } from './sap-dates';
 import {
@@ -126,7 +127,7 @@ async function parseExtract(ctx: CollectContext<SapSource>, record: boolean): Pr
       );
     }
   }
-  const declared = await readDeclaredCounts(dir);
+  const declared = await readDeclaredCounts(dir, source.encoding);
   const reads: TableRead[] = [];
   const warn = (m: string) => {
     if (record) ctx.warn(m);
@@ -135,7 +136,7 @@ async function parseExtract(ctx: CollectContext<SapSource>, record: boolean): Pr
     const paths = files.get(t);
     if (!paths) return undefined;
     // Rows of a second client without `client` set stop the read (readTable names file and line).
-    const r = await readTable(TABLES[t], paths, source.client, onRow);
+    const r = await readTable(TABLES[t], paths, source.client, onRow, source.encoding);
     reads.push(r);
     return r;
   };
@@ -502,15 +503,18 @@ interface Declared {
 }
 
 /** The optional `EXTRACT` file: per table, the row count the extraction reported (SE16N "Number of Entries"). */
-async function readDeclaredCounts(dir: string): Promise<Map<string, Declared> | undefined> {
+async function readDeclaredCounts(
+  dir: string,
+  encoding?: InputEncoding,
+): Promise<Map<string, Declared> | undefined> {
   const names = await readdir(dir);
   const name = names.find((n) => /^extract\.(csv|txt|tsv)$/i.test(n));
   if (!name) return undefined;
   const file = join(dir, name);
-  const probe = await CsvFileReader.open(file);
+  const probe = await CsvFileReader.open(file, { encoding });
   const delimiter = probe.header.length === 1 && (probe.header[0] ?? '').includes('\t') ? '\t' : undefined;
   await probe.close();
-  const csv = await CsvFileReader.open(file, delimiter ? { delimiter } : {});
+  const csv = await CsvFileReader.open(file, { encoding, ...(delimiter ? { delimiter } : {}) });
   const out = new Map<string, Declared>();
   try {
     const col = (n: string) => csv.column(n);

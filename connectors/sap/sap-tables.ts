@@ -16,6 +16,7 @@ import { open as openFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import { CsvFileReader } from '../shared/csv';
+import type { InputEncoding } from '../shared/decode-text';
 import { describeFileError } from '../shared/file-errors';
 
 export interface TableSpec {
@@ -210,6 +211,7 @@ export async function readTable(
   files: readonly string[],
   client: string | undefined,
   onRow: (row: TableRow) => void,
+  encoding?: InputEncoding,
 ): Promise<TableRead> {
   const read: TableRead = {
     table: spec.name,
@@ -246,7 +248,7 @@ export async function readTable(
       }
     }
     read.headers.push(hasHeader);
-    const csv = await CsvFileReader.open(file, { delimiter, ...(columns ? { columns } : {}) });
+    const csv = await CsvFileReader.open(file, { delimiter, encoding, ...(columns ? { columns } : {}) });
     try {
       const index = new Map<string, number>();
       csv.header.forEach((h, i) => {

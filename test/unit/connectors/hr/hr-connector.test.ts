@@ -139,4 +139,24 @@ describe('hrConnector', () => {
       await errorOf(source(bad('E1,a@x,active,\n'), { statusValues: { active: ['x'], leave: ['X'] } })),
     ).toMatch(/"X" is listed for both active and leave/);
   });
+
+  it('a latin-1 people file is refused naming file:line, and read right with `encoding: latin1`', async () => {
+    // Arrange: a name that needs latin-1, written in latin-1
+    const path = join(dir, 'latin1.csv');
+    writeFileSync(
+      path,
+      Buffer.from(
+        'employee_id,email,display_name,status,termination_date\nE-1,jm@example.com,"Müller, Jürgen",active,\n',
+        'latin1',
+      ),
+    );
+
+    // Act
+    const refused = await errorOf(source(path));
+    const { people } = await collect(source(path, { encoding: 'latin1' }));
+
+    // Assert
+    expect(refused).toMatch(/latin1\.csv:2: not valid UTF-8/);
+    expect(people.map((p) => p.name)).toEqual(['Müller, Jürgen']);
+  });
 });

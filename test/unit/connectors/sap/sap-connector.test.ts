@@ -63,6 +63,24 @@ describe('SAP dates and times', () => {
   });
 });
 
+describe('sapConnector with `encoding:`', () => {
+  it('refuses a latin-1 table naming file:line, and reads it right with `encoding: latin1`', async () => {
+    // Arrange: the demo extract with one role text that needs latin-1, written in latin-1
+    const dir = copyOf(DEMO);
+    const path = join(dir, 'AGR_TEXTS.txt');
+    const text = readFileSync(path, 'utf8').replace('AP invoice entry', 'Rechnungsprüfung Kreditoren');
+    writeFileSync(path, Buffer.from(text, 'latin1'));
+
+    // Act
+    const refused = await inputErrorOf(sourceFor(dir));
+    const { entitlements } = await collectAll(sapConnector, sourceFor(dir, { encoding: 'latin1' }));
+
+    // Assert
+    expect(refused.message).toMatch(/AGR_TEXTS\.txt:\d+: not valid UTF-8/);
+    expect(JSON.stringify(entitlements)).toContain('Rechnungsprüfung Kreditoren');
+  });
+});
+
 describe('sapConnector on messy extracts', () => {
   it('reads users with type, lock, validity, last logon and email from every file shape', async () => {
     const { principals } = await collectAll(sapConnector, sourceFor(MESSY));
