@@ -123,23 +123,28 @@ export function factsHoldIn(inv: Inventory): (f: Finding) => boolean | undefined
         return p.lastActivity === undefined;
       case 'NHI-CRED-UNUSED':
       case 'NHI-CRED-STALE':
-      case 'NHI-CRED-EXPIRED': {
-        const c = p.credentials.find((x) => x.id === f.detail.credentialId);
-        if (!c?.active) return false;
-        if (f.rule === 'NHI-CRED-UNUSED') return c.lastUsedAt === undefined;
-        if (f.rule === 'NHI-CRED-STALE') return c.createdAt === f.detail.createdAt;
-        return c.expiresAt === f.detail.expiresAt;
-      }
+      case 'NHI-CRED-EXPIRED':
       case 'CRED-UNUSED':
       case 'CRED-STALE':
       case 'AWS-ROOT-ACCESS-KEY': {
-        // A person's credential: rotated away, deactivated or used since means the facts are gone.
+        // The credential that proved it: rotated away (another id) or deactivated means the facts are gone.
         const c = p.credentials.find((x) => x.id === f.detail.credentialId);
         if (!c?.active) return false;
-        if (f.rule === 'AWS-ROOT-ACCESS-KEY') return true;
-        if (f.rule === 'CRED-STALE') return c.createdAt === f.detail.createdAt;
-        if (credentialActivityUnknown(p)) return undefined;
-        return (c.lastUsedAt ?? null) === (f.detail.lastUsedAt ?? null);
+        switch (f.rule) {
+          case 'NHI-CRED-UNUSED':
+            return c.lastUsedAt === undefined;
+          case 'NHI-CRED-STALE':
+          case 'CRED-STALE':
+            return c.createdAt === f.detail.createdAt;
+          case 'NHI-CRED-EXPIRED':
+            return c.expiresAt === f.detail.expiresAt;
+          case 'CRED-UNUSED':
+            // Never used, or last used on the date the finding recorded: used since is gone.
+            if (credentialActivityUnknown(p)) return undefined;
+            return (c.lastUsedAt ?? null) === (f.detail.lastUsedAt ?? null);
+          default:
+            return true; // AWS-ROOT-ACCESS-KEY: the active key is the fact
+        }
       }
       case 'USER-NEVER-USED':
         if (activityUnknown(p)) return undefined;
