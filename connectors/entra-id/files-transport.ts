@@ -10,6 +10,7 @@ import { InputError } from '../../core/errors';
 import { decodeInputText, type InputEncoding } from '../shared/decode-text';
 import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { isMissingFile, readInputFileSync } from '../shared/input-file';
+import { jsonErrorLine } from '../shared/json-text';
 import {
   type BatchItem,
   type BatchResult,
@@ -124,10 +125,11 @@ export class FilesTransport implements GraphTransport {
       });
     }
     let json: unknown;
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     try {
-      json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      json = JSON.parse(body);
     } catch (err) {
-      const line = lineOf(text, err);
+      const line = jsonErrorLine(body, err);
       throw new InputError('is not valid JSON', line === undefined ? { file: path } : { file: path, line });
     }
     const parsed = pages.safeParse(json);
@@ -153,10 +155,4 @@ export class FilesTransport implements GraphTransport {
     this.cache.set(file, result);
     return result;
   }
-}
-
-/** The line JSON.parse stopped at, without quoting the file: a parse message would echo its text. */
-function lineOf(text: string, err: unknown): number | undefined {
-  const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
-  return m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
 }

@@ -10,6 +10,7 @@ import { InputError } from '../../core/errors';
 import { decodeInputText, type InputEncoding } from '../shared/decode-text';
 import { refuseDuplicateIds } from '../shared/duplicate-ids';
 import { isMissingFile, readInputFile } from '../shared/input-file';
+import { jsonErrorLine } from '../shared/json-text';
 import { type QueryResultPage, queryResult } from './records';
 
 export interface SavedResult {
@@ -34,12 +35,13 @@ export async function readSavedResult(
     throw err;
   }
   let json: unknown;
+  const body = text.replace(/^\uFEFF/, '');
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+    json = JSON.parse(body);
   } catch (err) {
     // The parser's message quotes the text around the error: name the line only.
-    const message = (err as Error).message;
-    throw new InputError('not valid JSON', { file, ...lineOf(text, message) });
+    const line = jsonErrorLine(body, err);
+    throw new InputError('not valid JSON', { file, ...(line === undefined ? {} : { line }) });
   }
   const parsed = savedFile.safeParse(json);
   if (!parsed.success) {
@@ -61,13 +63,4 @@ export async function readSavedResult(
     'Id',
   );
   return { file, pages };
-}
-
-/** JSON.parse reports a character position; turn it into a 1-based line for the message. */
-function lineOf(text: string, message: string): { line?: number } {
-  const lineCol = message.match(/line (\d+)/);
-  if (lineCol?.[1]) return { line: Number(lineCol[1]) };
-  const pos = message.match(/position (\d+)/);
-  if (!pos?.[1]) return {};
-  return { line: text.slice(0, Number(pos[1])).split('\n').length };
 }

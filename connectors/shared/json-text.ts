@@ -24,7 +24,7 @@ export function parseJsonExport(text: string, file: string): unknown {
     return JSON.parse(body) as unknown;
   } catch (err) {
     const message = err instanceof Error ? err.message : '';
-    const position = errorOffset(body, message);
+    const position = errorOffset(body, err);
     const truncated =
       /end of (JSON|data)/i.test(message) || (position !== undefined && position >= body.trimEnd().length);
     throw new InputError(truncated ? 'the JSON ends early (truncated file?)' : 'invalid JSON', {
@@ -35,10 +35,23 @@ export function parseJsonExport(text: string, file: string): unknown {
 }
 
 /**
+ * The 1-based line JSON.parse stopped at in `text` (as parsed: without its BOM), without quoting
+ * the text; undefined when the error does not say.
+ *
+ * @example
+ * try { JSON.parse(text) } catch (err) { jsonErrorLine(text, err) } // 3
+ */
+export function jsonErrorLine(text: string, err: unknown): number | undefined {
+  const offset = errorOffset(text, err);
+  return offset === undefined ? undefined : lineAtOffset(text, offset);
+}
+
+/**
  * Where JSON.parse stopped: its `position N`, else the excerpt Node quotes around an unexpected
  * token (`Unexpected token 'w', ..."Note": wJal"... is not valid JSON`) found again in the text.
  */
-function errorOffset(text: string, message: string): number | undefined {
+function errorOffset(text: string, err: unknown): number | undefined {
+  const message = err instanceof Error ? err.message : '';
   const at = /position (\d+)/.exec(message);
   if (at) return Number(at[1]);
   const quoted = /, (?:\.\.\.)?"([\s\S]*)"(?:\.\.\.)? is not valid JSON$/.exec(message);
