@@ -9,7 +9,7 @@
 import { type Policy, THRESHOLD_NAMES, type ThresholdName, type Thresholds } from '../config';
 import type { Finding, FindingDraft, RuleId } from '../findings/model';
 import type { Inventory } from '../inventory';
-import { activityUnknown, credentialActivityUnknown, MFA_TAG } from './context';
+import { activityUnknown, credentialActivityUnknown, DAY_MS, MFA_TAG, timeOf } from './context';
 import { ownersOf } from './nhi-no-owner';
 import { resolveOwner } from './nhi-orphaned';
 
@@ -91,13 +91,31 @@ const samePath = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((uid, i) => uid === b[i]);
 
 /**
+ * `asOf` is the run's as-of time; the rules judged against a time window (AWS-ROOT-RECENT-USE)
+ * cannot tell without it.
+ *
  * @example
- * const hold = factsHoldIn(inventory);
+ * const hold = factsHoldIn(inventory, asOf);
  * hold(finding); // true: still there; false: gone; undefined: cannot tell
  */
-export function factsHoldIn(inv: Inventory): (f: Finding) => boolean | undefined {
+export function factsHoldIn(inv: Inventory, asOf?: Date): (f: Finding) => boolean | undefined {
   return (f) => {
     if (f.subject.principals.length === 0) return undefined;
+    // These two are not about an account that is still active: check them before the account test.
+    if (f.rule === 'IDENTITY-AMBIGUOUS') {
+      // The doubt is the fact: it is gone once the email leads to one person (a links file settled it).
+      return inv.directory.ambiguities.some((a) => a.email === f.detail.email);
+    }
+    if (f.rule === 'USER-ACTIVE-AFTER-TERMINATION') {
+      // The use after the leaving date stands when the account is disabled or deleted since: a
+      // deleted account proves nothing about that use, so it cannot resolve the finding.
+      const uid = f.subject.principals[0]!;
+      if (!inv.principals.get(uid)) return undefined;
+      const match = inv.directory.matchOf(uid);
+      if (!match) return undefined;
+      if (match.person.status !== 'terminated') return false; // the system of record no longer says they left
+      return match.person.terminationDate === f.detail.terminationDate;
+    }
     for (const uid of f.subject.principals) {
       const p = inv.principals.get(uid);
       if (p?.status !== 'active') return false;
@@ -174,6 +192,27 @@ export function factsHoldIn(inv: Inventory): (f: Finding) => boolean | undefined
           if (state !== o.state) return false;
         }
         return true;
+      }
+      case 'USER-TERMINATED-ACCESS': {
+        const match = inv.directory.matchOf(p.uid);
+        if (!match) return undefined; // the HR record is not matched this run: cannot tell
+        return match.person.status === 'terminated';
+      }
+      case 'USER-NO-HR-RECORD': {
+        if (inv.directory.matchOf(p.uid)) return false; // HR knows the account now
+        // Behind an ambiguous email the account is not matched for another reason: cannot tell.
+        if (inv.directory.ambiguities.some((a) => a.principals.includes(p.uid))) return undefined;
+        return true; // still no HR record (a links file keeping it apart does not make one)
+      }
+      case 'AWS-ROOT-RECENT-USE': {
+        // Root not used within the finding's own window of the as-of is the fix; a changed window is
+        // a policy change, judged by the lifecycle from the recorded rootUseDays.
+        const days = f.detail.rootUseDays;
+        if (asOf === undefined || typeof days !== 'number' || credentialActivityUnknown(p)) return undefined;
+        return p.credentials.some((c) => {
+          const ms = timeOf(c.lastUsedAt);
+          return ms !== undefined && asOf.getTime() - ms <= days * DAY_MS;
+        });
       }
       case 'SOD-CONFLICT': {
         // The correlation is a fact too: the principals must still be one identity.

@@ -166,7 +166,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {})), (id) =>
       sourcePolicies.get(id),
     ),
-    factsHold: factsHoldIn(inv),
+    factsHold: factsHoldIn(inv, new Date(plan.asOf)),
   });
   nameSeen(result.findings, plan.runId, inv);
   markOverdue(result, new Date(plan.asOf));
