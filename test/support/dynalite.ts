@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { findingsTableDefinition } from '../../stores/dynamodb-findings/table-definition';
+import { reviewsTableDefinition } from '../../stores/dynamodb-reviews/table-definition';
 
 interface DynaliteServer {
   listen(port: number, host: string, cb: (err?: Error) => void): void;
@@ -65,6 +66,17 @@ export async function startDynalite(options: { maxItemSizeKb?: number } = {}): P
 /** Create the findings table (docs/findings.md schema) and wait until it is ACTIVE. */
 export async function createFindingsTable(client: DynamoDBClient, name: string): Promise<void> {
   await client.send(new CreateTableCommand(findingsTableDefinition(name)));
+  for (let i = 0; i < 100; i++) {
+    const t = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (t.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
+}
+
+/** Create the reviews table (stores/dynamodb-reviews) and wait until it is ACTIVE. */
+export async function createReviewsTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(new CreateTableCommand(reviewsTableDefinition(name)));
   for (let i = 0; i < 100; i++) {
     const t = await client.send(new DescribeTableCommand({ TableName: name }));
     if (t.Table?.TableStatus === 'ACTIVE') return;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../../core/errors';
-import { closeCampaign, decide } from '../../../core/reviews/decide';
+import { decide } from '../../../core/reviews/decide';
 import { loadNodeSqlite } from '../../../stores/sqlite-findings/node-sqlite';
 import {
   loadCampaigns,
@@ -12,9 +12,9 @@ import {
   reviewArtefacts,
 } from '../../../stores/sqlite-reviews/review-evidence';
 import { reviewsDbFile, SqliteReviewStore } from '../../../stores/sqlite-reviews/sqlite-review-store';
+import { describeReviewStoreContract, inputError } from '../../support/review-store-contract';
 import {
   AT,
-  CFO,
   CONTROLLER,
   itemOf,
   LATER,
@@ -41,15 +41,21 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function inputError(p: Promise<unknown>): Promise<InputError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    throw err;
-  }
-  throw new Error('expected an InputError');
-}
+describeReviewStoreContract('sqlite', async () => {
+  const fdir = await mkdtemp(join(tmpdir(), 'accessproof-reviews-contract-'));
+  const mine: SqliteReviewStore[] = [];
+  return {
+    async open() {
+      const store = SqliteReviewStore.open({ file: reviewsDbFile(join(fdir, 'state')) });
+      mine.push(store);
+      return store;
+    },
+    async dispose() {
+      for (const s of mine.splice(0)) await s.close();
+      await rm(fdir, { recursive: true, force: true });
+    },
+  };
+});
 
 describe('SqliteReviewStore', () => {
   it('creates <state>/reviews.db in WAL mode and round-trips a campaign through a reopen', async () => {
@@ -63,98 +69,10 @@ describe('SqliteReviewStore', () => {
     const back = await again.get(campaign.id);
     // Assert
     expect(back).toEqual(campaign);
-    expect(await again.list()).toEqual([campaign]);
     const { DatabaseSync } = loadNodeSqlite();
     const db = new DatabaseSync(reviewsDbFile(state));
     expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
     db.close();
-  });
-
-  it('lists campaigns sorted by id and answers undefined for an unknown id', async () => {
-    // Arrange
-    const store = open();
-    await store.create(startedCampaign({ name: 'zeta' }));
-    await store.create(startedCampaign({ name: 'alpha' }));
-    // Act
-    const ids = (await store.list()).map((c) => c.id);
-    // Assert
-    expect(ids).toEqual(['rev-20261002-alpha', 'rev-20261002-zeta']);
-    expect(await store.get('nope')).toBeUndefined();
-  });
-
-  it('refuses a second campaign with the same id', async () => {
-    // Arrange
-    const store = open();
-    await store.create(startedCampaign());
-    // Act
-    const err = await inputError(store.create(startedCampaign()));
-    // Assert
-    expect(err.location.field).toBe('--name');
-    expect(err.message).toMatch(/exists already/);
-  });
-
-  it('applies a decision atomically and keeps it across a reopen', async () => {
-    // Arrange
-    const campaign = startedCampaign();
-    const bob = itemOf(campaign, 'U-BOB', 'R-AP-PAY');
-    await open().create(campaign);
-    // Act
-    const after = await open().update(campaign.id, (c) =>
-      decide(c, [bob.id], { outcome: 'revoke', by: CONTROLLER, note: 'moved' }, LATER),
-    );
-    const back = await open().get(campaign.id);
-    // Assert
-    expect(back).toEqual(after);
-    expect(itemOf(back!, 'U-BOB', 'R-AP-PAY').decision).toEqual({
-      outcome: 'revoke',
-      by: CONTROLLER,
-      at: LATER.toISOString(),
-      note: 'moved',
-      channel: 'cli',
-    });
-    expect(back!.items.map((i) => i.id)).toEqual(campaign.items.map((i) => i.id));
-  });
-
-  it('leaves the campaign as it was when the change throws', async () => {
-    // Arrange
-    const campaign = startedCampaign();
-    const store = open();
-    await store.create(campaign);
-    // Act
-    const err = await inputError(store.update(campaign.id, (c) => closeCampaign(c, { by: CFO }, LATER)));
-    // Assert
-    expect(err.message).toMatch(/undecided/);
-    expect(await store.get(campaign.id)).toEqual(campaign);
-  });
-
-  it('refuses to update an unknown campaign', async () => {
-    // Act
-    const err = await inputError(open().update('rev-nope', (c) => c));
-    // Assert
-    expect(err.location.field).toBe('CAMPAIGN');
-    expect(err.message).toMatch(/no review campaign rev-nope/);
-  });
-
-  it("sees another connection's decisions (two reviewers, two processes, one file)", async () => {
-    // Arrange
-    const campaign = startedCampaign({ reviewers: { default: 'alice@example.com', fallback: CFO } });
-    const a = open();
-    const b = open();
-    await a.create(campaign);
-    const bob = itemOf(campaign, 'U-BOB', 'R-AP-PAY');
-    const own = itemOf(campaign, 'U-ALICE', 'R-AP-PAY');
-    // Act
-    await a.update(campaign.id, (c) =>
-      decide(c, [bob.id], { outcome: 'keep', by: 'alice@example.com', note: 'still in AP' }, AT),
-    );
-    await b.update(campaign.id, (c) =>
-      decide(c, [own.id], { outcome: 'revoke', by: CFO, note: 'no longer needed' }, LATER),
-    );
-    const back = await a.get(campaign.id);
-    // Assert
-    expect(itemOf(back!, 'U-BOB', 'R-AP-PAY').decision?.outcome).toBe('keep');
-    expect(itemOf(back!, 'U-ALICE', 'R-AP-PAY').decision?.outcome).toBe('revoke');
-    expect(back!.history.map((h) => h.event)).toEqual(['started', 'decided', 'decided']);
   });
 
   it('refuses a store written by a newer schema, and names malformed stored data', async () => {
