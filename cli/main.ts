@@ -215,6 +215,17 @@ review
     const { runReviewLinks } = await import('./commands/review');
     process.exitCode = await runReviewLinks({ ...opts, campaign }, out);
   });
+review
+  .command('remind')
+  .description('send the reminders (due - 3 days, due) and escalations (after due) not yet sent')
+  .argument('[campaign]', 'campaign id (default: every open campaign)')
+  .option('--as-of <date>', 'judge what is due at this time (ISO 8601; default now)')
+  .option('--link-base <url>', "where `serve` answers, for the reviewers' links", 'http://127.0.0.1:8417')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string | undefined, opts) => {
+    const { runReviewRemind } = await import('./commands/review-remind');
+    process.exitCode = await runReviewRemind({ ...opts, ...(campaign ? { campaign } : {}) }, out);
+  });
 program
   .command('serve')
   .description('serve the reviewer web app on 127.0.0.1 (reviewers sign in with their links)')

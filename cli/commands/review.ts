@@ -385,7 +385,7 @@ async function printLinks(
 ): Promise<void> {
   const base = parseLinkBase(linkBase ?? `http://127.0.0.1:${DEFAULT_SERVE_PORT}`);
   const key = await loadOrCreateReviewLinkKey(paths.state);
-  const exp = new Date(Date.parse(campaign.dueAt) + LINK_GRACE_DAYS * 86_400_000).toISOString();
+  const exp = linkExpiry(campaign);
   const reviewers = [...new Set(campaign.items.map((i) => i.reviewer))].sort();
   if (only !== undefined && !reviewers.includes(only)) {
     throw new InputError(`${only} reviews no item of campaign ${campaign.id}`, { field: '--reviewer' });
@@ -393,12 +393,21 @@ async function printLinks(
   out.line(`  reviewer links (valid until ${exp}; each signs in one reviewer, keep them private):`);
   for (const reviewer of reviewers) {
     if (only !== undefined && reviewer !== only) continue;
-    const token = signLink(key, { campaign: campaign.id, reviewer, exp });
-    out.line(`    ${reviewer}: ${base}/l/${token}`);
+    out.line(`    ${reviewer}: ${reviewerLink(key, base, campaign, reviewer)}`);
   }
 }
 
-function parseLinkBase(text: string): string {
+/** Links stay valid until the due date plus the grace days. */
+export function linkExpiry(campaign: Campaign): string {
+  return new Date(Date.parse(campaign.dueAt) + LINK_GRACE_DAYS * 86_400_000).toISOString();
+}
+
+/** A reviewer's signed sign-in link at `base` (an origin). */
+export function reviewerLink(key: Uint8Array, base: string, campaign: Campaign, reviewer: string): string {
+  return `${base}/l/${signLink(key, { campaign: campaign.id, reviewer, exp: linkExpiry(campaign) })}`;
+}
+
+export function parseLinkBase(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -434,7 +443,7 @@ async function latestRevocations(
   return verifyRevocations(campaign, pack.inventory, pack.runId);
 }
 
-async function withStore<T>(
+export async function withStore<T>(
   paths: LocalPaths,
   create: boolean,
   fn: (store: SqliteReviewStore) => Promise<T>,
@@ -469,7 +478,7 @@ const FLAG_OF: [RegExp, string][] = [
   [/^reviewers$/, '--reviewer'],
 ];
 
-function withCliFields<T>(fn: () => T): T {
+export function withCliFields<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -488,7 +497,7 @@ function splitPair(pair: string, field: string, shape: string, at: number): [str
   return [left, right];
 }
 
-function osUser(): string {
+export function osUser(): string {
   try {
     return userInfo().username || 'unknown';
   } catch {
@@ -496,6 +505,6 @@ function osUser(): string {
   }
 }
 
-function outArg(paths: LocalPaths): string {
+export function outArg(paths: LocalPaths): string {
   return relative(process.cwd(), paths.out) || '.';
 }

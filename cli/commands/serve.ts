@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InputError } from '../../core/errors';
-import { createReviewApp, DEFAULT_MAX_BODY_BYTES } from '../../core/reviews/web/app';
+import { createReviewApp, maxBodyBytesFor } from '../../core/reviews/web/app';
 import type { AppRequest } from '../../core/reviews/web/http';
 import { loadOrCreateReviewLinkKey, reviewAuditAppender } from '../../stores/sqlite-reviews/review-app-files';
 import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
@@ -58,13 +58,16 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
-        const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const body = await readBody(req, maxBodyBytesFor(url.pathname));
         if (body === undefined) {
           res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('request too large');
           req.destroy();
           return;
         }
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        // Forms arrive as text; anything else (a multipart upload) as base64, as in Lambda.
+        const type = String(req.headers['content-type'] ?? '').toLowerCase();
+        const text = type.startsWith('application/x-www-form-urlencoded') || body.length === 0;
         const request: AppRequest = {
           method: req.method ?? 'GET',
           path: url.pathname,
@@ -72,14 +75,15 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
           headers: Object.fromEntries(
             Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
           ),
-          body,
+          body: text ? body.toString('utf8') : body.toString('base64'),
+          ...(text ? {} : { isBase64Encoded: true }),
           ...(req.socket.remoteAddress ? { remote: req.socket.remoteAddress } : {}),
         };
         const out = await app(request);
         res.statusCode = out.status;
         for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
         if (out.cookies.length) res.setHeader('set-cookie', out.cookies);
-        res.end(out.body);
+        res.end(out.isBase64Encoded ? Buffer.from(out.body, 'base64') : out.body);
       } catch (err) {
         // The reason goes to the operator's terminal, never to the browser.
         process.stderr.write(`serve: ${(err as Error).message}\n`);
@@ -108,8 +112,8 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
   };
 }
 
-/** The body as UTF-8, or undefined once it passes `limit` bytes (declared or streamed). */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+/** The body's bytes, or undefined once it passes `limit` bytes (declared or streamed). */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) return undefined;
   const chunks: Buffer[] = [];
@@ -119,7 +123,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
     if (size > limit) return undefined;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** `accessproof serve`: runs until interrupted. */

@@ -241,7 +241,23 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
     ],
   };
   if (options.base.manifestSha256 !== undefined) campaign.baseManifestSha256 = options.base.manifestSha256;
+  const managers = reviewerManagers(inventory, [
+    ...new Set([...items.map((i) => i.reviewer), ...(reviewers.fallback ? [reviewers.fallback] : [])]),
+  ]);
+  if (Object.keys(managers).length) campaign.reviewerManagers = managers;
   return campaign;
+}
+
+/** Each reviewer's HR manager, when exactly one HR person has the reviewer's email and names one. */
+function reviewerManagers(inventory: ReviewInventory, reviewers: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of [...reviewers].sort()) {
+    const people = inventory.directory?.peopleWithEmail(r) ?? [];
+    if (people.length !== 1) continue;
+    const manager = normalizeEmail(people[0]!.managerEmail);
+    if (manager !== undefined && EMAIL_SHAPE.test(manager) && manager !== r) out[r] = manager;
+  }
+  return out;
 }
 
 function parseReviewers(input: StartCampaignOptions['reviewers']): ReviewerAssignment {

@@ -26,6 +26,19 @@ export {
   type ReviewRecord,
   summarizeCampaign,
 } from './records';
+export {
+  DEFAULT_ESCALATION_DELAY_DAYS,
+  dueNotices,
+  escalationTarget,
+  type NoticeDelivery,
+  type NoticeEvent,
+  type NoticeMessage,
+  noticeMessage,
+  REMINDER_DAYS_BEFORE_DUE,
+  recordNotices,
+  type SendNoticesResult,
+  sendDueNotices,
+} from './reminders';
 export type { ReviewStore } from './repository';
 export {
   type RemainingPath,

@@ -21,6 +21,8 @@ export interface ReviewDecision {
   note?: string;
   /** Absent on decisions recorded before channels were recorded (all of them through the CLI). */
   channel?: DecisionChannel;
+  /** Channel `xlsx`: SHA-256 (hex) of the uploaded workbook that carried the decision. */
+  fileSha256?: string;
 }
 
 /** The item passed from one reviewer to another (issue 17): the chain stays on the item. */
@@ -110,6 +112,10 @@ export interface CampaignScope {
   /** Entitlement name (or uid) globs, case-insensitive; empty: every entitlement. */
   entitlements: string[];
   privilegedOnly: boolean;
+  /** Only grants on sources the base run's policy marks financially significant (issue 17). */
+  financialOnly?: boolean;
+  /** Only grants an open finding of the base run touches (issue 17). */
+  openFindingsOnly?: boolean;
 }
 
 /**
@@ -122,6 +128,13 @@ export interface ReviewerAssignment {
   bySource: Record<string, string>;
   byEntitlement: { pattern: string; reviewer: string }[];
   fallback?: string;
+  /**
+   * Issue 17: the holder's HR manager reviews a grant no entitlement owner covers, before the
+   * source's reviewer and the default (absent: managers review only a reviewer's own access).
+   */
+  managers?: boolean;
+  /** Where the entitlement owners came from (`owners.yaml` and its SHA-256), when a catalog was used. */
+  catalog?: { file: string; sha256: string };
 }
 
 /** A source of the base run as the campaign saw it: the completeness of the reviewed population. */
@@ -174,6 +187,36 @@ export interface Campaign {
   items: ReviewItem[];
   closed?: CampaignClosure;
   history: CampaignEvent[];
+  /**
+   * Each reviewer's manager as HR named them when the campaign started (reviewers HR knows, and
+   * only one person with that email): where an escalation goes. Absent: unknown.
+   */
+  reviewerManagers?: Record<string, string>;
+  /** Reminders and escalations sent, oldest first (each kind once per reviewer). */
+  notices?: CampaignNotice[];
+}
+
+/** `reminder`: due − 3 days; `due`: on the due date; `escalation`: after it, to the manager. */
+export type NoticeKind = 'reminder' | 'due' | 'escalation';
+
+/** A reminder or escalation as sent: the record that makes sending idempotent. */
+export interface CampaignNotice {
+  kind: NoticeKind;
+  /** The reviewer the notice is about. */
+  reviewer: string;
+  /** Who it was sent to. */
+  to: string;
+  /** Why that recipient: the reviewer, their HR manager, the fallback reviewer, the campaign owner. */
+  toRule: 'reviewer' | 'manager' | 'fallback' | 'owner';
+  /** The reviewer's undecided items when it was sent. */
+  undecided: number;
+  /** When it became due (`dueAt` − 3 days, `dueAt`, `dueAt` + the escalation delay). */
+  scheduledAt: string;
+  sentAt: string;
+  /** How it left: `outbox` (local folder), `sns`, … */
+  via: string;
+  /** SHA-256 of the message text as delivered. */
+  messageSha256: string;
 }
 
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -7,6 +7,7 @@ import type {
   Campaign,
   CampaignClosure,
   CampaignEvent,
+  CampaignNotice,
   CampaignScope,
   CampaignSource,
   Delegation,
@@ -59,6 +60,10 @@ export interface CampaignRecord {
   sources: CampaignSource[];
   closed?: CampaignClosure;
   history: CampaignEvent[];
+  /** Each reviewer's HR manager when the campaign started (where escalations go). */
+  reviewerManagers?: Record<string, string>;
+  /** Reminders and escalations sent, oldest first. */
+  notices?: CampaignNotice[];
   /** The time the summary's `overdue` was judged at. */
   asOf?: string;
   summary: CampaignSummary;
@@ -178,6 +183,8 @@ export function campaignRecords(
     sources: campaign.sources,
     ...(campaign.closed ? { closed: campaign.closed } : {}),
     history: campaign.history,
+    ...(campaign.reviewerManagers ? { reviewerManagers: campaign.reviewerManagers } : {}),
+    ...(campaign.notices?.length ? { notices: campaign.notices } : {}),
     ...(asOf !== undefined ? { asOf: asOf.toISOString() } : {}),
     summary: summarizeCampaign(campaign, asOf, revocations),
   };

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accessproof, tempDir } from './cli-helpers';
@@ -32,6 +32,9 @@ describe('accessproof review through the command line', { timeout: 300_000 }, ()
     ]);
     const id = /campaign (\S+) started/.exec(start.stdout)?.[1];
     const early = accessproof(['review', 'close', id ?? '', '--by', CONTROLLER, '--out', out]);
+    // Reminders: due − 3 days sends one to the controller; running it again sends nothing.
+    const remind = accessproof(['review', 'remind', '--as-of', '2026-12-28T09:00:00Z', '--out', out]);
+    const remindAgain = accessproof(['review', 'remind', id ?? '', '--as-of', '2026-12-29', '--out', out]);
     const decide = accessproof([
       'review',
       'decide',
@@ -53,6 +56,14 @@ describe('accessproof review through the command line', { timeout: 300_000 }, ()
     expect(start.code, start.stderr).toBe(0);
     expect(id).toBeDefined();
     expect(early.code).toBe(2); // undecided grants: refused
+    expect(remind.code, remind.stderr).toBe(0);
+    expect(remind.stdout).toContain(`${id}: reminder to ${CONTROLLER}`);
+    expect(remindAgain.stdout).toContain('0 notice(s) sent');
+    const outbox = readdirSync(join(out, 'state', 'outbox'));
+    expect(outbox).toHaveLength(1);
+    const mail = readFileSync(join(out, 'state', 'outbox', outbox[0]!), 'utf8');
+    expect(mail).toMatch(new RegExp(`^To: ${CONTROLLER}\r\nSubject: Reminder: `));
+    expect(mail).toMatch(/http:\/\/127\.0\.0\.1:8417\/l\/\S+/);
     expect(decide.code, decide.stderr).toBe(0);
     expect(close.code, close.stderr).toBe(0);
     expect(rescan.code).toBe(0);
@@ -64,6 +75,9 @@ describe('accessproof review through the command line', { timeout: 300_000 }, ()
       .trim()
       .split('\n');
     expect(records.length).toBeGreaterThan(1);
+    expect(JSON.parse(records[0]!).notices).toEqual([
+      expect.objectContaining({ kind: 'reminder', to: CONTROLLER, via: 'outbox' }),
+    ]);
     expect(verify.code).toBe(0);
   });
 });

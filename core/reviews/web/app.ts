@@ -19,6 +19,20 @@ import { csrfToken, csrfValid, openLink, openSession, type SessionGrant, signSes
 export const SESSION_COOKIE = 'ap_review';
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** An uploaded workbook: a reviewer's items fit in far less (≈ 100 bytes a row, compressed). */
+export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The largest body a request to `path` may carry; adapters refuse larger ones before the app
+ * sees them (`/c/<campaign>/upload` takes a workbook, every other route a small form).
+ *
+ * @example
+ * maxBodyBytesFor('/c/rev-1/upload'); // 2097152
+ */
+export function maxBodyBytesFor(path: string): number {
+  return /^\/c\/[^/]+\/upload$/.test(path) ? MAX_UPLOAD_BYTES : DEFAULT_MAX_BODY_BYTES;
+}
+
 /** Items one request may decide: a page of a large campaign, not the whole population. */
 export const MAX_ITEMS_PER_REQUEST = 2000;
 
@@ -84,7 +98,8 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     });
   };
 
-  return async (req) => {
+  return async (raw) => {
+    const req = textForm(raw);
     const method = req.method.toUpperCase();
     const parts = req.path.split('/').slice(1).map(safeDecode);
     if (parts.some((p) => p === undefined)) return notFound();
@@ -333,6 +348,14 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     }
     return view;
   }
+}
+
+/** A form an adapter passed as base64 (API Gateway encodes many bodies) is read as text. */
+function textForm(req: AppRequest): AppRequest {
+  if (!req.isBase64Encoded) return req;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return req;
+  return { ...req, body: Buffer.from(req.body, 'base64').toString('utf8'), isBase64Encoded: false };
 }
 
 function who(s: SessionGrant) {

@@ -10,8 +10,13 @@ export interface AppRequest {
   query: URLSearchParams;
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
-  /** The body as text (forms); empty for GET. Adapters refuse bodies above their limit first. */
+  /**
+   * The body as text (forms); empty for GET. With `isBase64Encoded` (as in a Lambda proxy event)
+   * it is base64: binary bodies (a multipart XLSX upload). Adapters refuse bodies above
+   * `maxBodyBytesFor(path)` first.
+   */
   body: string;
+  isBase64Encoded?: boolean;
   /** Where the request came from, for the audit log (`127.0.0.1`). */
   remote?: string;
 }
@@ -21,7 +26,9 @@ export interface AppResponse {
   headers: Record<string, string>;
   /** Set-Cookie values (one per cookie). */
   cookies: string[];
+  /** Text, or base64 with `isBase64Encoded` (an XLSX download), as a Lambda proxy result. */
   body: string;
+  isBase64Encoded?: boolean;
 }
 
 /** Cookies of the `Cookie` header; the first of a repeated name wins. */

@@ -187,6 +187,7 @@ describe('item context', () => {
               value: 'E1',
             }
           : undefined,
+      peopleWithEmail: () => [],
     } as unknown as PeopleDirectory;
     // Act
     const c = startCampaign(

@@ -9,6 +9,7 @@ import type { Campaign } from '../../../../../core/reviews/model';
 import {
   type AuditEntry,
   createReviewApp,
+  maxBodyBytesFor,
   type ReviewApp,
   SESSION_COOKIE,
 } from '../../../../../core/reviews/web/app';
@@ -385,5 +386,30 @@ describe('reviewer app', () => {
     // Assert
     expect(page.body).not.toContain('<script>');
     expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('reads a form an adapter passed as base64 (as API Gateway does), and sizes bodies per route', async () => {
+    // Arrange
+    const { cookie, csrf } = await signIn(h, CONTROLLER);
+    const svc = itemOf(h.campaign, 'SVC-BATCH', 'R-DISPLAY').id;
+    const body = form([
+      ['csrf', csrf],
+      ['item', svc],
+      ['action', 'keep'],
+    ]);
+    // Act
+    const res = await h.app({
+      ...req('POST', `/c/${h.campaign.id}/decide`, { cookie }),
+      body: Buffer.from(body).toString('base64'),
+      isBase64Encoded: true,
+    });
+    // Assert
+    expect(res.status).toBe(303);
+    expect((await h.store.get(h.campaign.id))!.items.find((i) => i.id === svc)!.decision?.outcome).toBe(
+      'keep',
+    );
+    expect(maxBodyBytesFor(`/c/${h.campaign.id}/decide`)).toBe(64 * 1024);
+    expect(maxBodyBytesFor(`/c/${h.campaign.id}/upload`)).toBe(2 * 1024 * 1024);
+    expect(maxBodyBytesFor(`/c/${h.campaign.id}/upload/x`)).toBe(64 * 1024);
   });
 });
