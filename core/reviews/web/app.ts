@@ -12,7 +12,7 @@ import { InputError } from '../../errors';
 import { decide, delegate } from '../decide';
 import type { Campaign, ReviewItem } from '../model';
 import type { ReviewStore } from '../repository';
-import { APP_CSS, itemPage, type ListView, listPage, messagePage } from './html';
+import { APP_CSS, campaignsPage, itemPage, type ListView, listPage, messagePage } from './html';
 import { type AppRequest, type AppResponse, html, parseCookies, redirect, SECURITY_HEADERS } from './http';
 import { csrfToken, csrfValid, openLink, openSession, type SessionGrant, signSession } from './tokens';
 
@@ -64,6 +64,12 @@ export interface ReviewAppPorts {
   maxBodyBytes?: number;
   /** Mark the cookie `Secure` (served over HTTPS); off for http://127.0.0.1. */
   secureCookie?: boolean;
+  /**
+   * `link` (default, local): a signed link is exchanged for a session cookie. `verified` (AWS): the
+   * adapter puts the reviewer verified by the front door (JWT authorizer) on every request as
+   * `req.verified`; links grant nothing, the session is that reviewer on the campaign of the URL.
+   */
+  signIn?: 'link' | 'verified';
 }
 
 export type ReviewApp = (req: AppRequest) => Promise<AppResponse>;
@@ -85,7 +91,15 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
   const cookie = (value: string, maxAgeS: number) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${ports.secureCookie ? '; Secure' : ''}`;
 
-  const sessionOf = (req: AppRequest): SessionGrant | undefined => {
+  const verifiedMode = ports.signIn === 'verified';
+
+  const sessionOf = (req: AppRequest, campaignId?: string): SessionGrant | undefined => {
+    if (verifiedMode) {
+      const v = req.verified;
+      if (!v || campaignId === undefined) return undefined;
+      const exp = new Date(ports.now().getTime() + ttl).toISOString();
+      return { campaign: campaignId, reviewer: v.reviewer, sid: v.sid, exp };
+    }
     const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
     return value === undefined ? undefined : openSession(ports.key, value, ports.now());
   };
@@ -118,17 +132,22 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
       return { status: 204, headers: { ...SECURITY_HEADERS }, cookies: [], body: '' };
     }
     if (method === 'GET' && first === 'l' && campaignId && sub === undefined) {
-      return openLinkRoute(req, campaignId);
+      // In AWS the IdP signs reviewers in: a link (or a leaked one) grants nothing there.
+      return verifiedMode ? notFound() : openLinkRoute(req, campaignId);
     }
     if (method === 'GET' && req.path === '/') {
+      if (verifiedMode) return campaignsRoute(req);
       const s = sessionOf(req);
       return s ? redirect(`/c/${encodeURIComponent(s.campaign)}`) : signedOut();
     }
     if (method === 'POST' && req.path === '/logout') {
-      const refused = await checkPost(req, 'sign-out');
+      const form = verifiedMode ? new URLSearchParams(req.body.length <= maxBody ? req.body : '') : undefined;
+      const refused = await checkPost(req, 'sign-out', form?.get('campaign') ?? undefined);
       if (refused) return refused.response;
-      const s = sessionOf(req)!;
+      const s = sessionOf(req, form?.get('campaign') ?? undefined)!;
       await audit(req, { action: 'sign-out', outcome: 'ok', status: 303, ...who(s) });
+      // The adapter's /auth/logout clears the IdP's token cookie and signs out of the user pool.
+      if (verifiedMode) return redirect('/auth/logout');
       return html(200, messagePage('Signed out', 'You are signed out. Your link signs you in again.'), [
         cookie('', 0),
       ]);
@@ -136,7 +155,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     if (first !== 'c' || !campaignId || rest.length > 0) return notFound();
 
     if (method === 'GET' && sub === undefined) {
-      const s = sessionOf(req);
+      const s = sessionOf(req, campaignId);
       if (!s) return signedOut();
       if (s.campaign !== campaignId) return forbidden('Your link is for another campaign.');
       const campaign = await ports.store.get(campaignId);
@@ -144,7 +163,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
       return html(200, listPage(listView(campaign, s, req.query)));
     }
     if (method === 'GET' && sub === 'items' && itemId) {
-      const s = sessionOf(req);
+      const s = sessionOf(req, campaignId);
       if (!s) return signedOut();
       if (s.campaign !== campaignId) return forbidden('Your link is for another campaign.');
       const campaign = await ports.store.get(campaignId);
@@ -157,6 +176,24 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     }
     return ['GET', 'POST'].includes(method) ? notFound() : html(405, messagePage('Not allowed', method));
   };
+
+  /** Verified mode: the open campaigns that hold items of the signed-in reviewer. */
+  async function campaignsRoute(req: AppRequest): Promise<AppResponse> {
+    const reviewer = req.verified?.reviewer;
+    if (!reviewer) return signedOut();
+    const mine = (await ports.store.list())
+      .filter((c) => c.status === 'open')
+      .map((c) => ({ c, n: c.items.filter((i) => i.reviewer === reviewer).length }))
+      .filter((x) => x.n > 0);
+    if (mine.length === 1) return redirect(`/c/${encodeURIComponent(mine[0]!.c.id)}`);
+    return html(
+      200,
+      campaignsPage(
+        reviewer,
+        mine.map((x) => ({ id: x.c.id, name: x.c.name, dueAt: x.c.dueAt, items: x.n })),
+      ),
+    );
+  }
 
   async function openLinkRoute(req: AppRequest, token: string): Promise<AppResponse> {
     const now = ports.now();
@@ -211,7 +248,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
         html(415, messagePage('Unsupported', 'Send the form.')),
       );
     }
-    const s = sessionOf(req);
+    const s = sessionOf(req, campaignId);
     if (!s) return refuse(401, 'no session', signedOut());
     if (campaignId !== undefined && s.campaign !== campaignId) {
       return refuse(403, `session for ${s.campaign}`, forbidden('Your link is for another campaign.'), s);
@@ -229,7 +266,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     const auditAction = action === 'delegate' ? 'delegate' : 'decide';
     const refused = await checkPost(req, auditAction, campaignId);
     if (refused) return refused.response;
-    const s = sessionOf(req)!;
+    const s = sessionOf(req, campaignId)!;
     const ids = [...new Set(form.getAll('item'))];
     const campaign = await ports.store.get(campaignId);
     if (!campaign) return notFound();

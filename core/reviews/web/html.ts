@@ -182,7 +182,7 @@ export function listPage(v: ListView): string {
     `${c.name}: your review`,
     `<h1>${esc(c.name)}</h1>
 <p class="meta">Reviewer: <strong>${esc(v.reviewer)}</strong> · due ${esc(c.dueAt.slice(0, 10))} · ${esc(c.status)} · <span id="progress">${v.decided} of ${v.total} decided</span></p>
-<form method="post" action="/logout"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><button type="submit" class="secondary">Sign out</button></form>
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="${esc(v.csrf)}"><input type="hidden" name="campaign" value="${esc(c.id)}"><button type="submit" class="secondary">Sign out</button></form>
 ${msg}
 <form class="filters" method="get" action="${base}" role="search">
 <div><label for="q">Search</label><input type="search" id="q" name="q" value="${esc(f.q)}" maxlength="200"></div>
@@ -227,5 +227,24 @@ export function itemPage(campaign: Campaign, item: ReviewItem): string {
 <dt>Item id</dt><dd><code>${esc(item.id)}</code></dd>
 </dl>
 ${superseded ? `<h2>Earlier answers</h2><ul>${superseded}</ul>` : ''}`,
+  );
+}
+
+/** Verified sign-in (AWS): the open campaigns holding the reviewer's items. */
+export function campaignsPage(
+  reviewer: string,
+  campaigns: readonly { id: string; name: string; dueAt: string; items: number }[],
+): string {
+  const rows = campaigns
+    .map(
+      (c) =>
+        `<li><a href="/c/${encodeURIComponent(c.id)}">${esc(c.name)}</a> <span class="meta">${c.items} item(s), due ${esc(c.dueAt.slice(0, 10))}</span></li>`,
+    )
+    .join('');
+  return page(
+    'Your reviews',
+    `<h1>Your reviews</h1>
+<p class="meta">Signed in as <strong>${esc(reviewer)}</strong></p>
+${rows ? `<ul>${rows}</ul>` : '<p>No open campaign has items for you.</p>'}`,
   );
 }

@@ -19,6 +19,11 @@ export interface AppRequest {
   isBase64Encoded?: boolean;
   /** Where the request came from, for the audit log (`127.0.0.1`). */
   remote?: string;
+  /**
+   * The reviewer as a front door verified them, set ONLY by an adapter from verified claims (in
+   * AWS the JWT authorizer's email claim). Read only when the app runs with `signIn: 'verified'`.
+   */
+  verified?: { reviewer: string; sid: string };
 }
 
 export interface AppResponse {
