@@ -248,8 +248,10 @@ export class DynamoDbReviewStore implements ReviewStore {
       const changed = now.some((item, i) => item !== before.items[offset + i]);
       if (changed) {
         const fresh = this.segmentRows(after.id, now, rows.length);
-        rows.push(...fresh);
-        segments.push(...fresh.map((r) => r.sk));
+        for (const r of fresh) {
+          rows.push(r);
+          segments.push(r.sk);
+        }
         dropped.push(seg.id);
       } else {
         segments.push(seg.id);
