@@ -216,6 +216,28 @@ review
     process.exitCode = await runReviewLinks({ ...opts, campaign }, out);
   });
 review
+  .command('export')
+  .description("write a reviewer's items to an XLSX workbook to decide offline")
+  .argument('<campaign>', 'campaign id')
+  .requiredOption('--reviewer <email>', 'whose items')
+  .requiredOption('--file <path>', 'the workbook to write (.xlsx)')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string, opts) => {
+    const { runReviewExport } = await import('./commands/review-xlsx');
+    process.exitCode = await runReviewExport({ ...opts, campaign }, out);
+  });
+review
+  .command('import')
+  .description('record the decisions of a filled-in workbook (refused whole if any row is wrong)')
+  .argument('<campaign>', 'campaign id')
+  .argument('<file>', 'the workbook (.xlsx)')
+  .requiredOption('--by <email>', 'the reviewer the workbook was made for')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string, file: string, opts) => {
+    const { runReviewImport } = await import('./commands/review-xlsx');
+    process.exitCode = await runReviewImport({ ...opts, campaign, file }, out);
+  });
+review
   .command('remind')
   .description('send the reminders (due - 3 days, due) and escalations (after due) not yet sent')
   .argument('[campaign]', 'campaign id (default: every open campaign)')

@@ -24,6 +24,8 @@ export interface DecisionInput {
   note?: string;
   /** Where the answer came from; recorded with it (default `cli`). */
   channel?: DecisionChannel;
+  /** Channel `xlsx`: the uploaded workbook's SHA-256 (hex), recorded with the decision. */
+  fileSha256?: string;
 }
 
 export interface DelegationInput {
@@ -42,6 +44,7 @@ export interface CloseInput {
   rationale?: string;
 }
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 const note = z.string().trim().min(1, 'must not be empty when given').max(2000, 'is longer than 2000');
 const rationale = z.string().trim().min(10, 'must say why, in at least 10 characters').max(2000);
 
@@ -83,6 +86,9 @@ export function decide(
   const iso = at.toISOString();
   const answer: ReviewDecision = { outcome, by, at: iso, channel: decision.channel ?? 'cli' };
   if (text !== undefined) answer.note = text;
+  if (decision.fileSha256 !== undefined) {
+    answer.fileSha256 = parseField(sha256Hex, decision.fileSha256, 'fileSha256', 'workbook hash');
+  }
   const items = [...campaign.items];
   for (const id of wanted) {
     const i = index.get(id)!;
@@ -105,7 +111,7 @@ export function decide(
         at: iso,
         event: 'decided',
         by,
-        note: `${outcome} ${wanted.length} item(s)${text ? `: ${text}` : ''}`,
+        note: `${outcome} ${wanted.length} item(s)${answer.fileSha256 ? ` from workbook sha256 ${answer.fileSha256}` : ''}${text ? `: ${text}` : ''}`,
       },
     ],
   };

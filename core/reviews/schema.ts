@@ -24,6 +24,7 @@ const decision = z.looseObject({
   at: z.string().min(1),
   note: z.string().optional(),
   channel: z.enum(['cli', 'web', 'xlsx']).optional(),
+  fileSha256: z.string().optional(),
 });
 
 export const reviewItemSchema = z.looseObject({

@@ -14,11 +14,13 @@ import type { Campaign, ReviewItem } from '../model';
 import type { ReviewStore } from '../repository';
 import { APP_CSS, campaignsPage, itemPage, type ListView, listPage, messagePage } from './html';
 import { type AppRequest, type AppResponse, html, parseCookies, redirect, SECURITY_HEADERS } from './http';
+import { multipartBoundary, parseMultipart } from './multipart';
 import { csrfToken, csrfValid, openLink, openSession, type SessionGrant, signSession } from './tokens';
 
 export const SESSION_COOKIE = 'ap_review';
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 /** An uploaded workbook: a reviewer's items fit in far less (≈ 100 bytes a row, compressed). */
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 
@@ -39,7 +41,7 @@ export const MAX_ITEMS_PER_REQUEST = 2000;
 /** One line of the audit log: every request that changes state, accepted or refused. */
 export interface AuditEntry {
   at: string;
-  /** `session-opened`, `decide`, `delegate`, `sign-out`. */
+  /** `session-opened`, `decide`, `delegate`, `upload`, `sign-out`. */
   action: string;
   outcome: 'ok' | 'refused';
   status: number;
@@ -174,6 +176,30 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     if (method === 'POST' && sub === 'decide' && itemId === undefined) {
       return decideRoute(req, campaignId);
     }
+    if (method === 'GET' && sub === 'download' && itemId === undefined) {
+      const s = sessionOf(req);
+      if (!s) return signedOut();
+      if (s.campaign !== campaignId) return forbidden('Your link is for another campaign.');
+      const campaign = await ports.store.get(campaignId);
+      if (!campaign) return notFound();
+      const { reviewWorkbook } = await import('../xlsx');
+      const bytes = await reviewWorkbook(campaign, s.reviewer, ports.now());
+      const name = `${campaign.id}-${s.reviewer.replace(/[^A-Za-z0-9._-]+/g, '_')}.xlsx`;
+      return {
+        status: 200,
+        headers: {
+          ...SECURITY_HEADERS,
+          'content-type': XLSX_TYPE,
+          'content-disposition': `attachment; filename="${name}"`,
+        },
+        cookies: [],
+        body: Buffer.from(bytes).toString('base64'),
+        isBase64Encoded: true,
+      };
+    }
+    if (method === 'POST' && sub === 'upload' && itemId === undefined) {
+      return uploadRoute(req, campaignId);
+    }
     return ['GET', 'POST'].includes(method) ? notFound() : html(405, messagePage('Not allowed', method));
   };
 
@@ -258,6 +284,76 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
       return refuse(403, 'bad CSRF token', forbidden('The form expired: reload the page and try again.'), s);
     }
     return undefined;
+  }
+
+  /** An XLSX workbook back from a reviewer: multipart, CSRF in a field, every row checked. */
+  async function uploadRoute(req: AppRequest, campaignId: string): Promise<AppResponse> {
+    const action = 'upload';
+    const refuse = async (status: number, detail: string, page: AppResponse, s?: SessionGrant) => {
+      await audit(req, { action, outcome: 'refused', status, detail, ...(s ? who(s) : {}) });
+      return page;
+    };
+    const bytes = Buffer.from(req.body, req.isBase64Encoded ? 'base64' : 'utf8');
+    if (bytes.length > MAX_UPLOAD_BYTES) {
+      return refuse(
+        413,
+        'body too large',
+        html(413, messagePage('Too large', `At most ${MAX_UPLOAD_BYTES} bytes.`)),
+      );
+    }
+    const boundary = multipartBoundary(req.headers['content-type']);
+    if (!boundary) {
+      return refuse(415, 'not multipart/form-data', html(415, messagePage('Unsupported', 'Send the form.')));
+    }
+    const s = sessionOf(req);
+    if (!s) return refuse(401, 'no session', signedOut());
+    if (s.campaign !== campaignId) {
+      return refuse(403, `session for ${s.campaign}`, forbidden('Your link is for another campaign.'), s);
+    }
+    const parts = parseMultipart(bytes, boundary);
+    const csrf = parts?.find((p) => p.name === 'csrf')?.data.toString('utf8');
+    if (!parts || !csrfValid(ports.key, s, csrf)) {
+      return refuse(403, 'bad CSRF token', forbidden('The form expired: reload the page and try again.'), s);
+    }
+    const campaign = await ports.store.get(campaignId);
+    if (!campaign) return notFound();
+    const file = parts.find((p) => p.name === 'file' && p.data.length > 0);
+    const again = async (text: string, details: string[] = []) => {
+      await refuse(400, [text, ...details].join('; ').slice(0, 2000), html(400, ''), s);
+      return html(
+        400,
+        listPage({ ...listView(campaign, s, req.query), message: { kind: 'error', text, details } }),
+      );
+    };
+    if (!file) return again('Choose the workbook to upload.');
+    const { applyWorkbook, readReviewWorkbook, WorkbookRefusedError } = await import('../xlsx');
+    let count = 0;
+    let sha = '';
+    try {
+      const at = ports.now();
+      const read = await readReviewWorkbook(campaign, new Uint8Array(file.data), s.reviewer);
+      sha = read.fileSha256;
+      count = read.answers.length;
+      // Checked against the campaign as read; applied to it as stored now (decide re-checks each item).
+      await ports.store.update(campaignId, (c) => applyWorkbook(c, read, s.reviewer, at));
+    } catch (err) {
+      if (err instanceof WorkbookRefusedError) {
+        return again(
+          'The workbook was refused; nothing was recorded.',
+          err.problems.slice(0, 50).map((p) => (p.row > 0 ? `Row ${p.row}: ${p.message}` : p.message)),
+        );
+      }
+      if (!(err instanceof InputError)) throw err;
+      return again(err.message);
+    }
+    await audit(req, {
+      action,
+      outcome: 'ok',
+      status: 303,
+      ...who(s),
+      detail: `xlsx sha256 ${sha}: ${count} decision(s)`,
+    });
+    return redirect(`/c/${encodeURIComponent(campaignId)}?done=uploaded&n=${count}`);
   }
 
   async function decideRoute(req: AppRequest, campaignId: string): Promise<AppResponse> {
@@ -382,6 +478,9 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     };
     if (done && ['kept', 'revoked', 'delegated'].includes(done) && Number.isInteger(n) && n > 0) {
       view.message = { kind: 'ok', text: `${n} item(s) ${done}.` };
+    }
+    if (done === 'uploaded' && Number.isInteger(n) && n >= 0) {
+      view.message = { kind: 'ok', text: `Workbook recorded: ${n} decision(s).` };
     }
     return view;
   }

@@ -128,7 +128,7 @@ export interface ListView {
   csrf: string;
   filters: { q: string; status: string; privileged: string; sort: string };
   selected: ReadonlySet<string>;
-  message?: { kind: 'ok' | 'error'; text: string };
+  message?: { kind: 'ok' | 'error'; text: string; details?: string[] };
   form?: { action?: string; note?: string; to?: string; reason?: string };
 }
 
@@ -139,8 +139,11 @@ function option(value: string, label: string, chosen: string): string {
 export function listPage(v: ListView): string {
   const c = v.campaign;
   const base = `/c/${encodeURIComponent(c.id)}`;
+  const details = v.message?.details?.length
+    ? `<ul>${v.message.details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`
+    : '';
   const msg = v.message
-    ? `<p class="${v.message.kind}" role="${v.message.kind === 'error' ? 'alert' : 'status'}" id="message">${esc(v.message.text)}</p>`
+    ? `<div class="${v.message.kind}" role="${v.message.kind === 'error' ? 'alert' : 'status'}" id="message">${esc(v.message.text)}${details}</div>`
     : '';
   const closed = c.status !== 'open';
   const rows = v.items
@@ -191,6 +194,20 @@ ${msg}
 <div><label for="sort">Sort / group by</label><select id="sort" name="sort">${option('person', 'Person', f.sort)}${option('entitlement', 'Entitlement', f.sort)}${option('system', 'System', f.sort)}${option('risk', 'Open findings first', f.sort)}</select></div>
 <button type="submit">Apply</button>
 </form>
+<details class="offline"${v.message?.details?.length ? ' open' : ''}>
+<summary>Work offline (Excel)</summary>
+<p><a href="${base}/download" id="download">Download your items as XLSX</a>. Fill in the Decision (keep or revoke) and Note columns only, then upload the file here. A changed row, another reviewer's item or a workbook made before your items changed is refused, naming the row; nothing is recorded then.</p>
+${
+  closed
+    ? ''
+    : `<form method="post" action="${base}/upload" enctype="multipart/form-data">
+<label for="file">Workbook to upload (.xlsx, at most 2 MiB)</label>
+<input type="file" id="file" name="file" accept=".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required>
+<input type="hidden" name="csrf" value="${esc(v.csrf)}">
+<button type="submit" id="upload">Upload</button>
+</form>`
+}
+</details>
 <form method="post" action="${base}/decide">
 <p class="meta" id="shown">${v.items.length} of ${v.total} item(s) shown</p>
 <table>

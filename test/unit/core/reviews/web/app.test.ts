@@ -3,7 +3,8 @@
  * what a reviewer sees, deciding in bulk, delegating, and the security checks — every endpoint
  * tried with another reviewer's ids, CSRF, body size, content type, session expiry, audit log.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../../../../core/reviews/model';
 import {
@@ -411,5 +412,65 @@ describe('reviewer app', () => {
     expect(maxBodyBytesFor(`/c/${h.campaign.id}/decide`)).toBe(64 * 1024);
     expect(maxBodyBytesFor(`/c/${h.campaign.id}/upload`)).toBe(2 * 1024 * 1024);
     expect(maxBodyBytesFor(`/c/${h.campaign.id}/upload/x`)).toBe(64 * 1024);
+  });
+
+  it("downloads the reviewer's items as XLSX and records an upload; refuses a foreign workbook, a bad CSRF token", async () => {
+    // Arrange
+    const { cookie, csrf } = await signIn(h, CONTROLLER);
+    const aws = await signIn(h, AWS_OWNER);
+    const svc = itemOf(h.campaign, 'SVC-BATCH', 'R-DISPLAY').id;
+    const download = await h.app(req('GET', `/c/${h.campaign.id}/download`, { cookie }));
+    const awsBook = await h.app(req('GET', `/c/${h.campaign.id}/download`, { cookie: aws.cookie }));
+    const book = Buffer.from(download.body, 'base64');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(book as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet('Review')!;
+    let row = 0;
+    for (let r = 2; r <= ws.rowCount; r++) if (ws.getRow(r).getCell(1).value === svc) row = r;
+    ws.getRow(row).getCell(17).value = 'keep';
+    const filled = Buffer.from(await wb.xlsx.writeBuffer());
+    const upload = (c: string, token: string, file: Buffer) => {
+      const boundary = '----apTestBoundary7MA4YWxk';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${token}\r\n`),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="mine.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        ),
+        file,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return h.app({
+        ...req('POST', `/c/${h.campaign.id}/upload`, {
+          cookie: c,
+          type: `multipart/form-data; boundary=${boundary}`,
+        }),
+        body: body.toString('base64'),
+        isBase64Encoded: true,
+      });
+    };
+    // Act
+    const noCsrf = await upload(cookie, 'wrong', filled);
+    const foreign = await upload(cookie, csrf, Buffer.from(awsBook.body, 'base64'));
+    const theirs = await upload(aws.cookie, aws.csrf, filled);
+    const ok = await upload(cookie, csrf, filled);
+    // Assert
+    expect(download.status).toBe(200);
+    expect(download.isBase64Encoded).toBe(true);
+    expect(download.headers['content-disposition']).toMatch(/^attachment; filename="rev-[^"]+\.xlsx"$/);
+    expect(noCsrf.status).toBe(403);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body).toContain('made for aws.owner@example.com, not for controller@example.com');
+    expect(theirs.status).toBe(400);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toBe(`/c/${h.campaign.id}?done=uploaded&n=1`);
+    const decision = (await h.store.get(h.campaign.id))!.items.find((i) => i.id === svc)!.decision;
+    expect(decision).toMatchObject({ outcome: 'keep', by: CONTROLLER, channel: 'xlsx' });
+    expect(decision?.fileSha256).toBe(createHash('sha256').update(filled).digest('hex'));
+    expect(h.audit.filter((e) => e.action === 'upload').map((e) => `${e.outcome}:${e.status}`)).toEqual([
+      'refused:403',
+      'refused:400',
+      'refused:400',
+      'ok:303',
+    ]);
   });
 });
