@@ -20,3 +20,8 @@ export function minMax(values: Iterable<number>): { min: number; max: number } |
   }
   return min <= max ? { min, max } : undefined;
 }
+
+/** Every item of each list in turn, without copying them into one array. */
+export function* concatenated<T>(lists: readonly Iterable<T>[]): Generator<T> {
+  for (const list of lists) yield* list;
+}

@@ -31,8 +31,11 @@ export type SlaDays = Record<Severity, number>;
 export interface ReconcileInput {
   /** Every stored finding, whatever its status. */
   previous: readonly Finding[];
-  /** What the rules produced in this run. */
-  drafts: readonly FindingDraft[];
+  /**
+   * What the rules produced in this run, in any order, read once: an array or a generator that
+   * streams the drafts of several producers without building one list of them all.
+   */
+  drafts: Iterable<FindingDraft>;
   runId: string;
   /** The run's clock: due dates, resolutions and exception expiry are computed against it. */
   asOf: Date;
@@ -499,11 +502,16 @@ function facts(d: FindingDraft): FindingDraft {
 }
 
 /**
- * Normalize drafts and group them by id. Two drafts with one id (a rule reporting the same problem twice) merge:
- * the most severe wins, sources and evidence are unioned, so the outcome never depends on order.
+ * Normalize drafts and group them by id. Drafts with one id (a rule reporting the same problem
+ * twice, or two producers reporting it) merge: the one ranked first (most severe, then by canonical
+ * JSON) gives the fields, sources are unioned, evidence is unioned in rank order — so the outcome
+ * depends neither on the order of the drafts nor on how many producers streamed them (before, three
+ * or more duplicates were folded pairwise in arrival order, and the order could change the result).
  */
-function mergeDrafts(drafts: readonly FindingDraft[]): Map<string, FindingDraft> {
+function mergeDrafts(drafts: Iterable<FindingDraft>): Map<string, FindingDraft> {
   const out = new Map<string, FindingDraft>();
+  // Only ids seen more than once keep their drafts: every one of them, merged once at the end.
+  const duplicates = new Map<string, FindingDraft[]>();
   for (const raw of drafts) {
     const d = facts(raw);
     const id = flat(findingId(d));
@@ -512,12 +520,22 @@ function mergeDrafts(drafts: readonly FindingDraft[]): Map<string, FindingDraft>
       out.set(id, d);
       continue;
     }
-    const [first, second] = rank(have) <= rank(d) ? [have, d] : [d, have];
-    out.set(id, {
-      ...first,
-      sources: [...new Set([...first.sources, ...second.sources])].sort(),
-      evidence: unionEvidence(first.evidence, second.evidence),
-    });
+    const group = duplicates.get(id);
+    if (group) group.push(d);
+    else duplicates.set(id, [have, d]);
+  }
+  for (const [id, group] of duplicates) {
+    const ranked = group
+      .map((d) => ({ d, rank: rank(d) }))
+      .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+    const first = ranked[0]!.d;
+    const sources = new Set<string>();
+    let evidence: EvidenceItem[] = [];
+    for (const { d } of ranked) {
+      for (const s of d.sources) sources.add(s);
+      evidence = unionEvidence(evidence, d.evidence);
+    }
+    out.set(id, { ...first, sources: [...sources].sort(), evidence });
   }
   return out;
 }

@@ -4,7 +4,7 @@
  */
 
 import { dropFutureActivity } from '../activity';
-import { appendAll } from '../arrays';
+import { concatenated } from '../arrays';
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
@@ -15,7 +15,7 @@ import { ChainConflictError, type ChainHead, type FindingsRepository } from '../
 import { type Inventory, InventoryBuilder } from '../inventory';
 import type { Entitlement, Grant, Person, PersonLink, Principal } from '../model';
 import type { RunStore, SnapshotSource } from '../ports';
-import { compareDrafts, evaluateRules } from '../rules';
+import { evaluateRules } from '../rules';
 import { factsHoldIn, policyBasisFor } from '../rules/facts';
 import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
@@ -136,13 +136,14 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     sourcePolicy: (id: string) => sourcePolicies.get(id),
   };
   // The principal rules and the SoD engine run as two stages so each can be measured on its own.
-  const drafts = evaluateRules(inv, { ...ruleOptions, sod: undefined });
-  input.onStage?.('rules', drafts.length);
+  const ruleDrafts = evaluateRules(inv, { ...ruleOptions, sod: undefined });
+  input.onStage?.('rules', ruleDrafts.length);
   const sodDrafts = input.sod ? evaluateSod(inv, input.sod) : [];
   input.onStage?.('sod', sodDrafts.length);
-  appendAll(drafts, sodDrafts);
-  appendAll(drafts, input.extraDrafts?.(inv) ?? []);
-  drafts.sort(compareDrafts);
+  // The drafts stream into the lifecycle list by list: never one array of them all, and never
+  // spread into arguments (`push(...sodDrafts)` threw RangeError past ~150k SoD conflicts, issue 11).
+  // No sort either: the lifecycle's output is sorted by finding id whatever the drafts' order.
+  const drafts = concatenated([ruleDrafts, sodDrafts, input.extraDrafts?.(inv) ?? []]);
 
   const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
   const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));

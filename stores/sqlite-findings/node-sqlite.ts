@@ -58,6 +58,11 @@ export interface OpenStoreOptions {
   /** For messages: `findings`, `reviews`. */
   name: string;
   foreignKeys?: boolean;
+  /**
+   * Page size in bytes of a store created now (a power of two, 512–65536; SQLite's default 4096).
+   * An existing store keeps the page size it was created with.
+   */
+  pageSize?: number;
 }
 
 /**
@@ -71,6 +76,8 @@ export function openSqliteStore(options: OpenStoreOptions): import('node:sqlite'
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const { DatabaseSync } = loadNodeSqlite();
   const db = new DatabaseSync(options.file);
+  // Only takes effect while the file is still empty (before WAL mode and the first table).
+  if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${Math.trunc(options.pageSize)}`);
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');

@@ -103,6 +103,10 @@ export class SqliteFindingsRepository implements FindingsRepository {
       ddl: DDL,
       schemaVersion: SCHEMA_VERSION,
       name: 'findings',
+      // A finding is 1–6 KB of JSON (an SoD conflict with its proving grants ~2.4 KB): with 4 KB
+      // pages most rows take a page of their own, so a 200k-conflict run wrote ~1 GB twice (WAL,
+      // then checkpoint). 16 KB pages hold several rows each: 35–40 % fewer bytes.
+      pageSize: 16_384,
       ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
     });
     this.stmt = {

@@ -57,6 +57,39 @@ describe('SqliteFindingsRepository', () => {
     }
   });
 
+  it('creates a new store with 16 KB pages and keeps the page size of an existing one', async () => {
+    // Arrange: a store created before the page size was set (SQLite's default 4096).
+    const store = await sqliteStore();
+    const older = join(store.file, '..', 'older.db');
+    try {
+      const repo = await store.open(); // creates the state folder
+      const { DatabaseSync } = loadNodeSqlite();
+      const pre = new DatabaseSync(older);
+      pre.exec('PRAGMA journal_mode = WAL');
+      pre.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      pre.close();
+      const pageSize = (file: string) => {
+        const db = new DatabaseSync(file);
+        const row = db.prepare('PRAGMA page_size').get() as { page_size: number };
+        db.close();
+        return row.page_size;
+      };
+      // Act
+      await commitNext(repo, 'run-1', [makeFinding()]);
+      const kept = SqliteFindingsRepository.open({ file: older });
+      await commitNext(kept, 'run-1', [makeFinding()]);
+      await kept.close();
+      // Assert
+      expect(pageSize(store.file)).toBe(16_384);
+      expect(pageSize(older)).toBe(4096);
+      const reopened = SqliteFindingsRepository.open({ file: older });
+      expect((await reopened.loadAll()).map((f) => f.id)).toEqual([makeFinding().id]);
+      await reopened.close();
+    } finally {
+      await store.dispose();
+    }
+  });
+
   it('leaves the store unchanged when a commit fails half-way (one transaction)', async () => {
     // Arrange
     const store = await sqliteStore();
