@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { appendAll } from './arrays';
 import type { AnyConnector, CallLog, CollectContext, Logger, Page } from './connector';
 import { InputError } from './errors';
+import type { Principal } from './model';
 import type { SnapshotRef, SnapshotStaging } from './ports';
+import { type KeyIndexHeader, keyIndexStagingKey, keyRecordOf } from './run/shard-keys';
 import { createScrubber, type Scrubber, scrubDeep } from './secrets';
 import type { QueryRecord, SnapshotCounts, SnapshotEvaluation, SnapshotHeader } from './snapshot';
 
@@ -45,10 +47,15 @@ export interface CollectRequest {
    * adds the secrets it reads through `ctx.secret`.
    */
   scrubber?: Scrubber;
+  /**
+   * Also write the source's key index (core/run/shard-keys.ts) beside the snapshot, under
+   * `keyIndexStagingKey(key)`: one key line per principal line, in the same order (a sharded scan).
+   */
+  keyIndex?: boolean;
 }
 
 export type CollectOutcome =
-  | { status: 'complete'; snapshot: SnapshotRef; header: SnapshotHeader }
+  | { status: 'complete'; snapshot: SnapshotRef; header: SnapshotHeader; keyIndex?: SnapshotRef }
   | { status: 'partial'; cursor: string; counts: SnapshotCounts }
   | { status: 'failed'; error: string; counts: SnapshotCounts };
 
@@ -170,15 +177,29 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
   const counts = { ...cp.counts };
   let pages = 0;
   let buffer: string[] = [];
+  let keyBuffer: string[] = [];
+  const keysKey = keyIndexStagingKey(key);
   const flush = async () => {
     if (buffer.length === 0) return;
     await staging.writePart(key, cp.parts, buffer);
+    // The key index has a part for every snapshot part (maybe empty), under the same number, so a
+    // collection resumed from a checkpoint assembles both from the same count.
+    if (req.keyIndex) await staging.writePart(keysKey, cp.parts, keyBuffer);
     cp.parts += 1;
     buffer = [];
+    keyBuffer = [];
   };
   const add = (page: Page) => {
     const push = (line: string) => buffer.push(scrub.values(line));
-    for (const p of page.principals ?? []) push(JSON.stringify({ principal: p }));
+    for (const p of page.principals ?? []) {
+      const line = scrub.values(JSON.stringify({ principal: p }));
+      buffer.push(line);
+      // From the line as stored, so the key record says exactly what the snapshot says.
+      if (req.keyIndex)
+        keyBuffer.push(
+          JSON.stringify({ key: keyRecordOf((JSON.parse(line) as { principal: Principal }).principal) }),
+        );
+    }
     for (const e of page.entitlements ?? []) push(JSON.stringify({ entitlement: e }));
     for (const g of page.grants ?? []) push(JSON.stringify({ grant: g }));
     for (const p of page.people ?? []) push(JSON.stringify({ person: p }));
@@ -249,7 +270,14 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     ...(cp.evaluation ? { evaluation: cp.evaluation } : {}),
   };
   const snapshot = await staging.finalize(key, scrub.values(JSON.stringify(header)), cp.parts);
-  return { status: 'complete', snapshot, header };
+  if (!req.keyIndex) return { status: 'complete', snapshot, header };
+  const keyHeader: KeyIndexHeader = {
+    type: 'key-index',
+    sourceId: req.source.id,
+    principals: counts.principals,
+  };
+  const keyIndex = await staging.finalize(keysKey, JSON.stringify(keyHeader), cp.parts);
+  return { status: 'complete', snapshot, header, keyIndex };
 }
 
 async function loadCheckpointFor(staging: SnapshotStaging, key: string, cursor: string): Promise<Checkpoint> {

@@ -36,6 +36,7 @@ export function toSourceResult(
     queries: h.queries,
     ...boundedWarnings(h.warnings),
     snapshot: outcome.snapshot,
+    ...(outcome.keyIndex ? { keyIndex: outcome.keyIndex } : {}),
   };
 }
 

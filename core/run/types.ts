@@ -50,4 +50,6 @@ export interface SourceResult {
   /** How many warnings there are in all, when `warnings` holds fewer or shortened ones. */
   warningCount?: number;
   snapshot?: SnapshotRef;
+  /** The source's key index (core/run/shard-keys.ts), when collect wrote one for a sharded scan. */
+  keyIndex?: SnapshotRef;
 }

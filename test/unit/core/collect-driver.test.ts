@@ -58,6 +58,44 @@ describe('collectSource', () => {
     expect(whole.finals.get('run/src')?.split('\n')).toHaveLength(4);
   });
 
+  it('writes a key index with one key line per principal line, in order, also across a pause (sharded scan)', async () => {
+    // Arrange
+    const now = () => new Date('2026-10-01T00:00:00Z');
+    const whole = new MemoryStaging();
+    const resumed = new MemoryStaging();
+    let budget = 1;
+    const deadline = { remainingMs: () => (budget-- > 0 ? 10_000 : 0), marginMs: 1_000 };
+    const base = {
+      connector: pager,
+      source: { id: 'src' },
+      key: 'run/src',
+      now,
+      logger: console,
+      keyIndex: true,
+    };
+
+    // Act
+    const full = await collectSource({ ...base, staging: whole });
+    const first = await collectSource({ ...base, staging: resumed, deadline });
+    if (first.status !== 'partial') throw new Error(`expected partial, got ${first.status}`);
+    const second = await collectSource({ ...base, staging: resumed, cursor: first.cursor });
+    const plain = await collectSource({ ...base, keyIndex: false, staging: new MemoryStaging() });
+
+    // Assert
+    if (full.status !== 'complete' || second.status !== 'complete') throw new Error('expected complete');
+    expect(full.keyIndex?.records).toBe(3);
+    expect(plain.status === 'complete' && plain.keyIndex).toBe(undefined);
+    const keys = (whole.finals.get('run/src.keyindex') as string).split('\n');
+    expect(JSON.parse(keys[0]!)).toEqual({ type: 'key-index', sourceId: 'src', principals: 3 });
+    const principals = (whole.finals.get('run/src') as string)
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l).principal);
+    expect(keys.slice(1).map((l) => JSON.parse(l).key.uid)).toEqual(principals.map((p) => p.uid));
+    expect(JSON.parse(keys[1]!).key).not.toHaveProperty('credentials');
+    expect(resumed.finals.get('run/src.keyindex')).toBe(whole.finals.get('run/src.keyindex'));
+  });
+
   it('refuses a cursor whose checkpoint changed', async () => {
     const staging = new MemoryStaging();
     const deadline = { remainingMs: () => 0, marginMs: 1 };

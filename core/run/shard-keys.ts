@@ -1,0 +1,101 @@
+/**
+ * The key index of a source (issue 18): one small line per principal, written by collect beside
+ * the snapshot, so that plan-shards can correlate every principal of the run without reading the
+ * grants, and every scan shard can see the principals of other shards the rules look up across
+ * identities (an NHI's owner by email, the carriers of an ambiguous email, an identity's display
+ * name) without their credentials, activity or grants.
+ *
+ * A key record is the principal as its snapshot line holds it minus what only rules about the
+ * principal itself read (credentials, activity, owners, AWS facts, creation time): the person keys
+ * correlation joins by (email, employee id), and what the people directory and the cross-identity
+ * look-ups read (system, kind, type, status, validity window, name, tags).
+ */
+import type { Principal } from '../model';
+import type { SnapshotRef } from '../ports';
+
+/** One principal of the key index (`{"key":…}` lines after the header). */
+export interface KeyRecord {
+  uid: string;
+  system: Principal['system'];
+  tenant: string;
+  sourceId: string;
+  nativeId: string;
+  name: string;
+  kind: Principal['kind'];
+  type: string;
+  status: Principal['status'];
+  email?: string;
+  employeeId?: string;
+  tags: Record<string, string>;
+  validFrom?: string;
+  validUntil?: string;
+  /** An AWS role with a trust policy: others may assume it, so every shard loads its grants. */
+  assumable?: true;
+}
+
+/** The header line of a key index file. */
+export interface KeyIndexHeader {
+  type: 'key-index';
+  sourceId: string;
+  /** Key lines that follow: one per principal line of the snapshot, in the same order. */
+  principals: number;
+}
+
+/**
+ * The staging key of a source's key index: beside the snapshot's (`<runId>/<sourceId>`). The
+ * suffix holds a dot, which no run id has, so it never names another source's parts.
+ */
+export function keyIndexStagingKey(snapshotKey: string): string {
+  return `${snapshotKey}.keyindex`;
+}
+
+/** What `keyRecordOf` keeps of a principal. */
+export function keyRecordOf(p: Principal): KeyRecord {
+  const k: KeyRecord = {
+    uid: p.uid,
+    system: p.system,
+    tenant: p.tenant,
+    sourceId: p.sourceId,
+    nativeId: p.nativeId,
+    name: p.name,
+    kind: p.kind,
+    type: p.type,
+    status: p.status,
+    tags: p.tags,
+  };
+  if (p.email !== undefined) k.email = p.email;
+  if (p.employeeId !== undefined) k.employeeId = p.employeeId;
+  if (p.validFrom !== undefined) k.validFrom = p.validFrom;
+  if (p.validUntil !== undefined) k.validUntil = p.validUntil;
+  if (p.aws?.trustPolicy && p.aws.trustPolicy.length > 0) k.assumable = true;
+  return k;
+}
+
+/**
+ * The principal a key record stands for in a shard that does not own it: no credentials, no
+ * owners, no activity. Only cross-identity look-ups read it; rules about it run in its own shard.
+ */
+export function principalOfKey(k: KeyRecord): Principal {
+  const p: Principal = {
+    uid: k.uid,
+    system: k.system,
+    tenant: k.tenant,
+    sourceId: k.sourceId,
+    nativeId: k.nativeId,
+    name: k.name,
+    kind: k.kind,
+    type: k.type,
+    status: k.status,
+    owners: [],
+    credentials: [],
+    tags: { ...k.tags },
+  };
+  if (k.email !== undefined) p.email = k.email;
+  if (k.employeeId !== undefined) p.employeeId = k.employeeId;
+  if (k.validFrom !== undefined) p.validFrom = k.validFrom;
+  if (k.validUntil !== undefined) p.validUntil = k.validUntil;
+  return p;
+}
+
+/** A source's key index as collect staged it. */
+export type KeyIndexRef = SnapshotRef;
