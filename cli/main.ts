@@ -45,6 +45,7 @@ program
       'exit 1 when an open finding is at or above this severity (none: never)',
     ).choices(['critical', 'high', 'medium', 'low', 'none']),
   )
+  .option('--shards <n>', 'scan in N child processes with the same result (1: one process, the default)')
   .option('-q, --quiet', 'no progress and no summary; failures still go to stderr')
   .option('--no-color', 'no colour, even on a terminal')
   .action(async (opts) => {

@@ -19,7 +19,7 @@ import type { ReportCampaign } from '../core/evidence/report-html';
 import { findChainHead } from '../core/evidence/verify';
 import type { FindingsRepository } from '../core/findings/repository';
 import type { Inventory } from '../core/inventory';
-import { MemoryRunStore } from '../core/ports';
+import { MemoryRunStore, type RunStore } from '../core/ports';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
@@ -41,6 +41,8 @@ import { ReviewEvidence, type RevocationTotals } from '../stores/sqlite-reviews/
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
 import { addConfiguredSecrets, cliScrubber } from './secrets';
+import type { ShardProcess, ShardRunReport } from './shard-runner';
+import { shardedScan } from './sharded-scan';
 import { lockStateFolder } from './state-lock';
 import { TOOL_VERSION } from './version';
 
@@ -75,6 +77,15 @@ export interface LocalScanRequest {
   now?: () => Date;
   /** A deliberate break of the evidence chain (`scan --new-chain` / `--rotate-key`, with a reason). */
   chainBreak?: ChainBreak;
+  /**
+   * `scan --shards N`: N > 1 scans in N child processes (cli/sharded-scan.ts) with the same result;
+   * 1 or absent is the single scan.
+   */
+  shards?: number;
+  /** Runs one shard once (tests inject failing shards here). */
+  shardProcess?: ShardProcess;
+  /** The sharded scan's figures (peak RSS of the largest shard), for the benchmark. */
+  onShards?: (report: ShardRunReport & { count: number }) => void;
 }
 
 export interface ChainBreak {
@@ -147,6 +158,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
 
   const runDir = join(paths.state, 'runs', plan.runId);
   const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'));
+  const sharded = (req.shards ?? 1) > 1;
   const sources: SourceResult[] = [...failed];
   try {
     for (const source of planned) {
@@ -154,7 +166,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       const onPage = hooks.sourcePage
         ? (p: { pages: number; records: number }) => hooks.sourcePage?.(source.id, p.pages, p.records)
         : undefined;
-      sources.push(await collectOne(source, staging, logger, now, onPage));
+      sources.push(await collectOne(source, staging, logger, now, onPage, sharded));
       hooks.stage?.('collect', sumCounts(sources.at(-1)!), source.id);
     }
   } catch (err) {
@@ -168,7 +180,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   // crashed right after reserving must not wedge every later run).
   const packs = new LocalPackReader(paths.evidence, { mustExist: false });
   try {
-    const runStore = new MemoryRunStore();
+    let runStore: RunStore = new MemoryRunStore();
     let reservedSeen = false;
     // Everything that can refuse the run is opened before the chain is reserved.
     const reviews = await ReviewEvidence.open(paths.state);
@@ -178,31 +190,57 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     await settleCrashedRun(repo, packs, logger, now().toISOString(), 0);
     const chainEvent = await checkChainContinuity(repo, packs, signer, req.chainBreak ?? {}, now());
     hooks.progress?.('correlating identities and evaluating rules');
-    const summary = await scanStep({
-      plan,
-      sources,
-      policy: config.policy,
-      sod: compiled,
-      snapshots: staging,
-      repo,
-      runStore,
-      now,
-      logger,
-      packs,
-      // The state folder is locked for this scan: a reservation found now is a dead run's.
-      reservationLeaseMs: 0,
-      rulesetHashes: Object.fromEntries(policy.document.rulesets.map((r) => [r.id, r.sha256])),
-      onStage: (stage, n) => {
-        hooks.stage?.(stage, n);
-        if (stage === 'parse') reservedSeen = true;
-      },
-      onInventory: (inventory) => {
-        reviews.observe(inventory, plan.runId, { asOf: req.asOf, slaDays: config.policy.slaDays });
-        hooks.inventory?.(inventory);
-      },
-      // Revocations decided in access reviews and still present past their SLA (REVIEW-REVOKE-NOT-DONE).
-      extraDrafts: (inventory) => reviews.drafts(inventory),
-    });
+    const rulesetHashes = Object.fromEntries(policy.document.rulesets.map((r) => [r.id, r.sha256]));
+    const summary = sharded
+      ? await (async () => {
+          const out = await shardedScan({
+            plan,
+            sources,
+            policy: config.policy,
+            rulesetFiles: loaded.rulesetFiles,
+            rulesetHashes,
+            count: req.shards!,
+            runDir,
+            staging,
+            stagingDir: join(runDir, 'snapshots'),
+            repo,
+            packs,
+            now,
+            logger,
+            reviews,
+            asOf: req.asOf,
+            ...(req.shardProcess ? { shardProcess: req.shardProcess } : {}),
+          });
+          runStore = out.runStore;
+          reservedSeen = true;
+          req.onShards?.({ ...out.report, count: req.shards! });
+          return out.summary;
+        })()
+      : await scanStep({
+          plan,
+          sources,
+          policy: config.policy,
+          sod: compiled,
+          snapshots: staging,
+          repo,
+          runStore,
+          now,
+          logger,
+          packs,
+          // The state folder is locked for this scan: a reservation found now is a dead run's.
+          reservationLeaseMs: 0,
+          rulesetHashes,
+          onStage: (stage, n) => {
+            hooks.stage?.(stage, n);
+            if (stage === 'parse') reservedSeen = true;
+          },
+          onInventory: (inventory) => {
+            reviews.observe(inventory, plan.runId, { asOf: req.asOf, slaDays: config.policy.slaDays });
+            hooks.inventory?.(inventory);
+          },
+          // Revocations decided in access reviews and still present past their SLA (REVIEW-REVOKE-NOT-DONE).
+          extraDrafts: (inventory) => reviews.drafts(inventory),
+        });
     if (reservedSeen) await hooks.checkpoint?.('reserved');
     hooks.progress?.('sealing the evidence pack');
     const reviewArtefacts = reviews.artefacts(req.asOf);
@@ -268,6 +306,7 @@ async function collectOne(
   logger: Logger,
   now: () => Date,
   onPage?: (p: { pages: number; records: number }) => void,
+  keyIndex = false,
 ): Promise<SourceResult> {
   let connector: Awaited<ReturnType<typeof connectorFor>>;
   try {
@@ -284,6 +323,7 @@ async function collectOne(
     logger,
     scrubber: cliScrubber,
     ...(onPage ? { onPage } : {}),
+    ...(keyIndex ? { keyIndex } : {}),
   });
   if (!out.done) throw new Error(`${source.id}: collection paused without a deadline`);
   return out.result;

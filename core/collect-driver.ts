@@ -269,12 +269,14 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     warnings,
     ...(cp.evaluation ? { evaluation: cp.evaluation } : {}),
   };
-  const snapshot = await staging.finalize(key, scrub.values(JSON.stringify(header)), cp.parts);
+  const headerLine = scrub.values(JSON.stringify(header));
+  const snapshot = await staging.finalize(key, headerLine, cp.parts);
   if (!req.keyIndex) return { status: 'complete', snapshot, header };
   const keyHeader: KeyIndexHeader = {
     type: 'key-index',
     sourceId: req.source.id,
     principals: counts.principals,
+    snapshot: JSON.parse(headerLine) as SnapshotHeader,
   };
   const keyIndex = await staging.finalize(keysKey, JSON.stringify(keyHeader), cp.parts);
   return { status: 'complete', snapshot, header, keyIndex };

@@ -8,6 +8,7 @@ import { silentLogger } from '../../core/connector';
 import { InputError } from '../../core/errors';
 import { type Finding, RULE_IDS, SEVERITIES, type Severity } from '../../core/findings/model';
 import { isOpen } from '../../core/run/scan';
+import { MAX_SHARDS } from '../../core/run/shard-plan';
 import { loadConfig } from '../config-loader';
 import { EXIT } from '../exit-codes';
 import type { Output } from '../output';
@@ -30,6 +31,8 @@ export interface ScanOptions {
   quiet?: boolean;
   /** `false` with `--no-color`. */
   color?: boolean;
+  /** `--shards N`: the scan step in N child processes (sharded scan); 1 is the single scan. */
+  shards?: string | number;
 }
 
 export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
@@ -37,6 +40,7 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   if (opts.config && opts.demo)
     throw new InputError('give either --config or --demo, not both', { field: '--demo' });
   const asOf = parseAsOf(opts.asOf ?? (opts.demo ? DEMO_AS_OF : undefined));
+  const shards = parseShards(opts.shards);
   const loaded = loadConfig(opts.config ?? DEMO_CONFIG);
   const paths = localPaths(opts.out, opts.demo && !opts.out ? undefined : loaded.config.evidence.dir);
 
@@ -52,6 +56,7 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
         sourcePage: (id, pages, records) => progress.sourcePage(id, pages, records),
         stage: (stage, records, sourceId) => progress.stage(stage, records, sourceId),
       },
+      ...(shards > 1 ? { shards } : {}),
       chainBreak: {
         ...(opts.newChain ? { newChain: true } : {}),
         ...(opts.rotateKey ? { rotateKey: true } : {}),
@@ -173,6 +178,18 @@ function printSummary(
   if (ask) out.line(`  records ${ask} in chain-event.json (reason: ${opts.reason})`);
   out.line(`Verify it: npx accessproof verify ${evidenceRoot}`);
   out.line(`Findings:  npx accessproof findings --out ${relative(process.cwd(), paths.out) || '.'}`);
+}
+
+/** `--shards N`: a whole number 1…256. */
+export function parseShards(value: string | number | undefined): number {
+  if (value === undefined) return 1;
+  const text = String(value).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS)
+    throw new InputError(`"${safeText(text)}" is not a shard count: give a whole number 1…${MAX_SHARDS}`, {
+      field: '--shards',
+    });
+  return n;
 }
 
 export function parseAsOf(value: string | undefined): Date {

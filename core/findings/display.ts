@@ -16,9 +16,12 @@ const NAME_AUTHORITIES: readonly string[] = ['hr', 'entra'];
  * @example
  * displayName([erpUser, entraUser]); // the Entra displayName
  */
-export function displayName(principals: readonly Principal[]): string | undefined {
+export function displayName(
+  principals: readonly Pick<Principal, 'uid' | 'system' | 'name' | 'status' | 'tags'>[],
+): string | undefined {
   const sorted = [...principals].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
-  const active = (list: Principal[]) => list.find((p) => p.status === 'active') ?? list[0];
+  const active = <T extends { status: string }>(list: T[]) =>
+    list.find((p) => p.status === 'active') ?? list[0];
   for (const system of NAME_AUTHORITIES) {
     const named = active(sorted.filter((p) => (p.system as string) === system && p.name.trim() !== ''));
     if (named) return named.name.trim();

@@ -208,7 +208,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   return summary;
 }
 
-async function holdsOrCommitted(repo: FindingsRepository, runId: string): Promise<boolean> {
+export async function holdsOrCommitted(repo: FindingsRepository, runId: string): Promise<boolean> {
   if ((await repo.pendingReservation())?.runId === runId) return true;
   return (await repo.getChainHead())?.runId === runId;
 }
@@ -269,13 +269,13 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
  * (`display.ts`). Findings not seen keep the name they were stored with. (Seen findings are all
  * rewritten by the lifecycle, so the store gets the name.)
  */
-function nameSeen(findings: Finding[], runId: string, inv: Inventory): void {
+export function nameSeen(findings: Finding[], runId: string, inv: NameInventory): void {
   for (const f of findings) {
     if (f.lastSeenRun !== runId) continue;
     // The identity's principals, not only the subject's: one name per identity in every finding.
     const first = f.subject.principals[0];
     const identity = first !== undefined ? inv.identityOf(first) : undefined;
-    const principals: Principal[] = [];
+    const principals: NamePrincipal[] = [];
     for (const uid of identity?.principals ?? f.subject.principals) {
       const p = inv.principals.get(uid);
       if (p) principals.push(p);
@@ -305,7 +305,7 @@ function nameSeen(findings: Finding[], runId: string, inv: Inventory): void {
  * `overdue` against this run's as-of on every finding. A finding the lifecycle did not change but
  * whose flag moved (it fell due, or it left the open states) is stored again so the store agrees.
  */
-function markOverdue(result: ReconcileResult, asOf: Date): void {
+export function markOverdue(result: ReconcileResult, asOf: Date): void {
   const changed = new Set(result.changed.map((f) => f.id));
   let extra = false;
   for (const f of result.findings) {
@@ -330,6 +330,15 @@ function addWarnings(source: SourceResult, builder: InventoryBuilder, late: stri
   builder.addSourceWarnings(source.id, shown);
 }
 
+/** What a display name reads of a principal (`displayName`). */
+export type NamePrincipal = Pick<Principal, 'uid' | 'system' | 'name' | 'status' | 'tags'>;
+
+/** What `nameSeen` reads of an inventory: a sharded scan's reconcile answers it from the shards. */
+export interface NameInventory {
+  identityOf(uid: string): { principals: readonly string[] } | undefined;
+  readonly principals: { get(uid: string): NamePrincipal | undefined };
+}
+
 type SnapshotRecordUnion = {
   principal: Principal;
   entitlement: Entitlement;
@@ -338,7 +347,7 @@ type SnapshotRecordUnion = {
   link: PersonLink;
 };
 
-function countBy<T, K extends string>(items: T[], key: (t: T) => K): Partial<Record<K, number>> {
+export function countBy<T, K extends string>(items: T[], key: (t: T) => K): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};
   for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
   return out;

@@ -12,6 +12,7 @@
  */
 import type { Principal } from '../model';
 import type { SnapshotRef } from '../ports';
+import type { SnapshotHeader } from '../snapshot';
 
 /** One principal of the key index (`{"key":…}` lines after the header). */
 export interface KeyRecord {
@@ -39,6 +40,8 @@ export interface KeyIndexHeader {
   sourceId: string;
   /** Key lines that follow: one per principal line of the snapshot, in the same order. */
   principals: number;
+  /** The snapshot's own header line, so plan-shards reads no snapshot but the HR ones. */
+  snapshot: SnapshotHeader;
 }
 
 /**

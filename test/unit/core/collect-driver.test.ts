@@ -86,7 +86,10 @@ describe('collectSource', () => {
     expect(full.keyIndex?.records).toBe(3);
     expect(plain.status === 'complete' && plain.keyIndex).toBe(undefined);
     const keys = (whole.finals.get('run/src.keyindex') as string).split('\n');
-    expect(JSON.parse(keys[0]!)).toEqual({ type: 'key-index', sourceId: 'src', principals: 3 });
+    expect(JSON.parse(keys[0]!)).toMatchObject({ type: 'key-index', sourceId: 'src', principals: 3 });
+    expect(JSON.parse(keys[0]!).snapshot).toEqual(
+      JSON.parse((whole.finals.get('run/src') as string).split('\n')[0]!),
+    );
     const principals = (whole.finals.get('run/src') as string)
       .split('\n')
       .slice(1)

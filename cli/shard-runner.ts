@@ -1,0 +1,114 @@
+/**
+ * `scan --shards N` on one machine: each scan shard runs in a child process of its own (its own
+ * heap, as a Lambda would), at most as many at once as the machine has cores. A shard that fails
+ * is run again; one that still fails fails the run before anything is reconciled.
+ */
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Policy } from '../core/config';
+import type { RunPlan, SourceResult } from '../core/run/types';
+
+/** What a shard process reads (`<run>/shards/job.json`). */
+export interface ShardJob {
+  plan: RunPlan;
+  sources: SourceResult[];
+  policy: Policy;
+  /** Absolute ruleset paths, compiled again in each shard (a compiled ruleset is not JSON). */
+  rulesetFiles: string[];
+  count: number;
+  /** The snapshot staging folder, the run store folder and the stored findings (JSON array). */
+  snapshotsDir: string;
+  runStoreDir: string;
+  previousFile: string;
+  /** Access-review revocations to check: the shards report these principals' grants. */
+  watch?: { principals: string[]; entitlements: string[] };
+}
+
+export type ShardAttempt = { ok: true; maxRssMb: number } | { ok: false; error: string };
+
+/** Runs one shard of a job once. */
+export type ShardProcess = (jobFile: string, shard: number) => Promise<ShardAttempt>;
+
+export class ShardFailedError extends Error {}
+
+/** How often a shard is tried before the run fails. */
+export const SHARD_ATTEMPTS = 3;
+
+const WORKER = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url),
+);
+
+/** The shard in a child process of this Node, with tsx when the CLI runs from TypeScript. */
+export const forkShard: ShardProcess = (jobFile, shard) =>
+  new Promise((done) => {
+    const child = fork(WORKER, [jobFile, String(shard)], {
+      execArgv: import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
+    let stderr = '';
+    let maxRssMb = 0;
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr = (stderr + d).slice(-4000);
+    });
+    child.on('message', (m: { maxRssMb?: number }) => {
+      if (typeof m?.maxRssMb === 'number') maxRssMb = m.maxRssMb;
+    });
+    child.once('error', (err) => done({ ok: false, error: err.message }));
+    child.once('exit', (code, signal) => {
+      if (code === 0) done({ ok: true, maxRssMb });
+      else
+        done({
+          ok: false,
+          error: `exit ${signal ?? code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        });
+    });
+  });
+
+export interface ShardRunReport {
+  /** The largest peak RSS of any shard process, in MB. */
+  maxShardRssMb: number;
+  /** Attempts per shard (1 when it succeeded at once). */
+  attempts: number[];
+}
+
+/**
+ * Run shards 0…count-1 of `jobFile`, `parallel` at a time, each up to `attempts` times.
+ *
+ * @example
+ * const report = await runShards('/tmp/run/shards/job.json', 3);
+ */
+export async function runShards(
+  jobFile: string,
+  count: number,
+  options: { run?: ShardProcess; attempts?: number; parallel?: number } = {},
+): Promise<ShardRunReport> {
+  const run = options.run ?? forkShard;
+  const attempts = options.attempts ?? SHARD_ATTEMPTS;
+  const parallel = Math.max(1, Math.min(count, options.parallel ?? availableParallelism()));
+  const report: ShardRunReport = { maxShardRssMb: 0, attempts: Array(count).fill(0) };
+  const failures: string[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < count && failures.length === 0) {
+      const shard = next++;
+      let last = '';
+      for (let a = 1; a <= attempts; a++) {
+        report.attempts[shard] = a;
+        const r = await run(jobFile, shard);
+        if (r.ok) {
+          report.maxShardRssMb = Math.max(report.maxShardRssMb, r.maxRssMb);
+          last = '';
+          break;
+        }
+        last = r.error;
+      }
+      if (last) failures.push(`shard ${shard} of ${count} failed ${attempts} times (last: ${last})`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, lane));
+  if (failures.length > 0)
+    throw new ShardFailedError(`sharded scan: ${failures.join('; ')}: nothing was reconciled`);
+  return report;
+}

@@ -1,0 +1,249 @@
+/**
+ * The reconcile step of a sharded scan (issue 18, docs/sharding.md): every shard's drafts merged in
+ * one order, diffed against the findings store by the same lifecycle as the single scan, stored
+ * under the same key in the same form, so `seal` is unchanged.
+ *
+ * It needs every shard's output: one missing (a shard that failed, even after retries) stops the
+ * run before anything is reconciled, so nothing is resolved on a partial view.
+ */
+import type { Policy } from '../config';
+import type { Logger } from '../connector';
+import type { PackReader } from '../evidence/ports';
+import { reconcile } from '../findings/lifecycle';
+import type { Finding, FindingDraft } from '../findings/model';
+import { ChainConflictError, type FindingsRepository } from '../findings/repository';
+import type { SourceInfo } from '../inventory';
+import type { Entitlement, Grant, Identity } from '../model';
+import type { RunStore } from '../ports';
+import type { RevocationInventory } from '../reviews/revocation';
+import { compareDrafts } from '../rules';
+import { policyBasisFor } from '../rules/facts';
+import type { RevokeRuleInventory } from '../rules/review-revoke-not-done';
+import { settleCrashedRun } from './recover';
+import { unsealedRecords } from './run-record';
+import {
+  countBy,
+  holdsOrCommitted,
+  isOpen,
+  markOverdue,
+  type NameInventory,
+  nameSeen,
+  type ScanResult,
+  type ScanSummary,
+  scanResultKey,
+} from './scan';
+import { shardOutputKey } from './shard-plan';
+import { LATE_WARNINGS_SHOWN, type ShardOutput } from './shard-scan';
+import type { RunPlan, SourceResult } from './types';
+
+export interface ReconcileShardsInput {
+  plan: RunPlan;
+  /** The run's sources: the activity warnings the shards found are added to them, as the single scan does. */
+  sources: SourceResult[];
+  policy: Policy;
+  count: number;
+  repo: FindingsRepository;
+  runStore: RunStore;
+  now: () => Date;
+  logger: Logger;
+  packs?: PackReader;
+  reservationLeaseMs?: number;
+  rulesetHashes?: Readonly<Record<string, string>>;
+  /** Drafts made outside the shards (none yet: reviews' drafts come from the shards' inventories). */
+  extraDrafts?: FindingDraft[];
+}
+
+/** Raised when a shard's output is missing or is another run's: the run fails, nothing is reconciled. */
+export class ShardMissingError extends Error {}
+
+/**
+ * @example
+ * const summary = await reconcileShardsStep({ plan, sources, policy, count: 3, repo, runStore, now, logger });
+ */
+export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<ScanSummary> {
+  const { plan, repo, logger } = input;
+  const resultKey = scanResultKey(plan.runId);
+  const stored = await input.runStore.get<ScanResult>(resultKey);
+  if (stored && (await holdsOrCommitted(repo, plan.runId))) return stored.summary;
+
+  // Every shard first: a missing one stops the run before the chain is even reserved.
+  const outputs: ShardOutput[] = [];
+  for (let shard = 0; shard < input.count; shard++) {
+    const out = await input.runStore.get<ShardOutput>(shardOutputKey(plan.runId, shard));
+    if (!out || out.runId !== plan.runId || out.shard !== shard || out.count !== input.count)
+      throw new ShardMissingError(
+        `reconcile: shard ${shard} of ${input.count} of run ${plan.runId} has no result: nothing was reconciled`,
+      );
+    outputs.push(out);
+  }
+
+  if (input.packs) {
+    await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
+  }
+  const head = await repo.getChainHead();
+  const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
+  if (outcome === 'already-committed') {
+    throw new ChainConflictError(`run ${plan.runId} was already committed; its scan result is gone`, {
+      runId: plan.runId,
+    });
+  }
+
+  const firstOut = outputs[0]!;
+  const warnings = firstOut.warnings;
+  for (const w of warnings) logger.warn('link not applied', { warning: w });
+  addLateWarnings(input.sources, outputs);
+
+  const drafts: FindingDraft[] = [];
+  for (const out of outputs) for (const d of out.drafts) drafts.push(d);
+  for (const d of input.extraDrafts ?? []) drafts.push(d);
+  drafts.sort(compareDrafts);
+
+  const facts = new Map<string, 0 | 1 | 2>();
+  for (const out of outputs) for (const [id, v] of Object.entries(out.facts)) facts.set(id, v);
+  const factsHold = (f: Finding): boolean | undefined => {
+    const v = facts.get(f.id);
+    // A stored finding no shard answered for: the store changed after the shards read it.
+    if (v === undefined)
+      throw new ShardMissingError(
+        `reconcile: no shard judged the facts of finding ${f.id}: nothing was reconciled`,
+      );
+    return v === 1 ? true : v === 0 ? false : undefined;
+  };
+
+  const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
+  const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
+  const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
+  const previous = await repo.loadAll();
+  const runRecords = unsealedRecords(await repo.listRunRecords());
+  const result = reconcile({
+    previous,
+    drafts,
+    runId: plan.runId,
+    asOf: new Date(plan.asOf),
+    completeSources: complete,
+    failedOrIncompleteSources: notComplete,
+    slaDays: input.policy.slaDays,
+    ...(input.sources.some((s) => s.status === 'failed')
+      ? {}
+      : {
+          configuredSources: new Set([...plan.sources.map((s) => s.id), ...input.sources.map((s) => s.id)]),
+        }),
+    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {})), (id) =>
+      sourcePolicies.get(id),
+    ),
+    factsHold,
+  });
+  nameSeen(result.findings, plan.runId, nameInventory(outputs));
+  markOverdue(result, new Date(plan.asOf));
+
+  const ids = (list: Finding[]) => list.map((f) => f.id);
+  const changes = Object.fromEntries(
+    Object.entries(result.changes).map(([k, v]) => [k, ids(v as Finding[])]),
+  ) as ScanResult['changes'];
+  const summary: ScanSummary = {
+    runId: plan.runId,
+    head,
+    resultKey,
+    findings: result.findings.length,
+    open: result.findings.filter(isOpen).length,
+    byRule: countBy(result.findings.filter(isOpen), (f) => f.rule),
+    bySeverity: countBy(result.findings.filter(isOpen), (f) => f.severity),
+    changes: Object.fromEntries(
+      Object.entries(changes).map(([k, v]) => [k, v.length]),
+    ) as ScanSummary['changes'],
+    identities: firstOut.identities,
+    principals: firstOut.principals,
+    grants: outputs.reduce((n, o) => n + o.grants, 0),
+    ...(warnings.length ? { warnings } : {}),
+  };
+  const full: ScanResult = {
+    runId: plan.runId,
+    head,
+    findings: result.findings,
+    changed: ids(result.changed),
+    changes,
+    summary,
+    ...(runRecords.length ? { runRecords } : {}),
+  };
+  await input.runStore.put(resultKey, full);
+  logger.info('scan finished', {
+    runId: plan.runId,
+    findings: summary.findings,
+    open: summary.open,
+    shards: input.count,
+  });
+  return summary;
+}
+
+/** The shards' name tables as the inventory `nameSeen` reads. */
+function nameInventory(outputs: readonly ShardOutput[]): NameInventory {
+  const principals = new Map<string, ShardOutput['names']['principals'][string]>();
+  const identities = new Map<string, string[]>();
+  for (const out of outputs) {
+    for (const [uid, p] of Object.entries(out.names.principals)) principals.set(uid, p);
+    for (const [uid, list] of Object.entries(out.names.identities)) identities.set(uid, list);
+  }
+  return {
+    identityOf: (uid) => {
+      const list = identities.get(uid);
+      return list ? { principals: list } : undefined;
+    },
+    principals,
+  };
+}
+
+/**
+ * Activity after the as-of, as the single scan reports it per source: the first 20 by position in
+ * the snapshot, then how many more.
+ */
+function addLateWarnings(sources: SourceResult[], outputs: readonly ShardOutput[]): void {
+  for (const source of sources) {
+    let count = 0;
+    const first: { at: number; text: string }[] = [];
+    for (const out of outputs) {
+      const late = out.late[source.id];
+      if (!late) continue;
+      count += late.count;
+      for (const w of late.first) first.push(w);
+    }
+    if (count === 0) continue;
+    first.sort((a, b) => a.at - b.at);
+    const shown = first.slice(0, LATE_WARNINGS_SHOWN).map((w) => w.text);
+    if (count > shown.length) shown.push(`… and ${count - shown.length} more activity times after the as-of`);
+    source.warnings = [...(source.warnings ?? []), ...shown];
+  }
+}
+
+/**
+ * What the shards reported of the access-review principals (`ScanShardInput.watch`), as the
+ * inventory the revocation check and REVIEW-REVOKE-NOT-DONE read: the same answers the single
+ * scan's inventory gives for those principals.
+ */
+export function watchedInventory(
+  outputs: readonly ShardOutput[],
+): RevocationInventory & RevokeRuleInventory & { watched: boolean } {
+  const sources = new Map<string, SourceInfo>();
+  const grants = new Map<string, Grant[]>();
+  const identities = new Map<string, Identity>();
+  const entitlements = new Map<string, Entitlement>();
+  const notInForce: Grant[] = [];
+  let watched = false;
+  for (const out of outputs) {
+    const w = out.watched;
+    if (!w) continue;
+    watched = true;
+    if (sources.size === 0) for (const s of w.sources) sources.set(s.sourceId, s);
+    for (const [uid, list] of Object.entries(w.grants)) grants.set(uid, list);
+    for (const [uid, identity] of Object.entries(w.identities)) identities.set(uid, identity);
+    for (const [uid, e] of Object.entries(w.entitlements)) entitlements.set(uid, e);
+    for (const g of w.notInForce) notInForce.push(g);
+  }
+  return {
+    watched,
+    sources,
+    entitlements,
+    grantsNotInForce: notInForce,
+    grantsOf: (uid) => grants.get(uid) ?? [],
+    identityOf: (uid) => identities.get(uid),
+  };
+}

@@ -1,0 +1,336 @@
+/**
+ * One scan shard (issue 18, docs/sharding.md): the rules and the SoD engine over the identities
+ * plan-shards gave this shard, and nothing else written.
+ *
+ * What a shard loads:
+ * - every principal of the run as its key record (core/run/shard-keys.ts), so correlation, the
+ *   people directory and every cross-identity look-up (an NHI's owner by uid or email, the
+ *   carriers of an ambiguous email, display names) answer exactly as in the single scan;
+ * - the full record and the grants of its own principals;
+ * - the full record of every AWS principal and the grants of every assumable AWS role (a caller of
+ *   this shard may reach a role of another identity through its trust policy);
+ * - every entitlement, HR person and link (definitions and the directory).
+ *
+ * It keeps the drafts whose subject hashes to it (an identity's, or an email's for
+ * IDENTITY-AMBIGUOUS: exactly one shard keeps each), and answers for the stored findings it owns
+ * whether their facts still hold, so reconcile never needs the inventory.
+ */
+import { dropFutureActivity } from '../activity';
+import { appendAll } from '../arrays';
+import type { Policy } from '../config';
+import type { Finding, FindingDraft } from '../findings/model';
+import { type Inventory, InventoryBuilder, inForce, type SourceInfo } from '../inventory';
+import type { Entitlement, Grant, Identity, Person, PersonLink, Principal } from '../model';
+import type { RunStore, SnapshotSource } from '../ports';
+import { compareDrafts, evaluateRules } from '../rules';
+import { factsHoldIn } from '../rules/facts';
+import type { SnapshotHeader } from '../snapshot';
+import { type CompiledRuleset, evaluateSod } from '../sod';
+import type { NamePrincipal } from './scan';
+import { type KeyRecord, principalOfKey } from './shard-keys';
+import { keyRecords, shardOf, shardOutputKey, shardOwnedKey } from './shard-plan';
+import type { RunPlan, SourceResult } from './types';
+
+/** At most this many activity warnings per source (as the single scan). */
+export const LATE_WARNINGS_SHOWN = 20;
+
+/** What one shard hands reconcile (`shardOutputKey`). */
+export interface ShardOutput {
+  runId: string;
+  shard: number;
+  count: number;
+  /** The drafts this shard owns, sorted by rule then key. */
+  drafts: FindingDraft[];
+  /** Stored finding id → its facts in this run: 1 hold, 0 gone, 2 cannot tell. Owned findings only. */
+  facts: Record<string, 0 | 1 | 2>;
+  /** Principals the drafts name and their identities' principals, as display names read them. */
+  names: {
+    principals: Record<string, NamePrincipal>;
+    /** Principal uid → its identity's principals (absent: in no identity). */
+    identities: Record<string, string[]>;
+  };
+  /** Per source, activity later than the as-of on owned principals: the first few, by position. */
+  late: Record<string, { count: number; first: { at: number; text: string }[] }>;
+  /** Grants in force of owned principals (or of record-less principals hashed here). */
+  grants: number;
+  /** The same in every shard: identities and principal records of the run. */
+  identities: number;
+  principals: number;
+  /** Links of the HR source naming an account in no source (the same in every shard). */
+  warnings: string[];
+  /** What `watch` asked for, of owned principals; the sources as every shard sees them. */
+  watched?: WatchedFacts;
+}
+
+/** What a revocation check (core/reviews/revocation.ts) and its drafts read of an inventory. */
+export interface WatchedFacts {
+  sources: SourceInfo[];
+  grants: Record<string, Grant[]>;
+  notInForce: Grant[];
+  identities: Record<string, Identity>;
+  entitlements: Record<string, Entitlement>;
+}
+
+export interface ScanShardInput {
+  plan: RunPlan;
+  sources: SourceResult[];
+  policy: Policy;
+  sod: CompiledRuleset | undefined;
+  snapshots: SnapshotSource;
+  runStore: RunStore;
+  shard: number;
+  count: number;
+  /** Every stored finding (read only): the shard answers `factsHold` for those it owns. */
+  previous: readonly Finding[];
+  /** More drafts made outside the rules, with this shard's inventory (kept when owned). */
+  extraDrafts?: (inventory: Inventory) => FindingDraft[];
+  /**
+   * Access-review revocations to check (principal uids, entitlement uids): the shard reports what
+   * the revocation check reads of the principals it owns (`ShardOutput.watched`).
+   */
+  watch?: { principals: readonly string[]; entitlements: readonly string[] };
+}
+
+/**
+ * @example
+ * await scanShardStep({ plan, sources, policy, sod, snapshots, runStore, shard: 0, count: 3, previous });
+ */
+export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput> {
+  const { plan, shard, count } = input;
+  if (!Number.isInteger(shard) || shard < 0 || shard >= count)
+    throw new Error(`scan-shard: shard ${shard} is not one of 0…${count - 1}`);
+  const ownedList = await input.runStore.get<string[]>(shardOwnedKey(plan.runId, shard));
+  if (!ownedList) throw new Error(`scan-shard: run ${plan.runId} has no plan for shard ${shard}`);
+  const owned = new Set(ownedList);
+  const { inv, grants, late } = await readShardInventory(input, owned);
+
+  const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
+  const ruleOptions = {
+    asOf: new Date(plan.asOf),
+    policy: input.policy,
+    financiallySignificant: (id: string) =>
+      plan.sources.find((s) => s.id === id)?.financiallySignificant ?? false,
+    sourcePolicy: (id: string) => sourcePolicies.get(id),
+  };
+  const all = evaluateRules(inv, { ...ruleOptions, sod: undefined });
+  appendAll(all, input.sod ? evaluateSod(inv, input.sod) : []);
+  appendAll(all, input.extraDrafts?.(inv) ?? []);
+  const drafts = all.filter((d) => shardOf(d.subject.identity, count) === shard).sort(compareDrafts);
+
+  const hold = factsHoldIn(inv);
+  const facts: Record<string, 0 | 1 | 2> = {};
+  for (const f of input.previous) {
+    const first = f.subject.principals[0];
+    const owner = (first !== undefined && inv.identityOf(first)?.id) || f.subject.identity;
+    if (shardOf(owner, count) !== shard) continue;
+    const h = hold(f);
+    facts[f.id] = h === true ? 1 : h === false ? 0 : 2;
+  }
+
+  const output: ShardOutput = {
+    runId: plan.runId,
+    shard,
+    count,
+    drafts,
+    facts,
+    names: namesOf(inv, drafts),
+    late,
+    grants,
+    identities: inv.identities.length,
+    principals: inv.principals.size,
+    warnings: inv.directory.unusedLinks.filter((l) => l.reason === 'principal').map((l) => l.text),
+    ...(input.watch
+      ? { watched: watchedFacts(inv, input.watch, (uid) => owns(inv, uid, count, shard)) }
+      : {}),
+  };
+  await input.runStore.put(shardOutputKey(plan.runId, shard), output);
+  return output;
+}
+
+/** Whether `uid`'s identity (or the uid alone, when in none) belongs to `shard`. */
+function owns(inv: Inventory, uid: string, count: number, shard: number): boolean {
+  return shardOf(inv.identityOf(uid)?.id ?? `principal:${uid}`, count) === shard;
+}
+
+function watchedFacts(
+  inv: Inventory,
+  watch: NonNullable<ScanShardInput['watch']>,
+  mine: (uid: string) => boolean,
+): WatchedFacts {
+  const out: WatchedFacts = {
+    sources: [...inv.sources.values()],
+    grants: {},
+    notInForce: [],
+    identities: {},
+    entitlements: {},
+  };
+  const entitlement = (uid: string) => {
+    const e = inv.entitlements.get(uid);
+    if (e) out.entitlements[uid] = e;
+  };
+  for (const uid of watch.entitlements) entitlement(uid);
+  const principals = new Set(watch.principals.filter(mine));
+  for (const uid of principals) {
+    const grants = inv.grantsOf(uid);
+    if (grants.length > 0) out.grants[uid] = [...grants];
+    for (const g of grants) for (const e of [g.entitlement, ...g.path]) entitlement(e);
+    const identity = inv.identityOf(uid);
+    if (identity) out.identities[uid] = identity;
+  }
+  for (const g of inv.grantsNotInForce) {
+    if (!principals.has(g.principal)) continue;
+    out.notInForce.push(g);
+    for (const e of [g.entitlement, ...g.path]) entitlement(e);
+  }
+  return out;
+}
+
+/** What the display names of the drafts' findings read (scan.ts `nameSeen`), and no more. */
+function namesOf(inv: Inventory, drafts: readonly FindingDraft[]): ShardOutput['names'] {
+  const principals: Record<string, NamePrincipal> = {};
+  const identities: Record<string, string[]> = {};
+  const keep = (uid: string) => {
+    if (principals[uid]) return;
+    const p = inv.principals.get(uid);
+    if (!p) return;
+    const np: NamePrincipal = { uid: p.uid, system: p.system, name: p.name, status: p.status, tags: {} };
+    if (p.tags.displayName !== undefined) np.tags.displayName = p.tags.displayName;
+    principals[uid] = np;
+  };
+  for (const d of drafts) {
+    for (const uid of d.subject.principals) {
+      keep(uid);
+      if (identities[uid]) continue;
+      const identity = inv.identityOf(uid);
+      if (!identity) continue;
+      identities[uid] = [...identity.principals];
+      for (const member of identity.principals) keep(member);
+    }
+  }
+  return { principals, identities };
+}
+
+type SnapshotRecordUnion = {
+  principal: Principal;
+  entitlement: Entitlement;
+  grant: Grant;
+  person: Person;
+  link: PersonLink;
+};
+
+const GRANT_PREFIX = '{"grant":{"principal":"';
+const PRINCIPAL_PREFIX = '{"principal":';
+
+/**
+ * The principal uid of a grant line without parsing it, when the line starts the usual way
+ * (connectors write `principal` first); undefined otherwise (then the line is parsed).
+ */
+function grantPrincipalOf(line: string): string | undefined {
+  if (!line.startsWith(GRANT_PREFIX)) return undefined;
+  const end = line.indexOf('"', GRANT_PREFIX.length);
+  if (end < 0) return undefined;
+  const raw = line.slice(GRANT_PREFIX.length, end);
+  // An escape inside the uid: let JSON.parse decode it.
+  return raw.includes('\\') ? undefined : raw;
+}
+
+async function readShardInventory(
+  input: ScanShardInput,
+  owned: ReadonlySet<string>,
+): Promise<{ inv: Inventory; grants: number; late: ShardOutput['late'] }> {
+  const { plan, count, shard } = input;
+  const significant = new Map(plan.sources.map((s) => [s.id, s.financiallySignificant]));
+  const asOf = new Date(plan.asOf);
+  const asOfMs = asOf.getTime();
+  const builder = new InventoryBuilder({
+    financiallySignificant: (id) => significant.get(id) ?? false,
+    asOf,
+  });
+  const late: ShardOutput['late'] = {};
+  /** Every principal uid with a key record, and those whose grants every shard needs. */
+  const known = new Set<string>();
+  const assumable = new Set<string>();
+  let grants = 0;
+  const ownsGrantOf = (uid: string) =>
+    owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard);
+
+  // Every key index first: a grant may name a principal of a source read later.
+  const keysOf = new Map<string, KeyRecord[]>();
+  for (const source of input.sources) {
+    if (!source.snapshot) continue;
+    if (!source.keyIndex) throw new Error(`scan-shard: source ${source.id} has no key index`);
+    const keys: KeyRecord[] = [];
+    for await (const key of keyRecords(input.snapshots, source.keyIndex.location)) {
+      keys.push(key);
+      known.add(key.uid);
+      if (key.assumable) assumable.add(key.uid);
+    }
+    keysOf.set(source.id, keys);
+  }
+
+  for (const source of input.sources) {
+    if (!source.snapshot) {
+      builder.addFailedSource({
+        sourceId: source.id,
+        system: source.system,
+        error: source.error ?? 'not collected',
+        ...(source.tenant ? { tenant: source.tenant } : {}),
+      });
+      continue;
+    }
+    // Key records first, in snapshot order: the principals keep the single scan's order, and the
+    // full records read below take their place.
+    const keys = keysOf.get(source.id)!;
+    keysOf.delete(source.id);
+    for (const key of keys) builder.addPrincipal(principalOfKey(key));
+    const sourceLate: { at: number; text: string }[] = [];
+    let lateCount = 0;
+    let ordinal = 0;
+    let first = true;
+    for await (const line of input.snapshots.lines(source.snapshot.location)) {
+      if (first) {
+        builder.addSnapshotHeader(JSON.parse(line) as SnapshotHeader);
+        first = false;
+        continue;
+      }
+      const isPrincipal = line.startsWith(PRINCIPAL_PREFIX);
+      if (isPrincipal) {
+        const key = keys[ordinal++];
+        if (!key) throw new Error(`scan-shard: ${source.id} has more principals than its key index`);
+        if (!owned.has(key.uid) && key.system !== 'aws') continue;
+      } else {
+        const uid = grantPrincipalOf(line);
+        if (uid !== undefined && !ownsGrantOf(uid) && !assumable.has(uid)) continue;
+      }
+      const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
+      if (rec.grant) {
+        const uid = rec.grant.principal;
+        const mine = ownsGrantOf(uid);
+        if (!mine && !assumable.has(uid)) continue;
+        if (mine && inForce(rec.grant, asOfMs)) grants++;
+        // Grants of a principal without a record are kept too: no rule reads them, but a revocation
+        // check must see them (a grant still there is never "revoked").
+        builder.addGrant(rec.grant);
+      } else if (rec.principal) {
+        const key = keys[ordinal - 1];
+        if (!isPrincipal || key?.uid !== rec.principal.uid)
+          throw new Error(
+            `scan-shard: ${source.id}: principal ${rec.principal.uid} is not where its key index says`,
+          );
+        const warnings = dropFutureActivity(rec.principal, asOfMs);
+        if (owned.has(key.uid)) {
+          lateCount += warnings.length;
+          for (const text of warnings)
+            if (sourceLate.length < LATE_WARNINGS_SHOWN) sourceLate.push({ at: ordinal - 1, text });
+        }
+        builder.addPrincipal(rec.principal);
+      } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
+      else if (rec.person) builder.addPerson(rec.person);
+      else if (rec.link) builder.addLink(rec.link);
+    }
+    if (ordinal !== keys.length)
+      throw new Error(`scan-shard: ${source.id} has ${ordinal} principals, its key index ${keys.length}`);
+    if (lateCount > 0) late[source.id] = { count: lateCount, first: sourceLate };
+  }
+  return { inv: builder.finish(), grants, late };
+}
