@@ -117,7 +117,7 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
   appendAll(all, input.extraDrafts?.(inv) ?? []);
   const drafts = all.filter((d) => shardOf(d.subject.identity, count) === shard).sort(compareDrafts);
 
-  const hold = factsHoldIn(inv);
+  const hold = factsHoldIn(inv, new Date(plan.asOf));
   const facts: Record<string, 0 | 1 | 2> = {};
   for (const f of input.previous) {
     const first = f.subject.principals[0];

@@ -1,0 +1,171 @@
+/**
+ * Issue 18: a sharded scan (`scan --shards N`: plan-shards, N scan shards in child processes,
+ * reconcile) seals the same findings.jsonl, byte for byte but the run id, as the single scan: on
+ * the demo tenant (people with accounts in up to six systems, SoD conflicts across systems), on a
+ * second run that resolves findings (the stored findings' facts judged by the shards), and on a
+ * generated tenant. A shard that fails is tried again; one that keeps failing fails the run before
+ * anything is reconciled: no pack, the findings store as it was.
+ */
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateEnterprise, TINY } from '../../bench/generate';
+import { loadConfig } from '../../cli/config-loader';
+import { type LocalScanResult, runLocalScan } from '../../cli/scan-pipeline';
+import { forkShard, ShardFailedError, type ShardProcess } from '../../cli/shard-runner';
+import { silentLogger } from '../../core/connector';
+import type { Finding } from '../../core/findings/model';
+import {
+  findingsDbFile,
+  SqliteFindingsRepository,
+} from '../../stores/sqlite-findings/sqlite-findings-repository';
+import { copyDemo, tempDir } from './cli-helpers';
+
+const AS_OF = new Date('2026-10-01T00:00:00Z');
+const NOW = () => new Date('2026-10-02T08:00:00Z');
+
+interface Sealed {
+  findings: string;
+  manifestFindings: unknown;
+  inventory: { path: string; sha256: string }[];
+  summary: unknown;
+}
+
+/** What must be equal between two runs: the pack's findings, counts and inventory, the summary. */
+function sealedOf(r: LocalScanResult): Sealed {
+  const runId = r.plan.runId;
+  const norm = (s: string) => s.split(runId).join('RUN');
+  const manifest = JSON.parse(readFileSync(join(r.sealed.location, 'manifest.json'), 'utf8')) as {
+    findings: unknown;
+    files: { path: string; sha256: string }[];
+  };
+  const { head: _head, ...summary } = r.summary;
+  return {
+    findings: norm(readFileSync(join(r.sealed.location, 'findings.jsonl'), 'utf8')),
+    manifestFindings: manifest.findings,
+    inventory: manifest.files
+      .filter((f) => f.path.startsWith('inventory/'))
+      .map((f) => ({ path: f.path, sha256: f.sha256 })),
+    summary: JSON.parse(norm(JSON.stringify(summary))),
+  };
+}
+
+async function scan(
+  config: string,
+  out: string,
+  shards = 1,
+  shardProcess?: ShardProcess,
+  asOf = AS_OF,
+): Promise<LocalScanResult> {
+  return runLocalScan({
+    loaded: loadConfig(config),
+    paths: { out, state: join(out, 'state'), evidence: join(out, 'evidence') },
+    asOf,
+    logger: silentLogger,
+    now: NOW,
+    ...(shards > 1 ? { shards } : {}),
+    ...(shardProcess ? { shardProcess } : {}),
+  });
+}
+
+/** Fails shard `which` the first `times` attempts, then runs it for real. */
+function flaky(which: number, times: number): { run: ShardProcess; attempts: () => number } {
+  let n = 0;
+  return {
+    attempts: () => n,
+    run: async (job, shard) => {
+      if (shard !== which) return forkShard(job, shard);
+      n++;
+      return n <= times ? { ok: false, error: 'injected failure' } : forkShard(job, shard);
+    },
+  };
+}
+
+/** The demo tenant after some change: assignments dropped, accounts disabled (findings resolve). */
+function changeDemo(config: string): void {
+  const erp = join(config, '..', 'erp');
+  const assignments = readFileSync(join(erp, 'assignments.csv'), 'utf8').split('\n');
+  writeFileSync(
+    join(erp, 'assignments.csv'),
+    assignments.filter((_line, i) => i === 0 || i % 3 !== 0).join('\n'),
+  );
+  const users = readFileSync(join(erp, 'users.csv'), 'utf8').split('\n');
+  writeFileSync(
+    join(erp, 'users.csv'),
+    users.map((line, i) => (i > 0 && i % 5 === 0 ? line.replace(',active,', ',disabled,') : line)).join('\n'),
+  );
+}
+
+function loadFindings(out: string): Promise<Finding[]> {
+  const repo = SqliteFindingsRepository.open({ file: findingsDbFile(join(out, 'state')) });
+  return repo.loadAll().finally(() => repo.close());
+}
+
+describe('sharded scan = single scan', () => {
+  const demo = copyDemo();
+  let single: Sealed;
+  let singleOut: string;
+  let singleResult: LocalScanResult;
+
+  beforeAll(async () => {
+    singleOut = tempDir();
+    singleResult = await scan(demo.config, singleOut);
+    single = sealedOf(singleResult);
+  }, 300_000);
+
+  it('the demo covers cross-shard conflicts: one person, principals in several systems, a conflict across them', () => {
+    const findings = singleResult.scan.findings;
+    const systems = (f: Finding) => new Set(f.subject.principals.map((uid) => uid.split(':')[0]));
+    expect(findings.filter((f) => f.rule === 'SOD-CONFLICT' && systems(f).size >= 2).length).toBeGreaterThan(
+      0,
+    );
+    expect(singleResult.summary.identities).toBeLessThan(singleResult.summary.principals);
+  });
+
+  it('N=2 (a shard failing once, retried) and N=7 seal byte-identical findings, counts and inventory', async () => {
+    const retried = flaky(1, 1);
+    const two = await scan(demo.config, tempDir(), 2, retried.run);
+    expect(retried.attempts()).toBe(2);
+    expect(sealedOf(two)).toEqual(single);
+    const seven = await scan(demo.config, tempDir(), 7);
+    expect(sealedOf(seven)).toEqual(single);
+  }, 600_000);
+
+  it('a second run that resolves findings gives the same answer with N=3', async () => {
+    // Same stored findings for both: a copy of the single scan's output folder.
+    const shardedOut = tempDir();
+    cpSync(singleOut, shardedOut, { recursive: true });
+    const changed = copyDemo();
+    changeDemo(changed.config);
+    const later = new Date('2026-10-15T00:00:00Z');
+    const a = await scan(changed.config, singleOut, 1, undefined, later);
+    const b = await scan(changed.config, shardedOut, 3, undefined, later);
+    expect(a.digest.resolved).toBeGreaterThan(0);
+    expect(sealedOf(b)).toEqual(sealedOf(a));
+  }, 600_000);
+
+  it('a shard that keeps failing fails the run: nothing reconciled, no pack, the findings store unchanged', async () => {
+    const out = tempDir();
+    cpSync(singleOut, out, { recursive: true });
+    const before = await loadFindings(out);
+    const packsBefore = readdirSync(join(out, 'evidence', 'packs'), { recursive: true }).length;
+    const broken: ShardProcess = async (job, shard) =>
+      shard === 0 ? { ok: false, error: 'injected failure' } : forkShard(job, shard);
+    await expect(scan(demo.config, out, 2, broken)).rejects.toBeInstanceOf(ShardFailedError);
+    expect(await loadFindings(out)).toEqual(before);
+    expect(readdirSync(join(out, 'evidence', 'packs'), { recursive: true }).length).toBe(packsBefore);
+    // The chain is free again: the next (single) scan runs.
+    await expect(scan(demo.config, out)).resolves.toBeDefined();
+  }, 600_000);
+});
+
+describe('sharded scan = single scan on a generated tenant', () => {
+  it('N=3 seals byte-identical findings', async () => {
+    const dir = tempDir('accessproof-gen-');
+    const g = await generateEnterprise({ ...TINY, people: 300, nhi: 150, grants: 4_000, risks: 60 }, dir);
+    const a = await scan(g.config, tempDir());
+    const b = await scan(g.config, tempDir(), 3);
+    expect(a.summary.findings).toBeGreaterThan(0);
+    expect(sealedOf(b)).toEqual(sealedOf(a));
+  }, 600_000);
+});
