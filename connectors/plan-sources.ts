@@ -26,6 +26,12 @@ export interface PlanSourcesOptions {
   rulesets?: readonly RulesetMatchers[];
   /** How Organization sources list their accounts (a ready client in Lambda; built per source on one machine). */
   organizations?: OrganizationPlanDeps;
+  /**
+   * The most accounts one Organization may plan (the deployment's `maxOrganizationAccounts`: the
+   * run's state is sized for it). An Organization with more is a failed source naming both
+   * numbers — never a silently truncated one. @default no limit
+   */
+  maxAccounts?: number;
 }
 
 /**
@@ -47,7 +53,13 @@ export async function planSources(
     // Loaded only when an Organization is configured: it pulls in the Organizations client.
     const { planAwsOrganizationSources } = await import('./aws-iam/live/organization-planner');
     try {
-      sources.push(...(await planAwsOrganizationSources(s, options.organizations ?? {})));
+      const accounts = await planAwsOrganizationSources(s, options.organizations ?? {});
+      if (options.maxAccounts !== undefined && accounts.length > options.maxAccounts) {
+        throw new SourceError(
+          `the Organization has ${accounts.length} active accounts, more than the ${options.maxAccounts} this deployment's run state is sized for (maxOrganizationAccounts): none was collected; raise maxOrganizationAccounts (synth re-checks the state budget) or split the accounts across sources with \`accounts\``,
+        );
+      }
+      sources.push(...accounts);
     } catch (err) {
       if (err instanceof InputError) throw err;
       const message = (err as Error).message;

@@ -18,7 +18,11 @@ import { runItemsKey, runItemsObjectKey, s3Client, stagingStores } from '../shar
 import { TOOL_VERSION } from '../shared/tool-version';
 
 const obs = observability();
-const { PLAN_ITEMS, RUN_CONFIG_BUCKET_OWNER } = readEnvironment(['PLAN_ITEMS', 'RUN_CONFIG_BUCKET_OWNER']);
+const { PLAN_ITEMS, RUN_CONFIG_BUCKET_OWNER, MAX_ORGANIZATION_ACCOUNTS } = readEnvironment([
+  'PLAN_ITEMS',
+  'RUN_CONFIG_BUCKET_OWNER',
+  'MAX_ORGANIZATION_ACCOUNTS',
+]);
 const s3 = s3Client(obs);
 const organizations = obs.tracer.captureAWSv3Client(new OrganizationsClient({}));
 const staging = PLAN_ITEMS === 's3' ? readEnvironment(['STAGING_BUCKET', 'STAGING_BUCKET_OWNER']) : undefined;
@@ -41,6 +45,7 @@ export const handler = instrument(obs, async (event: unknown) => {
   const { sources, failed } = await planSources(config.sources, {
     rulesets,
     organizations: { organizations, logger: obs.core },
+    ...(MAX_ORGANIZATION_ACCOUNTS !== undefined ? { maxAccounts: MAX_ORGANIZATION_ACCOUNTS } : {}),
   });
   const startedAt = new Date(execution.startedAt);
   // The nonce comes from the execution name, so a retried plan gets the same run id.

@@ -28,6 +28,8 @@ export const ENV = {
   /** The chain-head anchor topic the seal step publishes to. */
   ANCHOR_TOPIC_ARN: required,
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
+  /** The most accounts one Organization source may plan: the run's state is sized for it (issue 15). */
+  MAX_ORGANIZATION_ACCOUNTS: z.coerce.number().int().positive().optional(),
   /** The account that owns the bucket the deployment staged the run config in (its CDK asset). */
   RUN_CONFIG_BUCKET_OWNER: z
     .string()

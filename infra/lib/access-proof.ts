@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Aws, type Environment, Tags, Token } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { ManagedPolicy, PermissionsBoundary } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -14,8 +15,8 @@ import { Construct } from 'constructs';
 import type * as z from 'zod';
 import type { configSchema, policySchema, sourceSchema } from '../../core/config';
 import { EvidenceAccountStack } from './evidence-account-stack';
-import { DEFAULT_SEAL_ROLE_NAME } from './evidence-vault';
 import { MemberAccountStack, MIN_EXTERNAL_ID_LENGTH } from './member-account-stack';
+import { type DeploymentNames, deploymentNames } from './names';
 import {
   type LoadedRunConfig,
   loadRunConfigFile,
@@ -29,13 +30,25 @@ import { StatefulStack } from './stateful-stack';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface AccessProofKmsOptions {
-  /** @default 'alias/accessproof/data' */
+  /** @default 'alias/<lower-cased namePrefix>/data' */
   dataKeyAlias?: string;
-  /** @default 'alias/accessproof/manifest-signing' */
+  /** @default 'alias/<lower-cased namePrefix>/manifest-signing' */
   signingKeyAlias?: string;
 }
 
 export interface AccessProofProps {
+  /**
+   * Every physical name of the deployment derives from it (infra/lib/names.ts): stacks
+   * `<prefix>-Stateful|Runtime|Member|Evidence`, roles `<prefix>Reader|Collector|Seal|Auditor`,
+   * buckets `<prefix lower-cased>-{evidence,staging,access-logs}-<account>-<region>`, secrets
+   * `<lower>/sources/<id>`, KMS aliases `alias/<lower>/…`, the `<lower>-findings` bus, the
+   * `<lower>-chain-anchors` topic and the metrics namespace `<prefix>`; everything else has a
+   * generated name. Two deployments in one account (any regions: role names are account-wide) need
+   * two prefixes that differ case-insensitively. The named props below override single names.
+   * 1-21 letters, digits or `-`, starting with a letter. @default 'AccessProof' (the names of
+   * earlier releases)
+   */
+  namePrefix?: string;
   /** A config file (README.md "Configuration"), read and validated at synth; paths inside are relative to it. */
   configFile?: string;
   /** Or the config as an object; `sources` is required then. */
@@ -61,7 +74,7 @@ export interface AccessProofProps {
   /** The same as an ARN (context `alarmTopicArn`). */
   alarmTopicArn?: string;
   kms?: AccessProofKmsOptions;
-  /** Role the collector assumes in each account. @default 'AccessProofReader' */
+  /** Role the collector assumes in each account. @default '<namePrefix>Reader' */
   memberRoleName?: string;
   /** sts:ExternalId the member role requires: 16–1224 characters of `[\w+=,.@:/-]`, no default. */
   externalId: string;
@@ -71,7 +84,7 @@ export interface AccessProofProps {
    * @default this account's root (delegate with IAM)
    */
   breakGlassPrincipalArns?: string[];
-  /** The seal function's role name; bucket, key and topic policies name it by ARN. @default 'AccessProofSeal' */
+  /** The seal function's role name; bucket, key and topic policies name it by ARN. @default '<namePrefix>Seal' */
   sealRoleName?: string;
   /** Accounts allowed to subscribe to the chain-head anchor topic (auditors, a log archive account). */
   anchorSubscriberAccounts?: string[];
@@ -85,8 +98,23 @@ export interface AccessProofProps {
    * account) and the same region for both. @default the evidence vault is in this account
    */
   evidenceAccount?: string;
-  /** @default 'AccessProofCollector' */
+  /** The AWS collector's role (member roles trust it by name). @default '<namePrefix>Collector' */
   collectorRoleName?: string;
+  /** The auditor role (read and verify evidence). @default '<namePrefix>Auditor' */
+  auditorRoleName?: string;
+  /** Connector secrets are `<secretPrefix>/sources/<source id>`. @default the lower-cased namePrefix */
+  secretPrefix?: string;
+  /**
+   * Where finding events go: the name of a bus this deployment creates, or an existing bus (then
+   * its policy must let the notify function's role put events). @default '<lower-cased namePrefix>-findings'
+   */
+  eventBus?: string | IEventBus;
+  /**
+   * The most accounts an `organization: true` source may fan out to. Each planned account is about
+   * 100 bytes of the run's state, counted by the synth-time state budget (200 KB): synth stops,
+   * naming the limit, when the plan could exceed it. @default 1000
+   */
+  maxOrganizationAccounts?: number;
   /** Account the collector runs in, baked into the member stack's parameter default. @default env.account */
   collectorAccountId?: string;
   /** Give the member role the IAM Identity Center reads. @default false */
@@ -115,7 +143,10 @@ export interface AccessProofProps {
   logLevel?: LogLevel;
   /** @default env-agnostic */
   env?: Environment;
-  /** Stack names are `<prefix>-Stateful`, `<prefix>-Runtime`, `<prefix>-Member`. @default 'AccessProof' */
+  /**
+   * Stack names only: `<stackNamePrefix>-Stateful` … (what it always did; other names keep
+   * `namePrefix`'s). @default namePrefix
+   */
   stackNamePrefix?: string;
   /** Synthesize the member-account stack. @default true */
   memberStack?: boolean;
@@ -140,20 +171,22 @@ export class AccessProof extends Construct {
   readonly evidence?: EvidenceAccountStack;
   readonly runtime: RuntimeStack;
   readonly member?: MemberAccountStack;
+  /** Every physical name of this deployment (names.ts). */
+  readonly names: DeploymentNames;
 
   constructor(scope: Construct, id: string, props: AccessProofProps) {
     super(scope, id);
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
     this.runConfig = loadConfig(props, projectRoot);
     const { config } = this.runConfig;
-    const memberRoleName = props.memberRoleName ?? 'AccessProofReader';
-    const collectorRoleName = props.collectorRoleName ?? 'AccessProofCollector';
-    const sealRoleName = props.sealRoleName ?? DEFAULT_SEAL_ROLE_NAME;
+    const names = namesOf(props);
+    claimPrefix(this, names, props.env?.account);
+    this.names = names;
+    const { memberRoleName, collectorRoleName, sealRoleName } = names;
     checkExternalId(props.externalId);
     checkAlarmTarget(props);
     checkAwsSources(this.runConfig, memberRoleName, props.externalId);
 
-    const prefix = props.stackNamePrefix ?? 'AccessProof';
     const env = props.env ? { env: props.env } : {};
     const secretSourceIds = config.sources
       .filter((s) => s.system === 'entra' || s.system === 'salesforce')
@@ -163,7 +196,7 @@ export class AccessProof extends Construct {
     if (props.evidenceAccount && scannerAccount) {
       this.evidence = new EvidenceAccountStack(this, 'Evidence', {
         env: { account: props.evidenceAccount, ...(props.env?.region ? { region: props.env.region } : {}) },
-        stackName: `${prefix}-Evidence`,
+        stackName: names.stack('Evidence'),
         description:
           'AccessProof evidence vault (dedicated evidence account): object-locked evidence, signing key, anchors (retained)',
         scannerAccount,
@@ -175,13 +208,17 @@ export class AccessProof extends Construct {
           ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts }
           : {}),
         ...(props.evidenceDataEvents ? { evidenceDataEvents: true } : {}),
-        ...(props.kms?.signingKeyAlias ? { signingKeyAlias: props.kms.signingKeyAlias } : {}),
+        auditorRoleName: names.auditorRoleName,
+        bucketNamePrefix: names.bucketNamePrefix,
+        signingKeyAlias: names.signingKeyAlias,
+        evidenceKeyAlias: names.evidenceKeyAlias,
+        anchorTopicName: names.anchorTopicName,
       });
     }
 
     this.stateful = new StatefulStack(this, 'Stateful', {
       ...env,
-      stackName: `${prefix}-Stateful`,
+      stackName: names.stack('Stateful'),
       description:
         'AccessProof stateful resources: evidence (Object Lock), findings, keys, secrets (retained)',
       retentionDays: props.retentionDays ?? config.evidence.retentionDays,
@@ -191,14 +228,19 @@ export class AccessProof extends Construct {
       ...(props.evidenceDataEvents ? { evidenceDataEvents: true } : {}),
       secretSourceIds,
       ...(props.auditorPrincipalArns ? { auditorPrincipalArns: props.auditorPrincipalArns } : {}),
-      ...(props.kms?.dataKeyAlias ? { dataKeyAlias: props.kms.dataKeyAlias } : {}),
-      ...(props.kms?.signingKeyAlias ? { signingKeyAlias: props.kms.signingKeyAlias } : {}),
+      auditorRoleName: names.auditorRoleName,
+      secretPrefix: names.secretPrefix,
+      bucketNamePrefix: names.bucketNamePrefix,
+      dataKeyAlias: names.dataKeyAlias,
+      signingKeyAlias: names.signingKeyAlias,
+      evidenceKeyAlias: names.evidenceKeyAlias,
+      anchorTopicName: names.anchorTopicName,
       ...(props.evidenceAccount ? { evidenceAccount: props.evidenceAccount } : {}),
     });
 
     this.runtime = new RuntimeStack(this, 'Runtime', {
       ...env,
-      stackName: `${prefix}-Runtime`,
+      stackName: names.stack('Runtime'),
       description: 'AccessProof runtime: scheduled scan run (Step Functions, Lambda), notifications',
       stateful: this.stateful,
       config,
@@ -227,6 +269,11 @@ export class AccessProof extends Construct {
         ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
         : {}),
       ...(props.securityHub ? { securityHub: true } : {}),
+      eventBus: props.eventBus ?? names.eventBusName,
+      metricsNamespace: names.metricsNamespace,
+      ...(props.maxOrganizationAccounts !== undefined
+        ? { maxOrganizationAccounts: props.maxOrganizationAccounts }
+        : {}),
     });
     this.runtime.addStackDependency(this.stateful);
     // Deploy order only: no reference crosses accounts (the runtime uses deterministic names).
@@ -235,7 +282,7 @@ export class AccessProof extends Construct {
     if (props.memberStack ?? true) {
       const collectorAccountId = props.collectorAccountId ?? props.env?.account;
       this.member = new MemberAccountStack(this, 'Member', {
-        stackName: `${prefix}-Member`,
+        stackName: names.stack('Member'),
         description:
           'AccessProof member account: read-only IAM inventory role for the collector (StackSet-ready)',
         memberRoleName,
@@ -254,6 +301,43 @@ export class AccessProof extends Construct {
       }
     }
   }
+}
+
+/** Prefixes in use per app, lower-cased, with the account they deploy to (undefined: env-agnostic). */
+const claimedPrefixes = new WeakMap<Construct, { lower: string; account?: string; path: string }[]>();
+
+/**
+ * Two deployments in one app that could land in the same account must not share a prefix: their
+ * buckets, secrets, aliases and (account-wide, whatever the region) role names would collide.
+ */
+function claimPrefix(self: Construct, names: DeploymentNames, account: string | undefined): void {
+  const root = self.node.root;
+  const known = Token.isUnresolved(account) ? undefined : account;
+  const claims = claimedPrefixes.get(root) ?? [];
+  const clash = claims.find(
+    (c) => c.lower === names.lower && (c.account === undefined || known === undefined || c.account === known),
+  );
+  if (clash) {
+    throw new Error(
+      `AccessProof ${self.node.path}: namePrefix "${names.prefix}" is already used by ${clash.path} in this app: two deployments that can share an account (in any region: IAM role names are account-wide) need namePrefix values that differ, ignoring case`,
+    );
+  }
+  claims.push({ lower: names.lower, ...(known ? { account: known } : {}), path: self.node.path });
+  claimedPrefixes.set(root, claims);
+}
+
+function namesOf(props: AccessProofProps): DeploymentNames {
+  return deploymentNames(props.namePrefix, {
+    stackNamePrefix: props.stackNamePrefix,
+    memberRoleName: props.memberRoleName,
+    collectorRoleName: props.collectorRoleName,
+    sealRoleName: props.sealRoleName,
+    auditorRoleName: props.auditorRoleName,
+    secretPrefix: props.secretPrefix,
+    dataKeyAlias: props.kms?.dataKeyAlias,
+    signingKeyAlias: props.kms?.signingKeyAlias,
+    ...(typeof props.eventBus === 'string' ? { eventBusName: props.eventBus } : {}),
+  });
 }
 
 function loadConfig(props: AccessProofProps, projectRoot: string): LoadedRunConfig {
@@ -318,7 +402,7 @@ function checkAwsSources(
   for (const s of organizationSources(config)) {
     if (s.memberRoleName !== memberRoleName) {
       throw new Error(
-        `${document.file}: source "${s.id}" uses memberRoleName "${s.memberRoleName}" but the deployment grants "${memberRoleName}"`,
+        `${document.file}: source "${s.id}" uses memberRoleName "${s.memberRoleName}" but the deployment grants "${memberRoleName}" (set memberRoleName: ${memberRoleName} on the source, or the memberRoleName prop)`,
       );
     }
   }

@@ -9,7 +9,7 @@
  */
 import { ArnFormat, Aws, type Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -390,7 +390,8 @@ export class AppFunction extends Construct {
   /** Publish one EventBridge event per new / reopened / overdue finding. */
   bindFindingEvents(bus: IEventBus): void {
     this.allow('PutFindingEvents', ['events:PutEvents'], [bus.eventBusArn]);
-    this.setEnv('FINDINGS_EVENT_BUS', bus.eventBusName);
+    // PutEvents takes a name or an ARN; an existing bus may be another account's: its ARN then.
+    this.setEnv('FINDINGS_EVENT_BUS', bus instanceof EventBus ? bus.eventBusName : bus.eventBusArn);
   }
 
   /**

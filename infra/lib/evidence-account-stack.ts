@@ -40,6 +40,10 @@ export interface EvidenceAccountStackProps extends StackProps {
   bucketNamePrefix?: string;
   /** @default 'alias/accessproof/manifest-signing' */
   signingKeyAlias?: string;
+  /** The evidence bucket's SSE-KMS key alias. @default 'alias/accessproof/evidence' */
+  evidenceKeyAlias?: string;
+  /** @default 'accessproof-chain-anchors' */
+  anchorTopicName?: string;
 }
 
 /**
@@ -76,7 +80,7 @@ export class EvidenceAccountStack extends Stack {
     this.breakGlassRole = breakGlassRole(this, props.breakGlassPrincipalArns);
     this.evidenceKey = guardedKey(this, 'EvidenceKey', {
       description: 'AccessProof evidence (SSE-KMS of the evidence bucket in the evidence account)',
-      alias: EVIDENCE_KEY_ALIAS,
+      alias: props.evidenceKeyAlias ?? EVIDENCE_KEY_ALIAS,
       breakGlassRoleArn: this.breakGlassRole.roleArn,
     });
     const vault = addEvidenceVault(this, {
@@ -87,6 +91,7 @@ export class EvidenceAccountStack extends Stack {
       breakGlassRole: this.breakGlassRole,
       signingKeyAlias: props.signingKeyAlias ?? 'alias/accessproof/manifest-signing',
       readerAccount: props.scannerAccount,
+      ...(props.anchorTopicName ? { anchorTopicName: props.anchorTopicName } : {}),
       ...(props.anchorSubscriberAccounts ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts } : {}),
       ...(props.evidenceDataEvents ? { dataEvents: true } : {}),
     });

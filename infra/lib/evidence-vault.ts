@@ -105,6 +105,8 @@ export interface EvidenceVaultProps {
   dataKey: Key;
   breakGlassRole: Role;
   signingKeyAlias: string;
+  /** @default ANCHOR_TOPIC_NAME (names.ts derives it from the deployment's prefix) */
+  anchorTopicName?: string;
   /** Accounts allowed to subscribe to the anchor topic (auditors' accounts). */
   anchorSubscriberAccounts?: string[];
   /** A CloudTrail trail of the evidence bucket's data events (every read and write). */
@@ -297,7 +299,7 @@ export function addEvidenceVault(stack: Stack, props: EvidenceVaultProps): Evide
   // Anchors: each seal publishes its head here for subscribers outside the account. Anchors are
   // hashes and run ids, meant to be copied out: no KMS key, so a subscriber needs no key access.
   const anchorTopic = new Topic(stack, 'AnchorTopic', {
-    topicName: ANCHOR_TOPIC_NAME,
+    topicName: props.anchorTopicName ?? ANCHOR_TOPIC_NAME,
     displayName: 'AccessProof evidence chain anchors',
     enforceSSL: true,
   });

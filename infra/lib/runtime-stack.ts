@@ -18,7 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -89,8 +89,10 @@ export interface RuntimeStackProps extends StackProps {
   /** @default 20 */
   toleratedFailurePercentage?: number;
   evidencePrefix?: string;
-  /** @default 'accessproof-findings' */
-  eventBusName?: string;
+  /** The bus finding events go to: a name (created here) or an existing bus. @default 'accessproof-findings' */
+  eventBus?: string | IEventBus;
+  /** CloudWatch namespace of the run metrics and their alarms. @default 'AccessProof' */
+  metricsNamespace?: string;
   /** Retention of every log group (functions, state machine). @default RetentionDays.SIX_MONTHS */
   logRetention?: RetentionDays;
   /** State machine execution log level. @default LogLevel.ERROR, without execution data */
@@ -124,7 +126,7 @@ export interface StepSettings {
 
 export type { StepName } from './lambda-entries';
 
-/** The CloudWatch namespace of the Powertools metrics every function emits. */
+/** The default CloudWatch namespace of the Powertools metrics every function emits. */
 export const METRICS_NAMESPACE = 'AccessProof';
 
 const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; memorySize: number }> = {
@@ -191,7 +193,9 @@ export class RuntimeStack extends Stack {
   readonly collectors: Partial<Record<LiveSystem, AppFunction>>;
   readonly scanRun: ScanRunStateMachine;
   readonly topic: Topic;
-  readonly findingsBus: EventBus;
+  readonly findingsBus: IEventBus;
+  /** The namespace of the run metrics the alarms read. */
+  readonly metricsNamespace: string;
   readonly deadLetterQueue: Queue;
   readonly schedule: Schedule;
   /** The run's time budgets, derived from the schedule interval and checked (run-budget.ts). */
@@ -212,6 +216,7 @@ export class RuntimeStack extends Stack {
       );
     }
     const settings = stepSettingsOf(props.stepSettings);
+    this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const budget = this.budget(props, settings);
     this.runBudget = budget;
     const { evidence } = stateful;
@@ -237,19 +242,23 @@ export class RuntimeStack extends Stack {
         serviceName: `accessproof-${step}`,
         ...settings[step],
         logKey: stateful.dataKey,
+        metricsNamespace: this.metricsNamespace,
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
         ...extra,
         ...(BUNDLE_ALIASES[step] ? { alias: BUNDLE_ALIASES[step] } : {}),
       });
     this.runConfig = stageRunConfig(this, props.runConfig);
-    this.stateBudget = stateBudgetOf(
-      this.runConfig,
-      config,
-      distributed,
-      props.maxOrganizationAccounts ?? 1000,
-    );
+    const maxOrganizationAccounts = props.maxOrganizationAccounts ?? DEFAULT_MAX_ORGANIZATION_ACCOUNTS;
+    if (!Number.isInteger(maxOrganizationAccounts) || maxOrganizationAccounts < 1)
+      throw new Error(
+        `maxOrganizationAccounts must be a positive whole number, got ${maxOrganizationAccounts}`,
+      );
+    this.stateBudget = stateBudgetOf(this.runConfig, config, distributed, maxOrganizationAccounts);
     const plan = fn('plan');
     plan.bindRunConfigReader(this.runConfig);
+    // The plan refuses (as a failed source) an Organization larger than the state was sized for.
+    if (orgSources.length > 0)
+      plan.function.addEnvironment('MAX_ORGANIZATION_ACCOUNTS', String(maxOrganizationAccounts));
     // One collector per live system the config names, each bundling only its own connector.
     const systems = new Set(config.sources.map((s) => s.system));
     const collectors: Partial<Record<LiveSystem, AppFunction>> = {};
@@ -278,9 +287,10 @@ export class RuntimeStack extends Stack {
       release,
     };
 
-    this.findingsBus = new EventBus(this, 'FindingsBus', {
-      eventBusName: props.eventBusName ?? 'accessproof-findings',
-    });
+    this.findingsBus =
+      typeof props.eventBus === 'object'
+        ? props.eventBus
+        : new EventBus(this, 'FindingsBus', { eventBusName: props.eventBus ?? 'accessproof-findings' });
     this.topic = new Topic(this, 'NotificationTopic', {
       displayName: 'AccessProof scan runs',
       masterKey: stateful.dataKey,
@@ -455,7 +465,7 @@ export class RuntimeStack extends Stack {
       period = Duration.hours(1),
     ) =>
       new Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: this.metricsNamespace,
         metricName: name,
         dimensionsMap: { service, ...extra },
         statistic: Stats.MAXIMUM,
@@ -484,7 +494,7 @@ export class RuntimeStack extends Stack {
     notifyTopics(
       new Alarm(this, 'NoPackSealedAlarm', {
         metric: new Metric({
-          namespace: METRICS_NAMESPACE,
+          namespace: this.metricsNamespace,
           metricName: 'PackSealed',
           dimensionsMap: { service: 'accessproof-seal' },
           statistic: Stats.SUM,
@@ -519,6 +529,9 @@ export class RuntimeStack extends Stack {
   }
 }
 
+/** What an `organization: true` source may plan unless the deployment says otherwise. */
+export const DEFAULT_MAX_ORGANIZATION_ACCOUNTS = 1000;
+
 /** Bytes one planned account takes in `$.plan.sources` (`{"id":"<source>-<account>","system":"aws",…}`). */
 const PLANNED_ACCOUNT_BYTES = 100;
 
@@ -539,9 +552,11 @@ function stateBudgetOf(
     // Inline: each planned source is its full config; Distributed: id, system, flags and policy.
     return sum + (distributed ? PLANNED_ACCOUNT_BYTES + policy : bytes(s));
   }, 0);
+  const organizations = config.sources.filter((s) => s.system === 'aws' && s.organization).length;
   return checkStateBudget({
     runConfigBytes,
     plannedSourcesBytes,
+    ...(organizations > 0 ? { organizationAccounts: organizations * maxOrganizationAccounts } : {}),
     ...(distributed ? {} : { inlineSources: config.sources.length }),
   });
 }

@@ -31,6 +31,8 @@ export interface StateBudgetInput {
   plannedSourcesBytes: number;
   /** Sources the inline Map iterates (their results ride in the state); undefined for a Distributed Map. */
   inlineSources?: number;
+  /** Organization accounts the plan may carry (`maxOrganizationAccounts` × organization sources). */
+  organizationAccounts?: number;
 }
 
 export interface StateBudget {
@@ -57,7 +59,9 @@ export function checkStateBudget(input: StateBudgetInput): StateBudget {
     const why =
       input.inlineSources !== undefined && parts.collected > parts.plan
         ? `${input.inlineSources} sources in an inline Map carry their results in the state, up to ${kb(MAX_FAILED_SOURCE_BYTES)} each when a collect step fails (its error Cause): set distributedMap: true so results go to S3, or split the sources across deployments`
-        : `the planned sources take ${kb(parts.plan)}: split the sources across deployments`;
+        : input.organizationAccounts !== undefined
+          ? `the planned sources take ${kb(parts.plan)}, ${input.organizationAccounts} of them Organization accounts at about ${Math.round(parts.plan / Math.max(1, input.organizationAccounts))} bytes each: lower maxOrganizationAccounts to about ${Math.max(0, Math.floor((input.organizationAccounts * (STATE_LIMIT_BYTES - (bytes - parts.plan))) / Math.max(1, parts.plan)))} or split the Organization across deployments`
+          : `the planned sources take ${kb(parts.plan)}: split the sources across deployments`;
     throw new Error(
       `the scan run's state can reach ${kb(bytes)} (runConfig ${kb(parts.runConfig)}, plan ${kb(parts.plan)}, collected ${kb(parts.collected)}, step results ${kb(parts.fixed + parts.failure)}), over the ${kb(STATE_LIMIT_BYTES)} budget under Step Functions' 256 KB limit: ${why}`,
     );

@@ -83,6 +83,10 @@ export interface StatefulStackProps extends StackProps {
   /** KMS aliases. @default alias/accessproof/data and alias/accessproof/manifest-signing */
   dataKeyAlias?: string;
   signingKeyAlias?: string;
+  /** The dedicated evidence account's SSE-KMS key alias. @default 'alias/accessproof/evidence' */
+  evidenceKeyAlias?: string;
+  /** @default 'accessproof-chain-anchors' */
+  anchorTopicName?: string;
   /**
    * The evidence vault (evidence bucket, its access logs, signing key, anchor topic, auditor role)
    * lives in this dedicated account (EvidenceAccountStack), not here. This stack then keeps the
@@ -182,9 +186,12 @@ export class StatefulStack extends Stack {
       this.evidence = {
         account: props.evidenceAccount,
         bucketName: this.evidenceBucketName,
-        encryptionKey: { account: props.evidenceAccount, aliasName: EVIDENCE_KEY_ALIAS },
+        encryptionKey: {
+          account: props.evidenceAccount,
+          aliasName: props.evidenceKeyAlias ?? EVIDENCE_KEY_ALIAS,
+        },
         signingKey: { account: props.evidenceAccount, aliasName: signingKeyAlias },
-        anchorTopic: `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${props.evidenceAccount}:${ANCHOR_TOPIC_NAME}`,
+        anchorTopic: `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${props.evidenceAccount}:${props.anchorTopicName ?? ANCHOR_TOPIC_NAME}`,
       };
     } else {
       const vault = addEvidenceVault(this, {
@@ -194,6 +201,7 @@ export class StatefulStack extends Stack {
         dataKey: this.dataKey,
         breakGlassRole: this.breakGlassRole,
         signingKeyAlias,
+        ...(props.anchorTopicName ? { anchorTopicName: props.anchorTopicName } : {}),
         ...(props.anchorSubscriberAccounts
           ? { anchorSubscriberAccounts: props.anchorSubscriberAccounts }
           : {}),

@@ -114,7 +114,14 @@ describe('Lambda functions', () => {
 
     // Assert
     expect(names('plan')).toEqual(
-      [...common, 'PLAN_ITEMS', 'RUN_CONFIG_BUCKET_OWNER', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),
+      [
+        ...common,
+        'MAX_ORGANIZATION_ACCOUNTS',
+        'PLAN_ITEMS',
+        'RUN_CONFIG_BUCKET_OWNER',
+        'STAGING_BUCKET',
+        'STAGING_BUCKET_OWNER',
+      ].sort(),
     );
     expect(names('collect-aws')).toEqual(
       [...common, 'EXTERNAL_ID', 'MEMBER_ROLE_NAME', 'STAGING_BUCKET', 'STAGING_BUCKET_OWNER'].sort(),

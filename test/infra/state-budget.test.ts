@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateEnterprise, TINY } from '../../bench/generate';
@@ -157,5 +157,37 @@ describe('no state above 200 KB', () => {
     expect(() => checkStateBudget({ runConfigBytes: 200, plannedSourcesBytes: 190 * 1024 })).toThrow(
       /the planned sources take 190 KB/,
     );
+  });
+
+  it('maxOrganizationAccounts bounds the plan: synth stops past the budget naming a value that fits, and the plan step gets the bound', () => {
+    // Arrange
+    const build = (maxOrganizationAccounts?: number) =>
+      new AccessProof(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'AccessProof', {
+        externalId: 'ap-ext-1-0123456789',
+        notificationEmail: 'ops@example.com',
+        organization: 'Ex',
+        sources: [{ id: 'aws-org', system: 'aws', organization: true }],
+        ...(maxOrganizationAccounts !== undefined ? { maxOrganizationAccounts } : {}),
+      });
+    const planEnv = (ap: AccessProof) =>
+      Object.values(
+        Template.fromStack(ap.runtime).findResources('AWS::Lambda::Function', {
+          Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'accessproof-plan' } } },
+        }),
+      ).map(
+        (r) => (r as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties,
+      )[0]?.Environment.Variables;
+
+    // Act
+    const fits = build(1500);
+
+    // Assert: about 100 bytes per account; 1,500 fit, 3,000 do not, and the message says how many would.
+    expect(planEnv(build())?.MAX_ORGANIZATION_ACCOUNTS).toBe('1000');
+    expect(planEnv(fits)?.MAX_ORGANIZATION_ACCOUNTS).toBe('1500');
+    expect(fits.runtime.stateBudget.parts.plan).toBe(1500 * 100);
+    expect(() => build(3000)).toThrow(
+      /over the 200 KB budget .*3000 of them Organization accounts at about 100 bytes each: lower maxOrganizationAccounts to about 15\d\d or split the Organization/,
+    );
+    expect(() => build(0)).toThrow(/maxOrganizationAccounts must be a positive whole number, got 0/);
   });
 });

@@ -84,6 +84,38 @@ describe('planSources', () => {
     ]);
   });
 
+  it('records an Organization with more accounts than the deployment allows as a failed source, collecting none of it', async () => {
+    // Arrange
+    const account = (id: string) => ({
+      Id: id,
+      Arn: `arn:aws:organizations::1:account/o-1/${id}`,
+      State: 'ACTIVE' as const,
+    });
+    organizations.on(ListAccountsCommand).resolves({
+      Accounts: [account('111111111111'), account('222222222222'), account('333333333333')],
+    });
+
+    // Act
+    const over = await planSources([org, entra], {
+      organizations: { organizations: client() },
+      maxAccounts: 2,
+    });
+    const within = await planSources([org], { organizations: { organizations: client() }, maxAccounts: 3 });
+
+    // Assert
+    expect(over.sources.map((s) => s.id)).toEqual(['entra']);
+    expect(over.failed).toEqual([
+      expect.objectContaining({
+        id: 'aws-org',
+        status: 'failed',
+        error: expect.stringMatching(
+          /the Organization has 3 active accounts, more than the 2 this deployment's run state is sized for \(maxOrganizationAccounts\): none was collected/,
+        ),
+      }),
+    ]);
+    expect(within.sources).toHaveLength(3);
+  });
+
   it('refuses two sources with one id after expansion (bad input, not a failed source)', async () => {
     // Arrange
     organizations.on(ListAccountsCommand).resolves({
