@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { compileRunRulesets, plannedSource, planSources } from '../connectors/plan-sources';
 import { connectorFor } from '../connectors/registry';
 import { decodeInputText } from '../connectors/shared/decode-text';
+import { withInputRoots } from '../connectors/shared/input-roots';
 import type { SourceConfig } from '../core/config';
 import { sourceFieldLocation } from '../core/config-text';
 import type { Logger } from '../core/connector';
@@ -121,7 +122,9 @@ export async function loadRulesets(
 export async function runLocalScan(req: LocalScanRequest): Promise<LocalScanResult> {
   const lock = await lockStateFolder(req.paths.state);
   try {
-    return await scanLocked(req);
+    // Every file the run opens (rulesets, exports, files found in export folders) must be inside
+    // the config's folder or its inputRoots, symlinks resolved (connectors/shared/input-roots.ts).
+    return await withInputRoots(req.loaded.inputRoots, () => scanLocked(req));
   } finally {
     lock.release();
   }

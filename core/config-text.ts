@@ -78,6 +78,20 @@ export function sourceFieldLocation(
   return { ...(line ? { line } : {}), field: fieldPath(path) };
 }
 
+/**
+ * Where a field is written in a config text: `configFieldLocation(text, ['policy', 'sodRules', 0])`
+ * gives `{ line: 57, field: 'policy.sodRules[0]' }` (the line of the deepest part that exists).
+ */
+export function configFieldLocation(
+  text: string,
+  path: Array<string | number>,
+): { line?: number; field: string } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const line = doc.errors.length ? undefined : lineOf(doc, path, lines);
+  return { ...(line ? { line } : {}), field: fieldPath(path) };
+}
+
 /** The line of the deepest YAML node that exists along `path`. */
 function lineOf(doc: Document, path: Array<string | number>, lines: LineCounter): number | undefined {
   let node: unknown = doc.contents;

@@ -315,6 +315,12 @@ export const configSchema = z
     sources: z.array(sourceSchema).min(1),
     policy: policySchema.default(policySchema.parse({})),
     evidence: evidenceSchema.default(evidenceSchema.parse({})),
+    /**
+     * Folders (or files) outside the config file's folder tree that inputs may be read from, relative
+     * to the config file. Every input (ruleset, export, owners or links file, key) must resolve,
+     * symlinks followed, inside the config folder tree or one of these, or the run stops (exit 2).
+     */
+    inputRoots: z.array(z.string().min(1)).max(64).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -12,12 +12,13 @@
  * Tokenizing is the shared CSV reader's (quotes, CRLF, BOM, line numbers); what a row means is the
  * connector's.
  */
-import { open as openFile, readdir } from 'node:fs/promises';
+import { type FileHandle, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import { CsvFileReader } from '../shared/csv';
 import type { InputEncoding } from '../shared/decode-text';
 import { describeFileError } from '../shared/file-errors';
+import { openInputFile } from '../shared/input-file';
 
 export interface TableSpec {
   name: string;
@@ -174,9 +175,10 @@ function detect(firstLine: string): string {
 }
 
 async function firstLine(path: string): Promise<string> {
-  let handle: Awaited<ReturnType<typeof openFile>> | undefined;
+  let handle: FileHandle | undefined;
   try {
-    handle = await openFile(path, 'r');
+    // Regular files inside the input roots only: a FIFO here would block, a planted symlink leave the folder.
+    handle = await openInputFile(path, 'export');
     const buffer = Buffer.alloc(65_536);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const text = buffer
@@ -186,6 +188,7 @@ async function firstLine(path: string): Promise<string> {
     for (const line of text.split(/\r?\n/)) if (line.trim() !== '') return line;
     return '';
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(describeFileError(err), { file: path });
   } finally {
     await handle?.close();

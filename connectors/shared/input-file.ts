@@ -1,6 +1,6 @@
 /**
- * Opening a file the user (or an export) named: a regular file (symlinks resolved), of a bounded
- * size, never a FIFO or a device. `open` of a FIFO blocks until a writer comes (a scan then hangs
+ * Opening a file the user (or an export) named: a regular file (symlinks resolved) inside the
+ * allowed input roots (input-roots.ts), of a bounded size, never a FIFO or a device. `open` of a FIFO blocks until a writer comes (a scan then hangs
  * holding its lock) and `/dev/zero` never ends (a ruleset pointing at it passed 2.5 GB in 6 s).
  * The file is opened non-blocking and checked with `fstat` on the open descriptor, so it cannot be
  * swapped for something else between the check and the read.
@@ -9,6 +9,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { InputError } from '../../core/errors';
 import { describeFileError } from './file-errors';
+import { checkOpenedInsideRoots } from './input-roots';
 
 const MiB = 1024 * 1024;
 
@@ -74,6 +75,7 @@ export function readInputFileSync(path: string, kind: InputKind, label = path): 
     throw openError(err, label);
   }
   try {
+    checkOpenedInsideRoots(fd, path, label);
     const st = fstatSync(fd);
     if (!st.isFile()) throw new InputError(notRegular(st), { file: label });
     const limit = maxBytes(kind);
@@ -100,6 +102,7 @@ export async function openInputFile(path: string, kind: InputKind, label = path)
     throw openError(err, label);
   }
   try {
+    checkOpenedInsideRoots(fh.fd, path, label);
     const st = await fh.stat();
     if (!st.isFile()) throw new InputError(notRegular(st), { file: label });
     if (st.size > maxBytes(kind)) throw new InputError(tooLarge(st.size, kind), { file: label });
