@@ -112,6 +112,16 @@ export const entraSourceSchema = z
     clientId: z.string().optional(),
     /** Graph base URL (tests point it at a local server). */
     graphBaseUrl: z.string().url().default('https://graph.microsoft.com'),
+    /**
+     * Token endpoint host: a sovereign cloud (`https://login.microsoftonline.us`) or a private one.
+     * Default: `AZURE_AUTHORITY_HOST`, else the public cloud.
+     */
+    authorityHost: z.string().url().startsWith('https://').optional(),
+    /**
+     * No instance discovery (a metadata request to login.microsoft.com validating the authority):
+     * for private clouds and Azure Stack, whose `authorityHost` must then be trusted as it is.
+     */
+    disableInstanceDiscovery: z.boolean().optional(),
     /** App ids or display names of financially significant apps: their `appRoleAssignedTo` is collected. */
     financialApps: z.array(z.string()).default([]),
     /** Group ids or names whose transitive members are collected. */

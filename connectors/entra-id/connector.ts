@@ -51,6 +51,20 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 const REQUIRED_FILES = ['users.json', 'servicePrincipals.json'] as const;
 
 /**
+ * Every access token the provider hands out is registered as a secret of the run: Graph (or
+ * anything in between) quoting it back without its `Bearer` prefix is then scrubbed by value.
+ */
+function tokensAreSecrets(provider: AuthenticationProvider, ctx: Ctx): AuthenticationProvider {
+  return {
+    async getAccessToken(options) {
+      const token = await provider.getAccessToken(options);
+      ctx.secret?.(token);
+      return token;
+    },
+  };
+}
+
+/**
  * The Entra ID connector, with the credential (or test auth provider) it should use.
  *
  * @example
@@ -88,7 +102,11 @@ export function createEntraConnector(
       const scope = `${new URL(source.graphBaseUrl).origin}/.default`;
       authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] });
     }
-    return new ApiTransport({ baseUrl: source.graphBaseUrl, authProvider, now: ctx.now });
+    return new ApiTransport({
+      baseUrl: source.graphBaseUrl,
+      authProvider: tokensAreSecrets(authProvider, ctx),
+      now: ctx.now,
+    });
   }
 
   async function ioFor(ctx: Ctx): Promise<Io> {

@@ -12,6 +12,17 @@ import { InputError, SourceError } from '../../core/errors';
 /** Resolves the credential for one source when a collection (or a resumed one) opens. */
 export type EntraCredentialProvider = (source: EntraSource) => Promise<TokenCredential>;
 
+/** Where tokens come from, as the source says (`authorityHost`, `disableInstanceDiscovery`). */
+function authorityOptions(source: EntraSource): {
+  authorityHost?: string;
+  disableInstanceDiscovery?: boolean;
+} {
+  return {
+    ...(source.authorityHost ? { authorityHost: source.authorityHost } : {}),
+    ...(source.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
+  };
+}
+
 function clientIdOf(source: EntraSource, fallback: string | undefined): string {
   const clientId = source.clientId ?? fallback;
   if (!clientId) {
@@ -34,9 +45,13 @@ export function localEntraCredential(env: NodeJS.ProcessEnv = process.env): Entr
     const clientId = clientIdOf(source, env.AZURE_CLIENT_ID);
     const certificatePath = env.AZURE_CLIENT_CERTIFICATE_PATH;
     if (certificatePath)
-      return new ClientCertificateCredential(source.tenantId, clientId, { certificatePath });
+      return new ClientCertificateCredential(source.tenantId, clientId, {
+        certificatePath,
+        ...authorityOptions(source),
+      });
     const secret = env.AZURE_CLIENT_SECRET;
-    if (secret) return new ClientSecretCredential(source.tenantId, clientId, secret);
+    if (secret)
+      return new ClientSecretCredential(source.tenantId, clientId, secret, authorityOptions(source));
     throw new InputError(
       'live Entra collection needs AZURE_CLIENT_CERTIFICATE_PATH (preferred) or AZURE_CLIENT_SECRET in the environment',
       { field: `sources.${source.id}` },
@@ -72,9 +87,17 @@ export function credentialFromSecretText(text: string, source: EntraSource): Tok
   const s = parsed.data;
   const clientId = clientIdOf(source, s.clientId);
   if ('certificate' in s && typeof s.certificate === 'string') {
-    return new ClientCertificateCredential(source.tenantId, clientId, { certificate: s.certificate });
+    return new ClientCertificateCredential(source.tenantId, clientId, {
+      certificate: s.certificate,
+      ...authorityOptions(source),
+    });
   }
-  return new ClientSecretCredential(source.tenantId, clientId, (s as { clientSecret: string }).clientSecret);
+  return new ClientSecretCredential(
+    source.tenantId,
+    clientId,
+    (s as { clientSecret: string }).clientSecret,
+    authorityOptions(source),
+  );
 }
 
 /**
