@@ -97,7 +97,7 @@ describe('the CLI under hostile conditions', () => {
     expect(readdirSync(join(latinOut, 'evidence', 'packs'), { recursive: true }).length).toBeGreaterThan(0);
     expect(findings.stdout + read.stdout).not.toContain('\ufffd');
     expect(findings.stdout).toContain('Müller, Jürgen');
-  });
+  }, 180_000);
 
   it.skipIf(!hasFifo)('a FIFO named as an export is refused at once (exit 2), nothing sealed', () => {
     // Arrange

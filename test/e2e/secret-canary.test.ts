@@ -43,5 +43,5 @@ describe('a secret in an export never reaches logs, state, findings or the pack'
       expect(body.includes(CANARY_SECRET), f).toBe(false);
       expect(body.includes(`"hint":"${CANARY_HINT}"`), f).toBe(false);
     }
-  });
+  }, 180_000);
 });
