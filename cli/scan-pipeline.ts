@@ -38,6 +38,7 @@ import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../stores/sqlite-findings/sqlite-findings-repository';
+import { markAuditSealed, unsealedAudit } from '../stores/sqlite-reviews/review-app-files';
 import { ReviewEvidence, type RevocationTotals } from '../stores/sqlite-reviews/review-evidence';
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
@@ -247,6 +248,8 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     if (reservedSeen) await hooks.checkpoint?.('reserved');
     hooks.progress?.('sealing the evidence pack');
     const reviewArtefacts = reviews.artefacts(req.asOf);
+    // The reviewer app's requests since the last pack (issue 17): sealed, then marked sealed.
+    const requestsAudit = await unsealedAudit(paths.state);
     const sealed = await sealStep({
       plan,
       sources,
@@ -263,6 +266,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       extraArtefacts: [
         { path: 'policy.json', content: policy.bytes, records: 0 },
         ...reviewArtefacts,
+        ...(requestsAudit ? [requestsAudit] : []),
         ...(chainEvent
           ? [
               {
@@ -275,6 +279,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       ],
     });
     hooks.stage?.('seal', sealed.files);
+    if (requestsAudit) await markAuditSealed(paths.state, requestsAudit);
     await hooks.checkpoint?.('committed');
     const scan = (await runStore.get<ScanResult>(summary.resultKey))!;
     const { digest } = buildNotifications(scan, sealed, sources, req.asOf);

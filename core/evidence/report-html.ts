@@ -54,6 +54,12 @@ export interface ReportCampaign {
   name: string;
   status: string;
   dueAt: string;
+  /** Absent in packs sealed before issue 17's report section; shown when present. */
+  createdBy?: string;
+  baseRunId?: string;
+  populationSha256?: string;
+  closed?: { at: string; by: string; forced: boolean; rationale?: string; undecided: number };
+  notices?: readonly { kind: string; reviewer: string; to: string; sentAt: string }[];
   summary: {
     items: number;
     decided: number;
@@ -61,6 +67,8 @@ export interface ReportCampaign {
     kept: number;
     revoked: number;
     late: number;
+    byChannel?: Partial<Record<string, number>>;
+    delegated?: number;
     overdue?: boolean;
     revocations?: {
       revoked: number;
@@ -130,7 +138,12 @@ ${row('Run', input.runId)}${row('As of', input.asOf)}${row('Started', input.star
 <li><a href="#open">Open findings (${active.length})</a></li>
 <li><a href="#accepted">Risk accepted (${accepted.length})</a></li>
 <li><a href="#resolved">Resolved in this run (${resolvedNow.length})</a></li>
-</ol></nav>
+${
+  input.campaigns?.length
+    ? `<li><a href="#review-campaigns">Access reviews (${input.campaigns.length})</a></li>
+`
+    : ''
+}</ol></nav>
 
 ${dashboard(input, active, accepted, resolvedNow, asOf)}
 
@@ -151,10 +164,45 @@ ${section(accepted)}
 <h2 id="resolved">Resolved in this run (${resolvedNow.length})</h2>
 ${section(resolvedNow)}
 <p>Resolved in earlier runs: ${resolvedBefore.length} (listed in findings.jsonl).</p>
+${input.campaigns?.length ? reviewsSection(input.campaigns) : ''}
 <script>${FILTER_SCRIPT}</script>
 </body>
 </html>
 `;
+}
+
+/**
+ * Access-review campaigns as this pack seals them (issue 17): progress, the close, reminders and
+ * escalations sent, and where revocations stand. Every number restates `reviews/<id>.jsonl`.
+ */
+function reviewsSection(campaigns: readonly ReportCampaign[]): string {
+  const rows = campaigns
+    .map((c) => {
+      const s = c.summary;
+      const closed = c.closed
+        ? `${esc(c.closed.at)} by ${esc(c.closed.by)}${c.closed.forced ? `: <strong>forced</strong> with ${c.closed.undecided} undecided — ${esc(c.closed.rationale ?? '')}` : ', every item decided'}`
+        : `open${s.overdue ? ', <strong>overdue</strong>' : ''}`;
+      const channels = Object.entries(s.byChannel ?? {})
+        .map(([ch, n]) => `${esc(ch)} ${n}`)
+        .join(', ');
+      const notices = c.notices ?? [];
+      const sent = (kind: string) => notices.filter((n) => n.kind === kind).length;
+      return (
+        `<tr><td>${esc(c.name)}<br><code>${esc(c.campaignId)}</code>${c.createdBy ? `<br>owner ${esc(c.createdBy)}` : ''}</td>` +
+        `<td>${c.baseRunId ? `run ${esc(c.baseRunId)}` : ''}${c.populationSha256 ? `<br><span class="hash">${esc(c.populationSha256)}</span>` : ''}</td>` +
+        `<td>${closed}</td><td>${channels || 'none'}</td><td class="n">${s.delegated ?? 0}</td>` +
+        `<td class="n">${sent('reminder')}</td><td class="n">${sent('due')}</td><td class="n">${sent('escalation')}</td></tr>`
+      );
+    })
+    .join('\n');
+  return `<h2 id="review-campaigns">Access reviews (${campaigns.length})</h2>
+<p class="note">Each campaign as this pack seals it; the items, each decision (who, when, channel, note, delegation chain, workbook hash), the reminders and escalations and the close are in reviews/&lt;campaign&gt;.jsonl; the reviewer app's requests since the previous pack in reviews/requests-audit.jsonl.</p>
+<table>
+<thead><tr><th>Campaign</th><th>Population (base run, SHA-256)</th><th>Closed</th><th>Decisions by channel</th><th>Delegated</th><th>Reminders (due − 3 d)</th><th>Reminders (due)</th><th>Escalations</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
 }
 
 function sourcesTable(sources: readonly SourceEntry[]): string {

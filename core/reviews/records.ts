@@ -28,6 +28,10 @@ export interface CampaignSummary {
   reviewers: number;
   /** Decisions made after the due date. */
   late: number;
+  /** Current decisions by channel (`cli` also counts decisions recorded before channels were). */
+  byChannel?: Partial<Record<'cli' | 'web' | 'xlsx', number>>;
+  /** Items handed to another reviewer at least once. */
+  delegated?: number;
   /** Open and past its due date at `asOf` (only when `asOf` is given). */
   overdue?: boolean;
   /** Revocation proof, when an inventory was checked. */
@@ -125,13 +129,17 @@ export function summarizeCampaign(
   let kept = 0;
   let revoked = 0;
   let late = 0;
+  const byChannel: NonNullable<CampaignSummary['byChannel']> = {};
   for (const item of campaign.items) {
     if (!item.decision) continue;
     decided++;
     if (item.decision.outcome === 'keep') kept++;
     else revoked++;
     if (Date.parse(item.decision.at) > due) late++;
+    const ch = item.decision.channel ?? 'cli';
+    byChannel[ch] = (byChannel[ch] ?? 0) + 1;
   }
+  const delegated = campaign.items.filter((i) => i.delegations?.length).length;
   const summary: CampaignSummary = {
     items: campaign.items.length,
     decided,
@@ -141,6 +149,8 @@ export function summarizeCampaign(
     reviewers: new Set(campaign.items.map((i) => i.reviewer)).size,
     late,
   };
+  if (decided > 0) summary.byChannel = byChannel;
+  if (delegated > 0) summary.delegated = delegated;
   if (asOf !== undefined) summary.overdue = campaign.status === 'open' && asOf.getTime() > due;
   if (revocations) {
     summary.revocations = {

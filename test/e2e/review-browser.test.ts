@@ -194,6 +194,18 @@ describe('reviewer web app in headless chromium (demo tenant)', () => {
       reviewer: AP_LEAD,
       delegations: [{ from: CONTROLLER, to: AP_LEAD }],
     });
+    // The app's request log since the previous pack is sealed too, and the report has the campaign.
+    const sealedAudit = readFileSync(newest(join(out, 'evidence', 'packs'), 'requests-audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(sealedAudit[0]).toMatchObject({ record: 'range', fromByte: 0, continuous: true });
+    expect(sealedAudit.slice(1).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['session-opened', 'decide', 'delegate']),
+    );
+    const report = readFileSync(newest(join(out, 'evidence', 'packs'), 'report.html'), 'utf8');
+    expect(report).toContain('<h2 id="review-campaigns">');
+    expect(report).toContain(campaign);
     const audit = readFileSync(join(out, 'state', 'reviews-audit.jsonl'), 'utf8')
       .trim()
       .split('\n');

@@ -180,6 +180,69 @@ describe('renderReportHtml', () => {
     expect(html).toMatch(/data-severity="critical" data-rule="SOD-CONFLICT" data-systems="erp"/);
   });
 
+  it('adds an access-review section: population, close, channels, delegations, reminders and escalations', () => {
+    // Act
+    const html = renderReportHtml({
+      ...base,
+      findings: [],
+      campaigns: [
+        {
+          campaignId: 'rev-q4',
+          name: 'Q4 privileged',
+          status: 'closed',
+          dueAt: '2026-12-31T00:00:00.000Z',
+          createdBy: 'controller@example.com',
+          baseRunId: 'run-1',
+          populationSha256: 'b'.repeat(64),
+          closed: {
+            at: '2027-01-03T10:00:00.000Z',
+            by: 'cfo@example.com',
+            forced: true,
+            rationale: 'two items move to Q1',
+            undecided: 2,
+          },
+          notices: [
+            {
+              kind: 'reminder',
+              reviewer: 'a@example.com',
+              to: 'a@example.com',
+              sentAt: '2026-12-28T09:00:00Z',
+            },
+            { kind: 'due', reviewer: 'a@example.com', to: 'a@example.com', sentAt: '2026-12-31T09:00:00Z' },
+            {
+              kind: 'escalation',
+              reviewer: 'a@example.com',
+              to: 'm@example.com',
+              sentAt: '2027-01-01T09:00:00Z',
+            },
+          ],
+          summary: {
+            items: 6,
+            decided: 4,
+            undecided: 2,
+            kept: 3,
+            revoked: 1,
+            late: 0,
+            byChannel: { web: 3, xlsx: 1 },
+            delegated: 1,
+          },
+        },
+      ],
+    });
+    // Assert
+    const section = html.slice(html.indexOf('<h2 id="review-campaigns">'));
+    expect(html).toContain('<li><a href="#review-campaigns">Access reviews (1)</a></li>');
+    expect(section).toContain('run run-1');
+    expect(section).toContain('b'.repeat(64));
+    expect(section).toContain(
+      'by cfo@example.com: <strong>forced</strong> with 2 undecided — two items move to Q1',
+    );
+    expect(section).toContain(
+      '<td>web 3, xlsx 1</td><td class="n">1</td><td class="n">1</td><td class="n">1</td><td class="n">1</td>',
+    );
+    expect(renderReportHtml({ ...base, findings: [] })).not.toContain('id="review-campaigns"');
+  });
+
   it('shows sources with status and counts, findings by rule and severity, and each finding with evidence', () => {
     // Arrange
     const findings = [

@@ -46,6 +46,7 @@ describe('summarizeCampaign', () => {
       revoked: 1,
       reviewers: 1,
       late: 1,
+      byChannel: { cli: 2 },
       overdue: true,
     });
   });
