@@ -1,16 +1,16 @@
 /**
- * CSV reading shared by the file-mode connectors: csv-parse underneath, with the physical line
- * where each record starts (a quoted field may span lines), so every error names file and line.
+ * CSV reading shared by the file-mode connectors, on our streaming splitter (csv-splitter.ts),
+ * with the physical line where each record starts (a quoted field may span lines), so every error
+ * names file and line.
  *
- * Accepts a UTF-8 BOM, CRLF or LF, quoted fields holding commas, quotes and newlines, and blank
- * lines (skipped). A record whose field count differs from the header's is an error.
+ * Accepts a UTF-8 BOM, CRLF, LF or CR, quoted fields holding delimiters, quotes and line breaks,
+ * and blank lines (skipped). A record whose field count differs from the header's is an error.
  */
 
-import { stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { type CsvError, type Parser, parse } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
+import type { FileHandle } from 'node:fs/promises';
+import { TextDecoder } from 'node:util';
 import { InputError } from '../../core/errors';
+import { CsvSplitter, type CsvSyntaxCode, CsvSyntaxError } from './csv-splitter';
 import { firstInvalidUtf8, type InputEncoding, lineAt, notUtf8Message } from './decode-text';
 import { describeFileError } from './file-errors';
 import { openInputFile } from './input-file';
@@ -30,109 +30,169 @@ export interface CsvBatch {
   lines: number[];
 }
 
-/** Counts physical lines: a record spans 1 + the newlines inside its quoted fields. */
-class LineCounter {
-  next = 1;
-  /** Returns the line the record starts on and moves past it. */
-  advance(record: readonly string[]): number {
-    const start = this.next;
-    let span = 1;
-    for (let i = 0; i < record.length; i++) {
-      const f = record[i] as string;
-      // indexOf first: almost no field holds a newline, and the loop below is then skipped.
-      let at = f.indexOf('\n');
-      while (at !== -1) {
-        span += 1;
-        at = f.indexOf('\n', at + 1);
-      }
-    }
-    this.next += span;
-    return start;
-  }
-}
-
 /** A blank (or whitespace-only) line parses as one field; real records of our files have at least two. */
 function isBlank(record: readonly string[]): boolean {
   return record.length === 1 && (record[0] === '' || (record[0] as string).trim() === '');
 }
 
-const PARSE_OPTIONS = { bom: true, relax_column_count: true } as const;
-type ParseOptions = typeof PARSE_OPTIONS & { delimiter?: string; encoding?: InputEncoding | undefined };
-
-/** csv-parse's options: ours without the encoding (the text reaching csv-parse is already decoded). */
-function csvParseOptions(options: ParseOptions): Omit<ParseOptions, 'encoding'> {
-  const { encoding: _encoding, ...rest } = options;
-  return rest;
-}
-
-function describeCsvError(err: CsvError): string {
-  switch (err.code) {
+function describeCsvError(code: CsvSyntaxCode): string {
+  switch (code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'a quoted field is never closed (truncated file or stray quote)';
     case 'CSV_INVALID_CLOSING_QUOTE':
       return 'a closing quote is followed by text instead of a comma or line end';
     case 'INVALID_OPENING_QUOTE':
       return 'a quote appears inside an unquoted field (quote the whole field and double its quotes)';
-    default:
-      return `malformed CSV (${err.code})`;
   }
-}
-
-function isCsvError(err: unknown): err is CsvError {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && 'lines' in err;
-}
-
-function headerField(header: readonly string[], index: unknown): string | undefined {
-  return typeof index === 'number' ? header[index] : undefined;
 }
 
 /**
- * Pulls records from a csv-parse stream with `read()`: a promise per record (async iteration)
- * costs more than the parsing itself at millions of rows.
+ * Bytes read per step. Small on purpose: the records split from one chunk are young garbage the
+ * next batch drops; 1 MiB chunks kept ~40k records alive across scavenges and split at a third
+ * of the speed.
+ */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Records of one open file, split as its bytes are read. Owns the file handle: it is closed at
+ * the end of the file, on an error, and by {@link close} (also while the open is still pending).
  */
 class RecordSource {
-  private ended = false;
-  private error: unknown;
+  private fh: FileHandle | undefined;
+  private closed = false;
+  private eof = false;
+  /** Records split but not handed out yet. */
+  private records: string[][] = [];
+  private lines: number[] = [];
+  /** An error met after the queued records: thrown once they are handed out. */
+  private failure: unknown;
+  private readonly splitter: CsvSplitter;
+  private readonly decoder: TextDecoder;
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(
     readonly file: string,
-    private readonly stream: Parser,
-    private readonly options: ParseOptions = PARSE_OPTIONS,
-    /** The file's last character, known once the stream has ended. */
-    readonly tail: FileTail = { last: '' },
+    encoding: InputEncoding = 'utf-8',
+    delimiter = ',',
   ) {
-    stream.on('end', () => {
-      this.ended = true;
-    });
-    stream.on('error', (err: unknown) => {
-      this.error = err;
-    });
+    this.splitter = new CsvSplitter(delimiter);
+    // A declared single-byte encoding decodes every byte: nothing to refuse.
+    this.decoder =
+      encoding === 'utf-8'
+        ? new TextDecoder('utf-8', { fatal: true })
+        : new TextDecoder(encoding === 'latin1' ? 'iso-8859-1' : encoding);
   }
 
-  /** The next record, or undefined at the end of the file. */
-  async next(header: readonly string[]): Promise<string[] | undefined> {
-    for (;;) {
-      const r = this.stream.read() as string[] | null;
-      if (r !== null) return r;
-      if (this.error !== undefined) throw await inputErrorOf(this.file, this.error, header, this.options);
-      if (this.ended) return undefined;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.stream.off('readable', done);
-          this.stream.off('end', done);
-          this.stream.off('error', done);
-          resolve();
-        };
-        this.stream.on('readable', done);
-        this.stream.on('end', done);
-        this.stream.on('error', done);
-      });
+  async open(): Promise<void> {
+    const fh = await openInputFile(this.file, 'export');
+    if (this.closed) {
+      await fh.close();
+      return;
+    }
+    this.fh = fh;
+  }
+
+  /** The last character of the file's text, once it has ended. */
+  get lastChar(): string {
+    return this.splitter.lastChar;
+  }
+
+  /** Up to `max` records (fewer only at the end of the file), with their lines. */
+  async take(max: number, header: readonly string[]): Promise<CsvBatch> {
+    while (this.records.length < max && !this.eof && this.failure === undefined) await this.fill();
+    const end = Math.min(this.records.length, max);
+    if (end === 0 && this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      this.eof = true;
+      throw syntaxError(this.file, failure, header);
+    }
+    const batch = {
+      records: this.records.slice(0, end),
+      lines: this.lines.slice(0, end),
+    };
+    // Keep only what is left (less than a chunk): the queue must not grow with the file.
+    this.records = this.records.slice(end);
+    this.lines = this.lines.slice(end);
+    return batch;
+  }
+
+  /** Reads one chunk and splits it; errors are kept for after the records already split. */
+  private async fill(): Promise<void> {
+    const fh = this.fh;
+    if (fh === undefined || this.closed) {
+      this.eof = true;
+      return;
+    }
+    let text: string;
+    let n: number;
+    try {
+      ({ bytesRead: n } = await fh.read(this.buffer, 0, CHUNK_BYTES, null));
+    } catch (err) {
+      this.fail(new InputError(describeFileError(err), { file: this.file }));
+      return;
+    }
+    try {
+      text =
+        n === 0 ? this.decoder.decode() : this.decoder.decode(this.buffer.subarray(0, n), { stream: true });
+    } catch {
+      if (n === 0) {
+        this.fail(
+          new InputError(`${notUtf8Message()} (the file ends inside a character)`, {
+            file: this.file,
+            line: this.splitter.pendingLine(),
+          }),
+        );
+      } else this.fail(new InputError(notUtf8Message(), { file: this.file, line: this.badByteLine(n) }));
+      return;
+    }
+    try {
+      if (text.length > 0) this.splitter.push(text, this.records, this.lines);
+      if (n === 0) {
+        this.splitter.end(this.records, this.lines);
+        this.eof = true;
+        await this.release();
+      }
+    } catch (err) {
+      this.fail(err); // named with the header when thrown (it may be read while looking for it)
     }
   }
 
-  close(): void {
-    this.stream.destroy();
+  /** Line of the first invalid byte in the chunk just read (the decoder refused it). */
+  private badByteLine(n: number): number {
+    const chunk = this.buffer.subarray(0, n);
+    // Continuation bytes at the start finish a character begun in the previous chunk.
+    let skip = 0;
+    while (skip < 3 && skip < n && ((chunk[skip] as number) & 0xc0) === 0x80) skip++;
+    const rest = chunk.subarray(skip);
+    const at = firstInvalidUtf8(rest);
+    const within = at >= rest.length ? 0 : lineAt(rest, at) - 1;
+    return this.splitter.pendingLine() + within;
   }
+
+  private fail(err: unknown): void {
+    this.failure = err;
+    void this.release();
+  }
+
+  private async release(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.records = [];
+    this.lines = [];
+    await this.release();
+  }
+}
+
+function syntaxError(file: string, err: unknown, header: readonly string[]): unknown {
+  if (!(err instanceof CsvSyntaxError)) return err;
+  const field = header[err.index];
+  return new InputError(describeCsvError(err.code), { file, line: err.line, ...(field ? { field } : {}) });
 }
 
 /**
@@ -155,7 +215,6 @@ export class CsvFileReader {
   private constructor(
     readonly file: string,
     private readonly source: RecordSource,
-    private readonly counter: LineCounter,
     header: string[],
     headerLine: number,
   ) {
@@ -173,42 +232,31 @@ export class CsvFileReader {
    * without a header line (SAP table extracts): its first record is data, named by these columns.
    */
   static async open(path: string, options: CsvOpenOptions = {}): Promise<CsvFileReader> {
+    const source = new RecordSource(path, options.encoding, options.delimiter);
     try {
-      const s = await stat(path);
-      if (!s.isFile()) throw new InputError('not a file', { file: path });
+      await source.open();
     } catch (err) {
       if (err instanceof InputError) throw err;
       throw new InputError(describeFileError(err), { file: path });
     }
-    const parseOptions: ParseOptions = {
-      ...PARSE_OPTIONS,
-      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
-      ...(options.encoding ? { encoding: options.encoding } : {}),
-    };
-    const tail: FileTail = { last: '' };
-    const source = new RecordSource(
-      path,
-      parseFile(path, parse(csvParseOptions(parseOptions)), tail, parseOptions.encoding),
-      parseOptions,
-      tail,
-    );
-    const counter = new LineCounter();
-    if (options.columns) return new CsvFileReader(path, source, counter, [...options.columns], 0);
-    for (;;) {
-      const r = await source.next([]);
-      if (r === undefined) {
-        source.close();
-        throw new InputError('the file is empty: expected a header line', { file: path });
+    if (options.columns) return new CsvFileReader(path, source, [...options.columns], 0);
+    try {
+      for (;;) {
+        const b = await source.take(1, []);
+        const r = b.records[0];
+        if (r === undefined)
+          throw new InputError('the file is empty: expected a header line', { file: path });
+        if (isBlank(r)) continue;
+        return new CsvFileReader(
+          path,
+          source,
+          r.map((h) => h.trim()),
+          b.lines[0] as number,
+        );
       }
-      const line = counter.advance(r);
-      if (isBlank(r)) continue;
-      return new CsvFileReader(
-        path,
-        source,
-        counter,
-        r.map((h) => h.trim()),
-        line,
-      );
+    } catch (err) {
+      await source.close();
+      throw err;
     }
   }
 
@@ -223,22 +271,26 @@ export class CsvFileReader {
     const lines: number[] = [];
     const width = this.header.length;
     while (records.length < max) {
-      const r = await this.source.next(this.header);
-      if (r === undefined) {
+      const b = await this.source.take(max - records.length, this.header);
+      if (b.records.length === 0) {
         this.checkEnd();
         break;
       }
-      const line = this.counter.advance(r);
-      if (r.length !== width) {
-        if (isBlank(r)) continue;
-        throw new InputError(`expected ${width} fields as in the header, found ${r.length}`, {
-          file: this.file,
-          line,
-        });
+      for (let i = 0; i < b.records.length; i++) {
+        const r = b.records[i] as string[];
+        const line = b.lines[i] as number;
+        if (r.length !== width) {
+          if (isBlank(r)) continue;
+          throw new InputError(`expected ${width} fields as in the header, found ${r.length}`, {
+            file: this.file,
+            line,
+          });
+        }
+        records.push(r);
+        lines.push(line);
       }
-      records.push(r);
-      lines.push(line);
-      this.last = { record: r, line };
+      const at = records.length - 1;
+      if (at >= 0) this.last = { record: records[at] as string[], line: lines[at] as number };
     }
     return { records, lines };
   }
@@ -247,7 +299,7 @@ export class CsvFileReader {
   private checkEnd(): void {
     if (this.endChecked) return;
     this.endChecked = true;
-    const message = this.last ? cutOffMessage(this.last.record, this.source.tail.last) : undefined;
+    const message = this.last ? cutOffMessage(this.last.record, this.source.lastChar) : undefined;
     if (message && this.last) throw new InputError(message, { file: this.file, line: this.last.line });
   }
 
@@ -261,34 +313,10 @@ export class CsvFileReader {
     }
   }
 
+  /** Releases the file: call it whenever the reader is left before its end. */
   async close(): Promise<void> {
-    this.source.close();
+    await this.source.close();
   }
-}
-
-async function inputErrorOf(
-  file: string,
-  err: unknown,
-  header: readonly string[],
-  options: ParseOptions = PARSE_OPTIONS,
-): Promise<InputError> {
-  if (!isCsvError(err)) {
-    return new InputError(describeFileError(err), { file });
-  }
-  // The stream drops records it had parsed but not yet handed out when it fails, so the line we
-  // counted is behind: parse the file again, counting in csv-parse's own callback, to find it.
-  const where = await locateCsvError(file, options);
-  const field = headerField(header, (err as { index?: unknown }).index);
-  return new InputError(describeCsvError(err), {
-    file,
-    ...(where !== undefined ? { line: where } : {}),
-    ...(field ? { field } : {}),
-  });
-}
-
-/** The last character of a file, as its text streams past. */
-interface FileTail {
-  last: string;
 }
 
 /**
@@ -300,92 +328,6 @@ export function cutOffMessage(record: readonly string[], lastChar: string): stri
   if (lastChar === '\n' || lastChar === '\r' || lastChar === '') return undefined;
   if (record.length < 2 || record[record.length - 1] !== '') return undefined;
   return 'the file ends inside this record (no line break after it and its last field is empty): it looks cut off; export it again';
-}
-
-/** Feeds the file to the parser; `pipe` does not pass read errors on, so they are forwarded by hand. */
-function parseFile(path: string, parser: Parser, tail?: FileTail, encoding?: InputEncoding): Parser {
-  // Regular files only (a FIFO would block the open, /dev/zero never end), within the size limit.
-  void openInputFile(path, 'export').then(
-    (fh) => {
-      const file = fh.createReadStream({ highWaterMark: 1 << 20 });
-      file.on('error', (err) => parser.destroy(err));
-      file
-        .pipe(utf8Checked(path, tail, encoding))
-        .on('error', (err) => parser.destroy(err))
-        .pipe(parser);
-    },
-    (err) => parser.destroy(err),
-  );
-  return parser;
-}
-
-/**
- * Bytes to text for csv-parse, refusing invalid UTF-8 with the file and line (csv-parse would
- * put U+FFFD in its place and the mangled name would be sealed).
- */
-function utf8Checked(path: string, tail?: FileTail, encoding: InputEncoding = 'utf-8'): Transform {
-  // A declared single-byte encoding decodes every byte: nothing to refuse.
-  const decoder =
-    encoding === 'utf-8'
-      ? new TextDecoder('utf-8', { fatal: true })
-      : new TextDecoder(encoding === 'latin1' ? 'iso-8859-1' : encoding);
-  let line = 1;
-  let pending = new Uint8Array(0);
-  return new Transform({
-    readableObjectMode: false,
-    transform(chunk: Buffer, _enc, done) {
-      try {
-        const text = decoder.decode(chunk, { stream: true });
-        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) line++;
-        pending = new Uint8Array(0);
-        if (tail && text.length > 0) tail.last = text[text.length - 1] as string;
-        done(null, text);
-      } catch {
-        const joined = Buffer.concat([pending, chunk]);
-        done(
-          new InputError(notUtf8Message(), {
-            file: path,
-            line: line - 1 + lineAt(joined, firstInvalidUtf8(joined)),
-          }),
-        );
-      }
-    },
-    flush(done) {
-      try {
-        done(null, decoder.decode());
-      } catch {
-        done(new InputError(`${notUtf8Message()} (the file ends inside a character)`, { file: path, line }));
-      }
-    },
-  });
-}
-
-/** The line where the record that fails to parse starts. */
-async function locateCsvError(
-  file: string,
-  options: ParseOptions = PARSE_OPTIONS,
-): Promise<number | undefined> {
-  const counter = new LineCounter();
-  const stream = parseFile(
-    file,
-    parse({
-      ...csvParseOptions(options),
-      on_record: (r: string[]) => {
-        counter.advance(r);
-        return r;
-      },
-    }),
-    undefined,
-    options.encoding,
-  );
-  try {
-    for await (const _ of stream) {
-      // counting happens in on_record, before the stream buffers the record
-    }
-  } catch {
-    return counter.next;
-  }
-  return undefined;
 }
 
 /** A whole CSV text parsed at once (small inputs: credential reports). */
@@ -405,20 +347,15 @@ export interface CsvText {
  * csv.records.forEach((r, i) => console.log(csv.lines[i], r[csv.column('arn')]));
  */
 export function parseCsvText(text: string, file: string): CsvText {
-  const counter = new LineCounter();
+  const all: string[][] = [];
   const starts: number[] = [];
-  let all: string[][];
   try {
-    all = parseSync(text, {
-      ...PARSE_OPTIONS,
-      on_record: (r: string[]) => {
-        starts.push(counter.advance(r));
-        return r;
-      },
-    }) as string[][];
+    const splitter = new CsvSplitter();
+    splitter.push(text, all, starts);
+    splitter.end(all, starts);
   } catch (err) {
-    if (!isCsvError(err)) throw err;
-    throw new InputError(describeCsvError(err), { file, line: counter.next });
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    throw new InputError(describeCsvError(err.code), { file, line: err.line });
   }
   let h = 0;
   while (h < all.length && isBlank(all[h] as string[])) h++;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,47 @@ describe('CsvFileReader', () => {
     expect((missing as InputError).location.file).toBe(join(dir, 'nope.csv'));
     expect((empty as InputError).message).toMatch(/empty/);
   });
+});
+
+describe('CsvFileReader releases its file', () => {
+  /** Descriptors of this process open on `path` (Linux). */
+  function openOn(path: string): number {
+    let n = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+      } catch {
+        // closed while listing
+      }
+    }
+    return n;
+  }
+
+  it.skipIf(process.platform !== 'linux')(
+    'readers closed early, at the end or after an error hold no descriptor',
+    async () => {
+      // Arrange: a file larger than any read-ahead, so an early close leaves most of it unread
+      const rows = ['user_id,role_id,granted_at'];
+      for (let i = 0; i < 120_000; i++) rows.push(`U${i},R${i % 97},2024-01-01`);
+      const big = file('big.csv', `${rows.join('\n')}\n`);
+      const bad = file('bad.csv', `${rows.slice(0, 5000).join('\n')}\n"never closed,1,2\n`);
+
+      // Act: 20 readers left after one batch, 5 closed right after open, 2 read to the end, 3 failing
+      for (let i = 0; i < 20; i++) {
+        const csv = await CsvFileReader.open(big);
+        await csv.read(100);
+        await csv.close();
+      }
+      for (let i = 0; i < 5; i++) await (await CsvFileReader.open(big)).close();
+      for (let i = 0; i < 2; i++) await readAll(big, 50_000);
+      for (let i = 0; i < 3; i++) await readAll(bad, 1000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+
+      // Assert
+      expect(openOn(big)).toBe(0);
+      expect(openOn(bad)).toBe(0);
+    },
+  );
 });
 
 describe('parseCsvText', () => {
