@@ -161,8 +161,10 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   });
 
   const runDir = join(paths.state, 'runs', plan.runId);
-  const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'));
   const sharded = (req.shards ?? 1) > 1;
+  // Collect and scan share this process: the scan takes the collected records instead of parsing
+  // them again. (A sharded scan reads the snapshots in its child processes: nothing to keep.)
+  const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'), { keepRecords: !sharded });
   const sources: SourceResult[] = [...failed];
   try {
     for (const source of planned) {

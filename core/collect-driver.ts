@@ -10,7 +10,13 @@ import type { Principal } from './model';
 import type { SnapshotRef, SnapshotStaging } from './ports';
 import { type KeyIndexHeader, keyIndexStagingKey, keyRecordOf } from './run/shard-keys';
 import { createScrubber, type Scrubber, scrubDeep } from './secrets';
-import type { QueryRecord, SnapshotCounts, SnapshotEvaluation, SnapshotHeader } from './snapshot';
+import type {
+  QueryRecord,
+  SnapshotCounts,
+  SnapshotEvaluation,
+  SnapshotHeader,
+  SnapshotRecord,
+} from './snapshot';
 
 export const CURSOR_VERSION = 1;
 
@@ -179,31 +185,47 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
   let buffer: string[] = [];
   let keyBuffer: string[] = [];
   const keysKey = keyIndexStagingKey(key);
+  // A staging read back in this process keeps each part's records too: the scan then skips
+  // parsing the lines it would otherwise read back (the largest step of a local scan after reading).
+  const keeping = staging.keepRecords !== undefined;
+  let kinds: number[] = [];
+  let kept: unknown[] = [];
   const flush = async () => {
     if (buffer.length === 0) return;
     await staging.writePart(key, cp.parts, buffer);
     // The key index has a part for every snapshot part (maybe empty), under the same number, so a
     // collection resumed from a checkpoint assembles both from the same count.
     if (req.keyIndex) await staging.writePart(keysKey, cp.parts, keyBuffer);
+    if (keeping) staging.keepRecords?.(key, cp.parts, { kinds: Uint8Array.from(kinds), records: kept });
     cp.parts += 1;
     buffer = [];
     keyBuffer = [];
+    kinds = [];
+    kept = [];
+  };
+  /** Stages one record line; returns the record as stored (the scrubber may have changed its line). */
+  const push = <T>(kind: number, record: SnapshotRecord, value: T): T => {
+    const line = JSON.stringify(record);
+    const clean = scrub.values(line);
+    buffer.push(clean);
+    // A line the scrubber changed is kept as written: the scan must see what is staged and sealed.
+    const stored = clean === line ? value : (Object.values(JSON.parse(clean) as object)[0] as T);
+    if (keeping) {
+      kinds.push(kind);
+      kept.push(stored);
+    }
+    return stored;
   };
   const add = (page: Page) => {
-    const push = (line: string) => buffer.push(scrub.values(line));
     for (const p of page.principals ?? []) {
-      const line = scrub.values(JSON.stringify({ principal: p }));
-      buffer.push(line);
-      // From the line as stored, so the key record says exactly what the snapshot says.
-      if (req.keyIndex)
-        keyBuffer.push(
-          JSON.stringify({ key: keyRecordOf((JSON.parse(line) as { principal: Principal }).principal) }),
-        );
+      const stored = push(0, { principal: p }, p);
+      // From the record as stored, so the key record says exactly what the snapshot says.
+      if (req.keyIndex) keyBuffer.push(JSON.stringify({ key: keyRecordOf(stored) }));
     }
-    for (const e of page.entitlements ?? []) push(JSON.stringify({ entitlement: e }));
-    for (const g of page.grants ?? []) push(JSON.stringify({ grant: g }));
-    for (const p of page.people ?? []) push(JSON.stringify({ person: p }));
-    for (const l of page.links ?? []) push(JSON.stringify({ link: l }));
+    for (const e of page.entitlements ?? []) push(1, { entitlement: e }, e);
+    for (const g of page.grants ?? []) push(2, { grant: g }, g);
+    for (const p of page.people ?? []) push(3, { person: p }, p);
+    for (const l of page.links ?? []) push(4, { link: l }, l);
     if (page.people) counts.people = (counts.people ?? 0) + page.people.length;
     counts.principals += page.principals?.length ?? 0;
     counts.entitlements += page.entitlements?.length ?? 0;

@@ -1,6 +1,7 @@
 /**
  * Ports: what core needs from the outside world. Adapters live in `stores/`.
  */
+import type { KeptPart, KeptSnapshot } from './snapshot';
 
 /**
  * Where a collection's records accumulate until the snapshot is complete. Local: a temp folder;
@@ -10,6 +11,12 @@ export interface SnapshotStaging {
   /** Store part `seq` (0-based) of the record lines. Idempotent: the same seq overwrites. */
   writePart(key: string, seq: number, lines: readonly string[]): Promise<void>;
   saveCheckpoint(key: string, body: string): Promise<void>;
+  /**
+   * Optional, for a staging read back by a scan in the same process: the records of part `seq`,
+   * in the order of its lines, each the very object its line was serialized from. The scan then
+   * takes them instead of parsing the lines again ({@link SnapshotSource.takeRecords}).
+   */
+  keepRecords?(key: string, seq: number, part: KeptPart): void;
   loadCheckpoint(key: string): Promise<string | undefined>;
   /**
    * Assemble header line + parts 0…parts-1 into the final gzipped JSONL snapshot and return a
@@ -31,6 +38,11 @@ export interface SnapshotRef {
 /** Reads a finalized snapshot back, line by line (header first). */
 export interface SnapshotSource {
   lines(location: string): AsyncIterable<string>;
+  /**
+   * The kept records of a finalized snapshot (see {@link SnapshotStaging.keepRecords}), handed out
+   * once; undefined when they were not kept (another process wrote it, or a part is missing).
+   */
+  takeRecords?(location: string): KeptSnapshot | undefined;
 }
 
 /** Reads a finalized snapshot's stored bytes (gzip), for copying into an evidence pack. */

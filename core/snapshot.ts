@@ -91,3 +91,22 @@ export interface SystemSnapshot {
 export function encodeRecordLine(record: SnapshotRecord): string {
   return JSON.stringify(record);
 }
+
+/** Record kinds of a kept part, in the order of {@link SnapshotRecord}'s keys. */
+export const RECORD_KINDS = ['principal', 'entitlement', 'grant', 'person', 'link'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/**
+ * One part's records kept in memory: `records[i]` is the value of line i's single key, whose
+ * index in {@link RECORD_KINDS} is `kinds[i]`. (No one-key wrapper object per record.)
+ */
+export interface KeptPart {
+  kinds: Uint8Array;
+  records: unknown[];
+}
+
+/** A snapshot's header and parts kept in memory by the staging that wrote it. */
+export interface KeptSnapshot {
+  header: SnapshotHeader;
+  parts: readonly KeptPart[];
+}

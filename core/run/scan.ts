@@ -17,7 +17,7 @@ import type { Entitlement, Grant, Person, PersonLink, Principal } from '../model
 import type { RunStore, SnapshotSource } from '../ports';
 import { evaluateRules } from '../rules';
 import { factsHoldIn, policyBasisFor } from '../rules/facts';
-import type { SnapshotHeader } from '../snapshot';
+import { RECORD_KINDS, type RecordKind, type SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
 import { settleCrashedRun } from './recover';
 import { type RunRecord, unsealedRecords } from './run-record';
@@ -238,6 +238,27 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
       });
       continue;
     }
+    const add = (kind: RecordKind | undefined, value: unknown) => {
+      if (kind === 'grant') builder.addGrant(value as Grant);
+      else if (kind === 'principal') {
+        for (const w of dropFutureActivity(value as Principal, asOfMs)) late.push(w);
+        builder.addPrincipal(value as Principal);
+      } else if (kind === 'entitlement') builder.addEntitlement(value as Entitlement);
+      else if (kind === 'person') builder.addPerson(value as Person);
+      else if (kind === 'link') builder.addLink(value as PersonLink);
+      records++;
+    };
+    // Collected in this process: the very records the snapshot's lines were written from.
+    const kept = input.snapshots.takeRecords?.(source.snapshot.location);
+    if (kept) {
+      builder.addSnapshotHeader(kept.header);
+      for (const part of kept.parts) {
+        const { kinds, records: values } = part;
+        for (let i = 0; i < values.length; i++) add(RECORD_KINDS[kinds[i] as number], values[i]);
+      }
+      if (late.length > 0) addWarnings(source, builder, late);
+      continue;
+    }
     let first = true;
     for await (const line of input.snapshots.lines(source.snapshot.location)) {
       if (first) {
@@ -247,14 +268,12 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
       }
       // Record lines are one-key objects: {"principal":…}, {"entitlement":…} or {"grant":…}.
       const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
-      if (rec.grant) builder.addGrant(rec.grant);
-      else if (rec.principal) {
-        for (const w of dropFutureActivity(rec.principal, asOfMs)) late.push(w);
-        builder.addPrincipal(rec.principal);
-      } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
-      else if (rec.person) builder.addPerson(rec.person);
-      else if (rec.link) builder.addLink(rec.link);
-      records++;
+      if (rec.grant) add('grant', rec.grant);
+      else if (rec.principal) add('principal', rec.principal);
+      else if (rec.entitlement) add('entitlement', rec.entitlement);
+      else if (rec.person) add('person', rec.person);
+      else if (rec.link) add('link', rec.link);
+      else records++;
     }
     if (late.length > 0) addWarnings(source, builder, late);
   }

@@ -2,6 +2,9 @@
  * SnapshotStaging and SnapshotSource on a local folder: parts and checkpoints under
  * `<root>/<key>/`, the final snapshot as `<root>/<key>.jsonl.gz`, written to a temporary name
  * and renamed so a reader never sees half a snapshot.
+ *
+ * With `keepRecords`, the records the collection serialized stay in memory beside the file, and
+ * a scan in the same process takes them instead of parsing every line again (`accessproof scan`).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -10,12 +13,44 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createGzip } from 'node:zlib';
 import type { SnapshotRef, SnapshotSource, SnapshotStaging } from '../../core/ports';
+import type { KeptPart, KeptSnapshot, SnapshotHeader } from '../../core/snapshot';
 
 /** Fastest gzip level: snapshots are large and written once; level 1 keeps sealing I/O-bound. */
 const GZIP_LEVEL = constants.Z_BEST_SPEED;
 
+export interface LocalStagingOptions {
+  /** Keep each snapshot's records in memory for one {@link LocalSnapshotStaging.takeRecords}. */
+  keepRecords?: boolean;
+}
+
 export class LocalSnapshotStaging implements SnapshotStaging, SnapshotSource {
-  constructor(private readonly root: string) {}
+  /** Key → kept parts by seq, while the collection runs. */
+  private readonly keeping = new Map<string, KeptPart[]>();
+  /** Finalized location → its kept snapshot, until taken. */
+  private readonly kept = new Map<string, KeptSnapshot>();
+  readonly keepRecords?: (key: string, seq: number, part: KeptPart) => void;
+
+  constructor(
+    private readonly root: string,
+    options: LocalStagingOptions = {},
+  ) {
+    if (options.keepRecords) {
+      this.keepRecords = (key, seq, part) => {
+        let parts = this.keeping.get(key);
+        if (!parts) {
+          parts = [];
+          this.keeping.set(key, parts);
+        }
+        parts[seq] = part;
+      };
+    }
+  }
+
+  takeRecords(location: string): KeptSnapshot | undefined {
+    const snapshot = this.kept.get(location);
+    this.kept.delete(location);
+    return snapshot;
+  }
 
   private dirOf(key: string): string {
     return join(this.root, key);
@@ -67,6 +102,14 @@ export class LocalSnapshotStaging implements SnapshotStaging, SnapshotSource {
     await pipeline(body, gzip, createWriteStream(`${target}.tmp`));
     await rename(`${target}.tmp`, target);
     await rm(dir, { recursive: true, force: true });
+    const keptParts = this.keeping.get(key) ?? (this.keepRecords && parts === 0 ? [] : undefined);
+    this.keeping.delete(key);
+    // Only a snapshot whose every part was kept here (a collection resumed in a new process was not).
+    let whole = keptParts !== undefined && keptParts.length === parts;
+    for (let i = 0; whole && i < parts; i++) whole = keptParts?.[i] !== undefined;
+    if (whole && keptParts) {
+      this.kept.set(target, { header: JSON.parse(headerLine) as SnapshotHeader, parts: keptParts });
+    } else this.kept.delete(target);
     return { location: target, sha256: hash.digest('hex'), bytes, records };
   }
 
