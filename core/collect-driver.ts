@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { appendAll } from './arrays';
 import type { AnyConnector, CallLog, CollectContext, Logger, Page } from './connector';
 import { InputError } from './errors';
-import type { Principal } from './model';
 import type { SnapshotRef, SnapshotStaging } from './ports';
 import { type KeyIndexHeader, keyIndexStagingKey, keyRecordOf } from './run/shard-keys';
 import { createScrubber, type Scrubber, scrubDeep } from './secrets';
