@@ -24,3 +24,20 @@ export function readReviewsEnvironment(source: NodeJS.ProcessEnv = process.env):
   }
   return parsed.data;
 }
+
+const remindersSchema = z.object({
+  REVIEWS_TABLE: z.string().min(1),
+  REVIEW_NOTICES_TOPIC_ARN: z.string().regex(/^arn:[\w-]+:sns:[a-z0-9-]+:\d{12}:[\w-]+$/),
+  APP_BASE_URL: z.url({ protocol: /^https?$/ }),
+});
+
+export function readRemindersEnvironment(
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<typeof remindersSchema> {
+  const parsed = remindersSchema.safeParse(source);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(', ');
+    throw new Error(`environment: ${names} missing or invalid (set by infra/lib/reviews.ts)`);
+  }
+  return parsed.data;
+}
