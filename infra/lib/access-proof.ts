@@ -17,6 +17,7 @@ import type { configSchema, policySchema, sourceSchema } from '../../core/config
 import { EvidenceAccountStack } from './evidence-account-stack';
 import { MemberAccountStack, MIN_EXTERNAL_ID_LENGTH } from './member-account-stack';
 import { type DeploymentNames, deploymentNames } from './names';
+import { type ReviewsOptions, ReviewsStack } from './reviews';
 import {
   type LoadedRunConfig,
   loadRunConfigFile,
@@ -157,6 +158,12 @@ export interface AccessProofProps {
    * notify step; Security Hub must be enabled in the account and region. @default false
    */
   securityHub?: boolean;
+  /**
+   * The reviewer web app in AWS (issue 17; docs/reviews-aws.md): stack `<prefix>-Reviews` with
+   * CloudFront, HTTP API + JWT authorizer, Cognito (federated to the company IdP), the reviews
+   * table and the reminders schedule. @default not deployed
+   */
+  reviews?: ReviewsOptions;
 }
 
 /**
@@ -173,6 +180,7 @@ export class AccessProof extends Construct {
   readonly member?: MemberAccountStack;
   /** Every physical name of this deployment (names.ts). */
   readonly names: DeploymentNames;
+  readonly reviews?: ReviewsStack;
 
   constructor(scope: Construct, id: string, props: AccessProofProps) {
     super(scope, id);
@@ -291,9 +299,22 @@ export class AccessProof extends Construct {
         ...(props.identityCenter ? { identityCenter: true } : {}),
       });
     }
+    if (props.reviews) {
+      this.reviews = new ReviewsStack(this, 'Reviews', {
+        ...env,
+        stackName: names.stack('Reviews'),
+        description: 'AccessProof reviewer app: CloudFront, HTTP API, Cognito, reviews table, reminders',
+        ...props.reviews,
+        projectRoot,
+        dataKey: this.stateful.dataKey,
+        metricsNamespace: names.metricsNamespace,
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+      this.reviews.addStackDependency(this.stateful);
+    }
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
     if (props.permissionsBoundary) {
-      for (const stack of [this.evidence, this.stateful, this.runtime, this.member]) {
+      for (const stack of [this.evidence, this.stateful, this.runtime, this.member, this.reviews]) {
         if (!stack) continue;
         PermissionsBoundary.of(stack).apply(
           ManagedPolicy.fromManagedPolicyName(stack, 'PermissionsBoundary', props.permissionsBoundary),

@@ -430,6 +430,54 @@ export class AppFunction extends Construct {
     );
     this.setEnv('SECURITY_HUB_PRODUCT_ARN', productArn);
   }
+
+  /**
+   * The reviews table (stores/dynamodb-reviews, issue 17): campaigns behind a head item moved by a
+   * conditional PutItem, content rows read and written in batches (BatchWriteItem also removes the
+   * rows a commit replaced), audit entries and the CSRF key as single items. Nothing else.
+   */
+  bindReviewsTable(table: ITable, key: IKey): void {
+    this.allow(
+      'ReviewsReadWrite',
+      [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+      ],
+      [table.tableArn],
+    );
+    this.grantKey(
+      key,
+      ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      'DataKeyUse',
+    );
+    this.setEnv('REVIEWS_TABLE', table.tableName);
+  }
+
+  /** Publish reminders and escalations (email-ready text) to the KMS-encrypted notices topic. */
+  bindReviewNotices(topic: ITopic, key: IKey): void {
+    this.allow('PublishReviewNotices', ['sns:Publish'], [topic.topicArn]);
+    this.grantKey(key, ['kms:GenerateDataKey', 'kms:Decrypt'], 'DataKeyUse');
+    this.setEnv('REVIEW_NOTICES_TOPIC_ARN', topic.topicArn);
+  }
+
+  /**
+   * Where the reviewer app lives and how reviewers sign in (no permission: the token endpoint is
+   * public). `appBaseUrl` is the CloudFront origin reviewers open.
+   */
+  bindReviewSignIn(settings: {
+    appBaseUrl: string;
+    cognitoDomain?: string;
+    clientId?: string;
+    identityProvider?: string;
+  }): void {
+    this.setEnv('APP_BASE_URL', settings.appBaseUrl);
+    if (settings.cognitoDomain) this.setEnv('COGNITO_DOMAIN', settings.cognitoDomain);
+    if (settings.clientId) this.setEnv('COGNITO_CLIENT_ID', settings.clientId);
+    if (settings.identityProvider) this.setEnv('IDENTITY_PROVIDER', settings.identityProvider);
+  }
 }
 
 /**

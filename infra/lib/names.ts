@@ -25,7 +25,7 @@ export const DEFAULT_NAME_PREFIX = 'AccessProof';
  */
 const NAME_PREFIX = /^[A-Za-z](?:[A-Za-z0-9-]{0,19}[A-Za-z0-9])?$/;
 
-export type StackKind = 'Stateful' | 'Runtime' | 'Member' | 'Evidence';
+export type StackKind = 'Stateful' | 'Runtime' | 'Member' | 'Evidence' | 'Reviews';
 
 export interface DeploymentNames {
   /** As given, e.g. `AccessProof`: stacks, roles, metrics namespace. */
