@@ -68,6 +68,25 @@ describe('the CLI under hostile conditions', () => {
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
 
+  it('an internal failure (not bad input) is one line too, exit 1; --debug adds the stack', () => {
+    // Arrange: the output folder is a file, so the state folder cannot be made (ENOTDIR)
+    const file = join(out, 'not-a-folder');
+    writeFileSync(file, 'x');
+
+    // Act
+    const plain = accessproof(['scan', '--demo', '--out', file]);
+    const debug = accessproof(['scan', '--demo', '--out', file, '--debug']);
+
+    // Assert
+    expect(plain.code, plain.stderr).toBe(1);
+    expect(plain.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^accessproof: .*\(ENOTDIR\).*not-a-folder/),
+    ]);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr.split('\n')[0]).toBe(plain.stderr.split('\n')[0]);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
   it('a latin-1 export is exit 2 naming file and line, and read right with `encoding: latin1`', () => {
     // Arrange: the ERP users file written in latin-1, with one name that needs it
     const { dir, config } = copyDemo();
@@ -99,24 +118,46 @@ describe('the CLI under hostile conditions', () => {
     expect(findings.stdout).toContain('Müller, Jürgen');
   }, 180_000);
 
-  it.skipIf(!hasFifo)('a FIFO named as an export is refused at once (exit 2), nothing sealed', () => {
-    // Arrange
-    const { dir, config } = copyDemo();
-    dirs.push(dir);
-    const authz = join(dir, 'examples', 'demo', 'aws', 'authorization-details.json');
-    rmSync(authz);
-    expect(spawnSync('mkfifo', [authz]).status).toBe(0);
-    const fifoOut = join(dir, 'out');
+  it.skipIf(!hasFifo)(
+    'a FIFO named as an AWS export, a Salesforce file or a ruleset is refused at once (exit 2), nothing sealed',
+    () => {
+      // Arrange: one demo copy per case, the file replaced by a named pipe nobody writes to
+      const cases = [
+        [
+          'aws/authorization-details.json',
+          /authorization-details\.json: is a FIFO \(named pipe\), not a regular file/,
+        ],
+        ['salesforce/users.json', /users\.json: is a FIFO \(named pipe\), not a regular file/],
+        ['../../rules/sox-core.yaml', /sox-core\.yaml: is a FIFO \(named pipe\), not a regular file/],
+      ] as const;
+      for (const [file, message] of cases) {
+        const { dir, config } = copyDemo();
+        dirs.push(dir);
+        const path = join(dir, 'examples', 'demo', file);
+        rmSync(path);
+        expect(spawnSync('mkfifo', [path]).status).toBe(0);
+        const fifoOut = join(dir, 'out');
 
-    // Act: a hang would end at the helper's timeout with no exit code
-    const r = accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', fifoOut]);
+        // Act: a hang ends at the helper's timeout with no exit code
+        const r = accessproof([
+          'scan',
+          '--config',
+          config,
+          '--as-of',
+          '2026-10-01T00:00:00Z',
+          '--out',
+          fifoOut,
+        ]);
 
-    // Assert
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/authorization-details\.json: is a FIFO \(named pipe\), not a regular file/);
-    expect(existsSync(join(fifoOut, 'state', 'scan.lock'))).toBe(false);
-    expect(existsSync(join(fifoOut, 'evidence', 'packs'))).toBe(false);
-  });
+        // Assert
+        expect(r.code, `${file}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(existsSync(join(fifoOut, 'state', 'scan.lock'))).toBe(false);
+        expect(existsSync(join(fifoOut, 'evidence', 'packs'))).toBe(false);
+      }
+    },
+    240_000,
+  );
 
   it('SIGTERM during a scan: exit 143, lock released, nothing sealed; the next scan succeeds and verifies', async () => {
     // Arrange: the Salesforce source made live against a server that accepts and never answers
