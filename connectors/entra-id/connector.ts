@@ -98,7 +98,8 @@ export function createEntraConnector(
     let authProvider = options.authProvider;
     if (!authProvider) {
       const given = options.credential ?? localEntraCredential();
-      const credential = typeof given === 'function' ? await given(source) : given;
+      const credential =
+        typeof given === 'function' ? await given(source, (value) => ctx.secret?.(value)) : given;
       const scope = `${new URL(source.graphBaseUrl).origin}/.default`;
       authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] });
     }

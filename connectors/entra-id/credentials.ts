@@ -9,8 +9,15 @@ import * as z from 'zod';
 import type { EntraSource } from '../../core/config';
 import { InputError, SourceError } from '../../core/errors';
 
-/** Resolves the credential for one source when a collection (or a resumed one) opens. */
-export type EntraCredentialProvider = (source: EntraSource) => Promise<TokenCredential>;
+/**
+ * Resolves the credential for one source when a collection (or a resumed one) opens. `secret`
+ * registers the secret values it read (a client secret, a private key) with the run, so an
+ * upstream quoting them back is scrubbed by value.
+ */
+export type EntraCredentialProvider = (
+  source: EntraSource,
+  secret?: (value: string) => void,
+) => Promise<TokenCredential>;
 
 /** Where tokens come from, as the source says (`authorityHost`, `disableInstanceDiscovery`). */
 function authorityOptions(source: EntraSource): {
@@ -71,7 +78,11 @@ const secretJson = z.union([
  * @example
  * const credential = credentialFromSecretText(secretString, source);
  */
-export function credentialFromSecretText(text: string, source: EntraSource): TokenCredential {
+export function credentialFromSecretText(
+  text: string,
+  source: EntraSource,
+  secret?: (value: string) => void,
+): TokenCredential {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -85,6 +96,8 @@ export function credentialFromSecretText(text: string, source: EntraSource): Tok
     });
   }
   const s = parsed.data;
+  if ('certificate' in s && typeof s.certificate === 'string') secret?.(s.certificate);
+  if ('clientSecret' in s && typeof s.clientSecret === 'string') secret?.(s.clientSecret);
   const clientId = clientIdOf(source, s.clientId);
   if ('certificate' in s && typeof s.certificate === 'string') {
     return new ClientCertificateCredential(source.tenantId, clientId, {
@@ -113,7 +126,7 @@ export function secretsManagerEntraCredential(
   client: SecretsManagerClient,
   secretId: string,
 ): EntraCredentialProvider {
-  return async (source) => {
+  return async (source, secret) => {
     let text: string | undefined;
     try {
       text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
@@ -127,6 +140,6 @@ export function secretsManagerEntraCredential(
       throw new SourceError('the Entra secret has no SecretString', {
         operation: 'secretsmanager:GetSecretValue',
       });
-    return credentialFromSecretText(text, source);
+    return credentialFromSecretText(text, source, secret);
   };
 }

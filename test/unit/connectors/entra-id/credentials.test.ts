@@ -74,6 +74,24 @@ describe('credentialFromSecretText', () => {
   });
 });
 
+describe('credentialFromSecretText registers what it read as run secrets', () => {
+  it('gives the client secret to the run, so an upstream quoting it is scrubbed by value', () => {
+    // Arrange
+    const registered: string[] = [];
+
+    // Act
+    const credential = credentialFromSecretText(
+      JSON.stringify({ clientId: 'app-1', clientSecret: SECRET }),
+      source,
+      (v) => registered.push(v),
+    );
+
+    // Assert
+    expect(credential).toBeInstanceOf(ClientSecretCredential);
+    expect(registered).toEqual([SECRET]);
+  });
+});
+
 describe('secretsManagerEntraCredential', () => {
   it('turns a Secrets Manager failure into a source error that names only the error type', async () => {
     // Arrange
