@@ -5,7 +5,7 @@
  * with the callers: this module does no I/O.
  */
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { ZodError } from 'zod';
+import type { ZodError, ZodType, z } from 'zod';
 import { type Config, configSchema } from './config';
 import { InputError } from './errors';
 import { yamlToJs } from './yaml-limits';
@@ -30,6 +30,29 @@ export function parseConfigText(text: string, file: string): Config {
     });
   }
   const parsed = configSchema.safeParse(yamlToJs(doc, file, lineCounter));
+  if (!parsed.success) throw zodToInputError(parsed.error, file, doc, lineCounter);
+  return parsed.data;
+}
+
+/**
+ * Any YAML file checked with a zod schema, with the same `file:line (field): message` errors as
+ * the config (used by `owners.yaml`).
+ *
+ * @example
+ * const catalog = parseYamlWithSchema(text, 'owners.yaml', ownersSchema);
+ */
+export function parseYamlWithSchema<S extends ZodType>(text: string, file: string, schema: S): z.output<S> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line ?? lineCounter.linePos(yamlError.pos[0]).line;
+    throw new InputError(yamlError.message.split('\n')[0] ?? 'invalid YAML', {
+      file,
+      ...(line ? { line } : {}),
+    });
+  }
+  const parsed = schema.safeParse(yamlToJs(doc, file, lineCounter));
   if (!parsed.success) throw zodToInputError(parsed.error, file, doc, lineCounter);
   return parsed.data;
 }

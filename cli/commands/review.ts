@@ -4,13 +4,16 @@
  * under `reviews/`.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { InputError } from '../../core/errors';
 import type { Finding } from '../../core/findings/model';
-import { describeItem, startCampaign } from '../../core/reviews/campaign';
+import { describeItem, type StartCampaignOptions, startCampaign } from '../../core/reviews/campaign';
 import { closeCampaign, decide, remainingItemIds } from '../../core/reviews/decide';
 import type { Campaign } from '../../core/reviews/model';
+import { type OwnersCatalog, parseOwnersCatalog, withCatalog } from '../../core/reviews/owners';
+import type { PackInventory } from '../../core/reviews/pack-inventory';
 import { campaignRecords, summarizeCampaign } from '../../core/reviews/records';
 import { type RevocationReport, verifyRevocations } from '../../core/reviews/revocation';
 import { signLink } from '../../core/reviews/web/tokens';
@@ -41,6 +44,14 @@ export interface ReviewStartOptions {
   source?: string[];
   entitlement?: string[];
   privilegedOnly?: boolean;
+  /** Only sources the base pack's policy marks financially significant. */
+  financialOnly?: boolean;
+  /** Only grants an open finding touches. */
+  openFindingsOnly?: boolean;
+  /** The entitlement-owner catalog (owners.yaml). */
+  owners?: string;
+  /** The holder's HR manager reviews before the source owner (default with --owners: the catalog's). */
+  managers?: boolean;
   due: string;
   /** Who starts the campaign (default: the operating-system user). */
   by?: string;
@@ -99,17 +110,6 @@ export interface ReviewListOptions {
  */
 export async function runReviewStart(opts: ReviewStartOptions, out: Output): Promise<number> {
   const paths = localPaths(opts.out, undefined);
-  if (!existsSync(paths.evidence)) {
-    throw new InputError('no sealed evidence pack here: run `accessproof scan --out DIR` first', {
-      file: opts.out,
-      field: '--out',
-    });
-  }
-  const pack = await readLatestPackInventory(paths.evidence);
-  const findings = await openFindings(paths);
-  const previous = existsSync(reviewsDbFile(paths.state))
-    ? await withStore(paths, false, (store) => store.list())
-    : [];
   const bySource: Record<string, string> = {};
   for (const pair of opts.sourceReviewer ?? []) {
     const [source, email] = splitPair(pair, '--source-reviewer', 'SOURCE=EMAIL', pair.indexOf('='));
@@ -124,32 +124,29 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
     );
     return { pattern, reviewer };
   });
-  const campaign = withCliFields(() =>
-    startCampaign(
-      pack.inventory,
+  const catalog = opts.owners !== undefined ? await readOwnersCatalog(opts.owners) : undefined;
+  const { campaign, pack } = await createCampaign(paths, {
+    name: opts.name,
+    createdBy: opts.by ?? osUser(),
+    dueAt: opts.due,
+    scope: {
+      sources: opts.source ?? [],
+      entitlements: opts.entitlement ?? [],
+      privilegedOnly: opts.privilegedOnly === true,
+      ...(opts.financialOnly ? { financialOnly: true } : {}),
+      ...(opts.openFindingsOnly ? { openFindingsOnly: true } : {}),
+    },
+    reviewers: withCatalog(
       {
-        name: opts.name,
-        createdBy: opts.by ?? osUser(),
-        dueAt: opts.due,
-        base: { runId: pack.runId, manifestSha256: pack.manifestSha256 },
-        scope: {
-          sources: opts.source ?? [],
-          entitlements: opts.entitlement ?? [],
-          privilegedOnly: opts.privilegedOnly === true,
-        },
-        reviewers: {
-          ...(opts.reviewer !== undefined ? { default: opts.reviewer } : {}),
-          bySource,
-          byEntitlement,
-          ...(opts.fallbackReviewer !== undefined ? { fallback: opts.fallbackReviewer } : {}),
-        },
-        findings,
-        previous,
+        ...(opts.reviewer !== undefined ? { default: opts.reviewer } : {}),
+        bySource,
+        byEntitlement,
+        ...(opts.fallbackReviewer !== undefined ? { fallback: opts.fallbackReviewer } : {}),
+        ...(opts.managers ? { managers: true } : {}),
       },
-      new Date(),
+      catalog,
     ),
-  );
-  await withStore(paths, true, (store) => store.create(campaign));
+  });
 
   const s = campaign.scope;
   out.line(`Review campaign ${campaign.id} started: ${campaign.name}`);
@@ -157,8 +154,11 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
   out.line(
     `  scope: sources ${s.sources.length ? s.sources.join(', ') : 'all'}; entitlements ${
       s.entitlements.length ? s.entitlements.map((g) => `"${g}"`).join(', ') : 'all'
-    }${s.privilegedOnly ? '; privileged only' : ''}`,
+    }${s.privilegedOnly ? '; privileged only' : ''}${s.financialOnly ? '; financially significant sources only' : ''}${s.openFindingsOnly ? '; touched by an open finding only' : ''}`,
   );
+  if (campaign.reviewers.catalog) {
+    out.line(`  owners: ${campaign.reviewers.catalog.file} (sha256 ${campaign.reviewers.catalog.sha256})`);
+  }
   out.line(`  ${campaign.items.length} grant(s) to review, due ${campaign.dueAt}`);
   const perReviewer = new Map<string, number>();
   for (const item of campaign.items)
@@ -180,6 +180,63 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
     `Decide: npm run accessproof -- review decide ${campaign.id} ITEM… --keep|--revoke --by EMAIL --out ${o}`,
   );
   return EXIT.ok;
+}
+
+/** What the CLI and the owner's web form give to start a campaign over the newest pack. */
+export type CampaignRequest = Omit<
+  StartCampaignOptions,
+  'base' | 'findings' | 'previous' | 'financialSources'
+>;
+
+/**
+ * Start and store a campaign over the newest sealed pack of `paths`, with the local store's open
+ * findings as context and earlier campaigns' answers as previous decisions.
+ *
+ * @example
+ * const { campaign } = await createCampaign(localPaths('accessproof-out', undefined), { name, createdBy, dueAt, reviewers });
+ */
+export async function createCampaign(
+  paths: LocalPaths,
+  request: CampaignRequest,
+  at = new Date(),
+): Promise<{ campaign: Campaign; pack: PackInventory }> {
+  if (!existsSync(paths.evidence)) {
+    throw new InputError('no sealed evidence pack here: run `accessproof scan --out DIR` first', {
+      file: paths.out,
+      field: '--out',
+    });
+  }
+  const pack = await readLatestPackInventory(paths.evidence);
+  const findings = await openFindings(paths);
+  const previous = existsSync(reviewsDbFile(paths.state))
+    ? await withStore(paths, false, (store) => store.list())
+    : [];
+  const campaign = withCliFields(() =>
+    startCampaign(
+      pack.inventory,
+      {
+        ...request,
+        base: { runId: pack.runId, manifestSha256: pack.manifestSha256 },
+        findings,
+        previous,
+        ...(pack.financialSources ? { financialSources: pack.financialSources } : {}),
+      },
+      at,
+    ),
+  );
+  await withStore(paths, true, (store) => store.create(campaign));
+  return { campaign, pack };
+}
+
+/** `owners.yaml` read and checked (errors name file:line and field). */
+export async function readOwnersCatalog(file: string): Promise<OwnersCatalog> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new InputError('cannot read the owners catalog', { file, field: '--owners' });
+  }
+  return parseOwnersCatalog(text, file);
 }
 
 /**
@@ -470,6 +527,8 @@ const FLAG_OF: [RegExp, string][] = [
   [/^createdBy$/, '--by'],
   [/^scope\.sources/, '--source'],
   [/^scope\.entitlements/, '--entitlement'],
+  [/^scope\.financialOnly/, '--financial-only'],
+  [/^scope\.openFindingsOnly/, '--open-findings-only'],
   [/^scope$/, '--source / --entitlement / --privileged-only'],
   [/^reviewers\.default/, '--reviewer'],
   [/^reviewers\.bySource/, '--source-reviewer'],

@@ -41,14 +41,31 @@ export interface StartCampaignOptions {
   dueAt: string;
   /** The sealed run the inventory comes from. */
   base: { runId: string; manifestSha256?: string };
-  scope?: { sources?: readonly string[]; entitlements?: readonly string[]; privilegedOnly?: boolean };
+  scope?: {
+    sources?: readonly string[];
+    entitlements?: readonly string[];
+    privilegedOnly?: boolean;
+    /** Only sources in `financialSources` (issue 17). */
+    financialOnly?: boolean;
+    /** Only grants an open finding in `findings` touches (issue 17). */
+    openFindingsOnly?: boolean;
+  };
+  /**
+   * The base run's financially significant sources (its pack's policy.json); undefined when the
+   * pack does not record them — then `financialOnly` is refused rather than guessed.
+   */
+  financialSources?: readonly string[];
   /** At least one of `default`, `bySource`, `byEntitlement` must cover every grant in scope. */
   reviewers: {
     default?: string;
     bySource?: Readonly<Record<string, string>>;
-    byEntitlement?: readonly { pattern: string; reviewer: string }[];
-    /** Reviews the grants whose assigned reviewer holds them. */
+    byEntitlement?: readonly { pattern: string; reviewer: string; source?: string }[];
+    /** Reviews the grants whose assigned reviewer holds them, and those no other rule covers. */
     fallback?: string;
+    /** The holder's HR manager reviews what no entitlement owner covers, before source owner and default. */
+    managers?: boolean;
+    /** The owners catalog the entitlement and source owners came from. */
+    catalog?: { file: string; sha256: string };
   };
   /** Defaults to `campaignIdFor(name, at)`. */
   id?: string;
@@ -129,6 +146,20 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
     parseField(text(500), p, 'scope.entitlements', 'entitlement glob'),
   );
   const privilegedOnly = options.scope?.privilegedOnly === true;
+  const financialOnly = options.scope?.financialOnly === true;
+  const openFindingsOnly = options.scope?.openFindingsOnly === true;
+  if (financialOnly && options.financialSources === undefined) {
+    throw new InputError(
+      `run ${baseRunId}'s pack does not record which sources are financially significant (no policy.json): scope by source instead`,
+      { field: 'scope.financialOnly' },
+    );
+  }
+  if (openFindingsOnly && options.findings === undefined) {
+    throw new InputError('no findings are known for the base run: cannot scope to open findings', {
+      field: 'scope.openFindingsOnly',
+    });
+  }
+  const financial = new Set(options.financialSources ?? []);
 
   const reviewers = parseReviewers(options.reviewers);
   for (const s of Object.keys(reviewers.bySource)) checkSource(s, `reviewers.bySource.${s}`);
@@ -154,8 +185,10 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
       if (sourceId === undefined || system === undefined) continue;
       if (inScope.size > 0 && !inScope.has(sourceId)) continue;
       if (privilegedOnly && entitlement?.privileged !== true) continue;
+      if (financialOnly && !financial.has(sourceId)) continue;
       if (matchers.length > 0 && !matchesAny(matchers, entitlement, grant.entitlement)) continue;
       const id = reviewItemId(grant);
+      if (openFindingsOnly && !touchedByFinding(findingIndex, grant.principal, grant.entitlement)) continue;
       const key = `${grant.principal}\u0000${grant.entitlement}\u0000${grant.path.join('\u0001')}`;
       const before = seen.get(id);
       if (before === key) continue; // the same grant recorded twice
@@ -221,7 +254,13 @@ export function startCampaign(inventory: ReviewInventory, options: StartCampaign
   const campaign: Campaign = {
     id,
     name,
-    scope: { sources: scopeSources, entitlements: scopeGlobs, privilegedOnly },
+    scope: {
+      sources: scopeSources,
+      entitlements: scopeGlobs,
+      privilegedOnly,
+      ...(financialOnly ? { financialOnly } : {}),
+      ...(openFindingsOnly ? { openFindingsOnly } : {}),
+    },
     reviewers,
     createdAt,
     createdBy,
@@ -269,6 +308,24 @@ function parseReviewers(input: StartCampaignOptions['reviewers']): ReviewerAssig
     out.bySource[source] = parseField(reviewerEmail, email, `reviewers.bySource.${source}`, 'reviewer');
   }
   for (const [i, rule] of (input.byEntitlement ?? []).entries()) {
+    if (rule.source !== undefined) {
+      out.byEntitlement.push({
+        pattern: parseField(
+          text(500),
+          rule.pattern,
+          `reviewers.byEntitlement[${i}].pattern`,
+          'entitlement glob',
+        ),
+        reviewer: parseField(
+          reviewerEmail,
+          rule.reviewer,
+          `reviewers.byEntitlement[${i}].reviewer`,
+          'reviewer',
+        ),
+        source: parseField(text(128), rule.source, `reviewers.byEntitlement[${i}].source`, 'source'),
+      });
+      continue;
+    }
     out.byEntitlement.push({
       pattern: parseField(
         text(500),
@@ -287,7 +344,15 @@ function parseReviewers(input: StartCampaignOptions['reviewers']): ReviewerAssig
   if (input.fallback !== undefined) {
     out.fallback = parseField(reviewerEmail, input.fallback, 'reviewers.fallback', 'fallback reviewer');
   }
-  if (!out.default && out.byEntitlement.length === 0 && Object.keys(out.bySource).length === 0) {
+  if (input.managers === true) out.managers = true;
+  if (input.catalog !== undefined) out.catalog = { file: input.catalog.file, sha256: input.catalog.sha256 };
+  if (
+    !out.default &&
+    !out.fallback &&
+    !out.managers &&
+    out.byEntitlement.length === 0 &&
+    Object.keys(out.bySource).length === 0
+  ) {
     throw new InputError('name at least one reviewer (a default, or one per source or entitlement)', {
       field: 'reviewers',
     });
@@ -306,15 +371,21 @@ function reviewerResolver(r: ReviewerAssignment): (item: ReviewItem, e: Entitlem
   }));
   return (item, e) => {
     let chosen: { reviewer: string; rule: string } | undefined;
-    const byGlob = globs.find((g) => matchesAny([g.match], e, item.entitlement));
+    const byGlob = globs.find(
+      (g) =>
+        (g.source === undefined || g.source === item.sourceId) && matchesAny([g.match], e, item.entitlement),
+    );
+    const manager = item.context?.manager;
     if (byGlob) chosen = { reviewer: byGlob.reviewer, rule: `entitlement:${byGlob.pattern}` };
+    else if (r.managers && manager !== undefined && !item.holderEmails.includes(manager))
+      chosen = { reviewer: manager, rule: 'manager' };
     else if (r.bySource[item.sourceId])
       chosen = { reviewer: r.bySource[item.sourceId]!, rule: `source:${item.sourceId}` };
     else if (r.default) chosen = { reviewer: r.default, rule: 'default' };
+    else if (r.fallback) chosen = { reviewer: r.fallback, rule: 'fallback' };
     if (!chosen) return undefined;
     if (!item.holderEmails.includes(chosen.reviewer)) return chosen;
     // The holder's HR manager answers for the reviewer's own access before the fallback does.
-    const manager = item.context?.manager;
     if (manager !== undefined && !item.holderEmails.includes(manager)) {
       return { reviewer: manager, rule: `manager:${chosen.rule}` };
     }
@@ -323,6 +394,13 @@ function reviewerResolver(r: ReviewerAssignment): (item: ReviewItem, e: Entitlem
     }
     return { ...chosen, self: true };
   };
+}
+
+function touchedByFinding(index: FindingIndex, principal: string, entitlement: string): boolean {
+  // As in the item's context: a finding about grants touches the grants it names; one about the principal, all.
+  return (index.get(principal) ?? []).some(
+    (f) => f.entitlements.size === 0 || f.entitlements.has(entitlement),
+  );
 }
 
 function matchesAny(matchers: StringMatcher[], e: Entitlement | undefined, uid: string): boolean {

@@ -126,7 +126,8 @@ export interface CampaignScope {
 export interface ReviewerAssignment {
   default?: string;
   bySource: Record<string, string>;
-  byEntitlement: { pattern: string; reviewer: string }[];
+  /** `source`: the rule covers that source's entitlements only (an owners catalog entry). */
+  byEntitlement: { pattern: string; reviewer: string; source?: string }[];
   fallback?: string;
   /**
    * Issue 17: the holder's HR manager reviews a grant no entitlement owner covers, before the

@@ -33,6 +33,8 @@ export interface PackInventory {
   finishedAt: string;
   /** The pack folder (path or URL). */
   location: string;
+  /** Sources the pack's `policy.json` marks financially significant; undefined when it has none. */
+  financialSources?: string[];
 }
 
 const system = z.enum(SYSTEMS);
@@ -153,7 +155,9 @@ export async function loadPackInventory(
       tenant: s.tenant,
     });
   }
+  const financialSources = await readFinancialSources(reader, ref, manifest);
   return {
+    ...(financialSources ? { financialSources } : {}),
     inventory: builder.finish(),
     runId: manifest.runId,
     sequence: manifest.sequence,
@@ -162,6 +166,36 @@ export async function loadPackInventory(
     finishedAt: manifest.finishedAt,
     location: ref.location,
   };
+}
+
+const policySources = z.looseObject({
+  sources: z.array(z.looseObject({ id: z.string(), financiallySignificant: z.boolean() })),
+});
+
+/** The financially significant sources of the pack's policy.json, hash-checked; undefined without one. */
+async function readFinancialSources(
+  reader: PackReader,
+  ref: PackRef,
+  manifest: Manifest,
+): Promise<string[] | undefined> {
+  const entry = manifest.files.find((f) => f.path === 'policy.json');
+  if (!entry) return undefined;
+  const where = `${ref.location}/policy.json`;
+  const bytes = await reader.readFile(ref, 'policy.json');
+  if (!bytes || sha256Hex(bytes) !== entry.sha256) {
+    throw new InputError('missing or changed since the pack was sealed: run `accessproof verify`', {
+      file: where,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new InputError('not JSON', { file: where });
+  }
+  const parsed = policySources.safeParse(json);
+  if (!parsed.success) return undefined;
+  return parsed.data.sources.filter((s) => s.financiallySignificant).map((s) => s.id);
 }
 
 async function choosePack(

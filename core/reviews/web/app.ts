@@ -177,7 +177,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
       return decideRoute(req, campaignId);
     }
     if (method === 'GET' && sub === 'download' && itemId === undefined) {
-      const s = sessionOf(req);
+      const s = sessionOf(req, campaignId);
       if (!s) return signedOut();
       if (s.campaign !== campaignId) return forbidden('Your link is for another campaign.');
       const campaign = await ports.store.get(campaignId);
@@ -305,7 +305,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     if (!boundary) {
       return refuse(415, 'not multipart/form-data', html(415, messagePage('Unsupported', 'Send the form.')));
     }
-    const s = sessionOf(req);
+    const s = sessionOf(req, campaignId);
     if (!s) return refuse(401, 'no session', signedOut());
     if (s.campaign !== campaignId) {
       return refuse(403, `session for ${s.campaign}`, forbidden('Your link is for another campaign.'), s);
