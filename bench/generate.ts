@@ -19,11 +19,34 @@ export interface EnterpriseSize {
   /** SoD risks in the generated ruleset. */
   risks: number;
   seed: number;
+  /**
+   * AWS accounts the AWS principals are spread over (default 1): each is a source with its own
+   * exports, as an organization's member accounts are. At 10x one account's authorization
+   * details would be a single JSON text of about 300 MB.
+   */
+  awsAccounts?: number;
 }
 
 export const FULL: EnterpriseSize = { people: 100_000, nhi: 50_000, grants: 2_000_000, risks: 300, seed: 7 };
 export const QUICK: EnterpriseSize = { people: 10_000, nhi: 5_000, grants: 200_000, risks: 300, seed: 7 };
 export const TINY: EnterpriseSize = { people: 600, nhi: 300, grants: 9_000, risks: 300, seed: 7 };
+/** Ten times the enterprise (issue 18): the largest SOX filers. */
+export const TEN_X: EnterpriseSize = {
+  people: 1_000_000,
+  nhi: 500_000,
+  grants: 20_000_000,
+  risks: 300,
+  seed: 7,
+  awsAccounts: 40,
+};
+
+export interface GenerateOptions {
+  /**
+   * Stop after the roles and the first `samplePeople` people (users and assignments): the head of
+   * what the full generation writes, to check determinism at 10x without writing 20M grants.
+   */
+  samplePeople?: number;
+}
 
 export interface GeneratedEnterprise {
   dir: string;
@@ -50,22 +73,30 @@ const DEPARTMENTS = [
   'Audit',
 ];
 
-/** Buffered line writer: one write per ~1 MB, awaiting drain. */
+/** Buffered line writer: one write per ~1 MB, awaiting drain (streamed: 20M grants are no one string). */
 class Lines {
   private buf: string[] = [];
   private size = 0;
   private readonly out;
-  constructor(path: string) {
+  /** `separator` between lines and after the last of each write ('' for one JSON text). */
+  constructor(
+    path: string,
+    private readonly separator = '\n',
+  ) {
     this.out = createWriteStream(path);
   }
-  async add(line: string) {
+  /** Adds a line; true when the buffer should be flushed (no promise per line at 20M lines). */
+  push(line: string): boolean {
     this.buf.push(line);
     this.size += line.length;
-    if (this.size > 1 << 20) await this.flush();
+    return this.size > 1 << 20;
+  }
+  async add(line: string) {
+    if (this.push(line)) await this.flush();
   }
   async flush() {
     if (!this.buf.length) return;
-    const ok = this.out.write(`${this.buf.join('\n')}\n`);
+    const ok = this.out.write(`${this.buf.join(this.separator)}${this.separator}`);
     this.buf = [];
     this.size = 0;
     if (!ok) await once(this.out, 'drain');
@@ -77,9 +108,33 @@ class Lines {
   }
 }
 
+/** A JSON text written as it is generated: `raw` pieces and array `item`s (commas between items). */
+class JsonWriter {
+  private readonly out: Lines;
+  private first = true;
+  constructor(path: string) {
+    this.out = new Lines(path, '');
+  }
+  async raw(text: string) {
+    this.first = true;
+    await this.out.add(text);
+  }
+  async item(value: unknown) {
+    await this.out.add(this.first ? JSON.stringify(value) : `,${JSON.stringify(value)}`);
+    this.first = false;
+  }
+  async close() {
+    await this.out.close();
+  }
+}
+
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000', '');
 
-export async function generateEnterprise(size: EnterpriseSize, dir: string): Promise<GeneratedEnterprise> {
+export async function generateEnterprise(
+  size: EnterpriseSize,
+  dir: string,
+  options: GenerateOptions = {},
+): Promise<GeneratedEnterprise> {
   const rng = new Prng(size.seed);
   mkdirSync(join(dir, 'erp'), { recursive: true });
   mkdirSync(join(dir, 'aws'), { recursive: true });
@@ -143,11 +198,12 @@ export async function generateEnterprise(size: EnterpriseSize, dir: string): Pro
         : rng.int(roleCount);
       if (seen.has(r)) continue;
       seen.add(r);
-      await assignments.add(`${uid},R${r},2024-01-0${1 + (r % 9)}`);
+      if (assignments.push(`${uid},R${r},2024-01-0${1 + (r % 9)}`)) await assignments.flush();
       grants++;
     }
   };
-  for (let p = 0; p < size.people; p++) {
+  const people = Math.min(size.people, options.samplePeople ?? size.people);
+  for (let p = 0; p < people; p++) {
     const dept = p % DEPARTMENTS.length;
     const status = rng.chance(0.04) ? 'disabled' : 'active';
     const last = rng.chance(0.03)
@@ -157,6 +213,15 @@ export async function generateEnterprise(size: EnterpriseSize, dir: string): Pro
       `U${p},"Person ${p}, ${DEPARTMENTS[dept]}",${emailOf(p)},human,${status},${last},,2020-01-01`,
     );
     await assign(`U${p}`, Math.max(1, Math.round(perUser * (0.5 + rng.next()))), dept);
+  }
+  if (options.samplePeople !== undefined) {
+    await users.close();
+    await assignments.close();
+    return {
+      dir,
+      config: '',
+      counts: { people, nhi: 0, grants, risks: 0, functions: FUNCTIONS, roles: roleCount },
+    };
   }
   let dormantNhi = 0;
   for (let s = 0; s < erpNhi; s++) {
@@ -177,153 +242,161 @@ export async function generateEnterprise(size: EnterpriseSize, dir: string): Pro
   await users.close();
   await assignments.close();
 
-  // --- AWS account: local policies, some granting function actions on finance resources.
-  const policyCount = Math.max(20, Math.round(size.nhi / 25));
+  // --- AWS: per account, local policies (some granting function actions on finance resources),
+  // groups, users with the credential report, and workload roles; streamed to the files.
+  const accounts = Math.max(1, size.awsAccounts ?? 1);
   const awsFunctions = Array.from({ length: 12 }, (_, i) => i * 8); // functions with an AWS matcher
-  const policies: unknown[] = [];
-  const policyArn = (i: number) => `arn:aws:iam::${ACCOUNT}:policy/bench-${i}`;
-  for (let i = 0; i < policyCount; i++) {
-    const statements: unknown[] = [
-      {
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 'logs:PutLogEvents'],
-        Resource: `arn:aws:s3:::bench-data-${i % 50}/*`,
-      },
-    ];
-    if (rng.chance(0.1)) {
-      const f = rng.pick(awsFunctions);
-      statements.push({
-        Effect: 'Allow',
-        Action: [`dynamodb:PutItem`],
-        Resource: `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fin-${f}`,
+  const awsSources: { id: string; account: string; dir: string }[] = [];
+  const split = (n: number, k: number) =>
+    Math.floor((n * (k + 1)) / accounts) - Math.floor((n * k) / accounts);
+  for (let k = 0; k < accounts; k++) {
+    const account = String(Number(ACCOUNT) + k);
+    const sub = accounts === 1 ? 'aws' : join('aws', account);
+    mkdirSync(join(dir, sub), { recursive: true });
+    const share = { people: split(awsPeople, k), users: split(awsUsers, k), roles: split(awsRoles, k) };
+    const policyCount = Math.max(20, Math.round(size.nhi / 25 / accounts));
+    const policies: unknown[] = [];
+    const policyArn = (i: number) => `arn:aws:iam::${account}:policy/bench-${i}`;
+    for (let i = 0; i < policyCount; i++) {
+      const statements: unknown[] = [
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 'logs:PutLogEvents'],
+          Resource: `arn:aws:s3:::bench-data-${i % 50}/*`,
+        },
+      ];
+      if (rng.chance(0.1)) {
+        const f = rng.pick(awsFunctions);
+        statements.push({
+          Effect: 'Allow',
+          Action: [`dynamodb:PutItem`],
+          Resource: `arn:aws:dynamodb:eu-west-1:${account}:table/fin-${f}`,
+        });
+      }
+      const versions = [
+        {
+          Document: { Version: '2012-10-17', Statement: statements },
+          VersionId: 'v2',
+          IsDefaultVersion: true,
+          CreateDate: '2024-01-01T00:00:00Z',
+        },
+        {
+          Document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+          VersionId: 'v1',
+          IsDefaultVersion: false,
+          CreateDate: '2023-01-01T00:00:00Z',
+        },
+      ];
+      policies.push({
+        PolicyName: `bench-${i}`,
+        PolicyId: `ANPA${String(i).padStart(17, '0')}`,
+        Arn: policyArn(i),
+        Path: '/',
+        DefaultVersionId: 'v2',
+        AttachmentCount: 1,
+        IsAttachable: true,
+        CreateDate: '2023-01-01T00:00:00Z',
+        UpdateDate: '2024-01-01T00:00:00Z',
+        PolicyVersionList: versions,
       });
     }
-    const versions = [
-      {
-        Document: { Version: '2012-10-17', Statement: statements },
-        VersionId: 'v2',
-        IsDefaultVersion: true,
-        CreateDate: '2024-01-01T00:00:00Z',
-      },
-      {
-        Document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-        VersionId: 'v1',
-        IsDefaultVersion: false,
+    const groupCount = Math.max(5, Math.round(policyCount / 10));
+    const groups = Array.from({ length: groupCount }, (_, g) => ({
+      Path: '/',
+      GroupName: `bench-group-${g}`,
+      GroupId: `AGPA${String(g).padStart(17, '0')}`,
+      Arn: `arn:aws:iam::${account}:group/bench-group-${g}`,
+      CreateDate: '2023-01-01T00:00:00Z',
+      GroupPolicyList: [],
+      AttachedManagedPolicies: [0, 1].map(() => {
+        const i = rng.int(policyCount);
+        return { PolicyName: `bench-${i}`, PolicyArn: policyArn(i) };
+      }),
+    }));
+    const json = new JsonWriter(join(dir, sub, 'authorization-details.json'));
+    await json.raw('{"UserDetailList":[');
+    const report = new Lines(join(dir, sub, 'credential-report.csv'));
+    await report.add(
+      'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated',
+    );
+    const attach = (n: number) =>
+      Array.from({ length: n }, () => {
+        const i = rng.int(policyCount);
+        return { PolicyName: `bench-${i}`, PolicyArn: policyArn(i) };
+      });
+    for (let u = 0; u < share.people; u++) {
+      const p = rng.int(size.people);
+      const name = `human-${u}`;
+      await json.item({
+        Path: '/',
+        UserName: name,
+        UserId: `AIDA${String(u).padStart(17, '0')}`,
+        Arn: `arn:aws:iam::${account}:user/${name}`,
         CreateDate: '2023-01-01T00:00:00Z',
-      },
-    ];
-    policies.push({
-      PolicyName: `bench-${i}`,
-      PolicyId: `ANPA${String(i).padStart(17, '0')}`,
-      Arn: policyArn(i),
-      Path: '/',
-      DefaultVersionId: 'v2',
-      AttachmentCount: 1,
-      IsAttachable: true,
-      CreateDate: '2023-01-01T00:00:00Z',
-      UpdateDate: '2024-01-01T00:00:00Z',
-      PolicyVersionList: versions,
-    });
+        UserPolicyList: [],
+        GroupList: [`bench-group-${rng.int(groupCount)}`, `bench-group-${rng.int(groupCount)}`],
+        AttachedManagedPolicies: [],
+        Tags: [{ Key: 'email', Value: emailOf(p) }],
+      });
+      await report.add(
+        `${name},arn:aws:iam::${account}:user/${name},2023-01-01T00:00:00+00:00,true,${iso(AS_OF - rng.int(20) * DAY)},2025-01-01T00:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`,
+      );
+    }
+    for (let u = 0; u < share.users; u++) {
+      const name = `svc-${u}`;
+      const dormant = rng.chance(0.07);
+      if (dormant) dormantNhi++;
+      await json.item({
+        Path: '/automation/',
+        UserName: name,
+        UserId: `AIDB${String(u).padStart(17, '0')}`,
+        Arn: `arn:aws:iam::${account}:user/automation/${name}`,
+        CreateDate: '2022-01-01T00:00:00Z',
+        UserPolicyList: [],
+        GroupList: [],
+        AttachedManagedPolicies: attach(2),
+        Tags: rng.chance(0.8) ? [{ Key: 'owner', Value: emailOf(rng.int(size.people)) }] : [],
+      });
+      const used = iso(AS_OF - (dormant ? 120 + rng.int(300) : rng.int(10)) * DAY);
+      await report.add(
+        `${name},arn:aws:iam::${account}:user/automation/${name},2022-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,${iso(AS_OF - rng.int(400) * DAY)},${used},eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`,
+      );
+    }
+    await json.raw(`],"GroupDetailList":${JSON.stringify(groups)},"RoleDetailList":[`);
+    for (let r = 0; r < share.roles; r++) {
+      const dormant = rng.chance(0.07);
+      if (dormant) dormantNhi++;
+      const never = !dormant && rng.chance(0.02);
+      await json.item({
+        Path: '/',
+        RoleName: `workload-${r}`,
+        RoleId: `AROA${String(r).padStart(17, '0')}`,
+        Arn: `arn:aws:iam::${account}:role/workload-${r}`,
+        CreateDate: '2022-06-01T00:00:00Z',
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        },
+        InstanceProfileList: [],
+        RolePolicyList: [],
+        AttachedManagedPolicies: attach(2),
+        Tags: rng.chance(0.85) ? [{ Key: 'owner', Value: emailOf(rng.int(size.people)) }] : [],
+        RoleLastUsed: never
+          ? {}
+          : {
+              LastUsedDate: iso(AS_OF - (dormant ? 100 + rng.int(300) : rng.int(10)) * DAY),
+              Region: 'eu-west-1',
+            },
+      });
+    }
+    await json.raw(`],"Policies":${JSON.stringify(policies)}}`);
+    await json.close();
+    await report.close();
+
+    awsSources.push({ id: accounts === 1 ? 'aws' : `aws-${account}`, account, dir: sub });
   }
-  const groupCount = Math.max(5, Math.round(policyCount / 10));
-  const groups = Array.from({ length: groupCount }, (_, g) => ({
-    Path: '/',
-    GroupName: `bench-group-${g}`,
-    GroupId: `AGPA${String(g).padStart(17, '0')}`,
-    Arn: `arn:aws:iam::${ACCOUNT}:group/bench-group-${g}`,
-    CreateDate: '2023-01-01T00:00:00Z',
-    GroupPolicyList: [],
-    AttachedManagedPolicies: [0, 1].map(() => {
-      const i = rng.int(policyCount);
-      return { PolicyName: `bench-${i}`, PolicyArn: policyArn(i) };
-    }),
-  }));
-  const awsUserList: unknown[] = [];
-  const report: string[] = [
-    'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated',
-  ];
-  const attach = (n: number) =>
-    Array.from({ length: n }, () => {
-      const i = rng.int(policyCount);
-      return { PolicyName: `bench-${i}`, PolicyArn: policyArn(i) };
-    });
-  for (let u = 0; u < awsPeople; u++) {
-    const p = rng.int(size.people);
-    const name = `human-${u}`;
-    awsUserList.push({
-      Path: '/',
-      UserName: name,
-      UserId: `AIDA${String(u).padStart(17, '0')}`,
-      Arn: `arn:aws:iam::${ACCOUNT}:user/${name}`,
-      CreateDate: '2023-01-01T00:00:00Z',
-      UserPolicyList: [],
-      GroupList: [`bench-group-${rng.int(groupCount)}`, `bench-group-${rng.int(groupCount)}`],
-      AttachedManagedPolicies: [],
-      Tags: [{ Key: 'email', Value: emailOf(p) }],
-    });
-    report.push(
-      `${name},arn:aws:iam::${ACCOUNT}:user/${name},2023-01-01T00:00:00+00:00,true,${iso(AS_OF - rng.int(20) * DAY)},2025-01-01T00:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`,
-    );
-  }
-  for (let u = 0; u < awsUsers; u++) {
-    const name = `svc-${u}`;
-    const dormant = rng.chance(0.07);
-    if (dormant) dormantNhi++;
-    awsUserList.push({
-      Path: '/automation/',
-      UserName: name,
-      UserId: `AIDB${String(u).padStart(17, '0')}`,
-      Arn: `arn:aws:iam::${ACCOUNT}:user/automation/${name}`,
-      CreateDate: '2022-01-01T00:00:00Z',
-      UserPolicyList: [],
-      GroupList: [],
-      AttachedManagedPolicies: attach(2),
-      Tags: rng.chance(0.8) ? [{ Key: 'owner', Value: emailOf(rng.int(size.people)) }] : [],
-    });
-    const used = iso(AS_OF - (dormant ? 120 + rng.int(300) : rng.int(10)) * DAY);
-    report.push(
-      `${name},arn:aws:iam::${ACCOUNT}:user/automation/${name},2022-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,${iso(AS_OF - rng.int(400) * DAY)},${used},eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`,
-    );
-  }
-  const roles: unknown[] = [];
-  for (let r = 0; r < awsRoles; r++) {
-    const dormant = rng.chance(0.07);
-    if (dormant) dormantNhi++;
-    const never = !dormant && rng.chance(0.02);
-    roles.push({
-      Path: '/',
-      RoleName: `workload-${r}`,
-      RoleId: `AROA${String(r).padStart(17, '0')}`,
-      Arn: `arn:aws:iam::${ACCOUNT}:role/workload-${r}`,
-      CreateDate: '2022-06-01T00:00:00Z',
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
-      },
-      InstanceProfileList: [],
-      RolePolicyList: [],
-      AttachedManagedPolicies: attach(2),
-      Tags: rng.chance(0.85) ? [{ Key: 'owner', Value: emailOf(rng.int(size.people)) }] : [],
-      RoleLastUsed: never
-        ? {}
-        : {
-            LastUsedDate: iso(AS_OF - (dormant ? 100 + rng.int(300) : rng.int(10)) * DAY),
-            Region: 'eu-west-1',
-          },
-    });
-  }
-  writeFileSync(
-    join(dir, 'aws', 'authorization-details.json'),
-    JSON.stringify({
-      UserDetailList: awsUserList,
-      GroupDetailList: groups,
-      RoleDetailList: roles,
-      Policies: policies,
-    }),
-  );
-  writeFileSync(join(dir, 'aws', 'credential-report.csv'), `${report.join('\n')}\n`);
   grants += awsPeople * 4 + (awsUsers + awsRoles) * 2; // approximate; the snapshot counts exactly
 
   // --- ruleset: ~100 functions, `risks` pairs and a few triples.
@@ -371,10 +444,12 @@ export async function generateEnterprise(size: EnterpriseSize, dir: string): Pro
       '    system: erp',
       '    financiallySignificant: true',
       '    files: { users: erp/users.csv, roles: erp/roles.csv, assignments: erp/assignments.csv, permissions: erp/role_permissions.csv }',
-      '  - id: aws',
-      '    system: aws',
-      `    accountId: "${ACCOUNT}"`,
-      '    files: { authorizationDetails: aws/authorization-details.json, credentialReport: aws/credential-report.csv }',
+      ...awsSources.flatMap((a) => [
+        `  - id: ${a.id}`,
+        '    system: aws',
+        `    accountId: "${a.account}"`,
+        `    files: { authorizationDetails: ${a.dir}/authorization-details.json, credentialReport: ${a.dir}/credential-report.csv }`,
+      ]),
       'policy:',
       '  sodRules: [bench-ruleset.yaml]',
       '',

@@ -1,5 +1,8 @@
 /**
- * `npm run bench [-- --quick | --people N --nhi N --grants N --risks N --seed N]`
+ * `npm run bench [-- --quick | --size 10x [--shards N] | --people N --nhi N --grants N --risks N --seed N]`
+ *
+ * `--size 10x` is ten times the enterprise (1M people, 500k NHIs, 20M grants over 40 AWS accounts)
+ * scanned with `--shards` (default: the count plan-shards chooses for a 2 GB budget, at least 2).
  *
  * Generates a synthetic enterprise, runs the real `scan` pipeline on it in-process (the same
  * `runLocalScan` as `accessproof scan`), verifies the pack it sealed, runs the DuckDB SoD baseline
@@ -7,6 +10,7 @@
  * prints a table per stage and ONE JSON line last.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,11 +19,12 @@ import { localPaths } from '../cli/paths';
 import { type PipelineStage, runLocalScan } from '../cli/scan-pipeline';
 import { silentLogger } from '../core/connector';
 import type { Inventory } from '../core/inventory';
+import { chooseShardCount } from '../core/run/shard-plan';
 import { evaluateSod } from '../core/sod';
 import { bundleSizes } from './bundle-sizes';
 import { crossCheckSod } from './cross-check';
 import { duckdbSod } from './duckdb-sod';
-import { type EnterpriseSize, FULL, QUICK } from './generate';
+import { type EnterpriseSize, FULL, QUICK, TEN_X } from './generate';
 
 const { values } = parseArgs({
   options: {
@@ -30,17 +35,27 @@ const { values } = parseArgs({
     risks: { type: 'string' },
     seed: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    size: { type: 'string' },
+    shards: { type: 'string' },
   },
 });
-const base = values.quick ? QUICK : FULL;
+if (values.size !== undefined && values.size !== '1x' && values.size !== '10x')
+  throw new Error(`--size is 1x or 10x, not ${values.size}`);
+const tenX = values.size === '10x';
+const base = tenX ? TEN_X : values.quick ? QUICK : FULL;
 const size: EnterpriseSize = {
   people: num(values.people, base.people),
   nhi: num(values.nhi, base.nhi),
   grants: num(values.grants, base.grants),
   risks: num(values.risks, base.risks),
   seed: num(values.seed, base.seed),
+  ...(base.awsAccounts ? { awsAccounts: base.awsAccounts } : {}),
 };
-const root = resolve('bench', 'out', `${size.people}-${size.nhi}-${size.grants}-${size.risks}-${size.seed}`);
+const root = resolve(
+  'bench',
+  'out',
+  `${size.people}-${size.nhi}-${size.grants}-${size.risks}-${size.seed}${size.awsAccounts ? `-${size.awsAccounts}` : ''}`,
+);
 rmSync(root, { recursive: true, force: true });
 mkdirSync(root, { recursive: true });
 
@@ -77,6 +92,22 @@ const stage = (name: PipelineStage | string, records: number) => {
   peakSinceMark = process.memoryUsage.rss();
 };
 
+// Shards: as asked, else (10x) what plan-shards would choose for the default 2 GB budget, at least 2.
+const shards = values.shards
+  ? num(values.shards, 1)
+  : tenX
+    ? Math.max(
+        2,
+        chooseShardCount({
+          principals: size.people + size.nhi,
+          entitlements: Math.round(size.people / 20) + 2_000,
+          grants: size.grants,
+          people: 0,
+        }),
+      )
+    : 1;
+let shardReport: { maxShardRssMb: number; attempts: number[]; count: number } | undefined;
+
 let inventory: Inventory | undefined;
 const loaded = loadConfig(generated.config);
 const paths = localPaths(join(root, 'out'), undefined);
@@ -93,6 +124,14 @@ const result = await runLocalScan({
       inventory = inv;
     },
   },
+  ...(shards > 1
+    ? {
+        shards,
+        onShards: (r: { maxShardRssMb: number; attempts: number[]; count: number }) => {
+          shardReport = r;
+        },
+      }
+    : {}),
 });
 const scanSeconds = (performance.now() - t0) / 1000;
 clearInterval(sampler);
@@ -118,38 +157,44 @@ for (let i = 0; i < 3; i++) {
 }
 const verifySeconds = Math.min(...verifyRuns);
 
-// --- DuckDB baseline on the same inventory and compiled ruleset, and the cross-check
-if (!inventory) throw new Error('the pipeline did not hand over its inventory');
-const { loadRulesets } = await import('../cli/scan-pipeline');
-const { compiled } = await loadRulesets(loaded.rulesetFiles);
-if (!compiled) throw new Error('bench config has no ruleset');
-const { ours, duck, missing, extra, evidenceDiffers } = await crossCheckSod(
-  result.plan.runId,
-  result.scan.findings,
-  inventory,
-  compiled,
-);
-if (missing.length || extra.length || evidenceDiffers.length) {
-  console.error(
-    `SoD mismatch: DuckDB found ${missing.length} conflicts we did not, we found ${extra.length} it did not, ${evidenceDiffers.length} differ in their proving grants`,
+// --- DuckDB baseline on the same inventory and compiled ruleset, and the cross-check. A sharded
+// scan's inventory lives in its shard processes: the baseline runs on the single scan only.
+const sod = shards > 1 ? undefined : await sodAgainstDuckdb();
+async function sodAgainstDuckdb() {
+  if (!inventory) throw new Error('the pipeline did not hand over its inventory');
+  const { loadRulesets } = await import('../cli/scan-pipeline');
+  const { compiled } = await loadRulesets(loaded.rulesetFiles);
+  if (!compiled) throw new Error('bench config has no ruleset');
+  const { ours, duck, missing, extra, evidenceDiffers } = await crossCheckSod(
+    result.plan.runId,
+    result.scan.findings,
+    inventory,
+    compiled,
   );
-  console.error(missing.slice(0, 5), extra.slice(0, 5), evidenceDiffers.slice(0, 5));
-  process.exit(1);
-}
+  if (missing.length || extra.length || evidenceDiffers.length) {
+    console.error(
+      `SoD mismatch: DuckDB found ${missing.length} conflicts we did not, we found ${extra.length} it did not, ${evidenceDiffers.length} differ in their proving grants`,
+    );
+    console.error(missing.slice(0, 5), extra.slice(0, 5), evidenceDiffers.slice(0, 5));
+    process.exit(1);
+  }
 
-// Best of three for both sides: the scan's own SoD stage plus two more runs of the same
-// `evaluateSod` on the same inventory, against three DuckDB runs. One run of either is at the
-// mercy of a garbage collection or another process; the best of three is what each can do.
-const sodRuns = [rows.find((r) => r.stage === 'sod')?.seconds ?? Number.NaN];
-for (let i = 0; i < 2; i++) {
-  const t = performance.now();
-  evaluateSod(inventory, compiled);
-  sodRuns.push((performance.now() - t) / 1000);
+  // Best of three for both sides: the scan's own SoD stage plus two more runs of the same
+  // `evaluateSod` on the same inventory, against three DuckDB runs. One run of either is at the
+  // mercy of a garbage collection or another process; the best of three is what each can do.
+  const sodRuns = [rows.find((r) => r.stage === 'sod')?.seconds ?? Number.NaN];
+  for (let i = 0; i < 2; i++) {
+    const t = performance.now();
+    evaluateSod(inventory, compiled);
+    sodRuns.push((performance.now() - t) / 1000);
+  }
+  const duckRuns = [duck.seconds];
+  for (let i = 0; i < 2; i++) duckRuns.push((await duckdbSod(inventory, compiled)).seconds);
+  const sodSeconds = Math.min(...sodRuns);
+  const duckSeconds = Math.min(...duckRuns);
+
+  return { ours, sodRuns, duckRuns, sodSeconds, duckSeconds, risks: compiled.risks.length };
 }
-const duckRuns = [duck.seconds];
-for (let i = 0; i < 2; i++) duckRuns.push((await duckdbSod(inventory, compiled)).seconds);
-const sodSeconds = Math.min(...sodRuns);
-const duckSeconds = Math.min(...duckRuns);
 const bundles = await bundleSizes();
 const packBytes = result.sealed.bytes;
 const counts = result.sources.reduce(
@@ -157,23 +202,47 @@ const counts = result.sources.reduce(
   { principals: 0, grants: 0 },
 );
 
+// --- physical floors on this machine (docs/benchmarks.md): JSON.parse of snapshot-like lines, and
+// SHA-256 (node's, which is OpenSSL's; `openssl speed` too when installed).
+const floors = measureFloors();
+
 // --- report
+const collectSeconds = rows.filter((r) => r.stage.startsWith('collect')).reduce((n, r) => n + r.seconds, 0);
+const reconcileRow = rows.find((r) => r.stage === 'reconcile');
+/** Seconds the stage would take at the machine's floor rate, when one applies. */
+const floorOf = (r: StageRow): number | undefined => {
+  if (r.stage === 'parse') return r.records / floors.jsonParseLinesPerSec;
+  if (r.stage === 'seal') return packBytes / 2 ** 20 / floors.sha256MBps;
+  return undefined;
+};
 console.log('');
-console.log('stage                         seconds   records    records/s   peak RSS MB');
+console.log(
+  'stage                         seconds  share   records    records/s   floor s  x floor   peak RSS MB',
+);
 for (const r of rows) {
   const rate = r.seconds > 0 ? Math.round(r.records / r.seconds) : 0;
+  const floor = floorOf(r);
   console.log(
-    `${r.stage.padEnd(28)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.records).padStart(9)} ${String(rate).padStart(12)} ${r.rssMb.toFixed(0).padStart(12)}`,
+    `${r.stage.padEnd(28)} ${r.seconds.toFixed(2).padStart(8)} ${`${((100 * r.seconds) / scanSeconds).toFixed(0)}%`.padStart(6)} ${String(r.records).padStart(9)} ${String(rate).padStart(12)} ${(floor === undefined ? '' : floor.toFixed(2)).padStart(9)} ${(floor === undefined ? '' : (r.seconds / floor).toFixed(1)).padStart(8)} ${r.rssMb.toFixed(0).padStart(13)}`,
   );
 }
-console.log(`${'scan total'.padEnd(28)} ${scanSeconds.toFixed(2).padStart(8)}`);
+console.log(`${'scan total'.padEnd(28)} ${scanSeconds.toFixed(2).padStart(8)}   100%`);
+console.log(
+  `floors here: JSON.parse ${Math.round(floors.jsonParseLinesPerSec)} lines/s (one core); SHA-256 ${floors.sha256MBps.toFixed(0)} MB/s (node)${floors.opensslMBps ? `, ${floors.opensslMBps.toFixed(0)} MB/s (openssl speed sha256, 16 KiB blocks)` : ''}`,
+);
+if (shardReport)
+  console.log(
+    `shards: ${shardReport.count}, largest peak RSS ${shardReport.maxShardRssMb.toFixed(0)} MB, attempts [${shardReport.attempts.join(', ')}]`,
+  );
 console.log('');
 console.log(
   `verify (best of 3): ${(packBytes / 2 ** 20).toFixed(1)} MB in ${verifySeconds.toFixed(2)} s = ${(packBytes / 2 ** 20 / verifySeconds).toFixed(0)} MB/s [${verifyRuns.map((x) => x.toFixed(2)).join(', ')} s]`,
 );
-console.log(
-  `SoD (best of 3): ours ${sodSeconds.toFixed(2)} s [${sodRuns.map((x) => x.toFixed(2)).join(', ')}], DuckDB ${duckSeconds.toFixed(2)} s [${duckRuns.map((x) => x.toFixed(2)).join(', ')}]; same ${ours.size} conflicts with the same proving grants`,
-);
+if (sod)
+  console.log(
+    `SoD (best of 3): ours ${sod.sodSeconds.toFixed(2)} s [${sod.sodRuns.map((x) => x.toFixed(2)).join(', ')}], DuckDB ${sod.duckSeconds.toFixed(2)} s [${sod.duckRuns.map((x) => x.toFixed(2)).join(', ')}]; same ${sod.ours.size} conflicts with the same proving grants`,
+  );
+else console.log('SoD: inside the shards (the DuckDB baseline runs on the single scan only)');
 console.log('Lambda bundles (esbuild, minified):');
 for (const b of bundles)
   console.log(
@@ -182,21 +251,28 @@ for (const b of bundles)
 console.log('');
 console.log(
   JSON.stringify({
+    size: tenX ? '10x' : '1x',
     people: size.people,
     nhi: size.nhi,
     grants: counts.grants,
     principals: counts.principals,
-    risks: compiled.risks.length,
+    risks: sod ? sod.risks : size.risks,
     findings: result.summary.findings,
-    sodConflicts: ours.size,
+    sodConflicts: sod ? sod.ours.size : null,
     scanSeconds: round(scanSeconds),
-    sodSeconds: round(sodSeconds),
+    collectSeconds: round(collectSeconds),
+    sodSeconds: sod ? round(sod.sodSeconds) : null,
     peakRssMb: Math.round(peakRssMb),
+    shards,
+    maxShardRssMb: shardReport ? Math.round(shardReport.maxShardRssMb) : null,
+    reconcileSeconds: reconcileRow ? round(reconcileRow.seconds) : null,
     packBytes,
     verifySeconds: round(verifySeconds),
     verifyMBps: Math.round(packBytes / 2 ** 20 / verifySeconds),
-    duckdbSodSeconds: round(duckSeconds),
-    sodRatio: round(sodSeconds / duckSeconds),
+    duckdbSodSeconds: sod ? round(sod.duckSeconds) : null,
+    sodRatio: sod ? round(sod.sodSeconds / sod.duckSeconds) : null,
+    jsonParseLinesPerSec: Math.round(floors.jsonParseLinesPerSec),
+    sha256MBps: Math.round(floors.sha256MBps),
     bundleBytes: Object.fromEntries(bundles.map((b) => [b.name, b.bytes ?? null])),
   }),
 );
@@ -211,4 +287,66 @@ function num(v: string | undefined, fallback: number): number {
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/** JSON.parse lines/s on snapshot-like grant and principal lines; SHA-256 MB/s (node, openssl). */
+function measureFloors(): { jsonParseLinesPerSec: number; sha256MBps: number; opensslMBps?: number } {
+  const lines: string[] = [];
+  for (let i = 0; i < 300_000; i++) {
+    lines.push(
+      i % 15 === 0
+        ? JSON.stringify({
+            principal: {
+              uid: `erp:erp:U${i}`,
+              system: 'erp',
+              tenant: 'erp',
+              sourceId: 'erp',
+              nativeId: `U${i}`,
+              name: `Person ${i}, AP`,
+              kind: 'human',
+              type: 'user',
+              status: 'active',
+              owners: [],
+              credentials: [],
+              tags: {},
+              kindReason: 'user_type:human',
+              email: `person${i}@bench.example`,
+              lastActivity: { at: '2026-09-20T11:00:00Z', source: 'last_login_at' },
+            },
+          })
+        : JSON.stringify({
+            grant: {
+              principal: `erp:erp:U${i >> 4}`,
+              entitlement: `erp:erp:R${i % 5000}`,
+              path: [],
+              grantedAt: '2024-01-05T00:00:00Z',
+            },
+          }),
+    );
+  }
+  let best = 0;
+  for (let k = 0; k < 3; k++) {
+    const t = performance.now();
+    let sink = 0;
+    for (const l of lines) sink += (JSON.parse(l) as object) ? 1 : 0;
+    best = Math.max(best, sink / ((performance.now() - t) / 1000));
+  }
+  const buf = Buffer.alloc(128 * 2 ** 20, 7);
+  let sha = 0;
+  for (let k = 0; k < 3; k++) {
+    const t = performance.now();
+    createHash('sha256').update(buf).digest();
+    sha = Math.max(sha, 128 / ((performance.now() - t) / 1000));
+  }
+  const out: { jsonParseLinesPerSec: number; sha256MBps: number; opensslMBps?: number } = {
+    jsonParseLinesPerSec: best,
+    sha256MBps: sha,
+  };
+  const speed = spawnSync('openssl', ['speed', '-seconds', '1', '-bytes', '16384', 'sha256'], {
+    encoding: 'utf8',
+  });
+  // Last line: "sha256  <n>k" (thousands of bytes per second).
+  const m = /^sha256\s+([\d.]+)k\s*$/m.exec(speed.stdout ?? '');
+  if (m) out.opensslMBps = (Number(m[1]) * 1000) / 2 ** 20;
+  return out;
 }

@@ -44,11 +44,11 @@ import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
 import { addConfiguredSecrets, cliScrubber } from './secrets';
 import type { ShardProcess, ShardRunReport } from './shard-runner';
-import { shardedScan } from './sharded-scan';
+import { type ShardPhase, shardedScan } from './sharded-scan';
 import { lockStateFolder } from './state-lock';
 import { TOOL_VERSION } from './version';
 
-export type PipelineStage = 'collect' | ScanStage | 'seal' | 'notify';
+export type PipelineStage = 'collect' | ScanStage | ShardPhase | 'seal' | 'notify';
 
 export interface PipelineHooks {
   /** A stage finished: its name, records handled, and the source for `collect`. */
@@ -216,6 +216,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
             reviews,
             asOf: req.asOf,
             ...(req.shardProcess ? { shardProcess: req.shardProcess } : {}),
+            onPhase: (phase, n) => hooks.stage?.(phase, n),
           });
           runStore = out.runStore;
           reservedSeen = true;

@@ -38,7 +38,11 @@ export interface ShardedScanInput {
   asOf: Date;
   /** Runs one shard once (default: a child process); tests inject failures here. */
   shardProcess?: ShardProcess;
+  /** Called after each phase with the records it handled (the benchmark's stage table). */
+  onPhase?: (phase: ShardPhase, records: number) => void;
 }
+
+export type ShardPhase = 'plan-shards' | 'shards' | 'reconcile';
 
 export interface ShardedScanOutput {
   summary: ScanSummary;
@@ -60,6 +64,7 @@ export async function shardedScan(input: ShardedScanInput): Promise<ShardedScanO
     runStore,
     shards: input.count,
   });
+  input.onPhase?.('plan-shards', list.count);
   const jobDir = join(input.runDir, 'shards');
   await mkdir(jobDir, { recursive: true });
   const previousFile = join(jobDir, 'previous.json');
@@ -85,6 +90,7 @@ export async function shardedScan(input: ShardedScanInput): Promise<ShardedScanO
   const jobFile = join(jobDir, 'job.json');
   await writeFile(jobFile, JSON.stringify(job));
   const report = await runShards(jobFile, list.count, input.shardProcess ? { run: input.shardProcess } : {});
+  input.onPhase?.('shards', list.count);
 
   const outputs: ShardOutput[] = [];
   for (let shard = 0; shard < list.count; shard++) {
@@ -107,5 +113,6 @@ export async function shardedScan(input: ShardedScanInput): Promise<ShardedScanO
     rulesetHashes: input.rulesetHashes,
     extraDrafts: input.reviews.drafts(watched),
   });
+  input.onPhase?.('reconcile', summary.findings);
   return { summary, runStore, report };
 }
