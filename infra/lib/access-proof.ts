@@ -4,6 +4,8 @@
  * machine, schedule, bus, topic, alarms) and member-account (the read-only role, StackSet-ready).
  * Place it directly in an `App`: it creates stacks, not resources.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, type Environment, Tags, Token } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -27,8 +29,25 @@ import {
 import { RuntimeStack, type StepName, type StepSettings } from './runtime-stack';
 import { StatefulStack } from './stateful-stack';
 
-/** The repository root, two folders above this file. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The package root: the nearest folder above this module whose package.json is this package's —
+ * `infra/lib/` in the repository, `dist/infra/lib/` in the built package. The Lambda entries
+ * (`functions/<step>/handler.ts`) and the lockfile esbuild bundles with are found from it, so an
+ * app elsewhere that imports the construct bundles the package's own handlers.
+ */
+export const PROJECT_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'accessproof'
+    )
+      return `${dir}/`;
+    if (dirname(dir) === dir) throw new Error(`AccessProof: no accessproof package.json above ${from}`);
+  }
+}
 
 export interface AccessProofKmsOptions {
   /** @default 'alias/<lower-cased namePrefix>/data' */
@@ -50,9 +69,13 @@ export interface AccessProofProps {
    * earlier releases)
    */
   namePrefix?: string;
-  /** A config file (README.md "Configuration"), read and validated at synth; paths inside are relative to it. */
+  /**
+   * A config file (README.md "Configuration"), read and validated at synth; a relative path is
+   * read from the working directory (the `cdk.json` folder under `cdk synth`); paths inside are
+   * relative to the file.
+   */
   configFile?: string;
-  /** Or the config as an object; `sources` is required then. */
+  /** Or the config as an object; `sources` is required then (relative `sodRules` from the working directory). */
   config?: z.input<typeof configSchema>;
   /** Shorthand for `config`: the sources (with `organization` and optional `policy`). */
   sources?: z.input<typeof sourceSchema>[];
@@ -185,7 +208,7 @@ export class AccessProof extends Construct {
   constructor(scope: Construct, id: string, props: AccessProofProps) {
     super(scope, id);
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
-    this.runConfig = loadConfig(props, projectRoot);
+    this.runConfig = loadConfig(props);
     const { config } = this.runConfig;
     const names = namesOf(props);
     claimPrefix(this, names, props.env?.account);
@@ -361,10 +384,12 @@ function namesOf(props: AccessProofProps): DeploymentNames {
   });
 }
 
-function loadConfig(props: AccessProofProps, projectRoot: string): LoadedRunConfig {
+function loadConfig(props: AccessProofProps): LoadedRunConfig {
   const given = [props.configFile, props.config, props.sources].filter((x) => x !== undefined).length;
   if (given !== 1) throw new Error('AccessProof: give exactly one of configFile, config or sources');
-  if (props.configFile) return loadRunConfigFile(props.configFile, projectRoot);
+  // Relative to where the app runs (a consuming app's folder), not to this package.
+  const cwd = process.cwd();
+  if (props.configFile) return loadRunConfigFile(props.configFile, cwd);
   const config =
     props.config ??
     ({
@@ -372,7 +397,7 @@ function loadConfig(props: AccessProofProps, projectRoot: string): LoadedRunConf
       sources: props.sources ?? [],
       ...(props.policy ? { policy: props.policy } : {}),
     } satisfies z.input<typeof configSchema>);
-  return runConfigFromObject(config, projectRoot);
+  return runConfigFromObject(config, cwd);
 }
 
 function checkExternalId(externalId: string): void {
