@@ -42,7 +42,7 @@ export interface CollectorOptions<S extends LiveSystem> {
  */
 export function collectHandler<S extends LiveSystem>(obs: Observability, options: CollectorOptions<S>) {
   const step = `collect-${options.system}`;
-  const env = readEnvironment(['STAGING_BUCKET', 'STAGING_BUCKET_OWNER']);
+  const env = readEnvironment(['STAGING_BUCKET', 'STAGING_BUCKET_OWNER', 'KEY_INDEX']);
   const { snapshots } = stagingStores(s3Client(obs), {
     bucket: env.STAGING_BUCKET,
     expectedBucketOwner: env.STAGING_BUCKET_OWNER,
@@ -67,6 +67,7 @@ export function collectHandler<S extends LiveSystem>(obs: Observability, options
         marginMs: options.deadlineMarginMs ?? DEADLINE_MARGIN_MS,
       },
       ...(cursor ? { cursor } : {}),
+      ...(env.KEY_INDEX === 'true' ? { keyIndex: true } : {}),
       logger: obs.core,
     });
   });

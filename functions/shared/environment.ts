@@ -30,6 +30,10 @@ export const ENV = {
   PLAN_ITEMS: z.enum(['inline', 's3']).default('inline'),
   /** The most accounts one Organization source may plan: the run's state is sized for it (issue 15). */
   MAX_ORGANIZATION_ACCOUNTS: z.coerce.number().int().positive().optional(),
+  /** Collectors write a key index beside each snapshot (a sharded scan, issue 18). */
+  KEY_INDEX: z.enum(['true', 'false']).default('false'),
+  /** plan-shards: the memory budget one scan shard is sized to (MB). */
+  SHARD_MEMORY_BUDGET_MB: z.coerce.number().int().positive().optional(),
   /** The account that owns the bucket the deployment staged the run config in (its CDK asset). */
   RUN_CONFIG_BUCKET_OWNER: z
     .string()

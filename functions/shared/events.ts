@@ -67,6 +67,17 @@ export const sourceResultSchema = z.object({
   snapshot: z
     .object({ location: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() })
     .optional(),
+  /** The source's key index (a sharded scan, issue 18). */
+  keyIndex: z
+    .object({ location: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() })
+    .optional(),
+});
+
+/** The shard list plan-shards returns (core/run/shard-plan.ts `ShardList`). */
+export const shardListSchema = z.object({
+  runId: z.string(),
+  count: z.number().int().positive(),
+  shards: z.array(z.object({ shard: z.number().int().nonnegative(), count: z.number().int().positive() })),
 });
 
 /**

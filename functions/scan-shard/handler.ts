@@ -1,0 +1,58 @@
+/**
+ * Sharded scan, step 2, one Distributed Map item (issue 18, docs/sharding.md): rules and SoD over
+ * this shard's identities; drafts, facts of the stored findings it owns and name tables to staging.
+ */
+import * as z from 'zod';
+import { scanShardStep } from '../../core/run/shard-scan';
+import { runSources } from '../shared/collected-sources';
+import { readEnvironment } from '../shared/environment';
+import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
+import { findingsRepository } from '../shared/evidence';
+import { instrument, observability } from '../shared/observability';
+import { compileRunRulesetsOnce, loadRunConfig, parseRunConfig } from '../shared/run-config';
+import { s3Client, stagingStores } from '../shared/staging';
+
+const obs = observability();
+const env = readEnvironment([
+  'STAGING_BUCKET',
+  'STAGING_BUCKET_OWNER',
+  'FINDINGS_TABLE',
+  'RUN_CONFIG_BUCKET_OWNER',
+]);
+const s3 = s3Client(obs);
+const { snapshots, runStore } = stagingStores(s3, {
+  bucket: env.STAGING_BUCKET,
+  expectedBucketOwner: env.STAGING_BUCKET_OWNER,
+});
+const repo = findingsRepository(obs, env.FINDINGS_TABLE);
+const shardEvent = z.object({
+  plan: runPlanSchema,
+  runConfig: runConfigSchema,
+  collected: collectedSchema,
+  shard: z.object({ shard: z.number().int().nonnegative(), count: z.number().int().positive() }),
+});
+
+export const handler = instrument(obs, async (event: unknown) => {
+  const { plan, runConfig, collected, shard } = parseEvent(shardEvent, event, 'scan-shard');
+  const { config, rulesets } = parseRunConfig(
+    await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
+  );
+  const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
+  const out = await scanShardStep({
+    plan,
+    sources,
+    policy: config.policy,
+    sod: await compileRunRulesetsOnce(rulesets),
+    snapshots,
+    runStore,
+    shard: shard.shard,
+    count: shard.count,
+    previous: await repo.loadAll(),
+  });
+  // The Map's result stays small: the output itself is in staging.
+  return {
+    shard: out.shard,
+    drafts: out.drafts.length,
+    maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+});
