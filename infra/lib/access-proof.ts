@@ -26,7 +26,7 @@ import {
   organizationSources,
   runConfigFromObject,
 } from './run-config';
-import { RuntimeStack, type StepName, type StepSettings } from './runtime-stack';
+import { RuntimeStack, type ShardingSettings, type StepName, type StepSettings } from './runtime-stack';
 import { StatefulStack } from './stateful-stack';
 
 /**
@@ -149,6 +149,12 @@ export interface AccessProofProps {
   distributedMap?: boolean;
   /** Per-step Lambda timeout, memory and reserved concurrency (timeouts feed the synth-time budgets). */
   stepSettings?: Partial<Record<StepName, StepSettings>>;
+  /**
+   * The sharded scan (issue 18, docs/sharding.md): plan-shards, a Distributed Map of scan shards
+   * and reconcile instead of one scan Lambda; their memory derives from `memoryBudgetMb`, and synth
+   * stops when a step would not fit its Lambda at ten times the benchmark enterprise.
+   */
+  sharding?: ShardingSettings;
   /**
    * The NAME of a customer managed policy applied as permissions boundary to every role of every
    * stack (resolved in each stack's own account, so the member and evidence accounts need a policy
@@ -296,6 +302,7 @@ export class AccessProof extends Construct {
       ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       ...(props.distributedMap !== undefined ? { distributedMap: props.distributedMap } : {}),
       ...(props.stepSettings ? { stepSettings: props.stepSettings } : {}),
+      ...(props.sharding ? { sharding: props.sharding } : {}),
       ...(props.toleratedFailurePercentage !== undefined
         ? { toleratedFailurePercentage: props.toleratedFailurePercentage }
         : {}),

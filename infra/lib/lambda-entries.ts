@@ -15,7 +15,9 @@ export const LAMBDA_STEPS = [
   'notify',
   'release',
 ] as const;
-export type StepName = (typeof LAMBDA_STEPS)[number];
+/** The sharded scan's steps (issue 18): deployed only when the construct's `sharding` is on. */
+export const SHARD_STEPS = ['plan-shards', 'scan-shard', 'reconcile'] as const;
+export type StepName = (typeof LAMBDA_STEPS)[number] | (typeof SHARD_STEPS)[number];
 
 /** The systems collected live in AWS; ERP extracts are files, refused at synth (run-config.ts). */
 export type LiveSystem = 'aws' | 'entra' | 'salesforce';

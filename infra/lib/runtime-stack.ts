@@ -21,7 +21,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -32,6 +32,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Config } from '../../core/config';
+import { DEFAULT_SHARD_MEMORY_MB } from '../../core/run/shard-plan';
 import { AppFunction } from './app-function';
 import type { EvidenceTarget } from './evidence-vault';
 import { BUNDLE_ALIASES, handlerEntry, type LiveSystem, type StepName } from './lambda-entries';
@@ -43,7 +44,8 @@ import {
   type RunConfigReference,
   runConfigBytes,
 } from './run-config';
-import { ScanRunStateMachine } from './scan-run-state-machine';
+import { ScanRunStateMachine, type ShardedScanSteps } from './scan-run-state-machine';
+import { checkShardFit, shardFigures, shardStepMemory } from './shard-fit';
 import { checkStateBudget, type StateBudget } from './state-budget';
 
 /** What the runtime needs from the stateful stack (StatefulStack satisfies it). */
@@ -113,6 +115,19 @@ export interface RuntimeStackProps extends StackProps {
    * synth), e.g. `{ scan: { timeout: Duration.minutes(10), memorySize: 6144 } }`.
    */
   stepSettings?: Partial<Record<StepName, StepSettings>>;
+  /**
+   * The sharded scan (issue 18, docs/sharding.md): plan-shards, a Distributed Map of scan shards
+   * and reconcile replace the one scan Lambda. Off by default.
+   */
+  sharding?: ShardingSettings;
+}
+
+/** How the sharded scan is sized. */
+export interface ShardingSettings {
+  /** The heap one shard is sized to; the steps' Lambda memory derives from it. @default 2048 */
+  memoryBudgetMb?: number;
+  /** Shards at once. @default 40 */
+  maxConcurrency?: number;
 }
 
 /** What a deployment may change of one step's Lambda function. */
@@ -167,6 +182,22 @@ const STEP_SETTINGS: Record<StepName, { description: string; timeout: Duration; 
     timeout: Duration.minutes(5),
     memorySize: 512,
   },
+  // The sharded scan (issue 18): memory comes from the shard budget (shard-fit.ts) unless set here.
+  'plan-shards': {
+    description: 'Sharded scan: correlate the key indexes, give each identity its shard',
+    timeout: Duration.minutes(15),
+    memorySize: shardStepMemory().planShards,
+  },
+  'scan-shard': {
+    description: 'Sharded scan: rules and SoD over one shard of the identities',
+    timeout: Duration.minutes(15),
+    memorySize: shardStepMemory().scanShard,
+  },
+  reconcile: {
+    description: 'Sharded scan: merge the shards, diff findings',
+    timeout: Duration.minutes(15),
+    memorySize: shardStepMemory().reconcile,
+  },
   // Adopting a pack the failed run had sealed commits its findings: a few minutes at most.
   release: {
     description: 'Record a failed run and release its evidence-chain reservation',
@@ -215,7 +246,7 @@ export class RuntimeStack extends Stack {
         `schedule expression must be cron(…), rate(…) or at(…), got "${props.schedule.expression}"`,
       );
     }
-    const settings = stepSettingsOf(props.stepSettings);
+    const settings = stepSettingsOf(shardedStepSettings(props.sharding, props.stepSettings));
     this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const budget = this.budget(props, settings);
     this.runBudget = budget;
@@ -354,6 +385,13 @@ export class RuntimeStack extends Stack {
     release.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
     release.bindEvidenceReader(evidenceBucket, evidence.encryptionKey, props.evidencePrefix);
 
+    const sharded = props.sharding
+      ? this.shardedScan(props, settings, fn, stagingBucket, evidenceBucket)
+      : undefined;
+    if (sharded)
+      for (const collector of Object.values(collectors))
+        collector.function.addEnvironment('KEY_INDEX', 'true');
+
     this.scanRun = new ScanRunStateMachine(this, 'ScanRun', {
       maxResumes: budget.maxResumes,
       logKey: stateful.dataKey,
@@ -369,6 +407,7 @@ export class RuntimeStack extends Stack {
         notify: notify.function,
       },
       runConfig: this.runConfig,
+      ...(sharded ? { sharded } : {}),
       ...(distributed
         ? {
             distributed: {
@@ -413,6 +452,60 @@ export class RuntimeStack extends Stack {
   }
 
   /** Derive and check the run's time budgets; synth stops with the reason when they cannot hold. */
+  /**
+   * The sharded scan's three functions, their access, and the synth-time check that each fits its
+   * Lambda at 10x with the shard count the budget gives (shard-fit.ts).
+   */
+  private shardedScan(
+    props: RuntimeStackProps,
+    settings: Record<StepName, ResolvedStepSettings>,
+    fn: (step: StepName, extra?: { iamActionData?: boolean }) => AppFunction,
+    stagingBucket: IBucket,
+    evidenceBucket: IBucket,
+  ): ShardedScanSteps {
+    const { stateful } = props;
+    const budgetMb = props.sharding?.memoryBudgetMb ?? DEFAULT_SHARD_MEMORY_MB;
+    const seconds = (step: StepName) => settings[step].timeout.toSeconds();
+    checkShardFit(
+      shardFigures(props.projectRoot, budgetMb),
+      {
+        planShards: settings['plan-shards'].memorySize,
+        scanShard: settings['scan-shard'].memorySize,
+        reconcile: settings.reconcile.memorySize,
+      },
+      {
+        planShards: seconds('plan-shards'),
+        scanShard: seconds('scan-shard'),
+        reconcile: seconds('reconcile'),
+      },
+    );
+    const planShards = fn('plan-shards');
+    const scanShard = fn('scan-shard', { iamActionData: true });
+    const reconcile = fn('reconcile');
+    this.functions['plan-shards'] = planShards;
+    this.functions['scan-shard'] = scanShard;
+    this.functions.reconcile = reconcile;
+    // plan-shards: reads the key indexes and HR snapshots, writes each shard's uids (run store).
+    planShards.bindStagingWriter(stagingBucket, stateful.dataKey);
+    planShards.function.addEnvironment('SHARD_MEMORY_BUDGET_MB', String(budgetMb));
+    // scan-shard: snapshots in, its output to the run store; stored findings read only.
+    scanShard.bindStagingWriter(stagingBucket, stateful.dataKey);
+    scanShard.bindRunConfigReader(this.runConfig);
+    scanShard.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: false });
+    // reconcile: as the single scan (reserves the chain, writes findings and the result).
+    reconcile.bindStagingWriter(stagingBucket, stateful.dataKey);
+    reconcile.bindRunConfigReader(this.runConfig);
+    reconcile.bindFindingsTable(stateful.findingsTable, stateful.dataKey, { write: true });
+    reconcile.bindEvidenceReader(evidenceBucket, stateful.evidence.encryptionKey, props.evidencePrefix);
+    reconcile.function.addEnvironment('RESERVATION_LEASE_MS', String(this.runBudget.leaseMs));
+    return {
+      planShards: planShards.function,
+      scanShard: scanShard.function,
+      reconcile: reconcile.function,
+      ...(props.sharding?.maxConcurrency ? { maxConcurrency: props.sharding.maxConcurrency } : {}),
+    };
+  }
+
   private budget(props: RuntimeStackProps, settings: Record<StepName, { timeout: Duration }>): RunBudget {
     const derived = scheduleIntervalMs(props.schedule.expression);
     const intervalMs =
@@ -567,6 +660,24 @@ type ResolvedStepSettings = {
   memorySize: number;
   reservedConcurrency?: number;
 };
+
+/** The shard steps' memory from the budget, under any explicit stepSettings. */
+function shardedStepSettings(
+  sharding: ShardingSettings | undefined,
+  overrides: Partial<Record<StepName, StepSettings>> | undefined,
+): Partial<Record<StepName, StepSettings>> | undefined {
+  if (!sharding) return overrides;
+  const memory = shardStepMemory(sharding.memoryBudgetMb ?? DEFAULT_SHARD_MEMORY_MB);
+  const derived: Partial<Record<StepName, StepSettings>> = {
+    'plan-shards': { memorySize: memory.planShards },
+    'scan-shard': { memorySize: memory.scanShard },
+    reconcile: { memorySize: memory.reconcile },
+  };
+  const out = { ...overrides };
+  for (const [step, d] of Object.entries(derived) as [StepName, StepSettings][])
+    out[step] = { ...d, ...overrides?.[step] };
+  return out;
+}
 
 /** The defaults with the deployment's overrides, checked: a bad value stops synth naming the step. */
 function stepSettingsOf(

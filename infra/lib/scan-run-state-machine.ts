@@ -30,12 +30,14 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
+  Chain,
   Choice,
   Condition,
   DefinitionBody,
   DistributedMap,
   Errors,
   type IChainable,
+  type INextable,
   JitterType,
   JsonPath,
   LogLevel,
@@ -114,6 +116,22 @@ export interface ScanRunStateMachineProps {
   includeExecutionData?: boolean;
   /** Encrypts the execution log group (its key policy must let CloudWatch Logs use it). */
   logKey?: IKey;
+  /**
+   * The sharded scan (issue 18, docs/sharding.md): Scan becomes PlanShards → ScanShards (a
+   * Distributed Map over the shard list) → Reconcile, whose result is `$.scan` as before.
+   */
+  sharded?: ShardedScanSteps;
+}
+
+/** The three functions of the sharded scan and how the shard map runs them. */
+export interface ShardedScanSteps {
+  planShards: IFunction;
+  scanShard: IFunction;
+  reconcile: IFunction;
+  /** Shards at once. @default 40 */
+  maxConcurrency?: number;
+  /** Attempts per shard before the run fails (any error: a shard is a pure function of staging). @default 3 */
+  shardAttempts?: number;
 }
 
 /**
@@ -207,11 +225,32 @@ export class ScanRunStateMachine extends Construct {
           resultPath: '$.collected',
         }).itemProcessor(iteration);
 
-    const scan = this.invoke('Scan', steps.scan, '$.scan', {
+    const scanInput = {
       plan: JsonPath.objectAt('$.plan'),
       runConfig: JsonPath.objectAt('$.runConfig'),
       collected: JsonPath.objectAt('$.collected'),
-    });
+    };
+    // The scan step: one Lambda, or (sharded) plan-shards, a map of shards and reconcile; either way
+    // its result is `$.scan`, and a failure of any part is the scan step's failure.
+    const scanTasks: (LambdaInvoke | DistributedMap)[] = [];
+    let scan: IChainable & INextable;
+    if (props.sharded) {
+      const planShards = this.invoke('PlanShards', props.sharded.planShards, '$.shards', {
+        plan: JsonPath.objectAt('$.plan'),
+        collected: JsonPath.objectAt('$.collected'),
+      });
+      const scanShards = this.shardMap(props.sharded);
+      const reconcile = this.invoke('Reconcile', props.sharded.reconcile, '$.scan', {
+        ...scanInput,
+        shards: JsonPath.objectAt('$.shards'),
+      });
+      scanTasks.push(planShards, scanShards, reconcile);
+      scan = Chain.start(planShards).next(scanShards).next(reconcile);
+    } else {
+      const single = this.invoke('Scan', steps.scan, '$.scan', scanInput);
+      scanTasks.push(single);
+      scan = single;
+    }
     const seal = this.invoke('Seal', steps.seal, '$.seal', {
       plan: JsonPath.objectAt('$.plan'),
       runConfig: JsonPath.objectAt('$.runConfig'),
@@ -242,10 +281,10 @@ export class ScanRunStateMachine extends Construct {
       .otherwise(scan);
     release.next(resumeAt);
     for (const [task, step] of [
-      [scan, 'scan'],
-      [seal, 'seal'],
-      [notify, 'notify'],
-    ] as const) {
+      ...scanTasks.map((t) => [t, 'scan'] as const),
+      [seal, 'seal'] as const,
+      [notify, 'notify'] as const,
+    ]) {
       const failed = new Pass(this, `${task.id}Failed`, {
         comment: `The ${step} step failed: name it for ReleaseRun`,
         parameters: { step, failedAtRedrive: JsonPath.numberAt('$$.Execution.RedriveCount') },
@@ -290,6 +329,13 @@ export class ScanRunStateMachine extends Construct {
     const { collect: collectFunctions, ...single } = steps;
     const named: [string, IFunction][] = [
       ...Object.entries(single),
+      ...(props.sharded
+        ? ([
+            ['plan-shards', props.sharded.planShards],
+            ['scan-shard', props.sharded.scanShard],
+            ['reconcile', props.sharded.reconcile],
+          ] as [string, IFunction][])
+        : []),
       ...Object.entries(collectFunctions).map(([system, fn]): [string, IFunction] => [
         `collect-${system}`,
         fn,
@@ -345,6 +391,44 @@ export class ScanRunStateMachine extends Construct {
       jitterStrategy: JitterType.FULL,
     });
     return task;
+  }
+
+  /**
+   * One child execution per shard of the list plan-shards returned (`$.shards.shards`): each gets
+   * the run's plan, config reference and collected sources and its `{ shard, count }`. A shard is
+   * retried on any error; one that still fails fails the map (no failure is tolerated), so
+   * Reconcile never runs on part of the shards.
+   */
+  private shardMap(options: ShardedScanSteps): DistributedMap {
+    const task = new LambdaInvoke(this, 'ScanShard', {
+      lambdaFunction: options.scanShard,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+    });
+    task.addRetry({
+      errors: [Errors.ALL],
+      interval: Duration.seconds(5),
+      maxAttempts: (options.shardAttempts ?? 3) - 1,
+      backoffRate: 2,
+      jitterStrategy: JitterType.FULL,
+    });
+    const map = new DistributedMap(this, 'ScanShards', {
+      comment: 'One child execution per shard: rules and SoD over its identities; outputs go to staging',
+      itemsPath: '$.shards.shards',
+      itemSelector: {
+        plan: JsonPath.objectAt('$.plan'),
+        runConfig: JsonPath.objectAt('$.runConfig'),
+        collected: JsonPath.objectAt('$.collected'),
+        shard: JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: options.maxConcurrency ?? 40,
+      toleratedFailurePercentage: 0,
+      // A shard may run up to 15 minutes; Express children are capped at 5.
+      mapExecutionType: StateMachineType.STANDARD,
+      resultPath: JsonPath.DISCARD,
+    });
+    map.itemProcessor(task);
+    return map;
   }
 
   private distributedMap(

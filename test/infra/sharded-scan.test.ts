@@ -1,0 +1,108 @@
+/**
+ * Issue 18 in AWS: with `sharding` on, Scan becomes PlanShards → ScanShards (a Distributed Map over
+ * the shard list, retried, no failure tolerated) → Reconcile at `$.scan`; the three functions get
+ * memory from the shard budget, and synth stops when a step would not fit its Lambda at 10x.
+ */
+import type { App } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chooseShardCount } from '../../core/run/shard-plan';
+import { PROJECT_ROOT } from '../../infra/lib/access-proof';
+import {
+  checkShardFit,
+  LAMBDA_MAX_SECONDS,
+  type ShardFigures,
+  shardFigures,
+  shardStepMemory,
+  TEN_X,
+} from '../../infra/lib/shard-fit';
+import { allStates, stateMachineDefinition, synth } from './synth';
+
+const FIFTEEN_MIN = { planShards: 900, scanShard: 900, reconcile: 900 };
+
+describe('shard Lambda fit (pure)', () => {
+  it('derives each step’s memory from the budget', () => {
+    expect(shardStepMemory(2048)).toEqual({ planShards: 2560, scanShard: 2560, reconcile: 4096 });
+    expect(shardStepMemory(8192).reconcile).toBe(10_240);
+    expect(() => shardStepMemory(100)).toThrow(/memoryBudgetMb/);
+  });
+
+  it('at 10x with the chosen shard count every step fits its Lambda memory and 15 minutes', () => {
+    const figures = shardFigures(PROJECT_ROOT, 2048);
+    expect(figures.shards).toBe(
+      figures.source === 'estimate' ? chooseShardCount(TEN_X, 2048) : figures.shards,
+    );
+    expect(() => checkShardFit(figures, shardStepMemory(2048), FIFTEEN_MIN)).not.toThrow();
+    expect(figures.shardSeconds).toBeLessThanOrEqual(LAMBDA_MAX_SECONDS);
+  });
+
+  it('refuses a step that would not fit, naming the step and both figures', () => {
+    const figures: ShardFigures = {
+      source: 'bench',
+      shards: 12,
+      maxShardRssMb: 3000,
+      shardSeconds: 1200,
+      planShardsRssMb: 100,
+      planShardsSeconds: 10,
+      reconcileRssMb: 100,
+      reconcileSeconds: 10,
+    };
+    expect(() => checkShardFit(figures, shardStepMemory(2048), FIFTEEN_MIN)).toThrow(
+      /scanShard needs 3000 MB at 10x \(bench\), its Lambda has 2560 MB; scanShard needs 1200 s/,
+    );
+  });
+});
+
+describe('sharded scan in the state machine', () => {
+  let app: App;
+  let runtime: Template;
+  beforeAll(() => {
+    ({ app, runtime } = synth({ props: { sharding: { memoryBudgetMb: 2048, maxConcurrency: 8 } } }));
+  }, 300_000);
+
+  it('deploys plan-shards, scan-shard and reconcile with memory from the budget; collectors write key indexes', () => {
+    const fns = Object.values(runtime.findResources('AWS::Lambda::Function')) as {
+      Properties: { MemorySize: number; Environment: { Variables: Record<string, string> } };
+    }[];
+    const by = Object.fromEntries(
+      fns.map((f) => [f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, f]),
+    );
+    expect(by['accessproof-plan-shards']?.Properties.MemorySize).toBe(2560);
+    expect(by['accessproof-scan-shard']?.Properties.MemorySize).toBe(2560);
+    expect(by['accessproof-reconcile']?.Properties.MemorySize).toBe(4096);
+    expect(by['accessproof-plan-shards']?.Properties.Environment.Variables.SHARD_MEMORY_BUDGET_MB).toBe(
+      '2048',
+    );
+    expect(by['accessproof-collect-aws']?.Properties.Environment.Variables.KEY_INDEX).toBe('true');
+  });
+
+  it('runs PlanShards → ScanShards (Distributed Map, retried, no failure tolerated) → Reconcile → Seal', () => {
+    const states = allStates(stateMachineDefinition(runtime)) as Record<string, Record<string, unknown>>;
+    expect(states.Scan).toBeUndefined();
+    expect(states.PlanShards).toMatchObject({ Type: 'Task', ResultPath: '$.shards', Next: 'ScanShards' });
+    expect(states.ScanShards).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.shards.shards',
+      MaxConcurrency: 8,
+      ResultPath: null,
+      Next: 'Reconcile',
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
+    // Absent = 0 (the service default): one shard failing after its retries fails the map.
+    expect(states.ScanShards?.ToleratedFailurePercentage ?? 0).toBe(0);
+    expect(states.ScanShard?.Retry).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 2 })]),
+    );
+    expect(states.Reconcile).toMatchObject({ ResultPath: '$.scan', Next: 'Seal' });
+    for (const s of ['PlanShards', 'ScanShards', 'Reconcile'])
+      expect((states[s]?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe(`${s}Failed`);
+  });
+
+  it('leaves nothing unacknowledged for cdk-nag', () => {
+    const violations = new AwsSolutionsChecks()
+      .validateScope(app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
+    expect(violations).toEqual([]);
+  });
+});
