@@ -16,11 +16,11 @@ import { InputError } from '../core/errors';
 import { CHAIN_EVENT_FILE, type ChainEvent } from '../core/evidence/chain-event';
 import { canonicalJson, MANIFEST_FILE, parseManifest } from '../core/evidence/manifest';
 import type { EvidenceWriter } from '../core/evidence/ports';
-import type { ReportCampaign } from '../core/evidence/report-html';
 import { findChainHead } from '../core/evidence/verify';
 import type { FindingsRepository } from '../core/findings/repository';
 import type { Inventory } from '../core/inventory';
 import { MemoryRunStore, type RunStore } from '../core/ports';
+import { reportCampaigns } from '../core/reviews/evidence';
 import { collectStep, failedSource } from '../core/run/collect';
 import { buildNotifications, type RunDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
@@ -265,7 +265,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       finishedAt: now(),
       logger,
       packs,
-      campaigns: campaignsOf(reviewArtefacts),
+      campaigns: reportCampaigns(reviewArtefacts),
       extraArtefacts: [
         { path: 'policy.json', content: policy.bytes, records: 0 },
         ...reviewArtefacts,
@@ -302,13 +302,6 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   } finally {
     await repo.close();
   }
-}
-
-/** The campaign rows of the review artefacts (each file's first line), for the report. */
-function campaignsOf(artefacts: ReturnType<ReviewEvidence['artefacts']>): ReportCampaign[] {
-  return artefacts
-    .map((a) => (a.lines[0] ? (JSON.parse(a.lines[0]) as ReportCampaign & { record?: string }) : undefined))
-    .filter((c): c is ReportCampaign => c?.record === 'campaign');
 }
 
 async function collectOne(

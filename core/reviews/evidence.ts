@@ -2,6 +2,7 @@
  * The pack's `reviews/` folder: one `reviews/<campaignId>.jsonl` per campaign, open and closed, in
  * every pack, so each pack shows the state of every review as of its run.
  */
+import type { ReportCampaign } from '../evidence/report-html';
 import type { Campaign } from './model';
 import { campaignRecords } from './records';
 import {
@@ -63,4 +64,17 @@ export function reviewArtefactsFor(
         content: enc.encode(lines.length ? `${lines.join('\n')}\n` : ''),
       };
     });
+}
+
+/**
+ * The campaign rows of the review artefacts (each file's first line), for the report's dashboard
+ * (`sealStep`'s `campaigns`). The CLI and the seal Lambda both pass exactly this.
+ *
+ * @example
+ * await sealStep({ …, campaigns: reportCampaigns(artefacts), extraArtefacts: [...artefacts] });
+ */
+export function reportCampaigns(artefacts: readonly ReviewArtefact[]): ReportCampaign[] {
+  return artefacts
+    .map((a) => (a.lines[0] ? (JSON.parse(a.lines[0]) as ReportCampaign & { record?: string }) : undefined))
+    .filter((c): c is ReportCampaign => c?.record === 'campaign');
 }

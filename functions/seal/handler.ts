@@ -2,12 +2,15 @@
  * Step 4 (seal): write the evidence pack into the object-locked bucket, sign its manifest with
  * KMS, and advance the findings store and the chain head.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
+import { reportCampaigns, reviewArtefactsFor } from '../../core/reviews/evidence';
 import { sealMetrics } from '../../core/run/metrics';
 import { effectivePolicy } from '../../core/run/policy-doc';
 import { sealStep } from '../../core/run/seal';
+import { DynamoDbReviewStore } from '../../stores/dynamodb-reviews/dynamodb-review-store';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
 import { SnsHeadAnchor } from '../../stores/sns-anchor/sns-head-anchor';
@@ -37,6 +40,7 @@ const env = readEnvironment([
   'SIGNING_KEY_ARN',
   'ANCHOR_TOPIC_ARN',
   'RUN_CONFIG_BUCKET_OWNER',
+  'REVIEWS_TABLE',
 ]);
 const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
@@ -60,6 +64,14 @@ const anchor = new SnsHeadAnchor({
   client: obs.tracer.captureAWSv3Client(new SNSClient({})),
   topicArn: env.ANCHOR_TOPIC_ARN,
 });
+// Set by the CDK only with the reviewer app on (AppFunction.bindReviewsReader): every campaign in
+// the reviews table goes into the pack under reviews/, as `accessproof scan` seals reviews.db.
+const reviewStore = env.REVIEWS_TABLE
+  ? new DynamoDbReviewStore({
+      tableName: env.REVIEWS_TABLE,
+      client: obs.tracer.captureAWSv3Client(new DynamoDBClient({})),
+    })
+  : undefined;
 const sealEvent = z.object({
   plan: runPlanSchema,
   runConfig: runConfigSchema,
@@ -80,6 +92,11 @@ export const handler = instrument(obs, async (event: unknown) => {
       `the run config changed since plan: policy.json has SHA-256 ${policy.sha256}, the plan recorded ${plan.configSha256}`,
     );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
+  // Campaigns as they stand now, with their decisions. No revocation proof: that needs the run's
+  // inventory, which only the scan step holds (records say decisions, not that a revocation is done).
+  const reviewArtefacts = reviewStore
+    ? reviewArtefactsFor(await reviewStore.list(), { asOf: new Date(plan.asOf) })
+    : [];
   const finishedAt = new Date();
   const sealed = await sealStep({
     plan,
@@ -95,7 +112,8 @@ export const handler = instrument(obs, async (event: unknown) => {
     packs: evidencePackReader(s3, env),
     finishedAt,
     logger: obs.core,
-    extraArtefacts: [{ path: 'policy.json', content: policy.bytes, records: 0 }],
+    ...(reviewStore ? { campaigns: reportCampaigns(reviewArtefacts) } : {}),
+    extraArtefacts: [{ path: 'policy.json', content: policy.bytes, records: 0 }, ...reviewArtefacts],
   });
   emitRunMetrics(obs, sealMetrics(plan.startedAt, finishedAt));
   return sealed;

@@ -47,6 +47,11 @@ export const ENV = {
     .string()
     .regex(/^arn:[\w-]+:securityhub:[a-z0-9-]+:\d{12}:product\/\d{12}\/default$/)
     .optional(),
+  /**
+   * Set only with the reviewer app on (`reviews` prop, issue 17): the reviews table the seal step
+   * reads every campaign from, to seal them under `reviews/`.
+   */
+  REVIEWS_TABLE: z.string().min(1).optional(),
   /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 } as const;

@@ -341,6 +341,8 @@ export class AccessProof extends Construct {
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       });
       this.reviews.addStackDependency(this.stateful);
+      // The seal step seals every campaign of the reviews table into the pack (reviews/).
+      this.runtime.functions.seal?.bindReviewsReader(this.reviews.table, this.stateful.dataKey);
     }
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
     if (props.permissionsBoundary) {

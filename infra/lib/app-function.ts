@@ -456,6 +456,21 @@ export class AppFunction extends Construct {
     this.setEnv('REVIEWS_TABLE', table.tableName);
   }
 
+  /**
+   * Read every campaign from the reviews table (the seal step, to seal decisions made in the AWS
+   * app under `reviews/`): the head query and the content rows, decrypted with the data key.
+   * No write: the pipeline never changes a campaign.
+   */
+  bindReviewsReader(table: ITable, key: IKey): void {
+    this.allow(
+      'ReviewsRead',
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      [table.tableArn],
+    );
+    this.grantKey(key, ['kms:Decrypt', 'kms:DescribeKey'], 'DataKeyUse');
+    this.setEnv('REVIEWS_TABLE', table.tableName);
+  }
+
   /** Publish reminders and escalations (email-ready text) to the KMS-encrypted notices topic. */
   bindReviewNotices(topic: ITopic, key: IKey): void {
     this.allow('PublishReviewNotices', ['sns:Publish'], [topic.topicArn]);

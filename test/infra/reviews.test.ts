@@ -188,6 +188,33 @@ describe('reviews stack (reviews: {…})', () => {
     reviews.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 7 * * ? *)' });
   });
 
+  it('lets the seal step (only) read the reviews table with the data key, and names the table to it', () => {
+    // Arrange
+    const runtime = synthesized.runtime;
+    const seal = functionRole(runtime, 'accessproof-seal');
+    const bySid = Object.fromEntries(roleStatements(runtime, seal).map((s) => [s.Sid, s]));
+    const sealFn = Object.values(
+      runtime.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'accessproof-seal' } } },
+      }),
+    )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    const tableId = Object.keys(reviews.findResources('AWS::DynamoDB::Table'))[0]!;
+    const others = ['accessproof-scan', 'accessproof-notify', 'accessproof-plan'].map((s) =>
+      roleStatements(runtime, functionRole(runtime, s)),
+    );
+    // Assert: read actions only, on the reviews table (a cross-stack reference to its ARN).
+    expect(bySid.ReviewsRead?.Action).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain('Fn::ImportValue');
+    expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain(tableId);
+    expect(JSON.stringify(sealFn.Properties.Environment.Variables.REVIEWS_TABLE)).toContain(tableId);
+    expect(asList(bySid.DataKeyUse?.Action)).toEqual(expect.arrayContaining(['kms:Decrypt']));
+    for (const statements of others) expect(statements.some((s) => s.Sid === 'ReviewsRead')).toBe(false);
+  });
+
   it('is not deployed without `reviews`', () => {
     expect(
       synthesized.app.node

@@ -273,6 +273,9 @@ describe('IAM: exact actions per role', () => {
       },
     });
     expect(bySid.ManifestSign?.Action).toEqual(['kms:GetPublicKey', 'kms:Sign']);
+    // Without `reviews` there is no reviews table to read (test/infra/reviews.test.ts has it on).
+    expect(bySid.ReviewsRead).toBeUndefined();
+    expect(JSON.stringify(runtime.findResources('AWS::Lambda::Function'))).not.toContain('REVIEWS_TABLE');
   });
 
   it('plan, scan and notify hold only what their step needs', () => {

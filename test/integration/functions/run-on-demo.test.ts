@@ -32,14 +32,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { keyFingerprint } from '../../../core/evidence/signature';
 import { verifyChain } from '../../../core/evidence/verify';
+import { decide } from '../../../core/reviews/decide';
+import type { Campaign } from '../../../core/reviews/model';
 import { DynamoDbFindingsRepository } from '../../../stores/dynamodb-findings';
+import { DynamoDbReviewStore } from '../../../stores/dynamodb-reviews';
 import { kmsKeyFingerprints } from '../../../stores/kms-signer/kms-key-fingerprint';
 import { openPackReader } from '../../../stores/s3-evidence/open-pack-reader';
 import { type RunningServer, startAwsServer } from '../../support/aws-query-server/http-server';
-import { createFindingsTable, type RunningDynalite, startDynalite } from '../../support/dynalite';
+import {
+  createFindingsTable,
+  createReviewsTable,
+  type RunningDynalite,
+  startDynalite,
+} from '../../support/dynalite';
 import { type LocalS3, startLocalS3 } from '../../support/s3rver';
 import { securityHubImitation } from '../../support/security-hub-imitation';
 import { signDigestP256 } from '../../unit/core/evidence/ecdsa-digest';
+import { CONTROLLER, itemOf, LATER, startedCampaign } from '../../unit/core/reviews/review-fixture';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DEMO = join(ROOT, 'examples', 'demo');
@@ -47,6 +56,8 @@ const OWNER = '111122223333';
 const STAGING = 'accessproof-staging-test';
 const EVIDENCE = 'accessproof-evidence-test';
 const TABLE = 'accessproof-findings';
+/** The reviewer app's table (`reviews` on): the seal step seals its campaigns under reviews/. */
+const REVIEWS_TABLE = 'accessproof-reviews';
 const KEY_ARN = `arn:aws:kms:us-east-1:${OWNER}:key/manifest-signing`;
 
 type Json = Record<string, unknown>;
@@ -114,12 +125,27 @@ let steps: Record<
   Handler
 >;
 let savedEnv: NodeJS.ProcessEnv;
+/** A campaign decided in the AWS app (stored in the reviews table) before the first run. */
+let decided: Campaign;
 /** KMS Sign fails while set: the seal step of that run fails. */
 let kmsDown = false;
 
 beforeAll(async () => {
   ddb = await startDynalite();
   await createFindingsTable(ddb.client, TABLE);
+  await createReviewsTable(ddb.client, REVIEWS_TABLE);
+  // What the reviews-api Lambda writes: a campaign, then one decision on it (ReviewStore.update).
+  const reviewStore = new DynamoDbReviewStore({ tableName: REVIEWS_TABLE, client: ddb.client });
+  const started = startedCampaign();
+  await reviewStore.create(started);
+  decided = await reviewStore.update(started.id, (c) =>
+    decide(
+      c,
+      [itemOf(c, 'U-BOB', 'R-AP-PAY').id],
+      { outcome: 'revoke', by: CONTROLLER, note: 'left AP' },
+      LATER,
+    ),
+  );
   s3 = await startLocalS3();
   await s3.createBucket(STAGING);
   await s3.createBucket(EVIDENCE);
@@ -168,6 +194,7 @@ beforeAll(async () => {
     EVIDENCE_PREFIX: '',
     EVIDENCE_RETENTION_DAYS: '2557',
     FINDINGS_TABLE: TABLE,
+    REVIEWS_TABLE,
     SIGNING_KEY_ARN: KEY_ARN,
     FINDINGS_EVENT_BUS: 'accessproof-findings',
     NOTIFY_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER}:accessproof`,
@@ -428,6 +455,29 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
       new Set(['versions-unavailable', 'object-checksum', 'object-lock']),
     );
     expect(report.ok).toBe(false);
+  });
+
+  it('seals the campaigns of the reviews table under reviews/ with the decision made in the AWS app', async () => {
+    // Arrange
+    const item = itemOf(decided, 'U-BOB', 'R-AP-PAY');
+    // Act
+    const text = await readPackFile(first.seal.location, `reviews/${decided.id}.jsonl`);
+    const manifest = (await readManifest(first.seal.location)) as unknown as { files: { path: string }[] };
+    // Assert: the same records `accessproof scan` seals (core/reviews/evidence.ts), listed in the
+    // signed manifest (verify above checked its hash), and the report's campaign dashboard.
+    const rows = text!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
+    expect(rows[0]).toMatchObject({ record: 'campaign', campaignId: decided.id });
+    expect(rows.filter((r) => r.record === 'item')).toHaveLength(decided.items.length);
+    expect(rows.find((r) => r.itemId === item.id)).toMatchObject({
+      decision: { outcome: 'revoke', by: CONTROLLER, note: 'left AP', at: LATER.toISOString() },
+    });
+    // No revocation proof: the seal step has no inventory to check it against.
+    expect(rows.some((r) => 'revocation' in r)).toBe(false);
+    expect(manifest.files.map((f) => f.path)).toContain(`reviews/${decided.id}.jsonl`);
+    expect(await readPackFile(first.seal.location, 'report.html')).toContain(decided.name);
   });
 
   it('an Organization whose accounts cannot be listed is a failed source of the next run, which still seals and chains', async () => {
