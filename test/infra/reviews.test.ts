@@ -202,13 +202,13 @@ describe('reviews stack (reviews: {…})', () => {
     const others = ['accessproof-scan', 'accessproof-notify', 'accessproof-plan'].map((s) =>
       roleStatements(runtime, functionRole(runtime, s)),
     );
-    // Assert: read actions only, on the reviews table (a cross-stack reference to its ARN).
+    // Assert: read actions only, on the reviews table (a cross-stack reference to its ARN output).
     expect(bySid.ReviewsRead?.Action).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
     ]);
-    expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain('Fn::ImportValue');
+    expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain('AccessProof-Reviews');
     expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain(tableId);
     expect(JSON.stringify(sealFn.Properties.Environment.Variables.REVIEWS_TABLE)).toContain(tableId);
     expect(asList(bySid.DataKeyUse?.Action)).toEqual(expect.arrayContaining(['kms:Decrypt']));
