@@ -9,7 +9,6 @@
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
-import { reconcile } from '../findings/lifecycle';
 import type { Finding, FindingDraft } from '../findings/model';
 import { ChainConflictError, type FindingsRepository } from '../findings/repository';
 import type { SourceInfo } from '../inventory';
@@ -17,10 +16,8 @@ import type { Entitlement, Grant, Identity } from '../model';
 import type { RunStore } from '../ports';
 import type { RevocationInventory } from '../reviews/revocation';
 import { compareDrafts } from '../rules';
-import { policyBasisFor } from '../rules/facts';
 import type { RevokeRuleInventory } from '../rules/review-revoke-not-done';
 import { settleCrashedRun } from './recover';
-import { unsealedRecords } from './run-record';
 import {
   countBy,
   holdsOrCommitted,
@@ -28,6 +25,7 @@ import {
   markOverdue,
   type NameInventory,
   nameSeen,
+  runLifecycle,
   type ScanResult,
   type ScanSummary,
   scanResultKey,
@@ -110,29 +108,7 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
     return v === 1 ? true : v === 0 ? false : undefined;
   };
 
-  const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
-  const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
-  const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
-  const previous = await repo.loadAll();
-  const runRecords = unsealedRecords(await repo.listRunRecords());
-  const result = reconcile({
-    previous,
-    drafts,
-    runId: plan.runId,
-    asOf: new Date(plan.asOf),
-    completeSources: complete,
-    failedOrIncompleteSources: notComplete,
-    slaDays: input.policy.slaDays,
-    ...(input.sources.some((s) => s.status === 'failed')
-      ? {}
-      : {
-          configuredSources: new Set([...plan.sources.map((s) => s.id), ...input.sources.map((s) => s.id)]),
-        }),
-    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {})), (id) =>
-      sourcePolicies.get(id),
-    ),
-    factsHold,
-  });
+  const { result, runRecords } = await runLifecycle(input, drafts, factsHold);
   nameSeen(result.findings, plan.runId, nameInventory(outputs));
   markOverdue(result, new Date(plan.asOf));
 

@@ -100,6 +100,48 @@ export function scanResultKey(runId: string): string {
 }
 
 /**
+ * The findings lifecycle of a run over its drafts: the stored findings and unsealed run records
+ * loaded, then `reconcile` with the run's sources, policy basis and facts. One implementation for
+ * the single scan and the sharded reconcile, so the two cannot drift.
+ *
+ * @example
+ * const { result, runRecords } = await runLifecycle(input, drafts, factsHoldIn(inv, asOf));
+ */
+export async function runLifecycle(
+  input: Pick<ScanStepInput, 'plan' | 'sources' | 'policy' | 'repo' | 'rulesetHashes'>,
+  drafts: Iterable<FindingDraft>,
+  factsHold: (f: Finding) => boolean | undefined,
+): Promise<{ result: ReconcileResult; runRecords: RunRecord[] }> {
+  const { plan, repo } = input;
+  const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
+  const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
+  const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
+  const previous = await repo.loadAll();
+  const runRecords = unsealedRecords(await repo.listRunRecords());
+  const result = reconcile({
+    previous,
+    drafts,
+    runId: plan.runId,
+    asOf: new Date(plan.asOf),
+    completeSources: complete,
+    failedOrIncompleteSources: notComplete,
+    slaDays: input.policy.slaDays,
+    // A source that failed may be a whole AWS Organization whose accounts could not be listed:
+    // then no absent source proves it was removed from the configuration.
+    ...(input.sources.some((s) => s.status === 'failed')
+      ? {}
+      : {
+          configuredSources: new Set([...plan.sources.map((s) => s.id), ...input.sources.map((s) => s.id)]),
+        }),
+    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {})), (id) =>
+      sourcePolicies.get(id),
+    ),
+    factsHold,
+  });
+  return { result, runRecords };
+}
+
+/**
  * @example
  * const summary = await scanStep({ plan, sources, policy, sod, snapshots, repo, runStore, now: () => new Date(), logger });
  */
@@ -145,30 +187,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   // No sort either: the lifecycle's output is sorted by finding id whatever the drafts' order.
   const drafts = concatenated([ruleDrafts, sodDrafts, input.extraDrafts?.(inv) ?? []]);
 
-  const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
-  const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
-  const previous = await repo.loadAll();
-  const runRecords = unsealedRecords(await repo.listRunRecords());
-  const result = reconcile({
-    previous,
-    drafts,
-    runId: plan.runId,
-    asOf: new Date(plan.asOf),
-    completeSources: complete,
-    failedOrIncompleteSources: notComplete,
-    slaDays: input.policy.slaDays,
-    // A source that failed may be a whole AWS Organization whose accounts could not be listed:
-    // then no absent source proves it was removed from the configuration.
-    ...(input.sources.some((s) => s.status === 'failed')
-      ? {}
-      : {
-          configuredSources: new Set([...plan.sources.map((s) => s.id), ...input.sources.map((s) => s.id)]),
-        }),
-    policyBasis: policyBasisFor(input.policy, new Map(Object.entries(input.rulesetHashes ?? {})), (id) =>
-      sourcePolicies.get(id),
-    ),
-    factsHold: factsHoldIn(inv, new Date(plan.asOf)),
-  });
+  const { result, runRecords } = await runLifecycle(input, drafts, factsHoldIn(inv, new Date(plan.asOf)));
   nameSeen(result.findings, plan.runId, inv);
   markOverdue(result, new Date(plan.asOf));
   input.onStage?.('diff', result.findings.length);
