@@ -8,12 +8,15 @@ import { LocalPackReader } from '../stores/local-vault/local-pack-reader';
 const [dir] = process.argv.slice(2);
 if (!dir) throw new Error('usage: verify-child.ts <evidence dir>');
 const t = performance.now();
+const cpu = process.cpuUsage();
 const report = await verifyChain(new LocalPackReader(dir));
 const seconds = (performance.now() - t) / 1000;
+const used = process.cpuUsage(cpu);
 console.log(
   JSON.stringify({
     ok: report.ok,
     seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
     bytes: report.bytesChecked,
     problem: report.problems[0]?.message,
   }),
