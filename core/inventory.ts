@@ -290,23 +290,36 @@ export class InventoryBuilder {
     for (const g of snapshot.grants) this.addGrant(g);
   }
 
-  /** Correlates identities, packs the grant graph and freezes the inventory. Call once. */
-  finish(): Inventory {
+  /**
+   * Correlates identities, packs the grant graph and freezes the inventory. Call once.
+   *
+   * `prepared`: identities and people directory computed elsewhere over a larger inventory (a scan
+   * shard holds part of the run; plan-shards correlated all of it). Every principal of a prepared
+   * identity must be in this builder; `principalsWithEmail` answers from this builder's principals.
+   */
+  finish(prepared?: PreparedCorrelation): Inventory {
     if (this.finished) throw new Error('InventoryBuilder.finish() called twice');
     this.finished = true;
-    const correlated = correlate(this.principals.values());
-    // HR people found only in sources that failed are never used: the snapshot did not arrive.
-    const directory = resolvePeople({
-      principals: this.principals.values(),
-      people: this.people,
-      links: this.links,
-      sources: this.sources.values(),
-      identities: correlated.identities,
-    });
-    const correlation = withIdentities(
-      correlated,
-      regroupByPerson(correlated.identities, this.principals, directory),
-    );
+    let directory: PeopleDirectory;
+    let correlation: Correlation;
+    if (prepared) {
+      directory = prepared.directory;
+      correlation = preparedCorrelation(prepared.identities, this.principals);
+    } else {
+      const correlated = correlate(this.principals.values());
+      // HR people found only in sources that failed are never used: the snapshot did not arrive.
+      directory = resolvePeople({
+        principals: this.principals.values(),
+        people: this.people,
+        links: this.links,
+        sources: this.sources.values(),
+        identities: correlated.identities,
+      });
+      correlation = withIdentities(
+        correlated,
+        regroupByPerson(correlated.identities, this.principals, directory),
+      );
+    }
     const pn = this.principalNumbers;
     const principalCount = pn.uids.length;
 
@@ -366,6 +379,35 @@ export class InventoryBuilder {
       directory,
     );
   }
+}
+
+/** Identities (sorted by id) and a people directory computed over the whole run. */
+export interface PreparedCorrelation {
+  identities: Identity[];
+  directory: PeopleDirectory;
+}
+
+/** The prepared identities, and the principals by email as `correlate` lists them (by uid). */
+function preparedCorrelation(
+  identities: Identity[],
+  principals: ReadonlyMap<string, Principal>,
+): Correlation {
+  const identityByPrincipal = new Map<string, Identity>();
+  for (const identity of identities) {
+    for (const uid of identity.principals) {
+      if (!principals.has(uid)) throw new Error(`prepared identity ${identity.id}: no principal ${uid}`);
+      identityByPrincipal.set(uid, identity);
+    }
+  }
+  const principalsByEmail = new Map<string, Principal[]>();
+  for (const p of [...principals.values()].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0))) {
+    const email = normalizeEmail(p.email);
+    if (email === undefined) continue;
+    const list = principalsByEmail.get(email);
+    if (list) list.push(p);
+    else principalsByEmail.set(email, [p]);
+  }
+  return { identities, identityByPrincipal, principalsByEmail };
 }
 
 function withIdentities(correlation: Correlation, identities: Identity[]): Correlation {

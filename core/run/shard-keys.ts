@@ -10,7 +10,7 @@
  * correlation joins by (email, employee id), and what the people directory and the cross-identity
  * look-ups read (system, kind, type, status, validity window, name, tags).
  */
-import type { Principal } from '../model';
+import type { PolicyStatement, Principal } from '../model';
 import type { SnapshotRef } from '../ports';
 import type { SnapshotHeader } from '../snapshot';
 
@@ -30,7 +30,16 @@ export interface KeyRecord {
   tags: Record<string, string>;
   validFrom?: string;
   validUntil?: string;
-  /** An AWS role with a trust policy: others may assume it, so every shard loads its grants. */
+  /**
+   * A non-human principal's owners (uids or emails): plan-shards gives the owning shard the owners'
+   * principals and carriers of their emails, which NHI-ORPHANED reads.
+   */
+  owners?: string[];
+  /**
+   * An AWS role whose trust policy lets in something other than a service (an AWS principal, an
+   * account, `*`, an identity provider): a principal of another shard may assume it, so every
+   * shard loads its record and grants. A role only services assume reaches no principal.
+   */
   assumable?: true;
 }
 
@@ -70,13 +79,25 @@ export function keyRecordOf(p: Principal): KeyRecord {
   if (p.employeeId !== undefined) k.employeeId = p.employeeId;
   if (p.validFrom !== undefined) k.validFrom = p.validFrom;
   if (p.validUntil !== undefined) k.validUntil = p.validUntil;
-  if (p.aws?.trustPolicy && p.aws.trustPolicy.length > 0) k.assumable = true;
+  if (p.kind === 'nonhuman' && p.owners.length > 0) k.owners = p.owners;
+  if (p.aws?.trustPolicy?.some(reachesPrincipals)) k.assumable = true;
   return k;
 }
 
 /**
+ * Whether a trust statement may let in a principal of the inventory (core/sod/role-reach.ts): an
+ * Allow naming anything but services (`AWS`, `*`, `Federated`), or a NotPrincipal. Services reach
+ * no principal.
+ */
+function reachesPrincipals(s: PolicyStatement): boolean {
+  if (s.effect !== 'Allow') return false;
+  if (s.notPrincipal) return true;
+  return Object.entries(s.principal ?? {}).some(([kind, values]) => kind !== 'Service' && values.length > 0);
+}
+
+/**
  * The principal a key record stands for in a shard that does not own it: no credentials, no
- * owners, no activity. Only cross-identity look-ups read it; rules about it run in its own shard.
+ * activity (owners only of a non-human principal). Only cross-identity look-ups read it; rules about it run in its own shard.
  */
 export function principalOfKey(k: KeyRecord): Principal {
   const p: Principal = {
@@ -89,7 +110,7 @@ export function principalOfKey(k: KeyRecord): Principal {
     kind: k.kind,
     type: k.type,
     status: k.status,
-    owners: [],
+    owners: k.owners ? [...k.owners] : [],
     credentials: [],
     tags: { ...k.tags },
   };

@@ -8,10 +8,12 @@
  * The shard count comes from the inventory's size and a memory budget per shard.
  */
 import { createHash } from 'node:crypto';
+import { normalizeEmail } from '../correlate';
 import { type Inventory, InventoryBuilder } from '../inventory';
-import type { Person, PersonLink } from '../model';
+import type { Identity, Person, PersonLink } from '../model';
+import type { Ambiguity, HrStatus, MatchedBy, PeopleDirectory, PersonMatch, UnusedLink } from '../people';
 import type { RunStore, SnapshotSource } from '../ports';
-import { type KeyIndexHeader, type KeyRecord, principalOfKey } from './shard-keys';
+import { type KeyIndexHeader, type KeyRecord, keyRecordOf, principalOfKey } from './shard-keys';
 import type { RunPlan, SourceResult } from './types';
 
 /** Default memory budget of one scan shard (a 2 GB Lambda; `--memory-budget-mb`). */
@@ -119,7 +121,7 @@ export interface ShardList {
 }
 
 export const shardPlanKey = (runId: string) => `runs/${runId}/shards/plan.json`;
-export const shardOwnedKey = (runId: string, shard: number) => `runs/${runId}/shards/owned-${shard}.json`;
+export const shardContextKey = (runId: string, shard: number) => `runs/${runId}/shards/context-${shard}.json`;
 export const shardOutputKey = (runId: string, shard: number) => `runs/${runId}/shards/output-${shard}.json`;
 
 export interface PlanShardsInput {
@@ -144,13 +146,22 @@ export async function planShardsStep(input: PlanShardsInput): Promise<ShardList>
   const count = input.shards ?? chooseShardCount(size, budgetMb);
   if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS)
     throw new Error(`plan-shards: the shard count must be 1…${MAX_SHARDS}, got ${count}`);
-  const inv = await readKeyInventory(plan, input.sources, input.snapshots);
-  const owned: string[][] = Array.from({ length: count }, () => []);
+  const assumable = new Set<string>();
+  const inv = await readKeyInventory(plan, input.sources, input.snapshots, (k) => {
+    if (k.assumable) assumable.add(k.uid);
+  });
+  const principalsPerShard: number[] = Array(count).fill(0);
+  // One shard's context at a time: at 10x the run holds 1.5M key records already.
+  const shardOfIdentity = new Map<Identity, number>();
   for (const identity of inv.identities) {
-    const list = owned[shardOf(identity.id, count)]!;
-    for (const uid of identity.principals) list.push(uid);
+    const s = shardOf(identity.id, count);
+    shardOfIdentity.set(identity, s);
+    principalsPerShard[s]! += identity.principals.length;
   }
-  for (let i = 0; i < count; i++) await runStore.put(shardOwnedKey(plan.runId, i), owned[i]);
+  for (let i = 0; i < count; i++) {
+    const context = shardContext(plan.runId, inv, i, count, shardOfIdentity, assumable);
+    await runStore.put(shardContextKey(plan.runId, i), context);
+  }
   const shardPlan: ShardPlan = {
     runId: plan.runId,
     count,
@@ -158,13 +169,186 @@ export async function planShardsStep(input: PlanShardsInput): Promise<ShardList>
     estimate: estimateShard(size, count),
     size,
     identities: inv.identities.length,
-    principalsPerShard: owned.map((o) => o.length),
+    principalsPerShard,
   };
   await runStore.put(shardPlanKey(plan.runId), shardPlan);
   return {
     runId: plan.runId,
     count,
     shards: Array.from({ length: count }, (_, shard) => ({ shard, count })),
+  };
+}
+
+/**
+ * What one scan shard needs beyond its snapshot lines (`shardContextKey`): which principals it
+ * owns, the key records it holds (its own, those its rules look up across identities, every
+ * assumable AWS role), their identities and the people directory as the whole run resolved them.
+ */
+export interface ShardContext {
+  runId: string;
+  shard: number;
+  count: number;
+  /** Per source, in snapshot order: the key records of the principals this shard holds. */
+  members: { sourceId: string; keys: KeyRecord[] }[];
+  /** Principals whose full record and grants the shard loads (its own identities'). */
+  owned: string[];
+  /** AWS roles another shard's principal may assume: full record and grants in every shard. */
+  assumable: string[];
+  /** The identities of the principals held, sorted by id (trimmed to those held when not owned). */
+  identities: Identity[];
+  directory: DirectorySlice;
+  /** The run's, the same in every shard. */
+  totals: { identities: number; principals: number };
+}
+
+/** A people directory restricted to what one shard reads (JSON). */
+export interface DirectorySlice {
+  authority: PeopleDirectory['authority'];
+  hr: HrStatus;
+  people: Person[];
+  /** Principal uid → [person uid, matched by, value]. */
+  matches: Record<string, [string, MatchedBy, string]>;
+  /** Normalized email → person uids (the emails NHI owners name). */
+  peopleByEmail: Record<string, string[]>;
+  keptApart: string[];
+  ambiguities: Ambiguity[];
+  unusedLinks: UnusedLink[];
+}
+
+/** The directory a shard's inventory answers with. */
+export function directoryOf(slice: DirectorySlice): PeopleDirectory {
+  const people = new Map(slice.people.map((p) => [p.uid, p]));
+  const person = (uid: string) => {
+    const p = people.get(uid);
+    if (!p) throw new Error(`shard directory: no person ${uid}`);
+    return p;
+  };
+  const matches = new Map<string, PersonMatch>();
+  for (const [uid, [personUid, by, value]] of Object.entries(slice.matches))
+    matches.set(uid, { person: person(personUid), by, value });
+  const byEmail = new Map<string, Person[]>();
+  for (const [email, uids] of Object.entries(slice.peopleByEmail)) byEmail.set(email, uids.map(person));
+  return {
+    authority: slice.authority,
+    hr: slice.hr,
+    people,
+    matchOf: (uid) => matches.get(uid),
+    peopleWithEmail: (email) => {
+      const e = normalizeEmail(email);
+      return (e !== undefined && byEmail.get(e)) || [];
+    },
+    keptApart: new Set(slice.keptApart),
+    ambiguities: slice.ambiguities,
+    unusedLinks: slice.unusedLinks,
+  };
+}
+
+/**
+ * Shard `shard`'s context. Besides its own principals it holds, as key records: every principal an
+ * owner of its non-human principals names (by uid, or every carrier of the email), every carrier
+ * of an ambiguous email whose IDENTITY-AMBIGUOUS finding it owns, and every assumable AWS role.
+ */
+export function shardContext(
+  runId: string,
+  inv: Inventory,
+  shard: number,
+  count: number,
+  shardOfIdentity: ReadonlyMap<Identity, number>,
+  assumable: ReadonlySet<string>,
+): ShardContext {
+  const held = new Set<string>();
+  const ownerEmails = new Set<string>();
+  const owned: string[] = [];
+  for (const identity of inv.identities) {
+    if (shardOfIdentity.get(identity) !== shard) continue;
+    for (const uid of identity.principals) {
+      owned.push(uid);
+      held.add(uid);
+      const p = inv.principals.get(uid)!;
+      if (p.kind !== 'nonhuman') continue;
+      for (const raw of p.owners) {
+        const o = raw.trim();
+        if (inv.principals.has(o)) held.add(o);
+        if (!o.includes('@')) continue;
+        const email = normalizeEmail(o);
+        if (email !== undefined) ownerEmails.add(email);
+        for (const h of inv.principalsWithEmail(o)) held.add(h.uid);
+      }
+    }
+  }
+  for (const a of inv.directory.ambiguities) {
+    if (shardOf(`email:${a.email}`, count) !== shard) continue;
+    for (const h of inv.principalsWithEmail(a.email)) held.add(h.uid);
+    for (const uid of a.principals) if (inv.principals.has(uid)) held.add(uid);
+  }
+  for (const uid of assumable) held.add(uid);
+
+  const members: ShardContext['members'] = [];
+  let current: ShardContext['members'][number] | undefined;
+  for (const p of inv.principals.values()) {
+    if (!held.has(p.uid)) continue;
+    if (current?.sourceId !== p.sourceId) {
+      current = members.find((m) => m.sourceId === p.sourceId);
+      if (!current) {
+        current = { sourceId: p.sourceId, keys: [] };
+        members.push(current);
+      }
+    }
+    const key = keyRecordOf(p);
+    if (assumable.has(p.uid)) key.assumable = true;
+    current.keys.push(key);
+  }
+
+  const identities: Identity[] = [];
+  const seen = new Set<Identity>();
+  for (const identity of inv.identities) {
+    if (seen.has(identity)) continue;
+    if (shardOfIdentity.get(identity) === shard) {
+      identities.push(identity);
+      seen.add(identity);
+      continue;
+    }
+    // Not this shard's: only the principals it holds, so its drafts (dropped) still hash elsewhere.
+    if (!identity.principals.some((uid) => held.has(uid))) continue;
+    seen.add(identity);
+    identities.push({ ...identity, principals: identity.principals.filter((uid) => held.has(uid)) });
+  }
+
+  const dir = inv.directory;
+  const people = new Map<string, Person>();
+  const matches: DirectorySlice['matches'] = {};
+  for (const uid of held) {
+    const m = dir.matchOf(uid);
+    if (!m) continue;
+    people.set(m.person.uid, m.person);
+    matches[uid] = [m.person.uid, m.by, m.value];
+  }
+  const peopleByEmail: DirectorySlice['peopleByEmail'] = {};
+  for (const email of ownerEmails) {
+    const list = dir.peopleWithEmail(email);
+    if (list.length === 0) continue;
+    for (const p of list) people.set(p.uid, p);
+    peopleByEmail[email] = list.map((p) => p.uid);
+  }
+  return {
+    runId,
+    shard,
+    count,
+    members,
+    owned,
+    assumable: [...assumable],
+    identities,
+    directory: {
+      authority: dir.authority,
+      hr: dir.hr,
+      people: [...people.values()],
+      matches,
+      peopleByEmail,
+      keptApart: [...dir.keptApart].filter((uid) => held.has(uid)),
+      ambiguities: [...dir.ambiguities],
+      unusedLinks: [...dir.unusedLinks],
+    },
+    totals: { identities: inv.identities.length, principals: inv.principals.size },
   };
 }
 
@@ -176,6 +360,7 @@ export async function readKeyInventory(
   plan: RunPlan,
   sources: readonly SourceResult[],
   snapshots: SnapshotSource,
+  onKey?: (key: KeyRecord) => void,
 ): Promise<Inventory> {
   const significant = new Map(plan.sources.map((s) => [s.id, s.financiallySignificant]));
   const builder = new InventoryBuilder({
@@ -198,8 +383,10 @@ export async function readKeyInventory(
       );
     for await (const key of keyRecords(snapshots, source.keyIndex.location, (h) =>
       builder.addSnapshotHeader(h.snapshot),
-    ))
+    )) {
+      onKey?.(key);
       builder.addPrincipal(principalOfKey(key));
+    }
     if (source.system !== 'hr') continue;
     let first = true;
     for await (const line of snapshots.lines(source.snapshot.location)) {

@@ -28,7 +28,7 @@ import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
 import type { NamePrincipal } from './scan';
 import { type KeyRecord, principalOfKey } from './shard-keys';
-import { keyRecords, shardOf, shardOutputKey, shardOwnedKey } from './shard-plan';
+import { directoryOf, type ShardContext, shardContextKey, shardOf, shardOutputKey } from './shard-plan';
 import type { RunPlan, SourceResult } from './types';
 
 /** At most this many activity warnings per source (as the single scan). */
@@ -99,10 +99,12 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
   const { plan, shard, count } = input;
   if (!Number.isInteger(shard) || shard < 0 || shard >= count)
     throw new Error(`scan-shard: shard ${shard} is not one of 0…${count - 1}`);
-  const ownedList = await input.runStore.get<string[]>(shardOwnedKey(plan.runId, shard));
-  if (!ownedList) throw new Error(`scan-shard: run ${plan.runId} has no plan for shard ${shard}`);
-  const owned = new Set(ownedList);
-  const { inv, grants, late } = await readShardInventory(input, owned);
+  const context = await input.runStore.get<ShardContext>(shardContextKey(plan.runId, shard));
+  if (!context || context.runId !== plan.runId || context.count !== count)
+    throw new Error(`scan-shard: run ${plan.runId} has no plan for shard ${shard} of ${count}`);
+  const { inv, grants, late, known } = await readShardInventory(input, context);
+  const owned = new Set(context.owned);
+  context.members = [];
 
   const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
   const ruleOptions = {
@@ -120,9 +122,12 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
   const hold = factsHoldIn(inv, new Date(plan.asOf));
   const facts: Record<string, 0 | 1 | 2> = {};
   for (const f of input.previous) {
+    // The shard of the first principal's identity, as the whole run correlates it; a principal
+    // without a record this run (or none) leaves it to the subject's.
     const first = f.subject.principals[0];
-    const owner = (first !== undefined && inv.identityOf(first)?.id) || f.subject.identity;
-    if (shardOf(owner, count) !== shard) continue;
+    const identity = first !== undefined ? inv.identityOf(first) : undefined;
+    if (!identity && first !== undefined && known.has(first)) continue; // held by another shard
+    if (shardOf(identity?.id ?? f.subject.identity, count) !== shard) continue;
     const h = hold(f);
     facts[f.id] = h === true ? 1 : h === false ? 0 : 2;
   }
@@ -136,20 +141,21 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
     names: namesOf(inv, drafts),
     late,
     grants,
-    identities: inv.identities.length,
-    principals: inv.principals.size,
+    identities: context.totals.identities,
+    principals: context.totals.principals,
     warnings: inv.directory.unusedLinks.filter((l) => l.reason === 'principal').map((l) => l.text),
     ...(input.watch
-      ? { watched: watchedFacts(inv, input.watch, (uid) => owns(inv, uid, count, shard)) }
+      ? {
+          watched: watchedFacts(
+            inv,
+            input.watch,
+            (uid) => owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard),
+          ),
+        }
       : {}),
   };
   await input.runStore.put(shardOutputKey(plan.runId, shard), output);
   return output;
-}
-
-/** Whether `uid`'s identity (or the uid alone, when in none) belongs to `shard`. */
-function owns(inv: Inventory, uid: string, count: number, shard: number): boolean {
-  return shardOf(inv.identityOf(uid)?.id ?? `principal:${uid}`, count) === shard;
 }
 
 function watchedFacts(
@@ -220,6 +226,8 @@ type SnapshotRecordUnion = {
 
 const GRANT_PREFIX = '{"grant":{"principal":"';
 const PRINCIPAL_PREFIX = '{"principal":';
+const PERSON_PREFIX = '{"person":';
+const LINK_PREFIX = '{"link":';
 
 /**
  * The principal uid of a grant line without parsing it, when the line starts the usual way
@@ -236,8 +244,8 @@ function grantPrincipalOf(line: string): string | undefined {
 
 async function readShardInventory(
   input: ScanShardInput,
-  owned: ReadonlySet<string>,
-): Promise<{ inv: Inventory; grants: number; late: ShardOutput['late'] }> {
+  context: ShardContext,
+): Promise<{ inv: Inventory; grants: number; late: ShardOutput['late']; known: Set<string> }> {
   const { plan, count, shard } = input;
   const significant = new Map(plan.sources.map((s) => [s.id, s.financiallySignificant]));
   const asOf = new Date(plan.asOf);
@@ -247,26 +255,37 @@ async function readShardInventory(
     asOf,
   });
   const late: ShardOutput['late'] = {};
-  /** Every principal uid with a key record, and those whose grants every shard needs. */
+  const owned = new Set(context.owned);
+  const assumable = new Set(context.assumable);
+  /** Principals whose full record (and grants) this shard loads. */
+  const full = (uid: string) => owned.has(uid) || assumable.has(uid);
+  /** Every principal uid of the run with a record, per source in snapshot order. */
   const known = new Set<string>();
-  const assumable = new Set<string>();
+  const uidsOf = new Map<string, string[]>();
   let grants = 0;
-  const ownsGrantOf = (uid: string) =>
-    owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard);
+  // Grants of a principal without a record go to the shard its uid hashes to (the last answer is
+  // kept: a principal's grants are consecutive lines).
+  let lastUid: string | undefined;
+  let lastMine = false;
+  const ownsGrantOf = (uid: string) => {
+    if (uid === lastUid) return lastMine;
+    lastUid = uid;
+    lastMine = owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard);
+    return lastMine;
+  };
 
-  // Every key index first: a grant may name a principal of a source read later.
-  const keysOf = new Map<string, KeyRecord[]>();
+  // Every key index first (uids only): a grant may name a principal of a source read later.
   for (const source of input.sources) {
     if (!source.snapshot) continue;
     if (!source.keyIndex) throw new Error(`scan-shard: source ${source.id} has no key index`);
-    const keys: KeyRecord[] = [];
-    for await (const key of keyRecords(input.snapshots, source.keyIndex.location)) {
-      keys.push(key);
-      known.add(key.uid);
-      if (key.assumable) assumable.add(key.uid);
+    const uids: string[] = [];
+    for await (const uid of keyUids(input.snapshots, source.keyIndex.location)) {
+      uids.push(uid);
+      known.add(uid);
     }
-    keysOf.set(source.id, keys);
+    uidsOf.set(source.id, uids);
   }
+  const membersOf = new Map(context.members.map((m) => [m.sourceId, m.keys]));
 
   for (const source of input.sources) {
     if (!source.snapshot) {
@@ -278,11 +297,12 @@ async function readShardInventory(
       });
       continue;
     }
-    // Key records first, in snapshot order: the principals keep the single scan's order, and the
-    // full records read below take their place.
-    const keys = keysOf.get(source.id)!;
-    keysOf.delete(source.id);
-    for (const key of keys) builder.addPrincipal(principalOfKey(key));
+    // The key records held first, in snapshot order: the principals keep the single scan's order,
+    // and the full records read below take their place.
+    for (const key of membersOf.get(source.id) ?? []) builder.addPrincipal(principalOfKey(key));
+    membersOf.delete(source.id);
+    const uids = uidsOf.get(source.id)!;
+    uidsOf.delete(source.id);
     const sourceLate: { at: number; text: string }[] = [];
     let lateCount = 0;
     let ordinal = 0;
@@ -295,9 +315,13 @@ async function readShardInventory(
       }
       const isPrincipal = line.startsWith(PRINCIPAL_PREFIX);
       if (isPrincipal) {
-        const key = keys[ordinal++];
-        if (!key) throw new Error(`scan-shard: ${source.id} has more principals than its key index`);
-        if (!owned.has(key.uid) && key.system !== 'aws') continue;
+        const uid = uids[ordinal++];
+        if (uid === undefined)
+          throw new Error(`scan-shard: ${source.id} has more principals than its key index`);
+        if (!full(uid)) continue;
+      } else if (line.startsWith(PERSON_PREFIX) || line.startsWith(LINK_PREFIX)) {
+        // The people directory comes resolved from plan-shards.
+        continue;
       } else {
         const uid = grantPrincipalOf(line);
         if (uid !== undefined && !ownsGrantOf(uid) && !assumable.has(uid)) continue;
@@ -312,25 +336,46 @@ async function readShardInventory(
         // check must see them (a grant still there is never "revoked").
         builder.addGrant(rec.grant);
       } else if (rec.principal) {
-        const key = keys[ordinal - 1];
-        if (!isPrincipal || key?.uid !== rec.principal.uid)
+        const uid = uids[ordinal - 1];
+        if (!isPrincipal || uid !== rec.principal.uid)
           throw new Error(
             `scan-shard: ${source.id}: principal ${rec.principal.uid} is not where its key index says`,
           );
         const warnings = dropFutureActivity(rec.principal, asOfMs);
-        if (owned.has(key.uid)) {
+        if (owned.has(uid)) {
           lateCount += warnings.length;
           for (const text of warnings)
             if (sourceLate.length < LATE_WARNINGS_SHOWN) sourceLate.push({ at: ordinal - 1, text });
         }
         builder.addPrincipal(rec.principal);
       } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
-      else if (rec.person) builder.addPerson(rec.person);
-      else if (rec.link) builder.addLink(rec.link);
     }
-    if (ordinal !== keys.length)
-      throw new Error(`scan-shard: ${source.id} has ${ordinal} principals, its key index ${keys.length}`);
+    if (ordinal !== uids.length)
+      throw new Error(`scan-shard: ${source.id} has ${ordinal} principals, its key index ${uids.length}`);
     if (lateCount > 0) late[source.id] = { count: lateCount, first: sourceLate };
   }
-  return { inv: builder.finish(), grants, late };
+  const inv = builder.finish({ identities: context.identities, directory: directoryOf(context.directory) });
+  return { inv, grants, late, known };
+}
+
+const KEY_PREFIX = '{"key":{"uid":"';
+
+/** The uids of a key index, in order (keyRecordOf writes the uid first: no parse per line). */
+async function* keyUids(snapshots: SnapshotSource, location: string): AsyncGenerator<string> {
+  let first = true;
+  for await (const line of snapshots.lines(location)) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    if (line.startsWith(KEY_PREFIX)) {
+      const end = line.indexOf('"', KEY_PREFIX.length);
+      const raw = line.slice(KEY_PREFIX.length, end);
+      if (end > 0 && !raw.includes('\\')) {
+        yield raw;
+        continue;
+      }
+    }
+    yield (JSON.parse(line) as { key: KeyRecord }).key.uid;
+  }
 }

@@ -8,9 +8,10 @@ import {
   DEFAULT_SHARD_MEMORY_MB,
   estimateShard,
   planShardsStep,
+  type ShardContext,
   type ShardPlan,
+  shardContextKey,
   shardOf,
-  shardOwnedKey,
   shardPlanKey,
 } from '../../../../core/run/shard-plan';
 import type { RunPlan, SourceResult } from '../../../../core/run/types';
@@ -144,7 +145,8 @@ describe('planShardsStep', () => {
       expect(list.shards).toHaveLength(count);
       const owner = new Map<string, number>();
       for (let i = 0; i < count; i++)
-        for (const uid of (await runStore.get<string[]>(shardOwnedKey(plan.runId, i)))!) owner.set(uid, i);
+        for (const uid of (await runStore.get<ShardContext>(shardContextKey(plan.runId, i)))!.owned)
+          owner.set(uid, i);
       expect(owner.size).toBe(5);
       const ana = ['erp:t:U1', 'erp:t:U2', 'entra:t:A', 'salesforce:t:S'].map((u) => owner.get(u));
       expect(new Set(ana).size).toBe(1);
