@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -118,12 +118,15 @@ const shards = values.shards
         }),
       )
     : 1;
-let shardReport: { maxShardRssMb: number; attempts: number[]; count: number } | undefined;
+let shardReport:
+  | { maxShardRssMb: number; maxShardSeconds: number; attempts: number[]; count: number }
+  | undefined;
 
 let inventory: Inventory | undefined;
 const loaded = loadConfig(generated.config);
 const paths = localPaths(join(root, 'out'), undefined);
 const loadBefore = os.loadavg()[0]!.toFixed(1);
+const loadAtStart = os.loadavg();
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 mark = t0;
@@ -142,7 +145,12 @@ const result = await runLocalScan({
   ...(shards > 1
     ? {
         shards,
-        onShards: (r: { maxShardRssMb: number; attempts: number[]; count: number }) => {
+        onShards: (r: {
+          maxShardRssMb: number;
+          maxShardSeconds: number;
+          attempts: number[];
+          count: number;
+        }) => {
           shardReport = r;
         },
       }
@@ -304,6 +312,34 @@ console.log(
     loadAverage: [Number(loadBefore), Number(os.loadavg()[0]!.toFixed(1))],
   }),
 );
+// The 10x figures the synth-time Lambda fit check reads (infra/lib/shard-fit.ts): the largest shard's
+// peak RSS and wall time, and this process's peak RSS and time in plan-shards and in reconcile (an
+// upper bound for those steps: the process also holds what collect left behind).
+if (tenX && shardReport) {
+  const row = (name: string) => rows.find((r) => r.stage === name);
+  const figures = {
+    shards,
+    maxShardRssMb: Math.round(shardReport.maxShardRssMb),
+    shardSeconds: round(shardReport.maxShardSeconds),
+    planShardsRssMb: Math.round(row('plan-shards')?.rssMb ?? peakRssMb),
+    planShardsSeconds: round(row('plan-shards')?.seconds ?? 0),
+    reconcileRssMb: Math.round(row('reconcile')?.rssMb ?? peakRssMb),
+    reconcileSeconds: round(row('reconcile')?.seconds ?? 0),
+    scanSeconds: round(scanSeconds),
+    measuredAt: new Date().toISOString(),
+    loadAverage: {
+      start: loadAtStart.map((x) => Math.round(x * 10) / 10),
+      end: os.loadavg().map((x) => Math.round(x * 10) / 10),
+    },
+    command: `npm run bench -- --size 10x${values.shards ? ` --shards ${values.shards}` : ''}`,
+  };
+  mkdirSync(resolve('bench', 'results'), { recursive: true });
+  writeFileSync(
+    resolve('bench', 'results', 'shard-figures-10x.json'),
+    `${JSON.stringify(figures, null, 2)}\n`,
+  );
+  console.log(`wrote bench/results/shard-figures-10x.json: ${JSON.stringify(figures)}`);
+}
 if (!values.keep) rmSync(root, { recursive: true, force: true });
 
 function num(v: string | undefined, fallback: number): number {

@@ -88,6 +88,11 @@ export interface LocalScanRequest {
   shardProcess?: ShardProcess;
   /** The sharded scan's figures (peak RSS of the largest shard), for the benchmark. */
   onShards?: (report: ShardRunReport & { count: number }) => void;
+  /**
+   * The run id's suffix (6 hex digits), for tests that compare two runs' packs byte for byte. Not
+   * reachable from the command line: `accessproof scan` always draws a random one.
+   */
+  runNonce?: string;
 }
 
 export interface ChainBreak {
@@ -155,7 +160,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     policySha256: policy.sha256,
     startedAt,
     asOf: req.asOf,
-    nonce: randomBytes(3).toString('hex'),
+    nonce: req.runNonce ?? randomBytes(3).toString('hex'),
     toolVersion: TOOL_VERSION,
     sources: planned.map(plannedSource),
   });

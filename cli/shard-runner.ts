@@ -69,6 +69,8 @@ export const forkShard: ShardProcess = (jobFile, shard) =>
 export interface ShardRunReport {
   /** The largest peak RSS of any shard process, in MB. */
   maxShardRssMb: number;
+  /** The longest successful attempt of any shard, in seconds (wall clock). */
+  maxShardSeconds: number;
   /** Attempts per shard (1 when it succeeded at once). */
   attempts: number[];
 }
@@ -87,7 +89,7 @@ export async function runShards(
   const run = options.run ?? forkShard;
   const attempts = options.attempts ?? SHARD_ATTEMPTS;
   const parallel = Math.max(1, Math.min(count, options.parallel ?? availableParallelism()));
-  const report: ShardRunReport = { maxShardRssMb: 0, attempts: Array(count).fill(0) };
+  const report: ShardRunReport = { maxShardRssMb: 0, maxShardSeconds: 0, attempts: Array(count).fill(0) };
   const failures: string[] = [];
   let next = 0;
   const lane = async () => {
@@ -96,9 +98,11 @@ export async function runShards(
       let last = '';
       for (let a = 1; a <= attempts; a++) {
         report.attempts[shard] = a;
+        const started = performance.now();
         const r = await run(jobFile, shard);
         if (r.ok) {
           report.maxShardRssMb = Math.max(report.maxShardRssMb, r.maxRssMb);
+          report.maxShardSeconds = Math.max(report.maxShardSeconds, (performance.now() - started) / 1000);
           last = '';
           break;
         }

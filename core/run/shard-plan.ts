@@ -22,17 +22,17 @@ export const DEFAULT_SHARD_MEMORY_MB = 2048;
 export const MAX_SHARDS = 256;
 
 /**
- * Bytes one record costs in a shard's heap. Every shard holds every principal's key record, every
- * entitlement and every HR person (cross-identity look-ups and definitions); grants and full
- * principal records only of its own identities. Calibrated from `npm run bench` (1.2 GB peak for
- * 150k principals, 2.08M grants: ~450 B a grant); a `maxShardRssMb` above the estimate in the
- * bench's output means these must be raised.
+ * Bytes one record costs in a shard's heap. Every shard holds every principal's uid (to tell a
+ * principal of another shard from one without a record) and every entitlement (definitions);
+ * principal records, grants and the HR people they match only of its own identities (plus the few
+ * key records its look-ups need). Calibrated from `npm run bench -- --size 10x` (maxShardRssMb,
+ * docs/benchmarks.md); a shard above its estimate there means these must be raised.
  */
 export const SHARD_BYTES = {
   base: 200 * 1024 * 1024,
-  keyRecord: 600,
-  person: 500,
+  uid: 100,
   entitlement: 1500,
+  person: 500,
   grant: 450,
   principal: 1500,
 } as const;
@@ -57,9 +57,8 @@ const MB = 1024 * 1024;
 /** The estimated heap of one of `count` shards. */
 export function estimateShard(size: InventorySize, count: number): ShardEstimate {
   const b = SHARD_BYTES;
-  const globalBytes =
-    b.base + size.principals * b.keyRecord + size.people * b.person + size.entitlements * b.entitlement;
-  const ownedBytes = (size.grants * b.grant + size.principals * b.principal) / count;
+  const globalBytes = b.base + size.principals * b.uid + size.entitlements * b.entitlement;
+  const ownedBytes = (size.grants * b.grant + size.principals * b.principal + size.people * b.person) / count;
   const globalMb = Math.ceil(globalBytes / MB);
   const ownedMb = Math.ceil(ownedBytes / MB);
   return { globalMb, ownedMb, totalMb: globalMb + ownedMb };
@@ -73,7 +72,7 @@ export function chooseShardCount(size: InventorySize, budgetMb = DEFAULT_SHARD_M
   for (let n = 1; n <= MAX_SHARDS; n++) if (estimateShard(size, n).totalMb <= budgetMb) return n;
   const e = estimateShard(size, MAX_SHARDS);
   throw new Error(
-    `plan-shards: ${MAX_SHARDS} shards of ${budgetMb} MB cannot hold this inventory (every shard needs ${e.globalMb} MB for ${size.principals} key records, ${size.people} people and ${size.entitlements} entitlements, plus ${e.ownedMb} MB of its own): raise the memory budget`,
+    `plan-shards: ${MAX_SHARDS} shards of ${budgetMb} MB cannot hold this inventory (every shard needs ${e.globalMb} MB for ${size.principals} principal uids and ${size.entitlements} entitlements, plus ${e.ownedMb} MB of its own): raise the memory budget`,
   );
 }
 

@@ -105,6 +105,9 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
   const { inv, grants, late, known } = await readShardInventory(input, context);
   const owned = new Set(context.owned);
   context.members = [];
+  /** A principal of this shard: its identity's, or (no record) its uid hashes here. */
+  const mine = (uid: string) =>
+    owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard);
 
   const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
   const ruleOptions = {
@@ -138,21 +141,17 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
     count,
     drafts,
     facts,
-    names: namesOf(inv, drafts),
+    // Reconcile also names the access-review findings it makes from `watched`: their principals too.
+    names: namesOf(inv, [
+      ...drafts.map((d) => d.subject.principals),
+      (input.watch?.principals ?? []).filter((uid) => mine(uid)),
+    ]),
     late,
     grants,
     identities: context.totals.identities,
     principals: context.totals.principals,
     warnings: inv.directory.unusedLinks.filter((l) => l.reason === 'principal').map((l) => l.text),
-    ...(input.watch
-      ? {
-          watched: watchedFacts(
-            inv,
-            input.watch,
-            (uid) => owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard),
-          ),
-        }
-      : {}),
+    ...(input.watch ? { watched: watchedFacts(inv, input.watch, mine) } : {}),
   };
   await input.runStore.put(shardOutputKey(plan.runId, shard), output);
   return output;
@@ -191,8 +190,8 @@ function watchedFacts(
   return out;
 }
 
-/** What the display names of the drafts' findings read (scan.ts `nameSeen`), and no more. */
-function namesOf(inv: Inventory, drafts: readonly FindingDraft[]): ShardOutput['names'] {
+/** What the display names of findings about `subjects` read (scan.ts `nameSeen`), and no more. */
+function namesOf(inv: Inventory, subjects: readonly (readonly string[])[]): ShardOutput['names'] {
   const principals: Record<string, NamePrincipal> = {};
   const identities: Record<string, string[]> = {};
   const keep = (uid: string) => {
@@ -203,8 +202,8 @@ function namesOf(inv: Inventory, drafts: readonly FindingDraft[]): ShardOutput['
     if (p.tags.displayName !== undefined) np.tags.displayName = p.tags.displayName;
     principals[uid] = np;
   };
-  for (const d of drafts) {
-    for (const uid of d.subject.principals) {
+  for (const principals of subjects) {
+    for (const uid of principals) {
       keep(uid);
       if (identities[uid]) continue;
       const identity = inv.identityOf(uid);

@@ -30,6 +30,13 @@ export interface RunBudgetInput {
   reservedStepTimeoutsMs: number[];
   /** Plan's timeout. */
   planTimeoutMs: number;
+  /**
+   * Steps between collect and the reservation: a sharded scan's plan-shards (twice, as the others)
+   * and its Distributed Map (ceil(shards / maxConcurrency) rounds of every attempt of the
+   * scan-shard timeout). Counted as given: the caller includes the retries.
+   * @default none (the single scan reserves the chain itself)
+   */
+  preReservationTimeoutsMs?: number[];
   /** @default DEFAULT_LEASE_MS */
   leaseMs?: number;
   /** @default derived: the most resumes that fit the collect budget */
@@ -62,6 +69,7 @@ export function runBudget(input: RunBudgetInput): RunBudget {
   }
   // Retries of a step (Lambda service errors) can double its time: count each step twice.
   const reservedBudgetMs = 2 * input.reservedStepTimeoutsMs.reduce((a, b) => a + b, 0);
+  const preReservationMs = (input.preReservationTimeoutsMs ?? []).reduce((a, b) => a + b, 0);
   const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
   const executionTimeoutMs = intervalMs - leaseMs;
   if (leaseMs >= intervalMs) {
@@ -77,7 +85,7 @@ export function runBudget(input: RunBudgetInput): RunBudget {
   // Calls = resumes + 1: strictly under the collect window, and the whole run inside the execution.
   const callsInWindow = Math.ceil(collectWindow / collectTimeoutMs) - 1;
   const callsInExecution = Math.floor(
-    (executionTimeoutMs - 2 * input.planTimeoutMs - reservedBudgetMs) / collectTimeoutMs,
+    (executionTimeoutMs - 2 * input.planTimeoutMs - preReservationMs - reservedBudgetMs) / collectTimeoutMs,
   );
   const maxResumes = input.maxResumes ?? Math.max(0, Math.min(callsInWindow, callsInExecution) - 1);
   const collectBudgetMs = (maxResumes + 1) * collectTimeoutMs;
@@ -86,10 +94,10 @@ export function runBudget(input: RunBudgetInput): RunBudget {
       `collect budget ${maxResumes + 1} calls × ${hours(collectTimeoutMs)} = ${hours(collectBudgetMs)} must be under the schedule interval − 2 h (${hours(collectWindow)}): lower maxResumes or the collect timeout`,
     );
   }
-  const needed = input.planTimeoutMs * 2 + collectBudgetMs + reservedBudgetMs;
+  const needed = input.planTimeoutMs * 2 + collectBudgetMs + preReservationMs + reservedBudgetMs;
   if (needed > executionTimeoutMs) {
     throw new Error(
-      `a run can take ${hours(needed)} (plan, ${maxResumes + 1} collect calls, scan, seal, notify) but must end one lease before the next start (${hours(executionTimeoutMs)}): lower maxResumes or the Lambda timeouts`,
+      `a run can take ${hours(needed)} (plan, ${maxResumes + 1} collect calls, ${preReservationMs > 0 ? 'plan-shards, the shards, reconcile' : 'scan'}, seal, notify) but must end one lease before the next start (${hours(executionTimeoutMs)}): lower maxResumes or the Lambda timeouts`,
     );
   }
   return { intervalMs, maxResumes, collectBudgetMs, executionTimeoutMs, leaseMs, reservedBudgetMs };

@@ -45,7 +45,13 @@ import {
   runConfigBytes,
 } from './run-config';
 import { ScanRunStateMachine, type ShardedScanSteps } from './scan-run-state-machine';
-import { checkShardFit, shardFigures, shardStepMemory } from './shard-fit';
+import {
+  checkShardFit,
+  SHARD_ATTEMPTS_IN_MAP,
+  SHARD_MAP_CONCURRENCY,
+  shardFigures,
+  shardStepMemory,
+} from './shard-fit';
 import { checkStateBudget, type StateBudget } from './state-budget';
 
 /** What the runtime needs from the stateful stack (StatefulStack satisfies it). */
@@ -521,10 +527,28 @@ export class RuntimeStack extends Stack {
       );
     }
     const ms = (step: StepName) => settings[step].timeout.toMilliseconds();
+    // Sharded: plan-shards and the Map's rounds of shards run before reconcile reserves the chain
+    // (rounds for the shard count of the 10x figures, shard-fit.ts), reconcile instead of scan after.
+    // A shard round is every attempt of a shard at its timeout; plan-shards retried like any step.
+    const sharding = props.sharding;
+    const rounds = sharding
+      ? Math.ceil(
+          shardFigures(props.projectRoot, sharding.memoryBudgetMb ?? DEFAULT_SHARD_MEMORY_MB).shards /
+            (sharding.maxConcurrency ?? SHARD_MAP_CONCURRENCY),
+        )
+      : 0;
     return runBudget({
       intervalMs,
       collectTimeoutMs: Math.max(ms('collect-aws'), ms('collect-entra'), ms('collect-salesforce')),
-      reservedStepTimeoutsMs: [ms('scan'), ms('seal'), ms('notify'), ms('release')],
+      reservedStepTimeoutsMs: [ms(sharding ? 'reconcile' : 'scan'), ms('seal'), ms('notify'), ms('release')],
+      ...(sharding
+        ? {
+            preReservationTimeoutsMs: [
+              2 * ms('plan-shards'),
+              rounds * SHARD_ATTEMPTS_IN_MAP * ms('scan-shard'),
+            ],
+          }
+        : {}),
       planTimeoutMs: ms('plan'),
       ...(props.reservationLease ? { leaseMs: props.reservationLease.toMilliseconds() } : {}),
       ...(props.maxResumes !== undefined ? { maxResumes: props.maxResumes } : {}),

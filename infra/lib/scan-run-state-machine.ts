@@ -57,6 +57,7 @@ import { Construct } from 'constructs';
 import type { LiveSystem } from './lambda-entries';
 import { acknowledgeFinding, acknowledgeGeneratedPolicyWildcards, acknowledgeWildcardResource } from './nag';
 import type { RunConfigReference } from './run-config';
+import { SHARD_ATTEMPTS_IN_MAP, SHARD_MAP_CONCURRENCY } from './shard-fit';
 
 /** The Task state that runs each system's collector. */
 export const COLLECT_STATES: Record<LiveSystem, string> = {
@@ -408,7 +409,7 @@ export class ScanRunStateMachine extends Construct {
     task.addRetry({
       errors: [Errors.ALL],
       interval: Duration.seconds(5),
-      maxAttempts: (options.shardAttempts ?? 3) - 1,
+      maxAttempts: (options.shardAttempts ?? SHARD_ATTEMPTS_IN_MAP) - 1,
       backoffRate: 2,
       jitterStrategy: JitterType.FULL,
     });
@@ -421,7 +422,7 @@ export class ScanRunStateMachine extends Construct {
         collected: JsonPath.objectAt('$.collected'),
         shard: JsonPath.objectAt('$$.Map.Item.Value'),
       },
-      maxConcurrency: options.maxConcurrency ?? 40,
+      maxConcurrency: options.maxConcurrency ?? SHARD_MAP_CONCURRENCY,
       toleratedFailurePercentage: 0,
       // A shard may run up to 15 minutes; Express children are capped at 5.
       mapExecutionType: StateMachineType.STANDARD,

@@ -4,8 +4,8 @@
  * enterprise (1M people, 500k NHIs, 20M grants) with the shard count plan-shards would choose, no
  * step needs more memory than its Lambda has or more than its timeout.
  *
- * The per-step figures come from `npm run bench -- --size 10x` (issue 18b), saved as
- * `bench/results/shard-figures-10x.json`; without that file the estimate of core/run/shard-plan.ts
+ * The per-step figures come from `npm run bench -- --size 10x`, which writes
+ * `bench/results/shard-figures-10x.json` (committed from a real run: `source: 'measured'`); without that file the estimate of core/run/shard-plan.ts
  * stands in, and says so (`source: 'estimate'`).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +18,10 @@ import {
 } from '../../core/run/shard-plan';
 
 export const LAMBDA_MAX_MEMORY_MB = 10_240;
+/** Shards the Distributed Map runs at once unless `sharding.maxConcurrency` says. */
+export const SHARD_MAP_CONCURRENCY = 40;
+/** Attempts of one shard in the Map (the first and its retries). */
+export const SHARD_ATTEMPTS_IN_MAP = 3;
 export const LAMBDA_MAX_SECONDS = 900;
 
 /** The 10x enterprise of issue 18 as the sources' counts announce it. */
@@ -30,7 +34,8 @@ export const TEN_X: InventorySize = {
 
 /** What one sharded scan at 10x needs per step (measured by the bench, or estimated). */
 export interface ShardFigures {
-  source: 'bench' | 'estimate';
+  /** `measured`: `bench/results/shard-figures-10x.json` from a real 10x run; else the estimate. */
+  source: 'measured' | 'estimate';
   shards: number;
   maxShardRssMb: number;
   shardSeconds: number;
@@ -69,12 +74,20 @@ export function shardFigures(projectRoot: string, budgetMb = DEFAULT_SHARD_MEMOR
   const file = join(projectRoot, 'bench', 'results', 'shard-figures-10x.json');
   if (existsSync(file)) {
     const f = JSON.parse(readFileSync(file, 'utf8')) as Partial<ShardFigures>;
-    const need = ['shards', 'maxShardRssMb', 'shardSeconds', 'reconcileRssMb', 'reconcileSeconds'] as const;
+    const need = [
+      'shards',
+      'maxShardRssMb',
+      'shardSeconds',
+      'planShardsRssMb',
+      'planShardsSeconds',
+      'reconcileRssMb',
+      'reconcileSeconds',
+    ] as const;
     for (const k of need)
       if (typeof f[k] !== 'number') throw new Error(`${file}: field ${k} is missing or not a number`);
     const n = (v: number | undefined) => v ?? 0;
     return {
-      source: 'bench',
+      source: 'measured',
       shards: n(f.shards),
       maxShardRssMb: n(f.maxShardRssMb),
       shardSeconds: n(f.shardSeconds),

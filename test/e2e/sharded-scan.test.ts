@@ -1,6 +1,6 @@
 /**
  * Issue 18: a sharded scan (`scan --shards N`: plan-shards, N scan shards in child processes,
- * reconcile) seals the same findings.jsonl, byte for byte but the run id, as the single scan: on
+ * reconcile) seals the same findings.jsonl, byte for byte (same run id), as the single scan: on
  * the demo tenant (people with accounts in up to six systems, SoD conflicts across systems), on a
  * second run that resolves findings (the stored findings' facts judged by the shards), and on a
  * generated tenant. A shard that fails is tried again; one that keeps failing fails the run before
@@ -19,7 +19,7 @@ import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../../stores/sqlite-findings/sqlite-findings-repository';
-import { copyDemo, tempDir } from './cli-helpers';
+import { accessproof, copyDemo, tempDir } from './cli-helpers';
 
 const AS_OF = new Date('2026-10-01T00:00:00Z');
 const NOW = () => new Date('2026-10-02T08:00:00Z');
@@ -31,22 +31,23 @@ interface Sealed {
   summary: unknown;
 }
 
-/** What must be equal between two runs: the pack's findings, counts and inventory, the summary. */
+/**
+ * What must be equal between two runs: the pack's findings, counts and inventory, the summary.
+ * Compared unmasked: the runs compared share a run id (`runNonce`; the CLI always draws a random one).
+ */
 function sealedOf(r: LocalScanResult): Sealed {
-  const runId = r.plan.runId;
-  const norm = (s: string) => s.split(runId).join('RUN');
   const manifest = JSON.parse(readFileSync(join(r.sealed.location, 'manifest.json'), 'utf8')) as {
     findings: unknown;
     files: { path: string; sha256: string }[];
   };
   const { head: _head, ...summary } = r.summary;
   return {
-    findings: norm(readFileSync(join(r.sealed.location, 'findings.jsonl'), 'utf8')),
+    findings: readFileSync(join(r.sealed.location, 'findings.jsonl'), 'utf8'),
     manifestFindings: manifest.findings,
     inventory: manifest.files
       .filter((f) => f.path.startsWith('inventory/'))
       .map((f) => ({ path: f.path, sha256: f.sha256 })),
-    summary: JSON.parse(norm(JSON.stringify(summary))),
+    summary,
   };
 }
 
@@ -56,13 +57,16 @@ async function scan(
   shards = 1,
   shardProcess?: ShardProcess,
   asOf = AS_OF,
+  runNonce = 'a0a0a1',
+  now = NOW,
 ): Promise<LocalScanResult> {
   return runLocalScan({
     loaded: loadConfig(config),
     paths: { out, state: join(out, 'state'), evidence: join(out, 'evidence') },
     asOf,
     logger: silentLogger,
-    now: NOW,
+    now,
+    runNonce,
     ...(shards > 1 ? { shards } : {}),
     ...(shardProcess ? { shardProcess } : {}),
   });
@@ -106,11 +110,15 @@ describe('sharded scan = single scan', () => {
   let single: Sealed;
   let singleOut: string;
   let singleResult: LocalScanResult;
+  let firstOut: string;
 
   beforeAll(async () => {
     singleOut = tempDir();
     singleResult = await scan(demo.config, singleOut);
     single = sealedOf(singleResult);
+    // The state after one run, for the failure test (the resolve test scans singleOut again).
+    firstOut = tempDir();
+    cpSync(singleOut, firstOut, { recursive: true });
   }, 300_000);
 
   it('the demo covers cross-shard conflicts: one person, principals in several systems, a conflict across them', () => {
@@ -131,31 +139,67 @@ describe('sharded scan = single scan', () => {
     expect(sealedOf(seven)).toEqual(single);
   }, 600_000);
 
-  it('a second run that resolves findings gives the same answer with N=3', async () => {
-    // Same stored findings for both: a copy of the single scan's output folder.
+  it('a second run that resolves findings and checks review revocations gives the same answer with N=3', async () => {
+    // An access review revokes every privileged ERP grant; the change below removes some of them
+    // (done) and leaves others (past the SLA: REVIEW-REVOKE-NOT-DONE). The shards report the
+    // revoked principals' grants; the revocation check must read the same as in the single scan.
+    const start = accessproof([
+      ...['review', 'start', '--out', singleOut, '--name', 'Privileged ERP', '--due', '2099-12-31'],
+      ...[
+        '--reviewer',
+        'controller@halvorsen-industrial.example',
+        '--source',
+        'netsuite',
+        '--privileged-only',
+      ],
+    ]);
+    expect(start.code, start.stderr).toBe(0);
+    const campaign = /campaign (\S+) started/.exec(start.stdout)![1]!;
+    const decided = accessproof([
+      ...['review', 'decide', campaign, '--all-remaining', '--revoke', '--note', 'least privilege'],
+      ...['--by', 'controller@halvorsen-industrial.example', '--out', singleOut],
+    ]);
+    expect(decided.code, decided.stderr).toBe(0);
+    // Same stored findings and reviews for both: a copy of the single scan's output folder.
     const shardedOut = tempDir();
     cpSync(singleOut, shardedOut, { recursive: true });
     const changed = copyDemo();
     changeDemo(changed.config);
-    const later = new Date('2026-10-15T00:00:00Z');
-    const a = await scan(changed.config, singleOut, 1, undefined, later);
-    const b = await scan(changed.config, shardedOut, 3, undefined, later);
+    // Collected after the decisions (made now), as of past their SLA.
+    const runAt = new Date(Date.now() + 121 * 86_400_000);
+    const later = new Date(runAt.getTime() - 86_400_000);
+    const a = await scan(changed.config, singleOut, 1, undefined, later, 'a0a0a2', () => runAt);
+    const b = await scan(changed.config, shardedOut, 3, undefined, later, 'a0a0a2', () => runAt);
     expect(a.digest.resolved).toBeGreaterThan(0);
+    expect(a.scan.findings.filter((f) => f.rule === 'REVIEW-REVOKE-NOT-DONE').length).toBeGreaterThan(0);
     expect(sealedOf(b)).toEqual(sealedOf(a));
+    // The campaign as sealed (its revocations: done, still present, overdue) is the same too.
+    const review = (r: LocalScanResult) =>
+      readFileSync(join(r.sealed.location, 'reviews', `${campaign}.jsonl`), 'utf8');
+    expect(review(a)).toMatch(/"revocations":\{[^}]*"revoked":[1-9]/);
+    expect(review(b)).toBe(review(a));
   }, 600_000);
 
   it('a shard that keeps failing fails the run: nothing reconciled, no pack, the findings store unchanged', async () => {
     const out = tempDir();
-    cpSync(singleOut, out, { recursive: true });
+    cpSync(firstOut, out, { recursive: true });
     const before = await loadFindings(out);
     const packsBefore = readdirSync(join(out, 'evidence', 'packs'), { recursive: true }).length;
-    const broken: ShardProcess = async (job, shard) =>
-      shard === 0 ? { ok: false, error: 'injected failure' } : forkShard(job, shard);
-    await expect(scan(demo.config, out, 2, broken)).rejects.toBeInstanceOf(ShardFailedError);
+    let tried = 0;
+    const broken: ShardProcess = async () => {
+      tried++;
+      return { ok: false, error: 'injected failure' };
+    };
+    await expect(scan(demo.config, out, 2, broken, AS_OF, 'a0a0a3')).rejects.toBeInstanceOf(ShardFailedError);
+    expect(tried).toBeGreaterThanOrEqual(3); // retried before giving up
     expect(await loadFindings(out)).toEqual(before);
     expect(readdirSync(join(out, 'evidence', 'packs'), { recursive: true }).length).toBe(packsBefore);
-    // The chain is free again: the next (single) scan runs.
-    await expect(scan(demo.config, out)).resolves.toBeDefined();
+    // The chain is free again: the run again (sharded) seals, as a rerun of the single scan would.
+    const rerun = await scan(demo.config, out, 2, undefined, AS_OF, 'a0a0a4');
+    expect(rerun.summary.findings).toBeGreaterThan(0);
+    expect(readdirSync(join(out, 'evidence', 'packs'), { recursive: true }).length).toBeGreaterThan(
+      packsBefore,
+    );
   }, 600_000);
 });
 

@@ -9,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chooseShardCount } from '../../core/run/shard-plan';
 import { PROJECT_ROOT } from '../../infra/lib/access-proof';
+import { runBudget } from '../../infra/lib/run-budget';
 import {
   checkShardFit,
   LAMBDA_MAX_SECONDS,
@@ -39,7 +40,7 @@ describe('shard Lambda fit (pure)', () => {
 
   it('refuses a step that would not fit, naming the step and both figures', () => {
     const figures: ShardFigures = {
-      source: 'bench',
+      source: 'measured',
       shards: 12,
       maxShardRssMb: 3000,
       shardSeconds: 1200,
@@ -49,7 +50,30 @@ describe('shard Lambda fit (pure)', () => {
       reconcileSeconds: 10,
     };
     expect(() => checkShardFit(figures, shardStepMemory(2048), FIFTEEN_MIN)).toThrow(
-      /scanShard needs 3000 MB at 10x \(bench\), its Lambda has 2560 MB; scanShard needs 1200 s/,
+      /scanShard needs 3000 MB at 10x \(measured\), its Lambda has 2560 MB; scanShard needs 1200 s/,
+    );
+  });
+});
+
+describe('run time budget with sharding', () => {
+  const MIN = 60_000;
+  const base = {
+    intervalMs: 24 * 60 * MIN,
+    collectTimeoutMs: 15 * MIN,
+    reservedStepTimeoutsMs: [15, 15, 5, 5].map((m) => m * MIN),
+    planTimeoutMs: 2 * MIN,
+  };
+
+  it('counts plan-shards and every round of shards before the reservation: fewer collect resumes fit', () => {
+    const single = runBudget(base);
+    // plan-shards twice + one round of 3 attempts of 15 min = 75 min = 5 collect calls fewer.
+    const sharded = runBudget({ ...base, preReservationTimeoutsMs: [2 * 15 * MIN, 3 * 15 * MIN] });
+    expect(sharded.maxResumes).toBe(single.maxResumes - 5);
+  });
+
+  it('refuses a schedule the shards cannot fit in, naming them', () => {
+    expect(() => runBudget({ ...base, preReservationTimeoutsMs: [21 * 60 * MIN] })).toThrow(
+      /plan-shards, the shards, reconcile/,
     );
   });
 });
