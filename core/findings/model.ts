@@ -181,33 +181,30 @@ export interface Finding extends FindingDraft {
  * credential signals of its evidence (never its text, which names the run's date).
  */
 export function factsSha256(d: FindingDraft): string {
-  const facts = d.evidence
-    .filter((e) => e.kind === 'grant' || e.kind === 'activity' || e.kind === 'credential')
-    .map((e) =>
-      [
-        e.kind,
-        e.principal ?? '',
-        e.entitlement ?? '',
-        (e.path ?? []).join('>'),
-        e.function ?? '',
-        e.signal ?? '',
-        e.at ?? '',
-      ].join('\u0001'),
-    )
-    .sort();
+  // One string per fact, built without the intermediate arrays (200k findings × ~30 facts, issue 11).
+  const facts: string[] = [];
+  for (const e of d.evidence) {
+    if (e.kind !== 'grant' && e.kind !== 'activity' && e.kind !== 'credential') continue;
+    facts.push(
+      `${e.kind}\u0001${e.principal ?? ''}\u0001${e.entitlement ?? ''}\u0001${(e.path ?? []).join('>')}\u0001${e.function ?? ''}\u0001${e.signal ?? ''}\u0001${e.at ?? ''}`,
+    );
+  }
+  facts.sort();
+  // Sorted, so dropping repeats keeps what `[...new Set(facts)]` kept.
+  let unique = 0;
+  for (let i = 0; i < facts.length; i++) {
+    if (i === 0 || facts[i] !== facts[unique - 1]) facts[unique++] = facts[i]!;
+  }
+  facts.length = unique;
   const riskId = typeof d.detail.riskId === 'string' ? d.detail.riskId : '';
-  const body = JSON.stringify([
-    d.rule,
-    d.severity,
-    riskId,
-    [...d.subject.principals].sort(),
-    [...new Set(facts)],
-  ]);
+  const body = JSON.stringify([d.rule, d.severity, riskId, [...d.subject.principals].sort(), facts]);
   return createHash('sha256').update(body).digest('hex');
 }
 
 /** `id` = first 24 hex chars of SHA-256 over the rule id and the finding's key. */
 export function findingId(draft: Pick<FindingDraft, 'rule' | 'subject' | 'key'>): string {
   const key = draft.key ?? `${draft.subject.identity}|${draft.subject.principals.join(',')}`;
-  return createHash('sha256').update(`${draft.rule}\u0000${key}`).digest('hex').slice(0, 24);
+  // Hex of the first 12 bytes: the same 24 characters as slicing the full hex, as one flat string
+  // (a slice is compared and hashed ~3× slower, which showed in sorts of 100k findings).
+  return createHash('sha256').update(`${draft.rule}\u0000${key}`).digest().toString('hex', 0, 12);
 }
