@@ -221,6 +221,20 @@ review
     process.exitCode = await runReviewLinks({ ...opts, campaign }, out);
   });
 review
+  .command('owner-link')
+  .description(
+    "print a campaign owner's signed link to the web app (progress, reminders, close; start campaigns)",
+  )
+  .argument('[campaign]', 'campaign id (default: every campaign the owner starts, and starting new ones)')
+  .requiredOption('--owner <email>', 'the campaign owner')
+  .option('--days <n>', 'days the link is valid (1-90)', '14')
+  .option('--link-base <url>', 'where `serve` answers', 'http://127.0.0.1:8417')
+  .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
+  .action(async (campaign: string | undefined, opts) => {
+    const { runReviewOwnerLink } = await import('./commands/review');
+    process.exitCode = await runReviewOwnerLink({ ...opts, ...(campaign ? { campaign } : {}) }, out);
+  });
+review
   .command('export')
   .description("write a reviewer's items to an XLSX workbook to decide offline")
   .argument('<campaign>', 'campaign id')
@@ -257,6 +271,7 @@ program
   .command('serve')
   .description('serve the reviewer web app on 127.0.0.1 (reviewers sign in with their links)')
   .option('--port <n>', 'port', '8417')
+  .option('--owners <file>', "entitlement-owner catalog (owners.yaml) for the owner's campaign form")
   .option('--out <dir>', 'the folder a scan wrote to', 'accessproof-out')
   .action(async (opts) => {
     const { runServe } = await import('./commands/serve');

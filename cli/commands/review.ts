@@ -4,23 +4,30 @@
  * under `reviews/`.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { InputError } from '../../core/errors';
-import type { Finding } from '../../core/findings/model';
-import { describeItem, type StartCampaignOptions, startCampaign } from '../../core/reviews/campaign';
+import { describeItem } from '../../core/reviews/campaign';
+import {
+  type CampaignRequest,
+  createCampaign as createCampaignWith,
+  parsePairs,
+  reviewerOptions,
+} from '../../core/reviews/create';
 import { closeCampaign, decide, remainingItemIds } from '../../core/reviews/decide';
 import type { Campaign } from '../../core/reviews/model';
-import { type OwnersCatalog, parseOwnersCatalog, withCatalog } from '../../core/reviews/owners';
+import { withCatalog } from '../../core/reviews/owners';
 import type { PackInventory } from '../../core/reviews/pack-inventory';
 import { campaignRecords, summarizeCampaign } from '../../core/reviews/records';
 import { type RevocationReport, verifyRevocations } from '../../core/reviews/revocation';
-import { signLink } from '../../core/reviews/web/tokens';
 import {
-  findingsDbFile,
-  SqliteFindingsRepository,
-} from '../../stores/sqlite-findings/sqlite-findings-repository';
+  LINK_GRACE_DAYS,
+  linkExpiry,
+  OWNER_LINK_DAYS,
+  ownerLink,
+  reviewerLink,
+} from '../../core/reviews/web/links';
+import { localCampaignBase, readOwnersCatalog } from '../../stores/sqlite-reviews/local-campaign-base';
 import { readLatestPackInventory } from '../../stores/sqlite-reviews/pack-inventory-reader';
 import { loadOrCreateReviewLinkKey } from '../../stores/sqlite-reviews/review-app-files';
 import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
@@ -67,8 +74,7 @@ export interface ReviewLinksOptions {
   reviewer?: string;
 }
 
-/** A link stays valid this long after the campaign's due date: late answers are allowed, and marked late. */
-export const LINK_GRACE_DAYS = 7;
+export { LINK_GRACE_DAYS, linkExpiry, readOwnersCatalog, reviewerLink };
 
 export interface ReviewDecideOptions {
   out: string;
@@ -110,20 +116,13 @@ export interface ReviewListOptions {
  */
 export async function runReviewStart(opts: ReviewStartOptions, out: Output): Promise<number> {
   const paths = localPaths(opts.out, undefined);
-  const bySource: Record<string, string> = {};
-  for (const pair of opts.sourceReviewer ?? []) {
-    const [source, email] = splitPair(pair, '--source-reviewer', 'SOURCE=EMAIL', pair.indexOf('='));
-    bySource[source] = email;
-  }
-  const byEntitlement = (opts.entitlementReviewer ?? []).map((pair) => {
-    const [pattern, reviewer] = splitPair(
-      pair,
-      '--entitlement-reviewer',
-      'GLOB=EMAIL',
-      pair.lastIndexOf('='),
-    );
-    return { pattern, reviewer };
-  });
+  const bySource = parsePairs(opts.sourceReviewer ?? [], '--source-reviewer', 'SOURCE=EMAIL', 'first');
+  const byEntitlement = parsePairs(
+    opts.entitlementReviewer ?? [],
+    '--entitlement-reviewer',
+    'GLOB=EMAIL',
+    'last',
+  );
   const catalog = opts.owners !== undefined ? await readOwnersCatalog(opts.owners) : undefined;
   const { campaign, pack } = await createCampaign(paths, {
     name: opts.name,
@@ -137,13 +136,13 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
       ...(opts.openFindingsOnly ? { openFindingsOnly: true } : {}),
     },
     reviewers: withCatalog(
-      {
-        ...(opts.reviewer !== undefined ? { default: opts.reviewer } : {}),
+      reviewerOptions({
+        ...(opts.reviewer !== undefined ? { reviewer: opts.reviewer } : {}),
         bySource,
         byEntitlement,
         ...(opts.fallbackReviewer !== undefined ? { fallback: opts.fallbackReviewer } : {}),
         ...(opts.managers ? { managers: true } : {}),
-      },
+      }),
       catalog,
     ),
   });
@@ -174,6 +173,7 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
   }
   const o = outArg(paths);
   await printLinks(campaign, paths, opts.linkBase, undefined, out);
+  await printOwnerLink(campaign, paths, opts.linkBase, out);
   out.line(`Serve:  npm run accessproof -- serve --out ${o}`);
   out.line(`List:   npm run accessproof -- review list ${campaign.id} --out ${o}`);
   out.line(
@@ -182,15 +182,11 @@ export async function runReviewStart(opts: ReviewStartOptions, out: Output): Pro
   return EXIT.ok;
 }
 
-/** What the CLI and the owner's web form give to start a campaign over the newest pack. */
-export type CampaignRequest = Omit<
-  StartCampaignOptions,
-  'base' | 'findings' | 'previous' | 'financialSources'
->;
+export type { CampaignRequest };
 
 /**
- * Start and store a campaign over the newest sealed pack of `paths`, with the local store's open
- * findings as context and earlier campaigns' answers as previous decisions.
+ * Start and store a campaign over the newest sealed pack of `paths` (core `createCampaign`, the
+ * same code as the owner's web form), errors naming the CLI's flags.
  *
  * @example
  * const { campaign } = await createCampaign(localPaths('accessproof-out', undefined), { name, createdBy, dueAt, reviewers });
@@ -201,42 +197,16 @@ export async function createCampaign(
   at = new Date(),
 ): Promise<{ campaign: Campaign; pack: PackInventory }> {
   if (!existsSync(paths.evidence)) {
+    // Before the store is opened: a mistyped --out must not leave an empty reviews.db behind.
     throw new InputError('no sealed evidence pack here: run `accessproof scan --out DIR` first', {
       file: paths.out,
       field: '--out',
     });
   }
-  const pack = await readLatestPackInventory(paths.evidence);
-  const findings = await openFindings(paths);
-  const previous = existsSync(reviewsDbFile(paths.state))
-    ? await withStore(paths, false, (store) => store.list())
-    : [];
-  const campaign = withCliFields(() =>
-    startCampaign(
-      pack.inventory,
-      {
-        ...request,
-        base: { runId: pack.runId, manifestSha256: pack.manifestSha256 },
-        findings,
-        previous,
-        ...(pack.financialSources ? { financialSources: pack.financialSources } : {}),
-      },
-      at,
-    ),
+  const base = localCampaignBase(paths);
+  return withStore(paths, true, (store) =>
+    withCliFieldsAsync(() => createCampaignWith(base, store, request, at)),
   );
-  await withStore(paths, true, (store) => store.create(campaign));
-  return { campaign, pack };
-}
-
-/** `owners.yaml` read and checked (errors name file:line and field). */
-export async function readOwnersCatalog(file: string): Promise<OwnersCatalog> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new InputError('cannot read the owners catalog', { file, field: '--owners' });
-  }
-  return parseOwnersCatalog(text, file);
 }
 
 /**
@@ -454,14 +424,84 @@ async function printLinks(
   }
 }
 
-/** Links stay valid until the due date plus the grace days. */
-export function linkExpiry(campaign: Campaign): string {
-  return new Date(Date.parse(campaign.dueAt) + LINK_GRACE_DAYS * 86_400_000).toISOString();
+/** `review start`: the owner's link to the new campaign, when its creator is an email. */
+async function printOwnerLink(
+  campaign: Campaign,
+  paths: LocalPaths,
+  linkBase: string | undefined,
+  out: Output,
+): Promise<void> {
+  const owner = campaign.createdBy.trim().toLowerCase();
+  if (!EMAIL.test(owner)) {
+    out.line(
+      `  owner link: start with --by EMAIL, or run \`review owner-link ${campaign.id} --owner EMAIL\`, to manage it in the web app`,
+    );
+    return;
+  }
+  const base = parseLinkBase(linkBase ?? `http://127.0.0.1:${DEFAULT_SERVE_PORT}`);
+  const key = await loadOrCreateReviewLinkKey(paths.state);
+  const link = ownerLink(key, base, { owner, campaign: campaign.id }, new Date());
+  out.line(`  owner link (progress, reminders, close; valid until ${link.exp}; keep it private):`);
+  out.line(`    ${owner}: ${link.url}`);
 }
 
-/** A reviewer's signed sign-in link at `base` (an origin). */
-export function reviewerLink(key: Uint8Array, base: string, campaign: Campaign, reviewer: string): string {
-  return `${base}/l/${signLink(key, { campaign: campaign.id, reviewer, exp: linkExpiry(campaign) })}`;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export interface ReviewOwnerLinkOptions {
+  out: string;
+  /** The campaign the link manages; without it, the campaigns the owner starts (and starting new ones). */
+  campaign?: string;
+  owner: string;
+  linkBase?: string;
+  /** Days the link is valid (default 14). */
+  days?: number | string;
+}
+
+/**
+ * `review owner-link [CAMPAIGN] --owner EMAIL`: a campaign owner's signed link to the web app
+ * (`/o/<token>`): progress per reviewer, reminders, close; without CAMPAIGN also "Start a campaign".
+ *
+ * @example
+ * await runReviewOwnerLink({ out, campaign: id, owner: 'controller@example.com' }, consoleOutput());
+ */
+export async function runReviewOwnerLink(opts: ReviewOwnerLinkOptions, out: Output): Promise<number> {
+  const owner = opts.owner.trim().toLowerCase();
+  if (!EMAIL.test(owner) || owner.length > 320) {
+    throw new InputError(`"${opts.owner}" is not an email address`, { field: '--owner' });
+  }
+  const days = Number(opts.days ?? OWNER_LINK_DAYS);
+  if (!Number.isInteger(days) || days < 1 || days > 90) {
+    throw new InputError(`${opts.days}: a whole number of days from 1 to 90`, { field: '--days' });
+  }
+  const base = parseLinkBase(opts.linkBase ?? `http://127.0.0.1:${DEFAULT_SERVE_PORT}`);
+  const paths = localPaths(opts.out, undefined);
+  if (opts.campaign !== undefined) {
+    await withStore(paths, false, async (store) => {
+      const c = await store.get(opts.campaign!);
+      if (!c) throw new InputError(`no review campaign ${opts.campaign}`, { field: 'CAMPAIGN' });
+    });
+  } else if (!existsSync(paths.evidence)) {
+    throw new InputError('no sealed evidence pack here: run `accessproof scan --out DIR` first', {
+      file: paths.out,
+      field: '--out',
+    });
+  }
+  const key = await loadOrCreateReviewLinkKey(paths.state);
+  const link = ownerLink(
+    key,
+    base,
+    { owner, ...(opts.campaign !== undefined ? { campaign: opts.campaign } : {}) },
+    new Date(),
+    days,
+  );
+  out.line(
+    opts.campaign !== undefined
+      ? `Owner link for campaign ${opts.campaign} (valid until ${link.exp}; keep it private):`
+      : `Owner link for ${owner}'s campaigns and starting new ones (valid until ${link.exp}; keep it private):`,
+  );
+  out.line(`  ${owner}: ${link.url}`);
+  out.line(`Serve:  npm run accessproof -- serve --out ${outArg(paths)}`);
+  return EXIT.ok;
 }
 
 export function parseLinkBase(text: string): string {
@@ -475,18 +515,6 @@ export function parseLinkBase(text: string): string {
     throw new InputError(`"${text}": http or https only`, { field: '--link-base' });
   }
   return url.origin;
-}
-
-/** The findings of the local store (none before the first scan): open ones give items their context. */
-async function openFindings(paths: LocalPaths): Promise<Finding[]> {
-  const file = findingsDbFile(paths.state);
-  if (!existsSync(file)) return [];
-  const repo = SqliteFindingsRepository.open({ file });
-  try {
-    return (await repo.loadAll()).filter((f) => f.status === 'open' || f.status === 'reopened');
-  } finally {
-    await repo.close();
-  }
 }
 
 /** Revocations checked against the newest pack, when the campaign has any and a pack exists. */
@@ -541,19 +569,27 @@ export function withCliFields<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    const field = err instanceof InputError ? err.location.field : undefined;
-    const flag = field === undefined ? undefined : FLAG_OF.find(([re]) => re.test(field))?.[1];
-    if (!(err instanceof InputError) || field === undefined || flag === undefined) throw err;
-    const raw = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
-    throw new InputError(raw, { ...err.location, field: flag });
+    throw cliFieldError(err);
   }
 }
 
-function splitPair(pair: string, field: string, shape: string, at: number): [string, string] {
-  const left = pair.slice(0, Math.max(at, 0)).trim();
-  const right = pair.slice(at + 1).trim();
-  if (at <= 0 || !left || !right) throw new InputError(`"${pair}" is not ${shape}`, { field });
-  return [left, right];
+export async function withCliFieldsAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw cliFieldError(err);
+  }
+}
+
+/** The error with the core's field named as the CLI flag (anything else unchanged). */
+function cliFieldError(err: unknown): unknown {
+  {
+    const field = err instanceof InputError ? err.location.field : undefined;
+    const flag = field === undefined ? undefined : FLAG_OF.find(([re]) => re.test(field))?.[1];
+    if (!(err instanceof InputError) || field === undefined || flag === undefined) return err;
+    const raw = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+    return new InputError(raw, { ...err.location, field: flag });
+  }
 }
 
 export function osUser(): string {

@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { InputError } from '../../core/errors';
 import { createReviewApp, maxBodyBytesFor } from '../../core/reviews/web/app';
 import type { AppRequest } from '../../core/reviews/web/http';
+import { reviewerLink } from '../../core/reviews/web/links';
+import { localCampaignBase, readOwnersCatalog } from '../../stores/sqlite-reviews/local-campaign-base';
+import { OutboxDelivery } from '../../stores/sqlite-reviews/notice-outbox';
 import { loadOrCreateReviewLinkKey, reviewAuditAppender } from '../../stores/sqlite-reviews/review-app-files';
 import { reviewsDbFile, SqliteReviewStore } from '../../stores/sqlite-reviews/sqlite-review-store';
 import { EXIT } from '../exit-codes';
@@ -21,6 +24,8 @@ export interface ServeOptions {
   out: string;
   /** 0: any free port. */
   port?: number | string;
+  /** The entitlement-owner catalog (owners.yaml) the owner's "Start a campaign" form may apply. */
+  owners?: string;
 }
 
 export interface ReviewServer {
@@ -47,13 +52,25 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
       field: '--out',
     });
   }
+  const catalog = opts.owners !== undefined ? await readOwnersCatalog(opts.owners) : undefined;
   const store = SqliteReviewStore.open({ file: reviewsDbFile(paths.state) });
+  const key = await loadOrCreateReviewLinkKey(paths.state);
+  const now = () => new Date();
+  // Links name the origin the server answers on, known once it listens.
+  let origin = '';
   const app = createReviewApp({
     store,
-    key: await loadOrCreateReviewLinkKey(paths.state),
-    now: () => new Date(),
+    key,
+    now,
     newId: () => randomBytes(18).toString('base64url'),
     audit: reviewAuditAppender(paths.state),
+    // Owner screens: campaigns start over the newest sealed pack, as `review start` does;
+    // reminders go to the same outbox as `review remind`.
+    campaignBase: localCampaignBase(paths),
+    ...(catalog ? { ownersCatalog: catalog } : {}),
+    notices: new OutboxDelivery(paths.state, now),
+    reviewerLink: (campaign, reviewer) =>
+      origin ? reviewerLink(key, origin, campaign, reviewer) : undefined,
   });
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -100,8 +117,9 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
     server.listen(port, '127.0.0.1', () => done());
   });
   const address = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${address.port}`;
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: origin,
     close: async () => {
       const closed = new Promise<void>((done) => server.close(() => done()));
       // Idle keep-alive connections (a reviewer's open tab) would hold close() for seconds.
@@ -132,6 +150,7 @@ export async function runServe(opts: ServeOptions, out: Output): Promise<number>
   out.line(
     `Reviewer app on ${server.url} (127.0.0.1 only). Reviewers sign in with the links of \`review start\` / \`review links\`.`,
   );
+  out.line('Campaign owners sign in with the link of `review start` / `review owner-link`.');
   out.line('Stop with Ctrl-C.');
   await new Promise<void>((done) => {
     const stop = () => done();

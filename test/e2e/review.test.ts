@@ -13,7 +13,9 @@ import { runReviewClose, runReviewDecide, runReviewList, runReviewStart } from '
 import type { Output } from '../../cli/output';
 import { InputError } from '../../core/errors';
 import type { ReviewItemRecord, ReviewRecord } from '../../core/reviews/records';
+import { openOwnerLink } from '../../core/reviews/web/tokens';
 import { readLatestPackInventory } from '../../stores/sqlite-reviews/pack-inventory-reader';
+import { loadOrCreateReviewLinkKey } from '../../stores/sqlite-reviews/review-app-files';
 import { reviewArtefacts } from '../../stores/sqlite-reviews/review-evidence';
 import { accessproof, copyDemo, tempDir } from './cli-helpers';
 
@@ -92,6 +94,14 @@ describe('accessproof review, on the demo tenant', () => {
     const systems = new Set(items(records).map((r) => r.system));
     for (const system of ['aws', 'erp', 'salesforce'] as const)
       expect(systems.has(system), system).toBe(true);
+    // The owner (--by, an email) gets a link to this campaign's owner screens (issue 17).
+    const ownerLine = o.lines.find((l) => l.includes('/o/'));
+    const token = /^ {4}controller@[^:]+: http:\/\/127\.0\.0\.1:8417\/o\/(\S+)$/.exec(ownerLine ?? '')?.[1];
+    const key = await loadOrCreateReviewLinkKey(join(out, 'state'));
+    expect(openOwnerLink(key, token ?? '', new Date())).toMatchObject({
+      owner: CONTROLLER,
+      campaign: campaignId,
+    });
   });
 
   it("sends a reviewer's own grants to their HR manager (issue 17), not to the reviewer", async () => {

@@ -9,12 +9,16 @@
  * exist. Every state-changing request needs the session's CSRF token and is audited.
  */
 import { InputError } from '../../errors';
+import type { CampaignBasePort } from '../create';
 import { decide, delegate } from '../decide';
 import type { Campaign, ReviewItem } from '../model';
+import type { OwnersCatalog } from '../owners';
+import type { NoticeDelivery } from '../reminders';
 import type { ReviewStore } from '../repository';
 import { APP_CSS, campaignsPage, itemPage, type ListView, listPage, messagePage } from './html';
 import { type AppRequest, type AppResponse, html, parseCookies, redirect, SECURITY_HEADERS } from './http';
 import { multipartBoundary, parseMultipart } from './multipart';
+import { createOwnerRoutes } from './owner';
 import { csrfToken, csrfValid, openLink, openSession, type SessionGrant, signSession } from './tokens';
 
 export const SESSION_COOKIE = 'ap_review';
@@ -38,15 +42,35 @@ export function maxBodyBytesFor(path: string): number {
 /** Items one request may decide: a page of a large campaign, not the whole population. */
 export const MAX_ITEMS_PER_REQUEST = 2000;
 
+/**
+ * Every reviewer route (`:token`, `:campaign`, `:item` are placeholders): the authorization tests
+ * walk this list. The owner's routes are `OWNER_ROUTES` (./owner.ts).
+ */
+export const REVIEWER_ROUTES: readonly { method: 'GET' | 'POST'; path: string }[] = [
+  { method: 'GET', path: '/l/:token' },
+  { method: 'GET', path: '/' },
+  { method: 'POST', path: '/logout' },
+  { method: 'GET', path: '/c/:campaign' },
+  { method: 'GET', path: '/c/:campaign/items/:item' },
+  { method: 'POST', path: '/c/:campaign/decide' },
+  { method: 'GET', path: '/c/:campaign/download' },
+  { method: 'POST', path: '/c/:campaign/upload' },
+];
+
 /** One line of the audit log: every request that changes state, accepted or refused. */
 export interface AuditEntry {
   at: string;
-  /** `session-opened`, `decide`, `delegate`, `upload`, `sign-out`. */
+  /**
+   * Reviewers: `session-opened`, `decide`, `delegate`, `upload`, `sign-out`. Owners:
+   * `owner-session-opened`, `campaign-create`, `remind`, `close`, `owner-sign-out`.
+   */
   action: string;
   outcome: 'ok' | 'refused';
   status: number;
   campaign?: string;
   reviewer?: string;
+  /** The campaign owner of an owner request (`/o/…`). */
+  owner?: string;
   items?: string[];
   detail?: string;
   remote?: string;
@@ -72,6 +96,17 @@ export interface ReviewAppPorts {
    * `req.verified`; links grant nothing, the session is that reviewer on the campaign of the URL.
    */
   signIn?: 'link' | 'verified';
+  /**
+   * Owner screens (`/o/…`): where a campaign started from the web is drawn from (locally the newest
+   * sealed pack and the findings store). Absent: the form says campaigns start from the CLI.
+   */
+  campaignBase?: CampaignBasePort;
+  /** The entitlement-owner catalog (`owners.yaml`) the owner's form may apply. */
+  ownersCatalog?: OwnersCatalog;
+  /** Delivery of the reminders an owner sends from the progress page; absent: the scheduler only. */
+  notices?: NoticeDelivery;
+  /** A reviewer's sign-in link: shown to the campaign owner and put into reminders. */
+  reviewerLink?: (campaign: Campaign, reviewer: string) => string | undefined;
 }
 
 export type ReviewApp = (req: AppRequest) => Promise<AppResponse>;
@@ -114,11 +149,28 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     });
   };
 
+  const owner = createOwnerRoutes({
+    store: ports.store,
+    key: ports.key,
+    now: ports.now,
+    newId: ports.newId,
+    audit: (entry) => ports.audit({ at: ports.now().toISOString(), ...entry }),
+    ttlMs: ttl,
+    maxBodyBytes: maxBody,
+    ...(ports.secureCookie ? { secureCookie: true } : {}),
+    ...(ports.campaignBase ? { campaignBase: ports.campaignBase } : {}),
+    ...(ports.ownersCatalog ? { ownersCatalog: ports.ownersCatalog } : {}),
+    ...(ports.notices ? { notices: ports.notices } : {}),
+    ...(ports.reviewerLink ? { reviewerLink: ports.reviewerLink } : {}),
+  });
+
   return async (raw) => {
     const req = textForm(raw);
     const method = req.method.toUpperCase();
     const parts = req.path.split('/').slice(1).map(safeDecode);
     if (parts.some((p) => p === undefined)) return notFound();
+    // Campaign owners (link-only sign-in in every mode): their own cookie, routes and checks.
+    if (parts[0] === 'o') return owner(req, method, parts.slice(1) as string[]);
     const [first, campaignId, sub, itemId, ...rest] = parts as string[];
 
     if (method === 'GET' && req.path === '/assets/app.css') {

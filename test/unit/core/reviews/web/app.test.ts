@@ -11,6 +11,7 @@ import {
   type AuditEntry,
   createReviewApp,
   maxBodyBytesFor,
+  REVIEWER_ROUTES,
   type ReviewApp,
   SESSION_COOKIE,
 } from '../../../../../core/reviews/web/app';
@@ -302,6 +303,56 @@ describe('reviewer app', () => {
     expect((await h.app(req('GET', `/c/${h.campaign.id}/items/${mine}`, { cookie }))).status).toBe(200);
   });
 
+  it("walks every reviewer route with another reviewer's item ids and another campaign: nothing of theirs is shown or changed", async () => {
+    // Arrange: the AWS owner's session; the controller's items and a second campaign are the targets.
+    const { cookie, csrf } = await signIn(h, AWS_OWNER);
+    const foreign = h.campaign.items.filter((i) => i.reviewer === CONTROLLER);
+    await h.store.create({ ...h.campaign, id: 'rev-other' });
+    const before = JSON.stringify(await h.store.list());
+    const bodyFor = (path: string, id: string) =>
+      path.endsWith('/upload')
+        ? `--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${csrf}\r\n--b--\r\n`
+        : form([
+            ['csrf', csrf],
+            ['item', id],
+            ['action', 'revoke'],
+            ['note', 'x'],
+            ['campaign', 'rev-other'],
+          ]);
+    // Act
+    const seen: [string, AppResponse][] = [];
+    for (const route of REVIEWER_ROUTES) {
+      if (route.path === '/l/:token' || route.path === '/' || route.path === '/logout') continue;
+      for (const campaign of [h.campaign.id, 'rev-other']) {
+        for (const item of foreign) {
+          const path = route.path.replace(':campaign', campaign).replace(':item', item.id);
+          const res = await h.app(
+            req(route.method, path, {
+              cookie,
+              body: route.method === 'POST' ? bodyFor(path, item.id) : '',
+              ...(path.endsWith('/upload') ? { type: 'multipart/form-data; boundary=b' } : {}),
+            }),
+          );
+          seen.push([`${route.method} ${path}`, res]);
+        }
+      }
+    }
+    // Assert: the reviewer's own list and workbook (200) hold none of the foreign items; the rest refuse.
+    const walked = new Set(
+      seen.map(([what]) => what.replace(/\/c\/[^/]+/, '/c/:campaign').replace(/[0-9a-f]{12}$/, ':item')),
+    );
+    for (const route of REVIEWER_ROUTES.filter((r) => !['/l/:token', '/', '/logout'].includes(r.path)))
+      expect(walked, route.path).toContain(`${route.method} ${route.path}`);
+    for (const [what, res] of seen) {
+      if (res.status === 200) {
+        expect(what).toMatch(new RegExp(`^GET /c/${h.campaign.id}(/download)?$`));
+        const text = res.isBase64Encoded ? (await workbookIds(res.body)).join(' ') : res.body;
+        for (const item of foreign) expect(text, what).not.toContain(item.id);
+      } else expect([400, 401, 403, 404], what).toContain(res.status);
+    }
+    expect(JSON.stringify(await h.store.list())).toBe(before);
+  });
+
   it('refuses state changes without the CSRF token, without a session, of the wrong type or too large', async () => {
     // Arrange
     const { cookie, csrf } = await signIn(h, CONTROLLER);
@@ -474,3 +525,13 @@ describe('reviewer app', () => {
     ]);
   });
 });
+
+/** The item ids in a downloaded workbook's Review sheet. */
+async function workbookIds(base64: string): Promise<string[]> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(Buffer.from(base64, 'base64') as unknown as ArrayBuffer);
+  const ws = wb.getWorksheet('Review')!;
+  const ids: string[] = [];
+  for (let r = 2; r <= ws.rowCount; r++) ids.push(String(ws.getRow(r).getCell(1).value));
+  return ids;
+}
