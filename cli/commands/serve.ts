@@ -46,11 +46,12 @@ export async function startReviewServer(opts: ServeOptions): Promise<ReviewServe
     throw new InputError(`port ${opts.port}: a whole number from 0 to 65535`, { field: '--port' });
   }
   const paths = localPaths(opts.out, undefined);
-  if (!existsSync(reviewsDbFile(paths.state))) {
-    throw new InputError('no review campaigns here yet: start one with `accessproof review start`', {
-      file: paths.out,
-      field: '--out',
-    });
+  // Campaigns can start in the owner's screens, over a sealed pack: one of the two must be here.
+  if (!existsSync(reviewsDbFile(paths.state)) && !existsSync(paths.evidence)) {
+    throw new InputError(
+      'no review campaigns here yet, and no sealed evidence pack to start one from: run `accessproof scan --out DIR` first',
+      { file: paths.out, field: '--out' },
+    );
   }
   const catalog = opts.owners !== undefined ? await readOwnersCatalog(opts.owners) : undefined;
   const store = SqliteReviewStore.open({ file: reviewsDbFile(paths.state) });

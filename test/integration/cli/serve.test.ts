@@ -2,7 +2,7 @@
  * `accessproof serve`'s node:http adapter on a real socket: 127.0.0.1 only, oversized bodies
  * refused before the app, the link key created private, the app's answers passed through.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,12 +48,18 @@ describe('accessproof serve (local adapter)', () => {
     expect(res.status).toBe(413);
   });
 
-  it('refuses to start without campaigns, and on a bad port', async () => {
+  it('refuses to start without campaigns or a sealed pack, and on a bad port', async () => {
     // Arrange
     const empty = mkdtempSync(join(tmpdir(), 'accessproof-serve-empty-'));
     // Act + Assert
     await expect(startReviewServer({ out: empty, port: 0 })).rejects.toThrow(/no review campaigns here yet/);
     await expect(startReviewServer({ out, port: 'eighty' })).rejects.toThrow(/port eighty/);
+    // With a sealed pack (an evidence folder) and no campaign yet, the owner may start the first one.
+    mkdirSync(join(empty, 'evidence'));
+    const first = await startReviewServer({ out: empty, port: 0 });
+    const owner = await fetch(`${first.url}/o`);
+    await first.close();
+    expect(owner.status).toBe(401);
     rmSync(empty, { recursive: true, force: true });
   });
 });
