@@ -305,24 +305,39 @@ export function findConflicts(
   }
   const conflicts: SodConflict[] = [];
   const hits: CompiledRisk[] = [];
-  inv.identities.forEach((identity, i) => {
+  const identities = inv.identities;
+  for (let i = 0; i < identities.length; i++) {
     const offset = i * words;
     hits.length = 0;
     for (let w = 0; w < words; w++) {
       let v = bits[offset + w]!;
       while (v !== 0) {
         const low = v & -v;
-        for (const risk of byFunction[w * 32 + 31 - Math.clz32(low)]!) {
-          if (risk.functions.every((fn) => (bits[offset + (fn >>> 5)]! & (1 << (fn & 31))) !== 0))
-            hits.push(risk);
+        const candidates = byFunction[w * 32 + 31 - Math.clz32(low)]!;
+        for (let r = 0; r < candidates.length; r++) {
+          const risk = candidates[r]!;
+          if (holdsAll(bits, offset, risk.functions)) hits.push(risk);
         }
         v ^= low;
       }
     }
-    hits.sort((a, b) => a.index - b.index);
+    if (hits.length === 0) continue;
+    if (hits.length > 1) hits.sort(byRiskIndex);
+    const identity = identities[i]!;
     for (const risk of hits) conflicts.push({ identity, risk });
-  });
+  }
   return conflicts;
+}
+
+const byRiskIndex = (a: CompiledRisk, b: CompiledRisk) => a.index - b.index;
+
+/** True when the identity whose words start at `offset` holds every function of the list. */
+function holdsAll(bits: Uint32Array, offset: number, functions: readonly number[]): boolean {
+  for (let k = 0; k < functions.length; k++) {
+    const fn = functions[k]!;
+    if ((bits[offset + (fn >>> 5)]! & (1 << (fn & 31))) === 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -353,7 +368,73 @@ export function functionsByIdentity(inv: Inventory, compiled: CompiledRuleset): 
  */
 export function evaluateSod(inv: Inventory, compiled: CompiledRuleset): FindingDraft[] {
   const held = computeIdentityFunctions(inv, compiled);
-  return findConflicts(inv, compiled, held).map((c) => conflictDraft(inv, compiled, held, c));
+  const conflicts = findConflicts(inv, compiled, held);
+  const cache = new EvidenceCache(inv, compiled, held);
+  const drafts: FindingDraft[] = new Array(conflicts.length);
+  for (let i = 0; i < conflicts.length; i++)
+    drafts[i] = conflictDraft(inv, compiled, held, conflicts[i]!, cache);
+  return drafts;
+}
+
+/** One principal as the evidence reads it: its record, its grants and its IAM evaluation. */
+interface EvidencePrincipal {
+  principal: Principal;
+  grants: PrincipalGrants;
+  iam: PrincipalIam;
+}
+
+/**
+ * The evidence of one identity's conflicts reads the same principals once per function of every
+ * risk it holds: each principal's grants and IAM evaluation are built once per identity (the
+ * conflicts come identity by identity) instead of once per function and conflict. A
+ * `PrincipalIam` is a pure function of its inputs, so sharing it changes nothing in the evidence.
+ */
+class EvidenceCache {
+  private identity: Identity | undefined;
+  private readonly entries = new Map<string, EvidencePrincipal | null>();
+  private readonly rulesets = new Map<string, string>();
+
+  constructor(
+    private readonly inv: Inventory,
+    private readonly compiled: CompiledRuleset,
+    private readonly held: IdentityFunctions,
+  ) {}
+
+  /** Starts an identity's conflicts: entries of the previous identity are dropped. */
+  forIdentity(identity: Identity): void {
+    if (identity === this.identity) return;
+    this.identity = identity;
+    this.entries.clear();
+  }
+
+  /** The principal, when it exists, has grants, and `active` if asked. */
+  principal(uid: string, requireActive: boolean): EvidencePrincipal | undefined {
+    let entry = this.entries.get(uid);
+    if (entry === undefined) {
+      const principal = this.inv.principals.get(uid);
+      const grants = principal ? this.inv.principalGrants(uid) : undefined;
+      entry =
+        principal && grants
+          ? {
+              principal,
+              grants,
+              iam: principalIam(this.inv, this.compiled, this.held, uid, grants.entitlements),
+            }
+          : null;
+      this.entries.set(uid, entry);
+    }
+    if (!entry || (requireActive && entry.principal.status !== 'active')) return undefined;
+    return entry;
+  }
+
+  rulesetId(file: string): string {
+    let id = this.rulesets.get(file);
+    if (id === undefined) {
+      id = rulesetId(file);
+      this.rulesets.set(file, id);
+    }
+    return id;
+  }
 }
 
 interface FunctionGrant {
@@ -479,7 +560,9 @@ function conflictDraft(
   compiled: CompiledRuleset,
   held: IdentityFunctions,
   { identity, risk }: SodConflict,
+  cache: EvidenceCache,
 ): FindingDraft {
+  cache.forIdentity(identity);
   // Few principals, sources and notes per conflict: small arrays beat Sets here (tens of thousands of drafts).
   const principals: string[] = [];
   const sources: string[] = [];
@@ -495,17 +578,10 @@ function conflictDraft(
   for (const fnIndex of risk.functions) {
     const fn = compiled.functions[fnIndex]!;
     for (const uid of identity.principals) {
-      const principal = inv.principals.get(uid);
-      if (principal?.status !== 'active') continue;
-      const grants = inv.principalGrants(uid);
-      if (!grants) continue;
-      const found = grantsGiving(
-        grants,
-        principalIam(inv, compiled, held, uid, grants.entitlements),
-        fnIndex,
-        notes,
-        sapTargets,
-      );
+      const own = cache.principal(uid, true);
+      if (!own) continue;
+      const { principal, grants } = own;
+      const found = grantsGiving(grants, own.iam, fnIndex, notes, sapTargets);
       if (found.length > 1) {
         found.sort(
           (a, b) =>
@@ -563,15 +639,10 @@ function conflictDraft(
         if (caller?.status !== 'active') continue;
         for (const { role, chain } of reachableRoles(held.reach, start)) {
           const roleUid = inv.index.principalUidAt(role);
-          const rolePrincipal = inv.principals.get(roleUid);
-          const grants = inv.principalGrants(roleUid);
-          if (!rolePrincipal || !grants) continue;
-          const found = grantsGiving(
-            grants,
-            principalIam(inv, compiled, held, roleUid, grants.entitlements),
-            fnIndex,
-            notes,
-          );
+          const reached = cache.principal(roleUid, false);
+          if (!reached) continue;
+          const rolePrincipal = reached.principal;
+          const found = grantsGiving(reached.grants, reached.iam, fnIndex, notes);
           if (found.length === 0) continue;
           if (!principals.includes(uid)) principals.push(uid);
           usesIam = true;
@@ -650,7 +721,7 @@ function conflictDraft(
   const detail: Record<string, unknown> = {
     riskId: risk.id,
     riskTitle: risk.title,
-    ruleset: rulesetId(risk.file),
+    ruleset: cache.rulesetId(risk.file),
     functions,
   };
   if (severity !== risk.severity) {
