@@ -21,47 +21,74 @@ export async function digestStream(
   chunks: AsyncIterable<Uint8Array>,
   partSizes?: readonly number[],
 ): Promise<StreamDigest> {
-  const whole = createHash('sha256');
-  let bytes = 0;
-  if (!partSizes) {
-    for await (const chunk of chunks) {
-      whole.update(chunk);
-      bytes += chunk.byteLength;
-    }
-    return { sha256: whole.digest('hex'), bytes };
+  const digester = new Digester(partSizes);
+  for await (const chunk of chunks) digester.update(chunk);
+  return digester.result();
+}
+
+/**
+ * The same digest from a reader that hands out chunks in reused buffers (`readChunks`): each
+ * chunk is hashed during its call, never kept.
+ *
+ * @example
+ * const digest = await digestChunks((consume) => reader.readChunks!(pack, 'findings.jsonl', consume));
+ */
+export async function digestChunks(
+  read: (consume: (chunk: Uint8Array) => void) => Promise<void>,
+  partSizes?: readonly number[],
+): Promise<StreamDigest> {
+  const digester = new Digester(partSizes);
+  await read((chunk) => digester.update(chunk));
+  return digester.result();
+}
+
+/** SHA-256 of the whole and, when part sizes are given, of each part, fed chunk by chunk. */
+class Digester {
+  private readonly whole = createHash('sha256');
+  private bytes = 0;
+  private readonly partDigests: Buffer[] = [];
+  private part: Hash | undefined;
+  private partIndex = 0;
+  private partLeft: number;
+
+  constructor(private readonly partSizes: readonly number[] | undefined) {
+    this.partLeft = partSizes?.[0] ?? Number.POSITIVE_INFINITY;
   }
-  const partDigests: Buffer[] = [];
-  let part: Hash | undefined;
-  let partIndex = 0;
-  let partLeft = partSizes[0] ?? Number.POSITIVE_INFINITY;
-  for await (const chunk of chunks) {
-    whole.update(chunk);
-    bytes += chunk.byteLength;
+
+  update(chunk: Uint8Array): void {
+    this.whole.update(chunk);
+    this.bytes += chunk.byteLength;
+    if (!this.partSizes) return;
     let offset = 0;
     while (offset < chunk.byteLength) {
-      part ??= createHash('sha256');
-      const take = Math.min(partLeft, chunk.byteLength - offset);
-      part.update(chunk.subarray(offset, offset + take));
+      this.part ??= createHash('sha256');
+      const take = Math.min(this.partLeft, chunk.byteLength - offset);
+      this.part.update(chunk.subarray(offset, offset + take));
       offset += take;
-      partLeft -= take;
-      if (partLeft === 0) {
-        partDigests.push(part.digest());
-        part = undefined;
-        partIndex += 1;
-        partLeft = partSizes[partIndex] ?? Number.POSITIVE_INFINITY;
+      this.partLeft -= take;
+      if (this.partLeft === 0) {
+        this.partDigests.push(this.part.digest());
+        this.part = undefined;
+        this.partIndex += 1;
+        this.partLeft = this.partSizes[this.partIndex] ?? Number.POSITIVE_INFINITY;
       }
     }
   }
-  // Bytes beyond the declared parts land in an extra part, which makes the composite differ.
-  if (part) partDigests.push(part.digest());
-  const composite = createHash('sha256');
-  for (const d of partDigests) composite.update(d);
-  return {
-    sha256: whole.digest('hex'),
-    bytes,
-    partChecksums: partDigests.map((d) => d.toString('base64')),
-    compositeChecksum: `${composite.digest('base64')}-${partDigests.length}`,
-  };
+
+  result(): StreamDigest {
+    const sha256 = this.whole.digest('hex');
+    if (!this.partSizes) return { sha256, bytes: this.bytes };
+    // Bytes beyond the declared parts land in an extra part, which makes the composite differ.
+    if (this.part) this.partDigests.push(this.part.digest());
+    const composite = createHash('sha256');
+    for (const d of this.partDigests) composite.update(d);
+    return {
+      sha256,
+      bytes: this.bytes,
+      partChecksums: this.partDigests.map((d) => d.toString('base64')),
+      compositeChecksum: `${composite.digest('base64')}-${this.partDigests.length}`,
+    };
+  }
 }
 
 export function hexToBase64(hex: string): string {

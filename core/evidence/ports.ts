@@ -142,6 +142,12 @@ export interface PackReader {
   readFile(pack: PackRef, path: string): Promise<Uint8Array | undefined>;
   /** Stream a file in large chunks; each chunk may be consumed before the next is read. */
   openFile(pack: PackRef, path: string): AsyncIterable<Uint8Array>;
+  /**
+   * Optional, for hashing at the speed of SHA-256: hands the file's bytes to `consume` in order,
+   * in buffers the reader reuses (a chunk is valid only during its call), reading the next chunk
+   * while `consume` works on this one. Readers without it are read through `openFile`.
+   */
+  readChunks?(pack: PackRef, path: string, consume: (chunk: Uint8Array) => void): Promise<void>;
   /** Checksum and retention facts (S3 only). */
   objectFacts?(pack: PackRef, path: string): Promise<StoredObjectFacts>;
   /** What the store could not provide (an S3 without ListObjectVersions); empty when all held. */

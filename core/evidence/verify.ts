@@ -4,7 +4,7 @@
  * `aws cloudtrail validate-logs` checks digest chains. Pure over the `PackReader` port.
  */
 import { CHAIN_EVENT_FILE, type ChainEvent, parseChainEvent } from './chain-event';
-import { digestStream, hexToBase64 } from './hashing';
+import { digestChunks, digestStream, hexToBase64 } from './hashing';
 import {
   type ChainHead,
   MANIFEST_FILE,
@@ -378,7 +378,9 @@ async function checkPack(
         const partSizes = facts.parts?.map((p) => p.size);
         let digest: Awaited<ReturnType<typeof digestStream>>;
         try {
-          digest = await digestStream(reader.openFile(ref, entry.path), partSizes);
+          digest = reader.readChunks
+            ? await digestChunks((consume) => reader.readChunks!(ref, entry.path, consume), partSizes)
+            : await digestStream(reader.openFile(ref, entry.path), partSizes);
         } catch (err) {
           problem('file-unreadable', `cannot be read: ${(err as Error).message}`, entry.path);
           return;

@@ -99,6 +99,38 @@ export class LocalPackReader implements PackReader {
     })();
   }
 
+  /**
+   * Two reused buffers, the next read in flight while `consume` hashes the current one: no buffer
+   * is allocated per chunk, so hashing a 500 MB pack makes no garbage (with `openFile`'s fresh
+   * 4 MiB chunks verify spent a third of its time in garbage collection and page faults).
+   */
+  async readChunks(pack: PackRef, path: string, consume: (chunk: Uint8Array) => void): Promise<void> {
+    const fh = await openRegular(this.pathOf(pack, path));
+    try {
+      const buffers = [Buffer.allocUnsafeSlow(READ_CHUNK), Buffer.allocUnsafeSlow(READ_CHUNK)];
+      let position = 0;
+      let current = 0;
+      let pending = fh.read(buffers[0]!, 0, READ_CHUNK, 0);
+      for (;;) {
+        const { bytesRead } = await pending;
+        if (bytesRead === 0) return;
+        position += bytesRead;
+        const chunk = buffers[current]!.subarray(0, bytesRead);
+        current ^= 1;
+        pending = fh.read(buffers[current]!, 0, READ_CHUNK, position);
+        try {
+          consume(chunk);
+        } catch (err) {
+          // Never close the handle under a read in flight.
+          await pending.catch(() => undefined);
+          throw err;
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
   private pathOf(pack: PackRef, path: string): string {
     return join(this.dir, ...pack.dir.split('/'), ...path.split('/'));
   }
