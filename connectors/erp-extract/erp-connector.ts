@@ -340,16 +340,21 @@ function assignmentsPage(_ctx: CollectContext<ErpSource>, s: Session, f: OpenFil
         field: c.role_id.name,
       });
     }
-    const g: Grant = { principal, entitlement, path: DIRECT };
+    let grantedAt: string | undefined;
     if (grantedCol !== -1) {
       const raw = clean(r[grantedCol]);
       if (raw) {
-        const at = s.parseGranted(raw);
-        if (at === undefined) throw badDate(raw, file, b.lines[i] as number, c.granted_at.name);
-        g.grantedAt = at;
+        grantedAt = s.parseGranted(raw);
+        if (grantedAt === undefined) throw badDate(raw, file, b.lines[i] as number, c.granted_at.name);
       }
     }
-    grants.push(g);
+    // One literal with every field (same key order as before): a field added after construction
+    // would give each of millions of grants an out-of-object property array.
+    grants.push(
+      grantedAt === undefined
+        ? { principal, entitlement, path: DIRECT }
+        : { principal, entitlement, path: DIRECT, grantedAt },
+    );
   }
   return { grants };
 }

@@ -116,17 +116,29 @@ export function parseIsoInstant(text: string): string | undefined {
   return new Date(d.getTime() - offsetMinutes * 60_000).toISOString();
 }
 
+/** Distinct texts a parser remembers before it starts over (a guard against a column of unique times). */
+const INSTANT_MEMO_LIMIT = 4096;
+
 /**
- * A parser that remembers its last input: export columns such as `granted_at` repeat the same
- * value on long runs of rows, and this skips the work for them.
+ * A parser that remembers what it parsed: export columns such as `granted_at` repeat a few values
+ * over millions of rows, in no particular order. A repeated text skips the work and returns the
+ * very string it returned before, so millions of grants share a handful of date strings instead
+ * of carrying one each (70 MB at the bench's 2M grants).
  */
 export function createInstantParser(): (text: string) => string | undefined {
   let lastIn = '';
   let lastOut: string | undefined;
+  const memo = new Map<string, string | undefined>();
   return (text) => {
     if (text === lastIn) return lastOut;
+    let out = memo.get(text);
+    if (out === undefined && !memo.has(text)) {
+      out = parseIsoInstant(text);
+      if (memo.size >= INSTANT_MEMO_LIMIT) memo.clear();
+      memo.set(text, out);
+    }
     lastIn = text;
-    lastOut = parseIsoInstant(text);
-    return lastOut;
+    lastOut = out;
+    return out;
   };
 }

@@ -52,6 +52,23 @@ describe('createInstantParser', () => {
     // Assert
     expect(out).toEqual(inputs.map(parseIsoInstant));
   });
+
+  it('answers right for values that repeat out of order, bad ones included, past its memory limit', () => {
+    // Arrange: a few values interleaved (granted_at by role), then more distinct values than it keeps.
+    const parse = createInstantParser();
+    const few = ['2024-01-03', 'nope', '2024-01-01', '2024-01-02 10:00:00+02:00', '2024-01-03'];
+    const many = Array.from(
+      { length: 5000 },
+      (_, i) => `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(4, '0')}Z`,
+    );
+    const inputs = [...few, ...few, ...many, ...few, ...many.slice(0, 100)];
+
+    // Act
+    const out = inputs.map(parse);
+
+    // Assert
+    expect(out).toEqual(inputs.map(parseIsoInstant));
+  });
 });
 
 describe('parseIsoInstant: real calendar dates in 1970–2100 (issue 11)', () => {
