@@ -614,4 +614,28 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     const repo = new DynamoDbFindingsRepository({ tableName: TABLE, client: ddb.client });
     expect((await repo.listRunRecords()).map((r) => r.sealedIn)).toEqual([fourth.plan.runId]);
   });
+
+  it('sharded (issue 18): Reconcile with a shard that left no output reconciles nothing, reserves nothing, changes no finding', async () => {
+    // Arrange: a run planned as usual whose ScanShards map did not complete (shard 1 of 2 never wrote).
+    const step = 'reconcile';
+    const reconcile = ((await import(`../../../functions/${step}/handler.ts`)) as { handler: Handler })
+      .handler;
+    const runConfig = demoRunConfig();
+    const plan = sfn<Json & { runId: string }>(
+      await steps.plan(
+        sfn({ execution: { name: 'sharded-run-6', startedAt: '2026-10-06T00:00:00.000Z' }, runConfig }),
+        plenty(),
+      ),
+    );
+    const repo = new DynamoDbFindingsRepository({ tableName: TABLE, client: ddb.client });
+    const before = await repo.loadAll();
+    const shards = { runId: plan.runId, count: 2, shards: [0, 1].map((shard) => ({ shard, count: 2 })) };
+
+    // Act + Assert: the step fails (the state machine's Catch fails the run), nothing is resolved.
+    await expect(
+      reconcile(sfn({ plan, runConfig, collected: first.collected, shards }), plenty()),
+    ).rejects.toThrow(/shard 0 of 2 of run .* has no result: nothing was reconciled/);
+    expect((await repo.pendingReservation()) ?? undefined).toBeUndefined();
+    expect(await repo.loadAll()).toEqual(before);
+  });
 });
