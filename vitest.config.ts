@@ -11,6 +11,8 @@ export default defineConfig({
     // A timeout is there to stop a hang, not to measure speed (`npm run bench` does that).
     testTimeout: 180_000,
     hookTimeout: 180_000,
+    // Builds the CLI once for the end-to-end tests (test/support/cli-bundle.ts).
+    globalSetup: ['test/support/cli-bundle.ts'],
     pool: 'forks',
     maxWorkers: 2,
     reporters: report ? ['default', 'json'] : ['default'],

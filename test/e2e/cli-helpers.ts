@@ -1,13 +1,38 @@
 /**
- * Runs the real `accessproof` CLI (through tsx, as `npm run accessproof` does) in a child process.
+ * Runs the real `accessproof` CLI in a child process: the sources as bundled for this test run by
+ * test/support/cli-bundle.ts (vitest globalSetup), with plain node; through tsx from cli/main.ts
+ * (as `npm run accessproof` does) when no bundle was provided.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const BUNDLE: string | undefined = inject('cliBundle');
+
+/**
+ * The command line that starts the CLI (program and leading arguments; append the CLI's own),
+ * e.g. `spawn(CLI[0], [...CLI.slice(1), 'scan', '--demo'])`.
+ */
+export const CLI: readonly [string, ...string[]] = BUNDLE
+  ? [process.execPath, join(BUNDLE, 'main.js')]
+  : [TSX, join(ROOT, 'cli', 'main.ts')];
+
+/**
+ * The same for a TypeScript script of the tests that runs CLI code (test/e2e/support/NAME.ts):
+ * bundled with the CLI when a bundle was provided.
+ */
+export function supportScript(name: string): readonly [string, ...string[]] {
+  return BUNDLE
+    ? [process.execPath, join(BUNDLE, `${name}.js`)]
+    : [TSX, join(ROOT, 'test', 'e2e', 'support', `${name}.ts`)];
+}
+
+/** `CLI` as one shell word list, for tests that run it in a pipeline through bash. */
+export const CLI_SHELL = CLI.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
 
 export interface CliResult {
   code: number;
@@ -16,7 +41,7 @@ export interface CliResult {
 }
 
 export function accessproof(args: string[], cwd = ROOT, env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(TSX, [join(ROOT, 'cli', 'main.ts'), ...args], {
+  const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1', ...env },
@@ -35,7 +60,7 @@ export function accessproofAsync(
   env: Record<string, string> = {},
 ): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(TSX, [join(ROOT, 'cli', 'main.ts'), ...args], {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], {
       cwd,
       env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1', ...env },
       timeout: 120_000,

@@ -6,22 +6,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accessproof, copyDemo, ROOT, tempDir } from './cli-helpers';
+import { accessproof, copyDemo, supportScript, tempDir } from './cli-helpers';
 
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const CRASH_SCAN = supportScript('crash-scan');
 const AS_OF = '2026-10-01T00:00:00Z';
 
-/** true when the process died of SIGKILL (tsx runs node as a child: it reports 128 + 9). */
+/** true when the process died of SIGKILL (run through tsx, node runs as its child: it reports 128 + 9). */
 function crashAt(config: string, out: string, point: string): boolean {
-  const r = spawnSync(
-    TSX,
-    [join(import.meta.dirname, 'support', 'crash-scan.ts'), config, out, point, AS_OF],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1' },
-      timeout: 120_000,
-    },
-  );
+  const r = spawnSync(CRASH_SCAN[0], [...CRASH_SCAN.slice(1), config, out, point, AS_OF], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1' },
+    timeout: 120_000,
+  });
   return r.signal === 'SIGKILL' || r.status === 137;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULE_IDS, SEVERITIES } from '../../core/findings/model';
 import { loadOcsfSchema } from '../support/ocsf-schema';
-import { accessproof, ROOT, tempDir } from './cli-helpers';
+import { accessproof, CLI_SHELL, ROOT, tempDir } from './cli-helpers';
 import { HOSTILE, hostileDemo } from './hostile-demo';
 
 interface Line {
@@ -160,13 +160,12 @@ describe('accessproof findings in a pipeline (demo tenant)', () => {
     // Well over a pipe's 64 KB buffer, so the writer does meet the closed pipe.
     for (const format of ['jsonl', 'table']) {
       // bash reports the CLI's exit status from PIPESTATUS (the pipeline's own status is head's).
-      const script = `"$TSX" cli/main.ts findings --out "$OUT" --format "$FORMAT" | head -n 1 >/dev/null; echo "exit $\{PIPESTATUS[0]}" >&2`;
+      const script = `${CLI_SHELL} findings --out "$OUT" --format "$FORMAT" | head -n 1 >/dev/null; echo "exit $\{PIPESTATUS[0]}" >&2`;
       const r = spawnSync('bash', ['-c', script], {
         cwd: ROOT,
         encoding: 'utf8',
         env: {
           ...process.env,
-          TSX: join(ROOT, 'node_modules', '.bin', 'tsx'),
           OUT: out,
           FORMAT: format,
           CI: 'true',

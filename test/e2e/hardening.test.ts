@@ -8,10 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessproof, copyDemo, ROOT, tempDir } from './cli-helpers';
+import { accessproof, CLI, CLI_SHELL, copyDemo, tempDir } from './cli-helpers';
 
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = join(ROOT, 'cli', 'main.ts');
 const hasFifo = spawnSync('sh', ['-c', 'command -v mkfifo']).status === 0;
 
 describe('the CLI under hostile conditions', () => {
@@ -29,7 +27,7 @@ describe('the CLI under hostile conditions', () => {
     // Act: ~400 KB of JSON into a reader that stops after 10 bytes
     const r = spawnSync(
       'bash',
-      ['-c', `"${TSX}" "${MAIN}" findings --out "${out}" --format json | head -c 10; exit \${PIPESTATUS[0]}`],
+      ['-c', `${CLI_SHELL} findings --out "${out}" --format json | head -c 10; exit \${PIPESTATUS[0]}`],
       { encoding: 'utf8', env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1' }, timeout: 120_000 },
     );
 
@@ -41,7 +39,7 @@ describe('the CLI under hostile conditions', () => {
 
   it.skipIf(!existsSync('/dev/full'))('stdout on a full disk: one line saying so, exit 1, no stack', () => {
     // Act
-    const r = spawnSync('bash', ['-c', `"${TSX}" "${MAIN}" findings --out "${out}" > /dev/full`], {
+    const r = spawnSync('bash', ['-c', `${CLI_SHELL} findings --out "${out}" > /dev/full`], {
       encoding: 'utf8',
       env: { ...process.env, CI: 'true', NODE_NO_WARNINGS: '1' },
       timeout: 120_000,
@@ -184,7 +182,7 @@ describe('the CLI under hostile conditions', () => {
     const args = ['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', termOut];
 
     // Act: stop the scan while it waits on the upstream
-    const child = spawn(TSX, [MAIN, ...args], {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args], {
       env: {
         ...process.env,
         CI: 'true',

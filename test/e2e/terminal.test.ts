@@ -8,9 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyDemo, ROOT } from './cli-helpers';
+import { CLI, copyDemo, ROOT } from './cli-helpers';
 
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the CLI with stdout and stderr on one pseudo-terminal; returns what the terminal received. */
@@ -18,7 +17,7 @@ function onTerminal(
   args: string[],
   env: Record<string, string | undefined> = {},
 ): { code: number; screen: string } {
-  const command = [TSX, join(ROOT, 'cli', 'main.ts'), ...args].map(quote).join(' ');
+  const command = [...CLI, ...args].map(quote).join(' ');
   const merged: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1', COLUMNS: '120', ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   const r = spawnSync('script', ['-qec', command, '/dev/null'], {
