@@ -8,7 +8,8 @@ import type { System } from '../core/model';
 const loaders: Record<System, () => Promise<AnyConnector>> = {
   erp: async () => (await import('./erp-extract')).erpConnector,
   aws: async () => (await import('./aws-iam')).awsIamConnector,
-  entra: async () => (await import('./entra-id')).entraConnector,
+  // The connector module, not the index: the index also exports the live credentials (@azure/identity).
+  entra: async () => (await import('./entra-id/connector')).entraConnector,
   salesforce: async () => (await import('./salesforce')).salesforceConnector,
   sap: async () => (await import('./sap')).sapConnector,
   hr: async () => (await import('./hr')).hrConnector,

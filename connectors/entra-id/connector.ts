@@ -8,12 +8,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenCredential } from '@azure/identity';
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
-import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import type { EntraSource } from '../../core/config';
 import type { Connector, Opened, Stepped } from '../../core/connector';
 import { InputError, SourceError } from '../../core/errors';
-import { ApiTransport } from './api-transport';
-import { type EntraCredentialProvider, localEntraCredential } from './credentials';
+import type { EntraCredentialProvider } from './credentials';
 import { FilesTransport } from './files-transport';
 import { HANDLERS } from './phases';
 import { type EntraState, initialState, STATE_VERSION } from './state';
@@ -95,8 +93,14 @@ export function createEntraConnector(
         });
       return new FilesTransport(dir, source.encoding);
     }
+    // Live mode only: the Graph client and @azure/identity are large, and files mode needs neither.
+    const { ApiTransport } = await import('./api-transport');
     let authProvider = options.authProvider;
     if (!authProvider) {
+      const { localEntraCredential } = await import('./credentials');
+      const { TokenCredentialAuthenticationProvider } = await import(
+        '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js'
+      );
       const given = options.credential ?? localEntraCredential();
       const credential =
         typeof given === 'function' ? await given(source, (value) => ctx.secret?.(value)) : given;

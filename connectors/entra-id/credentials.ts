@@ -3,7 +3,7 @@
  * client secret from the environment on one machine, from Secrets Manager in AWS, or injected as a
  * ready `TokenCredential` by whoever composes the connector.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import * as z from 'zod';
 import type { EntraSource } from '../../core/config';
@@ -127,6 +127,8 @@ export function secretsManagerEntraCredential(
   secretId: string,
 ): EntraCredentialProvider {
   return async (source, secret) => {
+    // The SDK module is loaded when the secret is read, not by every run that loads the connector.
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     let text: string | undefined;
     try {
       text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;

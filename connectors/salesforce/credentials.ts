@@ -4,7 +4,7 @@
  * AWS, or is injected (a key or a ready access token) by whoever composes the connector.
  */
 
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import type { SalesforceSource } from '../../core/config';
 import { InputError, SourceError } from '../../core/errors';
@@ -101,6 +101,8 @@ export function secretsManagerCredentials(
   secretId: string,
 ): CredentialsProvider {
   return async () => {
+    // The SDK module is loaded when a secret is read: every CLI start imports this file (cli/secrets.ts).
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     let text: string | undefined;
     try {
       const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

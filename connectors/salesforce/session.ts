@@ -5,7 +5,7 @@
  * connector state, messages or logs.
  */
 import { createSign } from 'node:crypto';
-import { Connection, type HttpRequest } from 'jsforce';
+import type { Connection, HttpRequest } from 'jsforce';
 import type { SalesforceSource } from '../../core/config';
 import type { CollectContext } from '../../core/connector';
 import { InputError, SourceError } from '../../core/errors';
@@ -341,6 +341,8 @@ async function connect(
   ctx: CollectContext<SalesforceSource>,
   credentials: SalesforceCredentials,
 ): Promise<Connection> {
+  // jsforce is large: loaded when a live session opens, not by every run that loads the connector.
+  const { Connection } = await import('jsforce');
   const source = ctx.source;
   const base = { version: source.apiVersion, logLevel: 'NONE' as const };
   if (credentials.kind === 'access-token') {
