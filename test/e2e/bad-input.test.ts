@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { accessproof, copyDemo } from './cli-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessproof, copyDemo, type KeptState, keepState } from './cli-helpers';
 
 /** Each case breaks one input of a private demo copy; the run must exit 2, name the place, seal nothing. */
 const cases: Array<{ name: string; breakIt: (demo: string) => void; expect: RegExp }> = [
@@ -89,20 +89,26 @@ function edit(file: string, change: (text: string) => string) {
 }
 
 describe('bad input: exit 2, one message naming the file and line or field, nothing sealed', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  // Arrange (every case): a good first run, so there is state and a pack that must stay untouched.
+  // Scanned once; each case starts from exactly that state, put back at the same path.
+  const { dir, config } = copyDemo();
+  const out = join(dir, 'out');
+  let scanned: KeptState | undefined;
+  beforeAll(() => {
+    expect(
+      accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', out]).code,
+    ).toBe(0);
+    scanned = keepState(dir);
+  }, 300_000);
+  afterAll(() => {
+    scanned?.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const c of cases) {
     it(c.name, () => {
-      // Arrange: a good first run, so there is state and a pack that must stay untouched.
-      const { dir, config } = copyDemo();
-      dirs.push(dir);
-      const out = join(dir, 'out');
-      expect(
-        accessproof(['scan', '--config', config, '--as-of', '2026-10-01T00:00:00Z', '--out', out]).code,
-      ).toBe(0);
+      // Arrange: the state of the good first run
+      scanned!.restore();
       const stateBefore = readFileSync(join(out, 'state', 'findings.db'));
       const packsBefore = listTree(join(out, 'evidence'));
       c.breakIt(join(dir, 'examples', 'demo'));

@@ -4,7 +4,7 @@
  * (as `npm run accessproof` does) when no bundle was provided.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
@@ -89,4 +89,30 @@ export function copyDemo(): { dir: string; config: string } {
   cpSync(join(ROOT, 'examples', 'demo'), join(dir, 'examples', 'demo'), { recursive: true });
   cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
   return { dir, config: join(dir, 'examples', 'demo', 'accessproof.yaml') };
+}
+
+export interface KeptState {
+  /** Put the kept copy back at the same path, replacing whatever is there now. */
+  restore(): void;
+  /** Remove the kept copy. */
+  dispose(): void;
+}
+
+/**
+ * Keep a copy of `dir` as it is now (e.g. a demo copy right after a good scan), so that every test
+ * of a file can start from that state without running the scan again: `restore()` puts it back at
+ * the same path, so absolute paths the state recorded stay true.
+ */
+export function keepState(dir: string): KeptState {
+  const kept = tempDir('accessproof-kept-');
+  cpSync(dir, kept, { recursive: true, verbatimSymlinks: true });
+  return {
+    restore() {
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(kept, dir, { recursive: true, verbatimSymlinks: true });
+    },
+    dispose() {
+      rmSync(kept, { recursive: true, force: true });
+    },
+  };
 }
