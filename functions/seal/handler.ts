@@ -6,10 +6,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { reportCampaigns, reviewArtefactsFor } from '../../core/reviews/evidence';
+import { reportCampaigns } from '../../core/reviews/evidence';
 import { sealMetrics } from '../../core/run/metrics';
 import { effectivePolicy } from '../../core/run/policy-doc';
 import { sealStep } from '../../core/run/seal';
+import { beginAuditSeal } from '../../stores/dynamodb-reviews/audit-seal';
 import { DynamoDbReviewStore } from '../../stores/dynamodb-reviews/dynamodb-review-store';
 import { KmsSigner } from '../../stores/kms-signer/kms-signer';
 import { S3EvidenceStore } from '../../stores/s3-evidence/s3-evidence-store';
@@ -25,6 +26,7 @@ import {
 } from '../shared/events';
 import { evidencePackReader, findingsRepository } from '../shared/evidence';
 import { emitRunMetrics, instrument, observability } from '../shared/observability';
+import { reviewsForSeal } from '../shared/review-evidence';
 import { loadRunConfig, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
 
@@ -66,12 +68,11 @@ const anchor = new SnsHeadAnchor({
 });
 // Set by the CDK only with the reviewer app on (AppFunction.bindReviewsReader): every campaign in
 // the reviews table goes into the pack under reviews/, as `accessproof scan` seals reviews.db.
-const reviewStore = env.REVIEWS_TABLE
-  ? new DynamoDbReviewStore({
-      tableName: env.REVIEWS_TABLE,
-      client: obs.tracer.captureAWSv3Client(new DynamoDBClient({})),
-    })
-  : undefined;
+const reviewsClient = env.REVIEWS_TABLE ? obs.tracer.captureAWSv3Client(new DynamoDBClient({})) : undefined;
+const reviewStore =
+  env.REVIEWS_TABLE && reviewsClient
+    ? new DynamoDbReviewStore({ tableName: env.REVIEWS_TABLE, client: reviewsClient })
+    : undefined;
 const sealEvent = z.object({
   plan: runPlanSchema,
   runConfig: runConfigSchema,
@@ -92,11 +93,21 @@ export const handler = instrument(obs, async (event: unknown) => {
       `the run config changed since plan: policy.json has SHA-256 ${policy.sha256}, the plan recorded ${plan.configSha256}`,
     );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
-  // Campaigns as they stand now, with their decisions. No revocation proof: that needs the run's
-  // inventory, which only the scan step holds (records say decisions, not that a revocation is done).
-  const reviewArtefacts = reviewStore
-    ? reviewArtefactsFor(await reviewStore.list(), { asOf: new Date(plan.asOf) })
-    : [];
+  // The records the scan step built with each revocation checked against the run's inventory;
+  // without them (a scan without the reviews table) the campaigns as they stand, without proof.
+  const reviews = await reviewsForSeal(runStore, plan.runId, reviewStore, new Date(plan.asOf));
+  const reviewArtefacts = reviews.artefacts;
+  // The reviewer app's requests since the previous pack (AUDIT# rows), each sealed once: the
+  // marker moves only after the pack is committed (stores/dynamodb-reviews/audit-seal.ts).
+  const audit =
+    env.REVIEWS_TABLE && reviewsClient
+      ? await beginAuditSeal(reviewsClient, env.REVIEWS_TABLE, {
+          runId: plan.runId,
+          now: new Date(),
+          isSealed: async (runId) =>
+            (await evidencePackReader(s3, env).listPacks()).some((p) => p.runId === runId),
+        })
+      : undefined;
   const finishedAt = new Date();
   const sealed = await sealStep({
     plan,
@@ -112,9 +123,14 @@ export const handler = instrument(obs, async (event: unknown) => {
     packs: evidencePackReader(s3, env),
     finishedAt,
     logger: obs.core,
-    ...(reviewStore ? { campaigns: reportCampaigns(reviewArtefacts) } : {}),
-    extraArtefacts: [{ path: 'policy.json', content: policy.bytes, records: 0 }, ...reviewArtefacts],
+    ...(reviewStore || reviews.proven ? { campaigns: reportCampaigns(reviewArtefacts) } : {}),
+    extraArtefacts: [
+      { path: 'policy.json', content: policy.bytes, records: 0 },
+      ...reviewArtefacts,
+      ...(audit?.artefact ? [audit.artefact] : []),
+    ],
   });
+  await audit?.commit();
   emitRunMetrics(obs, sealMetrics(plan.startedAt, finishedAt));
   return sealed;
 });

@@ -19,6 +19,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AUDIT_MARKER_PK } from '../../stores/dynamodb-reviews/audit-seal';
 import { acknowledgeWildcardResource } from './nag';
 
 /**
@@ -469,6 +470,23 @@ export class AppFunction extends Construct {
     );
     this.grantKey(key, ['kms:Decrypt', 'kms:DescribeKey'], 'DataKeyUse');
     this.setEnv('REVIEWS_TABLE', table.tableName);
+  }
+
+  /**
+   * Seal the reviewer app's request audit log (the seal step): read the `AUDIT#` rows (with
+   * `bindReviewsReader`) and move the sealed-up-to marker, the one item it may write: PutItem only
+   * on the marker's partition (`dynamodb:LeadingKeys`), so it can change no campaign, key or entry.
+   */
+  bindReviewsAuditSeal(table: ITable, key: IKey): void {
+    this.allow('ReviewsAuditSealMarker', ['dynamodb:PutItem'], [table.tableArn], {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [AUDIT_MARKER_PK] },
+    });
+    this.grantKey(key, ['kms:Encrypt', 'kms:GenerateDataKey'], 'DataKeyUse');
+  }
+
+  /** Who may start campaigns in AWS (the review-start function; verified emails, lower case). */
+  bindReviewOwners(owners: readonly string[]): void {
+    this.setEnv('REVIEW_OWNERS', owners.map((o) => o.trim().toLowerCase()).join(','));
   }
 
   /** Publish reminders and escalations (email-ready text) to the KMS-encrypted notices topic. */

@@ -2,12 +2,13 @@
  * What the reviewer app keeps beside the campaigns in the reviews table (AWS): the HMAC key of
  * CSRF tokens (`pk = APP, sk = KEY`, 32 random bytes, created once by whichever instance comes
  * first) and the audit log of state-changing requests (`pk = AUDIT#<campaign>`, `sk = <at>#<rand>`,
- * one item per request, never changed).
+ * one item per request, never changed; `pk = AUDIT-LOGS, sk = <campaign>` names each log).
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../core/reviews/web/app';
+import { AUDIT_LOGS_PK } from './audit-seal';
 
 const KEY_ITEM = { pk: 'APP', sk: 'KEY' } as const;
 
@@ -57,6 +58,11 @@ export function dynamoDbAuditAppender(
 ): (entry: AuditEntry) => Promise<void> {
   const doc = docClient(client);
   return async (entry) => {
+    // The log's name first (idempotent): the seal step finds every log from these items
+    // (audit-seal.ts), so a row is never written to a log the seal cannot find.
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { pk: AUDIT_LOGS_PK, sk: entry.campaign ?? '-' } }),
+    );
     await doc.send(
       new PutCommand({
         TableName: tableName,

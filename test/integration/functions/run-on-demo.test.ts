@@ -56,7 +56,7 @@ const OWNER = '111122223333';
 const STAGING = 'accessproof-staging-test';
 const EVIDENCE = 'accessproof-evidence-test';
 const TABLE = 'accessproof-findings';
-/** The reviewer app's table (`reviews` on): the seal step seals its campaigns under reviews/. */
+/** The reviewer app's table (`reviews` on): scan checks its revocations, seal seals its campaigns. */
 const REVIEWS_TABLE = 'accessproof-reviews';
 const KEY_ARN = `arn:aws:kms:us-east-1:${OWNER}:key/manifest-signing`;
 
@@ -474,8 +474,18 @@ describe('the deployed run, in process, on the demo tenant (dynalite, s3rver; KM
     expect(rows.find((r) => r.itemId === item.id)).toMatchObject({
       decision: { outcome: 'revoke', by: CONTROLLER, note: 'left AP', at: LATER.toISOString() },
     });
-    // No revocation proof: the seal step has no inventory to check it against.
-    expect(rows.some((r) => 'revocation' in r)).toBe(false);
+    // The scan step checked the revocation against the run's inventory: the campaign's source is
+    // not one of this run's, so nothing is proven (unverified, never 'revoked').
+    expect(rows.find((r) => r.itemId === item.id)).toMatchObject({
+      revocation: {
+        status: 'unverified',
+        runId: first.plan.runId,
+        detail: expect.stringContaining(
+          `source ${item.sourceId} was not collected in run ${first.plan.runId}`,
+        ),
+      },
+    });
+    expect(rows.filter((r) => 'revocation' in r)).toHaveLength(1);
     expect(manifest.files.map((f) => f.path)).toContain(`reviews/${decided.id}.jsonl`);
     expect(await readPackFile(first.seal.location, 'report.html')).toContain(decided.name);
   });
