@@ -41,3 +41,35 @@ export function readRemindersEnvironment(
   }
   return parsed.data;
 }
+
+const startSchema = z.object({
+  REVIEWS_TABLE: z.string().min(1),
+  FINDINGS_TABLE: z.string().min(1),
+  EVIDENCE_BUCKET: z.string().min(1),
+  EVIDENCE_PREFIX: z.string().default(''),
+  EVIDENCE_BUCKET_OWNER: z.string().regex(/^\d{12}$/),
+  /** Emails allowed to start campaigns, comma-separated (the `reviews.campaignOwners` prop). */
+  REVIEW_OWNERS: z
+    .string()
+    .min(1)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  IDENTITY_PROVIDER: z.string().optional(),
+  /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+});
+
+export function readReviewStartEnvironment(
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<typeof startSchema> {
+  const parsed = startSchema.safeParse(source);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(', ');
+    throw new Error(`environment: ${names} missing or invalid (set by infra/lib/reviews.ts)`);
+  }
+  return parsed.data;
+}

@@ -339,10 +339,22 @@ export class AccessProof extends Construct {
         dataKey: this.stateful.dataKey,
         metricsNamespace: names.metricsNamespace,
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+        evidence: {
+          bucketName: this.stateful.evidence.bucketName,
+          ...(this.stateful.evidence.account ? { account: this.stateful.evidence.account } : {}),
+          encryptionKey: this.stateful.evidence.encryptionKey,
+          prefix: props.evidencePrefix ?? config.evidence.prefix,
+          findingsTable: this.stateful.findingsTable,
+        },
       });
       this.reviews.addStackDependency(this.stateful);
-      // The seal step seals every campaign of the reviews table into the pack (reviews/).
+      if (this.evidence) this.reviews.addStackDependency(this.evidence);
+      // The scan step checks every revocation decided in the reviews table against the run's
+      // inventory (REVIEW-REVOKE-NOT-DONE); the seal step seals the campaigns (reviews/) and the
+      // app's request audit log, moving only the audit log's sealed-up-to marker.
+      this.runtime.functions.scan?.bindReviewsReader(this.reviews.table, this.stateful.dataKey);
       this.runtime.functions.seal?.bindReviewsReader(this.reviews.table, this.stateful.dataKey);
+      this.runtime.functions.seal?.bindReviewsAuditSeal(this.reviews.table, this.stateful.dataKey);
     }
     for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
     if (props.permissionsBoundary) {

@@ -41,7 +41,7 @@ import {
   UserPoolClientIdentityProvider,
   UserPoolIdentityProviderOidc,
 } from 'aws-cdk-lib/aws-cognito';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -53,7 +53,7 @@ import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { APP_CSS } from '../../core/reviews/web/html';
 import { ID_TOKEN_COOKIE, ID_TOKEN_HEADER } from '../../functions/shared/cognito-sign-in';
-import { AppFunction } from './app-function';
+import { AppFunction, type KeyReference } from './app-function';
 import { acknowledgeFinding, acknowledgeGeneratedPolicyWildcards } from './nag';
 
 /** The company IdP the user pool federates to (OIDC; docs/reviews-aws.md has the Entra ID steps). */
@@ -94,6 +94,22 @@ export interface ReviewsOptions {
   reminderSchedule?: string;
   /** API Gateway throttling of the one stage. @default 20 requests/s, burst 40 */
   throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Emails (as the IdP's verified email claim) allowed to start campaigns in the app
+   * (`/owner/new`). Adds the `review-start` function, the only one that reads the evidence bucket
+   * (its sealed inventory) and the findings table. @default none: campaigns cannot be started in AWS
+   */
+  campaignOwners?: string[];
+}
+
+/** Where the review-start function reads the newest sealed pack and the open findings. */
+export interface ReviewsEvidenceSource {
+  bucketName: string;
+  /** The bucket's account when it is another (a dedicated evidence account). */
+  account?: string;
+  encryptionKey: KeyReference;
+  prefix: string;
+  findingsTable: ITable;
 }
 
 export interface ReviewsStackProps extends StackProps, ReviewsOptions {
@@ -103,6 +119,8 @@ export interface ReviewsStackProps extends StackProps, ReviewsOptions {
   logRetention?: RetentionDays;
   /** CloudWatch namespace of the functions' metrics (the deployment's). @default 'AccessProof' */
   metricsNamespace?: string;
+  /** Needed with `campaignOwners`: the evidence the campaigns are started from. */
+  evidence?: ReviewsEvidenceSource;
 }
 
 /** Name of the provider in the user pool when `oidc.name` is not given. */
@@ -139,6 +157,8 @@ export class ReviewsStack extends Stack {
   readonly client: UserPoolClient;
   readonly apiFunction: AppFunction;
   readonly remindersFunction: AppFunction;
+  /** With `campaignOwners`: the owner's campaign start (`/owner/*`). */
+  readonly startFunction?: AppFunction;
   readonly noticesTopic: Topic;
   readonly assetsBucket: Bucket;
 
@@ -314,6 +334,18 @@ export class ReviewsStack extends Stack {
       integration,
       authorizer,
     });
+    if (props.campaignOwners?.length) {
+      this.startFunction = this.campaignStart(props, logRetention, {
+        appBaseUrl: baseUrl,
+        ...(signIn.providerName ? { identityProvider: signIn.providerName } : {}),
+      });
+      this.api.addRoutes({
+        path: '/owner/{proxy+}',
+        methods: [HttpMethod.GET, HttpMethod.POST],
+        integration: new HttpLambdaIntegration('ReviewStartIntegration', this.startFunction.function),
+        authorizer,
+      });
+    }
     const authRoutes = this.api.addRoutes({ path: '/auth/{proxy+}', methods: [HttpMethod.GET], integration });
     for (const route of authRoutes) {
       acknowledgeFinding(
@@ -349,6 +381,43 @@ export class ReviewsStack extends Stack {
     new CfnOutput(this, 'UserPoolClientId', { value: this.client.userPoolClientId });
     new CfnOutput(this, 'ReviewsTableName', { value: this.table.tableName });
     new CfnOutput(this, 'ReviewNoticesTopicArn', { value: this.noticesTopic.topicArn });
+  }
+
+  /**
+   * The owner's campaign start: reads the evidence bucket (sealed versions only) and the findings
+   * table, writes the reviews table. No other function of the stack touches the evidence.
+   */
+  private campaignStart(
+    props: ReviewsStackProps,
+    logRetention: RetentionDays,
+    signIn: { appBaseUrl: string; identityProvider?: string },
+  ): AppFunction {
+    const evidence = props.evidence;
+    if (!evidence)
+      throw new Error('AccessProof reviews: campaignOwners needs the evidence source (set by AccessProof)');
+    const fn = new AppFunction(this, 'ReviewStart', {
+      entry: join(props.projectRoot, 'functions/review-start/handler.ts'),
+      projectRoot: props.projectRoot,
+      serviceName: 'accessproof-review-start',
+      description: 'Campaign start from the newest sealed pack (campaign owners only)',
+      timeout: Duration.seconds(29),
+      memorySize: 2048,
+      logRetention,
+      logKey: props.dataKey,
+      ...(props.metricsNamespace ? { metricsNamespace: props.metricsNamespace } : {}),
+    });
+    const bucket = evidence.account
+      ? Bucket.fromBucketAttributes(this, 'EvidenceBucket', {
+          bucketName: evidence.bucketName,
+          account: evidence.account,
+        })
+      : Bucket.fromBucketName(this, 'EvidenceBucket', evidence.bucketName);
+    fn.bindEvidenceReader(bucket, evidence.encryptionKey, evidence.prefix);
+    fn.bindFindingsTable(evidence.findingsTable, props.dataKey, { write: false });
+    fn.bindReviewsTable(this.table, props.dataKey);
+    fn.bindReviewSignIn(signIn);
+    fn.bindReviewOwners(props.campaignOwners ?? []);
+    return fn;
   }
 
   /** CDK's own BucketDeployment provider (a singleton Lambda) copies app.css at deploy time. */
@@ -511,6 +580,11 @@ export class ReviewsStack extends Stack {
 }
 
 function checkOptions(props: ReviewsOptions, region: string): void {
+  for (const owner of props.campaignOwners ?? []) {
+    if (!/^[^\s@,]+@[^\s@,]+$/.test(owner.trim())) {
+      throw new Error(`AccessProof reviews: campaignOwners: "${owner}" is not an email address`);
+    }
+  }
   if (props.existingUserPoolId) {
     if (!props.existingUserPoolDomainUrl?.startsWith('https://')) {
       throw new Error(

@@ -13,7 +13,15 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/lib/access-proof';
 import { ReviewsStack, type ReviewsStackProps, viewerRequestFunctionCode } from '../../infra/lib/reviews';
-import { allowedActions, asList, functionRole, roleStatements, type Synthesized, synth } from './synth';
+import {
+  allowedActions,
+  asList,
+  functionRole,
+  roleStatements,
+  type Statement,
+  type Synthesized,
+  synth,
+} from './synth';
 
 const OIDC = {
   issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
@@ -27,7 +35,12 @@ let reviews: Template;
 beforeAll(() => {
   synthesized = synth({
     props: {
-      reviews: { domainPrefix: 'acme-accessproof-reviews', oidc: OIDC, waf: { rateLimitPer5Minutes: 600 } },
+      reviews: {
+        domainPrefix: 'acme-accessproof-reviews',
+        oidc: OIDC,
+        waf: { rateLimitPer5Minutes: 600 },
+        campaignOwners: ['Controller@Example.com', 'cfo@example.com'],
+      },
     },
   });
   reviews = Template.fromStack(synthesized.accessProof.reviews!);
@@ -85,6 +98,38 @@ describe('reviews stack (reviews: {…})', () => {
     expect(reminders.some((a) => a.startsWith('s3:'))).toBe(false);
   });
 
+  it('lets only the review-start function read the evidence (sealed versions) and the findings table, for the configured owners', () => {
+    // Arrange
+    const start = functionRole(reviews, 'accessproof-review-start');
+    const bySid = Object.fromEntries(roleStatements(reviews, start).map((s) => [s.Sid, s])) as Record<
+      string,
+      Statement
+    >;
+    const startFn = Object.values(
+      reviews.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'accessproof-review-start' } } },
+      }),
+    )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    const env = startFn.Properties.Environment.Variables;
+    const others = ['accessproof-reviews-api', 'accessproof-review-reminders'].map((s) =>
+      allowedActions(reviews, functionRole(reviews, s)),
+    );
+    // Assert: evidence read-only (list versions, get the sealed version), findings read-only.
+    expect(asList(bySid.EvidenceRead?.Action).sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(asList(bySid.EvidenceList?.Action).sort()).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
+    expect(bySid.FindingsRead?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:Query']);
+    expect(bySid.FindingsReadWrite).toBeUndefined();
+    expect(
+      allowedActions(reviews, start).filter((a) => a.startsWith('s3:') && !/^s3:(Get|List)/.test(a)),
+    ).toEqual([]);
+    expect(env.REVIEW_OWNERS).toBe('controller@example.com,cfo@example.com');
+    expect(env.EVIDENCE_BUCKET).toBeDefined();
+    expect(env.FINDINGS_TABLE).toBeDefined();
+    expect(env.IDENTITY_PROVIDER).toBe('EntraID');
+    // The reviewer-facing functions still cannot read any evidence.
+    for (const actions of others) expect(actions.some((a) => a.startsWith('s3:'))).toBe(false);
+  });
+
   it('authorizes every route but sign-in with the Cognito JWT authorizer reading the cookie header', () => {
     // Arrange
     const authorizer = Object.entries(reviews.findResources('AWS::ApiGatewayV2::Authorizer'));
@@ -105,6 +150,8 @@ describe('reviews stack (reviews: {…})', () => {
       'GET /': 'JWT',
       'GET /{proxy+}': 'JWT',
       'POST /{proxy+}': 'JWT',
+      'GET /owner/{proxy+}': 'JWT',
+      'POST /owner/{proxy+}': 'JWT',
       'GET /auth/{proxy+}': 'NONE',
     });
     reviews.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
@@ -188,31 +235,57 @@ describe('reviews stack (reviews: {…})', () => {
     reviews.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 7 * * ? *)' });
   });
 
-  it('lets the seal step (only) read the reviews table with the data key, and names the table to it', () => {
+  it('lets scan and seal read the reviews table, and seal write only the audit marker partition', () => {
     // Arrange
     const runtime = synthesized.runtime;
-    const seal = functionRole(runtime, 'accessproof-seal');
-    const bySid = Object.fromEntries(roleStatements(runtime, seal).map((s) => [s.Sid, s]));
-    const sealFn = Object.values(
-      runtime.findResources('AWS::Lambda::Function', {
-        Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'accessproof-seal' } } },
-      }),
-    )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    const statementsOf = (service: string) =>
+      Object.fromEntries(
+        roleStatements(runtime, functionRole(runtime, service)).map((s) => [s.Sid, s]),
+      ) as Record<string, Statement>;
+    const envOf = (service: string) =>
+      (
+        Object.values(
+          runtime.findResources('AWS::Lambda::Function', {
+            Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: service } } },
+          }),
+        )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }
+      ).Properties.Environment.Variables;
     const tableId = Object.keys(reviews.findResources('AWS::DynamoDB::Table'))[0]!;
-    const others = ['accessproof-scan', 'accessproof-notify', 'accessproof-plan'].map((s) =>
-      roleStatements(runtime, functionRole(runtime, s)),
+    const seal = statementsOf('accessproof-seal');
+    const scan = statementsOf('accessproof-scan');
+    const others = ['accessproof-notify', 'accessproof-plan', 'accessproof-release'].map((s) =>
+      Object.values(statementsOf(s)),
     );
-    // Assert: read actions only, on the reviews table (a cross-stack reference to its ARN output).
-    expect(bySid.ReviewsRead?.Action).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:GetItem',
-      'dynamodb:Query',
-    ]);
-    expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain('AccessProof-Reviews');
-    expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain(tableId);
-    expect(JSON.stringify(sealFn.Properties.Environment.Variables.REVIEWS_TABLE)).toContain(tableId);
-    expect(asList(bySid.DataKeyUse?.Action)).toEqual(expect.arrayContaining(['kms:Decrypt']));
-    for (const statements of others) expect(statements.some((s) => s.Sid === 'ReviewsRead')).toBe(false);
+    // Assert: read actions only for both, on the reviews table (a cross-stack reference to its ARN).
+    for (const bySid of [seal, scan]) {
+      expect(bySid.ReviewsRead?.Action).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+      ]);
+      expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain('AccessProof-Reviews');
+      expect(JSON.stringify(bySid.ReviewsRead?.Resource)).toContain(tableId);
+      expect(asList(bySid.DataKeyUse?.Action)).toEqual(expect.arrayContaining(['kms:Decrypt']));
+    }
+    expect(JSON.stringify(envOf('accessproof-seal').REVIEWS_TABLE)).toContain(tableId);
+    expect(JSON.stringify(envOf('accessproof-scan').REVIEWS_TABLE)).toContain(tableId);
+    // The scan never writes the table; the seal writes one partition: the sealed-up-to marker.
+    expect(
+      Object.values(scan).some((s) =>
+        asList(s.Action).some(
+          (a) =>
+            /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a) && JSON.stringify(s.Resource).includes(tableId),
+        ),
+      ),
+    ).toBe(false);
+    expect(seal.ReviewsAuditSealMarker).toMatchObject({
+      Action: 'dynamodb:PutItem',
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['AUDIT-SEALED'] } },
+    });
+    expect(JSON.stringify(seal.ReviewsAuditSealMarker?.Resource)).toContain(tableId);
+    for (const statements of others) {
+      expect(statements.some((s) => String(s.Sid).startsWith('Reviews'))).toBe(false);
+    }
   });
 
   it('is not deployed without `reviews`', () => {
