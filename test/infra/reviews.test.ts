@@ -117,7 +117,11 @@ describe('reviews stack (reviews: {…})', () => {
     // Assert: evidence read-only (list versions, get the sealed version), findings read-only.
     expect(asList(bySid.EvidenceRead?.Action).sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
     expect(asList(bySid.EvidenceList?.Action).sort()).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
-    expect(bySid.FindingsRead?.Action).toEqual(['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:Query']);
+    expect(asList(bySid.FindingsRead?.Action).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
     expect(bySid.FindingsReadWrite).toBeUndefined();
     expect(
       allowedActions(reviews, start).filter((a) => a.startsWith('s3:') && !/^s3:(Get|List)/.test(a)),
