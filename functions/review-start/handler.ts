@@ -2,10 +2,11 @@
  * Campaign start in AWS (issue 17): the owner's form and its POST behind the reviewer app's HTTP API
  * (routes `/owner/*`, same JWT authorizer). The only function that reads the evidence bucket: the
  * campaign's population is the chain head's sealed inventory, read by object version, built by the
- * same core as `accessproof review start` (functions/shared/review-start.ts, core/reviews/start.ts).
+ * same core as `accessproof review start` (functions/shared/review-start.ts, core/reviews/create.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { loadPackInventory } from '../../core/reviews/pack-inventory';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import {
   DynamoDbReviewStore,
@@ -39,11 +40,12 @@ const start = campaignStartHandler({
   },
   // A fresh pack reader per request: it caches the bucket listing.
   start: () => ({
-    packs: evidencePackReader(s3, env),
-    gunzipLines,
+    base: {
+      latestPack: () => loadPackInventory(evidencePackReader(s3, env), gunzipLines),
+      openFindings: async () =>
+        (await findings.loadAll()).filter((f) => f.status === 'open' || f.status === 'reopened'),
+    },
     store,
-    openFindings: async () =>
-      (await findings.loadAll()).filter((f) => f.status === 'open' || f.status === 'reopened'),
   }),
 });
 

@@ -5,24 +5,23 @@
  *
  * - `GET /owner/new`: the form (scope and reviewer options of `accessproof review start`).
  * - `POST /owner/campaigns`: CSRF-checked; builds the campaign with the same core as the CLI
- *   (core/reviews/start.ts) over the chain head's sealed inventory, read by object version.
+ *   (core/reviews/create.ts) over the chain head's sealed inventory, read by object version.
+ * - `GET /owner/campaigns/<id>`: population, progress; `POST …/close` closes it (forced needs a
+ *   rationale), as `review close`.
  *
  * Owner authorization: the verified email (the authorizer's claim, as for reviewers) must be one of
  * the configured campaign owners; anyone else gets 403. Every POST is audited in the table.
  */
-import * as z from 'zod';
 import { InputError } from '../../core/errors';
+import { type CampaignBasePort, type CampaignRequest, createCampaign } from '../../core/reviews/create';
+import { closeCampaign } from '../../core/reviews/decide';
 import type { Campaign } from '../../core/reviews/model';
-import { parseOwnersCatalog, withCatalog } from '../../core/reviews/owners';
+import { parseOwnersCatalog } from '../../core/reviews/owners';
 import type { ReviewStore } from '../../core/reviews/repository';
-import {
-  type CampaignRequest,
-  type CampaignStartPorts,
-  createCampaignFromPack,
-} from '../../core/reviews/start';
 import type { AuditEntry } from '../../core/reviews/web/app';
 import { esc, messagePage, page } from '../../core/reviews/web/html';
 import { type AppRequest, type AppResponse, html, redirect } from '../../core/reviews/web/http';
+import { campaignRequestOf, createFormOf } from '../../core/reviews/web/owner';
 import { csrfToken, csrfValid, type SessionGrant } from '../../core/reviews/web/tokens';
 import {
   type HttpApiResult,
@@ -39,121 +38,24 @@ export interface CampaignStartHandlerPorts extends VerifiedIdentityOptions {
   now: () => Date;
   audit: (entry: AuditEntry) => Promise<void>;
   /** The pack reader, store and findings the campaign is built from (fresh per request). */
-  start: () => Omit<CampaignStartPorts, 'fields' | 'store'> & { store: ReviewStore };
+  start: () => { base: CampaignBasePort; store: ReviewStore };
 }
-
-const FORM_FIELDS: Record<string, string> = {
-  name: 'name',
-  dueAt: 'due',
-  createdBy: 'owner',
-  'scope.sources': 'sources',
-  'scope.entitlements': 'entitlements',
-  'scope.financialOnly': 'financialOnly',
-  'scope.openFindingsOnly': 'openFindingsOnly',
-  scope: 'sources',
-  'reviewers.default': 'reviewer',
-  'reviewers.bySource': 'sourceReviewers',
-  'reviewers.byEntitlement': 'entitlementReviewers',
-  'reviewers.fallback': 'fallback',
-  reviewers: 'reviewer',
-};
-
-const lines = (text: string | undefined) =>
-  (text ?? '')
-    .split(/\r?\n|,/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0);
-
-const formSchema = z.object({
-  name: z.string().trim().min(1, 'give the campaign a name').max(200),
-  due: z.string().trim().min(1, 'give a due date (YYYY-MM-DD)'),
-  sources: z.string().optional(),
-  entitlements: z.string().optional(),
-  privilegedOnly: z.literal('on').optional(),
-  financialOnly: z.literal('on').optional(),
-  openFindingsOnly: z.literal('on').optional(),
-  reviewer: z.string().trim().optional(),
-  fallback: z.string().trim().optional(),
-  managers: z.literal('on').optional(),
-  sourceReviewers: z.string().optional(),
-  entitlementReviewers: z.string().optional(),
-  ownersYaml: z.string().optional(),
-});
 
 /**
- * The form's fields as the CLI's `review start` options (`SOURCE=EMAIL` and `GLOB=EMAIL` lines;
- * an owners.yaml pasted as text is checked as the CLI checks the file).
+ * The owner's form as the local owner screens read it (core/reviews/web/owner.ts), so both build
+ * the same request; `sources` is one comma-separated field here, and an owners.yaml may be pasted
+ * (checked as the CLI checks the file).
  */
-export function campaignRequestOf(form: URLSearchParams, owner: string): CampaignRequest {
-  const raw = Object.fromEntries([...form.entries()].filter(([, v]) => v.length > 0));
-  const parsed = formSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(issue?.message ?? 'invalid form', { field: String(issue?.path[0] ?? 'form') });
-  }
-  const f = parsed.data;
-  const pair = (text: string, field: string, at: number): [string, string] => {
-    const left = text.slice(0, Math.max(at, 0)).trim();
-    const right = text.slice(at + 1).trim();
-    if (at <= 0 || !left || !right) throw new InputError(`"${text}" is not NAME=EMAIL`, { field });
-    return [left, right];
-  };
-  const bySource = Object.fromEntries(
-    lines(f.sourceReviewers).map((l) => pair(l, 'sourceReviewers', l.indexOf('='))),
-  );
-  const byEntitlement = (f.entitlementReviewers ?? '')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((l) => {
-      const [pattern, reviewer] = pair(l, 'entitlementReviewers', l.lastIndexOf('='));
-      return { pattern, reviewer };
-    });
-  const catalog = f.ownersYaml?.trim() ? parseOwnersCatalog(f.ownersYaml, 'owners.yaml') : undefined;
-  return {
-    name: f.name,
-    createdBy: owner,
-    dueAt: f.due,
-    scope: {
-      sources: lines(f.sources),
-      entitlements: (f.entitlements ?? '')
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean),
-      privilegedOnly: f.privilegedOnly === 'on',
-      ...(f.financialOnly ? { financialOnly: true } : {}),
-      ...(f.openFindingsOnly ? { openFindingsOnly: true } : {}),
-    },
-    reviewers: withCatalog(
-      {
-        ...(f.reviewer ? { default: f.reviewer } : {}),
-        bySource,
-        byEntitlement,
-        ...(f.fallback ? { fallback: f.fallback } : {}),
-        ...(f.managers ? { managers: true } : {}),
-      },
-      catalog,
-    ),
-  };
+export function campaignRequestFromForm(form: URLSearchParams, owner: string): CampaignRequest {
+  const typed = new URLSearchParams(form);
+  typed.delete('source');
+  for (const id of (form.get('sources') ?? '').split(',')) if (id.trim()) typed.append('source', id.trim());
+  const yaml = form.get('ownersYaml') ?? '';
+  const catalog = yaml.trim() ? parseOwnersCatalog(yaml, 'owners.yaml') : undefined;
+  return campaignRequestOf({ ...createFormOf(typed), useOwners: catalog !== undefined }, owner, catalog);
 }
 
-/** Core refusals name option fields (`dueAt`); the owner sees the form's field names. */
-function withFormFields<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    const field = err instanceof InputError ? err.location.field : undefined;
-    if (!(err instanceof InputError) || field === undefined) throw err;
-    const key = Object.keys(FORM_FIELDS).find(
-      (k) => field === k || field.startsWith(`${k}.`) || field.startsWith(`${k}[`),
-    );
-    if (!key) throw err;
-    const raw = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
-    throw new InputError(raw, { ...err.location, field: FORM_FIELDS[key]! });
-  }
-}
-
-function startedPage(c: Campaign): string {
+function startedPage(c: Campaign, csrf: string): string {
   const per = new Map<string, number>();
   for (const i of c.items) per.set(i.reviewer, (per.get(i.reviewer) ?? 0) + 1);
   const rows = [...per]
@@ -166,7 +68,17 @@ function startedPage(c: Campaign): string {
 <p>Campaign <code>${esc(c.id)}</code>, ${esc(c.status)}, due ${esc(c.dueAt)}, started by ${esc(c.createdBy)}.</p>
 <p>Population: ${c.items.length} grant(s) from the sealed pack of run <code>${esc(c.baseRunId)}</code> (manifest sha256 <code>${esc(c.baseManifestSha256 ?? '')}</code>), population sha256 <code>${esc(c.populationSha256 ?? '')}</code>.</p>
 <table><thead><tr><th scope="col">Reviewer</th><th scope="col">Items</th></tr></thead><tbody>${rows}</tbody></table>
-<p>Reviewers open the app and sign in; reminders go out on schedule.</p>`,
+<p>${c.items.filter((i) => i.decision).length} of ${c.items.length} decided.${c.closed ? ` Closed ${esc(c.closed.at)} by ${esc(c.closed.by)}${c.closed.forced ? `, forced: ${esc(c.closed.rationale ?? '')}` : ''}.` : ''}</p>
+${
+  c.status === 'open'
+    ? `<form method="post" action="/owner/campaigns/${esc(encodeURIComponent(c.id))}/close">
+<input type="hidden" name="csrf" value="${esc(csrf)}">
+<p><input type="checkbox" id="force" name="force" value="yes"> <label for="force">Close with undecided items</label></p>
+<p><label for="rationale">Rationale (needed to force)</label><br><textarea id="rationale" name="rationale" rows="3" cols="60"></textarea></p>
+<p><button type="submit">Close the campaign</button></p>
+</form>`
+    : ''
+}`,
   );
 }
 
@@ -176,7 +88,7 @@ function formPage(csrf: string, owner: string): string {
   const area = (name: string, label: string, hint: string) =>
     `<p><label for="${name}">${esc(label)}</label><br><small id="${name}-hint">${esc(hint)}</small><br><textarea id="${name}" name="${name}" rows="4" cols="60" aria-describedby="${name}-hint"></textarea></p>`;
   const check = (name: string, label: string) =>
-    `<p><input type="checkbox" id="${name}" name="${name}"> <label for="${name}">${esc(label)}</label></p>`;
+    `<p><input type="checkbox" id="${name}" name="${name}" value="yes"> <label for="${name}">${esc(label)}</label></p>`;
   return page(
     'Start a review campaign',
     `<h1>Start a review campaign</h1>
@@ -236,8 +148,11 @@ export function campaignStartHandler(
       if (!isOwner) return html(403, messagePage('Forbidden', 'Only a campaign owner can see this.'));
       const campaign = await ports.start().store.get(decodeURIComponent(shown[1]!));
       if (!campaign) return html(404, messagePage('Not found', 'There is no such campaign.'));
-      return html(200, startedPage(campaign));
+      return html(200, startedPage(campaign, csrfToken(ports.key, grant)));
     }
+    const closing = /^\/owner\/campaigns\/([^/]+)\/close$/.exec(req.path);
+    if (req.method === 'POST' && closing)
+      return close(req, decodeURIComponent(closing[1]!), grant, isOwner, audit);
     if (req.method !== 'POST' || req.path !== '/owner/campaigns') {
       return html(404, messagePage('Not found', 'There is nothing here for you.'));
     }
@@ -258,12 +173,9 @@ export function campaignStartHandler(
     }
     form.delete('csrf');
     try {
-      const request = campaignRequestOf(form, v.reviewer);
-      const { campaign, pack } = await createCampaignFromPack(
-        { ...ports.start(), fields: withFormFields },
-        request,
-        ports.now(),
-      );
+      const request = campaignRequestFromForm(form, v.reviewer);
+      const { base, store } = ports.start();
+      const { campaign, pack } = await createCampaign(base, store, request, ports.now());
       await audit({
         action: 'campaign-start',
         outcome: 'ok',
@@ -276,6 +188,58 @@ export function campaignStartHandler(
       if (!(err instanceof InputError)) throw err;
       await audit({ action: 'campaign-start', outcome: 'refused', status: 400, detail: err.message });
       return html(400, messagePage('Not started', err.message));
+    }
+  };
+  /** Close (refused while undecided unless forced with a rationale, as `review close`). */
+  const close = async (
+    req: AppRequest,
+    id: string,
+    grant: SessionGrant,
+    isOwner: boolean,
+    audit: (entry: Omit<AuditEntry, 'at' | 'reviewer' | 'sid' | 'remote'>) => Promise<void>,
+  ): Promise<AppResponse> => {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const form = new URLSearchParams(type === 'application/x-www-form-urlencoded' ? req.body : '');
+    if (!isOwner || !csrfValid(ports.key, grant, form.get('csrf') ?? undefined)) {
+      await audit({
+        action: 'campaign-close',
+        outcome: 'refused',
+        status: 403,
+        campaign: id,
+        detail: isOwner ? 'CSRF token' : 'not a campaign owner',
+      });
+      return html(403, messagePage('Forbidden', 'Only a campaign owner can close a campaign.'));
+    }
+    const force = form.get('force') === 'yes';
+    const rationale = form.get('rationale')?.trim();
+    try {
+      const closed = await ports
+        .start()
+        .store.update(id, (c) =>
+          closeCampaign(
+            c,
+            { by: grant.reviewer, ...(force ? { force: true } : {}), ...(rationale ? { rationale } : {}) },
+            ports.now(),
+          ),
+        );
+      await audit({
+        action: 'campaign-close',
+        outcome: 'ok',
+        status: 303,
+        campaign: id,
+        detail: closed.closed?.forced ? `forced: ${closed.closed.rationale}` : 'all decided',
+      });
+      return redirect(`/owner/campaigns/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      await audit({
+        action: 'campaign-close',
+        outcome: 'refused',
+        status: 400,
+        campaign: id,
+        detail: err.message,
+      });
+      return html(400, messagePage('Not closed', err.message));
     }
   };
   return async (event) => {
