@@ -19,6 +19,9 @@ const NAME_AUTHORITIES: readonly string[] = ['hr', 'entra'];
 export function displayName(
   principals: readonly Pick<Principal, 'uid' | 'system' | 'name' | 'status' | 'tags'>[],
 ): string | undefined {
+  // Most identities have one principal (every finding of a scan asks): the same answer without
+  // the sorted copy and the filtered lists.
+  if (principals.length === 1) return ownName(principals[0]!);
   const sorted = [...principals].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
   const active = <T extends { status: string }>(list: T[]) =>
     list.find((p) => p.status === 'active') ?? list[0];
@@ -29,6 +32,15 @@ export function displayName(
   const tagged = active(sorted.filter((p) => (p.tags.displayName ?? '').trim() !== ''));
   if (tagged) return tagged.tags.displayName!.trim();
   return active(sorted.filter((p) => p.name.trim() !== ''))?.name.trim();
+}
+
+/** {@link displayName} of a single principal. */
+function ownName(p: Pick<Principal, 'system' | 'name' | 'tags'>): string | undefined {
+  const name = p.name.trim();
+  if (name !== '' && NAME_AUTHORITIES.includes(p.system)) return name;
+  const tag = (p.tags.displayName ?? '').trim();
+  if (tag !== '') return tag;
+  return name !== '' ? name : undefined;
 }
 
 /**
