@@ -263,6 +263,18 @@ describe('reviewer app and owner screens in headless chromium (demo tenant)', ()
     await owner.page.waitForURL(/done=closed$/);
     expect(await message(owner.page)).toBe('Campaign closed. The next scan seals it into the evidence pack.');
     expect(await owner.page.locator('#status').textContent()).toBe('closed');
+    // Readable at 200 % zoom: at half the width (1280 → 640 CSS pixels) nothing needs sideways scrolling.
+    for (const [who, url] of [
+      [owner, `${server.url}/o/c/${campaign}`],
+      [a, `${server.url}/c/${campaign}`],
+    ] as const) {
+      await who.page.setViewportSize({ width: 640, height: 800 });
+      await who.page.goto(url);
+      const overflow = Number(
+        await who.page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+      );
+      expect(overflow, url).toBeLessThanOrEqual(0);
+    }
     expect(owner.problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
   });
 

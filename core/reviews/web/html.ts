@@ -39,6 +39,7 @@ th { background: #f1f1f1; }
 .radio { display: flex; gap: 1rem; }
 .radio label { font-weight: 400; display: inline; }
 label.inline { display: inline; font-weight: 400; }
+code, td, th, dd, li { overflow-wrap: anywhere; }
 p.label { font-weight: 600; font-size: .9rem; margin: 0; }
 @media (max-width: 60rem) { table, thead, tbody, tr, th, td { display: block; } thead { position: absolute; left: -9999px; } td { border: 0; } tr { border-bottom: 2px solid #999; padding: .5rem 0; } }
 `;
