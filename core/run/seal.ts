@@ -5,7 +5,7 @@
 import type { Logger } from '../connector';
 import { anchorOf, type HeadAnchor } from '../evidence/anchor';
 import type { FindingCounts, SourceEntry } from '../evidence/manifest';
-import { ocsfJsonWriter } from '../evidence/ocsf';
+import { toOcsf } from '../evidence/ocsf';
 import {
   type ArtefactContent,
   type EvidenceWriter,
@@ -135,7 +135,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     };
     await pack.add(
       'findings.ocsf.json',
-      jsonArray(scan.findings, ocsfJsonWriter(ocsf)),
+      jsonArray(scan.findings, (f) => JSON.stringify(toOcsf(f, ocsf))),
       scan.findings.length,
     );
     const exceptions = exceptionsInForce(scan.findings, asOf);
