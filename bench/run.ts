@@ -162,6 +162,35 @@ const scanCpuSeconds = (scanCpu.user + scanCpu.system) / 1e6;
 clearInterval(sampler);
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
+// The 10x figures the synth-time Lambda fit check reads, written as soon as the scan is done (verify
+// and the bundles take long at 10x) (infra/lib/shard-fit.ts): the largest shard's
+// peak RSS and wall time, and this process's peak RSS and time in plan-shards and in reconcile (an
+// upper bound for those steps: the process also holds what collect left behind).
+if (tenX && shardReport) {
+  const row = (name: string) => rows.find((r) => r.stage === name);
+  const figures = {
+    shards,
+    maxShardRssMb: Math.round(shardReport.maxShardRssMb),
+    shardSeconds: round(shardReport.maxShardSeconds),
+    planShardsRssMb: Math.round(row('plan-shards')?.rssMb ?? peakRssMb),
+    planShardsSeconds: round(row('plan-shards')?.seconds ?? 0),
+    reconcileRssMb: Math.round(row('reconcile')?.rssMb ?? peakRssMb),
+    reconcileSeconds: round(row('reconcile')?.seconds ?? 0),
+    scanSeconds: round(scanSeconds),
+    measuredAt: new Date().toISOString(),
+    loadAverage: {
+      start: loadAtStart.map((x) => Math.round(x * 10) / 10),
+      end: os.loadavg().map((x) => Math.round(x * 10) / 10),
+    },
+    command: `npm run bench -- --size 10x${values.shards ? ` --shards ${values.shards}` : ''}`,
+  };
+  mkdirSync(resolve('bench', 'results'), { recursive: true });
+  writeFileSync(
+    resolve('bench', 'results', 'shard-figures-10x.json'),
+    `${JSON.stringify(figures, null, 2)}\n`,
+  );
+  console.log(`wrote bench/results/shard-figures-10x.json: ${JSON.stringify(figures)}`);
+}
 // --- verify the sealed pack, in a process of its own as an auditor would
 // Best of three, like the SoD figures: one 0.1-second run is at the mercy of the scheduler.
 const verifyRuns: number[] = [];
@@ -312,34 +341,6 @@ console.log(
     loadAverage: [Number(loadBefore), Number(os.loadavg()[0]!.toFixed(1))],
   }),
 );
-// The 10x figures the synth-time Lambda fit check reads (infra/lib/shard-fit.ts): the largest shard's
-// peak RSS and wall time, and this process's peak RSS and time in plan-shards and in reconcile (an
-// upper bound for those steps: the process also holds what collect left behind).
-if (tenX && shardReport) {
-  const row = (name: string) => rows.find((r) => r.stage === name);
-  const figures = {
-    shards,
-    maxShardRssMb: Math.round(shardReport.maxShardRssMb),
-    shardSeconds: round(shardReport.maxShardSeconds),
-    planShardsRssMb: Math.round(row('plan-shards')?.rssMb ?? peakRssMb),
-    planShardsSeconds: round(row('plan-shards')?.seconds ?? 0),
-    reconcileRssMb: Math.round(row('reconcile')?.rssMb ?? peakRssMb),
-    reconcileSeconds: round(row('reconcile')?.seconds ?? 0),
-    scanSeconds: round(scanSeconds),
-    measuredAt: new Date().toISOString(),
-    loadAverage: {
-      start: loadAtStart.map((x) => Math.round(x * 10) / 10),
-      end: os.loadavg().map((x) => Math.round(x * 10) / 10),
-    },
-    command: `npm run bench -- --size 10x${values.shards ? ` --shards ${values.shards}` : ''}`,
-  };
-  mkdirSync(resolve('bench', 'results'), { recursive: true });
-  writeFileSync(
-    resolve('bench', 'results', 'shard-figures-10x.json'),
-    `${JSON.stringify(figures, null, 2)}\n`,
-  );
-  console.log(`wrote bench/results/shard-figures-10x.json: ${JSON.stringify(figures)}`);
-}
 if (!values.keep) rmSync(root, { recursive: true, force: true });
 
 function num(v: string | undefined, fallback: number): number {

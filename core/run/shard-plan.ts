@@ -25,17 +25,35 @@ export const MAX_SHARDS = 256;
  * Bytes one record costs in a shard's heap. Every shard holds every principal's uid (to tell a
  * principal of another shard from one without a record) and every entitlement (definitions);
  * principal records, grants and the HR people they match only of its own identities (plus the few
- * key records its look-ups need). Calibrated from `npm run bench -- --size 10x` (maxShardRssMb,
- * docs/benchmarks.md); a shard above its estimate there means these must be raised.
+ * key records its look-ups need). Calibrated from `npm run bench -- --size 10x`: with 7 shards
+ * (2.86M grants and 214k principals each) a shard peaked at 2,500-2,573 MB, ~700 B a grant with its
+ * share of principals (docs/benchmarks.md). A `maxShardRssMb` above the estimate means raise these.
  */
 export const SHARD_BYTES = {
   base: 200 * 1024 * 1024,
   uid: 100,
   entitlement: 1500,
   person: 500,
-  grant: 450,
+  grant: 700,
   principal: 1500,
 } as const;
+
+/**
+ * Bytes plan-shards holds per principal (its key record, correlated) and per HR person: the same
+ * 10x run peaked at 2,738 MB in the process that collected and then planned 1.5M principals (an
+ * upper bound for plan-shards alone).
+ */
+export const PLAN_BYTES = {
+  base: 200 * 1024 * 1024,
+  keyRecord: 1700,
+  person: 1000,
+} as const;
+
+/** The estimated heap of plan-shards for an inventory (every key record and HR person at once). */
+export function estimatePlanShardsMb(size: InventorySize): number {
+  const b = PLAN_BYTES;
+  return Math.ceil((b.base + size.principals * b.keyRecord + size.people * b.person) / (1024 * 1024));
+}
 
 export interface InventorySize {
   principals: number;

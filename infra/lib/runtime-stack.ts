@@ -252,7 +252,9 @@ export class RuntimeStack extends Stack {
         `schedule expression must be cron(…), rate(…) or at(…), got "${props.schedule.expression}"`,
       );
     }
-    const settings = stepSettingsOf(shardedStepSettings(props.sharding, props.stepSettings));
+    const settings = stepSettingsOf(
+      shardedStepSettings(props.sharding, props.stepSettings, props.projectRoot),
+    );
     this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const budget = this.budget(props, settings);
     this.runBudget = budget;
@@ -689,9 +691,11 @@ type ResolvedStepSettings = {
 function shardedStepSettings(
   sharding: ShardingSettings | undefined,
   overrides: Partial<Record<StepName, StepSettings>> | undefined,
+  projectRoot: string,
 ): Partial<Record<StepName, StepSettings>> | undefined {
   if (!sharding) return overrides;
-  const memory = shardStepMemory(sharding.memoryBudgetMb ?? DEFAULT_SHARD_MEMORY_MB);
+  const budgetMb = sharding.memoryBudgetMb ?? DEFAULT_SHARD_MEMORY_MB;
+  const memory = shardStepMemory(budgetMb, shardFigures(projectRoot, budgetMb));
   const derived: Partial<Record<StepName, StepSettings>> = {
     'plan-shards': { memorySize: memory.planShards },
     'scan-shard': { memorySize: memory.scanShard },

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   chooseShardCount,
   DEFAULT_SHARD_MEMORY_MB,
+  estimatePlanShardsMb,
   estimateShard,
   type InventorySize,
 } from '../../core/run/shard-plan';
@@ -55,17 +56,22 @@ const roundUp = (mb: number) => Math.min(LAMBDA_MAX_MEMORY_MB, Math.ceil(mb / 64
 
 /**
  * Lambda memory per step for a shard budget: a shard gets its budget plus a quarter (the Node heap
- * is not the whole RSS); plan-shards holds the key records and the people (the global part of a
- * shard, half a budget at most) with the same headroom; reconcile holds every draft, the stored
- * findings and the result twice (JSON out), so twice the budget.
+ * is not the whole RSS; the shard count keeps each shard under the budget). plan-shards holds every
+ * key record of the run and reconcile every draft, the stored findings and the result: they grow
+ * with the inventory, not with the budget, so they get the larger of a budget-derived size and the
+ * 10x figures plus a quarter (`figures`), at most a Lambda's 10,240 MB (the fit check says when
+ * even that is short).
  */
-export function shardStepMemory(budgetMb = DEFAULT_SHARD_MEMORY_MB): ShardStepMemory {
+export function shardStepMemory(
+  budgetMb = DEFAULT_SHARD_MEMORY_MB,
+  figures?: Pick<ShardFigures, 'planShardsRssMb' | 'reconcileRssMb'>,
+): ShardStepMemory {
   if (!Number.isInteger(budgetMb) || budgetMb < 256 || budgetMb > 8192)
     throw new Error(`sharding.memoryBudgetMb must be a whole number 256…8192, got ${budgetMb}`);
   return {
-    planShards: roundUp(budgetMb * 1.25),
+    planShards: roundUp(Math.max(budgetMb, figures?.planShardsRssMb ?? 0) * 1.25),
     scanShard: roundUp(budgetMb * 1.25),
-    reconcile: roundUp(budgetMb * 2),
+    reconcile: roundUp(Math.max(budgetMb * 2, (figures?.reconcileRssMb ?? 0) * 1.25)),
   };
 }
 
@@ -103,10 +109,10 @@ export function shardFigures(projectRoot: string, budgetMb = DEFAULT_SHARD_MEMOR
     source: 'estimate',
     shards,
     maxShardRssMb: e.totalMb,
-    // Not measured: the bench's 1x scan (2.08M grants) takes 15-30 s; a shard reads every key
-    // index and its share of the grant lines, so a generous 2 minutes.
-    shardSeconds: 120,
-    planShardsRssMb: e.globalMb,
+    // Not measured end to end: at 10x with 7 shards a shard took 137 s of CPU (12 minutes of wall
+    // time at nice 19 on a machine at load 20); a Lambda has its vCPUs to itself.
+    shardSeconds: 300,
+    planShardsRssMb: estimatePlanShardsMb(TEN_X),
     planShardsSeconds: 60,
     reconcileRssMb: Math.ceil(budgetMb * 1.2),
     reconcileSeconds: 60,

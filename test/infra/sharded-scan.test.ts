@@ -27,6 +27,12 @@ describe('shard Lambda fit (pure)', () => {
     expect(shardStepMemory(2048)).toEqual({ planShards: 2560, scanShard: 2560, reconcile: 4096 });
     expect(shardStepMemory(8192).reconcile).toBe(10_240);
     expect(() => shardStepMemory(100)).toThrow(/memoryBudgetMb/);
+    // plan-shards holds every key record of the run: its 10x figure, not the budget, sizes it.
+    expect(shardStepMemory(2048, { planShardsRssMb: 2738, reconcileRssMb: 1000 })).toEqual({
+      planShards: 3456,
+      scanShard: 2560,
+      reconcile: 4096,
+    });
   });
 
   it('at 10x with the chosen shard count every step fits its Lambda memory and 15 minutes', () => {
@@ -34,7 +40,7 @@ describe('shard Lambda fit (pure)', () => {
     expect(figures.shards).toBe(
       figures.source === 'estimate' ? chooseShardCount(TEN_X, 2048) : figures.shards,
     );
-    expect(() => checkShardFit(figures, shardStepMemory(2048), FIFTEEN_MIN)).not.toThrow();
+    expect(() => checkShardFit(figures, shardStepMemory(2048, figures), FIFTEEN_MIN)).not.toThrow();
     expect(figures.shardSeconds).toBeLessThanOrEqual(LAMBDA_MAX_SECONDS);
   });
 
@@ -92,9 +98,12 @@ describe('sharded scan in the state machine', () => {
     const by = Object.fromEntries(
       fns.map((f) => [f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME, f]),
     );
-    expect(by['accessproof-plan-shards']?.Properties.MemorySize).toBe(2560);
+    // plan-shards and reconcile grow with the inventory: sized from the 10x figures when larger.
+    const memory = shardStepMemory(2048, shardFigures(PROJECT_ROOT, 2048));
+    expect(memory.planShards).toBeGreaterThanOrEqual(2560);
+    expect(by['accessproof-plan-shards']?.Properties.MemorySize).toBe(memory.planShards);
     expect(by['accessproof-scan-shard']?.Properties.MemorySize).toBe(2560);
-    expect(by['accessproof-reconcile']?.Properties.MemorySize).toBe(4096);
+    expect(by['accessproof-reconcile']?.Properties.MemorySize).toBe(memory.reconcile);
     expect(by['accessproof-plan-shards']?.Properties.Environment.Variables.SHARD_MEMORY_BUDGET_MB).toBe(
       '2048',
     );
