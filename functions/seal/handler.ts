@@ -43,6 +43,7 @@ const env = readEnvironment([
   'ANCHOR_TOPIC_ARN',
   'RUN_CONFIG_BUCKET_OWNER',
   'REVIEWS_TABLE',
+  'REVIEW_AUDIT_SETTLE_SECONDS',
 ]);
 const s3 = s3Client(obs);
 const { snapshots, runStore } = stagingStores(s3, {
@@ -104,6 +105,9 @@ export const handler = instrument(obs, async (event: unknown) => {
       ? await beginAuditSeal(reviewsClient, env.REVIEWS_TABLE, {
           runId: plan.runId,
           now: new Date(),
+          ...(env.REVIEW_AUDIT_SETTLE_SECONDS !== undefined
+            ? { settleMs: env.REVIEW_AUDIT_SETTLE_SECONDS * 1000 }
+            : {}),
           isSealed: async (runId) =>
             (await evidencePackReader(s3, env).listPacks()).some((p) => p.runId === runId),
         })

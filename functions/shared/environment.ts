@@ -52,6 +52,11 @@ export const ENV = {
    * reads every campaign from, to seal them under `reviews/`.
    */
   REVIEWS_TABLE: z.string().min(1).optional(),
+  /**
+   * How old a reviewer-app audit entry must be before the seal step seals it (seconds, default 300:
+   * far above the API function's timeout, so no older entry can still be written).
+   */
+  REVIEW_AUDIT_SETTLE_SECONDS: z.coerce.number().int().nonnegative().optional(),
   /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 } as const;
