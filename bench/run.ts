@@ -20,7 +20,7 @@ import { localPaths } from '../cli/paths';
 import { type PipelineStage, runLocalScan } from '../cli/scan-pipeline';
 import { silentLogger } from '../core/connector';
 import type { Inventory } from '../core/inventory';
-import { chooseShardCount } from '../core/run/shard-plan';
+import { chooseShardCount, TEN_X_RECONCILE_HEAP_MB } from '../core/run/shard-plan';
 import { evaluateSod } from '../core/sod';
 import { bundleSizes } from './bundle-sizes';
 import { crossCheckSod } from './cross-check';
@@ -52,6 +52,18 @@ const size: EnterpriseSize = {
   seed: num(values.seed, base.seed),
   ...(base.awsAccounts ? { awsAccounts: base.awsAccounts } : {}),
 };
+// At 10x, reconcile and seal hold every finding of the run (~1.1M) in this process at once (the
+// lifecycle diff and the pack need them all): V8's default heap here (~4 GB) is too small for that,
+// so the bench runs itself again with the heap sized for it, as the reconcile Lambda's memory is
+// (infra/lib/shard-fit.ts). The shards are child processes with their own, budget-sized heaps.
+if (tenX && !process.execArgv.some((a) => a.startsWith('--max-old-space-size'))) {
+  const again = spawnSync(
+    process.execPath,
+    [...process.execArgv, `--max-old-space-size=${TEN_X_RECONCILE_HEAP_MB}`, ...process.argv.slice(1)],
+    { stdio: 'inherit' },
+  );
+  process.exit(again.status ?? 1);
+}
 const root = resolve(
   'bench',
   'out',
@@ -114,7 +126,7 @@ const shards = values.shards
           principals: size.people + size.nhi,
           entitlements: Math.round(size.people / 20) + 2_000,
           grants: size.grants,
-          people: 0,
+          people: size.people,
         }),
       )
     : 1;

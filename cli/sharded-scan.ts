@@ -9,15 +9,22 @@ import type { Policy } from '../core/config';
 import type { Logger } from '../core/connector';
 import type { PackReader } from '../core/evidence/ports';
 import type { FindingsRepository } from '../core/findings/repository';
-import { reconcileShardsStep, watchedInventory } from '../core/run/reconcile-shards';
-import type { ScanSummary } from '../core/run/scan';
-import { planShardsStep, shardOutputKey } from '../core/run/shard-plan';
-import type { ShardOutput } from '../core/run/shard-scan';
+import { MemoryRunStore, type RunStore } from '../core/ports';
+import { readShardOutputs, reconcileShardsStep, watchedInventory } from '../core/run/reconcile-shards';
+import { type ScanSummary, scanResultKey } from '../core/run/scan';
+import { DEFAULT_SHARD_MEMORY_MB, planShardsStep } from '../core/run/shard-plan';
 import type { RunPlan, SourceResult } from '../core/run/types';
 import { LocalRunStore } from '../stores/local-staging/local-run-store';
 import type { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
 import type { ReviewEvidence } from '../stores/sqlite-reviews/review-evidence';
-import { runShards, type ShardJob, type ShardProcess, type ShardRunReport } from './shard-runner';
+import {
+  forkShardWithHeap,
+  runShards,
+  type ShardJob,
+  type ShardProcess,
+  type ShardRunReport,
+  shardHeapMb,
+} from './shard-runner';
 
 export interface ShardedScanInput {
   plan: RunPlan;
@@ -46,7 +53,7 @@ export type ShardPhase = 'plan-shards' | 'shards' | 'reconcile';
 
 export interface ShardedScanOutput {
   summary: ScanSummary;
-  runStore: LocalRunStore;
+  runStore: RunStore;
   report: ShardRunReport;
 }
 
@@ -89,14 +96,15 @@ export async function shardedScan(input: ShardedScanInput): Promise<ShardedScanO
   };
   const jobFile = join(jobDir, 'job.json');
   await writeFile(jobFile, JSON.stringify(job));
-  const report = await runShards(jobFile, list.count, input.shardProcess ? { run: input.shardProcess } : {});
+  const report = await runShards(jobFile, list.count, {
+    run: input.shardProcess ?? forkShardWithHeap(shardHeapMb(DEFAULT_SHARD_MEMORY_MB)),
+  });
   input.onPhase?.('shards', list.count);
 
-  const outputs: ShardOutput[] = [];
-  for (let shard = 0; shard < list.count; shard++) {
-    const out = await runStore.get<ShardOutput>(shardOutputKey(plan.runId, shard));
-    if (out) outputs.push(out);
-  }
+  const outputs = await readShardOutputs(runStore, plan.runId, list.count);
+  // The scan result stays in this process for seal, as the single scan's does: at 10x it is
+  // ~1.1M findings, past the longest string V8 can make of it.
+  const resultInMemory = keepInMemory(runStore, scanResultKey(plan.runId));
   const watched = watchedInventory(outputs);
   input.reviews.observe(watched, plan.runId, { asOf: input.asOf, slaDays: input.policy.slaDays });
   const summary = await reconcileShardsStep({
@@ -105,14 +113,26 @@ export async function shardedScan(input: ShardedScanInput): Promise<ShardedScanO
     policy: input.policy,
     count: list.count,
     repo: input.repo,
-    runStore,
     now: input.now,
     logger: input.logger,
     packs: input.packs,
     reservationLeaseMs: 0,
     rulesetHashes: input.rulesetHashes,
     extraDrafts: input.reviews.drafts(watched),
+    outputs,
+    runStore: resultInMemory,
   });
   input.onPhase?.('reconcile', summary.findings);
-  return { summary, runStore, report };
+  return { summary, runStore: resultInMemory, report };
+}
+
+/** `store`, but `key` is kept in memory (objects handed over as they are) instead of written. */
+function keepInMemory(store: RunStore, key: string): RunStore {
+  const memory = new MemoryRunStore();
+  return {
+    put: (k, value) => (k === key ? memory.put(k, value) : store.put(k, value)),
+    get: <T>(k: string) => (k === key ? memory.get<T>(k) : store.get<T>(k)),
+    putLines: (k, lines) => store.putLines(k, lines),
+    getLines: (k) => store.getLines(k),
+  };
 }

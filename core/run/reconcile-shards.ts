@@ -30,7 +30,7 @@ import {
   type ScanSummary,
   scanResultKey,
 } from './scan';
-import { shardOutputKey } from './shard-plan';
+import { shardDraftsKey, shardOutputKey } from './shard-plan';
 import { LATE_WARNINGS_SHOWN, type ShardOutput } from './shard-scan';
 import type { RunPlan, SourceResult } from './types';
 
@@ -49,6 +49,8 @@ export interface ReconcileShardsInput {
   rulesetHashes?: Readonly<Record<string, string>>;
   /** Drafts made outside the shards (none yet: reviews' drafts come from the shards' inventories). */
   extraDrafts?: FindingDraft[];
+  /** The shards' outputs when the caller read them already (`readShardOutputs`); else read here. */
+  outputs?: ShardOutput[];
 }
 
 /** Raised when a shard's output is missing or is another run's: the run fails, nothing is reconciled. */
@@ -65,15 +67,8 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
   if (stored && (await holdsOrCommitted(repo, plan.runId))) return stored.summary;
 
   // Every shard first: a missing one stops the run before the chain is even reserved.
-  const outputs: ShardOutput[] = [];
-  for (let shard = 0; shard < input.count; shard++) {
-    const out = await input.runStore.get<ShardOutput>(shardOutputKey(plan.runId, shard));
-    if (!out || out.runId !== plan.runId || out.shard !== shard || out.count !== input.count)
-      throw new ShardMissingError(
-        `reconcile: shard ${shard} of ${input.count} of run ${plan.runId} has no result: nothing was reconciled`,
-      );
-    outputs.push(out);
-  }
+  const outputs = input.outputs ?? (await readShardOutputs(input.runStore, plan.runId, input.count));
+  checkOutputs(outputs, plan.runId, input.count);
 
   if (input.packs) {
     await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
@@ -91,10 +86,7 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
   for (const w of warnings) logger.warn('link not applied', { warning: w });
   addLateWarnings(input.sources, outputs);
 
-  const drafts: FindingDraft[] = [];
-  for (const out of outputs) for (const d of out.drafts) drafts.push(d);
-  for (const d of input.extraDrafts ?? []) drafts.push(d);
-  drafts.sort(compareDrafts);
+  const drafts = await mergeShardDrafts(input.runStore, plan.runId, outputs, input.extraDrafts ?? []);
 
   const facts = new Map<string, 0 | 1 | 2>();
   for (const out of outputs) for (const [id, v] of Object.entries(out.facts)) facts.set(id, v);
@@ -149,6 +141,110 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
     shards: input.count,
   });
   return summary;
+}
+
+/**
+ * Every shard's output (`shardOutputKey`), in shard order.
+ *
+ * @throws ShardMissingError when one is missing or is another run's: nothing may be reconciled.
+ */
+export async function readShardOutputs(
+  runStore: RunStore,
+  runId: string,
+  count: number,
+): Promise<ShardOutput[]> {
+  const outputs: ShardOutput[] = [];
+  for (let shard = 0; shard < count; shard++) {
+    const out = await runStore.get<ShardOutput>(shardOutputKey(runId, shard));
+    if (!out) throw missing(shard, count, runId, 'has no result');
+    outputs.push(out);
+  }
+  checkOutputs(outputs, runId, count);
+  return outputs;
+}
+
+function checkOutputs(outputs: readonly ShardOutput[], runId: string, count: number): void {
+  if (outputs.length !== count) throw missing(outputs.length, count, runId, 'has no result');
+  outputs.forEach((out, shard) => {
+    if (out.runId !== runId || out.shard !== shard || out.count !== count)
+      throw missing(shard, count, runId, 'has no result');
+  });
+}
+
+function missing(shard: number, count: number, runId: string, what: string): ShardMissingError {
+  return new ShardMissingError(
+    `reconcile: shard ${shard} of ${count} of run ${runId} ${what}: nothing was reconciled`,
+  );
+}
+
+/**
+ * Every shard's drafts (JSON lines, each shard's sorted by `compareDrafts`) and `extra`, merged
+ * into one list in the order the single scan sorts them: a k-way merge reading one line per shard
+ * at a time, never a whole shard's text. Ties go to the lower shard, then `extra`: the same order
+ * as a stable sort of the shards' lists concatenated in shard order.
+ *
+ * @throws ShardMissingError when a shard's drafts are missing, out of order or not as many as its
+ *   output says (a torn write): nothing may be reconciled.
+ */
+export async function mergeShardDrafts(
+  runStore: RunStore,
+  runId: string,
+  outputs: readonly ShardOutput[],
+  extra: readonly FindingDraft[],
+): Promise<FindingDraft[]> {
+  const count = outputs.length;
+  interface Lane {
+    shard: number;
+    next: () => Promise<FindingDraft | undefined>;
+    head: FindingDraft | undefined;
+    read: number;
+  }
+  const lanes: Lane[] = [];
+  for (const out of outputs) {
+    const lines = await runStore.getLines(shardDraftsKey(runId, out.shard));
+    if (!lines) throw missing(out.shard, count, runId, 'has no drafts');
+    const it = lines[Symbol.asyncIterator]();
+    const lane: Lane = {
+      shard: out.shard,
+      read: 0,
+      head: undefined,
+      next: async () => {
+        const r = await it.next();
+        if (r.done) return undefined;
+        lane.read++;
+        const draft = JSON.parse(r.value) as FindingDraft;
+        if (lane.head && compareDrafts(lane.head, draft) > 0)
+          throw missing(out.shard, count, runId, 'has drafts out of order');
+        return draft;
+      },
+    };
+    lane.head = await lane.next();
+    lanes.push(lane);
+  }
+  const sortedExtra = [...extra].sort(compareDrafts);
+  let e = 0;
+  const merged: FindingDraft[] = [];
+  for (;;) {
+    let best: Lane | undefined;
+    for (const lane of lanes) {
+      if (lane.head && (!best || compareDrafts(lane.head, best.head!) < 0)) best = lane;
+    }
+    const x = sortedExtra[e];
+    if (x && (!best || compareDrafts(x, best.head!) < 0)) {
+      merged.push(x);
+      e++;
+      continue;
+    }
+    if (!best) break;
+    merged.push(best.head!);
+    best.head = await best.next();
+  }
+  for (const lane of lanes) {
+    const expected = outputs[lane.shard]!.draftCount;
+    if (lane.read !== expected)
+      throw missing(lane.shard, count, runId, `has ${lane.read} drafts where its output says ${expected}`);
+  }
+  return merged;
 }
 
 /** The shards' name tables as the inventory `nameSeen` reads. */

@@ -26,16 +26,18 @@ export const MAX_SHARDS = 256;
  * principal of another shard from one without a record) and every entitlement (definitions);
  * principal records, grants and the HR people they match only of its own identities (plus the few
  * key records its look-ups need). Calibrated from `npm run bench -- --size 10x`: with 7 shards
- * (2.86M grants and 214k principals each) a shard peaked at 2,500-2,573 MB, ~700 B a grant with its
- * share of principals (docs/benchmarks.md). A `maxShardRssMb` above the estimate means raise these.
+ * (2.86M grants and 214k principals each) the shards peaked at 2,500-2,790 MB RSS with V8's default
+ * heap limit (~4 GB: garbage was left to grow), ~750 B a grant with its share of principals
+ * (docs/benchmarks.md); the estimate is set to the largest of them. A `maxShardRssMb` above the
+ * estimate means raise these.
  */
 export const SHARD_BYTES = {
   base: 200 * 1024 * 1024,
   uid: 100,
   entitlement: 1500,
   person: 500,
-  grant: 700,
-  principal: 1500,
+  grant: 750,
+  principal: 1600,
 } as const;
 
 /**
@@ -48,6 +50,13 @@ export const PLAN_BYTES = {
   keyRecord: 1700,
   person: 1000,
 } as const;
+
+/**
+ * The V8 heap reconcile and seal need at 10x (one process locally: `scan --shards N`, the bench):
+ * every finding of the run (~1.1M) is held at once, as a draft, as a finding and in the pack's
+ * tables. PLACEHOLDER_RECONCILE_DOC
+ */
+export const TEN_X_RECONCILE_HEAP_MB = 12_288;
 
 /** The estimated heap of plan-shards for an inventory (every key record and HR person at once). */
 export function estimatePlanShardsMb(size: InventorySize): number {
@@ -140,6 +149,8 @@ export interface ShardList {
 export const shardPlanKey = (runId: string) => `runs/${runId}/shards/plan.json`;
 export const shardContextKey = (runId: string, shard: number) => `runs/${runId}/shards/context-${shard}.json`;
 export const shardOutputKey = (runId: string, shard: number) => `runs/${runId}/shards/output-${shard}.json`;
+/** A shard's drafts, one JSON line each in reconcile's order (`compareDrafts`), written before its output. */
+export const shardDraftsKey = (runId: string, shard: number) => `runs/${runId}/shards/drafts-${shard}.jsonl`;
 
 export interface PlanShardsInput {
   plan: RunPlan;

@@ -52,7 +52,7 @@ export const handler = instrument(obs, async (event: unknown) => {
   // The Map's result stays small: the output itself is in staging.
   return {
     shard: out.shard,
-    drafts: out.drafts.length,
+    drafts: out.draftCount,
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 });

@@ -3,6 +3,7 @@
  * payload (the scan result, for seal and notify), as JSON under `<prefix>/<key>`.
  */
 
+import { splitLines } from '../../core/lines';
 import type { RunStore } from '../../core/ports';
 import { jsonChunks } from './json-chunks';
 import { type S3StagingOptions, StagingBucket } from './staging-bucket';
@@ -31,6 +32,18 @@ export class S3RunStore implements RunStore {
   async put(key: string, value: unknown): Promise<void> {
     const objectKey = this.s3.objectKey(key);
     await this.s3.upload(objectKey, utf8Batches(jsonChunks(value)), 'application/json');
+  }
+
+  async putLines(key: string, lines: Iterable<string>): Promise<void> {
+    const objectKey = this.s3.objectKey(key);
+    await this.s3.upload(objectKey, utf8Batches(withNewlines(lines)), 'application/x-ndjson');
+  }
+
+  async getLines(key: string): Promise<AsyncIterable<string> | undefined> {
+    const stream = await this.s3.open(this.s3.objectKey(key));
+    if (!stream) return undefined;
+    stream.setEncoding('utf8');
+    return splitLines(stream as AsyncIterable<string>);
   }
 
   /** The parsed value, or `undefined` when the key was never written. */
@@ -62,4 +75,8 @@ function* utf8Batches(pieces: Iterable<string>): Generator<Buffer> {
     }
   }
   if (size > 0) yield Buffer.from(batch.join(''));
+}
+
+function* withNewlines(lines: Iterable<string>): Generator<string> {
+  for (const line of lines) yield `${line}\n`;
 }
