@@ -54,7 +54,10 @@ export const PLAN_BYTES = {
 /**
  * The V8 heap reconcile and seal need at 10x (one process locally: `scan --shards N`, the bench):
  * every finding of the run (~1.1M) is held at once, as a draft, as a finding and in the pack's
- * tables. PLACEHOLDER_RECONCILE_DOC
+ * tables. V8's default limit here (~4 GB) ran out while reading the 7 shards' drafts alone (7 x 153 MB
+ * of JSON, ~1.1M drafts); the lifecycle then builds a finding per draft and seal a table of them.
+ * Three times that: an allowance until a finished 10x run measures it (`reconcileRssMb` in
+ * bench/results/shard-figures-10x.json), which sizes the reconcile Lambda (infra/lib/shard-fit.ts).
  */
 export const TEN_X_RECONCILE_HEAP_MB = 12_288;
 

@@ -167,6 +167,23 @@ describe('S3RunStore on s3rver', () => {
     expect(back).toEqual(value);
   });
 
+  it('streams JSON lines out and back in order (multibyte across parts), undefined when never written', async () => {
+    // Arrange: ~12 MiB of lines, more than one 8 MiB part, with characters of 2-4 UTF-8 bytes.
+    const lines = Array.from({ length: 20_000 }, (_, i) =>
+      JSON.stringify({ i, text: `Ærø ключ 😀 ${randomBytes(300).toString('base64')}` }),
+    );
+
+    // Act
+    await store.putLines('runs/r/shards/drafts-0.jsonl', lines);
+    const back: string[] = [];
+    for await (const line of (await store.getLines('runs/r/shards/drafts-0.jsonl'))!) back.push(line);
+
+    // Assert
+    expect(back).toEqual(lines);
+    expect(sent.filter((r) => r.command === 'UploadPartCommand').length).toBeGreaterThan(1);
+    expect(await store.getLines('runs/r/shards/drafts-9.jsonl')).toBeUndefined();
+  });
+
   it('overwrites a re-delivered put', async () => {
     // Arrange
     await store.put('runs/r/result.json', { attempt: 1 });
