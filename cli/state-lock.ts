@@ -2,15 +2,21 @@
  * One scan at a time per state folder. With the lock held, a reservation left in the findings
  * store can only belong to a run that died, so the next scan may settle it at once.
  *
- * The lock is `scan.lock`, created exclusively (`wx`) with the holder's pid, host, process start
- * and a random token; the holder touches it every second. A lock is stale only when its process is
+ * The lock is `scan.lock`, published whole with the holder's pid, host, process start and a random
+ * token (written to a private temporary file, then hard-linked to `scan.lock`, which fails if it
+ * exists); the holder touches it every second. Never created empty and then written: a rival that
+ * read the empty file would take it for a dead holder's and, once the writer stalled past the lease
+ * (a loaded machine), delete it, and both would hold the lock. A lock is stale only when its process is
  * gone (same host, pid dead or reused) AND its last touch is older than the lease. Removing a
  * stale lock is itself guarded by `scan.lock.break` (also `wx`): only the process holding it may
  * delete `scan.lock`, after reading it again and finding the very lock it judged stale. So two
- * processes that both see a dead holder cannot both end up holding the lock.
+ * processes that both see a dead holder cannot both end up holding the lock. (One window is left:
+ * a breaker killed inside those few synchronous lines leaves `scan.lock.break`, removed 30 s later
+ * by whoever finds it; two processes removing that dead break lock at the same moment could remove
+ * a live breaker's one as well. It needs a kill inside microseconds of code, then two takers.)
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +33,11 @@ export interface LockOptions {
   heartbeatMs?: number;
   /** How long to wait for a dead holder's lease to pass (default: the lease and 2 s more). */
   waitMs?: number;
+  /**
+   * Tests only: called while the lock is being created, after its record is written and before it
+   * is published as `scan.lock` (a stall there must not let a rival take the lock as well).
+   */
+  whileCreating?: () => void;
 }
 
 interface LockRecord {
@@ -56,7 +67,7 @@ export async function lockStateFolder(stateDir: string, options: LockOptions = {
   // A dead holder's lock becomes stale once its lease has passed: wait that long, not forever.
   const deadline = Date.now() + (options.waitMs ?? leaseMs + 2000);
   for (;;) {
-    if (tryCreate(file, mine)) return held(file, mine, heartbeatMs);
+    if (tryCreate(file, mine, options.whileCreating)) return held(file, mine, heartbeatMs);
     const current = readLock(file);
     if (!current) continue; // released between our create and our read: try again
     if (holderAlive(current.record)) {
@@ -78,9 +89,33 @@ export async function lockStateFolder(stateDir: string, options: LockOptions = {
   }
 }
 
-function tryCreate(file: string, record: LockRecord): boolean {
+/**
+ * Publish `record` as `file` unless `file` exists: written whole to a temporary file first, then
+ * hard-linked (atomic, EEXIST when taken), so `file` is never seen empty or half-written.
+ */
+function tryCreate(file: string, record: LockRecord, whileCreating?: () => void): boolean {
+  const text = `${JSON.stringify(record)}\n`;
+  const temp = `${file}.${record.token}.tmp`;
+  writeFileSync(temp, text, { flag: 'w', mode: 0o600 });
   try {
-    writeFileSync(file, `${JSON.stringify(record)}\n`, { flag: 'wx', mode: 0o600 });
+    whileCreating?.();
+    linkSync(temp, file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links: exclusive create, the record in one write.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+      return createExclusive(file, text);
+    throw err;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+function createExclusive(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: 'wx', mode: 0o600 });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

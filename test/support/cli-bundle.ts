@@ -18,7 +18,7 @@ import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The folder holding main.js (the CLI), shard-worker.js and crash-scan.js, built from source. */
+    /** The folder holding main.js (the CLI), shard-worker.js and the tests' scripts (NAME.js), built from source. */
     cliBundle: string;
   }
 }
@@ -38,6 +38,9 @@ export default async function setup(project: TestProject): Promise<() => void> {
       'shard-worker': 'cli/shard-worker.ts',
       // The crash-recovery test's scan that kills itself at a step boundary (test/e2e/support).
       'crash-scan': 'test/e2e/support/crash-scan.ts',
+      // The scan lock's racing and stalling processes (test/integration/cli/state-lock.test.ts).
+      'lock-contender': 'test/integration/cli/lock-contender.ts',
+      'lock-stalled-creator': 'test/integration/cli/lock-stalled-creator.ts',
     },
     outdir: dir,
     bundle: true,
