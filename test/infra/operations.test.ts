@@ -14,8 +14,10 @@ import { runDefinition, TaskFailure } from './asl';
 import {
   allowedActions,
   functionRole,
+  ORG_APP,
   type StateMachineDefinition,
   type Synthesized,
+  sharedSynth,
   stateMachineDefinition,
   synth,
 } from './synth';
@@ -37,7 +39,7 @@ let app: Synthesized;
 let def: StateMachineDefinition;
 
 beforeAll(() => {
-  app = synth({ context: { notificationEmail: 'security@example.com' } });
+  app = sharedSynth(ORG_APP); // the app runtime-stack asserts on
   def = stateMachineDefinition(app.runtime);
 });
 

@@ -7,11 +7,13 @@ import {
   allStates,
   asList,
   functionRole,
+  ORG_APP,
   onlyResource,
   roleStatements,
   type StateMachineDefinition,
   type Statement,
   type Synthesized,
+  sharedSynth,
   stateMachineDefinition,
   synth,
 } from './synth';
@@ -58,7 +60,7 @@ const inlineConfig = {
 
 beforeAll(() => {
   // Arrange / Act (shared): the default app (an Organization source: Distributed Map).
-  orgApp = synth({ context: { notificationEmail: 'security@example.com', scheduleTimeZone: 'Europe/Oslo' } });
+  orgApp = sharedSynth(ORG_APP); // operations asserts on the same app
   runtime = orgApp.runtime;
 });
 

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDITOR_ACTIONS, StatefulStack } from '../../infra/lib/stateful-stack';
-import { allowedActions, asList, roleStatements, type Statement, synth } from './synth';
+import { allowedActions, asList, roleStatements, type Statement, sharedSynth } from './synth';
 
 type Resources = Record<
   string,
@@ -46,7 +46,7 @@ const keys = () => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::
 
 beforeAll(() => {
   // Arrange / Act (shared): the default app, as `cdk synth` builds it.
-  const synthesized = synth();
+  const synthesized = sharedSynth();
   stateful = synthesized.stateful;
   resources = stateful.toJSON().Resources as Resources;
   terminationProtection = synthesized.accessProof.stateful.terminationProtection;

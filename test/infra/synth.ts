@@ -24,9 +24,7 @@ export interface Synthesized {
 }
 
 /** Synthesize with cdk.json's context, `context` overrides and `props` overrides. */
-export function synth(
-  options: { context?: Record<string, unknown>; props?: Partial<AccessProofProps>; bundle?: boolean } = {},
-): Synthesized {
+export function synth(options: SynthOptions = {}): Synthesized {
   const context = {
     ...CDK_CONTEXT,
     // Required (synth stops without it or an alarm topic): tests that check the refusal pass ''.
@@ -49,6 +47,49 @@ export function synth(
     runtime: Template.fromStack(accessProof.runtime),
     member: Template.fromStack(accessProof.member!),
   };
+}
+
+export type SynthOptions = {
+  context?: Record<string, unknown>;
+  props?: Partial<AccessProofProps>;
+  bundle?: boolean;
+};
+
+/**
+ * The app that runtime-stack and operations assert on: an Organization source (Distributed Map),
+ * alarms mailed to security@, the schedule in a named time zone.
+ */
+export const ORG_APP: SynthOptions = {
+  context: { notificationEmail: 'security@example.com', scheduleTimeZone: 'Europe/Oslo' },
+};
+
+const synthesized = new Map<string, Synthesized>();
+
+/**
+ * `synth(options)`, once per test worker for equal options: the infra files run in one worker
+ * without isolation (vitest.config.ts, project `infra`), so files asserting on the same app share
+ * one synth instead of repeating it. For files that only read the result; a test that changes the
+ * app, or expects synth to fail, calls `synth` for its own.
+ */
+export function sharedSynth(options: SynthOptions = {}): Synthesized {
+  const key = optionsKey(options);
+  let app = synthesized.get(key);
+  if (!app) {
+    app = synth(options);
+    synthesized.set(key, app);
+  }
+  return app;
+}
+
+/** Equal for equal plain-data options, whatever their key order; `x: undefined` is not `{}`. */
+function optionsKey(options: SynthOptions): string {
+  return JSON.stringify(options, (_key, value: unknown) => {
+    if (value === undefined) return '<undefined>';
+    if (typeof value === 'function') throw new Error('sharedSynth: options must be plain data');
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return value;
+  });
 }
 
 type Json = Record<string, unknown>;
