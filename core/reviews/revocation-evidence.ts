@@ -36,6 +36,23 @@ export class RevocationEvidence {
   constructor(readonly campaigns: readonly Campaign[]) {}
 
   /**
+   * What a sharded scan's shards must report (`ScanShardInput.watch`): the principals and
+   * entitlements of every revoke decision, each once.
+   */
+  watch(): { principals: string[]; entitlements: string[] } {
+    const principals = new Set<string>();
+    const entitlements = new Set<string>();
+    for (const c of this.campaigns) {
+      for (const item of c.items) {
+        if (item.decision?.outcome !== 'revoke') continue;
+        principals.add(item.principal);
+        entitlements.add(item.entitlement);
+      }
+    }
+    return { principals: [...principals], entitlements: [...entitlements] };
+  }
+
+  /**
    * Check every revocation against the run's inventory (keeps only the small result). With the
    * run's clock and SLA, each revocation gets a due date and overdue ones become findings (`drafts`).
    */

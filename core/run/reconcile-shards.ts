@@ -292,7 +292,7 @@ function addLateWarnings(sources: SourceResult[], outputs: readonly ShardOutput[
  * scan's inventory gives for those principals.
  */
 export function watchedInventory(
-  outputs: readonly ShardOutput[],
+  outputs: readonly Pick<ShardOutput, 'watched'>[],
 ): RevocationInventory & RevokeRuleInventory & { watched: boolean } {
   const sources = new Map<string, SourceInfo>();
   const grants = new Map<string, Grant[]>();

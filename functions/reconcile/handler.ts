@@ -1,10 +1,12 @@
 /**
  * Sharded scan, step 3 (issue 18, docs/sharding.md): every shard's output or nothing; the same
- * lifecycle as the single scan; the same ScanSummary at `$.scan` for seal.
+ * lifecycle as the single scan; the same ScanSummary at `$.scan` for seal. With the reviewer app on,
+ * the revocations of the campaigns plan-shards read are checked against what the shards reported
+ * (REVIEW-REVOKE-NOT-DONE past the SLA) and the review records go to seal, as the scan step does.
  */
 import * as z from 'zod';
 import { effectivePolicy } from '../../core/run/policy-doc';
-import { reconcileShardsStep } from '../../core/run/reconcile-shards';
+import { readShardOutputs, reconcileShardsStep } from '../../core/run/reconcile-shards';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
 import {
@@ -16,6 +18,7 @@ import {
 } from '../shared/events';
 import { evidencePackReader, findingsRepository } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
+import { handReviewsToSeal, shardedRevocations } from '../shared/review-evidence';
 import { loadRunConfig, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
 
@@ -48,7 +51,11 @@ export const handler = instrument(obs, async (event: unknown) => {
   const { config, rulesetTexts } = parseRunConfig(
     await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
   );
-  return reconcileShardsStep({
+  const outputs = await readShardOutputs(runStore, plan.runId, shards.count);
+  const reviews = await shardedRevocations(runStore, plan.runId, outputs);
+  const asOf = new Date(plan.asOf);
+  reviews?.evidence.observe(reviews.inventory, plan.runId, { asOf, slaDays: config.policy.slaDays });
+  const summary = await reconcileShardsStep({
     plan,
     sources: await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER),
     policy: config.policy,
@@ -62,5 +69,12 @@ export const handler = instrument(obs, async (event: unknown) => {
       effectivePolicy(config, rulesetTexts).document.rulesets.map((r) => [r.id, r.sha256]),
     ),
     ...(env.RESERVATION_LEASE_MS ? { reservationLeaseMs: env.RESERVATION_LEASE_MS } : {}),
+    ...(reviews ? { extraDrafts: reviews.evidence.drafts(reviews.inventory) } : {}),
+    outputs,
   });
+  if (reviews) {
+    const totals = await handReviewsToSeal(runStore, plan.runId, reviews.evidence, asOf);
+    if (totals) obs.logger.info('revocations', { ...totals });
+  }
+  return summary;
 });

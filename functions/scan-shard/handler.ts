@@ -9,6 +9,7 @@ import { readEnvironment } from '../shared/environment';
 import { collectedSchema, parseEvent, runConfigSchema, runPlanSchema } from '../shared/events';
 import { findingsRepository } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
+import { reviewWatchFor } from '../shared/review-evidence';
 import { compileRunRulesetsOnce, loadRunConfig, parseRunConfig } from '../shared/run-config';
 import { s3Client, stagingStores } from '../shared/staging';
 
@@ -38,6 +39,8 @@ export const handler = instrument(obs, async (event: unknown) => {
     await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
   );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
+  // Access-review revocations plan-shards read (none without the reviewer app): report their facts.
+  const watch = await reviewWatchFor(runStore, plan.runId);
   const out = await scanShardStep({
     plan,
     sources,
@@ -48,6 +51,7 @@ export const handler = instrument(obs, async (event: unknown) => {
     shard: shard.shard,
     count: shard.count,
     previous: await repo.loadAll(),
+    ...(watch ? { watch } : {}),
   });
   // The Map's result stays small: the output itself is in staging.
   return {

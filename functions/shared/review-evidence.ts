@@ -9,8 +9,14 @@
 import * as z from 'zod';
 import type { RunStore } from '../../core/ports';
 import { type ReviewArtefact, reviewArtefactsFor } from '../../core/reviews/evidence';
+import type { Campaign } from '../../core/reviews/model';
 import type { ReviewStore } from '../../core/reviews/repository';
-import type { RevocationEvidence, RevocationTotals } from '../../core/reviews/revocation-evidence';
+import type { RevocationInventory } from '../../core/reviews/revocation';
+import { RevocationEvidence, type RevocationTotals } from '../../core/reviews/revocation-evidence';
+import { campaignHeaderSchema, reviewItemSchema } from '../../core/reviews/schema';
+import type { RevokeRuleInventory } from '../../core/rules/review-revoke-not-done';
+import { watchedInventory } from '../../core/run/reconcile-shards';
+import type { ShardOutput } from '../../core/run/shard-scan';
 
 /** The run store key of the scan's review records for `runId`. */
 export function reviewsHandoffKey(runId: string): string {
@@ -97,4 +103,96 @@ export async function reviewsForSeal(
   }
   if (!store) return { artefacts: [], proven: false };
   return { artefacts: reviewArtefactsFor(await store.list(), { asOf }), proven: false };
+}
+
+// The sharded scan (plan-shards → scan-shard × N → reconcile) splits the scan step's work: the
+// campaigns are read once, by plan-shards, and reach the other steps through the run store, so
+// every shard checks and reconcile judges the same decisions, as `accessproof scan --shards` does.
+
+/** The run store key of the campaigns plan-shards read for `runId`. */
+export function reviewCampaignsKey(runId: string): string {
+  return `runs/${runId}/review-campaigns.json`;
+}
+
+/** The run store key of what the shards of `runId` must report (`ScanShardInput.watch`). */
+export function reviewWatchKey(runId: string): string {
+  return `runs/${runId}/review-watch.json`;
+}
+
+const campaignsSchema = z.object({
+  runId: z.string().min(1),
+  campaigns: z.array(campaignHeaderSchema.extend({ items: z.array(reviewItemSchema) })),
+});
+
+const watchSchema = z.object({
+  runId: z.string().min(1),
+  principals: z.array(z.string().min(1)),
+  entitlements: z.array(z.string().min(1)),
+});
+
+export type ReviewWatch = { principals: string[]; entitlements: string[] };
+
+/**
+ * plan-shards: the campaigns as they stand when the run begins, and their revocations' watch list.
+ *
+ * @example
+ * await snapshotReviewsForShards(runStore, plan.runId, reviewStore);
+ */
+export async function snapshotReviewsForShards(
+  runStore: RunStore,
+  runId: string,
+  store: Pick<ReviewStore, 'list'>,
+): Promise<ReviewWatch> {
+  const campaigns = await store.list();
+  const watch = new RevocationEvidence(campaigns).watch();
+  await runStore.put(reviewCampaignsKey(runId), { runId, campaigns });
+  await runStore.put(reviewWatchKey(runId), { runId, ...watch });
+  return watch;
+}
+
+/** scan-shard: the watch list plan-shards stored, or undefined when it stored none (no reviews). */
+export async function reviewWatchFor(runStore: RunStore, runId: string): Promise<ReviewWatch | undefined> {
+  const raw = await runStore.get<unknown>(reviewWatchKey(runId));
+  if (raw === undefined) return undefined;
+  const { principals, entitlements } = parseOwn(watchSchema, raw, reviewWatchKey(runId), runId);
+  return { principals, entitlements };
+}
+
+/**
+ * reconcile: the campaigns plan-shards stored and what the shards reported of their revocations
+ * (`outputs`, as `readShardOutputs` read them), ready for `observe` and `drafts`; undefined when
+ * there is nothing to prove (no reviews) or nothing can be proven: a shard that reported nothing
+ * would make a held grant look revoked, so then no revocation is checked at all and the seal step
+ * records none as done.
+ */
+export async function shardedRevocations(
+  runStore: RunStore,
+  runId: string,
+  outputs: readonly Pick<ShardOutput, 'watched'>[],
+): Promise<
+  { evidence: RevocationEvidence; inventory: RevocationInventory & RevokeRuleInventory } | undefined
+> {
+  const raw = await runStore.get<unknown>(reviewCampaignsKey(runId));
+  if (raw === undefined) return undefined;
+  const { campaigns } = parseOwn(campaignsSchema, raw, reviewCampaignsKey(runId), runId);
+  if (outputs.length === 0 || outputs.some((out) => !out.watched)) return undefined;
+  return {
+    evidence: new RevocationEvidence(campaigns as Campaign[]),
+    inventory: watchedInventory(outputs),
+  };
+}
+
+function parseOwn<S extends z.ZodType<{ runId: string }>>(
+  schema: S,
+  raw: unknown,
+  key: string,
+  runId: string,
+): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success || parsed.data.runId !== runId) {
+    throw new Error(
+      `run store ${key}: not the review data of run ${runId} (${parsed.success ? 'another run' : `${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`})`,
+    );
+  }
+  return parsed.data;
 }

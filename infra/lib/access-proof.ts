@@ -353,6 +353,9 @@ export class AccessProof extends Construct {
       // inventory (REVIEW-REVOKE-NOT-DONE); the seal step seals the campaigns (reviews/) and the
       // app's request audit log, moving only the audit log's sealed-up-to marker.
       this.runtime.functions.scan?.bindReviewsReader(this.reviews.table, this.stateful.dataKey);
+      // Sharded: plan-shards reads the campaigns once for the run; the shards and reconcile get
+      // them from the run store (no access to the reviews table).
+      this.runtime.functions['plan-shards']?.bindReviewsReader(this.reviews.table, this.stateful.dataKey);
       this.runtime.functions.seal?.bindReviewsReader(this.reviews.table, this.stateful.dataKey);
       this.runtime.functions.seal?.bindReviewsAuditSeal(this.reviews.table, this.stateful.dataKey);
     }

@@ -18,7 +18,7 @@ import {
   shardStepMemory,
   TEN_X,
 } from '../../infra/lib/shard-fit';
-import { allStates, stateMachineDefinition, synth } from './synth';
+import { allStates, asList, functionRole, roleStatements, stateMachineDefinition, synth } from './synth';
 
 const FIFTEEN_MIN = { planShards: 900, scanShard: 900, reconcile: 900 };
 
@@ -88,7 +88,20 @@ describe('sharded scan in the state machine', () => {
   let app: App;
   let runtime: Template;
   beforeAll(() => {
-    ({ app, runtime } = synth({ props: { sharding: { memoryBudgetMb: 2048, maxConcurrency: 8 } } }));
+    ({ app, runtime } = synth({
+      props: {
+        sharding: { memoryBudgetMb: 2048, maxConcurrency: 8 },
+        // The reviewer app too (issue 17): which shard step may read the reviews table.
+        reviews: {
+          domainPrefix: 'acme-accessproof-reviews',
+          oidc: {
+            issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
+            clientId: '66666666-7777-8888-9999-000000000000',
+            clientSecretName: 'accessproof/entra-reviews-client-secret',
+          },
+        },
+      },
+    }));
   }, 300_000);
 
   it('deploys plan-shards, scan-shard and reconcile with memory from the budget; collectors write key indexes', () => {
@@ -130,6 +143,32 @@ describe('sharded scan in the state machine', () => {
     expect(states.Reconcile).toMatchObject({ ResultPath: '$.scan', Next: 'Seal' });
     for (const s of ['PlanShards', 'ScanShards', 'Reconcile'])
       expect((states[s]?.Catch as { Next: string }[] | undefined)?.[0]?.Next).toBe(`${s}Failed`);
+  });
+
+  it('lets only plan-shards read the reviews table (read only); the shards and reconcile get the campaigns from the run store', () => {
+    // Arrange
+    const statements = (service: string) => roleStatements(runtime, functionRole(runtime, service));
+    const readsReviews = (service: string) =>
+      statements(service).filter((s) => JSON.stringify(s.Resource).includes('AccessProof-Reviews'));
+    const env = (service: string) =>
+      JSON.stringify(
+        Object.values(
+          runtime.findResources('AWS::Lambda::Function', {
+            Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: service } } },
+          }),
+        )[0],
+      );
+    // Act
+    const planShards = readsReviews('accessproof-plan-shards');
+    // Assert
+    expect(planShards.map((s) => asList(s.Action).sort())).toEqual([
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+    ]);
+    expect(env('accessproof-plan-shards')).toContain('REVIEWS_TABLE');
+    for (const service of ['accessproof-scan-shard', 'accessproof-reconcile']) {
+      expect(readsReviews(service)).toEqual([]);
+      expect(env(service)).not.toContain('REVIEWS_TABLE');
+    }
   });
 
   it('leaves nothing unacknowledged for cdk-nag', () => {

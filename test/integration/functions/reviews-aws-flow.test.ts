@@ -12,6 +12,8 @@
  * 4. The owner closes (forced, with a rationale). The next run seals the campaign with the
  *    revocation checked against its inventory, and the request audit log; verify passes but for
  *    what s3rver cannot keep. A run after the SLA raises REVIEW-REVOKE-NOT-DONE.
+ * 5. The same past the SLA through the sharded scan (plan-shards → scan-shard → reconcile): the
+ *    revocation is proven still present and REVIEW-REVOKE-NOT-DONE stays open.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -77,7 +79,18 @@ const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256
 let ddb: RunningDynalite;
 let s3: LocalS3;
 let savedEnv: NodeJS.ProcessEnv;
-let steps: Record<'plan' | 'collect-aws' | 'collect-entra' | 'collect-salesforce' | 'scan' | 'seal', Step>;
+let steps: Record<
+  | 'plan'
+  | 'collect-aws'
+  | 'collect-entra'
+  | 'collect-salesforce'
+  | 'scan'
+  | 'seal'
+  | 'plan-shards'
+  | 'scan-shard'
+  | 'reconcile',
+  Step
+>;
 let api: Http;
 let start: Http;
 let store: DynamoDbReviewStore;
@@ -158,6 +171,8 @@ beforeAll(async () => {
     ANCHOR_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER_ACCOUNT}:anchors`,
     EXTERNAL_ID: 'accessproof-test-external-id',
     SOURCE_SECRETS: '{}',
+    // Key indexes beside the snapshots: what plan-shards reads (the single scan ignores them).
+    KEY_INDEX: 'true',
     PLAN_ITEMS: 'inline',
     POWERTOOLS_SERVICE_NAME: 'flow',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -173,6 +188,9 @@ beforeAll(async () => {
     'collect-salesforce': (await load('collect-salesforce')) as Step,
     scan: (await load('scan')) as Step,
     seal: (await load('seal')) as Step,
+    'plan-shards': (await load('plan-shards')) as Step,
+    'scan-shard': (await load('scan-shard')) as Step,
+    reconcile: (await load('reconcile')) as Step,
   };
   api = (await load('reviews-api')) as Http;
   start = (await load('review-start')) as Http;
@@ -188,8 +206,11 @@ afterAll(async () => {
   await ddb?.stop();
 });
 
-/** plan → collect (each source to completion) → scan → seal, as the state machine passes JSON. */
-async function run(startedAt: Date) {
+/**
+ * plan → collect (each source to completion) → scan → seal, as the state machine passes JSON;
+ * `sharded`: plan-shards → scan-shard per shard → reconcile in place of scan (`sharding` on).
+ */
+async function run(startedAt: Date, options: { sharded?: boolean } = {}) {
   const rc = runConfig();
   const plan = sfn<Json & { runId: string; sources: Json[] }>(
     await steps.plan(
@@ -210,13 +231,24 @@ async function run(startedAt: Date) {
       state = sfn({ runId: plan.runId, source, cursor: out.cursor, resumes: (state.resumes as number) + 1 });
     }
   }
+  const input = { plan, runConfig: rc, collected };
+  let shards: { count: number; shards: Json[] } | undefined;
+  if (options.sharded) {
+    const list = sfn<{ count: number; shards: Json[] }>(
+      await steps['plan-shards'](sfn({ plan, collected }), context),
+    );
+    shards = list;
+    for (const shard of list.shards) await steps['scan-shard'](sfn({ ...input, shard }), context);
+  }
   const scan = sfn<Json & { byRule: Record<string, number> }>(
-    await steps.scan(sfn({ plan, runConfig: rc, collected }), context),
+    shards
+      ? await steps.reconcile(sfn({ ...input, shards }), context)
+      : await steps.scan(sfn(input), context),
   );
   const seal = sfn<Json & { location: string; sequence: number }>(
     await steps.seal(sfn({ plan, runConfig: rc, collected, scan }), context),
   );
-  return { plan, scan, seal };
+  return { plan, scan, seal, shards: shards?.count };
 }
 
 function claims(email: string) {
@@ -523,5 +555,21 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
     });
     // Nothing new was requested since the previous pack: no audit file in this one.
     await expect(packText(late.seal.location, 'reviews/requests-audit.jsonl')).rejects.toThrow();
+  }, 600_000);
+
+  it('the sharded scan past the SLA proves the revocation still present and keeps REVIEW-REVOKE-NOT-DONE open', async () => {
+    // Act
+    const late = await run(new Date(Date.now() + 91 * DAY), { sharded: true });
+
+    // Assert
+    expect(late.shards).toBeGreaterThanOrEqual(1);
+    expect(late.scan.byRule['REVIEW-REVOKE-NOT-DONE']).toBe(1);
+    const repo = new DynamoDbFindingsRepository({ tableName: FINDINGS, client: ddb.client });
+    const open = (await repo.loadAll()).filter((f) => f.rule === 'REVIEW-REVOKE-NOT-DONE');
+    expect(open).toEqual([expect.objectContaining({ owner: OWNER, status: 'open' })]);
+    const rows = jsonLines(await packText(late.seal.location, `reviews/${campaign.id}.jsonl`));
+    expect(rows.find((r) => r.itemId === revoked)).toMatchObject({
+      revocation: { status: 'still-present', overdue: true, runId: late.plan.runId },
+    });
   }, 600_000);
 });
