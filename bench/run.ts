@@ -131,7 +131,13 @@ const shards = values.shards
       )
     : 1;
 let shardReport:
-  | { maxShardRssMb: number; maxShardSeconds: number; attempts: number[]; count: number }
+  | {
+      maxShardRssMb: number;
+      maxShardSeconds: number;
+      maxShardCpuSeconds: number;
+      attempts: number[];
+      count: number;
+    }
   | undefined;
 
 let inventory: Inventory | undefined;
@@ -160,6 +166,7 @@ const result = await runLocalScan({
         onShards: (r: {
           maxShardRssMb: number;
           maxShardSeconds: number;
+          maxShardCpuSeconds: number;
           attempts: number[];
           count: number;
         }) => {
@@ -176,18 +183,26 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
 // The 10x figures the synth-time Lambda fit check reads, written as soon as the scan is done (verify
 // and the bundles take long at 10x) (infra/lib/shard-fit.ts): the largest shard's
-// peak RSS and wall time, and this process's peak RSS and time in plan-shards and in reconcile (an
-// upper bound for those steps: the process also holds what collect left behind).
+// peak RSS, wall and CPU time, and this process's peak RSS, wall and CPU time in plan-shards and in
+// reconcile (an upper bound for those steps: the process also holds what collect left behind). The
+// fit check reads the CPU seconds: on a shared machine at nice 19 wall time measures the others'
+// load; a Lambda has its vCPUs to itself.
 if (tenX && shardReport) {
   const row = (name: string) => rows.find((r) => r.stage === name);
   const figures = {
     shards,
     maxShardRssMb: Math.round(shardReport.maxShardRssMb),
     shardSeconds: round(shardReport.maxShardSeconds),
+    shardCpuSeconds: round(shardReport.maxShardCpuSeconds),
     planShardsRssMb: Math.round(row('plan-shards')?.rssMb ?? peakRssMb),
     planShardsSeconds: round(row('plan-shards')?.seconds ?? 0),
+    planShardsCpuSeconds: round(row('plan-shards')?.cpuSeconds ?? 0),
     reconcileRssMb: Math.round(row('reconcile')?.rssMb ?? peakRssMb),
     reconcileSeconds: round(row('reconcile')?.seconds ?? 0),
+    reconcileCpuSeconds: round(row('reconcile')?.cpuSeconds ?? 0),
+    sealRssMb: Math.round(row('seal')?.rssMb ?? peakRssMb),
+    sealCpuSeconds: round(row('seal')?.cpuSeconds ?? 0),
+    findings: result.summary.findings,
     scanSeconds: round(scanSeconds),
     measuredAt: new Date().toISOString(),
     loadAverage: {

@@ -25,7 +25,7 @@ export interface ShardJob {
   watch?: { principals: string[]; entitlements: string[] };
 }
 
-export type ShardAttempt = { ok: true; maxRssMb: number } | { ok: false; error: string };
+export type ShardAttempt = { ok: true; maxRssMb: number; cpuSeconds?: number } | { ok: false; error: string };
 
 /** Runs one shard of a job once. */
 export type ShardProcess = (jobFile: string, shard: number) => Promise<ShardAttempt>;
@@ -73,15 +73,17 @@ function forkShardProcess(jobFile: string, shard: number, heapMb: number | undef
     });
     let stderr = '';
     let maxRssMb = 0;
+    let cpuSeconds: number | undefined;
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr = (stderr + d).slice(-4000);
     });
-    child.on('message', (m: { maxRssMb?: number }) => {
+    child.on('message', (m: { maxRssMb?: number; cpuSeconds?: number }) => {
       if (typeof m?.maxRssMb === 'number') maxRssMb = m.maxRssMb;
+      if (typeof m?.cpuSeconds === 'number') cpuSeconds = m.cpuSeconds;
     });
     child.once('error', (err) => done({ ok: false, error: err.message }));
     child.once('exit', (code, signal) => {
-      if (code === 0) done({ ok: true, maxRssMb });
+      if (code === 0) done({ ok: true, maxRssMb, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) });
       else
         done({
           ok: false,
@@ -96,6 +98,11 @@ export interface ShardRunReport {
   maxShardRssMb: number;
   /** The longest successful attempt of any shard, in seconds (wall clock). */
   maxShardSeconds: number;
+  /**
+   * The most CPU time (user + system) of any successful attempt, in seconds: on a shared machine
+   * what a shard would take with a core to itself, as in a Lambda (0 when not reported).
+   */
+  maxShardCpuSeconds: number;
   /** Attempts per shard (1 when it succeeded at once). */
   attempts: number[];
 }
@@ -114,7 +121,12 @@ export async function runShards(
   const run = options.run ?? forkShard;
   const attempts = options.attempts ?? SHARD_ATTEMPTS;
   const parallel = Math.max(1, Math.min(count, options.parallel ?? availableParallelism()));
-  const report: ShardRunReport = { maxShardRssMb: 0, maxShardSeconds: 0, attempts: Array(count).fill(0) };
+  const report: ShardRunReport = {
+    maxShardRssMb: 0,
+    maxShardSeconds: 0,
+    maxShardCpuSeconds: 0,
+    attempts: Array(count).fill(0),
+  };
   const failures: string[] = [];
   let next = 0;
   const lane = async () => {
@@ -128,6 +140,7 @@ export async function runShards(
         if (r.ok) {
           report.maxShardRssMb = Math.max(report.maxShardRssMb, r.maxRssMb);
           report.maxShardSeconds = Math.max(report.maxShardSeconds, (performance.now() - started) / 1000);
+          report.maxShardCpuSeconds = Math.max(report.maxShardCpuSeconds, r.cpuSeconds ?? 0);
           last = '';
           break;
         }

@@ -29,9 +29,13 @@ async function main(jobFile: string, shardText: string): Promise<void> {
   });
 }
 
-/** Peak RSS to the parent (maxRSS is in kilobytes), then exit once the message is out. */
+/** Peak RSS (maxRSS is in kilobytes) and CPU time to the parent, then exit once the message is out. */
 function finish(): void {
-  const message = { maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+  const usage = process.resourceUsage();
+  const message = {
+    maxRssMb: Math.round(usage.maxRSS / 1024),
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+  };
   if (process.send) process.send(message, () => process.exit(0));
   else process.exit(0);
 }

@@ -1,8 +1,10 @@
 /**
  * Test helper: a small interpreter of the Amazon States Language subset the scan-run state machine
- * uses at its top level (Pass, Task, Choice, Fail; Parameters with `.$` paths, ResultPath,
- * OutputPath, Catch). Tasks are answered by the test; Retry is not modelled (it only replays the
- * same task). No AWS: it checks the synthesized definition's control flow, not the service.
+ * uses (Pass, Task, Choice, Fail; Parameters with `.$` paths, ResultPath (null discards),
+ * OutputPath, Catch, Retry by attempt count (no waiting); Map over `ItemsPath` with `ItemSelector`
+ * and `$$.Map.Item.Value`, its items run one after another, any item failing fails the Map as a
+ * Distributed Map with no tolerated failure does). Tasks are answered by the test. No AWS: it checks
+ * the synthesized definition's control flow, not the service.
  */
 import type { StateDefinition, StateMachineDefinition } from './synth';
 
@@ -65,7 +67,8 @@ function applyParameters(template: unknown, input: unknown, context: Json): unkn
   return out;
 }
 
-function setPath(root: unknown, path: string | undefined, value: unknown): unknown {
+function setPath(root: unknown, path: string | null | undefined, value: unknown): unknown {
+  if (path === null) return root; // ResultPath null: the result is discarded
   if (path === undefined || path === '$') return value;
   const parts = path.replace(/^\$\./, '').split('.');
   const copy = structuredClone(root) as Json;
@@ -133,11 +136,54 @@ export async function runDefinition(
           break;
         }
         case 'Task': {
-          const payload = applyParameters(state.Parameters ?? {}, data, context) as Json;
+          // Without Parameters the task gets the state's input (a Lambda ARN as Resource).
+          const payload = (
+            state.Parameters ? applyParameters(state.Parameters, data, context) : data
+          ) as Json;
           const inner = (payload.Payload ?? payload) as unknown;
-          calls.push({ state: name, payload: inner });
-          const result = await task(name, inner);
+          const tries = new Map<object, number>();
+          let result: unknown;
+          for (;;) {
+            calls.push({ state: name, payload: inner });
+            try {
+              result = await task(name, inner);
+              break;
+            } catch (err) {
+              if (!(err instanceof TaskFailure)) throw err;
+              // The first retrier naming the error (or States.ALL) while it has attempts left.
+              const retrier = (state.Retry ?? []).find(
+                (r) => r.ErrorEquals.includes('States.ALL') || r.ErrorEquals.includes(err.error),
+              );
+              const done = retrier ? (tries.get(retrier) ?? 0) : 0;
+              if (!retrier || done >= (retrier.MaxAttempts ?? 3)) throw err;
+              tries.set(retrier, done + 1);
+            }
+          }
           data = setPath(data, state.ResultPath, result);
+          break;
+        }
+        case 'Map': {
+          const processor = state.ItemProcessor;
+          if (!processor) throw new Error(`map ${name} has no ItemProcessor`);
+          const items = get(data, context, state.ItemsPath ?? '$');
+          if (!Array.isArray(items))
+            throw new TaskFailure('States.Runtime', `${state.ItemsPath} is not a list`);
+          const results: unknown[] = [];
+          for (const [index, value] of items.entries()) {
+            const itemContext = { ...context, Map: { Item: { Index: index, Value: value } } };
+            const itemInput = state.ItemSelector
+              ? applyParameters(state.ItemSelector, data, itemContext)
+              : value;
+            const child = await runDefinition(processor, processor.StartAt, itemInput, task, options);
+            for (const c of child.calls) calls.push(c);
+            if (child.status === 'FAILED')
+              throw new TaskFailure(
+                'States.ExceedToleratedFailureThreshold',
+                `item ${index} failed at ${child.failedAt}: ${child.error?.error}`,
+              );
+            results.push(child.output);
+          }
+          data = setPath(data, state.ResultPath, results);
           break;
         }
         case 'Choice': {

@@ -175,7 +175,7 @@ export interface StateDefinition {
   Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }[];
   Catch?: { ErrorEquals: string[]; ResultPath?: string; Next: string }[];
   Parameters?: Json;
-  ResultPath?: string;
+  ResultPath?: string | null;
   OutputPath?: string;
   Choices?: Json[];
   Default?: string;
