@@ -376,7 +376,7 @@ describe('sharded scan in the state machine', () => {
       expect(failed.path).toEqual(['PlanShards', 'ScanShards', 'ScanShardsFailed', 'ReleaseRun']);
       expect(failed.error?.error).toBe('RunFailed');
       expect(attempts.get(1)).toBe(3);
-      expect(afterFailure).toEqual({ pending: undefined, stored: [] });
+      expect(afterFailure).toEqual({ pending: null, stored: [] });
       expect((await repo.listRunRecords()).map((r) => [r.kind, r.step])).toEqual([['failed', 'scan']]);
       // The redrive: ReleaseRun resumes at the scan, every shard runs, reconcile once, all findings.
       expect(redriven.status).toBe('SUCCEEDED');
