@@ -13,7 +13,7 @@ import { type Inventory, InventoryBuilder } from '../inventory';
 import type { Identity, Person, PersonLink } from '../model';
 import type { Ambiguity, HrStatus, MatchedBy, PeopleDirectory, PersonMatch, UnusedLink } from '../people';
 import type { RunStore, SnapshotSource } from '../ports';
-import { type KeyIndexHeader, type KeyRecord, keyRecordOf, principalOfKey } from './shard-keys';
+import { type KeyIndexHeader, type KeyRecord, principalOfKey } from './shard-keys';
 import type { RunPlan, SourceResult } from './types';
 
 /** Default memory budget of one scan shard (a 2 GB Lambda; `--memory-budget-mb`). */
@@ -219,8 +219,12 @@ export interface ShardContext {
   runId: string;
   shard: number;
   count: number;
-  /** Per source, in snapshot order: the key records of the principals this shard holds. */
-  members: { sourceId: string; keys: KeyRecord[] }[];
+  /**
+   * The principals this shard holds as key records (its own, those its rules look up across
+   * identities, every assumable AWS role): uids only. The shard reads every key index anyway and
+   * keeps these records from it (their full key records here made each context ~140 MB at 10x).
+   */
+  held: string[];
   /** Principals whose full record and grants the shard loads (its own identities'). */
   owned: string[];
   /** AWS roles another shard's principal may assume: full record and grants in every shard. */
@@ -314,22 +318,6 @@ export function shardContext(
   }
   for (const uid of assumable) held.add(uid);
 
-  const members: ShardContext['members'] = [];
-  let current: ShardContext['members'][number] | undefined;
-  for (const p of inv.principals.values()) {
-    if (!held.has(p.uid)) continue;
-    if (current?.sourceId !== p.sourceId) {
-      current = members.find((m) => m.sourceId === p.sourceId);
-      if (!current) {
-        current = { sourceId: p.sourceId, keys: [] };
-        members.push(current);
-      }
-    }
-    const key = keyRecordOf(p);
-    if (assumable.has(p.uid)) key.assumable = true;
-    current.keys.push(key);
-  }
-
   const identities: Identity[] = [];
   const seen = new Set<Identity>();
   for (const identity of inv.identities) {
@@ -365,7 +353,7 @@ export function shardContext(
     runId,
     shard,
     count,
-    members,
+    held: [...held],
     owned,
     assumable: [...assumable],
     identities,

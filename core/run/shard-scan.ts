@@ -115,7 +115,7 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
     throw new Error(`scan-shard: run ${plan.runId} has no plan for shard ${shard} of ${count}`);
   const { inv, grants, late, known } = await readShardInventory(input, context);
   const owned = new Set(context.owned);
-  context.members = [];
+  context.held = [];
   /** A principal of this shard: its identity's, or (no record) its uid hashes here. */
   const mine = (uid: string) =>
     owned.has(uid) || (!known.has(uid) && shardOf(`principal:${uid}`, count) === shard);
@@ -290,18 +290,24 @@ async function readShardInventory(
     return lastMine;
   };
 
-  // Every key index first (uids only): a grant may name a principal of a source read later.
+  // Every key index first (uids; the key records of the principals held): a grant may name a
+  // principal of a source read later.
+  const held = new Set(context.held);
+  const membersOf = new Map<string, KeyRecord[]>();
   for (const source of input.sources) {
     if (!source.snapshot) continue;
     if (!source.keyIndex) throw new Error(`scan-shard: source ${source.id} has no key index`);
     const uids: string[] = [];
-    for await (const uid of keyUids(input.snapshots, source.keyIndex.location)) {
+    const keys: KeyRecord[] = [];
+    for await (const { uid, line } of keyUids(input.snapshots, source.keyIndex.location)) {
       uids.push(uid);
       known.add(uid);
+      if (held.has(uid)) keys.push((JSON.parse(line) as { key: KeyRecord }).key);
     }
     uidsOf.set(source.id, uids);
+    membersOf.set(source.id, keys);
   }
-  const membersOf = new Map(context.members.map((m) => [m.sourceId, m.keys]));
+  held.clear();
 
   for (const source of input.sources) {
     if (!source.snapshot) {
@@ -376,8 +382,14 @@ async function readShardInventory(
 
 const KEY_PREFIX = '{"key":{"uid":"';
 
-/** The uids of a key index, in order (keyRecordOf writes the uid first: no parse per line). */
-async function* keyUids(snapshots: SnapshotSource, location: string): AsyncGenerator<string> {
+/**
+ * The uids of a key index with their lines, in order (keyRecordOf writes the uid first: no parse
+ * per line).
+ */
+async function* keyUids(
+  snapshots: SnapshotSource,
+  location: string,
+): AsyncGenerator<{ uid: string; line: string }> {
   let first = true;
   for await (const line of snapshots.lines(location)) {
     if (first) {
@@ -388,10 +400,10 @@ async function* keyUids(snapshots: SnapshotSource, location: string): AsyncGener
       const end = line.indexOf('"', KEY_PREFIX.length);
       const raw = line.slice(KEY_PREFIX.length, end);
       if (end > 0 && !raw.includes('\\')) {
-        yield raw;
+        yield { uid: raw, line };
         continue;
       }
     }
-    yield (JSON.parse(line) as { key: KeyRecord }).key.uid;
+    yield { uid: (JSON.parse(line) as { key: KeyRecord }).key.uid, line };
   }
 }
