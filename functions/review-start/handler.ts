@@ -1,12 +1,15 @@
 /**
- * Campaign start in AWS (issue 17): the owner's form and its POST behind the reviewer app's HTTP API
- * (routes `/owner/*`, same JWT authorizer). The only function that reads the evidence bucket: the
- * campaign's population is the chain head's sealed inventory, read by object version, built by the
- * same core as `accessproof review start` (functions/shared/review-start.ts, core/reviews/create.ts).
+ * The campaign owner's screens in AWS (issue 17): the same router and pages as `accessproof serve`'s
+ * `/o` (core/reviews/web/owner.ts), behind the reviewer app's HTTP API routes `/o` and `/o/*` and
+ * its JWT authorizer. The owner is the verified email, one of `reviews.campaignOwners`. A function
+ * of its own because it is the only one that reads the evidence bucket: a campaign's population is
+ * the chain head's sealed inventory, read by object version (the reader `verify` uses).
  */
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPackInventory } from '../../core/reviews/pack-inventory';
+import { createReviewApp } from '../../core/reviews/web/app';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
 import {
   DynamoDbReviewStore,
@@ -16,8 +19,8 @@ import {
 import { gunzipLines } from '../../stores/sqlite-reviews/gunzip-lines';
 import { evidencePackReader } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
-import { campaignStartHandler } from '../shared/review-start';
 import { readReviewStartEnvironment } from '../shared/reviews-environment';
+import { httpApiHandler } from '../shared/reviews-http';
 
 const obs = observability();
 const env = readReviewStartEnvironment();
@@ -25,28 +28,33 @@ const ddb = obs.tracer.captureAWSv3Client(new DynamoDBClient({}));
 const s3 = obs.tracer.captureAWSv3Client(
   new S3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true' }),
 );
-const store = new DynamoDbReviewStore({ tableName: env.REVIEWS_TABLE, client: ddb });
 const findings = new DynamoDbFindingsRepository({ tableName: env.FINDINGS_TABLE, client: ddb });
 const appendAudit = dynamoDbAuditAppender(ddb, env.REVIEWS_TABLE);
+const appUrl = env.APP_BASE_URL?.replace(/\/+$/, '');
 
-const start = campaignStartHandler({
-  owners: env.REVIEW_OWNERS,
-  trustedProviders: env.IDENTITY_PROVIDER ? [env.IDENTITY_PROVIDER] : [],
+const app = createReviewApp({
+  store: new DynamoDbReviewStore({ tableName: env.REVIEWS_TABLE, client: ddb }),
   key: await loadOrCreateAppKey(ddb, env.REVIEWS_TABLE),
   now: () => new Date(),
+  newId: randomUUID,
   audit: async (entry) => {
     await appendAudit(entry);
     obs.logger.info('review audit', { action: entry.action, outcome: entry.outcome, status: entry.status });
   },
-  // A fresh pack reader per request: it caches the bucket listing.
-  start: () => ({
-    base: {
-      latestPack: () => loadPackInventory(evidencePackReader(s3, env), gunzipLines),
-      openFindings: async () =>
-        (await findings.loadAll()).filter((f) => f.status === 'open' || f.status === 'reopened'),
-    },
-    store,
-  }),
+  signIn: 'verified',
+  secureCookie: true,
+  owners: env.REVIEW_OWNERS,
+  campaignBase: {
+    // A fresh pack reader per campaign: it caches the bucket listing.
+    latestPack: () => loadPackInventory(evidencePackReader(s3, env), gunzipLines),
+    openFindings: async () =>
+      (await findings.loadAll()).filter((f) => f.status === 'open' || f.status === 'reopened'),
+  },
+  // Reviewers sign in through the IdP: their link is the campaign's page of the app.
+  ...(appUrl ? { reviewerLink: (c: { id: string }) => `${appUrl}/c/${encodeURIComponent(c.id)}` } : {}),
 });
 
-export const handler = instrument(obs, async (event: unknown) => start(event));
+export const handler = instrument(
+  obs,
+  httpApiHandler(app, { trustedProviders: env.IDENTITY_PROVIDER ? [env.IDENTITY_PROVIDER] : [] }),
+);

@@ -59,6 +59,8 @@ const startSchema = z.object({
         .filter(Boolean),
     ),
   IDENTITY_PROVIDER: z.string().optional(),
+  /** The app's public origin: the reviewer links the owner's progress page shows. */
+  APP_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Path-style S3 addressing, for a local S3 server in tests (never set in AWS). */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
 });

@@ -95,8 +95,8 @@ export interface ReviewsOptions {
   /** API Gateway throttling of the one stage. @default 20 requests/s, burst 40 */
   throttle?: { rateLimit: number; burstLimit: number };
   /**
-   * Emails (as the IdP's verified email claim) allowed to start campaigns in the app
-   * (`/owner/new`). Adds the `review-start` function, the only one that reads the evidence bucket
+   * Emails (as the IdP's verified email claim) allowed to use the owner screens (`/o`: start,
+   * follow, remind from the scheduler, close). Adds the `review-start` function, the only one that reads the evidence bucket
    * (its sealed inventory) and the findings table. @default none: campaigns cannot be started in AWS
    */
   campaignOwners?: string[];
@@ -157,7 +157,7 @@ export class ReviewsStack extends Stack {
   readonly client: UserPoolClient;
   readonly apiFunction: AppFunction;
   readonly remindersFunction: AppFunction;
-  /** With `campaignOwners`: the owner's campaign start (`/owner/*`). */
+  /** With `campaignOwners`: the owner screens (`/o`, `/o/*`). */
   readonly startFunction?: AppFunction;
   readonly noticesTopic: Topic;
   readonly assetsBucket: Bucket;
@@ -339,10 +339,21 @@ export class ReviewsStack extends Stack {
         appBaseUrl: baseUrl,
         ...(signIn.providerName ? { identityProvider: signIn.providerName } : {}),
       });
+      // The owner screens (core/reviews/web/owner.ts, as `/o` of `accessproof serve`).
+      const ownerIntegration = new HttpLambdaIntegration(
+        'ReviewStartIntegration',
+        this.startFunction.function,
+      );
       this.api.addRoutes({
-        path: '/owner/{proxy+}',
+        path: '/o',
+        methods: [HttpMethod.GET],
+        integration: ownerIntegration,
+        authorizer,
+      });
+      this.api.addRoutes({
+        path: '/o/{proxy+}',
         methods: [HttpMethod.GET, HttpMethod.POST],
-        integration: new HttpLambdaIntegration('ReviewStartIntegration', this.startFunction.function),
+        integration: ownerIntegration,
         authorizer,
       });
     }

@@ -154,8 +154,9 @@ describe('reviews stack (reviews: {…})', () => {
       'GET /': 'JWT',
       'GET /{proxy+}': 'JWT',
       'POST /{proxy+}': 'JWT',
-      'GET /owner/{proxy+}': 'JWT',
-      'POST /owner/{proxy+}': 'JWT',
+      'GET /o': 'JWT',
+      'GET /o/{proxy+}': 'JWT',
+      'POST /o/{proxy+}': 'JWT',
       'GET /auth/{proxy+}': 'NONE',
     });
     reviews.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

@@ -107,6 +107,8 @@ export interface ReviewAppPorts {
   notices?: NoticeDelivery;
   /** A reviewer's sign-in link: shown to the campaign owner and put into reminders. */
   reviewerLink?: (campaign: Campaign, reviewer: string) => string | undefined;
+  /** `verified` mode: the verified emails that may use the owner screens (`/o/…`); none: nobody. */
+  owners?: readonly string[];
 }
 
 export type ReviewApp = (req: AppRequest) => Promise<AppResponse>;
@@ -162,6 +164,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     ...(ports.ownersCatalog ? { ownersCatalog: ports.ownersCatalog } : {}),
     ...(ports.notices ? { notices: ports.notices } : {}),
     ...(ports.reviewerLink ? { reviewerLink: ports.reviewerLink } : {}),
+    ...(verifiedMode ? { signIn: 'verified' as const, owners: ports.owners ?? [] } : {}),
   });
 
   return async (raw) => {
@@ -169,7 +172,7 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     const method = req.method.toUpperCase();
     const parts = req.path.split('/').slice(1).map(safeDecode);
     if (parts.some((p) => p === undefined)) return notFound();
-    // Campaign owners (link-only sign-in in every mode): their own cookie, routes and checks.
+    // Campaign owners: their own cookie (or, verified, the configured owners), routes and checks.
     if (parts[0] === 'o') return owner(req, method, parts.slice(1) as string[]);
     const [first, campaignId, sub, itemId, ...rest] = parts as string[];
 

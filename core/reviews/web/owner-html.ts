@@ -70,6 +70,8 @@ export interface CreateForm {
   fallback?: string;
   managers?: boolean;
   useOwners?: boolean;
+  /** An entitlement-owner catalog pasted into the form (owners.yaml text). */
+  ownersYaml?: string;
 }
 
 export function createCampaignPage(v: {
@@ -121,6 +123,7 @@ ${
     ? `<div><input type="checkbox" id="useOwners" name="useOwners" value="yes"${checked(f.useOwners)}> <label for="useOwners" class="inline">Use the entitlement-owner catalog ${esc(v.catalog.file)} <span class="meta">(sha256 ${esc(v.catalog.sha256.slice(0, 12))}…)</span></label></div>`
     : ''
 }
+<div><label for="ownersYaml">Entitlement-owner catalog pasted (owners.yaml; ${v.catalog ? 'used unless the catalog above is ticked' : 'empty: none'})</label><textarea id="ownersYaml" name="ownersYaml" rows="3" maxlength="60000">${esc(f.ownersYaml ?? '')}</textarea></div>
 <div><label for="entitlementReviewers">Entitlement reviewers (one <code>GLOB=EMAIL</code> per line, the first match wins)</label><textarea id="entitlementReviewers" name="entitlementReviewers" rows="3" maxlength="8000">${esc(f.entitlementReviewers ?? '')}</textarea></div>
 <div><input type="checkbox" id="managers" name="managers" value="yes"${checked(f.managers)}> <label for="managers" class="inline">The holder's HR manager reviews before the source's reviewer</label></div>
 <div><label for="sourceReviewers">Source reviewers (one <code>SOURCE=EMAIL</code> per line)</label><textarea id="sourceReviewers" name="sourceReviewers" rows="3" maxlength="8000">${esc(f.sourceReviewers ?? '')}</textarea></div>

@@ -10,6 +10,10 @@
  * the campaigns whose `createdBy` is the owner's email, and may start new ones. A campaign the
  * session may not manage is answered 404, like one that does not exist. Every POST needs the
  * session's CSRF token and is audited, accepted or refused.
+ *
+ * In AWS (`signIn: 'verified'`) the same routes run in the review-start Lambda: the owner is the
+ * email the JWT authorizer verified, if it is one of the configured campaign owners (anyone else
+ * is refused 403), with a session of that sign-in and no campaign; owner links grant nothing.
  */
 import { InputError } from '../../errors';
 import type { CampaignBasePort, CampaignRequest } from '../create';
@@ -17,7 +21,7 @@ import { createCampaign, parsePairs, reviewerOptions } from '../create';
 import { closeCampaign } from '../decide';
 import type { Campaign } from '../model';
 import type { OwnersCatalog } from '../owners';
-import { withCatalog } from '../owners';
+import { parseOwnersCatalog, withCatalog } from '../owners';
 import { summarizeCampaign } from '../records';
 import { dueNotices, type NoticeDelivery, REMINDER_DAYS_BEFORE_DUE, sendDueNotices } from '../reminders';
 import type { ReviewStore } from '../repository';
@@ -71,6 +75,13 @@ export interface OwnerPorts {
   notices?: NoticeDelivery;
   /** A reviewer's sign-in link (shown to the owner, put into reminders). */
   reviewerLink?: (campaign: Campaign, reviewer: string) => string | undefined;
+  /**
+   * `link` (default, local): the owner link is exchanged for the `ap_owner` cookie. `verified`
+   * (AWS): the owner is `req.verified` when its email is one of `owners`; links grant nothing.
+   */
+  signIn?: 'link' | 'verified';
+  /** `verified` mode: the emails allowed to own campaigns (compared lower case); none: nobody. */
+  owners?: readonly string[];
 }
 
 export interface OwnerAuditEntry {
@@ -85,11 +96,6 @@ export interface OwnerAuditEntry {
 }
 
 const notFound = () => html(404, messagePage('Not found', 'There is nothing here for you.'));
-const signedOut = () =>
-  html(
-    401,
-    messagePage('Sign in with your owner link', 'Open the owner link you were given. It signs you in.'),
-  );
 const RESERVED = new Set(['', 'new', 'c', 'logout']);
 
 /**
@@ -104,10 +110,31 @@ export function createOwnerRoutes(
   const cookie = (value: string, maxAgeS: number) =>
     `${OWNER_COOKIE}=${value}; Path=/o; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${ports.secureCookie ? '; Secure' : ''}`;
 
+  const verifiedMode = ports.signIn === 'verified';
+  const owners = new Set((ports.owners ?? []).map((o) => o.trim().toLowerCase()));
   const sessionOf = (req: AppRequest): OwnerSession | undefined => {
+    if (verifiedMode) {
+      const v = req.verified;
+      if (!v || !owners.has(v.reviewer)) return undefined;
+      const exp = new Date(ports.now().getTime() + ports.ttlMs).toISOString();
+      return { role: 'owner', owner: v.reviewer, sid: v.sid, exp };
+    }
     const value = parseCookies(req.headers.cookie).get(OWNER_COOKIE);
     return value === undefined ? undefined : openOwnerSession(ports.key, value, ports.now());
   };
+  /** No owner session: sign in (no identity) or, signed in as someone else in AWS, forbidden. */
+  const signedOut = (req: AppRequest): AppResponse =>
+    verifiedMode
+      ? req.verified
+        ? html(403, messagePage('Forbidden', 'Only a campaign owner can use these pages.'))
+        : html(401, messagePage('Sign in', 'Sign in through the reviewer app first.'))
+      : html(
+          401,
+          messagePage('Sign in with your owner link', 'Open the owner link you were given. It signs you in.'),
+        );
+  /** Who was refused: the verified identity in AWS (not an owner), nobody locally. */
+  const caller = (req: AppRequest) =>
+    verifiedMode && req.verified ? { reviewer: req.verified.reviewer, sid: req.verified.sid } : {};
   const who = (s: OwnerSession) => ({ owner: s.owner, sid: s.sid });
   const audit = (req: AppRequest, entry: OwnerAuditEntry) =>
     ports.audit({ ...entry, ...(req.remote !== undefined ? { remote: req.remote } : {}) });
@@ -147,7 +174,18 @@ export function createOwnerRoutes(
       );
     }
     const s = sessionOf(req);
-    if (!s) return refuse(401, 'no owner session', signedOut());
+    if (!s) {
+      const res = signedOut(req);
+      await audit(req, {
+        action,
+        outcome: 'refused',
+        status: res.status,
+        detail: res.status === 403 ? 'not a campaign owner' : 'no owner session',
+        ...at,
+        ...caller(req),
+      });
+      return { refused: res };
+    }
     const form = new URLSearchParams(req.body);
     if (!ownerCsrfValid(ports.key, s, form.get('csrf') ?? undefined)) {
       return refuse(
@@ -163,7 +201,8 @@ export function createOwnerRoutes(
   return async (req, method, rest) => {
     const [first, id, sub, ...more] = rest;
     if (method === 'GET' && rest.length === 1 && first !== undefined && !RESERVED.has(first)) {
-      return signInRoute(req, first);
+      // In AWS the IdP signs owners in: an owner link (or a leaked one) grants nothing there.
+      return verifiedMode ? notFound() : signInRoute(req, first);
     }
     if (method === 'GET' && (rest.length === 0 || (rest.length === 1 && first === ''))) return homeRoute(req);
     if (rest.length === 1 && first === 'new') {
@@ -223,7 +262,7 @@ export function createOwnerRoutes(
 
   async function homeRoute(req: AppRequest): Promise<AppResponse> {
     const s = sessionOf(req);
-    if (!s) return signedOut();
+    if (!s) return signedOut(req);
     if (s.campaign !== undefined) return redirect(`/o/c/${encodeURIComponent(s.campaign)}`);
     const mine = (await ports.store.list()).filter((c) => manages(s, c));
     return html(
@@ -290,7 +329,7 @@ export function createOwnerRoutes(
 
   async function createFormRoute(req: AppRequest): Promise<AppResponse> {
     const s = sessionOf(req);
-    if (!s) return signedOut();
+    if (!s) return signedOut(req);
     if (!canCreate(s)) return notFound();
     return createPage(s, {}, 200);
   }
@@ -399,7 +438,7 @@ export function createOwnerRoutes(
 
   async function progressRoute(req: AppRequest, id: string): Promise<AppResponse> {
     const s = sessionOf(req);
-    if (!s) return signedOut();
+    if (!s) return signedOut(req);
     const c = await managed(s, id);
     if (!c) return notFound();
     const done = req.query.get('done');
@@ -535,6 +574,8 @@ export function createOwnerRoutes(
       ...who(checked.s),
       ...(checked.s.campaign ? { campaign: checked.s.campaign } : {}),
     });
+    // AWS: the reviewer app's /auth/logout clears the IdP's token cookie and signs out of the pool.
+    if (verifiedMode) return redirect('/auth/logout');
     return html(200, messagePage('Signed out', 'You are signed out. Your owner link signs you in again.'), [
       cookie('', 0),
     ]);
@@ -559,6 +600,7 @@ export function createFormOf(form: URLSearchParams): CreateForm {
     fallback: text('fallback'),
     managers: yes('managers'),
     useOwners: yes('useOwners'),
+    ownersYaml: (form.get('ownersYaml') ?? '').slice(0, 60_000),
   };
 }
 
@@ -575,6 +617,8 @@ const optional = (text: string | undefined) => {
 
 /**
  * The campaign request of the owner's form: the same options `review start` builds from flags.
+ * The entitlement-owner catalog is the deployment's (`useOwners`) or one pasted into the form,
+ * checked as `review start --owners` checks the file.
  *
  * @example
  * campaignRequestOf({ name: 'Q4', due: '2026-12-31', reviewer: 'controller@example.com' }, 'owner@example.com', undefined);
@@ -593,6 +637,8 @@ export function campaignRequestOf(
     ...(fallback !== undefined ? { fallback } : {}),
     ...(f.managers ? { managers: true } : {}),
   });
+  const pasted = f.ownersYaml?.trim() ? parseOwnersCatalog(f.ownersYaml, 'owners.yaml') : undefined;
+  const applied = f.useOwners && catalog ? catalog : pasted;
   return {
     name: f.name ?? '',
     createdBy: owner,
@@ -604,7 +650,7 @@ export function campaignRequestOf(
       ...(f.financialOnly ? { financialOnly: true } : {}),
       ...(f.openFindingsOnly ? { openFindingsOnly: true } : {}),
     },
-    reviewers: withCatalog(reviewers, f.useOwners ? catalog : undefined),
+    reviewers: withCatalog(reviewers, applied),
   };
 }
 

@@ -5,8 +5,9 @@
  * signatures).
  *
  * 1. A run (plan → collect → scan → seal) seals the base pack.
- * 2. The owner starts a campaign through review-start (verified owner email, CSRF): its population
- *    is the sealed pack's inventory, read back from the evidence bucket.
+ * 2. The owner starts a campaign through review-start — the owner screens `/o` of `accessproof
+ *    serve`, same router and pages — (verified owner email, CSRF): its population is the sealed
+ *    pack's inventory, read back from the evidence bucket.
  * 3. Reviewers A and B through reviews-api (verified identities): A keeps two, revokes one with a
  *    note, delegates one; B cannot open A's items; A uploads an edited XLSX and a tampered one.
  * 4. The owner closes (forced, with a rationale). The next run seals the campaign with the
@@ -332,10 +333,10 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
   let base: Awaited<ReturnType<typeof run>>;
   let next: Awaited<ReturnType<typeof run>>;
 
-  it('starts a campaign from the sealed pack through review-start, for owners only', async () => {
+  it('starts a campaign from the sealed pack through review-start (the local /o screens), for owners only', async () => {
     // Arrange: the base pack.
     base = await run(new Date(Date.now() - DAY));
-    const form = await start(event('GET', '/owner/new', OWNER), context);
+    const form = await start(event('GET', '/o/new', OWNER), context);
     const due = new Date(Date.now() + 10 * DAY).toISOString().slice(0, 10);
     const fields: [string, string][] = [
       ['name', 'Q4 access review'],
@@ -347,27 +348,34 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
     ];
 
     // Act
-    const notOwner = await start(event('GET', '/owner/new', A), context);
+    const notOwner = await start(event('GET', '/o/new', A), context);
+    const anonymous = await start(event('GET', '/o', undefined), context);
+    const byLink = await start(event('GET', '/o/some-owner-link-token', OWNER), context);
     const forged = await start(
-      event('POST', '/owner/campaigns', A, { form: [...fields, ['csrf', csrfIn(form)]] }),
+      event('POST', '/o/new', A, { form: [...fields, ['csrf', csrfIn(form)]] }),
       context,
     );
-    const noCsrf = await start(event('POST', '/owner/campaigns', OWNER, { form: fields }), context);
+    const noCsrf = await start(event('POST', '/o/new', OWNER, { form: fields }), context);
     const started = await start(
-      event('POST', '/owner/campaigns', OWNER, { form: [...fields, ['csrf', csrfIn(form)]] }),
+      event('POST', '/o/new', OWNER, { form: [...fields, ['csrf', csrfIn(form)]] }),
       context,
     );
 
     // Assert
     expect(form.statusCode).toBe(200);
+    // The local owner pages: the pack's sources as checkboxes, the run it draws from.
+    expect(form.body).toContain('name="source"');
+    expect(form.body).toContain(base.plan.runId);
     expect(notOwner.statusCode).toBe(403);
+    expect(anonymous.statusCode).toBe(401);
+    expect(byLink.statusCode).toBe(404);
     expect(forged.statusCode).toBe(403);
     expect(noCsrf.statusCode).toBe(403);
     expect(started.statusCode).toBe(303);
     const campaigns = await store.list();
     expect(campaigns).toHaveLength(1);
     campaign = campaigns[0]!;
-    expect(started.headers.location).toBe(`/owner/campaigns/${campaign.id}`);
+    expect(started.headers.location).toBe(`/o/c/${campaign.id}?done=created`);
     const manifest = JSON.parse(await packText(base.seal.location, 'manifest.json')) as Json;
     // The population is the sealed pack's: its run, its manifest hash.
     expect(campaign).toMatchObject({
@@ -383,6 +391,10 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
     expect(campaign.items.filter((i) => i.reviewer === B).length).toBeGreaterThanOrEqual(1);
     const page = await start(event('GET', started.headers.location!, OWNER), context);
     expect(page.body).toContain(base.plan.runId);
+    // The owner's home lists it; reviewers' links point at the app's campaign page.
+    const home = await start(event('GET', '/o', OWNER), context);
+    expect(home.body).toContain(`/o/c/${campaign.id}`);
+    expect(page.body).toContain(`https://reviews.example.com/c/${campaign.id}`);
   }, 600_000);
 
   it('reviewers decide, delegate and upload through reviews-api; B cannot open A’s items', async () => {
@@ -475,9 +487,9 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
 
   it('the owner closes; the next run seals the campaign with its revocation checked, and the request log; verify passes', async () => {
     // Arrange
-    const page = await start(event('GET', `/owner/campaigns/${campaign.id}`, OWNER), context);
+    const page = await start(event('GET', `/o/c/${campaign.id}`, OWNER), context);
     const close = (form: [string, string][]) =>
-      start(event('POST', `/owner/campaigns/${campaign.id}/close`, OWNER, { form }), context);
+      start(event('POST', `/o/c/${campaign.id}/close`, OWNER, { form }), context);
 
     // Act
     const unforced = await close([['csrf', csrfIn(page)]]);
@@ -521,14 +533,14 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
     const actions = audit.slice(1).map((e) => `${e.action}:${e.outcome}`);
     expect(actions).toEqual(
       expect.arrayContaining([
-        'campaign-start:ok',
-        'campaign-start:refused',
+        'campaign-create:ok',
+        'campaign-create:refused',
         'decide:ok',
         'delegate:ok',
         'upload:refused',
         'upload:ok',
-        'campaign-close:refused',
-        'campaign-close:ok',
+        'close:refused',
+        'close:ok',
       ]),
     );
     expect(report.packs.map((p) => [p.sequence, p.signatureValid])).toEqual([

@@ -20,11 +20,17 @@ import {
   createReviewApp,
   REVIEWER_ROUTES,
   type ReviewApp,
+  type ReviewAppPorts,
   SESSION_COOKIE,
 } from '../../../../../core/reviews/web/app';
 import type { AppRequest, AppResponse } from '../../../../../core/reviews/web/http';
 import { OWNER_COOKIE, OWNER_ROUTES } from '../../../../../core/reviews/web/owner';
-import { signLink, signOwnerLink, signSession } from '../../../../../core/reviews/web/tokens';
+import {
+  signLink,
+  signOwnerLink,
+  signOwnerSession,
+  signSession,
+} from '../../../../../core/reviews/web/tokens';
 import { OutboxDelivery } from '../../../../../stores/sqlite-reviews/notice-outbox';
 import { SqliteReviewStore } from '../../../../../stores/sqlite-reviews/sqlite-review-store';
 import { CFO, CONTROLLER, itemOf, reviewTenant, startedCampaign } from '../review-fixture';
@@ -60,7 +66,7 @@ const pack = (): PackInventory => ({
   financialSources: ['erp-test'],
 });
 
-async function harness(): Promise<Harness> {
+async function harness(extra: Partial<ReviewAppPorts> = {}): Promise<Harness> {
   const store = SqliteReviewStore.open({ file: ':memory:' });
   const reviewers = { default: CONTROLLER, bySource: { 'aws-test': AWS_OWNER } };
   const campaign = startedCampaign({ reviewers });
@@ -84,6 +90,7 @@ async function harness(): Promise<Harness> {
     notices: new OutboxDelivery(stateDir, () => clock.now),
     reviewerLink: (c, reviewer) =>
       `http://127.0.0.1:8417/l/${signLink(key, { campaign: c.id, reviewer, exp: EXP })}`,
+    ...extra,
   });
   return { app, store, audit, campaign, second, foreign, clock, key, stateDir };
 }
@@ -91,13 +98,20 @@ async function harness(): Promise<Harness> {
 function req(
   method: string,
   url: string,
-  init: { cookie?: string; body?: string; type?: string } = {},
+  init: { cookie?: string; body?: string; type?: string; verified?: AppRequest['verified'] } = {},
 ): AppRequest {
   const u = new URL(url, 'http://127.0.0.1');
   const headers: AppRequest['headers'] = {};
   if (init.cookie) headers.cookie = init.cookie;
   if (method === 'POST') headers['content-type'] = init.type ?? 'application/x-www-form-urlencoded';
-  return { method, path: u.pathname, query: u.searchParams, headers, body: init.body ?? '' };
+  return {
+    method,
+    path: u.pathname,
+    query: u.searchParams,
+    headers,
+    body: init.body ?? '',
+    ...(init.verified ? { verified: init.verified } : {}),
+  };
 }
 
 const form = (fields: [string, string][]) => new URLSearchParams(fields).toString();
@@ -544,6 +558,102 @@ describe('campaign owner screens', () => {
     // Assert: `/` without a reviewer session says "sign in"; everything else refuses.
     for (const [what, status] of results) expect([401, 403, 404], what).toContain(status);
     expect(JSON.stringify(await h.store.list())).toBe(before);
+  });
+});
+
+describe('campaign owner screens in AWS (signIn: verified)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness({ signIn: 'verified', owners: [CONTROLLER.toUpperCase()] });
+  });
+  afterEach(async () => {
+    await h.store.close();
+    rmSync(h.stateDir, { recursive: true, force: true });
+  });
+  const as = (email: string, sid = `sid-of-${email}`) => ({ verified: { reviewer: email, sid } });
+
+  it('lets in only a configured owner by the verified email; owner links, owner cookies and anyone else get nothing', async () => {
+    // Arrange: a valid owner link and owner cookie of CONTROLLER, which only count locally.
+    const link = signOwnerLink(h.key, { owner: CONTROLLER, exp: EXP });
+    const cookie = `${OWNER_COOKIE}=${signOwnerSession(h.key, {
+      role: 'owner',
+      owner: CONTROLLER,
+      exp: EXP,
+      sid: 'owner-session-00001',
+    })}`;
+    const owner = await h.app(req('GET', '/o/new', as(CONTROLLER)));
+    const callers: [string, { verified?: { reviewer: string; sid: string }; cookie?: string }][] = [
+      ['a verified reviewer', as(AWS_OWNER)],
+      ['a verified reviewer with the owner cookie', { ...as(AWS_OWNER), cookie }],
+      ['the owner cookie without a verified identity', { cookie }],
+      ['nobody', {}],
+    ];
+    const before = JSON.stringify(await h.store.list());
+    const auditBefore = h.audit.length;
+    // Act
+    const results: [string, number][] = [];
+    for (const [what, init] of callers) {
+      for (const route of OWNER_ROUTES) {
+        const path = route.path.replace(':campaign', h.campaign.id).replace(':token', link);
+        const res = await h.app(
+          req(route.method, path, {
+            ...init,
+            body: route.method === 'POST' ? ownerBody(path, csrfOf(owner)!) : '',
+          }),
+        );
+        results.push([`${what}: ${route.method} ${route.path}`, res.status]);
+        expect(res.cookies, `${what}: ${route.method} ${route.path}`).toEqual([]);
+      }
+    }
+    const ownerLink = await h.app(req('GET', `/o/${link}`, as(CONTROLLER)));
+    // Assert
+    for (const [what, status] of results) expect([401, 403, 404], what).toContain(status);
+    expect(results.filter(([w]) => w.startsWith('a verified reviewer')).map(([, s]) => s)).not.toContain(200);
+    expect(ownerLink.status).toBe(404);
+    expect(ownerLink.cookies).toEqual([]);
+    expect(JSON.stringify(await h.store.list())).toBe(before);
+    const refusals = h.audit.slice(auditBefore);
+    const posts = OWNER_ROUTES.filter((r) => r.method === 'POST').length;
+    // Every POST was audited as refused, naming the verified caller when there was one.
+    expect(refusals).toHaveLength(callers.length * posts);
+    expect(refusals.every((e) => e.outcome === 'refused')).toBe(true);
+    expect(refusals.filter((e) => e.reviewer === AWS_OWNER)).toHaveLength(2 * posts);
+    expect(refusals.filter((e) => e.detail === 'not a campaign owner')).toHaveLength(2 * posts);
+  });
+
+  it('serves the owner the same pages: own campaigns only, start, close; the CSRF token is of this sign-in', async () => {
+    // Arrange
+    const home = await h.app(req('GET', '/o', as(CONTROLLER)));
+    const csrf = csrfOf(home)!;
+    const url = `/o/c/${h.campaign.id}/close`;
+    const fields: [string, string][] = [
+      ['force', 'yes'],
+      ['rationale', 'closing in AWS'],
+    ];
+    const reviewer = await h.app(req('GET', `/c/${h.campaign.id}`, as(CONTROLLER)));
+    // Act
+    const foreign = await h.app(req('GET', `/o/c/${h.foreign.id}`, as(CONTROLLER)));
+    const otherSignIn = await h.app(
+      req('POST', url, { ...as(CONTROLLER, 'another-sign-in'), body: form([['csrf', csrf], ...fields]) }),
+    );
+    const reviewerToken = await h.app(
+      req('POST', url, { ...as(CONTROLLER), body: form([['csrf', csrfOf(reviewer)!], ...fields]) }),
+    );
+    const closed = await h.app(
+      req('POST', url, { ...as(CONTROLLER), body: form([['csrf', csrf], ...fields]) }),
+    );
+    const logout = await h.app(req('POST', '/o/logout', { ...as(CONTROLLER), body: form([['csrf', csrf]]) }));
+    // Assert
+    expect(home.status).toBe(200);
+    expect(home.body).toContain(`/o/c/${h.campaign.id}`);
+    expect(home.body).not.toContain(h.foreign.id);
+    expect(home.body).toContain('id="new-campaign"');
+    expect(foreign.status).toBe(404);
+    expect([otherSignIn.status, reviewerToken.status]).toEqual([403, 403]);
+    expect(closed.status).toBe(303);
+    expect((await h.store.get(h.campaign.id))!.closed).toMatchObject({ by: CONTROLLER, forced: true });
+    expect(h.audit.at(-2)).toMatchObject({ action: 'close', outcome: 'ok', owner: CONTROLLER });
+    expect(logout.headers.location).toBe('/auth/logout');
   });
 });
 
