@@ -28,8 +28,10 @@ export const MAX_SHARDS = 256;
  * key records its look-ups need). Calibrated from `npm run bench -- --size 10x`: with 7 shards
  * (2.86M grants and 214k principals each) the shards peaked at 2,500-2,790 MB RSS with V8's default
  * heap limit (~4 GB: garbage was left to grow), ~750 B a grant with its share of principals
- * (docs/benchmarks.md); the estimate is set to the largest of them. A `maxShardRssMb` above the
- * estimate means raise these.
+ * (docs/benchmarks.md); the estimate is set to the largest of them. Shard processes now run with
+ * a heap capped under the budget (cli/shard-runner.ts `shardHeapMb`): the finished 10x run with 11
+ * shards peaked at 1,624 MB against 1,871 MB estimated. A `maxShardRssMb` above the estimate means
+ * raise these.
  */
 export const SHARD_BYTES = {
   base: 200 * 1024 * 1024,
@@ -55,9 +57,9 @@ export const PLAN_BYTES = {
  * The V8 heap reconcile and seal need at 10x (one process locally: `scan --shards N`, the bench):
  * every finding of the run (~1.1M) is held at once, as a draft, as a finding and in the pack's
  * tables. V8's default limit here (~4 GB) ran out while reading the 7 shards' drafts alone (7 x 153 MB
- * of JSON, ~1.1M drafts); the lifecycle then builds a finding per draft and seal a table of them.
- * Three times that: an allowance until a finished 10x run measures it (`reconcileRssMb` in
- * bench/results/shard-figures-10x.json), which sizes the reconcile Lambda (infra/lib/shard-fit.ts).
+ * of JSON, ~1.1M drafts). With the drafts streamed, the finished 10x run (1,087,587 findings)
+ * peaked at 4,801 MB RSS under this cap (reconcile 4,702 MB: `reconcileRssMb` in
+ * bench/results/shard-figures-10x.json, which sizes the reconcile Lambda, infra/lib/shard-fit.ts).
  */
 export const TEN_X_RECONCILE_HEAP_MB = 12_288;
 
