@@ -214,7 +214,8 @@ if (tenX && shardReport) {
   mkdirSync(resolve('bench', 'results'), { recursive: true });
   writeFileSync(
     resolve('bench', 'results', 'shard-figures-10x.json'),
-    `${JSON.stringify(figures, null, 2)}\n`,
+    // Number lists on one line, as the repository's formatter (Biome) writes them.
+    `${JSON.stringify(figures, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, list: string) => `[${list.split(/,\s*/).join(', ')}]`)}\n`,
   );
   console.log(`wrote bench/results/shard-figures-10x.json: ${JSON.stringify(figures)}`);
 }
