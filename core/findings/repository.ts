@@ -102,6 +102,13 @@ export interface FindingsRepository {
    */
   commitRun(runId: string, changed: readonly Finding[], next: ChainHead): Promise<void>;
   /**
+   * Optional: `commitRun` in two halves, so seal serializes each finding once for the pack and the
+   * store (issue 11: a 200k-finding run wrote ~0.5 GB of JSON twice). Opens the commit (the
+   * reservation is checked now, as `commitRun` checks it), takes the changed findings while the
+   * pack streams them, and stores nothing until `commit`. Adapters without it get `commitRun`.
+   */
+  openCommit?(runId: string): Promise<RunCommit>;
+  /**
    * Store one finding outside a run (exception added, owner changed). Refused with
    * `ChainConflictError` while a run holds the reservation, whose commit would overwrite it.
    */
@@ -117,6 +124,19 @@ export interface FindingsRepository {
   /** Mark records as carried by `runId`'s sealed pack (after its commit); unknown ids are ignored. */
   markRunRecordsSealed(ids: readonly string[], runId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * An open commit of one run (`FindingsRepository.openCommit`). Exactly one of `commit` and `abort`
+ * ends it; until then nothing put is visible to anyone and no other writer can write the store.
+ */
+export interface RunCommit {
+  /** Store `f` with the run; `json` must be `JSON.stringify(f)` (the pack's line for it). */
+  put(f: Finding, json: string): void;
+  /** `commitRun(runId, <everything put>, next)`: the same checks, all or nothing. */
+  commit(next: ChainHead): Promise<void>;
+  /** Store nothing of it; the reservation stays. A no-op after `commit` or a first `abort`. */
+  abort(): Promise<void>;
 }
 
 /** Same pack: sequence, run id and manifest hash all match (a different manifest is another pack). */

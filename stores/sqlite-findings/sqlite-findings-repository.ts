@@ -10,6 +10,7 @@ import {
   describeHead,
   type FindingsRepository,
   type ReserveOutcome,
+  type RunCommit,
   sameHead,
 } from '../../core/findings/repository';
 import { chainHeadSchema, findingSchema } from '../../core/findings/schema';
@@ -95,6 +96,8 @@ export class SqliteFindingsRepository implements FindingsRepository {
     markRecord: StatementSync;
   };
   private closed = false;
+  /** The run whose `openCommit` transaction is open on this connection. */
+  private openCommitOf: string | undefined;
 
   private constructor(options: SqliteFindingsOptions) {
     this.file = options.file;
@@ -209,6 +212,83 @@ export class SqliteFindingsRepository implements FindingsRepository {
     });
   }
 
+  /**
+   * One write transaction from here to `commit`: seal streams the changed findings into it as it
+   * writes them into the pack, each with the JSON it already made. The write lock is held while
+   * the pack is written (other writers wait `busyTimeoutMs`; readers are not blocked, WAL); a
+   * crash or `abort` leaves the store as it was, with the reservation.
+   */
+  async openCommit(runId: string): Promise<RunCommit> {
+    this.assertNoOpenCommit();
+    this.db.exec('BEGIN IMMEDIATE');
+    let held: ChainReservation | null = null;
+    let done = false;
+    try {
+      done = this.stmt.chainByRun.get(runId) !== undefined; // re-delivery: already committed
+      if (!done) {
+        held = this.readReservation();
+        if (!held || held.runId !== runId) {
+          throw new ChainConflictError(
+            `run ${runId} cannot commit: it holds no reservation of the evidence chain` +
+              (held ? ` (run ${held.runId} does)` : ''),
+            held ? { runId, heldBy: held.runId } : { runId },
+          );
+        }
+      }
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+    this.openCommitOf = runId;
+    let state: 'open' | 'ended' = 'open';
+    const end = (): void => {
+      state = 'ended';
+      this.openCommitOf = undefined;
+    };
+    const expected = held?.expected ?? null;
+    return {
+      put: (f, json) => {
+        if (state !== 'open') throw new Error(`run ${runId}: the commit has ended`);
+        if (!done) this.stmt.upsert.run(f.id, f.status, f.rule, f.severity, f.lastSeenRun, json);
+      },
+      commit: async (next) => {
+        if (state !== 'open') throw new Error(`run ${runId}: the commit has ended`);
+        try {
+          const head = chainHeadSchema.parse(next);
+          if (!done) {
+            checkNextHead(runId, expected, head);
+            const current = this.readHead();
+            if (!sameHead(current, expected)) {
+              throw new ChainConflictError(
+                `run ${runId} reserved after ${describeHead(expected)} but the chain ends at ${describeHead(current)}`,
+                { runId },
+              );
+            }
+            this.stmt.insertChain.run(
+              head.sequence,
+              head.runId,
+              head.manifestSha256,
+              head.location,
+              head.sealedAt,
+            );
+            this.stmt.deleteReservation.run();
+          }
+          this.db.exec('COMMIT');
+        } catch (err) {
+          this.rollback();
+          throw err;
+        } finally {
+          end();
+        }
+      },
+      abort: async () => {
+        if (state !== 'open') return;
+        end();
+        this.rollback();
+      },
+    };
+  }
+
   async putFinding(f: Finding): Promise<void> {
     this.transaction(() => {
       const held = this.readReservation();
@@ -271,7 +351,23 @@ export class SqliteFindingsRepository implements FindingsRepository {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // An open commit never ended (its caller failed): nothing of it is stored.
+    if (this.openCommitOf !== undefined) this.rollback();
+    this.openCommitOf = undefined;
     this.db.close();
+  }
+
+  /** SQLite rolls back by itself on some failures (disk full): a second ROLLBACK would throw. */
+  private rollback(): void {
+    if (this.db.isTransaction) this.db.exec('ROLLBACK');
+  }
+
+  private assertNoOpenCommit(): void {
+    if (this.openCommitOf !== undefined) {
+      throw new Error(
+        `the findings store has run ${this.openCommitOf}'s commit open: commit or abort it first`,
+      );
+    }
   }
 
   private upsert(f: Finding): void {
@@ -322,6 +418,7 @@ export class SqliteFindingsRepository implements FindingsRepository {
 
   /** BEGIN IMMEDIATE takes the write lock up front, so check-then-write is atomic across processes. */
   private transaction<T>(fn: () => T): T {
+    this.assertNoOpenCommit();
     return inTransaction(this.db, fn);
   }
 }

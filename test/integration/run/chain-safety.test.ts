@@ -2,7 +2,7 @@
  * The evidence chain under crashes and concurrency, with the real steps, the SQLite findings store
  * and the local vault: no fork, no pack sealed without the chain, re-delivery completes the run.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +11,7 @@ import { loadConfig } from '../../../cli/config-loader';
 import { loadRulesets } from '../../../cli/scan-pipeline';
 import { connectorFor } from '../../../connectors/registry';
 import { silentLogger } from '../../../core/connector';
+import type { ArtefactContent } from '../../../core/evidence/ports';
 import { verifyChain } from '../../../core/evidence/verify';
 import { ChainConflictError, type FindingsRepository } from '../../../core/findings/repository';
 import { MemoryRunStore } from '../../../core/ports';
@@ -23,6 +24,7 @@ import { LocalSigner } from '../../../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../../../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader } from '../../../stores/local-vault/local-pack-reader';
 import { LocalVault } from '../../../stores/local-vault/local-vault';
+import { loadNodeSqlite } from '../../../stores/sqlite-findings/node-sqlite';
 import {
   findingsDbFile,
   SqliteFindingsRepository,
@@ -151,11 +153,17 @@ describe('the evidence chain under concurrency and crashes', () => {
     const root = tempRoot();
     const s = stores(root);
     const a = await collectedRun(root, 'aaaa04', '2026-10-01T00:00:00Z');
+    const timedOut = () => Promise.reject(new Error('Lambda timed out'));
     const dying: FindingsRepository = new Proxy(s.repo, {
       get: (target, prop) =>
         prop === 'commitRun'
-          ? () => Promise.reject(new Error('Lambda timed out'))
-          : Reflect.get(target, prop).bind(target),
+          ? timedOut
+          : prop === 'openCommit'
+            ? async (runId: string) => {
+                const open = await target.openCommit(runId);
+                return { ...open, commit: () => open.abort().then(timedOut) };
+              }
+            : Reflect.get(target, prop).bind(target),
     });
     const first = await scan(a, s, dying);
     await expect(seal(a, s, first.resultKey, { repo: dying, packs: true })).rejects.toThrow(
@@ -172,6 +180,48 @@ describe('the evidence chain under concurrency and crashes', () => {
     expect((await s.repo.getChainHead())?.runId).toBe(a.plan.runId);
     expect((await s.repo.loadAll()).length).toBeGreaterThan(5);
     expect((await verifyChain(s.packs)).ok).toBe(true);
+    await s.repo.close();
+  });
+
+  it('stores each changed finding as the very line findings.jsonl holds, and nothing when the pack fails', async () => {
+    // Arrange: run A's pack fails after findings.jsonl was written (report.html cannot be added).
+    const root = tempRoot();
+    const s = stores(root);
+    const a = await collectedRun(root, 'aaaa06', '2026-10-01T00:00:00Z');
+    const summary = await scan(a, s);
+    const failing = {
+      location: s.writer.location,
+      begin: async (runId: string, startedAt: Date) => {
+        const pack = await s.writer.begin(runId, startedAt);
+        return {
+          ...pack,
+          add: (path: string, content: ArtefactContent, records: number) =>
+            path === 'report.html'
+              ? Promise.reject(new Error('disk gone'))
+              : pack.add(path, content, records),
+          seal: pack.seal.bind(pack),
+          abort: pack.abort.bind(pack),
+        };
+      },
+    };
+    await expect(
+      seal(a, { ...s, writer: failing as unknown as LocalVault }, summary.resultKey),
+    ).rejects.toThrow('disk gone');
+    expect(await s.repo.loadAll()).toEqual([]);
+    expect((await s.repo.pendingReservation())?.runId).toBe(a.plan.runId);
+
+    // Act: the same run seals for real.
+    const sealed = await seal(a, s, summary.resultKey);
+
+    // Assert
+    const lines = readFileSync(join(sealed.location, 'findings.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const { DatabaseSync } = loadNodeSqlite();
+    const db = new DatabaseSync(findingsDbFile(join(root, 'state')), { readOnly: true });
+    const rows = db.prepare('SELECT data FROM findings ORDER BY id').all() as { data: string }[];
+    db.close();
+    expect(lines.length).toBeGreaterThan(5);
+    expect(rows.map((r) => r.data)).toEqual(lines);
+    expect((await s.repo.getChainHead())?.runId).toBe(a.plan.runId);
     await s.repo.close();
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../core/findings/model';
-import type { FindingsRepository } from '../../../core/findings/repository';
+import { ChainConflictError, type FindingsRepository } from '../../../core/findings/repository';
 import { loadNodeSqlite } from '../../../stores/sqlite-findings/node-sqlite';
 import {
   findingsDbFile,
@@ -190,5 +190,132 @@ describe('SqliteFindingsRepository', () => {
     } finally {
       await store.dispose();
     }
+  });
+});
+
+describe('SqliteFindingsRepository.openCommit (one serialization for pack and store, issue 11)', () => {
+  const AT = '2026-10-02T00:00:00.000Z';
+  async function withRun2(fn: (repo: SqliteFindingsRepository, file: string) => Promise<void>) {
+    const store = await sqliteStore();
+    try {
+      const repo = (await store.open()) as SqliteFindingsRepository;
+      await commitNext(repo, 'run-1', [makeFinding()]);
+      await repo.reserve('run-2', makeHead(1, 'run-1'), AT);
+      await fn(repo, store.file);
+    } finally {
+      await store.dispose();
+    }
+  }
+  const rawData = (file: string, id: string): string | undefined => {
+    const { DatabaseSync } = loadNodeSqlite();
+    const db = new DatabaseSync(file, { readOnly: true });
+    const row = db.prepare('SELECT data FROM findings WHERE id = ?').get(id) as { data: string } | undefined;
+    db.close();
+    return row?.data;
+  };
+
+  it('stores the findings put with the JSON it was given and moves the head, as commitRun does', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const b = makeFinding({ key: 'erp:netsuite:b', lastSeenRun: 'run-2', status: 'resolved' });
+      // Act
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      commit.put(b, JSON.stringify(b));
+      await commit.commit(makeHead(2, 'run-2'));
+      // Assert
+      expect(await repo.get(a.id)).toEqual(a);
+      expect(await repo.get(b.id)).toEqual(b);
+      expect(rawData(file, b.id)).toBe(JSON.stringify(b));
+      expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
+      expect(await repo.pendingReservation()).toBeNull();
+    });
+  });
+
+  it('shows nothing put to another connection before commit, and stores nothing after abort', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act
+      const seenWhileOpen = rawData(file, a.id);
+      await commit.abort();
+      await commit.abort(); // a second abort is harmless
+      // Assert
+      expect(seenWhileOpen).toBeUndefined();
+      expect(await repo.get(a.id)).toBeUndefined();
+      expect(await repo.getChainHead()).toEqual(makeHead(1, 'run-1'));
+      expect((await repo.pendingReservation())?.runId).toBe('run-2');
+      expect(() => commit.put(a, JSON.stringify(a))).toThrow(/ended/);
+      // The reservation still lets the run commit the ordinary way.
+      await repo.commitRun('run-2', [a], makeHead(2, 'run-2'));
+      expect(await repo.get(a.id)).toEqual(a);
+    });
+  });
+
+  it('refuses to open without the reservation and leaves no transaction open', async () => {
+    await withRun2(async (repo) => {
+      // Act
+      const attempt = repo.openCommit('run-3');
+      // Assert
+      await expect(attempt).rejects.toThrow(ChainConflictError);
+      await expect(repo.openCommit('run-3')).rejects.toThrow(/run-2 does/);
+      await repo.commitRun('run-2', [], makeHead(2, 'run-2'));
+      expect((await repo.getChainHead())?.runId).toBe('run-2');
+    });
+  });
+
+  it('refuses a commit to the wrong sequence and stores nothing of it', async () => {
+    await withRun2(async (repo) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act
+      const attempt = commit.commit(makeHead(3, 'run-2'));
+      // Assert
+      await expect(attempt).rejects.toThrow(ChainConflictError);
+      expect(await repo.get(a.id)).toBeUndefined();
+      expect((await repo.pendingReservation())?.runId).toBe('run-2');
+    });
+  });
+
+  it('refuses other writes on the same connection while a commit is open, and rolls it back on close', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act
+      const other = repo.clearReservation('run-2');
+      await repo.close();
+      // Assert
+      await expect(other).rejects.toThrow(/run-2's commit open/);
+      const reopened = SqliteFindingsRepository.open({ file });
+      try {
+        expect(await reopened.get(a.id)).toBeUndefined();
+        expect((await reopened.pendingReservation())?.runId).toBe('run-2');
+      } finally {
+        await reopened.close();
+      }
+    });
+  });
+
+  it('treats a re-delivered commit of an already committed run as a no-op', async () => {
+    await withRun2(async (repo) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      await repo.commitRun('run-2', [a], makeHead(2, 'run-2'));
+      const changed = { ...a, status: 'resolved' as const };
+      // Act
+      const commit = await repo.openCommit('run-2');
+      commit.put(changed, JSON.stringify(changed));
+      await commit.commit(makeHead(2, 'run-2'));
+      // Assert
+      expect(await repo.get(a.id)).toEqual(a);
+      expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
+    });
   });
 });
