@@ -22,7 +22,7 @@ import type { Inventory } from '../core/inventory';
 import { MemoryRunStore, type RunStore } from '../core/ports';
 import { reportCampaigns } from '../core/reviews/evidence';
 import { collectStep, failedSource } from '../core/run/collect';
-import { buildNotifications, type RunDigest } from '../core/run/notify';
+import { type RunDigest, runDigest } from '../core/run/notify';
 import { planRun } from '../core/run/plan';
 import { effectivePolicy } from '../core/run/policy-doc';
 import { settleCrashedRun } from '../core/run/recover';
@@ -290,7 +290,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
     if (requestsAudit) await markAuditSealed(paths.state, requestsAudit);
     await hooks.checkpoint?.('committed');
     const scan = (await runStore.get<ScanResult>(summary.resultKey))!;
-    const { digest } = buildNotifications(scan, sealed, sources, req.asOf);
+    const digest = runDigest(scan, sealed, sources, req.asOf);
     hooks.stage?.('notify', digest.opened + digest.reopened);
     await rm(runDir, { recursive: true, force: true });
     await removeDebris(paths);

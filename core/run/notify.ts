@@ -145,16 +145,32 @@ export function buildNotifications(
     ...scan.changes.expiredExceptions,
     ...invalidated,
   ]);
+  for (const f of scan.findings) {
+    if (overdueAt(f, asOf) && !fresh.has(f.id)) push('finding.overdue', f);
+  }
+  return { events, digest: runDigest(scan, sealed, sources, asOf) };
+}
+
+/**
+ * The run's digest alone (what `buildNotifications` returns with the events): the CLI prints it
+ * and needs no events, which at 200k opened findings were 200k throwaway objects (issue 11).
+ */
+export function runDigest(
+  scan: ScanResult,
+  sealed: SealedRun,
+  sources: SourceResult[],
+  asOf: Date,
+): RunDigest {
+  const invalidated = scan.changes.invalidatedExceptions ?? [];
   let overdue = 0;
   const overdueBySeverity: Partial<Record<Severity, number>> = {};
   for (const f of scan.findings) {
-    if ((f.status === 'open' || f.status === 'reopened') && f.dueAt && Date.parse(f.dueAt) < asOf.getTime()) {
+    if (overdueAt(f, asOf)) {
       overdue++;
       overdueBySeverity[f.severity] = (overdueBySeverity[f.severity] ?? 0) + 1;
-      if (!fresh.has(f.id)) push('finding.overdue', f);
     }
   }
-  const digest: RunDigest = {
+  return {
     runId: scan.runId,
     packLocation: sealed.location,
     manifestSha256: sealed.manifestSha256,
@@ -167,5 +183,11 @@ export function buildNotifications(
     overdue,
     overdueBySeverity,
   };
-  return { events, digest };
+}
+
+/** Open or reopened and past its due date at `asOf`. */
+function overdueAt(f: Finding, asOf: Date): boolean {
+  return (
+    (f.status === 'open' || f.status === 'reopened') && !!f.dueAt && Date.parse(f.dueAt) < asOf.getTime()
+  );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../../core/findings/model';
-import { buildNotifications, securityHubImport } from '../../../../core/run/notify';
+import { buildNotifications, runDigest, securityHubImport } from '../../../../core/run/notify';
 import type { ScanResult } from '../../../../core/run/scan';
 
 const PRODUCT = 'arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default';
@@ -68,5 +68,39 @@ describe('a risk acceptance invalidated by a change (issue 10) is new work again
   it('sets its Security Hub workflow back to NEW (it was SUPPRESSED)', () => {
     const { updates } = securityHubImport(result, PRODUCT, new Date('2026-10-08T00:00:00Z'));
     expect(updates).toEqual([{ status: 'NEW', ids: ['f1'] }]);
+  });
+});
+
+describe('runDigest (the CLI digest, without events)', () => {
+  it('is the digest buildNotifications returns: counts, overdue by severity, sources', () => {
+    // Arrange: opened, reopened, resolved, an overdue one and one not yet due.
+    const findings = [
+      finding('a', { dueAt: '2026-10-01T00:00:00.000Z' }),
+      finding('b', { status: 'reopened', severity: 'critical', dueAt: '2026-10-02T00:00:00.000Z' }),
+      finding('c', { status: 'resolved', dueAt: '2026-10-01T00:00:00.000Z' }),
+      finding('d'),
+      finding('e', { status: 'risk-accepted', dueAt: '2026-10-01T00:00:00.000Z' }),
+    ];
+    const result = scan(findings, { opened: ['d'], reopened: ['b'], resolved: ['c'], expiredExceptions: [] });
+    const sources = [
+      { id: 'ns', system: 'erp', status: 'complete', counts: {} },
+      { id: 'aws', system: 'aws', status: 'failed', error: 'denied', counts: {} },
+    ] as never;
+    const asOf = new Date('2026-10-08T00:00:00Z');
+    // Act
+    const digest = runDigest(result, sealed, sources, asOf);
+    // Assert
+    expect(digest).toEqual(buildNotifications(result, sealed, sources, asOf).digest);
+    expect(digest).toMatchObject({
+      opened: 1,
+      reopened: 1,
+      resolved: 1,
+      overdue: 2,
+      overdueBySeverity: { high: 1, critical: 1 },
+      sources: [
+        { id: 'ns', status: 'complete' },
+        { id: 'aws', status: 'failed', error: 'denied' },
+      ],
+    });
   });
 });
