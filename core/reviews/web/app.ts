@@ -16,10 +16,19 @@ import type { OwnersCatalog } from '../owners';
 import type { NoticeDelivery } from '../reminders';
 import type { ReviewStore } from '../repository';
 import { APP_CSS, campaignsPage, itemPage, type ListView, listPage, messagePage } from './html';
-import { type AppRequest, type AppResponse, html, parseCookies, redirect, SECURITY_HEADERS } from './http';
+import { type AppRequest, type AppResponse, html, redirect, SECURITY_HEADERS } from './http';
 import { multipartBoundary, parseMultipart } from './multipart';
 import { createOwnerRoutes } from './owner';
-import { csrfToken, csrfValid, openLink, openSession, type SessionGrant, signSession } from './tokens';
+import { type AuditEntry, forbidden, type Refusal, type SessionKind, sessionMachinery } from './session';
+import {
+  csrfToken,
+  csrfValid,
+  openLink,
+  openSession,
+  type ReviewerGrant,
+  type SessionGrant,
+  signSession,
+} from './tokens';
 
 export const SESSION_COOKIE = 'ap_review';
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -57,26 +66,22 @@ export const REVIEWER_ROUTES: readonly { method: 'GET' | 'POST'; path: string }[
   { method: 'POST', path: '/c/:campaign/upload' },
 ];
 
-/** One line of the audit log: every request that changes state, accepted or refused. */
-export interface AuditEntry {
-  at: string;
-  /**
-   * Reviewers: `session-opened`, `decide`, `delegate`, `upload`, `sign-out`. Owners:
-   * `owner-session-opened`, `campaign-create`, `remind`, `close`, `owner-sign-out`.
-   */
-  action: string;
-  outcome: 'ok' | 'refused';
-  status: number;
-  campaign?: string;
-  reviewer?: string;
-  /** The campaign owner of an owner request (`/o/…`). */
-  owner?: string;
-  items?: string[];
-  detail?: string;
-  remote?: string;
-  /** Session id (not the cookie): ties the requests of one sign-in together. */
-  sid?: string;
-}
+export type { AuditEntry } from './session';
+
+/** A reviewer's sign-in: their link, cookie (`ap_review`, path `/`) and CSRF MAC purposes. */
+const REVIEWER_KIND: SessionKind<ReviewerGrant, SessionGrant> = {
+  cookieName: SESSION_COOKIE,
+  cookiePath: '/',
+  signInAction: 'session-opened',
+  linkName: 'link',
+  openLink,
+  signSession,
+  openSession,
+  csrfValid,
+  session: (g, sid, exp) => ({ ...g, exp, sid }),
+  whoGrant: (g) => ({ campaign: g.campaign, reviewer: g.reviewer }),
+  who: (s) => ({ campaign: s.campaign, reviewer: s.reviewer, sid: s.sid }),
+};
 
 export interface ReviewAppPorts {
   store: ReviewStore;
@@ -114,7 +119,6 @@ export interface ReviewAppPorts {
 export type ReviewApp = (req: AppRequest) => Promise<AppResponse>;
 
 const notFound = () => html(404, messagePage('Not found', 'There is nothing here for you.'));
-const forbidden = (why: string) => html(403, messagePage('Forbidden', why));
 const signedOut = () =>
   html(401, messagePage('Sign in with your link', 'Open the review link you were sent. It signs you in.'));
 
@@ -127,36 +131,43 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
   const ttl = ports.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const maxBody = ports.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  const cookie = (value: string, maxAgeS: number) =>
-    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${ports.secureCookie ? '; Secure' : ''}`;
+  const m = sessionMachinery(REVIEWER_KIND, {
+    key: ports.key,
+    now: ports.now,
+    newId: ports.newId,
+    ttlMs: ttl,
+    maxBodyBytes: maxBody,
+    ...(ports.secureCookie ? { secureCookie: true } : {}),
+    audit: ports.audit,
+  });
+  const { audit } = m;
+  const who = REVIEWER_KIND.who;
 
   const verifiedMode = ports.signIn === 'verified';
 
   const sessionOf = (req: AppRequest, campaignId?: string): SessionGrant | undefined => {
-    if (verifiedMode) {
-      const v = req.verified;
-      if (!v || campaignId === undefined) return undefined;
-      const exp = new Date(ports.now().getTime() + ttl).toISOString();
-      return { campaign: campaignId, reviewer: v.reviewer, sid: v.sid, exp };
-    }
-    const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
-    return value === undefined ? undefined : openSession(ports.key, value, ports.now());
+    if (!verifiedMode) return m.fromCookie(req);
+    const v = req.verified;
+    if (!v || campaignId === undefined) return undefined;
+    const exp = new Date(ports.now().getTime() + ttl).toISOString();
+    return { campaign: campaignId, reviewer: v.reviewer, sid: v.sid, exp };
   };
-
-  const audit = async (req: AppRequest, entry: Omit<AuditEntry, 'at' | 'remote'>) => {
-    await ports.audit({
-      at: ports.now().toISOString(),
-      ...entry,
-      ...(req.remote !== undefined ? { remote: req.remote } : {}),
-    });
-  };
+  /** Who may change state on a campaign: a session of that campaign, with its CSRF token. */
+  const access = (req: AppRequest, campaignId: string | undefined) => ({
+    session: () => sessionOf(req, campaignId),
+    noSession: (): Refusal => ({ res: signedOut(), detail: 'no session' }),
+    outOfScope: (s: SessionGrant): Refusal | undefined =>
+      campaignId !== undefined && s.campaign !== campaignId
+        ? { res: forbidden('Your link is for another campaign.'), detail: `session for ${s.campaign}` }
+        : undefined,
+  });
 
   const owner = createOwnerRoutes({
     store: ports.store,
     key: ports.key,
     now: ports.now,
     newId: ports.newId,
-    audit: (entry) => ports.audit({ at: ports.now().toISOString(), ...entry }),
+    audit: ports.audit,
     ttlMs: ttl,
     maxBodyBytes: maxBody,
     ...(ports.secureCookie ? { secureCookie: true } : {}),
@@ -199,14 +210,13 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     }
     if (method === 'POST' && req.path === '/logout') {
       const form = verifiedMode ? new URLSearchParams(req.body.length <= maxBody ? req.body : '') : undefined;
-      const refused = await checkPost(req, 'sign-out', form?.get('campaign') ?? undefined);
-      if (refused) return refused.response;
-      const s = sessionOf(req, form?.get('campaign') ?? undefined)!;
-      await audit(req, { action: 'sign-out', outcome: 'ok', status: 303, ...who(s) });
+      const checked = await m.checkForm(req, 'sign-out', access(req, form?.get('campaign') ?? undefined));
+      if ('refused' in checked) return checked.refused;
+      await audit(req, { action: 'sign-out', outcome: 'ok', status: 303, ...who(checked.s) });
       // The adapter's /auth/logout clears the IdP's token cookie and signs out of the user pool.
       if (verifiedMode) return redirect('/auth/logout');
       return html(200, messagePage('Signed out', 'You are signed out. Your link signs you in again.'), [
-        cookie('', 0),
+        m.cookie('', 0),
       ]);
     }
     if (first !== 'c' || !campaignId || rest.length > 0) return notFound();
@@ -276,78 +286,26 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     );
   }
 
-  async function openLinkRoute(req: AppRequest, token: string): Promise<AppResponse> {
-    const now = ports.now();
-    const grant = openLink(ports.key, token, now);
-    if (!grant) {
-      await audit(req, {
-        action: 'session-opened',
-        outcome: 'refused',
-        status: 401,
-        detail: 'invalid or expired link',
-      });
-      return html(
+  function openLinkRoute(req: AppRequest, token: string): Promise<AppResponse> {
+    return m.signIn(req, token, {
+      invalid: html(
         401,
         messagePage(
           'Link not valid',
           'This link is not valid or has expired. Ask the campaign owner for a new one.',
         ),
-      );
-    }
-    const campaign = await ports.store.get(grant.campaign);
-    if (!campaign) {
-      await audit(req, { action: 'session-opened', outcome: 'refused', status: 404, ...grantWho(grant) });
-      return notFound();
-    }
-    const exp = new Date(Math.min(now.getTime() + ttl, Date.parse(grant.exp)));
-    const session: SessionGrant = { ...grant, exp: exp.toISOString(), sid: ports.newId() };
-    const maxAge = Math.max(0, Math.floor((exp.getTime() - now.getTime()) / 1000));
-    await audit(req, { action: 'session-opened', outcome: 'ok', status: 303, ...who(session) });
-    return redirect(`/c/${encodeURIComponent(grant.campaign)}`, [
-      cookie(signSession(ports.key, session), maxAge),
-    ]);
-  }
-
-  /** Size, type, session and CSRF checks of a POST; a refusal is audited. */
-  async function checkPost(
-    req: AppRequest,
-    action: string,
-    campaignId?: string,
-  ): Promise<{ response: AppResponse } | undefined> {
-    const refuse = async (status: number, detail: string, page: AppResponse, s?: SessionGrant) => {
-      await audit(req, { action, outcome: 'refused', status, detail, ...(s ? who(s) : {}) });
-      return { response: page };
-    };
-    if (Buffer.byteLength(req.body, 'utf8') > maxBody) {
-      return refuse(413, 'body too large', html(413, messagePage('Too large', `At most ${maxBody} bytes.`)));
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') {
-      return refuse(
-        415,
-        `content type ${type || 'none'}`,
-        html(415, messagePage('Unsupported', 'Send the form.')),
-      );
-    }
-    const s = sessionOf(req, campaignId);
-    if (!s) return refuse(401, 'no session', signedOut());
-    if (campaignId !== undefined && s.campaign !== campaignId) {
-      return refuse(403, `session for ${s.campaign}`, forbidden('Your link is for another campaign.'), s);
-    }
-    const form = new URLSearchParams(req.body);
-    if (!csrfValid(ports.key, s, form.get('csrf') ?? undefined)) {
-      return refuse(403, 'bad CSRF token', forbidden('The form expired: reload the page and try again.'), s);
-    }
-    return undefined;
+      ),
+      exists: async (g) => (await ports.store.get(g.campaign)) !== undefined,
+      missing: notFound(),
+      landing: (g) => `/c/${encodeURIComponent(g.campaign)}`,
+    });
   }
 
   /** An XLSX workbook back from a reviewer: multipart, CSRF in a field, every row checked. */
   async function uploadRoute(req: AppRequest, campaignId: string): Promise<AppResponse> {
     const action = 'upload';
-    const refuse = async (status: number, detail: string, page: AppResponse, s?: SessionGrant) => {
-      await audit(req, { action, outcome: 'refused', status, detail, ...(s ? who(s) : {}) });
-      return page;
-    };
+    const refuse = async (status: number, detail: string, page: AppResponse, s?: SessionGrant) =>
+      (await m.refuse(req, action, status, detail, page, s ? who(s) : {})).refused;
     const bytes = Buffer.from(req.body, req.isBase64Encoded ? 'base64' : 'utf8');
     if (bytes.length > MAX_UPLOAD_BYTES) {
       return refuse(
@@ -360,16 +318,19 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     if (!boundary) {
       return refuse(415, 'not multipart/form-data', html(415, messagePage('Unsupported', 'Send the form.')));
     }
-    const s = sessionOf(req, campaignId);
-    if (!s) return refuse(401, 'no session', signedOut());
-    if (s.campaign !== campaignId) {
-      return refuse(403, `session for ${s.campaign}`, forbidden('Your link is for another campaign.'), s);
-    }
-    const parts = parseMultipart(bytes, boundary);
-    const csrf = parts?.find((p) => p.name === 'csrf')?.data.toString('utf8');
-    if (!parts || !csrfValid(ports.key, s, csrf)) {
-      return refuse(403, 'bad CSRF token', forbidden('The form expired: reload the page and try again.'), s);
-    }
+    // The CSRF token is a field of the multipart body: parsed only once the session is in scope.
+    const body: { parts?: ReturnType<typeof parseMultipart> } = {};
+    const checked = await m.authorize(req, action, {
+      ...access(req, campaignId),
+      csrf: () => {
+        body.parts = parseMultipart(bytes, boundary);
+        return body.parts?.find((p) => p.name === 'csrf')?.data.toString('utf8');
+      },
+    });
+    if ('refused' in checked) return checked.refused;
+    const s = checked.s;
+    const parts = body.parts;
+    if (!parts) return notFound();
     const campaign = await ports.store.get(campaignId);
     if (!campaign) return notFound();
     const file = parts.find((p) => p.name === 'file' && p.data.length > 0);
@@ -415,9 +376,9 @@ export function createReviewApp(ports: ReviewAppPorts): ReviewApp {
     const form = new URLSearchParams(req.body.length <= maxBody ? req.body : '');
     const action = form.get('action') ?? '';
     const auditAction = action === 'delegate' ? 'delegate' : 'decide';
-    const refused = await checkPost(req, auditAction, campaignId);
-    if (refused) return refused.response;
-    const s = sessionOf(req, campaignId)!;
+    const checked = await m.checkForm(req, auditAction, access(req, campaignId));
+    if ('refused' in checked) return checked.refused;
+    const s = checked.s;
     const ids = [...new Set(form.getAll('item'))];
     const campaign = await ports.store.get(campaignId);
     if (!campaign) return notFound();
@@ -547,14 +508,6 @@ function textForm(req: AppRequest): AppRequest {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return req;
   return { ...req, body: Buffer.from(req.body, 'base64').toString('utf8'), isBase64Encoded: false };
-}
-
-function who(s: SessionGrant) {
-  return { campaign: s.campaign, reviewer: s.reviewer, sid: s.sid };
-}
-
-function grantWho(g: { campaign: string; reviewer: string }) {
-  return { campaign: g.campaign, reviewer: g.reviewer };
 }
 
 function safeDecode(part: string): string | undefined {

@@ -26,7 +26,7 @@ import { summarizeCampaign } from '../records';
 import { dueNotices, type NoticeDelivery, REMINDER_DAYS_BEFORE_DUE, sendDueNotices } from '../reminders';
 import type { ReviewStore } from '../repository';
 import { messagePage } from './html';
-import { type AppRequest, type AppResponse, html, parseCookies, redirect } from './http';
+import { type AppRequest, type AppResponse, html, redirect } from './http';
 import {
   type CreateForm,
   createCampaignPage,
@@ -35,7 +35,9 @@ import {
   progressPage,
   type ReviewerProgress,
 } from './owner-html';
+import { type AuditEntry, forbidden, type Refusal, type SessionKind, sessionMachinery } from './session';
 import {
+  type OwnerGrant,
   type OwnerSession,
   openOwnerLink,
   openOwnerSession,
@@ -63,7 +65,7 @@ export interface OwnerPorts {
   key: Uint8Array;
   now: () => Date;
   newId: () => string;
-  audit: (entry: OwnerAuditEntry) => Promise<void>;
+  audit: (entry: AuditEntry) => Promise<void>;
   ttlMs: number;
   maxBodyBytes: number;
   secureCookie?: boolean;
@@ -84,16 +86,20 @@ export interface OwnerPorts {
   owners?: readonly string[];
 }
 
-export interface OwnerAuditEntry {
-  action: string;
-  outcome: 'ok' | 'refused';
-  status: number;
-  campaign?: string;
-  owner?: string;
-  sid?: string;
-  detail?: string;
-  remote?: string;
-}
+/** The owner's sign-in: its own link, cookie (`ap_owner`, path `/o`) and CSRF MAC purposes. */
+const OWNER_KIND: SessionKind<OwnerGrant, OwnerSession> = {
+  cookieName: OWNER_COOKIE,
+  cookiePath: '/o',
+  signInAction: 'owner-session-opened',
+  linkName: 'owner link',
+  openLink: openOwnerLink,
+  signSession: signOwnerSession,
+  openSession: openOwnerSession,
+  csrfValid: ownerCsrfValid,
+  session: (g, sid, exp) => ({ ...g, role: 'owner', exp, sid }),
+  whoGrant: (g) => ({ owner: g.owner, ...(g.campaign !== undefined ? { campaign: g.campaign } : {}) }),
+  who: (s) => ({ owner: s.owner, sid: s.sid }),
+};
 
 const notFound = () => html(404, messagePage('Not found', 'There is nothing here for you.'));
 const RESERVED = new Set(['', 'new', 'c', 'logout']);
@@ -107,37 +113,47 @@ const RESERVED = new Set(['', 'new', 'c', 'logout']);
 export function createOwnerRoutes(
   ports: OwnerPorts,
 ): (req: AppRequest, method: string, rest: string[]) => Promise<AppResponse> {
-  const cookie = (value: string, maxAgeS: number) =>
-    `${OWNER_COOKIE}=${value}; Path=/o; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${ports.secureCookie ? '; Secure' : ''}`;
-
+  const m = sessionMachinery(OWNER_KIND, {
+    key: ports.key,
+    now: ports.now,
+    newId: ports.newId,
+    ttlMs: ports.ttlMs,
+    maxBodyBytes: ports.maxBodyBytes,
+    ...(ports.secureCookie ? { secureCookie: true } : {}),
+    audit: ports.audit,
+  });
+  const { audit } = m;
+  const who = OWNER_KIND.who;
   const verifiedMode = ports.signIn === 'verified';
   const owners = new Set((ports.owners ?? []).map((o) => o.trim().toLowerCase()));
   const sessionOf = (req: AppRequest): OwnerSession | undefined => {
-    if (verifiedMode) {
-      const v = req.verified;
-      if (!v || !owners.has(v.reviewer)) return undefined;
-      const exp = new Date(ports.now().getTime() + ports.ttlMs).toISOString();
-      return { role: 'owner', owner: v.reviewer, sid: v.sid, exp };
-    }
-    const value = parseCookies(req.headers.cookie).get(OWNER_COOKIE);
-    return value === undefined ? undefined : openOwnerSession(ports.key, value, ports.now());
+    if (!verifiedMode) return m.fromCookie(req);
+    const v = req.verified;
+    if (!v || !owners.has(v.reviewer)) return undefined;
+    const exp = new Date(ports.now().getTime() + ports.ttlMs).toISOString();
+    return { role: 'owner', owner: v.reviewer, sid: v.sid, exp };
   };
   /** No owner session: sign in (no identity) or, signed in as someone else in AWS, forbidden. */
   const signedOut = (req: AppRequest): AppResponse =>
     verifiedMode
       ? req.verified
-        ? html(403, messagePage('Forbidden', 'Only a campaign owner can use these pages.'))
+        ? forbidden('Only a campaign owner can use these pages.')
         : html(401, messagePage('Sign in', 'Sign in through the reviewer app first.'))
       : html(
           401,
           messagePage('Sign in with your owner link', 'Open the owner link you were given. It signs you in.'),
         );
-  /** Who was refused: the verified identity in AWS (not an owner), nobody locally. */
-  const caller = (req: AppRequest) =>
-    verifiedMode && req.verified ? { reviewer: req.verified.reviewer, sid: req.verified.sid } : {};
-  const who = (s: OwnerSession) => ({ owner: s.owner, sid: s.sid });
-  const audit = (req: AppRequest, entry: OwnerAuditEntry) =>
-    ports.audit({ ...entry, ...(req.remote !== undefined ? { remote: req.remote } : {}) });
+  /** AWS: who was refused is the verified identity, not an owner; locally nobody is known. */
+  const noSession = (req: AppRequest): Refusal => {
+    const res = signedOut(req);
+    return verifiedMode && req.verified
+      ? {
+          res,
+          detail: 'not a campaign owner',
+          who: { reviewer: req.verified.reviewer, sid: req.verified.sid },
+        }
+      : { res, detail: 'no owner session' };
+  };
   /** A session without a campaign may start campaigns (when this deployment can). */
   const canCreate = (s: OwnerSession) => s.campaign === undefined && ports.campaignBase !== undefined;
   const manages = (s: OwnerSession, c: Campaign) =>
@@ -148,55 +164,12 @@ export function createOwnerRoutes(
   };
 
   /** Size, type, session and CSRF of a POST; a refusal is audited. */
-  async function checkPost(
-    req: AppRequest,
-    action: string,
-    campaign?: string,
-  ): Promise<{ refused: AppResponse } | { s: OwnerSession; form: URLSearchParams }> {
-    const at = campaign !== undefined ? { campaign } : {};
-    const refuse = async (status: number, detail: string, res: AppResponse, s?: OwnerSession) => {
-      await audit(req, { action, outcome: 'refused', status, detail, ...at, ...(s ? who(s) : {}) });
-      return { refused: res };
-    };
-    if (Buffer.byteLength(req.body, 'utf8') > ports.maxBodyBytes) {
-      return refuse(
-        413,
-        'body too large',
-        html(413, messagePage('Too large', `At most ${ports.maxBodyBytes} bytes.`)),
-      );
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') {
-      return refuse(
-        415,
-        `content type ${type || 'none'}`,
-        html(415, messagePage('Unsupported', 'Send the form.')),
-      );
-    }
-    const s = sessionOf(req);
-    if (!s) {
-      const res = signedOut(req);
-      await audit(req, {
-        action,
-        outcome: 'refused',
-        status: res.status,
-        detail: res.status === 403 ? 'not a campaign owner' : 'no owner session',
-        ...at,
-        ...caller(req),
-      });
-      return { refused: res };
-    }
-    const form = new URLSearchParams(req.body);
-    if (!ownerCsrfValid(ports.key, s, form.get('csrf') ?? undefined)) {
-      return refuse(
-        403,
-        'bad CSRF token',
-        html(403, messagePage('Forbidden', 'The form expired: reload the page and try again.')),
-        s,
-      );
-    }
-    return { s, form };
-  }
+  const checkPost = (req: AppRequest, action: string, campaign?: string) =>
+    m.checkForm(req, action, {
+      session: () => sessionOf(req),
+      noSession: () => noSession(req),
+      ...(campaign !== undefined ? { at: { campaign } } : {}),
+    });
 
   return async (req, method, rest) => {
     const [first, id, sub, ...more] = rest;
@@ -218,46 +191,20 @@ export function createOwnerRoutes(
     return ['GET', 'POST'].includes(method) ? notFound() : html(405, messagePage('Not allowed', method));
   };
 
-  async function signInRoute(req: AppRequest, token: string): Promise<AppResponse> {
-    const now = ports.now();
-    const grant = openOwnerLink(ports.key, token, now);
-    if (!grant) {
-      await audit(req, {
-        action: 'owner-session-opened',
-        outcome: 'refused',
-        status: 401,
-        detail: 'invalid or expired owner link',
-      });
-      return html(
+  function signInRoute(req: AppRequest, token: string): Promise<AppResponse> {
+    return m.signIn(req, token, {
+      invalid: html(
         401,
         messagePage(
           'Link not valid',
           'This owner link is not valid or has expired. Ask for a new one (`review owner-link`).',
         ),
-      );
-    }
-    if (grant.campaign !== undefined && !(await ports.store.get(grant.campaign))) {
-      await audit(req, {
-        action: 'owner-session-opened',
-        outcome: 'refused',
-        status: 404,
-        owner: grant.owner,
-        campaign: grant.campaign,
-      });
-      return notFound();
-    }
-    const exp = new Date(Math.min(now.getTime() + ports.ttlMs, Date.parse(grant.exp)));
-    const session: OwnerSession = { ...grant, role: 'owner', exp: exp.toISOString(), sid: ports.newId() };
-    const maxAge = Math.max(0, Math.floor((exp.getTime() - now.getTime()) / 1000));
-    await audit(req, {
-      action: 'owner-session-opened',
-      outcome: 'ok',
-      status: 303,
-      ...who(session),
-      ...(grant.campaign !== undefined ? { campaign: grant.campaign } : {}),
+      ),
+      // A link for one campaign: that campaign must still exist.
+      exists: async (g) => g.campaign === undefined || (await ports.store.get(g.campaign)) !== undefined,
+      missing: notFound(),
+      landing: (g) => (g.campaign !== undefined ? `/o/c/${encodeURIComponent(g.campaign)}` : '/o'),
     });
-    const to = grant.campaign !== undefined ? `/o/c/${encodeURIComponent(grant.campaign)}` : '/o';
-    return redirect(to, [cookie(signOwnerSession(ports.key, session), maxAge)]);
   }
 
   async function homeRoute(req: AppRequest): Promise<AppResponse> {
@@ -577,7 +524,7 @@ export function createOwnerRoutes(
     // AWS: the reviewer app's /auth/logout clears the IdP's token cookie and signs out of the pool.
     if (verifiedMode) return redirect('/auth/logout');
     return html(200, messagePage('Signed out', 'You are signed out. Your owner link signs you in again.'), [
-      cookie('', 0),
+      m.cookie('', 0),
     ]);
   }
 }
