@@ -45,7 +45,21 @@ const WRITE_ACTIONS =
 
 beforeAll(() => {
   // Arrange / Act (shared): the default app, with the vault in a dedicated evidence account.
-  app = synth({ context: { evidenceAccount: EVIDENCE, account: SCANNER, region: REGION } });
+  app = synth({
+    context: { evidenceAccount: EVIDENCE, account: SCANNER, region: REGION },
+    // The reviewer app with campaign owners: review-start reads the evidence (issue 17).
+    props: {
+      reviews: {
+        domainPrefix: 'acme-accessproof-reviews',
+        oidc: {
+          issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
+          clientId: '66666666-7777-8888-9999-000000000000',
+          clientSecretName: 'accessproof/entra-reviews-client-secret',
+        },
+        campaignOwners: ['controller@example.com'],
+      },
+    },
+  });
   evidence = Template.fromStack(app.accessProof.evidence!);
   evidenceResources = evidence.toJSON().Resources as Resources;
   workloadResources = app.stateful.toJSON().Resources as Resources;
@@ -198,6 +212,55 @@ describe('evidenceAccount: the vault in its own account and stack', () => {
       );
       expect({ service, actions: reads?.Action }).toEqual({ service, actions: 'kms:Decrypt' });
     }
+  });
+
+  it('review-start reads the evidence account’s bucket cross-account (bucket and key policies allow the scanner account), read only', () => {
+    // Arrange
+    const reviews = Template.fromStack(app.accessProof.reviews!);
+    const role = functionRole(reviews, 'accessproof-review-start');
+    const statements = roleStatements(reviews, role);
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    const env = (
+      Object.values(
+        reviews.findResources('AWS::Lambda::Function', {
+          Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'accessproof-review-start' } } },
+        }),
+      )[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }
+    ).Properties.Environment.Variables;
+    const flat = (v: unknown) => JSON.stringify(v ?? null);
+    const bucketReads = bucketPolicy(evidenceResources, bucketId(evidenceResources, 'evidence')).find(
+      (s) => s.Sid === 'AllowScannerAccountReads',
+    );
+    const keyReads = keyPolicy(evidenceResources, 'alias/accessproof/evidence').find(
+      (s) => s.Sid === 'AllowScannerAccountDecryptThroughS3',
+    );
+
+    // Assert: the function reads the evidence account's bucket, by its owner, its sealed versions.
+    expect(flat(env.EVIDENCE_BUCKET)).toContain(`accessproof-evidence-${EVIDENCE}-`);
+    expect(env.EVIDENCE_BUCKET_OWNER).toBe(EVIDENCE);
+    expect(asList(bySid.EvidenceRead?.Action).sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(asList(bySid.EvidenceList?.Action).sort()).toEqual(['s3:ListBucket', 's3:ListBucketVersions']);
+    expect(flat(bySid.EvidenceRead?.Resource)).toContain(`accessproof-evidence-${EVIDENCE}-`);
+    const decrypt = statements.find((s) => flat(s.Condition).includes('alias/accessproof/evidence'));
+    expect(decrypt?.Action).toBe('kms:Decrypt');
+    expect(flat(decrypt?.Resource)).toContain(`:${EVIDENCE}:key/*`);
+    // Nothing written to the evidence account.
+    const writes = statements.filter(
+      (s) => flat(s.Resource).includes(EVIDENCE) && asList(s.Action).some((a) => WRITE_ACTIONS.test(a)),
+    );
+    expect(writes).toEqual([]);
+    // The evidence account's side: its bucket and key let the scanner account read those actions.
+    expect(mentionsScanner(bucketReads!)).toBe(true);
+    expect(asList(bucketReads?.Action)).toEqual(
+      expect.arrayContaining([
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:ListBucket',
+        's3:ListBucketVersions',
+      ]),
+    );
+    expect(mentionsScanner(keyReads!)).toBe(true);
+    expect(asList(keyReads?.Action)).toEqual(['kms:Decrypt']);
   });
 
   it('cdk-nag finds nothing unacknowledged in either account', () => {
