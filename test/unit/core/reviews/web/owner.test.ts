@@ -655,6 +655,36 @@ describe('campaign owner screens in AWS (signIn: verified)', () => {
     expect(h.audit.at(-2)).toMatchObject({ action: 'close', outcome: 'ok', owner: CONTROLLER });
     expect(logout.headers.location).toBe('/auth/logout');
   });
+
+  it('starts a campaign with an owners.yaml pasted into the form (no catalog is deployed), refusing a bad one by line', async () => {
+    // Arrange
+    const home = await h.app(req('GET', '/o', as(CONTROLLER)));
+    const post = (ownersYaml: string) =>
+      h.app(
+        req('POST', '/o/new', {
+          ...as(CONTROLLER),
+          body: form([
+            ['csrf', csrfOf(home)!],
+            ['name', 'Pasted catalog'],
+            ['due', '2026-12-31'],
+            ['reviewer', CONTROLLER],
+            ['ownersYaml', ownersYaml],
+          ]),
+        }),
+      );
+    const good = "entitlements:\n  - match: 'AP *'\n    owner: ap.owner@example.com\n";
+    // Act
+    const bad = await post(good.replace('ap.owner@example.com', 'not-an-email'));
+    const started = await post(good);
+    // Assert
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/owners\.yaml:3 \(entitlements\[0\]\.owner\): must be an email address/);
+    expect(started.status).toBe(303);
+    const id = decodeURIComponent(/\/o\/c\/([^?]+)/.exec(started.headers.location!)![1]!);
+    const created = (await h.store.get(id))!;
+    expect(itemOf(created, 'U-BOB', 'R-AP-PAY').reviewer).toBe('ap.owner@example.com');
+    expect(itemOf(created, 'U-ALICE', 'R-DISPLAY').reviewer).toBe(CONTROLLER);
+  });
 });
 
 /** A fresh owner session at the harness's current time (sessions last 8 hours). */
