@@ -4,16 +4,16 @@
  * findings; the report must draw its charts, filter, make no network request, log no console
  * error and run no injected script. A screenshot goes to test/artifacts/ (not committed).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchOfflineContext, requireChromium } from '../support/chromium';
 import { accessproof, ROOT } from './cli-helpers';
 import { HOSTILE, hostileDemo } from './hostile-demo';
 
-const CHROMIUM = process.env.ACCESSPROOF_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 
 describe('report.html in headless chromium (hostile demo, two runs)', () => {
@@ -24,8 +24,7 @@ describe('report.html in headless chromium (hostile demo, two runs)', () => {
   let report = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set ACCESSPROOF_CHROMIUM)`);
+    requireChromium();
     const scan = (asOf: string) =>
       accessproof([
         'scan',
@@ -42,21 +41,7 @@ describe('report.html in headless chromium (hostile demo, two runs)', () => {
     expect(scan('2026-10-01T00:00:00Z').code).toBe(0);
     expect(scan('2026-11-15T00:00:00Z').code).toBe(0);
     report = newest(join(out, 'evidence', 'packs'), 'report.html');
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      offline: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchOfflineContext(profile);
   }, 600_000);
 
   afterAll(async () => {

@@ -11,16 +11,16 @@
  * One demo scan before, one after, one browser for the whole file (the suite's time is tight).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReviewServer, startReviewServer } from '../../cli/commands/serve';
 import type { ReviewItemRecord, ReviewRecord } from '../../core/reviews/records';
+import { launchChromium, requireChromium } from '../support/chromium';
 import { accessproof, copyDemo, tempDir } from './cli-helpers';
 
-const CHROMIUM = process.env.ACCESSPROOF_CHROMIUM ?? '/usr/bin/chromium';
 const CONTROLLER = 'controller@halvorsen-industrial.example';
 const CFO = 'cfo@halvorsen-industrial.example';
 const AP_LEAD = 'ap.lead@halvorsen-industrial.example';
@@ -50,8 +50,7 @@ describe('reviewer app and owner screens in headless chromium (demo tenant)', ()
   let uploadedItem = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set ACCESSPROOF_CHROMIUM)`);
+    requireChromium();
     const scan = accessproof(['scan', '--config', demo.config, '--out', out, '-q', '--fail-on', 'none']);
     expect(scan.code, scan.stderr).toBe(0);
     // No campaign yet: the owner starts it in the web app, over the sealed pack.
@@ -68,20 +67,8 @@ describe('reviewer app and owner screens in headless chromium (demo tenant)', ()
     ]);
     expect(printed.code, printed.stderr).toBe(0);
     ownerLink = /^ {2}\S+: (http:\/\/127\.0\.0\.1:\d+\/o\/\S+)$/m.exec(printed.stdout)?.[1] ?? '';
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      // launch() gives the browser a fresh temporary profile; each person gets a context (cookie jar).
-    });
+    // A fresh temporary profile; each person gets a context (cookie jar).
+    browser = await launchChromium();
   }, 600_000);
 
   afterAll(async () => {

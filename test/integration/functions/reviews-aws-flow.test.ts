@@ -1,8 +1,8 @@
 /**
  * Issue 17's flow through the deployed Lambda handlers, in process, on the demo tenant: dynalite
  * (findings and reviews tables), s3rver (staging and evidence buckets); KMS, EventBridge and SNS
- * mocked as in run-on-demo.test.ts (the KMS mock signs with a real local key, so verify checks real
- * signatures).
+ * mocked as in run-on-demo.test.ts (test/support/lambda-harness.ts: the KMS mock signs with a real
+ * local key, so verify checks real signatures).
  *
  * 1. A run (plan → collect → scan → seal) seals the base pack.
  * 2. The owner starts a campaign through review-start — the owner screens `/o` of `accessproof
@@ -16,18 +16,14 @@
  * 5. The same past the SLA through the sharded scan (plan-shards → scan-shard → reconcile): the
  *    revocation is proven still present and REVIEW-REVOKE-NOT-DONE stays open.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { verifyChain } from '../../../core/evidence/verify';
 import type { Campaign } from '../../../core/reviews/model';
 import type { HttpApiEvent, HttpApiResult } from '../../../functions/shared/reviews-http';
@@ -41,11 +37,18 @@ import {
   type RunningDynalite,
   startDynalite,
 } from '../../support/dynalite';
+import {
+  answerSigningKey,
+  demoRunConfig,
+  handlerEnvironment,
+  type Json,
+  lambdaContext,
+  loadHandlers,
+  sfn,
+  signingKeyPair,
+} from '../../support/lambda-harness';
 import { type LocalS3, startLocalS3 } from '../../support/s3rver';
-import { signDigestP256 } from '../../unit/core/evidence/ecdsa-digest';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const DEMO = join(ROOT, 'examples', 'demo');
 const OWNER_ACCOUNT = '111122223333';
 const STAGING = 'flow-staging';
 const EVIDENCE = 'flow-evidence';
@@ -59,23 +62,15 @@ const B = 'reviewer.b@example.com';
 const CFO = 'cfo@example.com';
 const DAY = 86_400_000;
 
-type Json = Record<string, unknown>;
 type Step = (event: unknown, context: Context) => Promise<unknown>;
 type Http = (event: HttpApiEvent, context: Context) => Promise<HttpApiResult>;
 
-const sfn = <T = Json>(value: unknown): T => JSON.parse(JSON.stringify(value)) as T;
-const context = {
-  functionName: 'flow',
-  awsRequestId: 'flow-request',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:${OWNER_ACCOUNT}:function:flow`,
-  memoryLimitInMB: '1024',
-  getRemainingTimeInMillis: () => 600_000,
-} as unknown as Context;
+const context = lambdaContext(undefined, { functionName: 'flow', account: OWNER_ACCOUNT });
 
 const kms = mockClient(KMSClient);
 const events = mockClient(EventBridgeClient);
 const sns = mockClient(SNSClient);
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const signingKey = signingKeyPair();
 
 let ddb: RunningDynalite;
 let s3: LocalS3;
@@ -97,30 +92,7 @@ let start: Http;
 let store: DynamoDbReviewStore;
 
 /** The demo's Lambda-collectable sources (no ERP/HR/SAP files), absolute paths, shipped ruleset. */
-function runConfig() {
-  const config = parseYaml(readFileSync(join(DEMO, 'accessproof.yaml'), 'utf8')) as {
-    sources: Json[];
-    policy: Json;
-    evidence?: Json;
-  };
-  config.sources = config.sources
-    .filter((s) => s.system !== 'erp' && s.system !== 'sap' && s.system !== 'hr')
-    .map((s) => ({
-      ...s,
-      files: Object.fromEntries(
-        Object.entries(s.files as Record<string, string>).map(([k, v]) => [k, join(DEMO, v)]),
-      ),
-    }));
-  config.policy.sodRules = ['rules/sox-core.yaml'];
-  delete config.evidence;
-  return {
-    file: 'demo-deploy.yaml',
-    text: stringifyYaml(config),
-    rulesets: [
-      { path: 'rules/sox-core.yaml', text: readFileSync(join(ROOT, 'rules', 'sox-core.yaml'), 'utf8') },
-    ],
-  };
-}
+const runConfig = () => demoRunConfig();
 
 beforeAll(async () => {
   ddb = await startDynalite();
@@ -129,72 +101,53 @@ beforeAll(async () => {
   s3 = await startLocalS3();
   await s3.createBucket(STAGING);
   await s3.createBucket(EVIDENCE);
-  kms.on(GetPublicKeyCommand).resolves({
-    KeyId: KEY_ARN,
-    PublicKey: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
-    KeySpec: 'ECC_NIST_P256',
-    KeyUsage: 'SIGN_VERIFY',
-    SigningAlgorithms: ['ECDSA_SHA_256'],
-  });
-  kms.on(SignCommand).callsFake((input: { Message: Uint8Array }) => ({
-    KeyId: KEY_ARN,
-    Signature: signDigestP256(input.Message, privateKey),
-    SigningAlgorithm: 'ECDSA_SHA_256',
-  }));
+  answerSigningKey(kms, KEY_ARN, signingKey);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
-    STAGING_BUCKET: STAGING,
-    STAGING_BUCKET_OWNER: OWNER_ACCOUNT,
-    EVIDENCE_BUCKET: EVIDENCE,
-    EVIDENCE_BUCKET_OWNER: OWNER_ACCOUNT,
-    EVIDENCE_PREFIX: '',
-    EVIDENCE_RETENTION_DAYS: '2557',
-    FINDINGS_TABLE: FINDINGS,
-    REVIEWS_TABLE: REVIEWS,
-    // Entries are sealed as soon as they are written (the default waits 5 minutes).
-    REVIEW_AUDIT_SETTLE_SECONDS: '0',
-    REVIEW_OWNERS: `${OWNER.toUpperCase()}, other.owner@example.com`,
-    COGNITO_DOMAIN: 'https://auth.example.com',
-    COGNITO_CLIENT_ID: 'client-123',
-    APP_BASE_URL: 'https://reviews.example.com',
-    IDENTITY_PROVIDER: IDP,
-    SIGNING_KEY_ARN: KEY_ARN,
-    FINDINGS_EVENT_BUS: 'accessproof-findings',
-    NOTIFY_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER_ACCOUNT}:accessproof`,
-    ANCHOR_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER_ACCOUNT}:anchors`,
-    EXTERNAL_ID: 'accessproof-test-external-id',
-    SOURCE_SECRETS: '{}',
-    // Key indexes beside the snapshots: what plan-shards reads (the single scan ignores them).
-    KEY_INDEX: 'true',
-    PLAN_ITEMS: 'inline',
-    POWERTOOLS_SERVICE_NAME: 'flow',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_NAMESPACE: 'AccessProof',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
-  const load = async (name: string) =>
-    ((await import(`../../../functions/${name}/handler.ts`)) as { handler: unknown }).handler;
-  steps = {
-    plan: (await load('plan')) as Step,
-    'collect-aws': (await load('collect-aws')) as Step,
-    'collect-entra': (await load('collect-entra')) as Step,
-    'collect-salesforce': (await load('collect-salesforce')) as Step,
-    scan: (await load('scan')) as Step,
-    seal: (await load('seal')) as Step,
-    'plan-shards': (await load('plan-shards')) as Step,
-    'scan-shard': (await load('scan-shard')) as Step,
-    reconcile: (await load('reconcile')) as Step,
-  };
-  api = (await load('reviews-api')) as Http;
-  start = (await load('review-start')) as Http;
+  Object.assign(
+    process.env,
+    handlerEnvironment({
+      s3,
+      ddb,
+      owner: OWNER_ACCOUNT,
+      staging: STAGING,
+      evidence: EVIDENCE,
+      findingsTable: FINDINGS,
+      keyArn: KEY_ARN,
+      anchorTopicArn: `arn:aws:sns:us-east-1:${OWNER_ACCOUNT}:anchors`,
+      serviceName: 'flow',
+      extra: {
+        REVIEWS_TABLE: REVIEWS,
+        // Entries are sealed as soon as they are written (the default waits 5 minutes).
+        REVIEW_AUDIT_SETTLE_SECONDS: '0',
+        REVIEW_OWNERS: `${OWNER.toUpperCase()}, other.owner@example.com`,
+        COGNITO_DOMAIN: 'https://auth.example.com',
+        COGNITO_CLIENT_ID: 'client-123',
+        APP_BASE_URL: 'https://reviews.example.com',
+        IDENTITY_PROVIDER: IDP,
+        // Key indexes beside the snapshots: what plan-shards reads (the single scan ignores them).
+        KEY_INDEX: 'true',
+      },
+    }),
+  );
+  const handlers = await loadHandlers([
+    'plan',
+    'collect-aws',
+    'collect-entra',
+    'collect-salesforce',
+    'scan',
+    'seal',
+    'plan-shards',
+    'scan-shard',
+    'reconcile',
+    'reviews-api',
+    'review-start',
+  ] as const);
+  const { 'reviews-api': reviewsApi, 'review-start': reviewStart, ...runSteps } = handlers;
+  steps = runSteps;
+  api = reviewsApi as unknown as Http;
+  start = reviewStart as unknown as Http;
   store = new DynamoDbReviewStore({ tableName: REVIEWS, client: ddb.newClient() });
 }, 300_000);
 

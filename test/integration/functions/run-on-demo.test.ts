@@ -18,18 +18,17 @@
  *   no SHA-256 checksum, so verify must report exactly those three facts and nothing else. This test is NOT proof that the
  *   evidence is immutable; only S3 Object Lock is (see test/infra for the bucket's COMPLIANCE lock).
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { keyFingerprint } from '../../../core/evidence/signature';
 import { verifyChain } from '../../../core/evidence/verify';
 import { decide } from '../../../core/reviews/decide';
@@ -45,9 +44,19 @@ import {
   type RunningDynalite,
   startDynalite,
 } from '../../support/dynalite';
+import {
+  answerSigningKey,
+  demoRunConfig,
+  type Handler,
+  handlerEnvironment,
+  type Json,
+  lambdaContext,
+  loadHandlers,
+  sfn,
+  signingKeyPair,
+} from '../../support/lambda-harness';
 import { type LocalS3, startLocalS3 } from '../../support/s3rver';
 import { securityHubImitation } from '../../support/security-hub-imitation';
-import { signDigestP256 } from '../../unit/core/evidence/ecdsa-digest';
 import { CONTROLLER, itemOf, LATER, startedCampaign } from '../../unit/core/reviews/review-fixture';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -60,61 +69,15 @@ const TABLE = 'accessproof-findings';
 const REVIEWS_TABLE = 'accessproof-reviews';
 const KEY_ARN = `arn:aws:kms:us-east-1:${OWNER}:key/manifest-signing`;
 
-type Json = Record<string, unknown>;
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
-
-/** What Step Functions does to every payload and result: JSON out, JSON in. */
-const sfn = <T = Json>(value: unknown): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** A Lambda context whose clock the test scripts: `remaining()` answers getRemainingTimeInMillis. */
-function lambdaContext(remaining: () => number): Context {
-  return {
-    functionName: 'accessproof-test',
-    awsRequestId: 'test-request',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:${OWNER}:function:accessproof-test`,
-    memoryLimitInMB: '1024',
-    getRemainingTimeInMillis: remaining,
-  } as unknown as Context;
-}
-const plenty = () => lambdaContext(() => 600_000);
-
-/**
- * The demo config as the run ships it: file paths absolute (a Lambda has no config folder to
- * resolve against), the ruleset named as shipped, no local evidence dir, ERP left out.
- */
-function demoRunConfig(extraSources: Json[] = []) {
-  const config = parseYaml(readFileSync(join(DEMO, 'accessproof.yaml'), 'utf8')) as {
-    sources: Json[];
-    policy: Json;
-    evidence?: Json;
-  };
-  const abs = (files: Record<string, string>) =>
-    Object.fromEntries(Object.entries(files).map(([k, v]) => [k, join(DEMO, v)]));
-  config.sources = [
-    ...config.sources
-      // Files-only systems (ERP, SAP, HR): a Lambda has no local exports to read.
-      .filter((s) => s.system !== 'erp' && s.system !== 'sap' && s.system !== 'hr')
-      .map((s) => ({ ...s, files: abs(s.files as Record<string, string>) })),
-    ...extraSources,
-  ];
-  config.policy.sodRules = ['rules/sox-core.yaml'];
-  delete config.evidence;
-  return {
-    file: 'demo-deploy.yaml',
-    text: stringifyYaml(config),
-    rulesets: [
-      { path: 'rules/sox-core.yaml', text: readFileSync(join(ROOT, 'rules', 'sox-core.yaml'), 'utf8') },
-    ],
-  };
-}
+const plenty = () => lambdaContext();
 
 const kms = mockClient(KMSClient);
 const events = mockClient(EventBridgeClient);
 const ANCHOR_TOPIC = 'arn:aws:sns:us-east-1:111122223333:accessproof-chain-anchors';
 const sns = mockClient(SNSClient);
 const organizations = mockClient(OrganizationsClient);
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const publicDer = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+const signingKey = signingKeyPair();
+const { publicKey } = signingKey;
 
 let ddb: RunningDynalite;
 let s3: LocalS3;
@@ -151,74 +114,41 @@ beforeAll(async () => {
   await s3.createBucket(EVIDENCE);
   hubServer = await startAwsServer({ securityhub: (r) => hub.handler(r) });
 
-  kms.on(GetPublicKeyCommand).resolves({
-    KeyId: KEY_ARN,
-    PublicKey: publicDer,
-    KeySpec: 'ECC_NIST_P256',
-    KeyUsage: 'SIGN_VERIFY',
-    SigningAlgorithms: ['ECDSA_SHA_256'],
-  });
-  kms.on(SignCommand).callsFake((input: { Message: Uint8Array; MessageType: string; KeyId: string }) => {
-    if (kmsDown) {
-      throw Object.assign(new Error('KMS is unavailable'), {
-        name: 'KMSInternalException',
-        $metadata: { httpStatusCode: 500, attempts: 3 },
-      });
-    }
-    if (input.KeyId !== KEY_ARN || input.MessageType !== 'DIGEST' || input.Message.byteLength !== 32)
-      throw new Error('expected a 32-byte DIGEST signed with the manifest key');
-    return {
-      KeyId: KEY_ARN,
-      Signature: signDigestP256(input.Message, privateKey),
-      SigningAlgorithm: 'ECDSA_SHA_256',
-    };
-  });
+  answerSigningKey(kms, KEY_ARN, signingKey, () => kmsDown);
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'digest-1' });
 
   // The handlers read their environment (what the AppFunction bind helpers set) at module load.
   savedEnv = { ...process.env };
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    AWS_ENDPOINT_URL_SECURITYHUB: hubServer.endpoint,
-    SECURITY_HUB_PRODUCT_ARN: `arn:aws:securityhub:us-east-1:${OWNER}:product/${OWNER}/default`,
-    S3_FORCE_PATH_STYLE: 'true',
-    STAGING_BUCKET: STAGING,
-    STAGING_BUCKET_OWNER: OWNER,
-    EVIDENCE_BUCKET: EVIDENCE,
-    EVIDENCE_BUCKET_OWNER: OWNER,
-    EVIDENCE_PREFIX: '',
-    EVIDENCE_RETENTION_DAYS: '2557',
-    FINDINGS_TABLE: TABLE,
-    REVIEWS_TABLE,
-    SIGNING_KEY_ARN: KEY_ARN,
-    FINDINGS_EVENT_BUS: 'accessproof-findings',
-    NOTIFY_TOPIC_ARN: `arn:aws:sns:us-east-1:${OWNER}:accessproof`,
-    ANCHOR_TOPIC_ARN: ANCHOR_TOPIC,
-    EXTERNAL_ID: 'accessproof-test-external-id',
-    SOURCE_SECRETS: '{}',
-    PLAN_ITEMS: 'inline',
-    POWERTOOLS_SERVICE_NAME: 'accessproof-test',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_NAMESPACE: 'AccessProof',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
-  const load = async (step: string) =>
-    ((await import(`../../../functions/${step}/handler.ts`)) as { handler: Handler }).handler;
-  steps = {
-    plan: await load('plan'),
-    'collect-aws': await load('collect-aws'),
-    'collect-entra': await load('collect-entra'),
-    'collect-salesforce': await load('collect-salesforce'),
-    scan: await load('scan'),
-    seal: await load('seal'),
-    notify: await load('notify'),
-    release: await load('release'),
-  };
+  Object.assign(
+    process.env,
+    handlerEnvironment({
+      s3,
+      ddb,
+      owner: OWNER,
+      staging: STAGING,
+      evidence: EVIDENCE,
+      findingsTable: TABLE,
+      keyArn: KEY_ARN,
+      anchorTopicArn: ANCHOR_TOPIC,
+      serviceName: 'accessproof-test',
+      extra: {
+        AWS_ENDPOINT_URL_SECURITYHUB: hubServer.endpoint,
+        SECURITY_HUB_PRODUCT_ARN: `arn:aws:securityhub:us-east-1:${OWNER}:product/${OWNER}/default`,
+        REVIEWS_TABLE,
+      },
+    }),
+  );
+  steps = await loadHandlers([
+    'plan',
+    'collect-aws',
+    'collect-entra',
+    'collect-salesforce',
+    'scan',
+    'seal',
+    'notify',
+    'release',
+  ] as const);
 });
 
 afterAll(async () => {
