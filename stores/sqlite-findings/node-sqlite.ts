@@ -85,7 +85,7 @@ export function openSqliteStore(options: OpenStoreOptions): import('node:sqlite'
   // spill pages to the WAL over and over.
   db.exec('PRAGMA cache_size = -65536');
   if (options.foreignKeys) db.exec('PRAGMA foreign_keys = ON');
-  inTransaction(db, () => {
+  const migrate = () => {
     db.exec(options.ddl);
     const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
       | { value: string }
@@ -100,8 +100,26 @@ export function openSqliteStore(options: OpenStoreOptions): import('node:sqlite'
         { file: options.file },
       );
     }
-  });
+  };
+  // A deferred transaction: on a store whose schema is in place every statement above only reads,
+  // so opening does not wait for a writer. A seal holds the store's write lock while its pack is
+  // written (tens of seconds at 200k findings), and `findings` or `exception add` opened meanwhile
+  // would otherwise wait the busy timeout and fail. Only when the deferred attempt is refused (a
+  // first open racing another, whose read snapshot went stale) is the schema created under the
+  // write lock from the start.
+  try {
+    inTransaction(db, migrate, 'BEGIN');
+  } catch (err) {
+    if (!isBusy(err)) throw err;
+    inTransaction(db, migrate);
+  }
   return db;
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  // SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT = 517, …): the low byte is 5.
+  return typeof code === 'number' ? (code & 0xff) === 5 : /database is locked/.test(String(err));
 }
 
 /** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */

@@ -282,6 +282,27 @@ describe('SqliteFindingsRepository.openCommit (one serialization for pack and st
     });
   });
 
+  it('lets another process open the store and read while a commit is open (a seal does not lock out `findings`)', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange: the seal's write transaction is open, as for the whole time a pack is written
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act: a second connection opens without waiting at all
+      const reader = SqliteFindingsRepository.open({ file, busyTimeoutMs: 0 });
+      try {
+        // Assert: it reads the last committed state, and its own write still waits for the seal
+        expect(await reader.getChainHead()).toEqual(makeHead(1, 'run-1'));
+        expect(await reader.get(a.id)).toBeUndefined();
+        await expect(reader.clearReservation('run-2')).rejects.toThrow(/locked/);
+        await commit.commit(makeHead(2, 'run-2'));
+        expect(await reader.get(a.id)).toEqual(a);
+      } finally {
+        await reader.close();
+      }
+    });
+  });
+
   it('refuses other writes on the same connection while a commit is open, and rolls it back on close', async () => {
     await withRun2(async (repo, file) => {
       // Arrange

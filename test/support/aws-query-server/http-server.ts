@@ -103,6 +103,10 @@ export async function startAwsServer(handlers: Record<string, ServiceHandler>): 
     };
   }
 
+  // Node closes an idle keep-alive socket after 5 s; under load the SDK can write into one the
+  // server is closing, get ECONNRESET and retry, so a test counting attempts saw 2 AssumeRole calls
+  // where AWS (which keeps connections far longer) would see 1.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
