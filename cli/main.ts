@@ -340,7 +340,13 @@ function reportFailure(err: unknown): number {
     return EXIT.badInput;
   }
   const errno = findErrno(err);
-  if (errno?.code === 'ENOSPC') {
+  if (isSqliteBusy(err)) {
+    // A seal holds the state store's write lock while it writes its pack (tens of seconds for a
+    // large one); SQLite's own "database is locked" does not say so.
+    line(
+      'the state store is busy: another accessproof process (a scan sealing its pack) is writing it; nothing was changed; run again when it has finished',
+    );
+  } else if (errno?.code === 'ENOSPC') {
     line(
       `the disk is full (ENOSPC)${errno.path ? ` writing ${errno.path}` : ''}: nothing was sealed; free space and run again`,
     );
@@ -357,6 +363,15 @@ function reportFailure(err: unknown): number {
 
 function oneLine(text: string): string {
   return safeText(text.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/** SQLITE_BUSY or one of its extended codes (the low byte is 5), on `err` or a `cause`. */
+function isSqliteBusy(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, errcode } = e as { code?: unknown; errcode?: unknown };
+    if (code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number' && (errcode & 0xff) === 5) return true;
+  }
+  return false;
 }
 
 /** The file system error behind `err` (itself or a `cause`), if any. */

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadNodeSqlite } from '../../stores/sqlite-findings/node-sqlite';
+import { findingsDbFile } from '../../stores/sqlite-findings/sqlite-findings-repository';
 import { accessproof, tempDir } from './cli-helpers';
 
 describe('accessproof exception add', () => {
@@ -72,4 +74,49 @@ describe('accessproof exception add', () => {
     expect(readFileSync(join(packs, second!), 'utf8')).toContain(sod.id);
     // Three CLI runs: slow on a shared machine.
   }, 300_000);
+
+  it('while a seal holds the store, `findings` still reads and `exception add` fails saying so, changing nothing', () => {
+    // Arrange: the first test's folder; a seal's write transaction stands in for a large scan's
+    const { DatabaseSync } = loadNodeSqlite();
+    const sealing = new DatabaseSync(findingsDbFile(join(out, 'state')));
+    const open = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'jsonl'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; rule: string });
+    const target = open.find((f) => f.rule === 'SOD-CONFLICT');
+    sealing.exec('BEGIN IMMEDIATE');
+    try {
+      // Act
+      const listed = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'jsonl']);
+      const refused = accessproof([
+        'exception',
+        'add',
+        target!.id,
+        '--demo',
+        '--approver',
+        'cfo@halvorsen-industrial.example',
+        '--rationale',
+        'Two-person team until the Q1 hire; every payment run is reviewed by the controller.',
+        '--compensating-control',
+        'Controller reviews the payment-run log weekly',
+        '--expires',
+        '2026-12-31',
+        '--out',
+        out,
+      ]);
+      // Assert
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout.trim().split('\n')).toHaveLength(open.length);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(/state store is busy: .*scan sealing.*nothing was changed/);
+    } finally {
+      sealing.exec('ROLLBACK');
+      sealing.close();
+    }
+    const after = accessproof(['findings', '--out', out, '--format', 'jsonl'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; status: string });
+    expect(after.find((f) => f.id === target!.id)?.status).toBe('open');
+  }, 120_000);
 });
