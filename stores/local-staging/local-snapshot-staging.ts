@@ -12,6 +12,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createGzip } from 'node:zlib';
+import { splitLines } from '../../core/lines';
 import type { SnapshotRef, SnapshotSource, SnapshotStaging } from '../../core/ports';
 import type { KeptPart, KeptSnapshot, SnapshotHeader } from '../../core/snapshot';
 
@@ -131,22 +132,20 @@ function partName(seq: number): string {
   return `part-${String(seq).padStart(6, '0')}.jsonl`;
 }
 
-/** Lines of a gzipped text file, split on `\n` without readline's per-line overhead. */
-export async function* readGzipLines(path: string): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
-    createGunzip({ chunkSize: 1 << 20 }),
-  );
-  // Decode as a stream so a multi-byte character split across chunks stays whole.
-  stream.setEncoding('utf8');
-  let rest = '';
-  for await (const chunk of stream) {
-    const text = rest + (chunk as string);
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      if (nl > start) yield text.slice(start, nl);
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-  }
-  if (rest) yield rest;
+/**
+ * Lines of a gzipped text file, split by `splitLines` (no readline). The file is opened when
+ * iteration starts, not when this is called, and the lines come straight from `splitLines`'s
+ * generator (no second generator in between on this hot path).
+ */
+export function readGzipLines(path: string): AsyncIterable<string> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+        createGunzip({ chunkSize: 1 << 20 }),
+      );
+      // Decode as a stream so a multi-byte character split across chunks stays whole.
+      stream.setEncoding('utf8');
+      return splitLines(stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+    },
+  };
 }
