@@ -20,8 +20,9 @@
  * seal reads each campaign's log (and `-`, requests naming no campaign) without scanning the table.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { docClient } from './doc-client';
 
 export const AUDIT_LOGS_PK = 'AUDIT-LOGS';
 /** The marker's own partition: the seal role may write only this one (IAM dynamodb:LeadingKeys). */
@@ -57,12 +58,6 @@ export interface AuditSealOptions {
   /** Whether `runId`'s pack is sealed in the evidence store (a seal that died before `commit`). */
   isSealed: (runId: string) => Promise<boolean>;
   settleMs?: number;
-}
-
-function docClient(client: DynamoDBDocumentClient | DynamoDBClient): DynamoDBDocumentClient {
-  return client instanceof DynamoDBDocumentClient
-    ? client
-    : DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 /**

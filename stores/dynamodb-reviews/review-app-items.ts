@@ -6,17 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../core/reviews/web/app';
 import { AUDIT_LOGS_PK } from './audit-seal';
+import { docClient } from './doc-client';
 
 const KEY_ITEM = { pk: 'APP', sk: 'KEY' } as const;
-
-function docClient(client: DynamoDBDocumentClient | DynamoDBClient): DynamoDBDocumentClient {
-  return client instanceof DynamoDBDocumentClient
-    ? client
-    : DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
 
 /**
  * The app key; the first caller writes it (conditional put), every later one reads the same bytes.
