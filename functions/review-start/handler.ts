@@ -5,20 +5,15 @@
  * of its own because it is the only one that reads the evidence bucket: a campaign's population is
  * the chain head's sealed inventory, read by object version (the reader `verify` uses).
  */
-import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPackInventory } from '../../core/reviews/pack-inventory';
 import { createReviewApp } from '../../core/reviews/web/app';
 import { DynamoDbFindingsRepository } from '../../stores/dynamodb-findings';
-import {
-  DynamoDbReviewStore,
-  dynamoDbAuditAppender,
-  loadOrCreateAppKey,
-} from '../../stores/dynamodb-reviews';
 import { gunzipLines } from '../../stores/sqlite-reviews/gunzip-lines';
 import { evidencePackReader } from '../shared/evidence';
 import { instrument, observability } from '../shared/observability';
+import { dynamoDbReviewAppPorts } from '../shared/review-app-ports';
 import { readReviewStartEnvironment } from '../shared/reviews-environment';
 import { httpApiHandler } from '../shared/reviews-http';
 
@@ -29,20 +24,10 @@ const s3 = obs.tracer.captureAWSv3Client(
   new S3Client({ forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true' }),
 );
 const findings = new DynamoDbFindingsRepository({ tableName: env.FINDINGS_TABLE, client: ddb });
-const appendAudit = dynamoDbAuditAppender(ddb, env.REVIEWS_TABLE);
 const appUrl = env.APP_BASE_URL?.replace(/\/+$/, '');
 
 const app = createReviewApp({
-  store: new DynamoDbReviewStore({ tableName: env.REVIEWS_TABLE, client: ddb }),
-  key: await loadOrCreateAppKey(ddb, env.REVIEWS_TABLE),
-  now: () => new Date(),
-  newId: randomUUID,
-  audit: async (entry) => {
-    await appendAudit(entry);
-    obs.logger.info('review audit', { action: entry.action, outcome: entry.outcome, status: entry.status });
-  },
-  signIn: 'verified',
-  secureCookie: true,
+  ...(await dynamoDbReviewAppPorts(obs, ddb, env.REVIEWS_TABLE)),
   owners: env.REVIEW_OWNERS,
   campaignBase: {
     // A fresh pack reader per campaign: it caches the bucket listing.

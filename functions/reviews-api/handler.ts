@@ -3,35 +3,18 @@
  * runs, on the DynamoDB review store, with the reviewer taken from the JWT authorizer's verified
  * email claim. `/auth/*` (no authorizer) is the Cognito sign-in; everything else goes to the app.
  */
-import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createReviewApp } from '../../core/reviews/web/app';
-import {
-  DynamoDbReviewStore,
-  dynamoDbAuditAppender,
-  loadOrCreateAppKey,
-} from '../../stores/dynamodb-reviews';
 import { cognitoSignIn } from '../shared/cognito-sign-in';
 import { instrument, observability } from '../shared/observability';
+import { dynamoDbReviewAppPorts } from '../shared/review-app-ports';
 import { readReviewsEnvironment } from '../shared/reviews-environment';
 import { type HttpApiEvent, httpApiHandler } from '../shared/reviews-http';
 
 const obs = observability();
 const env = readReviewsEnvironment();
 const ddb = obs.tracer.captureAWSv3Client(new DynamoDBClient({}));
-const appendAudit = dynamoDbAuditAppender(ddb, env.REVIEWS_TABLE);
-const app = createReviewApp({
-  store: new DynamoDbReviewStore({ tableName: env.REVIEWS_TABLE, client: ddb }),
-  key: await loadOrCreateAppKey(ddb, env.REVIEWS_TABLE),
-  now: () => new Date(),
-  newId: randomUUID,
-  audit: async (entry) => {
-    await appendAudit(entry);
-    obs.logger.info('review audit', { action: entry.action, outcome: entry.outcome, status: entry.status });
-  },
-  signIn: 'verified',
-  secureCookie: true,
-});
+const app = createReviewApp(await dynamoDbReviewAppPorts(obs, ddb, env.REVIEWS_TABLE));
 const providers = env.IDENTITY_PROVIDER ? [env.IDENTITY_PROVIDER] : [];
 const api = httpApiHandler(app, { trustedProviders: providers });
 const signIn = cognitoSignIn({
