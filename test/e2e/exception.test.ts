@@ -8,15 +8,35 @@ import { accessproof, tempDir } from './cli-helpers';
 describe('accessproof exception add', () => {
   const out = tempDir();
   afterAll(() => rmSync(out, { recursive: true, force: true }));
+  /** `findings --format jsonl` parsed, with the filter arguments given. */
+  const findingsOf = (...filter: string[]) =>
+    accessproof(['findings', '--out', out, ...filter, '--format', 'jsonl'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; rule: string; status: string });
+  /** `exception add` of finding `id`, with approver, rationale, compensating control and expiry. */
+  const acceptance = (id: string) => [
+    'exception',
+    'add',
+    id,
+    '--demo',
+    '--approver',
+    'cfo@halvorsen-industrial.example',
+    '--rationale',
+    'Two-person team until the Q1 hire; every payment run is reviewed by the controller.',
+    '--compensating-control',
+    'Controller reviews the payment-run log weekly',
+    '--expires',
+    // The demo is as of 2026-10-01: `--demo` makes the acceptance take effect then (issue 10).
+    '2026-12-31',
+    '--out',
+    out,
+  ];
 
   it('accepts a risk with approver, rationale and expiry; the next pack carries it', () => {
     // Arrange
     expect(accessproof(['scan', '--demo', '--out', out]).code).toBe(0);
-    const sod = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'jsonl'])
-      .stdout.trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .find((f) => f.rule === 'SOD-CONFLICT');
+    const sod = findingsOf('--status', 'open').find((f) => f.rule === 'SOD-CONFLICT')!;
 
     // Act
     const missingRationale = accessproof([
@@ -33,23 +53,7 @@ describe('accessproof exception add', () => {
       '--out',
       out,
     ]);
-    const added = accessproof([
-      'exception',
-      'add',
-      sod.id,
-      '--demo',
-      '--approver',
-      'cfo@halvorsen-industrial.example',
-      '--rationale',
-      'Two-person team until the Q1 hire; every payment run is reviewed by the controller.',
-      '--compensating-control',
-      'Controller reviews the payment-run log weekly',
-      '--expires',
-      // The demo is as of 2026-10-01: `--demo` makes the acceptance take effect then (issue 10).
-      '2026-12-31',
-      '--out',
-      out,
-    ]);
+    const added = accessproof(acceptance(sod.id));
     const rescan = accessproof(['scan', '--demo', '--out', out]);
 
     // Assert
@@ -57,11 +61,7 @@ describe('accessproof exception add', () => {
     expect(missingRationale.stderr).toMatch(/rationale/);
     expect(added.code, added.stderr).toBe(0);
     expect(rescan.code).toBe(0);
-    const after = accessproof(['findings', '--out', out, '--format', 'jsonl'])
-      .stdout.trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .find((f) => f.id === sod.id);
+    const after = findingsOf().find((f) => f.id === sod.id);
     expect(after).toMatchObject({
       status: 'risk-accepted',
       exception: { approver: 'cfo@halvorsen-industrial.example' },
@@ -79,31 +79,13 @@ describe('accessproof exception add', () => {
     // Arrange: the first test's folder; a seal's write transaction stands in for a large scan's
     const { DatabaseSync } = loadNodeSqlite();
     const sealing = new DatabaseSync(findingsDbFile(join(out, 'state')));
-    const open = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'jsonl'])
-      .stdout.trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { id: string; rule: string });
+    const open = findingsOf('--status', 'open');
     const target = open.find((f) => f.rule === 'SOD-CONFLICT');
     sealing.exec('BEGIN IMMEDIATE');
     try {
       // Act
       const listed = accessproof(['findings', '--out', out, '--status', 'open', '--format', 'jsonl']);
-      const refused = accessproof([
-        'exception',
-        'add',
-        target!.id,
-        '--demo',
-        '--approver',
-        'cfo@halvorsen-industrial.example',
-        '--rationale',
-        'Two-person team until the Q1 hire; every payment run is reviewed by the controller.',
-        '--compensating-control',
-        'Controller reviews the payment-run log weekly',
-        '--expires',
-        '2026-12-31',
-        '--out',
-        out,
-      ]);
+      const refused = accessproof(acceptance(target!.id));
       // Assert
       expect(listed.code, listed.stderr).toBe(0);
       expect(listed.stdout.trim().split('\n')).toHaveLength(open.length);
@@ -113,10 +95,6 @@ describe('accessproof exception add', () => {
       sealing.exec('ROLLBACK');
       sealing.close();
     }
-    const after = accessproof(['findings', '--out', out, '--format', 'jsonl'])
-      .stdout.trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { id: string; status: string });
-    expect(after.find((f) => f.id === target!.id)?.status).toBe('open');
+    expect(findingsOf().find((f) => f.id === target!.id)?.status).toBe('open');
   }, 120_000);
 });

@@ -33,6 +33,7 @@ import { keyFingerprint } from '../../../core/evidence/signature';
 import { verifyChain } from '../../../core/evidence/verify';
 import { decide } from '../../../core/reviews/decide';
 import type { Campaign } from '../../../core/reviews/model';
+import { LAMBDA_STEPS } from '../../../infra/lib/lambda-entries';
 import { DynamoDbFindingsRepository } from '../../../stores/dynamodb-findings';
 import { DynamoDbReviewStore } from '../../../stores/dynamodb-reviews';
 import { kmsKeyFingerprints } from '../../../stores/kms-signer/kms-key-fingerprint';
@@ -83,10 +84,8 @@ let ddb: RunningDynalite;
 let s3: LocalS3;
 const hub = securityHubImitation({ accountId: OWNER, region: 'us-east-1' });
 let hubServer: RunningServer;
-let steps: Record<
-  'plan' | 'collect-aws' | 'collect-entra' | 'collect-salesforce' | 'scan' | 'seal' | 'notify' | 'release',
-  Handler
->;
+/** Every step the runtime stack deploys (sharding off). */
+let steps: Record<(typeof LAMBDA_STEPS)[number], Handler>;
 let savedEnv: NodeJS.ProcessEnv;
 /** A campaign decided in the AWS app (stored in the reviews table) before the first run. */
 let decided: Campaign;
@@ -139,16 +138,7 @@ beforeAll(async () => {
       },
     }),
   );
-  steps = await loadHandlers([
-    'plan',
-    'collect-aws',
-    'collect-entra',
-    'collect-salesforce',
-    'scan',
-    'seal',
-    'notify',
-    'release',
-  ] as const);
+  steps = await loadHandlers(LAMBDA_STEPS);
 });
 
 afterAll(async () => {
