@@ -8,7 +8,11 @@ import type { KeptPart, KeptSnapshot } from './snapshot';
  * AWS: an S3 staging prefix. Keys are `<runId>/<sourceId>`.
  */
 export interface SnapshotStaging {
-  /** Store part `seq` (0-based) of the record lines. Idempotent: the same seq overwrites. */
+  /**
+   * Store part `seq` (0-based) of the record lines. Idempotent: the same seq overwrites. The part's
+   * text is `lines.join('\n') + '\n'`; an item may hold several lines (the driver joins runs of
+   * lines into one string), so count records by newlines, not items.
+   */
   writePart(key: string, seq: number, lines: readonly string[]): Promise<void>;
   saveCheckpoint(key: string, body: string): Promise<void>;
   /**

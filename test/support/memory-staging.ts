@@ -27,6 +27,7 @@ export class MemoryStaging implements SnapshotStaging {
     const text = lines.join('\n');
     this.finals.set(key, text);
     const sha256 = createHash('sha256').update(text).digest('hex');
-    return { location: key, sha256, bytes: text.length, records: lines.length - 1 };
+    // A part's item may hold several lines (core/ports.ts): count the lines of the text.
+    return { location: key, sha256, bytes: text.length, records: text.split('\n').length - 1 };
   }
 }
