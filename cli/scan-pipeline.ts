@@ -34,6 +34,7 @@ import { LocalSigner } from '../stores/local-signer/local-signer';
 import { LocalSnapshotStaging } from '../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader, STAGING_DIR } from '../stores/local-vault/local-pack-reader';
 import { LocalVault } from '../stores/local-vault/local-vault';
+import { OcsfThread } from '../stores/local-vault/ocsf-thread';
 import {
   findingsDbFile,
   SqliteFindingsRepository,
@@ -271,6 +272,8 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
       logger,
       packs,
       campaigns: reportCampaigns(reviewArtefacts),
+      // The OCSF events on the other core while findings.jsonl is written (issue 11).
+      ocsf: new OcsfThread(),
       extraArtefacts: [
         { path: 'policy.json', content: policy.bytes, records: 0 },
         ...reviewArtefacts,

@@ -3,6 +3,7 @@
  * Adapters: `stores/local-vault`, `stores/local-signer`, `stores/s3-evidence`, `stores/kms-signer`.
  */
 import type { ChainHead, Manifest, ManifestDraft, SignatureAlgorithm } from './manifest';
+import type { OcsfContext } from './ocsf';
 
 /** Signs manifest bytes. */
 export interface Signer {
@@ -59,6 +60,31 @@ export interface PackWriter {
   seal(draft: ManifestDraft, signer: Signer): Promise<SealedPack>;
   /** Throw away what was staged (a failed run). Safe to call after a failed `seal`. */
   abort(): Promise<void>;
+}
+
+/**
+ * Makes `findings.ocsf.json` from `findings.jsonl`'s bytes beside the caller (a worker thread:
+ * `stores/local-vault/ocsf-thread.ts`), with the bytes `toOcsf` in the caller's thread gives
+ * (`ocsf-lines.ts`). Seal then writes both files at once, so the pack writer must accept a second
+ * `add` before the first has finished (the local vault does).
+ */
+export interface OcsfOffload {
+  /** Starts one conversion, or `undefined` when it is not worth a thread (few findings). */
+  open(ctx: OcsfContext, findings: number): OcsfConversion | undefined;
+}
+
+export interface OcsfConversion {
+  /**
+   * The next bytes of `findings.jsonl`, in order (copied: the caller keeps its chunk). Resolves
+   * when the conversion can take more (at most a few MB are in flight); rejects once it failed.
+   */
+  feed(chunk: Uint8Array): Promise<void>;
+  /** After the last chunk. */
+  end(): void;
+  /** `findings.ocsf.json`'s bytes; throws if the conversion failed or was aborted. */
+  readonly output: AsyncIterable<Uint8Array>;
+  /** Stops the conversion (the other file failed): `output` then throws `reason`. */
+  abort(reason: unknown): void;
 }
 
 /** The vault. */

@@ -4,11 +4,14 @@
  */
 import type { Logger } from '../connector';
 import { anchorOf, type HeadAnchor } from '../evidence/anchor';
+import { jsonArray, jsonLines } from '../evidence/json-chunks';
 import type { FindingCounts, SourceEntry } from '../evidence/manifest';
-import { toOcsf } from '../evidence/ocsf';
+import { type OcsfContext, toOcsf } from '../evidence/ocsf';
 import {
   type ArtefactContent,
   type EvidenceWriter,
+  type OcsfConversion,
+  type OcsfOffload,
   PackExistsError,
   type PackReader,
   type PackWriter,
@@ -52,6 +55,12 @@ export interface SealStepInput {
   extraArtefacts?: ReadonlyArray<{ path: string; content: ArtefactContent; records: number }>;
   /** Review campaigns as the pack records them, for the report's dashboard. */
   campaigns?: readonly ReportCampaign[];
+  /**
+   * Makes `findings.ocsf.json` beside this thread (a worker thread), from `findings.jsonl`'s
+   * bytes, while both are written: the pack writer must then take two `add`s at once. Without it
+   * (or when it declines, for few findings) the events are made here, one after the other.
+   */
+  ocsf?: OcsfOffload;
   logger: Logger;
 }
 
@@ -99,6 +108,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
   }
   let sealed: SealedPack;
   let commit: RunCommit | undefined;
+  let conversion: OcsfConversion | undefined;
   try {
     const entries: SourceEntry[] = [];
     for (const s of input.sources) {
@@ -131,8 +141,13 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     // the pack got: one serialization of ~0.5 GB instead of two at 200k findings (issue 11).
     commit = await repo.openCommit?.(plan.runId);
     const store = commit;
-    await pack.add(
-      'findings.jsonl',
+    const ocsf: OcsfContext = {
+      runId: plan.runId,
+      asOf: plan.asOf,
+      organization: plan.organization,
+      toolVersion: plan.toolVersion,
+    };
+    const lines = (feed?: OcsfConversion) =>
       jsonLines(
         scan.findings,
         store
@@ -140,20 +155,18 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
               if (changedIds.has(f.id)) store.put(f, json);
             }
           : undefined,
-      ),
-      scan.findings.length,
-    );
-    const ocsf = {
-      runId: plan.runId,
-      asOf: plan.asOf,
-      organization: plan.organization,
-      toolVersion: plan.toolVersion,
-    };
-    await pack.add(
-      'findings.ocsf.json',
-      jsonArray(scan.findings, (f) => JSON.stringify(toOcsf(f, ocsf))),
-      scan.findings.length,
-    );
+        feed ? (chunk) => feed.feed(chunk) : undefined,
+      );
+    conversion = input.ocsf?.open(ocsf, scan.findings.length);
+    if (conversion) await writeBoth(pack, conversion, lines(conversion), scan.findings.length);
+    else {
+      await pack.add('findings.jsonl', lines(), scan.findings.length);
+      await pack.add(
+        'findings.ocsf.json',
+        jsonArray(scan.findings, (f) => JSON.stringify(toOcsf(f, ocsf))),
+        scan.findings.length,
+      );
+    }
     const exceptions = exceptionsInForce(scan.findings, asOf);
     await pack.add('exceptions.jsonl', jsonLines(exceptions), exceptions.length);
     const byId = new Map(scan.findings.map((f) => [f.id, f]));
@@ -206,6 +219,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       input.signer,
     );
   } catch (err) {
+    conversion?.abort(err);
     await pack.abort();
     await commit?.abort();
     if (err instanceof PackExistsError) return await resumeAfterSealed(err, input, changed, previous);
@@ -311,81 +325,35 @@ export function findingCounts(findings: readonly Finding[], asOf: Date): Finding
 }
 
 /**
- * Bytes per streamed chunk. Each finding's JSON is written straight into a buffer (no joined
- * strings, no encoder copies): a 200k-finding pack holds ~1.6 GB of JSON. The strings stay small
- * (one finding) and in V8's young generation; buffers live outside the heap and are never reused,
- * since a writer may keep a chunk after asking for the next (issue 11: large joined strings went
- * to the old generation and forced full garbage collections of the whole heap).
+ * `findings.jsonl` and `findings.ocsf.json` written at once, the events made by `conversion` from
+ * the lines as they are written. Both writes have ended (or failed) when this returns, so an
+ * aborted pack has no write still running; the first failure is thrown.
  */
-const CHUNK_BYTES = 256 * 1024;
-
-/** Writes strings as UTF-8 into fresh fixed-size buffers; `take` returns a full one when there is. */
-class ChunkWriter {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  private used = 0;
-  private full: Uint8Array[] = [];
-
-  write(text: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    if (this.used + text.length * 3 > CHUNK_BYTES) {
-      this.flush();
-      if (text.length * 3 > CHUNK_BYTES) {
-        this.full.push(Buffer.from(text, 'utf8'));
-        return;
-      }
+async function writeBoth(
+  pack: PackWriter,
+  conversion: OcsfConversion,
+  lines: AsyncIterable<Uint8Array>,
+  records: number,
+): Promise<void> {
+  const jsonl = (async () => {
+    try {
+      await pack.add('findings.jsonl', lines, records);
+    } catch (err) {
+      conversion.abort(err);
+      throw err;
     }
-    this.used += this.buf.write(text, this.used, 'utf8');
-  }
-
-  /** Whether a chunk is complete. */
-  get ready(): boolean {
-    return this.full.length > 0;
-  }
-
-  /** The chunks completed so far (and, with `all`, the partial one too). */
-  take(all = false): Uint8Array[] {
-    if (all) this.flush();
-    const out = this.full;
-    this.full = [];
-    return out;
-  }
-
-  private flush(): void {
-    if (this.used === 0) return;
-    this.full.push(this.buf.subarray(0, this.used));
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.used = 0;
-  }
-}
-
-/** One JSON array, one element per line (`[`, `\n<a>`, `,\n<b>`, `]\n`), streamed in chunks. */
-async function* jsonArray<T>(items: readonly T[], json: (item: T) => string): AsyncGenerator<Uint8Array> {
-  const out = new ChunkWriter();
-  out.write('[');
-  for (let i = 0; i < items.length; i++) {
-    out.write(i === 0 ? '\n' : ',\n');
-    out.write(json(items[i]!));
-    if (out.ready) yield* out.take();
-  }
-  out.write(']\n');
-  yield* out.take(true);
-}
-
-/**
- * One JSON document per line, streamed in chunks so a large finding list never becomes one string.
- * `each` sees every item with its JSON (the line without its newline).
- */
-async function* jsonLines<T>(
-  items: readonly T[],
-  each?: (item: T, json: string) => void,
-): AsyncGenerator<Uint8Array> {
-  const out = new ChunkWriter();
-  for (const item of items) {
-    const json = JSON.stringify(item);
-    each?.(item, json);
-    out.write(json);
-    out.write('\n');
-    if (out.ready) yield* out.take();
-  }
-  yield* out.take(true);
+    conversion.end();
+  })();
+  const events = (async () => {
+    try {
+      await pack.add('findings.ocsf.json', conversion.output, records);
+    } catch (err) {
+      // The lines stop at their next chunk (feed rejects).
+      conversion.abort(err);
+      throw err;
+    }
+  })();
+  const [a, b] = await Promise.allSettled([jsonl, events]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
 }
