@@ -90,6 +90,44 @@ describe('SqliteFindingsRepository', () => {
     }
   });
 
+  it('keeps no index a query does not use, and still opens a store that has the old ones', async () => {
+    // Arrange: a store created with the indexes on status and rule that stores had before.
+    const store = await sqliteStore();
+    const older = join(store.file, '..', 'older.db');
+    try {
+      const repo = await store.open();
+      const { DatabaseSync } = loadNodeSqlite();
+      const pre = new DatabaseSync(older);
+      pre.exec(`CREATE TABLE findings (id TEXT PRIMARY KEY, status TEXT NOT NULL, rule TEXT NOT NULL,
+        severity TEXT NOT NULL, last_seen_run TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX findings_status ON findings (status); CREATE INDEX findings_rule ON findings (rule);`);
+      pre.close();
+      const indexes = (file: string) => {
+        const db = new DatabaseSync(file);
+        const rows = db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' ORDER BY name",
+          )
+          .all() as { name: string }[];
+        db.close();
+        return rows.map((r) => r.name);
+      };
+      // Act
+      await commitNext(repo, 'run-1', [makeFinding()]);
+      const kept = SqliteFindingsRepository.open({ file: older });
+      await commitNext(kept, 'run-1', [makeFinding()]);
+      await kept.close();
+      // Assert: the primary key's own index only (each index is one more b-tree per commit).
+      expect(indexes(store.file)).toEqual(['sqlite_autoindex_findings_1']);
+      expect(indexes(older)).toEqual(['findings_rule', 'findings_status', 'sqlite_autoindex_findings_1']);
+      const reopened = SqliteFindingsRepository.open({ file: older });
+      expect((await reopened.loadAll()).map((f) => f.id)).toEqual([makeFinding().id]);
+      await reopened.close();
+    } finally {
+      await store.dispose();
+    }
+  });
+
   it('leaves the store unchanged when a commit fails half-way (one transaction)', async () => {
     // Arrange
     const store = await sqliteStore();
