@@ -109,6 +109,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
   let sealed: SealedPack;
   let commit: RunCommit | undefined;
   let conversion: OcsfConversion | undefined;
+  let events: ReturnType<typeof writeBoth> | undefined;
   try {
     const entries: SourceEntry[] = [];
     for (const s of input.sources) {
@@ -158,8 +159,12 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
         feed ? (chunk) => feed.feed(chunk) : undefined,
       );
     conversion = input.ocsf?.open(ocsf, scan.findings.length);
-    if (conversion) await writeBoth(pack, conversion, lines(conversion), scan.findings.length);
-    else {
+    if (conversion) {
+      // The events' file may still be written while this thread goes on with the others (the
+      // report is seconds at 200k findings); seal waits for it before the manifest.
+      events = writeBoth(pack, conversion, lines(conversion), scan.findings.length);
+      await events.jsonl;
+    } else {
       await pack.add('findings.jsonl', lines(), scan.findings.length);
       await pack.add(
         'findings.ocsf.json',
@@ -202,6 +207,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     });
     await pack.add('report.html', new TextEncoder().encode(html), 0);
     for (const extra of input.extraArtefacts ?? []) await pack.add(extra.path, extra.content, extra.records);
+    await events?.both;
     sealed = await pack.seal(
       {
         runId: plan.runId,
@@ -220,6 +226,8 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     );
   } catch (err) {
     conversion?.abort(err);
+    // No write may still run when the pack is thrown away.
+    await events?.both.catch(() => {});
     await pack.abort();
     await commit?.abort();
     if (err instanceof PackExistsError) return await resumeAfterSealed(err, input, changed, previous);
@@ -326,15 +334,16 @@ export function findingCounts(findings: readonly Finding[], asOf: Date): Finding
 
 /**
  * `findings.jsonl` and `findings.ocsf.json` written at once, the events made by `conversion` from
- * the lines as they are written. Both writes have ended (or failed) when this returns, so an
- * aborted pack has no write still running; the first failure is thrown.
+ * the lines as they are written. `jsonl` settles when the lines are written; `both` when both
+ * writes have ended (or failed), with the first failure, so an aborted pack waits for it and has no
+ * write still running. A failure of either stops the other.
  */
-async function writeBoth(
+function writeBoth(
   pack: PackWriter,
   conversion: OcsfConversion,
   lines: AsyncIterable<Uint8Array>,
   records: number,
-): Promise<void> {
+): { jsonl: Promise<void>; both: Promise<void> } {
   const jsonl = (async () => {
     try {
       await pack.add('findings.jsonl', lines, records);
@@ -353,7 +362,12 @@ async function writeBoth(
       throw err;
     }
   })();
-  const [a, b] = await Promise.allSettled([jsonl, events]);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
+  const both = Promise.allSettled([jsonl, events]).then(([a, b]) => {
+    if (a.status === 'rejected') throw a.reason;
+    if (b.status === 'rejected') throw b.reason;
+  });
+  // Seen through `both` (awaited before the manifest, or on abort): not an unhandled rejection.
+  jsonl.catch(() => {});
+  both.catch(() => {});
+  return { jsonl, both };
 }
