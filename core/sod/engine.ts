@@ -16,7 +16,7 @@ import type { EvidenceItem, FindingDraft, Severity } from '../findings/model';
 import { type AllowPart, denyCovers } from '../iam/statement';
 import { displayResource, LITERAL_STAR } from '../iam/variables';
 import type { Inventory, PrincipalGrants } from '../inventory';
-import type { Grant, Identity, PolicyStatement, Principal } from '../model';
+import type { Entitlement, Grant, Identity, PolicyStatement, Principal } from '../model';
 import type { CompiledRisk, CompiledRuleset, SapTarget } from './compile';
 import { type EntitlementMatch, hasBit, matchEntitlement } from './match-entitlement';
 import { BoundsIndex, type EntitlementLookup, PrincipalIam } from './principal-iam';
@@ -393,12 +393,26 @@ class EvidenceCache {
   private identity: Identity | undefined;
   private readonly entries = new Map<string, EvidencePrincipal | null>();
   private readonly rulesets = new Map<string, string>();
+  /** Entitlements by dense index, looked up once each (a grant's uid is a string-keyed lookup). */
+  private readonly entitlements: (Entitlement | null | undefined)[];
 
   constructor(
     private readonly inv: Inventory,
     private readonly compiled: CompiledRuleset,
     private readonly held: IdentityFunctions,
-  ) {}
+  ) {
+    this.entitlements = new Array(inv.index.entitlementCount);
+  }
+
+  /** The entitlement at dense index `e` (the one its grants name). */
+  entitlement(e: number): Entitlement | undefined {
+    let found = this.entitlements[e];
+    if (found === undefined) {
+      found = this.inv.entitlements.get(this.inv.index.entitlementUidAt(e)) ?? null;
+      this.entitlements[e] = found;
+    }
+    return found ?? undefined;
+  }
 
   /** Starts an identity's conflicts: entries of the previous identity are dropped. */
   forIdentity(identity: Identity): void {
@@ -439,6 +453,8 @@ class EvidenceCache {
 
 interface FunctionGrant {
   grant: Grant;
+  /** Dense index of the grant's entitlement. */
+  e: number;
   part?: AllowPart;
   /** SAP: how this role meets the function's transaction and objects. */
   sap?: string[];
@@ -464,7 +480,11 @@ function grantsGiving(
     if (hasBit(m.plain, fn)) {
       const full = m.sap && sapTargets.find((t) => t.fn === fn && m.sap!.get(t.index)?.mask === t.full);
       const proof = full ? m.sap!.get(full.index)!.proof : undefined;
-      out.push({ grant: held.grants[i]!, ...(proof ? { sap: proof } : {}) });
+      out.push(
+        proof
+          ? { grant: held.grants[i]!, e: held.entitlements[i]!, sap: proof }
+          : { grant: held.grants[i]!, e: held.entitlements[i]! },
+      );
       continue;
     }
     if (hasBit(m.sapBits, fn)) sapPartial = true;
@@ -472,7 +492,7 @@ function grantsGiving(
     if (!parts) continue;
     denies ??= iam.denies(fn);
     const part = iam.survivor(parts, fn, denies);
-    if (part) out.push({ grant: held.grants[i]!, part });
+    if (part) out.push({ grant: held.grants[i]!, e: held.entitlements[i]!, part });
   }
   if (out.some((g) => g.part)) iam.notesFor(fn, notes);
   if (sapPartial && out.length === 0) {
@@ -482,7 +502,7 @@ function grantsGiving(
     if (target) {
       for (let i = 0; i < held.grants.length; i++) {
         const part = iam.identity[i]?.sap?.get(target.index);
-        if (part) out.push({ grant: held.grants[i]!, sap: part.proof });
+        if (part) out.push({ grant: held.grants[i]!, e: held.entitlements[i]!, sap: part.proof });
       }
     }
   }
@@ -590,8 +610,8 @@ function conflictDraft(
         );
       }
       if (found.length > 0 && !principals.includes(uid)) principals.push(uid);
-      for (const { grant, part, sap } of found) {
-        const entitlement = inv.entitlements.get(grant.entitlement);
+      for (const { grant, e, part, sap } of found) {
+        const entitlement = cache.entitlement(e);
         if (!sources.includes(principal.sourceId)) sources.push(principal.sourceId);
         if (entitlement && !sources.includes(entitlement.sourceId)) sources.push(entitlement.sourceId);
         if (part) usesIam = true;
@@ -658,8 +678,8 @@ function conflictDraft(
                 `can assume ${inv.principals.get(inv.index.principalUidAt(c.role))?.name ?? c.role} (trust: ${c.trust})`,
             )
             .join(' → ');
-          for (const { grant, part } of found) {
-            const entitlement = inv.entitlements.get(grant.entitlement);
+          for (const { grant, e, part } of found) {
+            const entitlement = cache.entitlement(e);
             for (const src of [caller.sourceId, rolePrincipal.sourceId, entitlement?.sourceId]) {
               if (src && !sources.includes(src)) sources.push(src);
             }

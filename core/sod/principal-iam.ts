@@ -199,7 +199,12 @@ export class PrincipalIam {
     private readonly compiled: CompiledRuleset,
     readonly context: PrincipalBounds | undefined,
   ) {
-    this.identity = Array.from(grants, (e) => this.matchOf(e));
+    // A plain loop: Array.from with a mapping function iterates a typed array generically, and
+    // the SoD evidence builds one of these per principal of every conflicting identity.
+    const identity: (EntitlementMatch | undefined)[] = new Array(grants.length);
+    if (context) for (let i = 0; i < grants.length; i++) identity[i] = this.matchOf(grants[i]!);
+    else for (let i = 0; i < grants.length; i++) identity[i] = lookup(grants[i]!);
+    this.identity = identity;
     this.bounds = (context?.bounds ?? []).map((b) => {
       const matches = b.entitlements.map((e) => this.matchOf(e));
       return { label: b.label, matches, transparent: matches.some((m) => m?.allowsAll) };

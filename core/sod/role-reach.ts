@@ -70,9 +70,31 @@ export interface RoleReach {
 
 const CI = { caseInsensitive: true } as const;
 
+/**
+ * Per action, whether each action pattern seen matches it: tens of thousands of trust statements
+ * repeat a few patterns (`sts:AssumeRole`), and a glob lookup builds a cache key string per call.
+ */
+const patternMatches = new Map<string, Map<string, boolean>>();
+
+function patternNames(pattern: string, action: string): boolean {
+  let byPattern = patternMatches.get(action);
+  if (!byPattern) {
+    byPattern = new Map();
+    patternMatches.set(action, byPattern);
+  }
+  let hit = byPattern.get(pattern);
+  if (hit === undefined) {
+    hit = globMatch(pattern, action, CI);
+    // Bounded like the glob caches: distinct patterns only, a pathological input cannot grow it.
+    if (byPattern.size > 10_000) byPattern.clear();
+    byPattern.set(pattern, hit);
+  }
+  return hit;
+}
+
 function namesAction(s: PolicyStatement, action: string): boolean {
-  if (s.action) return s.action.some((a) => globMatch(a, action, CI));
-  if (s.notAction) return !s.notAction.some((a) => globMatch(a, action, CI));
+  if (s.action) return s.action.some((a) => patternNames(a, action));
+  if (s.notAction) return !s.notAction.some((a) => patternNames(a, action));
   return false;
 }
 
@@ -95,24 +117,40 @@ type Named = { kind: 'any' } | { kind: 'account'; account: string } | { kind: 'p
  */
 export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach | undefined {
   const ix = inv.index;
-  const byArn = new Map<string, number>();
-  const roleByName = new Map<string, number>();
-  const byAccount = new Map<string, number[]>();
   const roles: number[] = [];
   for (const [uid, p] of inv.principals) {
     if (p.system !== 'aws' || p.status !== 'active') continue;
+    if (!p.aws?.trustPolicy || p.aws.trustPolicy.length === 0) continue;
     const i = ix.principalIndexOf(uid);
-    if (i === undefined) continue;
-    byArn.set(p.nativeId, i);
-    const account = accountOf(p);
-    if (p.nativeId.includes(':role/'))
-      roleByName.set(`${account}/${p.nativeId.slice(p.nativeId.lastIndexOf('/') + 1)}`, i);
-    const list = byAccount.get(account);
-    if (list) list.push(i);
-    else byAccount.set(account, [i]);
-    if (p.aws?.trustPolicy && p.aws.trustPolicy.length > 0) roles.push(i);
+    if (i !== undefined) roles.push(i);
   }
   if (roles.length === 0) return undefined;
+
+  // The active AWS principals by ARN, by role name and by account: built only when a trust policy
+  // names an AWS principal (most roles trust a service only, and then no caller is looked up).
+  let indexes:
+    | { byArn: Map<string, number>; roleByName: Map<string, number>; byAccount: Map<string, number[]> }
+    | undefined;
+  const principalIndexes = () => {
+    if (indexes) return indexes;
+    const byArn = new Map<string, number>();
+    const roleByName = new Map<string, number>();
+    const byAccount = new Map<string, number[]>();
+    for (const [uid, p] of inv.principals) {
+      if (p.system !== 'aws' || p.status !== 'active') continue;
+      const i = ix.principalIndexOf(uid);
+      if (i === undefined) continue;
+      byArn.set(p.nativeId, i);
+      const account = accountOf(p);
+      if (p.nativeId.includes(':role/'))
+        roleByName.set(`${account}/${p.nativeId.slice(p.nativeId.lastIndexOf('/') + 1)}`, i);
+      const list = byAccount.get(account);
+      if (list) list.push(i);
+      else byAccount.set(account, [i]);
+    }
+    indexes = { byArn, roleByName, byAccount };
+    return indexes;
+  };
 
   // Callers whose policies could allow sts:AssumeRole at all (most cannot): one look per entitlement.
   const touches = new Map<number, boolean>();
@@ -219,7 +257,9 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
 
   for (const r of roles) {
     const role = bounds.principal(r)!;
-    const roleAccount = accountOf(role);
+    // The role's account, read from its ARN only when a caller or an RCP is weighed.
+    let account: string | undefined;
+    const roleAccount = () => (account ??= accountOf(role));
     const trust = role.aws!.trustPolicy!;
     const resolve = (value: string): Named | undefined => {
       if (value === '*') return { kind: 'any' };
@@ -227,6 +267,7 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
       const root = ROOT.exec(value);
       if (root) return { kind: 'account', account: root[1]! };
       const session = SESSION.exec(value);
+      const { roleByName, byArn } = principalIndexes();
       const index = session ? roleByName.get(`${session[1]}/${session[2]}`) : byArn.get(value);
       return index === undefined ? undefined : { kind: 'principal', index };
     };
@@ -265,7 +306,7 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
         const viaSaml = SAML_PROVIDER_ARN.test(v) && namesAction(s, ASSUME_ROLE_WITH_SAML);
         const callers = viaSaml ? samlCallers(role.nativeId, v) : [];
         // RCPs of the role's account bound STS for federated callers too.
-        const rcp = viaSaml ? resourceControlsOf(r, roleAccount) : [];
+        const rcp = viaSaml ? resourceControlsOf(r, roleAccount()) : [];
         let reached = 0;
         for (const { caller, entitlement } of callers) {
           if (caller === r || found.has(caller)) continue;
@@ -302,17 +343,17 @@ export function buildRoleReach(inv: Inventory, bounds: BoundsIndex): RoleReach |
           named.kind === 'principal'
             ? [named.index]
             : named.kind === 'account'
-              ? (byAccount.get(named.account) ?? []).filter(isCapable)
-              : [...byArn.values()].filter(isCapable);
+              ? (principalIndexes().byAccount.get(named.account) ?? []).filter(isCapable)
+              : [...principalIndexes().byArn.values()].filter(isCapable);
         const label = named.kind === 'account' ? `account root ${named.account}` : v;
         for (const c of callers) {
           if (c === r || found.has(c) || denied(c)) continue;
           const caller = bounds.principal(c)!;
           // Within one account a trust policy naming the caller's ARN is enough on its own.
-          const identityNotNeeded = named.kind === 'principal' && accountOf(caller) === roleAccount;
+          const identityNotNeeded = named.kind === 'principal' && accountOf(caller) === roleAccount();
           const decision = decideRequest(policiesOf(c), ASSUME_ROLE, role.nativeId, {
             identityNotNeeded,
-            resourceControls: resourceControlsOf(c, roleAccount),
+            resourceControls: resourceControlsOf(c, roleAccount()),
           });
           if (!decision.allowed) continue;
           found.set(c, { role: r, trust: label, conditional: !!s.hasCondition || decision.conditional });

@@ -1,0 +1,161 @@
+/**
+ * `npx tsx bench/engine-micro.ts [--quick | --people N --nhi N --grants N] [--conflicts N] [--sod N]`
+ *
+ * The engine's stages (rules, sod, diff) on one generated tenant, in this process, with a hash of
+ * what they produce: a change that claims "same output" is checked by comparing the hashes before and
+ * after it. Scans once with the real pipeline (fixed clock and nonce, so two runs hash alike), then
+ * runs `evaluateSod` again `--sod` times on the same inventory (best CPU time printed).
+ * `--conflicts N` scans the conflict tenant of bench/conflict-tenant.ts instead.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../cli/config-loader';
+import { localPaths } from '../cli/paths';
+import { loadRulesets, runLocalScan } from '../cli/scan-pipeline';
+import { silentLogger } from '../core/connector';
+import type { Inventory } from '../core/inventory';
+import { evaluateSod } from '../core/sod';
+import { computeIdentityFunctions, findConflicts } from '../core/sod/engine';
+import { BoundsIndex } from '../core/sod/principal-iam';
+import { buildRoleReach } from '../core/sod/role-reach';
+import { FULL, generateEnterprise, QUICK } from './generate';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    people: { type: 'string' },
+    nhi: { type: 'string' },
+    grants: { type: 'string' },
+    conflicts: { type: 'string' },
+    sod: { type: 'string', default: '3' },
+    /** Stop the scan once the inventory is built: only the SoD runs are measured. */
+    'sod-only': { type: 'boolean', default: false },
+  },
+});
+const dir = mkdtempSync(join(tmpdir(), 'accessproof-engine-micro-'));
+try {
+  let config: string;
+  if (values.conflicts) {
+    // Imported only here: its own command-line entry must not run when this file is bundled.
+    const { writeConflictTenant } = await import('./conflict-tenant');
+    config = writeConflictTenant(dir, Number(values.conflicts));
+  } else {
+    const base = values.quick ? QUICK : FULL;
+    const size = {
+      ...base,
+      people: Number(values.people ?? base.people),
+      nhi: Number(values.nhi ?? base.nhi),
+      grants: Number(values.grants ?? base.grants),
+    };
+    mkdirSync(join(dir, 'tenant'));
+    config = (await generateEnterprise(size, join(dir, 'tenant'))).config;
+  }
+  const loaded = loadConfig(config);
+  let inventory: Inventory | undefined;
+  const cpu: Record<string, number> = {};
+  let mark = process.cpuUsage();
+  const stop = new Error('stopped after the inventory (--sod-only)');
+  const result = await runLocalScan({
+    loaded,
+    paths: localPaths(join(dir, 'out'), undefined),
+    asOf: new Date('2026-10-01T00:00:00Z'),
+    now: () => new Date('2026-10-01T06:00:00Z'),
+    runNonce: 'abcdef',
+    logger: silentLogger,
+    hooks: {
+      stage: (s, _n, source) => {
+        const c = process.cpuUsage(mark);
+        const name = source ? `${s} ${source}` : s;
+        cpu[name] = round((cpu[name] ?? 0) + (c.user + c.system) / 1e6);
+        mark = process.cpuUsage();
+      },
+      inventory: (inv) => {
+        inventory = inv;
+        if (values['sod-only']) throw stop;
+      },
+    },
+  }).catch((e: unknown) => {
+    if (e !== stop) throw e;
+    return undefined;
+  });
+  if (!inventory) throw new Error('no inventory handed over');
+  const { compiled } = await loadRulesets(loaded.rulesetFiles);
+  const runs: number[] = [];
+  const gcRuns: string[] = [];
+  let gcMs = 0;
+  let gcCount = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      gcCount++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  let sodHash = '';
+  let sodCount = 0;
+  for (let i = 0; i < Number(values.sod); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    gcMs = 0;
+    gcCount = 0;
+    const c0 = process.cpuUsage();
+    const drafts = compiled ? evaluateSod(inventory, compiled) : [];
+    const c = process.cpuUsage(c0);
+    runs.push(round((c.user + c.system) / 1e6));
+    await new Promise((r) => setTimeout(r, 50));
+    gcRuns.push(`${gcCount} gc ${Math.round(gcMs)} ms`);
+    if (i === 0) {
+      sodCount = drafts.length;
+      const h = createHash('sha256');
+      for (const d of drafts) h.update(`${JSON.stringify(d)}\n`);
+      sodHash = h.digest('hex').slice(0, 16);
+    }
+  }
+  const phases: Record<string, number[]> = { reach: [], held: [], conflicts: [] };
+  for (let i = 0; compiled && i < Number(values.sod); i++) {
+    let c0 = process.cpuUsage();
+    buildRoleReach(inventory, new BoundsIndex(inventory));
+    phases.reach!.push(cpuSince(c0));
+    c0 = process.cpuUsage();
+    const held = computeIdentityFunctions(inventory, compiled);
+    phases.held!.push(cpuSince(c0));
+    c0 = process.cpuUsage();
+    findConflicts(inventory, compiled, held);
+    phases.conflicts!.push(cpuSince(c0));
+  }
+  const fh = createHash('sha256');
+  for (const f of result?.scan.findings ?? []) fh.update(`${JSON.stringify(f)}\n`);
+  console.log(
+    JSON.stringify({
+      stagesCpu: cpu,
+      sodCpuRuns: runs,
+      sodBest: Math.min(...runs),
+      sodGc: gcRuns,
+      phases,
+      heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      sodDrafts: sodCount,
+      sodHash,
+      findings: result?.scan.findings.length,
+      findingsHash: fh.digest('hex').slice(0, 16),
+      changedHash: createHash('sha256')
+        .update(JSON.stringify(result?.scan.changed ?? []))
+        .digest('hex')
+        .slice(0, 16),
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return round((c.user + c.system) / 1e6);
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
