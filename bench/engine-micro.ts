@@ -88,10 +88,14 @@ try {
   const gcRuns: string[] = [];
   let gcMs = 0;
   let gcCount = 0;
+  let gcKinds: Record<string, number> = {};
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gcMs += e.duration;
       gcCount++;
+      // 1 scavenge, 2 minor mark-sweep, 4 mark-sweep-compact, 8 incremental marking, 16 weak callbacks
+      const kind = String((e.detail as { kind?: number } | undefined)?.kind);
+      gcKinds[kind] = Math.round((gcKinds[kind] ?? 0) + e.duration);
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
@@ -101,12 +105,13 @@ try {
     await new Promise((r) => setTimeout(r, 50));
     gcMs = 0;
     gcCount = 0;
+    gcKinds = {};
     const c0 = process.cpuUsage();
     const drafts = compiled ? evaluateSod(inventory, compiled) : [];
     const c = process.cpuUsage(c0);
     runs.push(round((c.user + c.system) / 1e6));
     await new Promise((r) => setTimeout(r, 50));
-    gcRuns.push(`${gcCount} gc ${Math.round(gcMs)} ms`);
+    gcRuns.push(`${gcCount} gc ${Math.round(gcMs)} ms ${JSON.stringify(gcKinds)}`);
     if (i === 0) {
       sodCount = drafts.length;
       const h = createHash('sha256');

@@ -393,6 +393,8 @@ class EvidenceCache {
   private identity: Identity | undefined;
   private readonly entries = new Map<string, EvidencePrincipal | null>();
   private readonly rulesets = new Map<string, string>();
+  /** One conflict's evidence notes: one set reused, cleared per conflict (most have none). */
+  readonly notes = new Set<string>();
   /** Entitlements by dense index, looked up once each (a grant's uid is a string-keyed lookup). */
   private readonly entitlements: (Entitlement | null | undefined)[];
 
@@ -587,7 +589,8 @@ function conflictDraft(
   const principals: string[] = [];
   const sources: string[] = [];
   const evidence: EvidenceItem[] = [];
-  const notes = new Set<string>();
+  const notes = cache.notes;
+  notes.clear();
   let usesIam = false;
   let usesSap = false;
   const sapTargets = compiled.systems.get('sap')?.sap ?? NO_TARGETS;
@@ -733,7 +736,7 @@ function conflictDraft(
     });
   }
   if (usesIam) for (const n of notEvaluated(inv, principals)) notes.add(n);
-  for (const n of [...notes].sort()) evidence.push({ kind: 'note', text: n });
+  if (notes.size > 0) for (const n of [...notes].sort()) evidence.push({ kind: 'note', text: n });
 
   // A conflict all of whose grants sit outside financial reporting matters one level less.
   const significant = sources.some((id) => inv.sources.get(id)?.financiallySignificant === true);
