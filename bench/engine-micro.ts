@@ -94,7 +94,7 @@ try {
       gcMs += e.duration;
       gcCount++;
       // 1 scavenge, 2 minor mark-sweep, 4 mark-sweep-compact, 8 incremental marking, 16 weak callbacks
-      const kind = String((e.detail as { kind?: number } | undefined)?.kind);
+      const kind = String((e as unknown as { detail?: { kind?: number } }).detail?.kind);
       gcKinds[kind] = Math.round((gcKinds[kind] ?? 0) + e.duration);
     }
   });
