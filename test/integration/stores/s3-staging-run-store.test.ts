@@ -1,6 +1,8 @@
 /**
  * S3RunStore against s3rver (127.0.0.1): the scan result handed from scan to seal and notify.
  * s3rver ignores checksums, SSE and ExpectedBucketOwner: the tests assert the headers sent.
+ * A 10x scan result (1.09M findings) is past V8's longest string as one JSON text: the store
+ * writes and reads it line by line, which a store configured with a small `longestString` proves.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -8,6 +10,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scanResultKey } from '../../../core/run/scan';
 import { S3RunStore } from '../../../stores/s3-staging';
+import { jsonLines } from '../../../stores/s3-staging/json-lines';
 import { type LocalS3, startLocalS3 } from '../../support/s3rver';
 
 const OWNER = '111122223333';
@@ -88,7 +91,7 @@ beforeEach(async () => {
 });
 
 describe('S3RunStore on s3rver', () => {
-  it('round-trips a scan result as JSON under <prefix>/<key>, with owner, checksum and SSE-KMS', async () => {
+  it('round-trips a scan result as JSON under <prefix>/<key>, one finding a line, with owner, checksum and SSE-KMS', async () => {
     // Arrange
     const value = scanResult(50);
     const key = scanResultKey('run-2026-10-01');
@@ -99,7 +102,12 @@ describe('S3RunStore on s3rver', () => {
 
     // Assert
     expect(back).toEqual(value);
-    expect(await storedText('run-store/runs/run-2026-10-01/scan-result.json')).toBe(JSON.stringify(value));
+    const text = await storedText('run-store/runs/run-2026-10-01/scan-result.json');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+    const lines = text.split('\n');
+    const findingLines = lines.filter((l) => l.startsWith('{"id":')).map((l) => l.replace(/,$/, ''));
+    expect(findingLines).toEqual(value.findings.map((f) => JSON.stringify(f)));
+    expect(lines).toContain('"opened":[');
     const put = sent.find((r) => r.command === 'PutObjectCommand');
     expect(put?.key).toBe('run-store/runs/run-2026-10-01/scan-result.json');
     expect(put?.headers['x-amz-checksum-sha256']).toMatch(/^[A-Za-z0-9+/]{43}=$/);
@@ -119,7 +127,7 @@ describe('S3RunStore on s3rver', () => {
     expect(missing).toBeUndefined();
   });
 
-  it('writes exactly what JSON.stringify writes, for the values JSON treats specially', async () => {
+  it('stores what JSON.stringify writes (parsed alike), for the values JSON treats specially, and reads it back', async () => {
     // Arrange
     const value = {
       date: new Date('2026-10-01T00:00:00.000Z'),
@@ -148,7 +156,77 @@ describe('S3RunStore on s3rver', () => {
     await store.put('runs/r/odd.json', value);
 
     // Assert
-    expect(await storedText('run-store/runs/r/odd.json')).toBe(JSON.stringify(value));
+    const expected = JSON.parse(JSON.stringify(value));
+    const text = await storedText('run-store/runs/r/odd.json');
+    expect(text.split('\n').join('')).toBe(JSON.stringify(value));
+    expect(JSON.parse(text)).toEqual(expected);
+    expect(await store.get('runs/r/odd.json')).toEqual(expected);
+  });
+
+  it('reads a scan result far longer than the longest string it may build, which one JSON text could not be', async () => {
+    // Arrange: a store that builds no string over 64 KiB (V8's real limit is 512 MiB: a 10x scan
+    // result, 1.09M findings, is ~1 GB of JSON); ~400 KiB of findings, each line ~200 characters.
+    const small = new S3RunStore({
+      client: s3.client(),
+      bucket,
+      prefix: 'run-store',
+      longestString: 64 * 1024,
+    });
+    const value = scanResult(2_000);
+    const oneText = JSON.stringify(value);
+    await s3
+      .client()
+      .send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'run-store/runs/old/scan-result.json', Body: oneText }),
+      );
+
+    // Act
+    await small.put(scanResultKey('run-lines'), value);
+    const back = await small.get<typeof value>(scanResultKey('run-lines'));
+
+    // Assert
+    expect(oneText.length).toBeGreaterThan(6 * 64 * 1024);
+    expect(back).toEqual(value);
+    // The same value as one JSON text is one line past the limit: refused before it is one string.
+    await expect(small.get(scanResultKey('old'))).rejects.toThrow(
+      `s3://${bucket}/run-store/runs/old/scan-result.json: a line longer than 65536 characters`,
+    );
+  });
+
+  it('lays a value out one list item a line, and that layout is JSON', () => {
+    // Arrange
+    const value = {
+      a: 1,
+      list: [{ x: [1, 2] }, 'two'],
+      nested: { ids: ['p', 'q'], empty: [], o: { deep: [3] } },
+      e: {},
+    };
+
+    // Act
+    const lines = [...jsonLines(value)];
+
+    // Assert
+    expect(lines).toEqual([
+      '{',
+      '"a":1,',
+      '"list":[',
+      '{"x":[1,2]},',
+      '"two"',
+      '],',
+      '"nested":{',
+      '"ids":[',
+      '"p",',
+      '"q"',
+      '],',
+      '"empty":[',
+      '],',
+      '"o":{"deep":[3]}',
+      '},',
+      '"e":{',
+      '}',
+      '}',
+    ]);
+    expect(JSON.parse(lines.join('\n'))).toEqual(value);
   });
 
   it('streams a value larger than one part as a multipart upload and reads it back whole', async () => {
@@ -204,7 +282,15 @@ describe('S3RunStore on s3rver', () => {
     // Act / Assert
     await expect(store.put('runs/r/undefined.json', undefined)).rejects.toThrow(/no JSON form/);
     await expect(store.get('runs/r/broken.json')).rejects.toThrow(
-      `s3://${bucket}/run-store/runs/r/broken.json:`,
+      `s3://${bucket}/run-store/runs/r/broken.json:1:`,
+    );
+    await s3
+      .client()
+      .send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'run-store/runs/r/cut.json', Body: '{\n"a":[\n1,\n' }),
+      );
+    await expect(store.get('runs/r/cut.json')).rejects.toThrow(
+      `s3://${bucket}/run-store/runs/r/cut.json: the JSON ends early (after 3 lines)`,
     );
     await expect(store.put('runs/../x.json', {})).rejects.toThrow(/not a staging key/);
   });
