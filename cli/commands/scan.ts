@@ -39,8 +39,16 @@ export async function runScan(opts: ScanOptions, out: Output): Promise<number> {
   if (!opts.config && !opts.demo) throw new InputError('give --config FILE or --demo', { field: '--config' });
   if (opts.config && opts.demo)
     throw new InputError('give either --config or --demo, not both', { field: '--demo' });
-  const asOf = parseAsOf(opts.asOf ?? (opts.demo ? DEMO_AS_OF : undefined));
   const shards = parseShards(opts.shards);
+  if (shards > 1) {
+    // Reconcile and seal run in this process: started again with the heap they need (10x).
+    const { runWithReconcileHeap } = await import('../sharded-scan');
+    const code = await runWithReconcileHeap((text) => {
+      if (!opts.quiet) process.stderr.write(text);
+    });
+    if (code !== undefined) return code;
+  }
+  const asOf = parseAsOf(opts.asOf ?? (opts.demo ? DEMO_AS_OF : undefined));
   const loaded = loadConfig(opts.config ?? DEMO_CONFIG);
   const paths = localPaths(opts.out, opts.demo && !opts.out ? undefined : loaded.config.evidence.dir);
 

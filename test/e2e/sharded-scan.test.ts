@@ -7,12 +7,15 @@
  * anything is reconciled: no pack, the findings store as it was.
  */
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateEnterprise, TINY } from '../../bench/generate';
 import { loadConfig } from '../../cli/config-loader';
 import { type LocalScanResult, runLocalScan } from '../../cli/scan-pipeline';
 import { forkShard, ShardFailedError, type ShardProcess } from '../../cli/shard-runner';
+import { reconcileHeapMb } from '../../cli/sharded-scan';
 import { silentLogger } from '../../core/connector';
 import type { Finding } from '../../core/findings/model';
 import {
@@ -212,4 +215,31 @@ describe('sharded scan = single scan on a generated tenant', () => {
     expect(a.summary.findings).toBeGreaterThan(0);
     expect(sealedOf(b)).toEqual(sealedOf(a));
   }, 600_000);
+});
+
+describe('accessproof scan --shards N', () => {
+  it('starts itself again with the heap reconcile and seal need, without NODE_OPTIONS', () => {
+    // Arrange: the heap this machine gets (the CLI runs with plain node's default limit).
+    const MB = 1024 * 1024;
+    const wanted = reconcileHeapMb({
+      limitMb: Math.floor(getHeapStatistics().heap_size_limit / MB),
+      totalMb: Math.floor(totalmem() / MB),
+      env: {},
+    });
+
+    // Act: an as-of that is no date, which the started process refuses (before any work).
+    const r = accessproof(['scan', '--demo', '--shards', '2', '--as-of', '2026-02-30'], undefined, {
+      NODE_OPTIONS: '',
+    });
+
+    // Assert
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.match(/2026-02-30/g), r.stderr).toHaveLength(1);
+    if (wanted === undefined) {
+      expect(r.stderr).not.toMatch(/V8 heap/);
+      return;
+    }
+    const [, heap, was] = /running with a V8 heap of (\d+) MB \(was (\d+) MB\)/.exec(r.stderr) ?? [];
+    expect(Number(heap), r.stderr).toBeGreaterThan(Number(was));
+  }, 60_000);
 });
