@@ -14,6 +14,7 @@ import type { Identity, Person, PersonLink } from '../model';
 import type { Ambiguity, HrStatus, MatchedBy, PeopleDirectory, PersonMatch, UnusedLink } from '../people';
 import type { RunStore, SnapshotSource } from '../ports';
 import { type KeyIndexHeader, type KeyRecord, principalOfKey } from './shard-keys';
+import { partitionSource } from './shard-lines';
 import type { RunPlan, SourceResult } from './types';
 
 /** Default memory budget of one scan shard (a 2 GB Lambda; `--memory-budget-mb`). */
@@ -180,19 +181,47 @@ export async function planShardsStep(input: PlanShardsInput): Promise<ShardList>
   if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS)
     throw new Error(`plan-shards: the shard count must be 1…${MAX_SHARDS}, got ${count}`);
   const assumable = new Set<string>();
-  const inv = await readKeyInventory(plan, input.sources, input.snapshots, (k) => {
+  const uidsOf = new Map<string, string[]>();
+  const inv = await readKeyInventory(plan, input.sources, input.snapshots, (k, sourceId) => {
     if (k.assumable) assumable.add(k.uid);
+    const uids = uidsOf.get(sourceId);
+    if (uids) uids.push(k.uid);
+    else uidsOf.set(sourceId, [k.uid]);
   });
   const principalsPerShard: number[] = Array(count).fill(0);
-  // One shard's context at a time: at 10x the run holds 1.5M key records already.
   const shardOfIdentity = new Map<Identity, number>();
+  const ownerOf = new Map<string, number>();
   for (const identity of inv.identities) {
     const s = shardOf(identity.id, count);
     shardOfIdentity.set(identity, s);
     principalsPerShard[s]! += identity.principals.length;
+    for (const uid of identity.principals) ownerOf.set(uid, s);
   }
+  // Every snapshot read once here, each shard's lines of it written apart: a shard then reads
+  // ~1/N of the grants (core/run/shard-lines.ts).
+  const routing = { count, ownerOf, known: new Set(inv.principals.keys()), assumable };
+  const parts: number[][] = Array.from({ length: count }, () => []);
+  for (const [sourceNo, source] of input.sources.entries()) {
+    if (!source.snapshot) continue;
+    const written = await partitionSource({
+      runStore,
+      snapshots: input.snapshots,
+      runId: plan.runId,
+      sourceId: source.id,
+      location: source.snapshot.location,
+      sourceNo,
+      uids: uidsOf.get(source.id) ?? [],
+      routing,
+    });
+    uidsOf.delete(source.id);
+    for (let i = 0; i < count; i++) parts[i]![sourceNo] = written[i]!;
+  }
+  routing.known.clear();
+  ownerOf.clear();
+  // One shard's context at a time: at 10x the run holds 1.5M key records already.
   for (let i = 0; i < count; i++) {
     const context = shardContext(plan.runId, inv, i, count, shardOfIdentity, assumable);
+    context.parts = input.sources.map((_, sourceNo) => parts[i]![sourceNo] ?? 0);
     await runStore.put(shardContextKey(plan.runId, i), context);
   }
   const shardPlan: ShardPlan = {
@@ -236,6 +265,11 @@ export interface ShardContext {
   directory: DirectorySlice;
   /** The run's, the same in every shard. */
   totals: { identities: number; principals: number };
+  /**
+   * Per source of the run (in its order), how many parts of this shard's lines plan-shards wrote
+   * (`shardLinesKey`; 0 for a source without a snapshot). The shard reads these, not the snapshots.
+   */
+  parts: number[];
 }
 
 /** A people directory restricted to what one shard reads (JSON). */
@@ -370,6 +404,7 @@ export function shardContext(
       unusedLinks: [...dir.unusedLinks],
     },
     totals: { identities: inv.identities.length, principals: inv.principals.size },
+    parts: [],
   };
 }
 
@@ -381,7 +416,7 @@ export async function readKeyInventory(
   plan: RunPlan,
   sources: readonly SourceResult[],
   snapshots: SnapshotSource,
-  onKey?: (key: KeyRecord) => void,
+  onKey?: (key: KeyRecord, sourceId: string) => void,
 ): Promise<Inventory> {
   const significant = new Map(plan.sources.map((s) => [s.id, s.financiallySignificant]));
   const builder = new InventoryBuilder({
@@ -405,7 +440,7 @@ export async function readKeyInventory(
     for await (const key of keyRecords(snapshots, source.keyIndex.location, (h) =>
       builder.addSnapshotHeader(h.snapshot),
     )) {
-      onKey?.(key);
+      onKey?.(key, source.id);
       builder.addPrincipal(principalOfKey(key));
     }
     if (source.system !== 'hr') continue;

@@ -28,6 +28,7 @@ import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
 import type { NamePrincipal } from './scan';
 import { type KeyRecord, principalOfKey } from './shard-keys';
+import { shardLines } from './shard-lines';
 import {
   directoryOf,
   type ShardContext,
@@ -240,24 +241,6 @@ type SnapshotRecordUnion = {
   link: PersonLink;
 };
 
-const GRANT_PREFIX = '{"grant":{"principal":"';
-const PRINCIPAL_PREFIX = '{"principal":';
-const PERSON_PREFIX = '{"person":';
-const LINK_PREFIX = '{"link":';
-
-/**
- * The principal uid of a grant line without parsing it, when the line starts the usual way
- * (connectors write `principal` first); undefined otherwise (then the line is parsed).
- */
-function grantPrincipalOf(line: string): string | undefined {
-  if (!line.startsWith(GRANT_PREFIX)) return undefined;
-  const end = line.indexOf('"', GRANT_PREFIX.length);
-  if (end < 0) return undefined;
-  const raw = line.slice(GRANT_PREFIX.length, end);
-  // An escape inside the uid: let JSON.parse decode it.
-  return raw.includes('\\') ? undefined : raw;
-}
-
 async function readShardInventory(
   input: ScanShardInput,
   context: ShardContext,
@@ -275,9 +258,8 @@ async function readShardInventory(
   const assumable = new Set(context.assumable);
   /** Principals whose full record (and grants) this shard loads. */
   const full = (uid: string) => owned.has(uid) || assumable.has(uid);
-  /** Every principal uid of the run with a record, per source in snapshot order. */
+  /** Every principal uid of the run with a record. */
   const known = new Set<string>();
-  const uidsOf = new Map<string, string[]>();
   let grants = 0;
   // Grants of a principal without a record go to the shard its uid hashes to (the last answer is
   // kept: a principal's grants are consecutive lines).
@@ -297,19 +279,16 @@ async function readShardInventory(
   for (const source of input.sources) {
     if (!source.snapshot) continue;
     if (!source.keyIndex) throw new Error(`scan-shard: source ${source.id} has no key index`);
-    const uids: string[] = [];
     const keys: KeyRecord[] = [];
     for await (const { uid, line } of keyUids(input.snapshots, source.keyIndex.location)) {
-      uids.push(uid);
       known.add(uid);
       if (held.has(uid)) keys.push((JSON.parse(line) as { key: KeyRecord }).key);
     }
-    uidsOf.set(source.id, uids);
     membersOf.set(source.id, keys);
   }
   held.clear();
 
-  for (const source of input.sources) {
+  for (const [sourceNo, source] of input.sources.entries()) {
     if (!source.snapshot) {
       builder.addFailedSource({
         sourceId: source.id,
@@ -323,30 +302,25 @@ async function readShardInventory(
     // and the full records read below take their place.
     for (const key of membersOf.get(source.id) ?? []) builder.addPrincipal(principalOfKey(key));
     membersOf.delete(source.id);
-    const uids = uidsOf.get(source.id)!;
-    uidsOf.delete(source.id);
     const sourceLate: { at: number; text: string }[] = [];
     let lateCount = 0;
-    let ordinal = 0;
     let first = true;
-    for await (const line of input.snapshots.lines(source.snapshot.location)) {
+    // The lines plan-shards kept for this shard, in snapshot order (core/run/shard-lines.ts).
+    const parts = context.parts[sourceNo] ?? 0;
+    for await (const kept of shardLines(input.runStore, plan.runId, shard, sourceNo, parts)) {
       if (first) {
-        builder.addSnapshotHeader(JSON.parse(line) as SnapshotHeader);
+        builder.addSnapshotHeader(JSON.parse(kept) as SnapshotHeader);
         first = false;
         continue;
       }
-      const isPrincipal = line.startsWith(PRINCIPAL_PREFIX);
-      if (isPrincipal) {
-        const uid = uids[ordinal++];
-        if (uid === undefined)
-          throw new Error(`scan-shard: ${source.id} has more principals than its key index`);
-        if (!full(uid)) continue;
-      } else if (line.startsWith(PERSON_PREFIX) || line.startsWith(LINK_PREFIX)) {
-        // The people directory comes resolved from plan-shards.
-        continue;
-      } else {
-        const uid = grantPrincipalOf(line);
-        if (uid !== undefined && !ownsGrantOf(uid) && !assumable.has(uid)) continue;
+      // A principal line comes as `<ordinal> <line>`.
+      let line = kept;
+      let at = -1;
+      const c = kept.charCodeAt(0);
+      if (c >= 48 && c <= 57) {
+        const space = kept.indexOf(' ');
+        at = Number(kept.slice(0, space));
+        line = kept.slice(space + 1);
       }
       const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
       if (rec.grant) {
@@ -358,22 +332,21 @@ async function readShardInventory(
         // check must see them (a grant still there is never "revoked").
         builder.addGrant(rec.grant);
       } else if (rec.principal) {
-        const uid = uids[ordinal - 1];
-        if (!isPrincipal || uid !== rec.principal.uid)
+        const uid = rec.principal.uid;
+        if (at < 0 || !full(uid))
           throw new Error(
-            `scan-shard: ${source.id}: principal ${rec.principal.uid} is not where its key index says`,
+            `scan-shard: ${source.id}: principal ${uid} is not one plan-shards gave shard ${shard}`,
           );
         const warnings = dropFutureActivity(rec.principal, asOfMs);
         if (owned.has(uid)) {
           lateCount += warnings.length;
           for (const text of warnings)
-            if (sourceLate.length < LATE_WARNINGS_SHOWN) sourceLate.push({ at: ordinal - 1, text });
+            if (sourceLate.length < LATE_WARNINGS_SHOWN) sourceLate.push({ at, text });
         }
         builder.addPrincipal(rec.principal);
       } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
     }
-    if (ordinal !== uids.length)
-      throw new Error(`scan-shard: ${source.id} has ${ordinal} principals, its key index ${uids.length}`);
+    if (first) throw new Error(`scan-shard: ${source.id}: plan-shards wrote no lines for shard ${shard}`);
     if (lateCount > 0) late[source.id] = { count: lateCount, first: sourceLate };
   }
   const inv = builder.finish({ identities: context.identities, directory: directoryOf(context.directory) });

@@ -493,7 +493,8 @@ export class RuntimeStack extends Stack {
     this.functions['plan-shards'] = planShards;
     this.functions['scan-shard'] = scanShard;
     this.functions.reconcile = reconcile;
-    // plan-shards: reads the key indexes and HR snapshots, writes each shard's uids (run store).
+    // plan-shards: reads the key indexes and every snapshot, writes each shard's context and its
+    // lines of the snapshots (run store: core/run/shard-lines.ts).
     planShards.bindStagingWriter(stagingBucket, stateful.dataKey);
     planShards.function.addEnvironment('SHARD_MEMORY_BUDGET_MB', String(budgetMb));
     // scan-shard: snapshots in, its output to the run store; stored findings read only.

@@ -53,7 +53,7 @@ function principal(
   };
 }
 
-/** Key index files in memory, as collect writes them. */
+/** Snapshots and key index files in memory, as collect writes them. */
 function stage(bySource: Record<string, Principal[]>): {
   sources: SourceResult[];
   files: Map<string, string[]>;
@@ -71,7 +71,7 @@ function stage(bySource: Record<string, Principal[]>): {
       warnings: [],
       counts: { principals: list.length, entitlements: 0, grants: 0 },
     };
-    files.set(`${s.id}.snap`, [JSON.stringify(header)]);
+    files.set(`${s.id}.snap`, [JSON.stringify(header), ...list.map((p) => JSON.stringify({ principal: p }))]);
     files.set(`${s.id}.keys`, [
       JSON.stringify({ type: 'key-index', sourceId: s.id, principals: list.length, snapshot: header }),
       ...list.map((p) => JSON.stringify({ key: keyRecordOf(p) })),
