@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     risks: { type: 'string' },
     seed: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Scan the tenant a previous `--keep` run generated at the same size (A/B of the scan alone).
+    reuse: { type: 'boolean', default: false },
     size: { type: 'string' },
     shards: { type: 'string' },
   },
@@ -69,17 +71,24 @@ const root = resolve(
   'out',
   `${size.people}-${size.nhi}-${size.grants}-${size.risks}-${size.seed}${size.awsAccounts ? `-${size.awsAccounts}` : ''}`,
 );
-rmSync(root, { recursive: true, force: true });
-mkdirSync(root, { recursive: true });
-
-// The generator runs in its own process so its memory never counts against the scan's peak RSS.
-const gen = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', resolve('bench', 'generate-cli.ts'), JSON.stringify(size), join(root, 'tenant')],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-);
-if (gen.status !== 0) throw new Error(`generator failed (${gen.status})`);
-const generated = JSON.parse(gen.stdout.trim().split('\n').at(-1)!) as { config: string; seconds: number };
+const generatedFile = join(root, 'generated.json');
+let generated: { config: string; seconds: number };
+if (values.reuse && existsSync(generatedFile)) {
+  generated = JSON.parse(readFileSync(generatedFile, 'utf8')) as typeof generated;
+  rmSync(join(root, 'out'), { recursive: true, force: true });
+} else {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  // The generator runs in its own process so its memory never counts against the scan's peak RSS.
+  const gen = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', resolve('bench', 'generate-cli.ts'), JSON.stringify(size), join(root, 'tenant')],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (gen.status !== 0) throw new Error(`generator failed (${gen.status})`);
+  generated = JSON.parse(gen.stdout.trim().split('\n').at(-1)!) as typeof generated;
+  writeFileSync(generatedFile, JSON.stringify(generated));
+}
 console.log(
   `generated ${size.people} people, ${size.nhi} NHIs, ~${size.grants} grants, ${size.risks} risks in ${generated.seconds.toFixed(1)} s`,
 );
@@ -135,6 +144,7 @@ let shardReport:
       maxShardRssMb: number;
       maxShardSeconds: number;
       maxShardCpuSeconds: number;
+      totalShardCpuSeconds: number;
       attempts: number[];
       count: number;
     }
@@ -167,6 +177,7 @@ const result = await runLocalScan({
           maxShardRssMb: number;
           maxShardSeconds: number;
           maxShardCpuSeconds: number;
+          totalShardCpuSeconds: number;
           attempts: number[];
           count: number;
         }) => {
@@ -187,6 +198,9 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 // reconcile (an upper bound for those steps: the process also holds what collect left behind). The
 // fit check reads the CPU seconds: on a shared machine at nice 19 wall time measures the others'
 // load; a Lambda has its vCPUs to itself.
+// Only the full 10x size writes them: a reduced run (`--people …`) prints its figures instead.
+const fullTenX =
+  tenX && (['people', 'nhi', 'grants', 'risks', 'seed'] as const).every((k) => size[k] === TEN_X[k]);
 if (tenX && shardReport) {
   const row = (name: string) => rows.find((r) => r.stage === name);
   const figures = {
@@ -194,6 +208,7 @@ if (tenX && shardReport) {
     maxShardRssMb: Math.round(shardReport.maxShardRssMb),
     shardSeconds: round(shardReport.maxShardSeconds),
     shardCpuSeconds: round(shardReport.maxShardCpuSeconds),
+    allShardsCpuSeconds: round(shardReport.totalShardCpuSeconds),
     planShardsRssMb: Math.round(row('plan-shards')?.rssMb ?? peakRssMb),
     planShardsSeconds: round(row('plan-shards')?.seconds ?? 0),
     planShardsCpuSeconds: round(row('plan-shards')?.cpuSeconds ?? 0),
@@ -204,6 +219,7 @@ if (tenX && shardReport) {
     sealCpuSeconds: round(row('seal')?.cpuSeconds ?? 0),
     findings: result.summary.findings,
     scanSeconds: round(scanSeconds),
+    scanCpuSeconds: round(scanCpuSeconds + shardReport.totalShardCpuSeconds),
     measuredAt: new Date().toISOString(),
     loadAverage: {
       start: loadAtStart.map((x) => Math.round(x * 10) / 10),
@@ -211,13 +227,15 @@ if (tenX && shardReport) {
     },
     command: `npm run bench -- --size 10x${values.shards ? ` --shards ${values.shards}` : ''}`,
   };
-  mkdirSync(resolve('bench', 'results'), { recursive: true });
-  writeFileSync(
-    resolve('bench', 'results', 'shard-figures-10x.json'),
-    // Number lists on one line, as the repository's formatter (Biome) writes them.
-    `${JSON.stringify(figures, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, list: string) => `[${list.split(/,\s*/).join(', ')}]`)}\n`,
-  );
-  console.log(`wrote bench/results/shard-figures-10x.json: ${JSON.stringify(figures)}`);
+  if (fullTenX) {
+    mkdirSync(resolve('bench', 'results'), { recursive: true });
+    writeFileSync(
+      resolve('bench', 'results', 'shard-figures-10x.json'),
+      // Number lists on one line, as the repository's formatter (Biome) writes them.
+      `${JSON.stringify(figures, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, list: string) => `[${list.split(/,\s*/).join(', ')}]`)}\n`,
+    );
+    console.log(`wrote bench/results/shard-figures-10x.json: ${JSON.stringify(figures)}`);
+  } else console.log(`shard figures (reduced size, not written): ${JSON.stringify(figures)}`);
 }
 // --- verify the sealed pack, in a process of its own as an auditor would
 // Best of three, like the SoD figures: one 0.1-second run is at the mercy of the scheduler.

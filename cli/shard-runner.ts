@@ -103,6 +103,8 @@ export interface ShardRunReport {
    * what a shard would take with a core to itself, as in a Lambda (0 when not reported).
    */
   maxShardCpuSeconds: number;
+  /** CPU time of every successful attempt together, in seconds (what all the shards cost). */
+  totalShardCpuSeconds: number;
   /** Attempts per shard (1 when it succeeded at once). */
   attempts: number[];
 }
@@ -125,6 +127,7 @@ export async function runShards(
     maxShardRssMb: 0,
     maxShardSeconds: 0,
     maxShardCpuSeconds: 0,
+    totalShardCpuSeconds: 0,
     attempts: Array(count).fill(0),
   };
   const failures: string[] = [];
@@ -141,6 +144,7 @@ export async function runShards(
           report.maxShardRssMb = Math.max(report.maxShardRssMb, r.maxRssMb);
           report.maxShardSeconds = Math.max(report.maxShardSeconds, (performance.now() - started) / 1000);
           report.maxShardCpuSeconds = Math.max(report.maxShardCpuSeconds, r.cpuSeconds ?? 0);
+          report.totalShardCpuSeconds += r.cpuSeconds ?? 0;
           last = '';
           break;
         }
