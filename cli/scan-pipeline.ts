@@ -41,6 +41,7 @@ import {
 } from '../stores/sqlite-findings/sqlite-findings-repository';
 import { markAuditSealed, unsealedAudit } from '../stores/sqlite-reviews/review-app-files';
 import { ReviewEvidence, type RevocationTotals } from '../stores/sqlite-reviews/review-evidence';
+import { type CollectThreadRun, collectInThread, threadedSources } from './collect-thread';
 import { type LoadedConfig, readInputFile } from './config-loader';
 import type { LocalPaths } from './paths';
 import { addConfiguredSecrets, cliScrubber } from './secrets';
@@ -89,6 +90,12 @@ export interface LocalScanRequest {
   shardProcess?: ShardProcess;
   /** The sharded scan's figures (peak RSS of the largest shard), for the benchmark. */
   onShards?: (report: ShardRunReport & { count: number }) => void;
+  /**
+   * Input bytes the files-mode sources besides the largest must reach to be collected on a worker
+   * thread meanwhile (default `COLLECT_THREAD_MIN_BYTES`, cli/collect-thread.ts); tests force or
+   * forbid it. With an injected `now`, no worker unless this is given (its sources read that clock once).
+   */
+  collectThreadMinBytes?: number;
   /**
    * The run id's suffix (6 hex digits), for tests that compare two runs' packs byte for byte. Not
    * reachable from the command line: `accessproof scan` always draws a random one.
@@ -172,17 +179,54 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
   // them again. (A sharded scan reads the snapshots in its child processes: nothing to keep.)
   const staging = new LocalSnapshotStaging(join(runDir, 'snapshots'), { keepRecords: !sharded });
   const sources: SourceResult[] = [...failed];
+  // Files-mode sources but the largest are collected meanwhile on a worker thread (cli/collect-thread.ts).
+  // Not in a sharded scan (its key indexes are written beside the snapshots by the main thread),
+  // nor with a test's clock unless the test asks (the worker then reads that clock once, here).
+  const threaded =
+    sharded || (req.now && req.collectThreadMinBytes === undefined)
+      ? new Set<string>()
+      : threadedSources(planned, req.collectThreadMinBytes);
+  const systemOf = new Map(planned.map((s) => [s.id, s.system]));
+  let thread: CollectThreadRun | undefined;
   try {
+    if (threaded.size > 0) {
+      thread = collectInThread(
+        {
+          sources: planned.filter((s) => threaded.has(s.id)),
+          configured: config.sources,
+          stagingDir: join(runDir, 'snapshots'),
+          inputRoots: loaded.inputRoots,
+          ...(req.now ? { clockMs: req.now().getTime() } : {}),
+        },
+        {
+          logger,
+          secret: (value) => cliScrubber.add(value),
+          started: (id) => hooks.progress?.(`collecting ${id} (${systemOf.get(id)})`),
+          page: (id, pages, records) => hooks.sourcePage?.(id, pages, records),
+        },
+      );
+    }
+    const collected = new Map<string, SourceResult>();
     for (const source of planned) {
+      if (threaded.has(source.id)) continue;
       hooks.progress?.(`collecting ${source.id} (${source.system})`);
       const onPage = hooks.sourcePage
         ? (p: { pages: number; records: number }) => hooks.sourcePage?.(source.id, p.pages, p.records)
         : undefined;
-      sources.push(await collectOne(source, staging, logger, now, onPage, sharded));
-      hooks.stage?.('collect', sumCounts(sources.at(-1)!), source.id);
+      const result = await collectOne(source, staging, logger, now, onPage, sharded);
+      collected.set(source.id, result);
+      hooks.stage?.('collect', sumCounts(result), source.id);
     }
+    if (thread) {
+      for (const [id, result] of await thread.done) {
+        collected.set(id, result);
+        hooks.stage?.('collect', sumCounts(result), id);
+      }
+    }
+    for (const source of planned) sources.push(collected.get(source.id) as SourceResult);
   } catch (err) {
     // Bad input in an export: nothing is sealed and the state is left as it was.
+    await thread?.stop();
     await rm(runDir, { recursive: true, force: true });
     throw locateInConfig(err, configBytes, loaded.file);
   }

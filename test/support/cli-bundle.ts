@@ -38,6 +38,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       'shard-worker': 'cli/shard-worker.ts',
       // The seal's OCSF thread, beside the code that starts it (stores/local-vault/ocsf-thread.ts).
       'ocsf-thread-worker': 'stores/local-vault/ocsf-thread-worker.ts',
+      // The worker thread that collects files-mode sources beside the main one (cli/collect-thread.ts).
+      'collect-thread-worker': 'cli/collect-thread-worker.ts',
       // The crash-recovery test's scan that kills itself at a step boundary (test/e2e/support).
       'crash-scan': 'test/e2e/support/crash-scan.ts',
       // The scan lock's racing and stalling processes (test/integration/cli/state-lock.test.ts).
