@@ -157,6 +157,8 @@ export class InventoryBuilder {
   private readonly grantLists: (Grant[] | undefined)[] = [];
   private readonly entitlementLists: (number[] | undefined)[] = [];
   private grantCount = 0;
+  private lastGrantPrincipal: string | undefined;
+  private lastGrantNumber = 0;
   private finished = false;
   private readonly significant: (sourceId: string) => boolean;
   private readonly asOfMs: number | undefined;
@@ -244,7 +246,14 @@ export class InventoryBuilder {
       this.notInForce.push(grant);
       return;
     }
-    const p = this.principalNumbers.number(grant.principal);
+    // Exports list a principal's grants together: the same uid as the last grant's skips the lookup.
+    let p: number;
+    if (grant.principal === this.lastGrantPrincipal) p = this.lastGrantNumber;
+    else {
+      p = this.principalNumbers.number(grant.principal);
+      this.lastGrantPrincipal = grant.principal;
+      this.lastGrantNumber = p;
+    }
     const e = this.entitlementNumbers.number(grant.entitlement);
     grant.principal = this.principalNumbers.uids[p]!;
     grant.entitlement = this.entitlementNumbers.uids[e]!;
