@@ -67,6 +67,8 @@ function forkShardProcess(jobFile: string, shard: number, heapMb: number | undef
       execArgv: [
         ...(import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []),
         ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
+        // A profiled run (`node --cpu-prof …`) profiles its shards too.
+        ...process.execArgv.filter((a) => a.startsWith('--cpu-prof')),
       ],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, NODE_NO_WARNINGS: '1' },

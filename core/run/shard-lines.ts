@@ -89,13 +89,16 @@ export async function partitionSource(input: {
     buffers[shard] = [];
     sizes[shard] = 0;
   };
-  const add = async (shard: number, line: string) => {
+  // Lines are added synchronously (no promise per line: millions of them) and a shard's buffer is
+  // written once it is full, after the line that filled it.
+  const full: number[] = [];
+  const add = (shard: number, line: string) => {
     buffers[shard]!.push(line);
     sizes[shard]! += line.length;
-    if (sizes[shard]! >= partChars) await flush(shard);
+    if (sizes[shard]! >= partChars && sizes[shard]! - line.length < partChars) full.push(shard);
   };
-  const toAll = async (line: string) => {
-    for (let s = 0; s < count; s++) await add(s, line);
+  const toAll = (line: string) => {
+    for (let s = 0; s < count; s++) add(s, line);
   };
   /** The shard a principal's grants go to, -1 for every shard, undefined for none. */
   const grantShard = (uid: string): number | undefined => {
@@ -104,11 +107,6 @@ export async function partitionSource(input: {
     if (owner !== undefined) return owner;
     return known.has(uid) ? undefined : shardOf(`principal:${uid}`, count);
   };
-  const route = async (shard: number | undefined, line: string) => {
-    if (shard === undefined) return;
-    if (shard < 0) await toAll(line);
-    else await add(shard, line);
-  };
   // A principal's grants are consecutive lines: the last answer is kept.
   let lastUid: string | undefined;
   let lastShard: number | undefined;
@@ -116,9 +114,13 @@ export async function partitionSource(input: {
   let ordinal = 0;
   let first = true;
   for await (const line of input.snapshots.lines(input.location)) {
+    if (full.length > 0) {
+      for (const shard of full) await flush(shard);
+      full.length = 0;
+    }
     if (first) {
       first = false;
-      await toAll(line);
+      toAll(line);
       continue;
     }
     if (line.startsWith(PRINCIPAL_PREFIX)) {
@@ -126,10 +128,10 @@ export async function partitionSource(input: {
       if (uid === undefined)
         throw new Error(`plan-shards: ${input.sourceId} has more principals than its key index`);
       const at = ordinal++;
-      if (assumable.has(uid)) await toAll(`${at} ${line}`);
+      if (assumable.has(uid)) toAll(`${at} ${line}`);
       else {
         const owner = ownerOf.get(uid);
-        if (owner !== undefined) await add(owner, `${at} ${line}`);
+        if (owner !== undefined) add(owner, `${at} ${line}`);
       }
       // A record line that is not the key index's principal is caught by the shard's check.
       continue;
@@ -137,7 +139,7 @@ export async function partitionSource(input: {
     let uid = grantPrincipalOf(line);
     if (uid === undefined) {
       if (line.startsWith(ENTITLEMENT_PREFIX)) {
-        await toAll(line);
+        toAll(line);
         continue;
       }
       if (line.startsWith(PERSON_PREFIX) || line.startsWith(LINK_PREFIX)) continue;
@@ -150,7 +152,7 @@ export async function partitionSource(input: {
         throw new Error(
           `plan-shards: ${input.sourceId}: principal ${rec.principal.uid} is not where its key index says`,
         );
-      if (rec.entitlement) await toAll(line);
+      if (rec.entitlement) toAll(line);
       if (!rec.grant) continue;
       uid = rec.grant.principal;
     }
@@ -158,7 +160,9 @@ export async function partitionSource(input: {
       lastUid = uid;
       lastShard = grantShard(uid);
     }
-    await route(lastShard, line);
+    if (lastShard === undefined) continue;
+    if (lastShard < 0) toAll(line);
+    else add(lastShard, line);
   }
   if (ordinal !== uids.length)
     throw new Error(`plan-shards: ${input.sourceId} has ${ordinal} principals, its key index ${uids.length}`);
