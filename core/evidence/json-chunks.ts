@@ -93,8 +93,9 @@ export async function* jsonArray<T>(
 
 /**
  * One JSON document per line, streamed in chunks so a large list never becomes one string.
- * `each` sees every item with its JSON (the line without its newline); `chunk` sees every chunk
- * before it is yielded (and is awaited: it may hold the stream back).
+ * `each` sees every item with its JSON (the line without its newline); `chunk` is called before
+ * each chunk is yielded, once every line in it was seen by `each` (and is awaited: it may hold
+ * the stream back).
  */
 export async function* jsonLines<T>(
   items: readonly T[],

@@ -63,7 +63,7 @@ export interface PackWriter {
 }
 
 /**
- * Makes `findings.ocsf.json` from `findings.jsonl`'s bytes beside the caller (a worker thread:
+ * Makes `findings.ocsf.json` from `findings.jsonl`'s lines beside the caller (a worker thread:
  * `stores/local-vault/ocsf-thread.ts`), with the bytes `toOcsf` in the caller's thread gives
  * (`ocsf-lines.ts`). Seal then writes both files at once, so the pack writer must accept a second
  * `add` before the first has finished (the local vault does).
@@ -75,10 +75,11 @@ export interface OcsfOffload {
 
 export interface OcsfConversion {
   /**
-   * The next bytes of `findings.jsonl`, in order (copied: the caller keeps its chunk). Resolves
-   * when the conversion can take more (at most a few MB are in flight); rejects once it failed.
+   * The next lines of `findings.jsonl`, in order, each without its newline (copied: the caller
+   * keeps its array). Resolves when the conversion can take more (at most a few MB are in
+   * flight); rejects once it failed.
    */
-  feed(chunk: Uint8Array): Promise<void>;
+  feed(lines: readonly string[]): Promise<void>;
   /** After the last chunk. */
   end(): void;
   /** `findings.ocsf.json`'s bytes; throws if the conversion failed or was aborted. */

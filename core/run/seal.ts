@@ -148,16 +148,20 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
       organization: plan.organization,
       toolVersion: plan.toolVersion,
     };
-    const lines = (feed?: OcsfConversion) =>
-      jsonLines(
+    const lines = (feed?: OcsfConversion) => {
+      // With a conversion, each chunk's lines go to it as the chunk is written.
+      const batch: string[] = [];
+      return jsonLines(
         scan.findings,
-        store
+        store || feed
           ? (f, json) => {
-              if (changedIds.has(f.id)) store.put(f, json);
+              if (store && changedIds.has(f.id)) store.put(f, json);
+              if (feed) batch.push(json);
             }
           : undefined,
-        feed ? (chunk) => feed.feed(chunk) : undefined,
+        feed ? () => (batch.length ? feed.feed(batch.splice(0)) : undefined) : undefined,
       );
+    };
     conversion = input.ocsf?.open(ocsf, scan.findings.length);
     if (conversion) {
       // The events' file may still be written while this thread goes on with the others (the

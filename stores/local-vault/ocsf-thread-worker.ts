@@ -1,8 +1,8 @@
 /**
- * The worker thread of `ocsf-thread.ts`: `findings.jsonl` chunks in, `findings.ocsf.json` chunks out.
+ * The worker thread of `ocsf-thread.ts`: `findings.jsonl` lines in, `findings.ocsf.json` chunks out.
  *
- * Messages in: `{ chunk }` (transferred), `{ end: true }`, `{ ack: n }` (n output chunks taken).
- * Messages out: `{ bytes }` (transferred), `{ consumed: 1 }` per input chunk, `{ done: true }`,
+ * Messages in: `{ lines }` (a batch), `{ end: true }`, `{ ack: n }` (n output chunks taken).
+ * Messages out: `{ bytes }` (transferred), `{ consumed: 1 }` per batch, `{ done: true }`,
  * `{ error }`. Input waits while `maxOut` output chunks are not yet taken, so neither side's queue
  * grows past a few MB however the two threads' speeds differ.
  */
@@ -10,13 +10,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { OcsfContext } from '../../core/evidence/ocsf';
 import { OcsfFromLines } from '../../core/evidence/ocsf-lines';
 
-type Input = { chunk: Uint8Array } | { end: true };
+type Input = { lines: string[] } | { end: true };
 type Message = Input | { ack: number };
 
 const port = parentPort;
 if (!port) throw new Error('ocsf-thread-worker runs as a worker thread (stores/local-vault/ocsf-thread.ts)');
 const { ctx, maxOut } = workerData as { ctx: OcsfContext; maxOut: number };
-const lines = new OcsfFromLines(ctx);
+const events = new OcsfFromLines(ctx);
 const queue: Input[] = [];
 let unacked = 0;
 let wake: (() => void) | undefined;
@@ -33,13 +33,13 @@ async function run(out: NonNullable<typeof port>): Promise<void> {
   for (;;) {
     while (queue.length === 0 || unacked >= maxOut) await new Promise<void>((r) => (wake = r));
     const m = queue.shift()!;
-    const chunks = 'chunk' in m ? lines.push(m.chunk) : lines.end();
+    const chunks = 'lines' in m ? events.push(m.lines) : events.end();
     for (const bytes of chunks) {
       unacked++;
       // Each chunk owns its ArrayBuffer (json-chunks.ts allocates 256 KiB outside Node's pool).
       out.postMessage({ bytes }, [bytes.buffer as ArrayBuffer]);
     }
-    if (!('chunk' in m)) {
+    if (!('lines' in m)) {
       out.postMessage({ done: true });
       return;
     }

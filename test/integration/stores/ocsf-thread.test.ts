@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonArray, jsonLines } from '../../../core/evidence/json-chunks';
+import { jsonArray } from '../../../core/evidence/json-chunks';
 import { toOcsf } from '../../../core/evidence/ocsf';
 import type { OcsfConversion } from '../../../core/evidence/ports';
 import { OcsfThread } from '../../../stores/local-vault/ocsf-thread';
@@ -19,10 +19,10 @@ async function bytesOf(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(all);
 }
 
-/** Feeds `input` while the output is read, as seal does. */
-async function run(conversion: OcsfConversion, input: AsyncIterable<Uint8Array>): Promise<Buffer> {
+/** Feeds `lines` in batches of 100 while the output is read, as seal does. */
+async function run(conversion: OcsfConversion, lines: string[]): Promise<Buffer> {
   const feeding = (async () => {
-    for await (const c of input) await conversion.feed(c);
+    for (let i = 0; i < lines.length; i += 100) await conversion.feed(lines.slice(i, i + 100));
     conversion.end();
   })();
   const [out] = await Promise.all([bytesOf(conversion.output), feeding]);
@@ -30,13 +30,16 @@ async function run(conversion: OcsfConversion, input: AsyncIterable<Uint8Array>)
 }
 
 describe('OcsfThread', () => {
-  // ~6 MB of lines: more chunks than may be in flight, so both directions wait for credit.
+  // ~6 MB of lines: more batches and chunks than may be in flight, so both sides wait for credit.
   const findings = fc.sample(findingArb, { numRuns: 12_000, seed: 11 });
 
   it('writes the bytes toOcsf gives in this thread', async () => {
     const conversion = new OcsfThread({ minFindings: 0 }).open(ctx, findings.length)!;
     const expected = await bytesOf(jsonArray(findings, (f) => JSON.stringify(toOcsf(f, ctx))));
-    const got = await run(conversion, jsonLines(findings));
+    const got = await run(
+      conversion,
+      findings.map((f) => JSON.stringify(f)),
+    );
     expect(got.length).toBe(expected.length);
     expect(got.equals(expected)).toBe(true);
   });
@@ -48,21 +51,17 @@ describe('OcsfThread', () => {
 
   it('fails naming the line the thread could not read', async () => {
     const conversion = new OcsfThread({ minFindings: 0 }).open(ctx, 3)!;
-    async function* input() {
-      yield Buffer.from(`${JSON.stringify(findings[0])}\n{"cut`);
-      yield Buffer.from(' off\n');
-    }
-    await expect(run(conversion, input())).rejects.toThrow(
+    await expect(run(conversion, [JSON.stringify(findings[0]), '{"cut off'])).rejects.toThrow(
       'the OCSF thread failed: findings.jsonl line 2: not valid JSON',
     );
   });
 
   it('stops when the other file fails: the output throws that failure', async () => {
     const conversion = new OcsfThread({ minFindings: 0 }).open(ctx, findings.length)!;
-    await conversion.feed(Buffer.from(`${JSON.stringify(findings[0])}\n`));
+    await conversion.feed([JSON.stringify(findings[0])]);
     const disk = new Error('ENOSPC: the disk is full');
     conversion.abort(disk);
     await expect(bytesOf(conversion.output)).rejects.toBe(disk);
-    await expect(conversion.feed(Buffer.from('\n'))).rejects.toBe(disk);
+    await expect(conversion.feed([])).rejects.toBe(disk);
   });
 });
