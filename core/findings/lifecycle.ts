@@ -167,7 +167,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     if (next !== prev) changed.push(next);
   }
 
-  const findings = sortById([...after.values()]);
+  // `after` is keyed by each finding's id: its keys sorted are the ids of the sorted findings.
+  const findings = sortIds([...after.keys()]).map((id) => after.get(id)!);
   const keys = Object.keys(changes) as (keyof FindingChanges)[];
   const ordered = inOrderOf(findings, [changed, ...keys.map((k) => changes[k])]);
   if (ordered) {
@@ -208,7 +209,63 @@ function inOrderOf(sorted: readonly Finding[], lists: readonly Finding[][]): Fin
 function sortById(list: Finding[]): Finding[] {
   const byId = new Map<string, Finding>();
   for (const f of list) byId.set(f.id, f);
-  return [...byId.keys()].sort().map((id) => byId.get(id)!);
+  return sortIds([...byId.keys()]).map((id) => byId.get(id)!);
+}
+
+/** Value of a lowercase hex digit's char code, -1 for anything else. */
+function hexValue(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/**
+ * `ids.sort()` (code-unit order), in place. Finding ids are hex: they are placed by their first
+ * four digits into 65,536 buckets (a digit's value rises with its char code, so bucket order is
+ * string order) and each bucket, a few ids, is sorted on its own — linear where a comparison sort
+ * of 220k strings was ~0.3 s of CPU (issue 11). Any id not starting with four lowercase hex digits,
+ * or a small list, takes the plain sort.
+ */
+export function sortIds(ids: string[]): string[] {
+  const n = ids.length;
+  if (n < 4096) return ids.sort();
+  const bucketOf = new Int32Array(n);
+  const starts = new Int32Array(65_537);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    const b =
+      (hexValue(id.charCodeAt(0)) << 12) |
+      (hexValue(id.charCodeAt(1)) << 8) |
+      (hexValue(id.charCodeAt(2)) << 4) |
+      hexValue(id.charCodeAt(3));
+    // A -1 digit (not hex, or past the end: NaN) makes the whole value negative.
+    if (b < 0) return ids.sort();
+    bucketOf[i] = b;
+    starts[b + 1]!++;
+  }
+  for (let b = 1; b <= 65_536; b++) starts[b]! += starts[b - 1]!;
+  const out: string[] = new Array(n);
+  const next = starts.slice(0, 65_536);
+  for (let i = 0; i < n; i++) out[next[bucketOf[i]!]!++] = ids[i]!;
+  for (let b = 0; b < 65_536; b++) {
+    const from = starts[b]!;
+    const to = starts[b + 1]!;
+    if (to - from < 2) continue;
+    if (to - from > 32) {
+      const part = out.slice(from, to).sort();
+      for (let k = 0; k < part.length; k++) out[from + k] = part[k]!;
+      continue;
+    }
+    for (let i = from + 1; i < to; i++) {
+      const v = out[i]!;
+      let j = i - 1;
+      while (j >= from && out[j]! > v) {
+        out[j + 1] = out[j]!;
+        j--;
+      }
+      out[j + 1] = v;
+    }
+  }
+  for (let i = 0; i < n; i++) ids[i] = out[i]!;
+  return ids;
 }
 
 interface RunContext {
@@ -537,17 +594,28 @@ function facts(d: FindingDraft): FindingDraft {
     rule: d.rule,
     severity: d.severity,
     title: d.title,
-    subject: { identity: d.subject.identity, principals: [...new Set(d.subject.principals)].sort() },
+    subject: { identity: d.subject.identity, principals: sortedUnique(d.subject.principals) },
     detail: d.detail,
     evidence: d.evidence,
-    sources: [...new Set(d.sources)].sort(),
+    sources: sortedUnique(d.sources),
   };
-  if (d.subject.anchors !== undefined) out.subject.anchors = [...new Set(d.subject.anchors)].sort();
+  if (d.subject.anchors !== undefined) out.subject.anchors = sortedUnique(d.subject.anchors);
   if (d.key !== undefined) out.key = d.key;
   if (d.ruleKey !== undefined) out.ruleKey = d.ruleKey;
   if (d.owner !== undefined) out.owner = d.owner;
   if (d.dueAt !== undefined) out.dueAt = d.dueAt;
   return out;
+}
+
+/**
+ * `[...new Set(list)].sort()`, without the Set and the sort when the list is already strictly
+ * ascending (most drafts' lists are: three per draft, 200k drafts, issue 11).
+ */
+function sortedUnique(list: readonly string[]): string[] {
+  for (let i = 1; i < list.length; i++) {
+    if (!(list[i - 1]! < list[i]!)) return [...new Set(list)].sort();
+  }
+  return list.slice();
 }
 
 /**

@@ -308,17 +308,25 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
  * rewritten by the lifecycle, so the store gets the name.)
  */
 export function nameSeen(findings: Finding[], runId: string, inv: NameInventory): void {
+  // An identity's name is computed once, not once per finding about it (tens per person, issue 11).
+  // Keyed by the identity's principal list, which the inventory holds once per identity.
+  const names = new Map<readonly string[], string | undefined>();
   for (const f of findings) {
     if (f.lastSeenRun !== runId) continue;
     // The identity's principals, not only the subject's: one name per identity in every finding.
     const first = f.subject.principals[0];
     const identity = first !== undefined ? inv.identityOf(first) : undefined;
-    const principals: NamePrincipal[] = [];
-    for (const uid of identity?.principals ?? f.subject.principals) {
-      const p = inv.principals.get(uid);
-      if (p) principals.push(p);
+    let name: string | undefined;
+    if (identity && names.has(identity.principals)) name = names.get(identity.principals);
+    else {
+      const principals: NamePrincipal[] = [];
+      for (const uid of identity?.principals ?? f.subject.principals) {
+        const p = inv.principals.get(uid);
+        if (p) principals.push(p);
+      }
+      name = displayName(principals);
+      if (identity) names.set(identity.principals, name);
     }
-    const name = displayName(principals);
     if (name === undefined) continue;
     f.display = name;
     // A person is named one way in titles too: where a title names the person only by the
