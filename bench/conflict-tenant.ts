@@ -43,7 +43,10 @@ export function writeConflictTenant(dir: string, users: number): string {
   return join(dir, 'examples', 'demo', 'accessproof.yaml');
 }
 
-export async function scanConflictTenant(users: number): Promise<{
+export async function scanConflictTenant(
+  users: number,
+  trace = false,
+): Promise<{
   seconds: number;
   stagesMs: Record<string, number>;
   stagesCpuMs: Record<string, number>;
@@ -64,8 +67,15 @@ export async function scanConflictTenant(users: number): Promise<{
     let lastCpu = process.cpuUsage();
     const result = await runLocalScan({
       hooks: {
-        stage: (stage) => {
+        stage: (stage, _records, source) => {
           const t = performance.now();
+          // `--trace`: each stage as it ends, to find where a large tenant runs out of memory.
+          if (trace) {
+            const heap = process.memoryUsage();
+            console.error(
+              `${new Date().toISOString()} ${stage}${source ? ` ${source}` : ''} done: ${Math.round(t - started)} ms, rss ${Math.round(heap.rss / 2 ** 20)} MB, heap ${Math.round(heap.heapUsed / 2 ** 20)} MB`,
+            );
+          }
           stages[stage] = Math.round((stages[stage] ?? 0) + t - last);
           const c = process.cpuUsage(lastCpu);
           cpu[stage] = Math.round((cpu[stage] ?? 0) + (c.user + c.system) / 1000);
@@ -103,8 +113,10 @@ function round1(n: number | undefined): number {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' } } });
+  const { values } = parseArgs({
+    options: { users: { type: 'string', default: '10000' }, trace: { type: 'boolean', default: false } },
+  });
   const users = Number(values.users);
-  const r = await scanConflictTenant(users);
+  const r = await scanConflictTenant(users, values.trace);
   console.log(JSON.stringify({ bench: 'conflicts', users, ...r }));
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { compileRunRulesets, plannedSource, planSources } from '../connectors/plan-sources';
 import { connectorFor } from '../connectors/registry';
 import { decodeInputText } from '../connectors/shared/decode-text';
@@ -297,6 +298,7 @@ async function scanLocked(req: LocalScanRequest): Promise<LocalScanResult> {
           },
           // Revocations decided in access reviews and still present past their SLA (REVIEW-REVOKE-NOT-DONE).
           extraDrafts: (inventory) => reviews.drafts(inventory),
+          maxFindings: config.limits?.maxFindings ?? defaultMaxFindings(),
         });
     if (reservedSeen) await hooks.checkpoint?.('reserved');
     hooks.progress?.('sealing the evidence pack');
@@ -545,4 +547,13 @@ async function packKeyFingerprint(packs: LocalPackReader, runId: string): Promis
   const bytes = ref ? await packs.readFile(ref, MANIFEST_FILE) : undefined;
   const parsed = bytes ? parseManifest(bytes) : undefined;
   return parsed?.ok ? parsed.value.signing.keyFingerprint : undefined;
+}
+
+/**
+ * The findings one single scan may hold without running out of heap: one per 8 KiB of V8's heap
+ * limit (a finding with its draft, JSON line and store row takes 3-6 KiB at its peak; the rest is
+ * the inventory). About 520k under node's default 4 GiB heap (docs/limits.md).
+ */
+export function defaultMaxFindings(): number {
+  return Math.floor(getHeapStatistics().heap_size_limit / 8192);
 }

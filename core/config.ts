@@ -331,6 +331,17 @@ export const configSchema = z
      * symlinks followed, inside the config folder tree or one of these, or the run stops (exit 2).
      */
     inputRoots: z.array(z.string().min(1)).max(64).optional(),
+    /** How large one run may get (docs/limits.md). */
+    limits: z
+      .object({
+        /**
+         * Most findings one run may produce; past it the scan stops before reserving anything
+         * (exit 2). Default: from the process's heap (about one per 8 KiB of it).
+         */
+        maxFindings: z.number().int().positive().max(100_000_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -7,6 +7,7 @@ import { dropFutureActivity } from '../activity';
 import { concatenated } from '../arrays';
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
+import { InputError } from '../errors';
 import type { PackReader } from '../evidence/ports';
 import { displayName, isOverdue } from '../findings/display';
 import { type FindingChanges, type ReconcileResult, reconcile } from '../findings/lifecycle';
@@ -18,7 +19,7 @@ import type { RunStore, SnapshotSource } from '../ports';
 import { evaluateRules } from '../rules';
 import { factsHoldIn, policyBasisFor } from '../rules/facts';
 import { RECORD_KINDS, type RecordKind, type SnapshotHeader } from '../snapshot';
-import { type CompiledRuleset, evaluateSod } from '../sod';
+import { type CompiledRuleset, planSod, sodDrafts as sodDraftsOf } from '../sod';
 import { settleCrashedRun } from './recover';
 import { type RunRecord, unsealedRecords } from './run-record';
 import type { RunPlan, SourceResult } from './types';
@@ -55,6 +56,33 @@ export interface ScanStepInput {
   rulesetHashes?: Readonly<Record<string, string>>;
   /** More drafts made outside the rules, with the inventory. */
   extraDrafts?: (inventory: Inventory) => FindingDraft[];
+  /**
+   * Most findings one run may produce (config `limits.maxFindings`; the CLI defaults it from the
+   * heap): past it the scan stops before reserving the chain (`FindingsLimitError`, exit 2).
+   * Absent: no limit.
+   */
+  maxFindings?: number;
+}
+
+/** A run would produce more findings than `maxFindings`: stopped before anything was reserved. */
+export class FindingsLimitError extends InputError {}
+
+/**
+ * Throws `FindingsLimitError` when this run's drafts would exceed `maxFindings`. The count is of
+ * drafts (SoD conflicts before their evidence is built); findings stored by earlier runs and not
+ * seen again come on top, so the limit keeps a margin.
+ */
+export function checkFindingsLimit(
+  counts: { rules: number; sod: number; other: number },
+  maxFindings: number | undefined,
+): void {
+  if (maxFindings === undefined) return;
+  const total = counts.rules + counts.sod + counts.other;
+  if (total <= maxFindings) return;
+  const n = (x: number) => x.toLocaleString('en-US');
+  throw new FindingsLimitError(
+    `this run would record ${n(total)} findings (${n(counts.sod)} SoD conflicts, ${n(counts.rules)} from the other rules${counts.other ? `, ${n(counts.other)} from access reviews` : ''}), above limits.maxFindings (${n(maxFindings)}): a single scan holds every finding in memory and would run out of it. Nothing was reserved or written. Raise limits.maxFindings in the config together with the heap (NODE_OPTIONS=--max-old-space-size=<MB>), or narrow the ruleset or the sources (docs/limits.md)`,
+  );
 }
 
 export type ScanStage = 'parse' | 'correlate' | 'rules' | 'sod' | 'diff' | 'store';
@@ -154,17 +182,9 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   // findings may have changed since, and its old result would overwrite them.
   if (stored && (await holdsOrCommitted(repo, plan.runId))) return stored.summary;
 
-  if (input.packs) {
-    await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
-  }
-  const head = await repo.getChainHead();
-  const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
-  if (outcome === 'already-committed') {
-    throw new ChainConflictError(`run ${plan.runId} was already committed; its scan result is gone`, {
-      runId: plan.runId,
-    });
-  }
-
+  // The inventory is read, the rules run and the SoD conflicts are counted before the chain is
+  // reserved: a run with more findings than this process can hold stops here, with nothing
+  // reserved or written (issue 11: 250k users x 22 findings ran the heap out after minutes).
   const inv = await readInventory(input);
   input.onInventory?.(inv);
   const warnings = inv.directory.unusedLinks.filter((l) => l.reason === 'principal').map((l) => l.text);
@@ -180,12 +200,30 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
   // The principal rules and the SoD engine run as two stages so each can be measured on its own.
   const ruleDrafts = evaluateRules(inv, { ...ruleOptions, sod: undefined });
   input.onStage?.('rules', ruleDrafts.length);
-  const sodDrafts = input.sod ? evaluateSod(inv, input.sod) : [];
+  const sodPlan = input.sod ? planSod(inv, input.sod) : undefined;
+  const extraDrafts = input.extraDrafts?.(inv) ?? [];
+  checkFindingsLimit(
+    { rules: ruleDrafts.length, sod: sodPlan?.conflicts.length ?? 0, other: extraDrafts.length },
+    input.maxFindings,
+  );
+
+  if (input.packs) {
+    await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
+  }
+  const head = await repo.getChainHead();
+  const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
+  if (outcome === 'already-committed') {
+    throw new ChainConflictError(`run ${plan.runId} was already committed; its scan result is gone`, {
+      runId: plan.runId,
+    });
+  }
+
+  const sodDrafts = input.sod && sodPlan ? sodDraftsOf(inv, input.sod, sodPlan) : [];
   input.onStage?.('sod', sodDrafts.length);
   // The drafts stream into the lifecycle list by list: never one array of them all, and never
   // spread into arguments (`push(...sodDrafts)` threw RangeError past ~150k SoD conflicts, issue 11).
   // No sort either: the lifecycle's output is sorted by finding id whatever the drafts' order.
-  const drafts = concatenated([ruleDrafts, sodDrafts, input.extraDrafts?.(inv) ?? []]);
+  const drafts = concatenated([ruleDrafts, sodDrafts, extraDrafts]);
 
   const { result, runRecords } = await runLifecycle(input, drafts, factsHoldIn(inv, new Date(plan.asOf)));
   nameSeen(result.findings, plan.runId, inv);

@@ -367,8 +367,30 @@ export function functionsByIdentity(inv: Inventory, compiled: CompiledRuleset): 
  * const drafts = evaluateSod(inventory, compileRulesets([parseRuleset(text, file)]));
  */
 export function evaluateSod(inv: Inventory, compiled: CompiledRuleset): FindingDraft[] {
+  return sodDrafts(inv, compiled, planSod(inv, compiled));
+}
+
+/** Every conflict of the run, before any draft is built: cheap (bitsets), so it can be counted first. */
+export interface SodPlan {
+  held: IdentityFunctions;
+  conflicts: SodConflict[];
+}
+
+/**
+ * Phases 1–4 without the evidence: how many conflicts the run has, known before their drafts
+ * (about 2 KB each) are built. The scan checks its findings limit on this (issue 11).
+ *
+ * @example
+ * const plan = planSod(inventory, compiled); // plan.conflicts.length
+ */
+export function planSod(inv: Inventory, compiled: CompiledRuleset): SodPlan {
   const held = computeIdentityFunctions(inv, compiled);
-  const conflicts = findConflicts(inv, compiled, held);
+  return { held, conflicts: findConflicts(inv, compiled, held) };
+}
+
+/** One `SOD-CONFLICT` draft per planned conflict (`evaluateSod` = `sodDrafts(planSod(…))`). */
+export function sodDrafts(inv: Inventory, compiled: CompiledRuleset, plan: SodPlan): FindingDraft[] {
+  const { held, conflicts } = plan;
   const cache = new EvidenceCache(inv, compiled, held);
   const drafts: FindingDraft[] = new Array(conflicts.length);
   for (let i = 0; i < conflicts.length; i++)

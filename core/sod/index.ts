@@ -12,7 +12,10 @@ export {
   findConflicts,
   functionsByIdentity,
   type IdentityFunctions,
+  planSod,
   type SodConflict,
+  type SodPlan,
+  sodDrafts,
 } from './engine';
 export { type EntitlementMatch, matchEntitlement } from './match-entitlement';
 export { type ParseRulesetOptions, parseRuleset, parseRulesets } from './parse-ruleset';
