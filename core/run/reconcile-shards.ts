@@ -10,14 +10,14 @@ import type { Policy } from '../config';
 import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
 import type { Finding, FindingDraft } from '../findings/model';
-import { ChainConflictError, type FindingsRepository } from '../findings/repository';
+import type { FindingsRepository } from '../findings/repository';
 import type { SourceInfo } from '../inventory';
 import type { Entitlement, Grant, Identity } from '../model';
 import type { RunStore } from '../ports';
 import type { RevocationInventory } from '../reviews/revocation';
 import { compareDrafts } from '../rules';
 import type { RevokeRuleInventory } from '../rules/review-revoke-not-done';
-import { settleCrashedRun } from './recover';
+import { reserveRun } from './recover';
 import {
   countBy,
   holdsOrCommitted,
@@ -70,16 +70,7 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
   const outputs = input.outputs ?? (await readShardOutputs(input.runStore, plan.runId, input.count));
   checkOutputs(outputs, plan.runId, input.count);
 
-  if (input.packs) {
-    await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
-  }
-  const head = await repo.getChainHead();
-  const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
-  if (outcome === 'already-committed') {
-    throw new ChainConflictError(`run ${plan.runId} was already committed; its scan result is gone`, {
-      runId: plan.runId,
-    });
-  }
+  const head = await reserveRun(input, plan.runId);
 
   const firstOut = outputs[0]!;
   const warnings = firstOut.warnings;

@@ -12,7 +12,7 @@ import type { Logger } from '../connector';
 import { MANIFEST_FILE, parseManifest, sha256Hex } from '../evidence/manifest';
 import type { PackReader, PackRef } from '../evidence/ports';
 import type { Finding } from '../findings/model';
-import type { FindingsRepository } from '../findings/repository';
+import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
 import { findingSchema } from '../findings/schema';
 
 /** Longer than the longest run: a cursor loop of 96 fifteen-minute collects is 24 hours. */
@@ -51,6 +51,30 @@ export async function settleCrashedRun(
   await repo.clearReservation(pending.runId);
   logger.warn('cleared the reservation of a run that stopped before sealing', { runId: pending.runId, at });
   return { action: 'cleared', runId: pending.runId };
+}
+
+/**
+ * Settle a crashed run (when `packs` is given), then reserve the chain for `runId`: the one way a
+ * scan or a reconcile starts its pack. Returns the head the pack will link to.
+ */
+export async function reserveRun(
+  input: {
+    repo: FindingsRepository;
+    packs?: PackReader | undefined;
+    logger: Logger;
+    now: () => Date;
+    reservationLeaseMs?: number | undefined;
+  },
+  runId: string,
+): Promise<ChainHead | null> {
+  const { repo, packs, logger } = input;
+  if (packs) await settleCrashedRun(repo, packs, logger, input.now().toISOString(), input.reservationLeaseMs);
+  const head = await repo.getChainHead();
+  const outcome = await repo.reserve(runId, head, input.now().toISOString());
+  if (outcome === 'already-committed') {
+    throw new ChainConflictError(`run ${runId} was already committed; its scan result is gone`, { runId });
+  }
+  return head;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { PackReader } from '../evidence/ports';
 import { displayName, isOverdue } from '../findings/display';
 import { type FindingChanges, type ReconcileResult, reconcile } from '../findings/lifecycle';
 import type { Finding, FindingDraft, RuleId, Severity } from '../findings/model';
-import { ChainConflictError, type ChainHead, type FindingsRepository } from '../findings/repository';
+import type { ChainHead, FindingsRepository } from '../findings/repository';
 import { type Inventory, InventoryBuilder } from '../inventory';
 import type { Entitlement, Grant, Person, PersonLink, Principal } from '../model';
 import type { RunStore, SnapshotSource } from '../ports';
@@ -20,7 +20,7 @@ import { evaluateRules } from '../rules';
 import { factsHoldIn, policyBasisFor } from '../rules/facts';
 import { RECORD_KINDS, type RecordKind, type SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, planSod, sodDrafts as sodDraftsOf } from '../sod';
-import { settleCrashedRun } from './recover';
+import { reserveRun } from './recover';
 import { type RunRecord, unsealedRecords } from './run-record';
 import type { RunPlan, SourceResult } from './types';
 
@@ -210,16 +210,7 @@ export async function scanStep(input: ScanStepInput): Promise<ScanSummary> {
     input.maxFindings,
   );
 
-  if (input.packs) {
-    await settleCrashedRun(repo, input.packs, logger, input.now().toISOString(), input.reservationLeaseMs);
-  }
-  const head = await repo.getChainHead();
-  const outcome = await repo.reserve(plan.runId, head, input.now().toISOString());
-  if (outcome === 'already-committed') {
-    throw new ChainConflictError(`run ${plan.runId} was already committed; its scan result is gone`, {
-      runId: plan.runId,
-    });
-  }
+  const head = await reserveRun(input, plan.runId);
 
   const sodDrafts = input.sod && sodPlan ? sodDraftsOf(inv, input.sod, sodPlan) : [];
   input.onStage?.('sod', sodDrafts.length);
