@@ -4,24 +4,17 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../cli/config-loader';
-import { loadRulesets } from '../../../cli/scan-pipeline';
-import { connectorFor } from '../../../connectors/registry';
 import { silentLogger } from '../../../core/connector';
 import type { ArtefactContent } from '../../../core/evidence/ports';
 import { verifyChain } from '../../../core/evidence/verify';
 import { ChainConflictError, type FindingsRepository } from '../../../core/findings/repository';
 import { MemoryRunStore } from '../../../core/ports';
-import { collectStep } from '../../../core/run/collect';
-import { planRun } from '../../../core/run/plan';
 import { scanStep } from '../../../core/run/scan';
 import { sealStep } from '../../../core/run/seal';
-import type { SourceResult } from '../../../core/run/types';
 import { LocalSigner } from '../../../stores/local-signer/local-signer';
-import { LocalSnapshotStaging } from '../../../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader } from '../../../stores/local-vault/local-pack-reader';
 import { LocalVault } from '../../../stores/local-vault/local-vault';
 import { loadNodeSqlite } from '../../../stores/sqlite-findings/node-sqlite';
@@ -29,8 +22,8 @@ import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../../../stores/sqlite-findings/sqlite-findings-repository';
+import { collectedDemoRun } from '../../support/demo-run';
 
-const DEMO = resolve(import.meta.dirname, '../../../examples/demo/accessproof.yaml');
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -38,34 +31,8 @@ afterEach(() => {
 
 /** A run of the demo's ERP source up to "collected", with the stores a run uses. */
 async function collectedRun(root: string, nonce: string, at: string) {
-  const loaded = loadConfig(DEMO);
-  const config = { ...loaded.config, sources: loaded.config.sources.filter((s) => s.system === 'erp') };
-  const { compiled } = await loadRulesets(loaded.rulesetFiles);
-  const now = () => new Date(at);
-  const plan = planRun({ config, inputs: [], startedAt: now(), asOf: now(), nonce, toolVersion: 'test' });
-  const staging = new LocalSnapshotStaging(join(root, 'staging', plan.runId));
-  const sources: SourceResult[] = [];
-  for (const source of config.sources) {
-    const out = await collectStep({
-      connector: await connectorFor(source.system),
-      source,
-      key: source.id,
-      staging,
-      now,
-      logger: silentLogger,
-    });
-    if (!out.done) throw new Error('collection paused');
-    sources.push(out.result);
-  }
-  return {
-    plan,
-    sources,
-    staging,
-    policy: config.policy,
-    sod: compiled,
-    now,
-    runStore: new MemoryRunStore(),
-  };
+  const run = await collectedDemoRun(root, { nonce, at, keep: (s) => s.system === 'erp' });
+  return { ...run, runStore: new MemoryRunStore() };
 }
 
 function stores(root: string) {

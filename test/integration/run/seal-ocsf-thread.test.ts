@@ -5,22 +5,15 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../cli/config-loader';
-import { loadRulesets } from '../../../cli/scan-pipeline';
-import { connectorFor } from '../../../connectors/registry';
 import { silentLogger } from '../../../core/connector';
 import type { EvidenceWriter, OcsfOffload } from '../../../core/evidence/ports';
 import { verifyChain } from '../../../core/evidence/verify';
 import { MemoryRunStore } from '../../../core/ports';
-import { collectStep } from '../../../core/run/collect';
-import { planRun } from '../../../core/run/plan';
 import { scanStep } from '../../../core/run/scan';
 import { sealStep } from '../../../core/run/seal';
-import type { SourceResult } from '../../../core/run/types';
 import { LocalSigner } from '../../../stores/local-signer/local-signer';
-import { LocalSnapshotStaging } from '../../../stores/local-staging/local-snapshot-staging';
 import { LocalPackReader } from '../../../stores/local-vault/local-pack-reader';
 import { LocalVault } from '../../../stores/local-vault/local-vault';
 import { OcsfThread } from '../../../stores/local-vault/ocsf-thread';
@@ -28,8 +21,8 @@ import {
   findingsDbFile,
   SqliteFindingsRepository,
 } from '../../../stores/sqlite-findings/sqlite-findings-repository';
+import { collectedDemoRun } from '../../support/demo-run';
 
-const DEMO = resolve(import.meta.dirname, '../../../examples/demo/accessproof.yaml');
 const AT = '2026-10-01T00:00:00Z';
 const dirs: string[] = [];
 afterAll(() => {
@@ -44,40 +37,18 @@ function tempRoot(): string {
 
 /** The demo (every source) collected and scanned under `root`, up to the seal. */
 async function scannedRun(root: string) {
-  const loaded = loadConfig(DEMO);
-  const config = loaded.config;
-  const { compiled } = await loadRulesets(loaded.rulesetFiles);
-  const now = () => new Date(AT);
-  const plan = planRun({
-    config,
-    inputs: [],
-    startedAt: now(),
-    asOf: now(),
+  const { plan, sources, staging, policy, sod, now } = await collectedDemoRun(root, {
     nonce: 'abcd01',
-    toolVersion: 'test',
+    at: AT,
   });
-  const staging = new LocalSnapshotStaging(join(root, 'staging', plan.runId));
-  const sources: SourceResult[] = [];
-  for (const source of config.sources) {
-    const out = await collectStep({
-      connector: await connectorFor(source.system),
-      source,
-      key: source.id,
-      staging,
-      now,
-      logger: silentLogger,
-    });
-    if (!out.done) throw new Error('collection paused');
-    sources.push(out.result);
-  }
   const repo = SqliteFindingsRepository.open({ file: findingsDbFile(join(root, 'state')) });
   const packs = new LocalPackReader(join(root, 'evidence'));
   const runStore = new MemoryRunStore();
   const summary = await scanStep({
     plan,
     sources,
-    policy: config.policy,
-    sod: compiled,
+    policy,
+    sod,
     snapshots: staging,
     repo,
     runStore,
