@@ -8,7 +8,15 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AccessProof } from '../../infra/lib/access-proof';
-import { asList, functionRole, roleStatements, type Statement, type Synthesized, synth } from './synth';
+import {
+  asList,
+  functionRole,
+  REVIEWS_OIDC,
+  roleStatements,
+  type Statement,
+  type Synthesized,
+  synth,
+} from './synth';
 
 const SCANNER = '111122223333';
 const EVIDENCE = '222233334444';
@@ -51,11 +59,7 @@ beforeAll(() => {
     props: {
       reviews: {
         domainPrefix: 'acme-accessproof-reviews',
-        oidc: {
-          issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
-          clientId: '66666666-7777-8888-9999-000000000000',
-          clientSecretName: 'accessproof/entra-reviews-client-secret',
-        },
+        oidc: REVIEWS_OIDC,
         campaignOwners: ['controller@example.com'],
       },
     },

@@ -17,17 +17,14 @@ import {
   allowedActions,
   asList,
   functionRole,
+  REVIEWS_OIDC,
   roleStatements,
   type Statement,
   type Synthesized,
   synth,
 } from './synth';
 
-const OIDC = {
-  issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
-  clientId: '66666666-7777-8888-9999-000000000000',
-  clientSecretName: 'accessproof/entra-reviews-client-secret',
-};
+const OIDC = REVIEWS_OIDC;
 
 let synthesized: Synthesized;
 let reviews: Template;

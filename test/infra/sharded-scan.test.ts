@@ -29,7 +29,15 @@ import { SqliteFindingsRepository } from '../../stores/sqlite-findings/sqlite-fi
 import { makePolicyConfig } from '../support/factories';
 import { makeDraft } from '../unit/core/findings/draft-factory';
 import { runDefinition, TaskFailure } from './asl';
-import { allStates, asList, functionRole, roleStatements, stateMachineDefinition, synth } from './synth';
+import {
+  allStates,
+  asList,
+  functionRole,
+  REVIEWS_OIDC,
+  roleStatements,
+  stateMachineDefinition,
+  synth,
+} from './synth';
 
 const FIFTEEN_MIN = { planShards: 900, scanShard: 900, reconcile: 900 };
 
@@ -114,11 +122,7 @@ describe('sharded scan in the state machine', () => {
         // The reviewer app too (issue 17): which shard step may read the reviews table.
         reviews: {
           domainPrefix: 'acme-accessproof-reviews',
-          oidc: {
-            issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
-            clientId: '66666666-7777-8888-9999-000000000000',
-            clientSecretName: 'accessproof/entra-reviews-client-secret',
-          },
+          oidc: REVIEWS_OIDC,
         },
       },
     }));

@@ -63,6 +63,13 @@ export const ORG_APP: SynthOptions = {
   context: { notificationEmail: 'security@example.com', scheduleTimeZone: 'Europe/Oslo' },
 };
 
+/** The reviewer app's sign-in as the infra tests configure it: an Entra tenant's OIDC issuer. */
+export const REVIEWS_OIDC = {
+  issuerUrl: 'https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0',
+  clientId: '66666666-7777-8888-9999-000000000000',
+  clientSecretName: 'accessproof/entra-reviews-client-secret',
+};
+
 const synthesized = new Map<string, Synthesized>();
 
 /**
