@@ -10,12 +10,12 @@
  * anything else the worker throws fails the run as it would on the main thread.
  */
 import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SourceConfig } from '../core/config';
 import type { Logger } from '../core/connector';
 import { InputError, type InputLocation } from '../core/errors';
 import type { SourceResult } from '../core/run/types';
+import { workerEntry } from '../stores/shared/worker-entry';
 
 /** What a collect worker is given (structured-cloned). */
 export interface CollectThreadJob {
@@ -37,22 +37,6 @@ export type CollectThreadMessage =
   | { type: 'log'; level: keyof Logger; message: string; fields?: Record<string, unknown> }
   | { type: 'input-error'; message: string; location: InputLocation }
   | { type: 'error'; message: string; stack?: string; code?: string };
-
-const FROM_TS = import.meta.url.endsWith('.ts');
-const WORKER = new URL(
-  FROM_TS ? './collect-thread-worker.ts' : './collect-thread-worker.js',
-  import.meta.url,
-);
-
-/**
- * What the worker runs: the built worker file, or under tsx a module that registers tsx in the
- * thread first (a worker's `--import` option does not load it) and then imports the TypeScript.
- */
-function workerEntry(): URL | string {
-  if (!FROM_TS) return fileURLToPath(WORKER);
-  const code = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\nregister();\nawait import(${JSON.stringify(WORKER.href)});\n`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
 
 /** Bytes of a source's input files (0 for a live source); a folder (`dir`) counts as 0. */
 export function inputBytes(source: SourceConfig): number {
@@ -116,7 +100,7 @@ export interface CollectThreadHooks {
  * every one is collected; rejects with the first source's `InputError`, or the worker's failure.
  */
 export function collectInThread(job: CollectThreadJob, hooks: CollectThreadHooks): CollectThreadRun {
-  const worker = new Worker(workerEntry(), { workerData: job });
+  const worker = new Worker(workerEntry('./collect-thread-worker', import.meta.url), { workerData: job });
   const results = new Map<string, SourceResult>();
   const done = new Promise<Map<string, SourceResult>>((resolve, reject) => {
     let failure: Error | undefined;

@@ -8,18 +8,12 @@
 import { Worker } from 'node:worker_threads';
 import type { OcsfContext } from '../../core/evidence/ocsf';
 import type { OcsfConversion, OcsfOffload } from '../../core/evidence/ports';
+import { workerEntry } from '../shared/worker-entry';
 
 /** Below this many findings a thread costs more than it saves (it starts in ~50 ms, more under tsx). */
 export const OCSF_THREAD_MIN_FINDINGS = 20_000;
 /** Batches of lines (one output chunk's, ~256 KiB) and output chunks in flight before the faster side waits. */
 const MAX_IN_FLIGHT = 16;
-
-// Run from TypeScript (tsx, tests) the worker is the .ts beside this file; built (dist, the CLI
-// bundle) it is the .js beside the code that loads it.
-const WORKER = new URL(
-  import.meta.url.endsWith('.ts') ? './ocsf-thread-worker.ts' : './ocsf-thread-worker.js',
-  import.meta.url,
-);
 
 /**
  * @example
@@ -44,9 +38,8 @@ class ThreadConversion implements OcsfConversion {
   private wakeOutput: (() => void) | undefined;
 
   constructor(ctx: OcsfContext) {
-    this.worker = new Worker(WORKER, {
+    this.worker = new Worker(workerEntry('./ocsf-thread-worker', import.meta.url), {
       workerData: { ctx, maxOut: MAX_IN_FLIGHT },
-      execArgv: import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],
     });
     this.worker.on('message', (m: Record<string, unknown>) => this.onMessage(m));
     this.worker.on('error', (err) => this.fail(new Error(`the OCSF thread failed: ${err.message}`)));
