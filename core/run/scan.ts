@@ -81,7 +81,7 @@ export function checkFindingsLimit(
   if (total <= maxFindings) return;
   const n = (x: number) => x.toLocaleString('en-US');
   throw new FindingsLimitError(
-    `this run would record ${n(total)} findings (${n(counts.sod)} SoD conflicts, ${counts.rules === undefined ? 'the other rules not counted yet' : `${n(counts.rules)} from the other rules`}${counts.other ? `, ${n(counts.other)} from access reviews` : ''}), above limits.maxFindings (${n(maxFindings)}): a single scan holds every finding in memory and would run out of it. Nothing was reserved or written. Raise limits.maxFindings in the config together with the heap (NODE_OPTIONS=--max-old-space-size=<MB>), or narrow the ruleset or the sources (docs/limits.md)`,
+    `this run would record ${n(total)} findings (${n(counts.sod)} SoD conflicts, ${counts.rules === undefined ? 'the other rules not counted yet' : `${n(counts.rules)} from the other rules`}${counts.other ? `, ${n(counts.other)} from access reviews` : ''}), above limits.maxFindings (${n(maxFindings)}): a single scan holds every finding in memory and would run out of it. Nothing of this run was reserved, kept or sealed. Raise limits.maxFindings in the config together with the heap (NODE_OPTIONS=--max-old-space-size=<MB>), or narrow the ruleset or the sources (docs/limits.md)`,
   );
 }
 

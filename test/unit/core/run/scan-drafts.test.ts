@@ -87,7 +87,7 @@ describe('scan: findings limit', () => {
       const message = (err as Error).message;
       expect(message).toContain('11 findings');
       expect(message).toContain('limits.maxFindings (10)');
-      expect(message).toContain('Nothing was reserved or written');
+      expect(message).toContain('Nothing of this run was reserved, kept or sealed');
       expect(message).toContain('--max-old-space-size');
       // Nothing reserved, nothing stored.
       expect(await repo.pendingReservation()).toBeNull();
