@@ -22,11 +22,14 @@ export const CURSOR_VERSION = 1;
 /** Lines buffered before a part is written. */
 const PART_LINES = 50_000;
 
-/** Lines of one kind joined into one string (about 250 KB of ERP grants: a large object, never copied). */
-const CHUNK_LINES = 2_000;
+/** First size of the part buffer (grown by doubling when a part needs more: AWS lines are larger). */
+const PART_BYTES = 2 ** 20;
 
-/** What opens a record line of each kind ({@link RECORD_KINDS} order): `{"grant":` … */
+/** What opens a record line of each kind ({@link RECORD_KINDS} order): `{"grant":` … (ASCII). */
 const RECORD_OPENERS = RECORD_KINDS.map((k) => `{${JSON.stringify(k)}:`);
+
+const CLOSE_BRACE = 0x7d;
+const NEWLINE = 0x0a;
 
 export interface Deadline {
   /** Milliseconds left before the invocation is killed (Lambda: `context.getRemainingTimeInMillis()`). */
@@ -187,23 +190,13 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
 
   const counts = { ...cp.counts };
   let pages = 0;
-  /** Staged text for the next part: chunks of whole lines, joined without their last newline. */
-  let buffer: string[] = [];
-  let bufferLines = 0;
+  // The next part's text is encoded straight into one reused buffer, line after line: no string
+  // per part or per run of lines (each was a large object, freed only by a full GC, then copied
+  // again to encode it), and each record's JSON dies young.
+  let part = Buffer.allocUnsafe(PART_BYTES);
+  let used = 0;
+  let partLines = 0;
   let keyBuffer: string[] = [];
-  // Lines of one kind are gathered as their record's JSON and joined into one chunk per
-  // CHUNK_LINES, their `{"<kind>":` and `}` put between them by the join: no wrapper object and no
-  // concatenation per record, and the millions of small strings die young instead of waiting for
-  // the part (they filled every scavenge). The chunk is the very text of those lines.
-  let runKind = -1;
-  let run: string[] = [];
-  const closeRun = () => {
-    if (run.length === 0) return;
-    const open = RECORD_OPENERS[runKind] as string;
-    buffer.push(`${open}${run.join(`}\n${open}`)}}`);
-    bufferLines += run.length;
-    run = [];
-  };
   const keysKey = keyIndexStagingKey(key);
   // A staging read back in this process keeps each part's records too: the scan then skips
   // parsing the lines it would otherwise read back (the largest step of a local scan after reading).
@@ -211,16 +204,17 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
   let kinds: number[] = [];
   let kept: unknown[] = [];
   const flush = async () => {
-    closeRun();
-    if (bufferLines === 0) return;
-    await staging.writePart(key, cp.parts, buffer);
+    if (partLines === 0) return;
+    const bytes = part.subarray(0, used);
+    if (staging.writePartBytes) await staging.writePartBytes(key, cp.parts, bytes);
+    else await staging.writePart(key, cp.parts, [bytes.toString('utf8', 0, used - 1)]);
     // The key index has a part for every snapshot part (maybe empty), under the same number, so a
     // collection resumed from a checkpoint assembles both from the same count.
     if (req.keyIndex) await staging.writePart(keysKey, cp.parts, keyBuffer);
     if (keeping) staging.keepRecords?.(key, cp.parts, { kinds: Uint8Array.from(kinds), records: kept });
     cp.parts += 1;
-    buffer = [];
-    bufferLines = 0;
+    used = 0;
+    partLines = 0;
     keyBuffer = [];
     kinds = [];
     kept = [];
@@ -234,11 +228,19 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
     // Every string of the record is inside its JSON, so a secret in any field is found there; the
     // line's `{"<kind>":` and `}` are our constant text.
     const clean = scrub.values(json);
-    if (kind !== runKind || run.length >= CHUNK_LINES) {
-      closeRun();
-      runKind = kind;
+    const open = RECORD_OPENERS[kind] as string;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const most = used + open.length + 3 * clean.length + 2;
+    if (most > part.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * part.length, most));
+      part.copy(grown, 0, 0, used);
+      part = grown;
     }
-    run.push(clean);
+    used += part.write(open, used, 'latin1');
+    used += part.write(clean, used, 'utf8');
+    part[used++] = CLOSE_BRACE;
+    part[used++] = NEWLINE;
+    partLines += 1;
     // A line the scrubber changed is kept as written: the scan must see what is staged and sealed.
     const stored = clean === json ? value : (JSON.parse(clean) as T);
     if (keeping) {
@@ -293,7 +295,7 @@ export async function collectSource(req: CollectRequest): Promise<CollectOutcome
         pages,
         records: counts.principals + counts.entitlements + counts.grants + (counts.people ?? 0),
       });
-      if (bufferLines + run.length >= PART_LINES) await flush();
+      if (partLines >= PART_LINES) await flush();
       state = next;
     }
     await flush();

@@ -14,6 +14,12 @@ export interface SnapshotStaging {
    * lines into one string), so count records by newlines, not items.
    */
   writePart(key: string, seq: number, lines: readonly string[]): Promise<void>;
+  /**
+   * Optional: store part `seq` given as its UTF-8 text (whole lines, each ending with `\n`), as
+   * {@link writePart} would have stored the same text. The driver reuses `bytes` once the promise
+   * settles: keep a copy, never the view. Without it the driver hands {@link writePart} the text.
+   */
+  writePartBytes?(key: string, seq: number, bytes: Uint8Array): Promise<void>;
   saveCheckpoint(key: string, body: string): Promise<void>;
   /**
    * Optional, for a staging read back by a scan in the same process: the records of part `seq`,

@@ -65,6 +65,14 @@ export class LocalSnapshotStaging implements SnapshotStaging, SnapshotSource {
     await rename(`${path}.tmp`, path);
   }
 
+  async writePartBytes(key: string, seq: number, bytes: Uint8Array): Promise<void> {
+    const dir = this.dirOf(key);
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, partName(seq));
+    await writeFile(`${path}.tmp`, bytes);
+    await rename(`${path}.tmp`, path);
+  }
+
   async saveCheckpoint(key: string, body: string): Promise<void> {
     const dir = this.dirOf(key);
     await mkdir(dir, { recursive: true });

@@ -135,65 +135,87 @@ describe('collectSource', () => {
     expect(out).toMatchObject({ status: 'failed', error: 'GetThing page 2: AccessDenied' });
   });
 
-  it('stages each record as the JSON of its one-key record, kinds mixed across chunks and parts, a secret scrubbed', async () => {
-    // Arrange: pages mixing every kind, long runs of grants (past the driver's chunk and part sizes)
-    const secret = 'hunter2-very-secret-value';
-    const expected: string[] = [];
-    const pages = [0, 1, 2].map((n) => {
-      const principals = [{ uid: `erp:t:u${n}`, name: n === 1 ? `svc ${secret}` : `user "${n}"\n` }];
-      const entitlements = [{ uid: `erp:t:r${n}`, permissions: ['a', 'b'] }];
-      const grants = Array.from({ length: 26_000 }, (_, i) => ({
-        principal: `erp:t:u${n}`,
-        entitlement: `erp:t:r${i % 7}`,
-        path: [],
-        ...(i % 3 ? { grantedAt: '2024-01-01T00:00:00.000Z' } : {}),
-      }));
-      const people = [{ id: `p${n}`, email: `p${n}@example.com` }];
-      const links = [{ person: `p${n}`, principal: `erp:t:u${n}` }];
-      for (const p of principals)
-        expected.push(JSON.stringify({ principal: p }).replace(secret, '[redacted]'));
-      for (const e of entitlements) expected.push(JSON.stringify({ entitlement: e }));
-      for (const g of grants) expected.push(JSON.stringify({ grant: g }));
-      for (const p of people) expected.push(JSON.stringify({ person: p }));
-      for (const l of links) expected.push(JSON.stringify({ link: l }));
-      return { principals, entitlements, grants, people, links };
-    });
-    const connector = {
-      ...pager,
-      async begin() {
-        return { state: { token: '', n: 0 }, tenant: 't', mode: 'files' as const };
-      },
-      async step(_ctx: unknown, s: { token: string; n: number }) {
-        return { page: pages[s.n] as never, next: s.n < 2 ? { token: '', n: s.n + 1 } : null };
-      },
-    };
-    const staging = new MemoryStaging();
-    const kept: { kinds: Uint8Array; records: unknown[] }[] = [];
-    Object.assign(staging, {
-      keepRecords: (_k: string, seq: number, part: (typeof kept)[0]) => (kept[seq] = part),
-    });
+  // Without writePartBytes the driver hands writePart the part's text; with it, the UTF-8 bytes of
+  // a buffer it reuses (this staging copies them, as the port asks).
+  const stagings = {
+    'lines (writePart)': () => new MemoryStaging(),
+    'bytes (writePartBytes)': () =>
+      Object.assign(new MemoryStaging(), {
+        async writePartBytes(this: MemoryStaging, key: string, seq: number, bytes: Uint8Array) {
+          const text = Buffer.from(bytes).toString('utf8');
+          expect(text.endsWith('\n')).toBe(true);
+          await this.writePart(key, seq, [text.slice(0, -1)]);
+        },
+      }),
+  };
 
-    // Act
-    const out = await collectSource({
-      connector: connector as unknown as typeof pager,
-      source: { id: 'src' },
-      key: 'run/src',
-      staging,
-      now: () => new Date(0),
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      scrubber: createScrubber([secret]),
-    });
+  it.each(Object.keys(stagings))(
+    'stages each record as the JSON of its one-key record, kinds mixed across parts, non-ASCII text, a line past the first buffer, a secret scrubbed: %s',
+    async (flavour) => {
+      // Arrange: pages mixing every kind, long runs of grants (past the driver's part size), text
+      // outside ASCII (2-, 3- and 4-byte UTF-8) and one principal line longer than the driver's
+      // first part buffer (1 MiB)
+      const secret = 'hunter2-very-secret-value';
+      const expected: string[] = [];
+      const pages = [0, 1, 2].map((n) => {
+        const principals = [
+          { uid: `erp:t:u${n}`, name: n === 1 ? `svc ${secret}` : `user "${n}"\n Zoë 日本 😀` },
+          ...(n === 2 ? [{ uid: 'erp:t:big', name: 'é'.repeat(700_000) }] : []),
+        ];
+        const entitlements = [{ uid: `erp:t:r${n}`, permissions: ['a', 'b'] }];
+        const grants = Array.from({ length: 26_000 }, (_, i) => ({
+          principal: `erp:t:u${n}`,
+          entitlement: `erp:t:r${i % 7}`,
+          path: [],
+          ...(i % 3 ? { grantedAt: '2024-01-01T00:00:00.000Z' } : {}),
+        }));
+        const people = [{ id: `p${n}`, email: `p${n}@example.com` }];
+        const links = [{ person: `p${n}`, principal: `erp:t:u${n}` }];
+        for (const p of principals)
+          expected.push(JSON.stringify({ principal: p }).replace(secret, '[redacted]'));
+        for (const e of entitlements) expected.push(JSON.stringify({ entitlement: e }));
+        for (const g of grants) expected.push(JSON.stringify({ grant: g }));
+        for (const p of people) expected.push(JSON.stringify({ person: p }));
+        for (const l of links) expected.push(JSON.stringify({ link: l }));
+        return { principals, entitlements, grants, people, links };
+      });
+      const connector = {
+        ...pager,
+        async begin() {
+          return { state: { token: '', n: 0 }, tenant: 't', mode: 'files' as const };
+        },
+        async step(_ctx: unknown, s: { token: string; n: number }) {
+          return { page: pages[s.n] as never, next: s.n < 2 ? { token: '', n: s.n + 1 } : null };
+        },
+      };
+      const staging = stagings[flavour as keyof typeof stagings]();
+      const kept: { kinds: Uint8Array; records: unknown[] }[] = [];
+      Object.assign(staging, {
+        keepRecords: (_k: string, seq: number, part: (typeof kept)[0]) => (kept[seq] = part),
+      });
 
-    // Assert: the very lines JSON.stringify gives per record, in page order, in more than one part
-    if (out.status !== 'complete') throw new Error(out.status);
-    const lines = (staging.finals.get('run/src') as string).split('\n');
-    expect(lines.slice(1)).toEqual(expected);
-    expect(out.snapshot.records).toBe(expected.length);
-    expect(kept.length).toBeGreaterThan(1);
-    // Kept records are what the lines say (the scrubbed principal as staged, not the original).
-    const keptLines = kept.flatMap((part) =>
-      part.records.map((r, i) => JSON.stringify({ [RECORD_KINDS[part.kinds[i] as number] as string]: r })),
-    );
-    expect(keptLines).toEqual(expected);
-  });
+      // Act
+      const out = await collectSource({
+        connector: connector as unknown as typeof pager,
+        source: { id: 'src' },
+        key: 'run/src',
+        staging,
+        now: () => new Date(0),
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        scrubber: createScrubber([secret]),
+      });
+
+      // Assert: the very lines JSON.stringify gives per record, in page order, in more than one part
+      if (out.status !== 'complete') throw new Error(out.status);
+      const lines = (staging.finals.get('run/src') as string).split('\n');
+      expect(lines.slice(1)).toEqual(expected);
+      expect(out.snapshot.records).toBe(expected.length);
+      expect(kept.length).toBeGreaterThan(1);
+      // Kept records are what the lines say (the scrubbed principal as staged, not the original).
+      const keptLines = kept.flatMap((part) =>
+        part.records.map((r, i) => JSON.stringify({ [RECORD_KINDS[part.kinds[i] as number] as string]: r })),
+      );
+      expect(keptLines).toEqual(expected);
+    },
+  );
 });
