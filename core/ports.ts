@@ -1,6 +1,7 @@
 /**
  * Ports: what core needs from the outside world. Adapters live in `stores/`.
  */
+import { singleLineBatches } from './lines';
 import type { KeptPart, KeptSnapshot } from './snapshot';
 
 /**
@@ -49,6 +50,11 @@ export interface SnapshotRef {
 export interface SnapshotSource {
   lines(location: string): AsyncIterable<string>;
   /**
+   * The same lines in batches (every line one read completes): one promise per batch, not per
+   * line. Optional: `snapshotLineBatches` falls back to `lines`.
+   */
+  lineBatches?(location: string): AsyncIterable<string[]>;
+  /**
    * The kept records of a finalized snapshot (see {@link SnapshotStaging.keepRecords}), handed out
    * once; undefined when they were not kept (another process wrote it, or a part is missing).
    */
@@ -76,6 +82,23 @@ export interface RunStore {
   putLines(key: string, lines: Iterable<string>): Promise<void>;
   /** The lines `putLines` stored, in order, streamed; `undefined` when the key was never written. */
   getLines(key: string): Promise<AsyncIterable<string> | undefined>;
+  /** `getLines` in batches of lines (optional: `runStoreLineBatches` falls back to `getLines`). */
+  getLineBatches?(key: string): Promise<AsyncIterable<string[]> | undefined>;
+}
+
+/** A snapshot's lines in batches, from `lineBatches` when the source has it. */
+export function snapshotLineBatches(source: SnapshotSource, location: string): AsyncIterable<string[]> {
+  return source.lineBatches ? source.lineBatches(location) : singleLineBatches(source.lines(location));
+}
+
+/** A run store list's lines in batches, from `getLineBatches` when the store has it. */
+export async function runStoreLineBatches(
+  store: RunStore,
+  key: string,
+): Promise<AsyncIterable<string[]> | undefined> {
+  if (store.getLineBatches) return store.getLineBatches(key);
+  const lines = await store.getLines(key);
+  return lines && singleLineBatches(lines);
 }
 
 /** The steps of a run in one process hand each other the objects themselves: nothing to serialize. */
@@ -96,6 +119,13 @@ export class MemoryRunStore implements RunStore {
     if (!list) return undefined;
     return (async function* () {
       yield* list;
+    })();
+  }
+  async getLineBatches(key: string): Promise<AsyncIterable<string[]> | undefined> {
+    const list = this.lists.get(key);
+    if (!list) return undefined;
+    return (async function* () {
+      yield list;
     })();
   }
 }

@@ -14,7 +14,7 @@
  * A principal line is written as `<ordinal> <line>`: its position among the source's principals
  * (the late-activity warnings are ordered by it). No JSON line starts with a digit.
  */
-import type { RunStore, SnapshotSource } from '../ports';
+import { type RunStore, runStoreLineBatches, type SnapshotSource, snapshotLineBatches } from '../ports';
 import { shardOf } from './shard-plan';
 
 /** A shard's lines of one source, part `part` (parts are read in order). */
@@ -113,15 +113,11 @@ export async function partitionSource(input: {
 
   let ordinal = 0;
   let first = true;
-  for await (const line of input.snapshots.lines(input.location)) {
-    if (full.length > 0) {
-      for (const shard of full) await flush(shard);
-      full.length = 0;
-    }
+  const one = (line: string) => {
     if (first) {
       first = false;
       toAll(line);
-      continue;
+      return;
     }
     if (line.startsWith(PRINCIPAL_PREFIX)) {
       const uid = uids[ordinal];
@@ -134,15 +130,15 @@ export async function partitionSource(input: {
         if (owner !== undefined) add(owner, `${at} ${line}`);
       }
       // A record line that is not the key index's principal is caught by the shard's check.
-      continue;
+      return;
     }
     let uid = grantPrincipalOf(line);
     if (uid === undefined) {
       if (line.startsWith(ENTITLEMENT_PREFIX)) {
         toAll(line);
-        continue;
+        return;
       }
-      if (line.startsWith(PERSON_PREFIX) || line.startsWith(LINK_PREFIX)) continue;
+      if (line.startsWith(PERSON_PREFIX) || line.startsWith(LINK_PREFIX)) return;
       const rec = JSON.parse(line) as {
         grant?: { principal: string };
         principal?: { uid: string };
@@ -153,16 +149,25 @@ export async function partitionSource(input: {
           `plan-shards: ${input.sourceId}: principal ${rec.principal.uid} is not where its key index says`,
         );
       if (rec.entitlement) toAll(line);
-      if (!rec.grant) continue;
+      if (!rec.grant) return;
       uid = rec.grant.principal;
     }
     if (uid !== lastUid) {
       lastUid = uid;
       lastShard = grantShard(uid);
     }
-    if (lastShard === undefined) continue;
+    if (lastShard === undefined) return;
     if (lastShard < 0) toAll(line);
     else add(lastShard, line);
+  };
+  // A batch of lines at a time (one promise per batch, not per line); full buffers are written
+  // between batches.
+  for await (const batch of snapshotLineBatches(input.snapshots, input.location)) {
+    for (const line of batch) one(line);
+    if (full.length > 0) {
+      for (const shard of full) await flush(shard);
+      full.length = 0;
+    }
   }
   if (ordinal !== uids.length)
     throw new Error(`plan-shards: ${input.sourceId} has ${ordinal} principals, its key index ${uids.length}`);
@@ -171,7 +176,7 @@ export async function partitionSource(input: {
 }
 
 /**
- * A shard's lines of one source, parts in order. A missing part is an error (plan-shards wrote
+ * A shard's lines of one source, parts in order, in batches. A missing part is an error (plan-shards wrote
  * them all before any context).
  */
 export async function* shardLines(
@@ -180,11 +185,11 @@ export async function* shardLines(
   shard: number,
   sourceNo: number,
   parts: number,
-): AsyncGenerator<string> {
+): AsyncGenerator<string[]> {
   for (let part = 0; part < parts; part++) {
     const key = shardLinesKey(runId, shard, sourceNo, part);
-    const lines = await runStore.getLines(key);
-    if (!lines) throw new Error(`scan-shard: no ${key} (plan-shards writes it)`);
-    yield* lines;
+    const batches = await runStoreLineBatches(runStore, key);
+    if (!batches) throw new Error(`scan-shard: no ${key} (plan-shards writes it)`);
+    yield* batches;
   }
 }

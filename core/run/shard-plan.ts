@@ -12,7 +12,7 @@ import { normalizeEmail } from '../correlate';
 import { type Inventory, InventoryBuilder } from '../inventory';
 import type { Identity, Person, PersonLink } from '../model';
 import type { Ambiguity, HrStatus, MatchedBy, PeopleDirectory, PersonMatch, UnusedLink } from '../people';
-import type { RunStore, SnapshotSource } from '../ports';
+import { type RunStore, type SnapshotSource, snapshotLineBatches } from '../ports';
 import { type KeyIndexHeader, type KeyRecord, principalOfKey } from './shard-keys';
 import { partitionSource } from './shard-lines';
 import type { RunPlan, SourceResult } from './types';
@@ -437,43 +437,54 @@ export async function readKeyInventory(
       throw new Error(
         `plan-shards: source ${source.id} has no key index: collect it with keyIndex for a sharded scan`,
       );
-    for await (const key of keyRecords(snapshots, source.keyIndex.location, (h) =>
-      builder.addSnapshotHeader(h.snapshot),
-    )) {
-      onKey?.(key, source.id);
-      builder.addPrincipal(principalOfKey(key));
-    }
+    await keyRecords(
+      snapshots,
+      source.keyIndex.location,
+      (key) => {
+        onKey?.(key, source.id);
+        builder.addPrincipal(principalOfKey(key));
+      },
+      (h) => builder.addSnapshotHeader(h.snapshot),
+    );
     if (source.system !== 'hr') continue;
     let first = true;
-    for await (const line of snapshots.lines(source.snapshot.location)) {
-      if (first) {
-        first = false;
-        continue;
+    for await (const batch of snapshotLineBatches(snapshots, source.snapshot.location)) {
+      for (const line of batch) {
+        if (first) {
+          first = false;
+          continue;
+        }
+        const rec = JSON.parse(line) as { person?: Person; link?: PersonLink };
+        if (rec.person) builder.addPerson(rec.person);
+        else if (rec.link) builder.addLink(rec.link);
       }
-      const rec = JSON.parse(line) as { person?: Person; link?: PersonLink };
-      if (rec.person) builder.addPerson(rec.person);
-      else if (rec.link) builder.addLink(rec.link);
     }
   }
   return builder.finish();
 }
 
-/** The key records of one key index file, its header handed to `onHeader` first. */
-export async function* keyRecords(
+/**
+ * The key records of one key index file, in order, handed to `each`, its header to `onHeader`
+ * first. Read in batches of lines: no promise per record.
+ */
+export async function keyRecords(
   snapshots: SnapshotSource,
   location: string,
+  each: (key: KeyRecord) => void,
   onHeader?: (header: KeyIndexHeader) => void,
-): AsyncGenerator<KeyRecord> {
+): Promise<void> {
   let first = true;
-  for await (const line of snapshots.lines(location)) {
-    if (first) {
-      const header = JSON.parse(line) as KeyIndexHeader;
-      if (header.type !== 'key-index')
-        throw new Error(`${location}: not a key index (header type ${header.type})`);
-      onHeader?.(header);
-      first = false;
-      continue;
+  for await (const batch of snapshotLineBatches(snapshots, location)) {
+    for (const line of batch) {
+      if (first) {
+        const header = JSON.parse(line) as KeyIndexHeader;
+        if (header.type !== 'key-index')
+          throw new Error(`${location}: not a key index (header type ${header.type})`);
+        onHeader?.(header);
+        first = false;
+        continue;
+      }
+      each((JSON.parse(line) as { key: KeyRecord }).key);
     }
-    yield (JSON.parse(line) as { key: KeyRecord }).key;
   }
 }

@@ -21,7 +21,7 @@ import type { Policy } from '../config';
 import type { Finding, FindingDraft } from '../findings/model';
 import { type Inventory, InventoryBuilder, inForce, type SourceInfo } from '../inventory';
 import type { Entitlement, Grant, Identity, Person, PersonLink, Principal } from '../model';
-import type { RunStore, SnapshotSource } from '../ports';
+import { type RunStore, type SnapshotSource, snapshotLineBatches } from '../ports';
 import { compareDrafts, evaluateRules } from '../rules';
 import { factsHoldIn } from '../rules/facts';
 import type { SnapshotHeader } from '../snapshot';
@@ -280,10 +280,10 @@ async function readShardInventory(
     if (!source.snapshot) continue;
     if (!source.keyIndex) throw new Error(`scan-shard: source ${source.id} has no key index`);
     const keys: KeyRecord[] = [];
-    for await (const { uid, line } of keyUids(input.snapshots, source.keyIndex.location)) {
+    await keyUids(input.snapshots, source.keyIndex.location, (uid, line) => {
       known.add(uid);
       if (held.has(uid)) keys.push((JSON.parse(line) as { key: KeyRecord }).key);
-    }
+    });
     membersOf.set(source.id, keys);
   }
   held.clear();
@@ -307,45 +307,46 @@ async function readShardInventory(
     let first = true;
     // The lines plan-shards kept for this shard, in snapshot order (core/run/shard-lines.ts).
     const parts = context.parts[sourceNo] ?? 0;
-    for await (const kept of shardLines(input.runStore, plan.runId, shard, sourceNo, parts)) {
-      if (first) {
-        builder.addSnapshotHeader(JSON.parse(kept) as SnapshotHeader);
-        first = false;
-        continue;
-      }
-      // A principal line comes as `<ordinal> <line>`.
-      let line = kept;
-      let at = -1;
-      const c = kept.charCodeAt(0);
-      if (c >= 48 && c <= 57) {
-        const space = kept.indexOf(' ');
-        at = Number(kept.slice(0, space));
-        line = kept.slice(space + 1);
-      }
-      const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
-      if (rec.grant) {
-        const uid = rec.grant.principal;
-        const mine = ownsGrantOf(uid);
-        if (!mine && !assumable.has(uid)) continue;
-        if (mine && inForce(rec.grant, asOfMs)) grants++;
-        // Grants of a principal without a record are kept too: no rule reads them, but a revocation
-        // check must see them (a grant still there is never "revoked").
-        builder.addGrant(rec.grant);
-      } else if (rec.principal) {
-        const uid = rec.principal.uid;
-        if (at < 0 || !full(uid))
-          throw new Error(
-            `scan-shard: ${source.id}: principal ${uid} is not one plan-shards gave shard ${shard}`,
-          );
-        const warnings = dropFutureActivity(rec.principal, asOfMs);
-        if (owned.has(uid)) {
-          lateCount += warnings.length;
-          for (const text of warnings)
-            if (sourceLate.length < LATE_WARNINGS_SHOWN) sourceLate.push({ at, text });
+    for await (const batch of shardLines(input.runStore, plan.runId, shard, sourceNo, parts))
+      for (const kept of batch) {
+        if (first) {
+          builder.addSnapshotHeader(JSON.parse(kept) as SnapshotHeader);
+          first = false;
+          continue;
         }
-        builder.addPrincipal(rec.principal);
-      } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
-    }
+        // A principal line comes as `<ordinal> <line>`.
+        let line = kept;
+        let at = -1;
+        const c = kept.charCodeAt(0);
+        if (c >= 48 && c <= 57) {
+          const space = kept.indexOf(' ');
+          at = Number(kept.slice(0, space));
+          line = kept.slice(space + 1);
+        }
+        const rec = JSON.parse(line) as Partial<SnapshotRecordUnion>;
+        if (rec.grant) {
+          const uid = rec.grant.principal;
+          const mine = ownsGrantOf(uid);
+          if (!mine && !assumable.has(uid)) continue;
+          if (mine && inForce(rec.grant, asOfMs)) grants++;
+          // Grants of a principal without a record are kept too: no rule reads them, but a revocation
+          // check must see them (a grant still there is never "revoked").
+          builder.addGrant(rec.grant);
+        } else if (rec.principal) {
+          const uid = rec.principal.uid;
+          if (at < 0 || !full(uid))
+            throw new Error(
+              `scan-shard: ${source.id}: principal ${uid} is not one plan-shards gave shard ${shard}`,
+            );
+          const warnings = dropFutureActivity(rec.principal, asOfMs);
+          if (owned.has(uid)) {
+            lateCount += warnings.length;
+            for (const text of warnings)
+              if (sourceLate.length < LATE_WARNINGS_SHOWN) sourceLate.push({ at, text });
+          }
+          builder.addPrincipal(rec.principal);
+        } else if (rec.entitlement) builder.addEntitlement(rec.entitlement);
+      }
     if (first) throw new Error(`scan-shard: ${source.id}: plan-shards wrote no lines for shard ${shard}`);
     if (lateCount > 0) late[source.id] = { count: lateCount, first: sourceLate };
   }
@@ -356,27 +357,30 @@ async function readShardInventory(
 const KEY_PREFIX = '{"key":{"uid":"';
 
 /**
- * The uids of a key index with their lines, in order (keyRecordOf writes the uid first: no parse
- * per line).
+ * The uids of a key index with their lines, in order, handed to `each` (keyRecordOf writes the uid
+ * first: no parse per line). Read in batches: no promise per line.
  */
-async function* keyUids(
+async function keyUids(
   snapshots: SnapshotSource,
   location: string,
-): AsyncGenerator<{ uid: string; line: string }> {
+  each: (uid: string, line: string) => void,
+): Promise<void> {
   let first = true;
-  for await (const line of snapshots.lines(location)) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    if (line.startsWith(KEY_PREFIX)) {
-      const end = line.indexOf('"', KEY_PREFIX.length);
-      const raw = line.slice(KEY_PREFIX.length, end);
-      if (end > 0 && !raw.includes('\\')) {
-        yield { uid: raw, line };
+  for await (const batch of snapshotLineBatches(snapshots, location)) {
+    for (const line of batch) {
+      if (first) {
+        first = false;
         continue;
       }
+      if (line.startsWith(KEY_PREFIX)) {
+        const end = line.indexOf('"', KEY_PREFIX.length);
+        const raw = line.slice(KEY_PREFIX.length, end);
+        if (end > 0 && !raw.includes('\\')) {
+          each(raw, line);
+          continue;
+        }
+      }
+      each((JSON.parse(line) as { key: KeyRecord }).key.uid, line);
     }
-    yield { uid: (JSON.parse(line) as { key: KeyRecord }).key.uid, line };
   }
 }

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { splitLines } from '../../core/lines';
+import { splitLineBatches, splitLines } from '../../core/lines';
 import type { RunStore } from '../../core/ports';
 
 export class LocalRunStore implements RunStore {
@@ -61,6 +61,19 @@ export class LocalRunStore implements RunStore {
       throw err;
     }
     return splitLines(
+      createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>,
+    );
+  }
+
+  async getLineBatches(key: string): Promise<AsyncIterable<string[]> | undefined> {
+    const path = this.pathOf(key);
+    try {
+      await stat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return splitLineBatches(
       createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>,
     );
   }

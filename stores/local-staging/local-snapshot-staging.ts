@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGunzip, createGzip } from 'node:zlib';
-import { splitLines } from '../../core/lines';
+import { splitLineBatches, splitLines } from '../../core/lines';
 import type { SnapshotRef, SnapshotSource, SnapshotStaging } from '../../core/ports';
 import type { KeptPart, KeptSnapshot, SnapshotHeader } from '../../core/snapshot';
 
@@ -126,6 +126,13 @@ export class LocalSnapshotStaging implements SnapshotStaging, SnapshotSource {
     return readGzipLines(location);
   }
 
+  /** `lines` in batches, one per decompressed chunk (issue 18: no promise per line). */
+  lineBatches(location: string): AsyncIterable<string[]> {
+    return {
+      [Symbol.asyncIterator]: () => splitLineBatches(gunzipText(location))[Symbol.asyncIterator](),
+    };
+  }
+
   /** The stored (gzip) bytes of a finalized snapshot, in large chunks. */
   async *bytes(location: string): AsyncGenerator<Uint8Array> {
     for await (const chunk of createReadStream(location, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
@@ -147,13 +154,15 @@ function partName(seq: number): string {
  */
 export function readGzipLines(path: string): AsyncIterable<string> {
   return {
-    [Symbol.asyncIterator]: () => {
-      const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
-        createGunzip({ chunkSize: 1 << 20 }),
-      );
-      // Decode as a stream so a multi-byte character split across chunks stays whole.
-      stream.setEncoding('utf8');
-      return splitLines(stream as AsyncIterable<string>)[Symbol.asyncIterator]();
-    },
+    [Symbol.asyncIterator]: () => splitLines(gunzipText(path))[Symbol.asyncIterator](),
   };
+}
+
+/** A gzipped file's text, decoded as a stream so a multi-byte character split across chunks stays whole. */
+function gunzipText(path: string): AsyncIterable<string> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+    createGunzip({ chunkSize: 1 << 20 }),
+  );
+  stream.setEncoding('utf8');
+  return stream as AsyncIterable<string>;
 }

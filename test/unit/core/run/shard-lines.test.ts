@@ -75,7 +75,7 @@ async function partition(lines: string[], uids: string[], partChars?: number) {
 
 async function read(store: MemoryRunStore, shard: number, parts: number): Promise<string[]> {
   const out: string[] = [];
-  for await (const line of shardLines(store, RUN, shard, 1, parts)) out.push(line);
+  for await (const batch of shardLines(store, RUN, shard, 1, parts)) out.push(...batch);
   return out;
 }
 
