@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { findingDisplay, isOverdue } from '../findings/display';
-import type { Finding, Severity } from '../findings/model';
+import type { Finding } from '../findings/model';
 import { SEVERITIES } from '../findings/model';
 import { esc } from './html-escape';
 import type { ChainLink, SourceEntry } from './manifest';
-import { dashboard, filterControls, systemsOf } from './report-dashboard';
+import { dashboard, filterControls, RunDates, systemsOf } from './report-dashboard';
 
 export { esc } from './html-escape';
 
@@ -101,12 +101,19 @@ export function renderReportHtml(input: ReportInput): string {
           ? `\n<p class="note">${list.length - maxFindings} more, less severe, are listed in findings.jsonl.</p>`
           : '');
   const findings = bySeverityRuleId(input.findings);
-  const active = findings.filter((f) => f.status === 'open' || f.status === 'reopened');
-  const accepted = findings.filter((f) => f.status === 'risk-accepted');
-  const resolvedNow = findings.filter((f) => f.status === 'resolved' && f.resolution?.runId === input.runId);
-  const resolvedBefore = findings.filter(
-    (f) => f.status === 'resolved' && f.resolution?.runId !== input.runId,
-  );
+  // One pass for the four lists (each in the findings' order).
+  const active: Finding[] = [];
+  const accepted: Finding[] = [];
+  const resolvedNow: Finding[] = [];
+  const resolvedBefore: Finding[] = [];
+  for (const f of findings) {
+    if (f.status === 'open' || f.status === 'reopened') active.push(f);
+    else if (f.status === 'risk-accepted') accepted.push(f);
+    else if (f.status === 'resolved') {
+      if (f.resolution?.runId === input.runId) resolvedNow.push(f);
+      else resolvedBefore.push(f);
+    }
+  }
   const title = `AccessProof evidence — ${input.organization} — ${input.runId}`;
   const listed = [...active, ...accepted, ...resolvedNow];
 
@@ -140,7 +147,7 @@ ${
     : ''
 }</ol></nav>
 
-${dashboard(input, active, accepted, resolvedNow, asOf)}
+${dashboard(input, active, accepted, resolvedNow, new RunDates(asOf))}
 
 <h2 id="sources">Sources</h2>
 ${sourcesTable(input.sources)}
@@ -252,20 +259,27 @@ function bySeverityRuleId(list: readonly Finding[]): Finding[] {
 
 function matrix(findings: readonly Finding[]): string {
   if (findings.length === 0) return '<p>No findings.</p>';
-  const counts = new Map<string, Map<Severity, number>>();
+  // Per rule, a count per severity, then one more for any other severity a finding may carry
+  // (counted in the total only, as before).
+  const counts = new Map<string, number[]>();
+  const other = SEVERITIES.length;
   for (const f of findings) {
     if (f.status === 'resolved') continue;
-    const bySeverity = counts.get(f.rule) ?? new Map<Severity, number>();
-    bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
-    counts.set(f.rule, bySeverity);
+    let bySeverity = counts.get(f.rule);
+    if (!bySeverity) {
+      bySeverity = new Array<number>(other + 1).fill(0);
+      counts.set(f.rule, bySeverity);
+    }
+    const i = SEVERITIES.indexOf(f.severity);
+    bySeverity[i < 0 ? other : i]!++;
   }
   const rules = [...counts.keys()].sort();
   const head = SEVERITIES.map((s) => `<th>${esc(s)}</th>`).join('');
   const body = rules
     .map((rule) => {
       const c = counts.get(rule)!;
-      const total = [...c.values()].reduce((a, b) => a + b, 0);
-      return `<tr><td>${esc(rule)}</td>${SEVERITIES.map((s) => `<td class="n">${c.get(s) ?? 0}</td>`).join('')}<td class="n">${total}</td></tr>`;
+      const total = c.reduce((a, b) => a + b, 0);
+      return `<tr><td>${esc(rule)}</td>${SEVERITIES.map((_, i) => `<td class="n">${c[i]}</td>`).join('')}<td class="n">${total}</td></tr>`;
     })
     .join('\n');
   return `<p>Open, reopened and risk-accepted findings.</p>

@@ -18,8 +18,8 @@ import {
   type SealedPack,
   type Signer,
 } from '../evidence/ports';
+import { RunDates } from '../evidence/report-dashboard';
 import { type ReportCampaign, renderReportHtml } from '../evidence/report-html';
-import { isOverdue } from '../findings/display';
 import { exceptionsInForce } from '../findings/exceptions';
 import type { Finding } from '../findings/model';
 import { remediationRecords } from '../findings/remediation';
@@ -326,12 +326,13 @@ export function findingCounts(findings: readonly Finding[], asOf: Date): Finding
     riskAccepted: 0,
     bySeverity: { critical: 0, high: 0, medium: 0, low: 0 },
   };
+  const dates = new RunDates(asOf);
   for (const f of findings) {
     if (f.status === 'risk-accepted') counts.riskAccepted++;
     if (!isOpen(f)) continue;
     counts.open++;
     counts.bySeverity[f.severity]++;
-    if (isOverdue(f, asOf)) counts.overdue++;
+    if (dates.overdue(f)) counts.overdue++;
   }
   return counts;
 }
