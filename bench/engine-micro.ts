@@ -5,19 +5,25 @@
  * what they produce: a change that claims "same output" is checked by comparing the hashes before and
  * after it. Scans once with the real pipeline (fixed clock and nonce, so two runs hash alike), then
  * runs `evaluateSod` again `--sod` times on the same inventory (best CPU time printed).
- * `--conflicts N` scans the conflict tenant of bench/conflict-tenant.ts instead.
+ * `--conflicts N` scans the conflict tenant of bench/conflict-tenant.ts instead. `--repeat N` also
+ * runs `correlate`, the rules and the lifecycle (reconcile against an empty store, as a first run)
+ * N times on the scan's inventory: best CPU seconds and a hash of what each produced.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../cli/config-loader';
 import { localPaths } from '../cli/paths';
 import { loadRulesets, runLocalScan } from '../cli/scan-pipeline';
 import { silentLogger } from '../core/connector';
+import { correlate } from '../core/correlate';
+import { reconcile } from '../core/findings/lifecycle';
 import type { Inventory } from '../core/inventory';
+import { evaluateRules } from '../core/rules';
+import { markOverdue, nameSeen } from '../core/run/scan';
 import { evaluateSod } from '../core/sod';
 import { computeIdentityFunctions, findConflicts } from '../core/sod/engine';
 import { BoundsIndex } from '../core/sod/principal-iam';
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     grants: { type: 'string' },
     conflicts: { type: 'string' },
     sod: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '0' },
     /** Stop the scan once the inventory is built: only the SoD runs are measured. */
     'sod-only': { type: 'boolean', default: false },
   },
@@ -57,6 +64,17 @@ try {
   const loaded = loadConfig(config);
   let inventory: Inventory | undefined;
   const cpu: Record<string, number> = {};
+  // GC time per stage: each stage's end on the performance clock, GC entries placed between them
+  // afterwards (the observer reports them late, in batches).
+  const stageEnds: { name: string; at: number }[] = [];
+  const scanGc: { at: number; ms: number; kind: number }[] = [];
+  const scanGcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      scanGc.push({ at: e.startTime, ms: e.duration, kind });
+    }
+  });
+  scanGcObserver.observe({ entryTypes: ['gc'] });
   let mark = process.cpuUsage();
   const stop = new Error('stopped after the inventory (--sod-only)');
   const result = await runLocalScan({
@@ -71,6 +89,7 @@ try {
         const c = process.cpuUsage(mark);
         const name = source ? `${s} ${source}` : s;
         cpu[name] = round((cpu[name] ?? 0) + (c.user + c.system) / 1e6);
+        stageEnds.push({ name, at: performance.now() });
         mark = process.cpuUsage();
       },
       inventory: (inv) => {
@@ -83,6 +102,17 @@ try {
     return undefined;
   });
   if (!inventory) throw new Error('no inventory handed over');
+  await new Promise((r) => setTimeout(r, 50));
+  scanGcObserver.disconnect();
+  const stagesGcMs: Record<string, number> = {};
+  const stagesGcKinds: Record<string, number> = {};
+  for (const g of scanGc) {
+    const stage = stageEnds.find((s) => s.at >= g.at)?.name ?? 'after';
+    stagesGcMs[stage] = Math.round((stagesGcMs[stage] ?? 0) + g.ms);
+    // 1 scavenge, 4 mark-compact, 8 incremental marking steps
+    const k = `${stage} ${g.kind}`;
+    stagesGcKinds[k] = Math.round((stagesGcKinds[k] ?? 0) + g.ms);
+  }
   const { compiled } = await loadRulesets(loaded.rulesetFiles);
   const runs: number[] = [];
   const gcRuns: string[] = [];
@@ -131,15 +161,19 @@ try {
     findConflicts(inventory, compiled, held);
     phases.conflicts!.push(cpuSince(c0));
   }
+  const repeated = repeatStages(inventory, loaded.config.policy, compiled, Number(values.repeat));
   const fh = createHash('sha256');
   for (const f of result?.scan.findings ?? []) fh.update(`${JSON.stringify(f)}\n`);
   console.log(
     JSON.stringify({
       stagesCpu: cpu,
+      stagesGcMs,
+      stagesGcKinds,
       sodCpuRuns: runs,
       sodBest: Math.min(...runs),
       sodGc: gcRuns,
       phases,
+      ...(repeated ? { repeated } : {}),
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       sodDrafts: sodCount,
       sodHash,
@@ -154,6 +188,62 @@ try {
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * correlate, rules, lifecycle N times on one inventory: best CPU seconds of each and a hash of the
+ * last run's output (same hash before and after a change = same output).
+ */
+function repeatStages(
+  inv: Inventory,
+  policy: ReturnType<typeof loadConfig>['config']['policy'],
+  compiled: Awaited<ReturnType<typeof loadRulesets>>['compiled'],
+  n: number,
+) {
+  if (n <= 0) return undefined;
+  const asOf = new Date('2026-10-01T00:00:00Z');
+  const best: Record<string, number> = {};
+  const hashes: Record<string, string> = {};
+  const time = <T>(name: string, f: () => T): T => {
+    const c0 = process.cpuUsage();
+    const out = f();
+    const t = cpuSince(c0);
+    best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, t);
+    return out;
+  };
+  const jsonHash = (items: Iterable<unknown>) => {
+    const h = createHash('sha256');
+    for (const x of items) h.update(`${JSON.stringify(x)}\n`);
+    return h.digest('hex').slice(0, 16);
+  };
+  const sources = new Set(inv.sources.keys());
+  for (let i = 0; i < n; i++) {
+    const corr = time('correlate', () => correlate(inv.principals.values()));
+    const rules = time('rules', () =>
+      evaluateRules(inv, { asOf, policy, sod: undefined, financiallySignificant: () => true }),
+    );
+    const sod = compiled ? evaluateSod(inv, compiled) : [];
+    const result = time('lifecycle', () => {
+      const r = reconcile({
+        previous: [],
+        drafts: [...rules, ...sod],
+        runId: 'run-1',
+        asOf,
+        completeSources: sources,
+        failedOrIncompleteSources: new Set(),
+        slaDays: policy.slaDays,
+      });
+      nameSeen(r.findings, 'run-1', inv);
+      markOverdue(r, asOf);
+      return r;
+    });
+    if (i === n - 1) {
+      hashes.correlate = jsonHash(corr.identities);
+      hashes.rules = jsonHash(rules);
+      hashes.lifecycle = jsonHash(result.findings);
+    }
+  }
+  return { best, hashes };
 }
 
 function cpuSince(c0: NodeJS.CpuUsage): number {

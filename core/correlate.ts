@@ -17,7 +17,7 @@
  * from. A finding about an identity remembers them, so when the identity's key changes (its only
  * principal with an employee id is deleted) the finding is still recognised as the same one.
  */
-import type { Identity, Principal, PrincipalKind, System } from './model';
+import type { Identity, Principal, PrincipalKind } from './model';
 
 export interface Correlation {
   /** Sorted by id; each identity's principals sorted by uid. */
@@ -97,19 +97,20 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  */
 export function correlate(principals: Iterable<Principal>): Correlation {
   const all: Principal[] = [...principals].sort(byUid);
+  const n = all.length;
+  // Each principal's email and employee id normalized once (they were normalized again per group).
+  const emailAt: (string | undefined)[] = new Array(n);
+  const employeeAt: (string | undefined)[] = new Array(n);
   const principalsByEmail = new Map<string, Principal[]>();
-  const byEmployee = new Map<string, Principal[]>();
-  for (const p of all) {
-    const email = normalizeEmail(p.email);
-    if (email !== undefined) push(principalsByEmail, email, p);
-    const emp = normalizeEmployeeId(p.employeeId);
-    if (emp !== undefined) push(byEmployee, emp, p);
-  }
+  /** Last position (uid order) carrying each email, and per position the one before it with its email. */
+  const lastWithEmail = new Map<string, number>();
+  const previousWithEmail = new Int32Array(n).fill(-1);
+  /** First position carrying each employee id: the others are joined to it. */
+  const firstWithEmployee = new Map<string, number>();
 
-  // Union-find over principal positions.
-  const index = new Map<string, number>();
-  for (let i = 0; i < all.length; i++) index.set(all[i]!.uid, i);
-  const parent = all.map((_, i) => i);
+  // Union-find over principal positions; a root is always the smallest position of its set.
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
   const find = (i: number): number => {
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]!]!;
@@ -117,29 +118,64 @@ export function correlate(principals: Iterable<Principal>): Correlation {
     }
     return i;
   };
-  const union = (group: readonly Principal[]) => {
-    const first = find(index.get(group[0]!.uid)!);
-    for (const p of group) {
-      const r = find(index.get(p.uid)!);
-      if (r !== first) parent[Math.max(r, first)] = Math.min(r, first);
-    }
+  const union = (a: number, b: number) => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   };
+  for (let i = 0; i < n; i++) {
+    const p = all[i]!;
+    const email = normalizeEmail(p.email);
+    emailAt[i] = email;
+    if (email !== undefined) {
+      const last = lastWithEmail.get(email);
+      if (last === undefined) principalsByEmail.set(email, [p]);
+      else {
+        principalsByEmail.get(email)!.push(p);
+        previousWithEmail[i] = last;
+      }
+      lastWithEmail.set(email, i);
+    }
+    // An employee id is the HR key: principals carrying one are always joined.
+    const emp = normalizeEmployeeId(p.employeeId);
+    employeeAt[i] = emp;
+    if (emp !== undefined) {
+      const first = firstWithEmployee.get(emp);
+      if (first === undefined) firstWithEmployee.set(emp, i);
+      else union(first, i);
+    }
+  }
   // Emails that may key a person: carried by one principal, or by principals of two systems or more.
   const joiningEmails = new Set<string>();
   for (const [email, group] of principalsByEmail) {
-    const systems = new Set<System>(group.map((p) => p.system));
-    if (group.length === 1 || systems.size >= 2) {
+    if (group.length === 1) {
       joiningEmails.add(email);
-      union(group);
+      continue;
+    }
+    const system = group[0]!.system;
+    if (!group.some((p) => p.system !== system)) continue;
+    joiningEmails.add(email);
+    for (let i = lastWithEmail.get(email)!; previousWithEmail[i]! >= 0; i = previousWithEmail[i]!) {
+      union(i, previousWithEmail[i]!);
     }
   }
-  for (const group of byEmployee.values()) union(group);
 
-  const groups = new Map<number, Principal[]>();
-  for (let i = 0; i < all.length; i++) push(groups, find(i), all[i]!);
+  // Groups in order of their smallest position (= their root), members in uid order.
+  const slotOfRoot = new Int32Array(n).fill(-1);
+  const groups: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const slot = slotOfRoot[r]!;
+    if (slot < 0) {
+      slotOfRoot[r] = groups.length;
+      groups.push([i]);
+    } else groups[slot]!.push(i);
+  }
 
-  const identities: Identity[] = [];
-  for (const group of groups.values()) identities.push(identityOf(group, joiningEmails));
+  const identities: Identity[] = new Array(groups.length);
+  for (let g = 0; g < groups.length; g++) {
+    identities[g] = identityOf(groups[g]!, all, emailAt, employeeAt, joiningEmails);
+  }
   identities.sort((a, b) => cmp(a.id, b.id));
 
   const identityByPrincipal = new Map<string, Identity>();
@@ -149,44 +185,72 @@ export function correlate(principals: Iterable<Principal>): Correlation {
   return { identities, identityByPrincipal, principalsByEmail };
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+/** `list` with `value` added in code-unit order, once (lists of one or two: no Set, no sort). */
+function addSorted(list: string[], value: string): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]! > value) i--;
+  if (i > 0 && list[i - 1] === value) return;
+  list.splice(i, 0, value);
 }
 
-function identityOf(group: Principal[], joiningEmails: ReadonlySet<string>): Identity {
-  const employeeIds = new Set<string>();
-  const emails = new Set<string>();
-  const keyEmails = new Set<string>();
-  for (const p of group) {
-    const emp = normalizeEmployeeId(p.employeeId);
-    if (emp !== undefined) employeeIds.add(emp);
-    const email = normalizeEmail(p.email);
+function identityOf(
+  group: readonly number[],
+  all: readonly Principal[],
+  emailAt: readonly (string | undefined)[],
+  employeeAt: readonly (string | undefined)[],
+  joiningEmails: ReadonlySet<string>,
+): Identity {
+  // Each list sorted and without repeats as it is built: a group has one to a few principals.
+  const employeeIds: string[] = [];
+  const emails: string[] = [];
+  const keyEmails: string[] = [];
+  const principals: string[] = new Array(group.length);
+  let human = false;
+  for (let k = 0; k < group.length; k++) {
+    const i = group[k]!;
+    const p = all[i]!;
+    principals[k] = p.uid;
+    if (p.kind === 'human') human = true;
+    const emp = employeeAt[i];
+    if (emp !== undefined) addSorted(employeeIds, emp);
+    const email = emailAt[i];
     if (email === undefined) continue;
-    emails.add(email);
-    if (joiningEmails.has(email)) keyEmails.add(email);
+    addSorted(emails, email);
+    if (joiningEmails.has(email)) addSorted(keyEmails, email);
   }
-  const key = personKey([...employeeIds], [...keyEmails]);
-  const anchors = [
-    ...[...employeeIds].map((e) => `employee:${e}`),
-    ...[...emails].map((e) => `email:${e}`),
-    ...group.map((p) => `principal:${p.uid}`),
-  ].sort();
-  const kind: PrincipalKind = group.some((p) => p.kind === 'human') ? 'human' : 'nonhuman';
+  const key =
+    employeeIds.length > 0
+      ? `person:employee:${employeeIds[0]}`
+      : keyEmails.length > 0
+        ? `person:${keyEmails[0]}`
+        : undefined;
+  // "email:" < "employee:" < "principal:", and each part is sorted: the whole list is sorted.
+  const anchors: string[] = [];
+  for (const e of emails) anchors.push(`email:${e}`);
+  for (const e of employeeIds) anchors.push(`employee:${e}`);
+  for (const uid of principals) anchors.push(`principal:${uid}`);
+  const kind: PrincipalKind = human ? 'human' : 'nonhuman';
   // Name from the first active principal of the identity's kind (uid order), so it does not flip between runs.
-  const named =
-    group.find((p) => p.kind === kind && p.status === 'active') ??
-    group.find((p) => p.kind === kind) ??
-    group[0]!;
+  let named: Principal | undefined;
+  let ofKind: Principal | undefined;
+  for (const i of group) {
+    const p = all[i]!;
+    if (p.kind !== kind) continue;
+    ofKind ??= p;
+    if (p.status === 'active') {
+      named = p;
+      break;
+    }
+  }
+  const first = all[group[0]!]!;
   const identity: Identity = {
-    id: key ?? `principal:${group[0]!.uid}`,
-    name: named.name,
+    id: key ?? `principal:${first.uid}`,
+    name: (named ?? ofKind ?? first).name,
     kind,
-    principals: group.map((p) => p.uid),
+    principals,
     anchors,
   };
-  const email = [...keyEmails].sort()[0] ?? [...emails].sort()[0];
+  const email = keyEmails[0] ?? emails[0];
   if (email !== undefined) identity.email = email;
   return identity;
 }
