@@ -22,7 +22,7 @@ import { silentLogger } from '../core/connector';
 import { correlate } from '../core/correlate';
 import { reconcile } from '../core/findings/lifecycle';
 import type { Inventory } from '../core/inventory';
-import { evaluateRules } from '../core/rules';
+import { createRuleContext, evaluateRules, PRINCIPAL_RULES } from '../core/rules';
 import { markOverdue, nameSeen } from '../core/run/scan';
 import { evaluateSod } from '../core/sod';
 import { computeIdentityFunctions, findConflicts } from '../core/sod/engine';
@@ -237,6 +237,15 @@ function repeatStages(
       markOverdue(r, asOf);
       return r;
     });
+    // Each principal rule alone over the active principals (the rules stage's split).
+    const ctx = createRuleContext(inv, { asOf, policy, sod: undefined, financiallySignificant: () => true });
+    for (const rule of PRINCIPAL_RULES) {
+      time(`rule ${rule.id}`, () => {
+        let k = 0;
+        for (const p of inv.principals.values()) if (p.status === 'active') k += rule.evaluate(p, ctx).length;
+        return k;
+      });
+    }
     if (i === n - 1) {
       hashes.correlate = jsonHash(corr.identities);
       hashes.rules = jsonHash(rules);

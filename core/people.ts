@@ -342,11 +342,13 @@ function entraDirectory(input: DirectoryInput, principals: Principal[], hr: HrSt
  * const identities = regroupByPerson(correlation.identities, principals, directory);
  */
 export function regroupByPerson(
-  identities: readonly Identity[],
+  identities: Identity[],
   principals: ReadonlyMap<string, Principal>,
   directory: PeopleDirectory,
 ): Identity[] {
-  if (directory.authority !== 'hr') return [...identities];
+  // The same list when there is no HR authority: the inventory then keeps its principal → identity
+  // map instead of building a second one (150k principals, issue 18).
+  if (directory.authority !== 'hr') return identities;
   const ambiguous = new Set<string>();
   for (const a of directory.ambiguities) for (const uid of a.principals) ambiguous.add(uid);
   const personGroups = new Map<string, { person: Person; uids: string[] }>();

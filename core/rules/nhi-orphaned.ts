@@ -95,6 +95,19 @@ export function resolveOwner(owner: string, inv: Inventory): OwnerResolution {
   return { owner, state: 'unknown', principals: [], text: `owner ${owner} cannot be resolved` };
 }
 
+/**
+ * `resolveOwner(owner, inv).state === 'active'`, without building the resolution: most non-human
+ * principals have an active owner (issue 18: the rule built every owner's text and uid list first).
+ */
+export function ownerIsActive(owner: string, inv: Inventory): boolean {
+  const principal = inv.principals.get(owner);
+  if (principal) return principal.status === 'active';
+  if (!owner.includes('@')) return false;
+  const people = inv.directory.peopleWithEmail(owner);
+  if (people.length === 1 && people[0]!.status === 'terminated') return false;
+  return inv.principalsWithEmail(owner).some((h) => h.status === 'active');
+}
+
 /** Source ids that failed or whose snapshot does not prove completeness. */
 function incompleteSources(inv: Inventory): string[] {
   const ids: string[] = [];
@@ -115,6 +128,8 @@ export function nhiOrphaned(p: Principal, ctx: RuleContext): FindingDraft[] {
   if (p.status !== 'active' || p.kind !== 'nonhuman') return [];
   const owners = ownersOf(p);
   if (owners.length === 0) return [];
+  // An active owner settles it (the check below would fail on it): no resolution is built.
+  for (const o of owners) if (ownerIsActive(o, ctx.inv)) return [];
   const resolved = owners.map((o) => resolveOwner(o, ctx.inv));
   if (!resolved.every((r) => r.state === 'disabled' || r.state === 'gone')) return [];
   const exposure = exposureOf(p, ctx);

@@ -85,6 +85,8 @@ export function checkFindingsLimit(
   );
 }
 
+const GRANT_KIND = RECORD_KINDS.indexOf('grant');
+
 export type ScanStage = 'parse' | 'correlate' | 'rules' | 'sod' | 'diff' | 'store';
 
 export interface ScanSummary {
@@ -305,7 +307,13 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
       builder.addSnapshotHeader(kept.header);
       for (const part of kept.parts) {
         const { kinds, records: values } = part;
-        for (let i = 0; i < values.length; i++) add(RECORD_KINDS[kinds[i] as number], values[i]);
+        for (let i = 0; i < values.length; i++) {
+          // Grants are ~93 % of the records (2M on the bench): straight to the builder.
+          if (kinds[i] === GRANT_KIND) {
+            builder.addGrant(values[i] as Grant);
+            records++;
+          } else add(RECORD_KINDS[kinds[i] as number], values[i]);
+        }
       }
       if (late.length > 0) addWarnings(source, builder, late);
       continue;
@@ -342,38 +350,33 @@ async function readInventory(input: ScanStepInput): Promise<Inventory> {
 export function nameSeen(findings: Finding[], runId: string, inv: NameInventory): void {
   // An identity's name is computed once, not once per finding about it (tens per person, issue 11).
   // Keyed by the identity's principal list, which the inventory holds once per identity.
-  const names = new Map<readonly string[], string | undefined>();
+  // `null`: the identity has no name (one lookup per finding, not `has` then `get`).
+  const names = new Map<readonly string[], string | null>();
   for (const f of findings) {
     if (f.lastSeenRun !== runId) continue;
     // The identity's principals, not only the subject's: one name per identity in every finding.
-    const first = f.subject.principals[0];
+    const { subject } = f;
+    const first = subject.principals[0];
     const identity = first !== undefined ? inv.identityOf(first) : undefined;
-    let name: string | undefined;
-    if (identity && names.has(identity.principals)) name = names.get(identity.principals);
-    else {
+    let name = identity ? names.get(identity.principals) : undefined;
+    if (name === undefined) {
       const principals: NamePrincipal[] = [];
-      for (const uid of identity?.principals ?? f.subject.principals) {
+      for (const uid of identity?.principals ?? subject.principals) {
         const p = inv.principals.get(uid);
         if (p) principals.push(p);
       }
-      name = displayName(principals);
+      name = displayName(principals) ?? null;
       if (identity) names.set(identity.principals, name);
     }
-    if (name === undefined) continue;
+    if (name === null) continue;
     f.display = name;
     // A person is named one way in titles too: where a title names the person only by the
     // account's own name in its system ("Murphy, Lena", a login email), the display name takes its
     // place (the account stays in the principals). A title that already names the person keeps the
     // account name as the account ("Leaver Tomas Quintero still has active account tquintero").
-    const only = f.subject.principals.length === 1 ? inv.principals.get(f.subject.principals[0]!) : undefined;
-    const own = only?.name.trim();
-    if (
-      f.subject.identity.startsWith('person:') &&
-      own &&
-      own !== name &&
-      !f.title.includes(name) &&
-      f.title.includes(own)
-    ) {
+    if (subject.principals.length !== 1 || !subject.identity.startsWith('person:')) continue;
+    const own = inv.principals.get(first!)?.name.trim();
+    if (own && own !== name && !f.title.includes(name) && f.title.includes(own)) {
       f.title = f.title.replace(own, name);
     }
   }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InventoryBuilder } from '../../../../core/inventory';
 import type { Principal } from '../../../../core/model';
 import { createRuleContext, type RuleContext } from '../../../../core/rules';
-import { nhiOrphaned, resolveOwner } from '../../../../core/rules/nhi-orphaned';
-import { makeHeader, makeNhi, makePolicyConfig, makePrincipal } from '../../../support/factories';
+import { nhiOrphaned, ownerIsActive, resolveOwner } from '../../../../core/rules/nhi-orphaned';
+import { makeHeader, makeNhi, makePerson, makePolicyConfig, makePrincipal } from '../../../support/factories';
 import { AS_OF, contextFor } from './rule-harness';
 
 /** A context whose inventory also holds an Entra source that failed, or was collected incompletely. */
@@ -130,5 +130,32 @@ describe('NHI-ORPHANED', () => {
 
     // Assert
     expect(d!.detail.owners).toEqual([{ owner: leaver.uid, state: 'disabled', principals: [leaver.uid] }]);
+  });
+
+  it('settles an active owner without resolving it exactly when the resolution says active', () => {
+    // Every branch of resolveOwner: uid active/disabled, email with an active or only disabled
+    // holder, an HR leaver whose account is still enabled, an unknown email, not an email.
+    const active = makePrincipal({ email: 'on@example.com' });
+    const disabled = makePrincipal({ email: 'off@example.com', status: 'disabled' });
+    const leaverAccount = makePrincipal({ system: 'entra', nativeId: 'u9', email: 'leaver@example.com' });
+    const leaver = makePerson({
+      employeeId: 'E9',
+      email: 'leaver@example.com',
+      status: 'terminated',
+      statusText: 'Terminated',
+    });
+    const ctx = contextFor({ principals: [active, disabled, leaverAccount], people: [leaver] });
+    const owners = [
+      active.uid,
+      disabled.uid,
+      'ON@example.com ',
+      'off@example.com',
+      'leaver@example.com',
+      'gone@example.com',
+      'not-an-owner',
+    ];
+    const states = owners.map((o) => resolveOwner(o.trim(), ctx.inv).state);
+    expect(states).toEqual(['active', 'disabled', 'active', 'disabled', 'disabled', 'gone', 'unknown']);
+    expect(owners.map((o) => ownerIsActive(o.trim(), ctx.inv))).toEqual(states.map((s) => s === 'active'));
   });
 });
