@@ -24,6 +24,7 @@ addConfiguredSecrets(job.configured);
 const scrubber: Scrubber = {
   text: (t) => cliScrubber.text(t),
   values: (t) => cliScrubber.values(t),
+  hasValues: () => cliScrubber.hasValues?.() ?? true,
   add(value) {
     cliScrubber.add(value);
     if (typeof value === 'string') post({ type: 'secret', value });

@@ -50,6 +50,11 @@ export interface Scrubber {
   values(text: string): string;
   /** Add a secret value the run holds (e.g. read from a secret store when a session opens). */
   add(value: string | undefined): void;
+  /**
+   * Optional: whether `values` may change a text (any secret value known). False lets a writer of
+   * millions of records skip building each one's text to scrub it; absent counts as true.
+   */
+  hasValues?(): boolean;
 }
 
 /**
@@ -74,6 +79,7 @@ export function createScrubber(values: readonly (string | undefined)[] = []): Sc
   return {
     add,
     values: byValue,
+    hasValues: () => forms.length > 0,
     text(text) {
       let out = byValue(text);
       for (const [re, to] of PATTERNS) out = out.replace(re, to);

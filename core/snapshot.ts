@@ -110,3 +110,27 @@ export interface KeptSnapshot {
   header: SnapshotHeader;
   parts: readonly KeptPart[];
 }
+
+/** The path of every direct grant: one frozen empty array shared by all, never one array each. */
+export const NO_PATH = Object.freeze([]) as unknown as string[];
+
+/**
+ * A direct grant (no path) as a connector that emits millions of them builds it (ERP exports).
+ * Its line is `{"grant":…}` with `JSON.stringify`'s bytes like any record's, but the collect driver
+ * writes it from cached pieces instead of serializing each one. Fields in this order, `grantedAt`
+ * set only when known; never add another field to one (the driver would not write it: it checks
+ * the grant fields it knows of and serializes any other grant the ordinary way).
+ */
+export class DirectGrant implements Grant {
+  principal: string;
+  entitlement: string;
+  path: string[];
+  declare grantedAt?: string;
+
+  constructor(principal: string, entitlement: string, grantedAt?: string) {
+    this.principal = principal;
+    this.entitlement = entitlement;
+    this.path = NO_PATH;
+    if (grantedAt !== undefined) this.grantedAt = grantedAt;
+  }
+}

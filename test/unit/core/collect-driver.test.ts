@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collectSource } from '../../../core/collect-driver';
 import type { Connector } from '../../../core/connector';
 import { createScrubber } from '../../../core/secrets';
-import { RECORD_KINDS } from '../../../core/snapshot';
+import { DirectGrant, RECORD_KINDS } from '../../../core/snapshot';
 import { MemoryStaging } from '../../support/memory-staging';
 
 // Three pages of one principal each; the upstream token lives only in connector state.
@@ -218,4 +218,98 @@ describe('collectSource', () => {
       expect(keptLines).toEqual(expected);
     },
   );
+});
+
+describe('collectSource with DirectGrant records', () => {
+  const run = async (grants: DirectGrant[], secrets: string[] = []) => {
+    const connector: Connector<{ id: string }, { n: number }> = {
+      ...pager,
+      async begin() {
+        return { state: { n: 0 }, tenant: 't', mode: 'files' };
+      },
+      async step(_ctx, s) {
+        // Two pages: the piece caches carry over from one to the next.
+        const half = Math.ceil(grants.length / 2);
+        return {
+          page: { grants: s.n === 0 ? grants.slice(0, half) : grants.slice(half) },
+          next: s.n === 0 ? { n: 1 } : null,
+        };
+      },
+    };
+    const staging = Object.assign(new MemoryStaging(), {
+      async writePartBytes(this: MemoryStaging, key: string, seq: number, bytes: Uint8Array) {
+        await this.writePart(key, seq, [Buffer.from(bytes).toString('utf8').slice(0, -1)]);
+      },
+    });
+    const out = await collectSource({
+      connector,
+      source: { id: 'src' },
+      key: 'run/src',
+      staging,
+      now: () => new Date(0),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      scrubber: createScrubber(secrets),
+    });
+    if (out.status !== 'complete') throw new Error(out.status);
+    return (staging.finals.get('run/src') as string).split('\n').slice(1);
+  };
+
+  it('writes the very line JSON.stringify gives, for any uid text and with or without grantedAt', async () => {
+    // Arrange: quotes, backslashes, control characters, non-ASCII, a lone surrogate, repeated and
+    // alternating principals, and more distinct entitlements than the piece cache holds
+    const odd = [
+      'erp:t:"q"',
+      'erp:t:back\\slash',
+      'erp:t:tab\there\u0001',
+      'erp:t:Zoë 日本 😀',
+      'erp:t:\ud800x',
+    ];
+    const grants: DirectGrant[] = [];
+    for (let i = 0; i < 70_000; i++) {
+      const principal = i % 1000 < 500 ? (odd[i % odd.length] as string) : `erp:t:U${i % 7}`;
+      const entitlement = i < 66_000 ? `erp:t:R${i}` : (odd[(i + 2) % odd.length] as string);
+      grants.push(
+        new DirectGrant(principal, entitlement, i % 3 ? `2024-01-0${1 + (i % 9)}T00:00:00.000Z` : undefined),
+      );
+    }
+    grants.push(new DirectGrant('erp:t:p', 'erp:t:e', 'Zoë "quoted"'));
+
+    // Act
+    const lines = await run(grants);
+
+    // Assert
+    const expected = grants.map((g) => JSON.stringify({ grant: g }));
+    const firstDiff = lines.findIndex((line, i) => line !== expected[i]);
+    expect({ firstDiff, line: lines[firstDiff] }).toEqual({ firstDiff: -1, line: undefined });
+    expect(lines).toHaveLength(expected.length);
+    expect(lines[1]).toBe(
+      '{"grant":{"principal":"erp:t:back\\\\slash","entitlement":"erp:t:R1","path":[],"grantedAt":"2024-01-02T00:00:00.000Z"}}',
+    );
+  });
+
+  it('scrubs a secret value in a DirectGrant as in any record (no cached pieces then)', async () => {
+    const secret = 'hunter2-very-secret-value';
+    const grants = [
+      new DirectGrant(`erp:t:${secret}`, 'erp:t:R1', '2024-01-01T00:00:00.000Z'),
+      new DirectGrant('erp:t:U1', 'erp:t:R1'),
+    ];
+
+    const lines = await run(grants, [secret]);
+
+    expect(lines).toEqual([
+      '{"grant":{"principal":"erp:t:[redacted]","entitlement":"erp:t:R1","path":[],"grantedAt":"2024-01-01T00:00:00.000Z"}}',
+      '{"grant":{"principal":"erp:t:U1","entitlement":"erp:t:R1","path":[]}}',
+    ]);
+  });
+
+  it('serializes a DirectGrant given another grant field the ordinary way (no field dropped)', async () => {
+    const g = Object.assign(new DirectGrant('erp:t:U1', 'erp:t:R1'), {
+      validUntil: '2025-01-01T00:00:00.000Z',
+    });
+
+    const lines = await run([g]);
+
+    expect(lines).toEqual([JSON.stringify({ grant: g })]);
+    expect(lines[0]).toContain('"validUntil"');
+  });
 });
