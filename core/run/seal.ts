@@ -32,6 +32,9 @@ import { isOpen } from './scan';
 import { chainTrend } from './trend';
 import type { RunPlan, SourceResult } from './types';
 
+/** Batches of findings (~0.7 MB each) a store taking them on a thread may be behind the pack. */
+const STORE_BATCHES_IN_FLIGHT = 8;
+
 export interface SealStepInput {
   plan: RunPlan;
   sources: SourceResult[];
@@ -140,8 +143,10 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     const asOf = new Date(plan.asOf);
     // The store takes the changed findings while the pack streams them, each with the JSON line
     // the pack got: one serialization of ~0.5 GB instead of two at 200k findings (issue 11).
-    commit = await repo.openCommit?.(plan.runId);
+    commit = await repo.openCommit?.(plan.runId, changed.length);
     const store = commit;
+    // A store that takes the rows on a thread is waited for per chunk (at most a few MB behind).
+    const settle = store?.settle ? () => store.settle?.(STORE_BATCHES_IN_FLIGHT) : undefined;
     const ocsf: OcsfContext = {
       runId: plan.runId,
       asOf: plan.asOf,
@@ -159,7 +164,12 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
               if (feed) batch.push(json);
             }
           : undefined,
-        feed ? () => (batch.length ? feed.feed(batch.splice(0)) : undefined) : undefined,
+        feed || settle
+          ? async () => {
+              if (feed && batch.length) await feed.feed(batch.splice(0));
+              await settle?.();
+            }
+          : undefined,
       );
     };
     conversion = input.ocsf?.open(ocsf, scan.findings.length);
@@ -212,6 +222,9 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     await pack.add('report.html', new TextEncoder().encode(html), 0);
     for (const extra of input.extraArtefacts ?? []) await pack.add(extra.path, extra.content, extra.records);
     await events?.both;
+    // Every changed finding in the store's transaction before the pack is published: a failed
+    // insert fails the seal with nothing published, as when the store took them at once.
+    await commit?.settle?.();
     sealed = await pack.seal(
       {
         runId: plan.runId,
