@@ -69,6 +69,12 @@ const REQUIRED = [
   'access_key_2_last_used_date',
 ] as const;
 
+/** A column's index in the file (-1: absent) and its name, for messages. */
+interface Column {
+  index: number;
+  name: string;
+}
+
 const NOT_A_VALUE = new Set(['', 'N/A', 'no_information', 'not_supported']);
 
 /**
@@ -97,81 +103,104 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
       });
     }
   }
-  const col = (name: string) => csv.column(name);
+  // Column indexes once (not a lookup per cell), and records built field by field in their fixed
+  // order with only the values present (no object with `undefined` fields to delete from: a
+  // deleted field turns an object into a slow dictionary).
+  const col = (name: string): Column => ({ index: csv.column(name), name });
+  const cols = {
+    user: col('user'),
+    arn: col('arn'),
+    created: col('user_creation_time'),
+    passwordEnabled: col('password_enabled'),
+    passwordLastUsed: col('password_last_used'),
+    passwordLastChanged: col('password_last_changed'),
+    mfaActive: col('mfa_active'),
+  };
+  const keyCols = ([1, 2] as const).map((slot) => {
+    const p = `access_key_${slot}_`;
+    return {
+      slot,
+      active: col(`${p}active`),
+      lastRotated: col(`${p}last_rotated`),
+      lastUsedDate: col(`${p}last_used_date`),
+      lastUsedService: col(`${p}last_used_service`),
+      lastUsedRegion: col(`${p}last_used_region`),
+    };
+  });
+  const certCols = ([1, 2] as const).flatMap((slot) =>
+    csv.column(`cert_${slot}_active`) === -1
+      ? []
+      : [{ slot, active: col(`cert_${slot}_active`), lastRotated: col(`cert_${slot}_last_rotated`) }],
+  );
   const rows: CredentialReportRow[] = [];
   let rootArn: string | undefined;
   let root: CredentialReportRow | undefined;
-  csv.records.forEach((r, i) => {
+  for (let i = 0; i < csv.records.length; i++) {
+    const r = csv.records[i] as string[];
     const line = csv.lines[i] as number;
-    const cell = (name: string): string => {
-      const c = col(name);
-      return c === -1 ? '' : (r[c] as string).trim();
-    };
-    const date = (name: string): string | undefined => {
-      const v = cell(name);
+    const cell = (c: Column): string => (c.index === -1 ? '' : (r[c.index] as string).trim());
+    const date = (c: Column): string | undefined => {
+      const v = cell(c);
       if (NOT_A_VALUE.has(v)) return undefined;
       const iso = parseIsoInstant(v);
-      if (iso === undefined) throw new InputError(`not a date: "${v}"`, { file, line, field: name });
+      if (iso === undefined) throw new InputError(`not a date: "${v}"`, { file, line, field: c.name });
       return iso;
     };
-    const bool = (name: string): boolean | undefined => {
-      const v = cell(name).toLowerCase();
+    const bool = (c: Column): boolean | undefined => {
+      const v = cell(c).toLowerCase();
       if (v === 'true') return true;
       if (v === 'false') return false;
       if (v === '' || v === 'not_supported' || v === 'n/a') return undefined;
-      throw new InputError(`expected true or false, found ${describeValue(cell(name))}`, {
+      throw new InputError(`expected true or false, found ${describeValue(cell(c))}`, {
         file,
         line,
-        field: name,
+        field: c.name,
       });
     };
-    const optional = (name: string) => {
-      const v = cell(name);
+    const optional = (c: Column) => {
+      const v = cell(c);
       return NOT_A_VALUE.has(v) ? undefined : v;
     };
-    const user = cell('user');
-    const arn = cell('arn');
+    const user = cell(cols.user);
+    const arn = cell(cols.arn);
     const isRoot = user === '<root_account>';
     if (isRoot && arn) rootArn = arn;
     if (!user) throw new InputError('empty user name', { file, line, field: 'user' });
     if (!arn.startsWith('arn:')) throw new InputError(`not an ARN: "${arn}"`, { file, line, field: 'arn' });
-    const accessKeys: AccessKeyReport[] = ([1, 2] as const).map((slot) => {
-      const p = `access_key_${slot}_`;
-      return dropUndefined({
-        slot,
-        active: bool(`${p}active`) ?? false,
-        lastRotated: date(`${p}last_rotated`),
-        lastUsedDate: date(`${p}last_used_date`),
-        lastUsedService: optional(`${p}last_used_service`),
-        lastUsedRegion: optional(`${p}last_used_region`),
-      });
+    const accessKeys: AccessKeyReport[] = keyCols.map((k) => {
+      const key: AccessKeyReport = { slot: k.slot, active: bool(k.active) ?? false };
+      const lastRotated = date(k.lastRotated);
+      if (lastRotated !== undefined) key.lastRotated = lastRotated;
+      const lastUsedDate = date(k.lastUsedDate);
+      if (lastUsedDate !== undefined) key.lastUsedDate = lastUsedDate;
+      const lastUsedService = optional(k.lastUsedService);
+      if (lastUsedService !== undefined) key.lastUsedService = lastUsedService;
+      const lastUsedRegion = optional(k.lastUsedRegion);
+      if (lastUsedRegion !== undefined) key.lastUsedRegion = lastUsedRegion;
+      return key;
     });
-    const certificates: CertificateReport[] = ([1, 2] as const).flatMap((slot) =>
-      col(`cert_${slot}_active`) === -1
-        ? []
-        : [
-            dropUndefined({
-              slot,
-              active: bool(`cert_${slot}_active`) ?? false,
-              lastRotated: date(`cert_${slot}_last_rotated`),
-            }),
-          ],
-    );
-    const row = dropUndefined({
-      line,
-      user,
-      arn,
-      userCreationTime: date('user_creation_time'),
-      passwordEnabled: bool('password_enabled'),
-      passwordLastUsed: date('password_last_used'),
-      passwordLastChanged: date('password_last_changed'),
-      mfaActive: col('mfa_active') === -1 ? undefined : bool('mfa_active'),
-      accessKeys,
-      certificates,
+    const certificates: CertificateReport[] = certCols.map((k) => {
+      const cert: CertificateReport = { slot: k.slot, active: bool(k.active) ?? false };
+      const lastRotated = date(k.lastRotated);
+      if (lastRotated !== undefined) cert.lastRotated = lastRotated;
+      return cert;
     });
+    const row: CredentialReportRow = { line, user, arn } as CredentialReportRow;
+    const userCreationTime = date(cols.created);
+    if (userCreationTime !== undefined) row.userCreationTime = userCreationTime;
+    const passwordEnabled = bool(cols.passwordEnabled);
+    if (passwordEnabled !== undefined) row.passwordEnabled = passwordEnabled;
+    const passwordLastUsed = date(cols.passwordLastUsed);
+    if (passwordLastUsed !== undefined) row.passwordLastUsed = passwordLastUsed;
+    const passwordLastChanged = date(cols.passwordLastChanged);
+    if (passwordLastChanged !== undefined) row.passwordLastChanged = passwordLastChanged;
+    const mfaActive = cols.mfaActive.index === -1 ? undefined : bool(cols.mfaActive);
+    if (mfaActive !== undefined) row.mfaActive = mfaActive;
+    row.accessKeys = accessKeys;
+    row.certificates = certificates;
     if (isRoot) root = row;
     else rows.push(row);
-  });
+  }
   // Recorded reports have been seen listing a user twice; the later row wins, in the earlier's place.
   const byArn = new Map<string, number>();
   const unique: CredentialReportRow[] = [];
@@ -194,10 +223,4 @@ export function parseCredentialReport(text: string, file: string): CredentialRep
   if (root && rootArn) out.root = root;
   if (duplicates.size > 0) out.duplicates = [...duplicates].map(([arn, lines]) => ({ arn, lines }));
   return out;
-}
-
-/** Optional fields absent rather than `undefined`, so records serialize the same everywhere. */
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
 }
