@@ -188,7 +188,10 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     }
     const exceptions = exceptionsInForce(scan.findings, asOf);
     await pack.add('exceptions.jsonl', jsonLines(exceptions), exceptions.length);
-    const byId = new Map(scan.findings.map((f) => [f.id, f]));
+    // Only the findings the remediation records name (a few, not every finding of the run).
+    const named = new Set([...(scan.changes.resolved ?? []), ...(scan.changes.invalidatedExceptions ?? [])]);
+    const byId = new Map<string, Finding>();
+    if (named.size) for (const f of scan.findings) if (named.has(f.id)) byId.set(f.id, f);
     const pick = (ids: readonly string[] | undefined) =>
       (ids ?? []).map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
     const remediation = remediationRecords({
