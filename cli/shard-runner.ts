@@ -23,6 +23,8 @@ export interface ShardJob {
   previousFile: string;
   /** Access-review revocations to check: the shards report these principals' grants. */
   watch?: { principals: string[]; entitlements: string[] };
+  /** The run's ruleset hashes: given, each shard runs the lifecycle of its part (`ScanShardInput.lifecycle`). */
+  rulesetHashes?: Record<string, string>;
 }
 
 export type ShardAttempt = { ok: true; maxRssMb: number; cpuSeconds?: number } | { ok: false; error: string };

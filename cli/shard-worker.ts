@@ -26,6 +26,7 @@ async function main(jobFile: string, shardText: string): Promise<void> {
     count: job.count,
     previous,
     ...(job.watch ? { watch: job.watch } : {}),
+    ...(job.rulesetHashes ? { lifecycle: { rulesetHashes: job.rulesetHashes } } : {}),
   });
 }
 

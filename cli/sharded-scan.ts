@@ -92,6 +92,7 @@ export async function shardedScan(input: ShardedScanInput): Promise<ShardedScanO
     snapshotsDir: input.stagingDir,
     runStoreDir: runStore.root,
     previousFile,
+    rulesetHashes: input.rulesetHashes,
     watch: {
       principals: [...new Set(revoked.map((i) => i.principal))],
       entitlements: [...new Set(revoked.map((i) => i.entitlement))],

@@ -9,6 +9,7 @@
 import type { Policy } from '../config';
 import type { Logger } from '../connector';
 import type { PackReader } from '../evidence/ports';
+import { sortIds } from '../findings/lifecycle';
 import type { Finding, FindingDraft } from '../findings/model';
 import type { FindingsRepository } from '../findings/repository';
 import type { SourceInfo } from '../inventory';
@@ -18,20 +19,27 @@ import type { RevocationInventory } from '../reviews/revocation';
 import { compareDrafts } from '../rules';
 import type { RevokeRuleInventory } from '../rules/review-revoke-not-done';
 import { reserveRun } from './recover';
+import { type RunRecord, unsealedRecords } from './run-record';
 import {
   countBy,
   holdsOrCommitted,
   isOpen,
+  lifecycleOf,
   markOverdue,
-  type NameInventory,
   nameSeen,
   runLifecycle,
   type ScanResult,
   type ScanSummary,
   scanResultKey,
 } from './scan';
-import { shardDraftsKey, shardOutputKey } from './shard-plan';
-import { LATE_WARNINGS_SHOWN, type ShardOutput } from './shard-scan';
+import { shardDraftsKey, shardFindingsKey, shardOutputKey } from './shard-plan';
+import {
+  LATE_WARNINGS_SHOWN,
+  nameInventory,
+  RECONCILE_RULES,
+  type ShardLifecycle,
+  type ShardOutput,
+} from './shard-scan';
 import type { RunPlan, SourceResult } from './types';
 
 export interface ReconcileShardsInput {
@@ -77,36 +85,48 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
   for (const w of warnings) logger.warn('link not applied', { warning: w });
   addLateWarnings(input.sources, outputs);
 
-  const drafts = await mergeShardDrafts(input.runStore, plan.runId, outputs, input.extraDrafts ?? []);
+  // The shards ran the lifecycle of their parts (`ShardOutput.lifecycle`): merged here. Otherwise
+  // (a part did not stand alone, or drafts made here) the lifecycle runs here over every draft.
+  const merged = await mergeShardLifecycles(input, outputs);
+  let findings: Finding[];
+  let changed: string[];
+  let changes: ScanResult['changes'];
+  let runRecords: RunRecord[];
+  if (merged) ({ findings, changed, changes, runRecords } = merged);
+  else {
+    const drafts = await mergeShardDrafts(input.runStore, plan.runId, outputs, input.extraDrafts ?? []);
+    const facts = new Map<string, 0 | 1 | 2>();
+    for (const out of outputs) for (const [id, v] of Object.entries(out.facts)) facts.set(id, v);
+    const factsHold = (f: Finding): boolean | undefined => {
+      const v = facts.get(f.id);
+      // A stored finding no shard answered for: the store changed after the shards read it.
+      if (v === undefined)
+        throw new ShardMissingError(
+          `reconcile: no shard judged the facts of finding ${f.id}: nothing was reconciled`,
+        );
+      return v === 1 ? true : v === 0 ? false : undefined;
+    };
+    const lifecycle = await runLifecycle(input, drafts, factsHold);
+    const { result } = lifecycle;
+    nameSeen(result.findings, plan.runId, nameInventory(outputs));
+    markOverdue(result, new Date(plan.asOf));
+    const ids = (list: Finding[]) => list.map((f) => f.id);
+    findings = result.findings;
+    changed = ids(result.changed);
+    changes = Object.fromEntries(
+      Object.entries(result.changes).map(([k, v]) => [k, ids(v as Finding[])]),
+    ) as ScanResult['changes'];
+    runRecords = lifecycle.runRecords;
+  }
 
-  const facts = new Map<string, 0 | 1 | 2>();
-  for (const out of outputs) for (const [id, v] of Object.entries(out.facts)) facts.set(id, v);
-  const factsHold = (f: Finding): boolean | undefined => {
-    const v = facts.get(f.id);
-    // A stored finding no shard answered for: the store changed after the shards read it.
-    if (v === undefined)
-      throw new ShardMissingError(
-        `reconcile: no shard judged the facts of finding ${f.id}: nothing was reconciled`,
-      );
-    return v === 1 ? true : v === 0 ? false : undefined;
-  };
-
-  const { result, runRecords } = await runLifecycle(input, drafts, factsHold);
-  nameSeen(result.findings, plan.runId, nameInventory(outputs));
-  markOverdue(result, new Date(plan.asOf));
-
-  const ids = (list: Finding[]) => list.map((f) => f.id);
-  const changes = Object.fromEntries(
-    Object.entries(result.changes).map(([k, v]) => [k, ids(v as Finding[])]),
-  ) as ScanResult['changes'];
   const summary: ScanSummary = {
     runId: plan.runId,
     head,
     resultKey,
-    findings: result.findings.length,
-    open: result.findings.filter(isOpen).length,
-    byRule: countBy(result.findings.filter(isOpen), (f) => f.rule),
-    bySeverity: countBy(result.findings.filter(isOpen), (f) => f.severity),
+    findings: findings.length,
+    open: findings.filter(isOpen).length,
+    byRule: countBy(findings.filter(isOpen), (f) => f.rule),
+    bySeverity: countBy(findings.filter(isOpen), (f) => f.severity),
     changes: Object.fromEntries(
       Object.entries(changes).map(([k, v]) => [k, v.length]),
     ) as ScanSummary['changes'],
@@ -118,8 +138,8 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
   const full: ScanResult = {
     runId: plan.runId,
     head,
-    findings: result.findings,
-    changed: ids(result.changed),
+    findings,
+    changed,
     changes,
     summary,
     ...(runRecords.length ? { runRecords } : {}),
@@ -130,8 +150,146 @@ export async function reconcileShardsStep(input: ReconcileShardsInput): Promise<
     findings: summary.findings,
     open: summary.open,
     shards: input.count,
+    // Where the lifecycle ran: in the shards (merged here) or here over every draft.
+    lifecycle: merged ? 'shards' : 'reconcile',
   });
   return summary;
+}
+
+/**
+ * The shards' lifecycles merged: every shard's findings (sorted by id) merged by id, and their
+ * changes. Undefined when reconcile must run the lifecycle itself: a shard did not run its part,
+ * drafts were made here, the stored findings are not exactly those the shards answered for
+ * (each by one shard), or two shards gave one finding id.
+ */
+async function mergeShardLifecycles(
+  input: ReconcileShardsInput,
+  outputs: readonly ShardOutput[],
+): Promise<
+  | { findings: Finding[]; changed: string[]; changes: ScanResult['changes']; runRecords: RunRecord[] }
+  | undefined
+> {
+  const { plan, repo } = input;
+  const extra = input.extraDrafts ?? [];
+  if (extra.some((d) => !RECONCILE_RULES.has(d.rule))) return undefined;
+  const parts: ShardLifecycle[] = [];
+  for (const out of outputs) {
+    if (!out.lifecycle) return undefined;
+    parts.push(out.lifecycle);
+  }
+  const answered = new Set<string>();
+  let answers = 0;
+  for (const out of outputs) {
+    for (const id of Object.keys(out.facts)) answered.add(id);
+    answers += Object.keys(out.facts).length;
+  }
+  const previous = await repo.loadAll();
+  if (answers !== answered.size || previous.length !== answered.size) return undefined;
+  for (const f of previous) if (!answered.has(f.id)) return undefined;
+  const runRecords = unsealedRecords(await repo.listRunRecords());
+
+  // The rules reconcile makes drafts of: their part of the lifecycle runs here, the shards' facts
+  // judging their stored findings (the shards left those findings alone).
+  const extraPrevious = previous.filter((f) => RECONCILE_RULES.has(f.rule));
+  const hold = (f: Finding): boolean | undefined => {
+    for (const out of outputs) {
+      const v = out.facts[f.id];
+      if (v !== undefined) return v === 1 ? true : v === 0 ? false : undefined;
+    }
+    return undefined;
+  };
+  const own =
+    extra.length > 0 || extraPrevious.length > 0 ? lifecycleOf(input, extraPrevious, extra, hold) : undefined;
+  if (own) {
+    nameSeen(own.findings, plan.runId, nameInventory(outputs));
+    markOverdue(own, new Date(plan.asOf));
+  }
+
+  const count = outputs.length;
+  interface Lane {
+    shard: number;
+    batch: string[];
+    at: number;
+    it: AsyncIterator<string[]>;
+    done: boolean;
+    head: Finding | undefined;
+    read: number;
+  }
+  const lanes: Lane[] = [];
+  const refill = async (lane: Lane): Promise<void> => {
+    while (lane.at >= lane.batch.length && !lane.done) {
+      const r = await lane.it.next();
+      if (r.done) lane.done = true;
+      else {
+        lane.batch = r.value;
+        lane.at = 0;
+      }
+    }
+  };
+  const take = (lane: Lane): Finding | undefined => {
+    if (lane.at >= lane.batch.length) return undefined;
+    lane.read++;
+    const f = JSON.parse(lane.batch[lane.at++]!) as Finding;
+    if (lane.head && !(lane.head.id < f.id))
+      throw missing(lane.shard, count, plan.runId, 'has findings out of order');
+    return f;
+  };
+  for (const out of outputs) {
+    const batches = await runStoreLineBatches(input.runStore, shardFindingsKey(plan.runId, out.shard));
+    if (!batches) throw missing(out.shard, count, plan.runId, 'has no findings');
+    const lane: Lane = {
+      shard: out.shard,
+      batch: [],
+      at: 0,
+      it: batches[Symbol.asyncIterator](),
+      done: false,
+      head: undefined,
+      read: 0,
+    };
+    await refill(lane);
+    lane.head = take(lane);
+    lanes.push(lane);
+  }
+  const findings: Finding[] = [];
+  // This step's own findings (sorted by id) take their place among the shards'.
+  const mineSorted = own?.findings ?? [];
+  let m = 0;
+  for (;;) {
+    let best: Lane | undefined;
+    for (const lane of lanes) {
+      if (!lane.head) continue;
+      if (!best || lane.head.id < best.head!.id) best = lane;
+      // One id from two shards: the parts did not stand alone after all.
+      else if (lane.head.id === best.head!.id) return undefined;
+    }
+    const x = mineSorted[m];
+    if (x && (!best || x.id <= best.head!.id)) {
+      if (best && x.id === best.head!.id) return undefined;
+      findings.push(x);
+      m++;
+      continue;
+    }
+    if (!best) break;
+    findings.push(best.head!);
+    if (best.at >= best.batch.length) await refill(best);
+    best.head = take(best);
+  }
+  for (const lane of lanes) {
+    const expected = parts[lane.shard]!.findings;
+    if (lane.read !== expected)
+      throw missing(
+        lane.shard,
+        count,
+        plan.runId,
+        `has ${lane.read} findings where its output says ${expected}`,
+      );
+  }
+  const ids = (list: readonly Finding[]) => list.map((f) => f.id);
+  const changes = {} as ScanResult['changes'];
+  for (const key of Object.keys(parts[0]!.changes) as (keyof ScanResult['changes'])[])
+    changes[key] = sortIds([...parts.flatMap((p) => p.changes[key]), ...ids(own?.changes[key] ?? [])]);
+  const changed = sortIds([...parts.flatMap((p) => p.changed), ...ids(own?.changed ?? [])]);
+  return { findings, changed, changes, runRecords };
 }
 
 /**
@@ -256,23 +414,6 @@ export async function mergeShardDrafts(
       throw missing(lane.shard, count, runId, `has ${lane.read} drafts where its output says ${expected}`);
   }
   return merged;
-}
-
-/** The shards' name tables as the inventory `nameSeen` reads. */
-function nameInventory(outputs: readonly ShardOutput[]): NameInventory {
-  const principals = new Map<string, ShardOutput['names']['principals'][string]>();
-  const identities = new Map<string, string[]>();
-  for (const out of outputs) {
-    for (const [uid, p] of Object.entries(out.names.principals)) principals.set(uid, p);
-    for (const [uid, list] of Object.entries(out.names.identities)) identities.set(uid, list);
-  }
-  return {
-    identityOf: (uid) => {
-      const list = identities.get(uid);
-      return list ? { principals: list } : undefined;
-    },
-    principals,
-  };
 }
 
 /**

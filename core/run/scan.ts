@@ -142,13 +142,26 @@ export async function runLifecycle(
   drafts: Iterable<FindingDraft>,
   factsHold: (f: Finding) => boolean | undefined,
 ): Promise<{ result: ReconcileResult; runRecords: RunRecord[] }> {
-  const { plan, repo } = input;
+  const previous = await input.repo.loadAll();
+  const runRecords = unsealedRecords(await input.repo.listRunRecords());
+  return { result: lifecycleOf(input, previous, drafts, factsHold), runRecords };
+}
+
+/**
+ * `reconcile` with the run's sources, policy basis and facts over `previous` (the stored findings,
+ * or the part of them one scan shard answers for: core/run/shard-scan.ts). Pure.
+ */
+export function lifecycleOf(
+  input: Pick<ScanStepInput, 'plan' | 'sources' | 'policy' | 'rulesetHashes'>,
+  previous: readonly Finding[],
+  drafts: Iterable<FindingDraft>,
+  factsHold: (f: Finding) => boolean | undefined,
+): ReconcileResult {
+  const { plan } = input;
   const sourcePolicies = new Map(plan.sources.flatMap((s) => (s.policy ? [[s.id, s.policy] as const] : [])));
   const complete = new Set(input.sources.filter((s) => s.status === 'complete').map((s) => s.id));
   const notComplete = new Set(input.sources.filter((s) => s.status !== 'complete').map((s) => s.id));
-  const previous = await repo.loadAll();
-  const runRecords = unsealedRecords(await repo.listRunRecords());
-  const result = reconcile({
+  return reconcile({
     previous,
     drafts,
     runId: plan.runId,
@@ -168,7 +181,6 @@ export async function runLifecycle(
     ),
     factsHold,
   });
-  return { result, runRecords };
 }
 
 /**

@@ -157,6 +157,9 @@ export const shardContextKey = (runId: string, shard: number) => `runs/${runId}/
 export const shardOutputKey = (runId: string, shard: number) => `runs/${runId}/shards/output-${shard}.json`;
 /** A shard's drafts, one JSON line each in reconcile's order (`compareDrafts`), written before its output. */
 export const shardDraftsKey = (runId: string, shard: number) => `runs/${runId}/shards/drafts-${shard}.jsonl`;
+/** A shard's findings after its part of the lifecycle, one JSON line each, sorted by id (`ShardOutput.lifecycle`). */
+export const shardFindingsKey = (runId: string, shard: number) =>
+  `runs/${runId}/shards/findings-${shard}.jsonl`;
 
 export interface PlanShardsInput {
   plan: RunPlan;

@@ -18,7 +18,8 @@
 import { dropFutureActivity } from '../activity';
 import { appendAll } from '../arrays';
 import type { Policy } from '../config';
-import type { Finding, FindingDraft } from '../findings/model';
+import type { FindingChanges } from '../findings/lifecycle';
+import type { Finding, FindingDraft, RuleId } from '../findings/model';
 import { type Inventory, InventoryBuilder, inForce, type SourceInfo } from '../inventory';
 import type { Entitlement, Grant, Identity, Person, PersonLink, Principal } from '../model';
 import { type RunStore, type SnapshotSource, snapshotLineBatches } from '../ports';
@@ -26,7 +27,7 @@ import { compareDrafts, evaluateRules } from '../rules';
 import { factsHoldIn } from '../rules/facts';
 import type { SnapshotHeader } from '../snapshot';
 import { type CompiledRuleset, evaluateSod } from '../sod';
-import type { NamePrincipal } from './scan';
+import { lifecycleOf, markOverdue, type NameInventory, type NamePrincipal, nameSeen } from './scan';
 import { type KeyRecord, principalOfKey } from './shard-keys';
 import { shardLines } from './shard-lines';
 import {
@@ -34,6 +35,7 @@ import {
   type ShardContext,
   shardContextKey,
   shardDraftsKey,
+  shardFindingsKey,
   shardOf,
   shardOutputKey,
 } from './shard-plan';
@@ -41,6 +43,12 @@ import type { RunPlan, SourceResult } from './types';
 
 /** At most this many activity warnings per source (as the single scan). */
 export const LATE_WARNINGS_SHOWN = 20;
+
+/**
+ * Rules whose drafts reconcile makes (from what the shards report, `watched`), never a shard: a
+ * shard's part of the lifecycle leaves their stored findings to reconcile.
+ */
+export const RECONCILE_RULES: ReadonlySet<string> = new Set<RuleId>(['REVIEW-REVOKE-NOT-DONE']);
 
 /** What one shard hands reconcile (`shardOutputKey`). */
 export interface ShardOutput {
@@ -72,6 +80,21 @@ export interface ShardOutput {
   warnings: string[];
   /** What `watch` asked for, of owned principals; the sources as every shard sees them. */
   watched?: WatchedFacts;
+  /**
+   * This shard's part of the findings lifecycle (`ScanShardInput.lifecycle`), when it could run it
+   * alone: its findings are at `shardFindingsKey`. Absent: reconcile runs the lifecycle itself.
+   */
+  lifecycle?: ShardLifecycle;
+}
+
+/**
+ * What the lifecycle gave one shard: its drafts against the stored findings it answers for
+ * (`facts`), named and marked overdue as the single scan does. The lists hold finding ids, sorted.
+ */
+export interface ShardLifecycle {
+  findings: number;
+  changed: string[];
+  changes: Record<keyof FindingChanges, string[]>;
 }
 
 /** What a revocation check (core/reviews/revocation.ts) and its drafts read of an inventory. */
@@ -101,6 +124,12 @@ export interface ScanShardInput {
    * the revocation check reads of the principals it owns (`ShardOutput.watched`).
    */
   watch?: { principals: readonly string[]; entitlements: readonly string[] };
+  /**
+   * Run the findings lifecycle for this shard's part (its drafts, the stored findings it answers
+   * for) when that part stands alone (`shardLifecycle`), so reconcile only merges. The run's
+   * ruleset hashes (the policy basis) come with it.
+   */
+  lifecycle?: { rulesetHashes: Readonly<Record<string, string>> };
 }
 
 /**
@@ -111,6 +140,35 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
   const { plan, shard, count } = input;
   if (!Number.isInteger(shard) || shard < 0 || shard >= count)
     throw new Error(`scan-shard: shard ${shard} is not one of 0…${count - 1}`);
+  // The inventory lives only while the drafts and facts are made: the lifecycle below runs
+  // without it (its names from the output's tables), so a shard's peak stays the inventory's.
+  const evaluated = await evaluateShard(input);
+  const output = evaluated.output;
+  // The drafts as reconcile reads them (JSON lines): the lifecycle here starts from the same text.
+  const draftLines = evaluated.drafts.map((d) => JSON.stringify(d));
+  evaluated.drafts = [];
+  const lifecycle = input.lifecycle
+    ? shardLifecycle(
+        { ...input, lifecycle: input.lifecycle },
+        nameInventory([output]),
+        draftLines,
+        output.facts,
+      )
+    : undefined;
+  if (lifecycle) output.lifecycle = lifecycle.summary;
+  // The drafts (and findings) first: the output is what says the shard finished.
+  await input.runStore.putLines(shardDraftsKey(plan.runId, shard), draftLines);
+  if (lifecycle)
+    await input.runStore.putLines(shardFindingsKey(plan.runId, shard), jsonOf(lifecycle.findings));
+  await input.runStore.put(shardOutputKey(plan.runId, shard), output);
+  return output;
+}
+
+/** A shard's drafts (owned, sorted) and its output but the lifecycle. */
+async function evaluateShard(
+  input: ScanShardInput,
+): Promise<{ output: ShardOutput; drafts: FindingDraft[] }> {
+  const { plan, shard, count } = input;
   const context = await input.runStore.get<ShardContext>(shardContextKey(plan.runId, shard));
   if (!context || context.runId !== plan.runId || context.count !== count)
     throw new Error(`scan-shard: run ${plan.runId} has no plan for shard ${shard} of ${count}`);
@@ -137,6 +195,15 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
   const hold = factsHoldIn(inv, new Date(plan.asOf));
   const facts: Record<string, 0 | 1 | 2> = {};
   for (const f of input.previous) {
+    // An email's doubt (IDENTITY-AMBIGUOUS) is judged from the run's ambiguities, which every
+    // shard holds: by the shard its drafts go to (the email's), so that shard's part of the
+    // lifecycle stands alone.
+    if (f.rule === 'IDENTITY-AMBIGUOUS') {
+      if (shardOf(f.subject.identity, count) !== shard) continue;
+      const h = hold(f);
+      facts[f.id] = h === true ? 1 : h === false ? 0 : 2;
+      continue;
+    }
     // The shard of the first principal's identity, as the whole run correlates it; a principal
     // without a record this run (or none) leaves it to the subject's.
     const first = f.subject.principals[0];
@@ -165,14 +232,71 @@ export async function scanShardStep(input: ScanShardInput): Promise<ShardOutput>
     warnings: inv.directory.unusedLinks.filter((l) => l.reason === 'principal').map((l) => l.text),
     ...(input.watch ? { watched: watchedFacts(inv, input.watch, mine) } : {}),
   };
-  // The drafts first: the output is what says the shard finished.
-  await input.runStore.putLines(shardDraftsKey(plan.runId, shard), jsonOf(drafts));
-  await input.runStore.put(shardOutputKey(plan.runId, shard), output);
-  return output;
+  return { output, drafts };
 }
 
 function* jsonOf(items: readonly unknown[]): Generator<string> {
   for (const item of items) yield JSON.stringify(item);
+}
+
+/**
+ * The lifecycle of one shard's part of the run, or undefined when that part does not stand alone.
+ * It stands alone when no draft of this shard touches a stored finding another shard answers for:
+ * none has the id of one, and none shares a rule, rule key and anchor with one (the lifecycle
+ * could take it for that finding). Then the lifecycle over these drafts and the stored findings
+ * this shard answers for gives, finding for finding, what it gives over the whole run (every
+ * finding's fate depends only on its own drafts, its stored form and its facts); reconcile checks
+ * the rest (every stored finding answered by exactly one shard, no id from two shards).
+ */
+function shardLifecycle(
+  input: ScanShardInput & { lifecycle: NonNullable<ScanShardInput['lifecycle']> },
+  names: NameInventory,
+  draftLines: readonly string[],
+  facts: Readonly<Record<string, 0 | 1 | 2>>,
+): { summary: ShardLifecycle; findings: Finding[] } | undefined {
+  const { plan } = input;
+  const drafts = draftLines.map((line) => JSON.parse(line) as FindingDraft);
+  const mine: Finding[] = [];
+  const othersIds = new Set<string>();
+  const othersAnchors = new Set<string>();
+  for (const f of input.previous) {
+    if (facts[f.id] !== undefined && !RECONCILE_RULES.has(f.rule)) {
+      mine.push(f);
+      continue;
+    }
+    othersIds.add(f.id);
+    if (f.ruleKey === undefined) continue;
+    for (const a of f.subject.anchors ?? []) othersAnchors.add(`${f.rule}\u0000${f.ruleKey}\u0000${a}`);
+  }
+  if (othersAnchors.size > 0) {
+    for (const d of drafts) {
+      if (d.ruleKey === undefined) continue;
+      for (const a of d.subject.anchors ?? [])
+        if (othersAnchors.has(`${d.rule}\u0000${d.ruleKey}\u0000${a}`)) return undefined;
+    }
+  }
+  const hold = (f: Finding): boolean | undefined => {
+    const v = facts[f.id];
+    return v === 1 ? true : v === 0 ? false : undefined;
+  };
+  const result = lifecycleOf(
+    { plan, sources: input.sources, policy: input.policy, rulesetHashes: input.lifecycle.rulesetHashes },
+    mine,
+    drafts,
+    hold,
+  );
+  // A draft with the id of a finding another shard answers for: the lifecycle here took it for new.
+  for (const f of result.findings) if (othersIds.has(f.id)) return undefined;
+  nameSeen(result.findings, plan.runId, names);
+  markOverdue(result, new Date(plan.asOf));
+  const ids = (list: readonly Finding[]) => list.map((f) => f.id);
+  const changes = Object.fromEntries(
+    Object.entries(result.changes).map(([k, v]) => [k, ids(v as Finding[])]),
+  ) as ShardLifecycle['changes'];
+  return {
+    summary: { findings: result.findings.length, changed: ids(result.changed), changes },
+    findings: result.findings,
+  };
 }
 
 function watchedFacts(
@@ -206,6 +330,23 @@ function watchedFacts(
     for (const e of [g.entitlement, ...g.path]) entitlement(e);
   }
   return out;
+}
+
+/** The shards' name tables as the inventory `nameSeen` reads. */
+export function nameInventory(outputs: readonly Pick<ShardOutput, 'names'>[]): NameInventory {
+  const principals = new Map<string, ShardOutput['names']['principals'][string]>();
+  const identities = new Map<string, string[]>();
+  for (const out of outputs) {
+    for (const [uid, p] of Object.entries(out.names.principals)) principals.set(uid, p);
+    for (const [uid, list] of Object.entries(out.names.identities)) identities.set(uid, list);
+  }
+  return {
+    identityOf: (uid) => {
+      const list = identities.get(uid);
+      return list ? { principals: list } : undefined;
+    },
+    principals,
+  };
 }
 
 /** What the display names of findings about `subjects` read (scan.ts `nameSeen`), and no more. */

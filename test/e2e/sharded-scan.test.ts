@@ -6,7 +6,7 @@
  * generated tenant. A shard that fails is tried again; one that keeps failing fails the run before
  * anything is reconciled: no pack, the findings store as it was.
  */
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
@@ -16,7 +16,7 @@ import { loadConfig } from '../../cli/config-loader';
 import { type LocalScanResult, runLocalScan } from '../../cli/scan-pipeline';
 import { forkShard, ShardFailedError, type ShardProcess } from '../../cli/shard-runner';
 import { reconcileHeapMb } from '../../cli/sharded-scan';
-import { silentLogger } from '../../core/connector';
+import { type Logger, silentLogger } from '../../core/connector';
 import type { Finding } from '../../core/findings/model';
 import {
   findingsDbFile,
@@ -54,6 +54,31 @@ function sealedOf(r: LocalScanResult): Sealed {
   };
 }
 
+/** Where each sharded run's lifecycle ran, as reconcile logs it ('shards' or 'reconcile'). */
+const lifecycleIn: unknown[] = [];
+const logger: Logger = {
+  ...silentLogger,
+  info: (message, fields) => {
+    if (message === 'scan finished' && fields?.shards !== undefined) lifecycleIn.push(fields.lifecycle);
+  },
+};
+
+/**
+ * Shards given the job without the run's ruleset hashes: they leave the whole lifecycle to
+ * reconcile (its path when a shard's part does not stand alone).
+ */
+const lifecycleInReconcile: ShardProcess = (job, shard) => {
+  const file = `${job}.reconcile.json`;
+  if (!existsSync(file)) {
+    const { rulesetHashes: _hashes, ...rest } = JSON.parse(readFileSync(job, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    writeFileSync(file, JSON.stringify(rest));
+  }
+  return forkShard(file, shard);
+};
+
 async function scan(
   config: string,
   out: string,
@@ -67,7 +92,7 @@ async function scan(
     loaded: loadConfig(config),
     paths: { out, state: join(out, 'state'), evidence: join(out, 'evidence') },
     asOf,
-    logger: silentLogger,
+    logger,
     now,
     runNonce,
     ...(shards > 1 ? { shards } : {}),
@@ -138,8 +163,11 @@ describe('sharded scan = single scan', () => {
     const two = await scan(demo.config, tempDir(), 2, retried.run);
     expect(retried.attempts()).toBe(2);
     expect(sealedOf(two)).toEqual(single);
-    const seven = await scan(demo.config, tempDir(), 7);
+    expect(lifecycleIn.at(-1)).toBe('shards');
+    // The lifecycle in reconcile over every draft (when a shard's part does not stand alone).
+    const seven = await scan(demo.config, tempDir(), 7, lifecycleInReconcile);
     expect(sealedOf(seven)).toEqual(single);
+    expect(lifecycleIn.at(-1)).toBe('reconcile');
   }, 600_000);
 
   it('a second run that resolves findings and checks review revocations gives the same answer with N=3', async () => {
@@ -176,6 +204,8 @@ describe('sharded scan = single scan', () => {
     expect(a.digest.resolved).toBeGreaterThan(0);
     expect(a.scan.findings.filter((f) => f.rule === 'REVIEW-REVOKE-NOT-DONE').length).toBeGreaterThan(0);
     expect(sealedOf(b)).toEqual(sealedOf(a));
+    // The shards' parts of the lifecycle stood alone; the review findings' part ran in reconcile.
+    expect(lifecycleIn.at(-1)).toBe('shards');
     // The campaign as sealed (its revocations: done, still present, overdue) is the same too.
     const review = (r: LocalScanResult) =>
       readFileSync(join(r.sealed.location, 'reviews', `${campaign}.jsonl`), 'utf8');
@@ -214,6 +244,7 @@ describe('sharded scan = single scan on a generated tenant', () => {
     const b = await scan(g.config, tempDir(), 3);
     expect(a.summary.findings).toBeGreaterThan(0);
     expect(sealedOf(b)).toEqual(sealedOf(a));
+    expect(lifecycleIn.at(-1)).toBe('shards');
   }, 600_000);
 });
 
