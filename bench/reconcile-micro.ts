@@ -7,6 +7,7 @@
  * run stored for seal; every call then runs `readShardOutputs` + `reconcileShardsStep` on the kept
  * outputs `--runs` times (what the bench's `reconcile` row times), printing the CPU seconds of each
  * and whether the hash of its result is the kept one (same findings, same order, same bytes).
+ * `--central` drops the shards' lifecycles: reconcile runs the lifecycle over every draft.
  * Profile with `node --cpu-prof --import tsx bench/reconcile-micro.ts …`.
  */
 import { createHash } from 'node:crypto';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     tenant: { type: 'string' },
     shards: { type: 'string', default: '3' },
     runs: { type: 'string', default: '2' },
+    // The lifecycle in reconcile over every draft, as when a shard's part does not stand alone.
+    central: { type: 'boolean', default: false },
   },
 });
 if (!values.tenant) throw new Error('--tenant bench/out/<size> (a `npm run bench -- … --keep` tenant)');
@@ -103,10 +106,12 @@ for (let run = 0; run < Number(values.runs); run++) {
     get: <T>(k: string) => (k === key ? memory.get<T>(k) : store.get<T>(k)),
     putLines: (k, lines) => store.putLines(k, lines),
     getLines: (k) => store.getLines(k),
+    getLineBatches: (k) => store.getLineBatches(k),
   };
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const outputs = await readShardOutputs(runStore, job.plan.runId, job.count);
+  if (values.central) for (const out of outputs) delete out.lifecycle;
   await reconcileShardsStep({
     plan: job.plan,
     sources: structuredClone(job.sources),

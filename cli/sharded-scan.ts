@@ -12,7 +12,7 @@ import type { Policy } from '../core/config';
 import type { Logger } from '../core/connector';
 import type { PackReader } from '../core/evidence/ports';
 import type { FindingsRepository } from '../core/findings/repository';
-import { MemoryRunStore, type RunStore } from '../core/ports';
+import { MemoryRunStore, type RunStore, runStoreLineBatches } from '../core/ports';
 import { readShardOutputs, reconcileShardsStep, watchedInventory } from '../core/run/reconcile-shards';
 import { type ScanSummary, scanResultKey } from '../core/run/scan';
 import { DEFAULT_SHARD_MEMORY_MB, planShardsStep, TEN_X_RECONCILE_HEAP_MB } from '../core/run/shard-plan';
@@ -138,6 +138,7 @@ function keepInMemory(store: RunStore, key: string): RunStore {
     get: <T>(k: string) => (k === key ? memory.get<T>(k) : store.get<T>(k)),
     putLines: (k, lines) => store.putLines(k, lines),
     getLines: (k) => store.getLines(k),
+    getLineBatches: (k) => runStoreLineBatches(store, k),
   };
 }
 
