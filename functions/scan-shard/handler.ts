@@ -1,8 +1,10 @@
 /**
  * Sharded scan, step 2, one Distributed Map item (issue 18, docs/sharding.md): rules and SoD over
- * this shard's identities; drafts, facts of the stored findings it owns and name tables to staging.
+ * this shard's identities; drafts, facts of the stored findings it owns, name tables and (when its
+ * part stands alone) its findings after the lifecycle to staging.
  */
 import * as z from 'zod';
+import { effectivePolicy } from '../../core/run/policy-doc';
 import { scanShardStep } from '../../core/run/shard-scan';
 import { runSources } from '../shared/collected-sources';
 import { readEnvironment } from '../shared/environment';
@@ -35,7 +37,7 @@ const shardEvent = z.object({
 
 export const handler = instrument(obs, async (event: unknown) => {
   const { plan, runConfig, collected, shard } = parseEvent(shardEvent, event, 'scan-shard');
-  const { config, rulesets } = parseRunConfig(
+  const { config, rulesets, rulesetTexts } = parseRunConfig(
     await loadRunConfig(runConfig, s3, env.RUN_CONFIG_BUCKET_OWNER),
   );
   const sources = await runSources(plan, collected, s3, env.STAGING_BUCKET_OWNER);
@@ -52,11 +54,19 @@ export const handler = instrument(obs, async (event: unknown) => {
     count: shard.count,
     previous: await repo.loadAll(),
     ...(watch ? { watch } : {}),
+    // The shard runs the lifecycle of its part (reconcile then merges): the policy basis as reconcile's.
+    lifecycle: {
+      rulesetHashes: Object.fromEntries(
+        effectivePolicy(config, rulesetTexts).document.rulesets.map((r) => [r.id, r.sha256]),
+      ),
+    },
   });
   // The Map's result stays small: the output itself is in staging.
   return {
     shard: out.shard,
     drafts: out.draftCount,
+    // Whether its part of the lifecycle ran here (reconcile merges) or is left to reconcile.
+    lifecycle: out.lifecycle !== undefined,
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 });

@@ -187,12 +187,16 @@ async function run(startedAt: Date, options: { sharded?: boolean } = {}) {
   }
   const input = { plan, runConfig: rc, collected };
   let shards: { count: number; shards: Json[] } | undefined;
+  const lifecycles: boolean[] = [];
   if (options.sharded) {
     const list = sfn<{ count: number; shards: Json[] }>(
       await steps['plan-shards'](sfn({ plan, collected }), context),
     );
     shards = list;
-    for (const shard of list.shards) await steps['scan-shard'](sfn({ ...input, shard }), context);
+    for (const shard of list.shards) {
+      const done = sfn<{ lifecycle: boolean }>(await steps['scan-shard'](sfn({ ...input, shard }), context));
+      lifecycles.push(done.lifecycle);
+    }
   }
   const scan = sfn<Json & { byRule: Record<string, number> }>(
     shards
@@ -202,7 +206,7 @@ async function run(startedAt: Date, options: { sharded?: boolean } = {}) {
   const seal = sfn<Json & { location: string; sequence: number }>(
     await steps.seal(sfn({ plan, runConfig: rc, collected, scan }), context),
   );
-  return { plan, scan, seal, shards: shards?.count };
+  return { plan, scan, seal, shards: shards?.count, lifecycles };
 }
 
 function claims(email: string) {
@@ -528,6 +532,8 @@ describe('issue 17 through the Lambda handlers (dynalite, s3rver)', () => {
 
     // Assert
     expect(late.shards).toBeGreaterThanOrEqual(1);
+    // Each shard ran the findings lifecycle of its part (reconcile merged them).
+    expect(late.lifecycles).toEqual(Array(late.shards).fill(true));
     expect(late.scan.byRule['REVIEW-REVOKE-NOT-DONE']).toBe(1);
     const repo = new DynamoDbFindingsRepository({ tableName: FINDINGS, client: ddb.client });
     const open = (await repo.loadAll()).filter((f) => f.rule === 'REVIEW-REVOKE-NOT-DONE');
