@@ -131,6 +131,7 @@ try {
   gcObserver.observe({ entryTypes: ['gc'] });
   let sodHash = '';
   let sodCount = 0;
+  let sodFunctionBlocks: { asked: number; distinct: number } | undefined;
   for (let i = 0; i < Number(values.sod); i++) {
     await new Promise((r) => setTimeout(r, 50));
     gcMs = 0;
@@ -144,6 +145,16 @@ try {
     gcRuns.push(`${gcCount} gc ${Math.round(gcMs)} ms ${JSON.stringify(gcKinds)}`);
     if (i === 0) {
       sodCount = drafts.length;
+      // How often an identity's function evidence is asked for again by another of its conflicts.
+      const pairs = new Set<string>();
+      let asked = 0;
+      for (const d of drafts) {
+        for (const fn of d.detail.functions as { id: string }[]) {
+          pairs.add(`${d.subject.identity}|${fn.id}`);
+          asked++;
+        }
+      }
+      sodFunctionBlocks = { asked, distinct: pairs.size };
       const h = createHash('sha256');
       for (const d of drafts) h.update(`${JSON.stringify(d)}\n`);
       sodHash = h.digest('hex').slice(0, 16);
@@ -176,6 +187,7 @@ try {
       ...(repeated ? { repeated } : {}),
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       sodDrafts: sodCount,
+      sodFunctionBlocks,
       sodHash,
       findings: result?.scan.findings.length,
       findingsHash: fh.digest('hex').slice(0, 16),
@@ -237,6 +249,22 @@ function repeatStages(
       markOverdue(r, asOf);
       return r;
     });
+    // A second run over the first one's findings (seen again, none new): the steady state.
+    const asOf2 = new Date('2026-10-02T00:00:00Z');
+    const rerun = time('lifecycle rerun', () => {
+      const r = reconcile({
+        previous: result.findings,
+        drafts: [...rules, ...sod],
+        runId: 'run-2',
+        asOf: asOf2,
+        completeSources: sources,
+        failedOrIncompleteSources: new Set(),
+        slaDays: policy.slaDays,
+      });
+      nameSeen(r.findings, 'run-2', inv);
+      markOverdue(r, asOf2);
+      return r;
+    });
     // Each principal rule alone over the active principals (the rules stage's split).
     const ctx = createRuleContext(inv, { asOf, policy, sod: undefined, financiallySignificant: () => true });
     for (const rule of PRINCIPAL_RULES) {
@@ -250,6 +278,7 @@ function repeatStages(
       hashes.correlate = jsonHash(corr.identities);
       hashes.rules = jsonHash(rules);
       hashes.lifecycle = jsonHash(result.findings);
+      hashes.rerun = jsonHash([...rerun.findings, rerun.changed.map((f) => f.id), rerun.changes]);
     }
   }
   return { best, hashes };

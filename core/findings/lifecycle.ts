@@ -170,12 +170,18 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   // `after` is keyed by each finding's id: its keys sorted are the ids of the sorted findings.
   const findings = sortIds([...after.keys()]).map((id) => after.get(id)!);
   const keys = Object.keys(changes) as (keyof FindingChanges)[];
-  const ordered = inOrderOf(findings, [changed, ...keys.map((k) => changes[k])]);
-  if (ordered) {
+  // `changed` shares its findings with the change lists, so it is placed on its own: in one list
+  // with them every run fell back to the sorts below (issue 18: 115k findings sorted twice).
+  const ordered = inOrderOf(
+    findings,
+    keys.map((k) => changes[k]),
+  );
+  const changedInOrder = inOrderOf(findings, [changed]);
+  if (ordered && changedInOrder) {
     keys.forEach((k, i) => {
-      changes[k] = ordered[i + 1]!;
+      changes[k] = ordered[i]!;
     });
-    return { findings, changed: ordered[0]!, changes };
+    return { findings, changed: changedInOrder[0]!, changes };
   }
   for (const key of keys) changes[key] = sortById(changes[key]);
   return { findings, changed: sortById(changed), changes };
@@ -295,13 +301,14 @@ function recognise(
   previous: readonly Finding[],
   previousById: ReadonlyMap<string, Finding>,
 ): Map<string, FindingDraft> {
-  const out = new Map<string, FindingDraft>();
   const pending: [string, FindingDraft][] = [];
   for (const [id, d] of drafts) {
-    if (previousById.has(id) || d.ruleKey === undefined || !d.subject.anchors?.length) out.set(id, d);
-    else pending.push([id, d]);
+    if (!(previousById.has(id) || d.ruleKey === undefined || !d.subject.anchors?.length))
+      pending.push([id, d]);
   }
-  if (pending.length === 0) return out;
+  // Every draft keeps its own id unless one is pending and a stored finding shares an anchor with
+  // it: then the drafts' map is the answer as it is, not copied (a first run: 115k entries).
+  if (pending.length === 0) return drafts;
   const byAnchor = new Map<string, Finding[]>();
   for (const f of previous) {
     if (f.ruleKey === undefined) continue;
@@ -311,6 +318,11 @@ function recognise(
       if (list) list.push(f);
       else byAnchor.set(k, [f]);
     }
+  }
+  if (byAnchor.size === 0) return drafts;
+  const out = new Map<string, FindingDraft>();
+  for (const [id, d] of drafts) {
+    if (previousById.has(id) || d.ruleKey === undefined || !d.subject.anchors?.length) out.set(id, d);
   }
   // A draft no stored finding shares an anchor with is new whatever the others pick (its id is
   // no stored finding's): only the rest need the ordered matching below. On a first run that is

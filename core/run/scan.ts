@@ -399,19 +399,38 @@ export function nameSeen(findings: Finding[], runId: string, inv: NameInventory)
  * whose flag moved (it fell due, or it left the open states) is stored again so the store agrees.
  */
 export function markOverdue(result: ReconcileResult, asOf: Date): void {
-  const changed = new Set(result.changed.map((f) => f.id));
+  // `changed` is a subsequence of `findings` (both sorted by id, the same objects, as `reconcile`
+  // returns them): walked alongside instead of a set of 115k ids. Otherwise, the set.
+  const list = result.changed;
+  const walk = isSubsequence(list, result.findings);
+  const changed = walk ? undefined : new Set(list.map((f) => f.id));
+  const before = list.length;
+  let j = 0;
   let extra = false;
   for (const f of result.findings) {
+    let wasChanged: boolean;
+    if (changed) wasChanged = changed.has(f.id);
+    else {
+      wasChanged = j < before && list[j] === f;
+      if (wasChanged) j++;
+    }
     const overdue = isOverdue(f, asOf);
     if ((f.overdue ?? false) === overdue) continue;
     if (overdue) f.overdue = true;
     else delete f.overdue;
-    if (!changed.has(f.id)) {
+    if (!wasChanged) {
       result.changed.push(f);
       extra = true;
     }
   }
   if (extra) result.changed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Every item of `part` is in `whole`, in the same order (the same objects). */
+function isSubsequence<T>(part: readonly T[], whole: readonly T[]): boolean {
+  let j = 0;
+  for (let i = 0; i < whole.length && j < part.length; i++) if (whole[i] === part[j]) j++;
+  return j === part.length;
 }
 
 /** At most 20 warnings per source name a principal; the rest are counted. */

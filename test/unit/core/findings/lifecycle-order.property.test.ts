@@ -80,3 +80,44 @@ describe('reconcile: the order and container of the drafts do not matter', () =>
     );
   });
 });
+
+describe('reconcile: the change lists', () => {
+  it('are sorted by id, hold the very findings of `findings`, and `changed` is every finding written', () => {
+    // `changed` and the change lists are placed in one pass over the sorted findings (issue 18);
+    // this is what the sorts they replaced gave.
+    const ids = (list: readonly Finding[]) => list.map((f) => f.id);
+    const sortedIds = (list: readonly Finding[]) => [...new Set(ids(list))].sort();
+    fc.assert(
+      fc.property(
+        fc.array(draftArb, { maxLength: 25 }),
+        fc.array(draftArb, { maxLength: 25 }),
+        fc.array(draftArb, { maxLength: 25 }),
+        (first, second, third) => {
+          const one = run([], first, 'run-1', 1);
+          const two = run(one.findings, second, 'run-2', 2);
+          const three = run(two.findings, third, 'run-3', 40);
+          for (const [result, previous] of [
+            [one, []],
+            [two, one.findings],
+            [three, two.findings],
+          ] as const) {
+            const all = new Set(result.findings);
+            expect(ids(result.changed)).toEqual(sortedIds(result.changed));
+            for (const f of result.changed) expect(all.has(f)).toBe(true);
+            const lists = Object.values(result.changes);
+            for (const list of lists) {
+              expect(ids(list)).toEqual(sortedIds(list));
+              for (const f of list) expect(all.has(f)).toBe(true);
+            }
+            // Disjoint lists; every finding whose stored form changed is in `changed`.
+            expect(lists.flat().length).toBe(new Set(lists.flat()).size);
+            const before = new Map(previous.map((f) => [f.id, f]));
+            const written = result.findings.filter((f) => before.get(f.id) !== f);
+            expect(ids(result.changed)).toEqual(ids(written));
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
