@@ -185,8 +185,18 @@ export function factsSha256(d: FindingDraft): string {
   const facts: string[] = [];
   for (const e of d.evidence) {
     if (e.kind !== 'grant' && e.kind !== 'activity' && e.kind !== 'credential') continue;
+    // join() builds one flat string: a template literal leaves a chain of cons strings that the
+    // sort compares and JSON.stringify flattens again (same text).
     facts.push(
-      `${e.kind}\u0001${e.principal ?? ''}\u0001${e.entitlement ?? ''}\u0001${(e.path ?? []).join('>')}\u0001${e.function ?? ''}\u0001${e.signal ?? ''}\u0001${e.at ?? ''}`,
+      [
+        e.kind,
+        e.principal ?? '',
+        e.entitlement ?? '',
+        e.path && e.path.length > 0 ? e.path.join('>') : '',
+        e.function ?? '',
+        e.signal ?? '',
+        e.at ?? '',
+      ].join('\u0001'),
     );
   }
   facts.sort();
