@@ -32,8 +32,13 @@ import { isOpen } from './scan';
 import { chainTrend } from './trend';
 import type { RunPlan, SourceResult } from './types';
 
-/** Batches of findings (~0.7 MB each) a store taking them on a thread may be behind the pack. */
-const STORE_BATCHES_IN_FLIGHT = 8;
+/**
+ * Batches of findings (~0.7 MB each) a store taking them on a thread may be behind the pack: ~45 MB,
+ * so the seal's thread waits for it only when it falls far behind (on a busy machine a smaller
+ * allowance made the seal's thread wait on the store's at every chunk); the rest is waited for
+ * before the pack is published.
+ */
+const STORE_BATCHES_IN_FLIGHT = 64;
 
 export interface SealStepInput {
   plan: RunPlan;
