@@ -36,15 +36,6 @@ MemoryRunStore.prototype.put = async function (key: string, value: unknown) {
   return put.call(this, key, value);
 };
 
-// SEAL_MICRO_NO_COMMIT_THREAD=1: the findings store's commit on the seal's thread (A/B of the thread).
-if (process.env.SEAL_MICRO_NO_COMMIT_THREAD) {
-  const { SqliteFindingsRepository } = await import('../stores/sqlite-findings/sqlite-findings-repository');
-  const open = SqliteFindingsRepository.prototype.openCommit;
-  SqliteFindingsRepository.prototype.openCommit = function (runId: string) {
-    return open.call(this, runId);
-  };
-}
-
 const out = resolve('bench', 'out', 'seal-micro');
 rmSync(out, { recursive: true, force: true });
 const paths = localPaths(out, undefined);

@@ -106,10 +106,8 @@ export interface FindingsRepository {
    * store (issue 11: a 200k-finding run wrote ~0.5 GB of JSON twice). Opens the commit (the
    * reservation is checked now, as `commitRun` checks it), takes the changed findings while the
    * pack streams them, and stores nothing until `commit`. Adapters without it get `commitRun`.
-   * `rows`: how many findings will be put, when known (an adapter may then store them on a
-   * thread of their own, issue 18).
    */
-  openCommit?(runId: string, rows?: number): Promise<RunCommit>;
+  openCommit?(runId: string): Promise<RunCommit>;
   /**
    * Store one finding outside a run (exception added, owner changed). Refused with
    * `ChainConflictError` while a run holds the reservation, whose commit would overwrite it.
@@ -139,12 +137,6 @@ export interface RunCommit {
   commit(next: ChainHead): Promise<void>;
   /** Store nothing of it; the reservation stays. A no-op after `commit` or a first `abort`. */
   abort(): Promise<void>;
-  /**
-   * For a commit whose puts are stored asynchronously (on a thread): resolves once at most
-   * `inFlight` batches of puts are still pending (default 0: every put so far is in the
-   * transaction), and rejects with the first put's failure. Without it, `put` stores at once.
-   */
-  settle?(inFlight?: number): Promise<void>;
 }
 
 /** Same pack: sequence, run id and manifest hash all match (a different manifest is another pack). */

@@ -32,14 +32,6 @@ import { isOpen } from './scan';
 import { chainTrend } from './trend';
 import type { RunPlan, SourceResult } from './types';
 
-/**
- * Batches of findings (~0.7 MB each) a store taking them on a thread may be behind the pack: ~45 MB,
- * so the seal's thread waits for it only when it falls far behind (on a busy machine a smaller
- * allowance made the seal's thread wait on the store's at every chunk); the rest is waited for
- * before the pack is published.
- */
-const STORE_BATCHES_IN_FLIGHT = 64;
-
 export interface SealStepInput {
   plan: RunPlan;
   sources: SourceResult[];
@@ -148,10 +140,8 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     const asOf = new Date(plan.asOf);
     // The store takes the changed findings while the pack streams them, each with the JSON line
     // the pack got: one serialization of ~0.5 GB instead of two at 200k findings (issue 11).
-    commit = await repo.openCommit?.(plan.runId, changed.length);
+    commit = await repo.openCommit?.(plan.runId);
     const store = commit;
-    // A store that takes the rows on a thread is waited for per chunk (at most a few MB behind).
-    const settle = store?.settle ? () => store.settle?.(STORE_BATCHES_IN_FLIGHT) : undefined;
     const ocsf: OcsfContext = {
       runId: plan.runId,
       asOf: plan.asOf,
@@ -169,12 +159,7 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
               if (feed) batch.push(json);
             }
           : undefined,
-        feed || settle
-          ? async () => {
-              if (feed && batch.length) await feed.feed(batch.splice(0));
-              await settle?.();
-            }
-          : undefined,
+        feed ? () => (batch.length ? feed.feed(batch.splice(0)) : undefined) : undefined,
       );
     };
     conversion = input.ocsf?.open(ocsf, scan.findings.length);
@@ -230,9 +215,6 @@ export async function sealStep(input: SealStepInput): Promise<SealedRun> {
     await pack.add('report.html', new TextEncoder().encode(html), 0);
     for (const extra of input.extraArtefacts ?? []) await pack.add(extra.path, extra.content, extra.records);
     await events?.both;
-    // Every changed finding in the store's transaction before the pack is published: a failed
-    // insert fails the seal with nothing published, as when the store took them at once.
-    await commit?.settle?.();
     sealed = await pack.seal(
       {
         runId: plan.runId,

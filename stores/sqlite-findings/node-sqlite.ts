@@ -14,9 +14,6 @@ import { InputError } from '../../core/errors';
 
 type SqliteModule = typeof import('node:sqlite');
 
-/** How long a connection waits for another's write lock before failing. */
-export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
-
 let loaded: SqliteModule | undefined;
 
 /**
@@ -81,9 +78,7 @@ export function openSqliteStore(options: OpenStoreOptions): import('node:sqlite'
   const db = new DatabaseSync(options.file);
   // Only takes effect while the file is still empty (before WAL mode and the first table).
   if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${Math.trunc(options.pageSize)}`);
-  db.exec(
-    `PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`,
-  );
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 10_000))}`);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   // 64 MB of page cache: a run that commits 200k findings in one transaction would otherwise

@@ -15,8 +15,7 @@ import {
 } from '../../core/findings/repository';
 import { chainHeadSchema, findingSchema } from '../../core/findings/schema';
 import { compareRecords, type RunRecord, runRecordSchema } from '../../core/run/run-record';
-import { CommitThread, type ReservationRow } from './commit-thread';
-import { DEFAULT_BUSY_TIMEOUT_MS, inTransaction, openSqliteStore } from './node-sqlite';
+import { inTransaction, openSqliteStore } from './node-sqlite';
 
 const SCHEMA_VERSION = 1;
 
@@ -64,16 +63,7 @@ export interface SqliteFindingsOptions {
   file: string;
   /** How long to wait for another process's write lock before failing (default 10 s). */
   busyTimeoutMs?: number;
-  /**
-   * A run's commit of at least this many findings runs on a worker thread with a connection of
-   * its own (`commit-thread.ts`), beside the seal writing its pack. Default 20,000; below it a
-   * thread costs more than it saves. Never for `:memory:` (a thread cannot see that database).
-   */
-  commitThreadMinRows?: number;
 }
-
-/** Below this many findings a run's commit stays on the caller's thread and connection. */
-export const COMMIT_THREAD_MIN_ROWS = 20_000;
 
 interface ChainRow {
   sequence: number;
@@ -92,10 +82,6 @@ interface ChainRow {
 export class SqliteFindingsRepository implements FindingsRepository {
   private readonly db: DatabaseSync;
   private readonly file: string;
-  private readonly busyTimeoutMs: number | undefined;
-  private readonly commitThreadMinRows: number;
-  /** The commit open on a worker thread, if any. */
-  private threadCommit: { abort(): Promise<void> } | undefined;
   private readonly stmt: {
     upsert: StatementSync;
     all: StatementSync;
@@ -116,8 +102,6 @@ export class SqliteFindingsRepository implements FindingsRepository {
 
   private constructor(options: SqliteFindingsOptions) {
     this.file = options.file;
-    this.busyTimeoutMs = options.busyTimeoutMs;
-    this.commitThreadMinRows = options.commitThreadMinRows ?? COMMIT_THREAD_MIN_ROWS;
     this.db = openSqliteStore({
       file: options.file,
       ddl: DDL,
@@ -235,10 +219,8 @@ export class SqliteFindingsRepository implements FindingsRepository {
    * the pack is written (other writers wait `busyTimeoutMs`; readers are not blocked, WAL); a
    * crash or `abort` leaves the store as it was, with the reservation.
    */
-  async openCommit(runId: string, rows?: number): Promise<RunCommit> {
+  async openCommit(runId: string): Promise<RunCommit> {
     this.assertNoOpenCommit();
-    if (rows !== undefined && rows >= this.commitThreadMinRows && this.file !== ':memory:')
-      return await this.openThreadCommit(runId);
     this.db.exec('BEGIN IMMEDIATE');
     let held: ChainReservation | null = null;
     let done = false;
@@ -246,7 +228,13 @@ export class SqliteFindingsRepository implements FindingsRepository {
       done = this.stmt.chainByRun.get(runId) !== undefined; // re-delivery: already committed
       if (!done) {
         held = this.readReservation();
-        if (!held || held.runId !== runId) throw noReservation(runId, held);
+        if (!held || held.runId !== runId) {
+          throw new ChainConflictError(
+            `run ${runId} cannot commit: it holds no reservation of the evidence chain` +
+              (held ? ` (run ${held.runId} does)` : ''),
+            held ? { runId, heldBy: held.runId } : { runId },
+          );
+        }
       }
     } catch (err) {
       this.rollback();
@@ -271,7 +259,12 @@ export class SqliteFindingsRepository implements FindingsRepository {
           if (!done) {
             checkNextHead(runId, expected, head);
             const current = this.readHead();
-            if (!sameHead(current, expected)) throw headMoved(runId, expected, current);
+            if (!sameHead(current, expected)) {
+              throw new ChainConflictError(
+                `run ${runId} reserved after ${describeHead(expected)} but the chain ends at ${describeHead(current)}`,
+                { runId },
+              );
+            }
             this.stmt.insertChain.run(
               head.sequence,
               head.runId,
@@ -293,68 +286,6 @@ export class SqliteFindingsRepository implements FindingsRepository {
         if (state !== 'open') return;
         end();
         this.rollback();
-      },
-    };
-  }
-
-  /**
-   * The commit on a thread with a connection of its own (`commit-thread.ts`), checked here as on
-   * this connection: the thread reads the reservation in its transaction, this side decides. This
-   * connection writes nothing meanwhile (its writes are refused as during a commit on it, instead
-   * of waiting for the thread's write lock).
-   */
-  private async openThreadCommit(runId: string): Promise<RunCommit> {
-    const { thread, done, reservation } = await CommitThread.open({
-      file: this.file,
-      runId,
-      busyTimeoutMs: this.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-    });
-    let expected: ChainHead | null = null;
-    try {
-      if (!done) {
-        const held = reservation ? reservationOf(reservation) : null;
-        if (!held || held.runId !== runId) throw noReservation(runId, held);
-        expected = held.expected;
-      }
-    } catch (err) {
-      await thread.end({ abort: true });
-      throw err;
-    }
-    this.openCommitOf = runId;
-    let state: 'open' | 'ended' = 'open';
-    const end = async (how: Parameters<CommitThread['end']>[0]) => {
-      state = 'ended';
-      this.threadCommit = undefined;
-      try {
-        return await thread.end(how);
-      } finally {
-        this.openCommitOf = undefined;
-      }
-    };
-    this.threadCommit = { abort: () => end({ abort: true }).then(() => {}) };
-    return {
-      put: (f, json) => {
-        if (state !== 'open') throw new Error(`run ${runId}: the commit has ended`);
-        if (!done) thread.put(f.id, f.status, f.rule, f.severity, f.lastSeenRun, json);
-      },
-      settle: (inFlight) => thread.settle(inFlight),
-      commit: async (next) => {
-        if (state !== 'open') throw new Error(`run ${runId}: the commit has ended`);
-        let head: ChainHead;
-        try {
-          head = chainHeadSchema.parse(next);
-          if (!done) checkNextHead(runId, expected, head);
-        } catch (err) {
-          await end({ abort: true });
-          throw err;
-        }
-        // A re-delivery of a committed run writes nothing: roll the empty transaction back.
-        const ended = await end(done ? { abort: true } : { commit: head, expected });
-        if (ended.moved !== undefined) throw headMoved(runId, expected, ended.moved);
-      },
-      abort: async () => {
-        if (state !== 'open') return;
-        await end({ abort: true });
       },
     };
   }
@@ -422,7 +353,6 @@ export class SqliteFindingsRepository implements FindingsRepository {
     if (this.closed) return;
     this.closed = true;
     // An open commit never ended (its caller failed): nothing of it is stored.
-    await this.threadCommit?.abort();
     if (this.openCommitOf !== undefined) this.rollback();
     this.openCommitOf = undefined;
     this.db.close();
@@ -458,8 +388,12 @@ export class SqliteFindingsRepository implements FindingsRepository {
   }
 
   private readReservation(): ChainReservation | null {
-    const row = this.stmt.reservation.get() as ReservationRow | undefined;
-    return row ? reservationOf(row) : null;
+    const row = this.stmt.reservation.get() as
+      | { run_id: string; expected: string | null; reserved_at: string }
+      | undefined;
+    if (!row) return null;
+    const expected = row.expected === null ? null : chainHeadSchema.parse(JSON.parse(row.expected));
+    return { runId: row.run_id, expected, reservedAt: row.reserved_at };
   }
 
   private decode(row: { id: string; data: string }): Finding {
@@ -488,24 +422,4 @@ export class SqliteFindingsRepository implements FindingsRepository {
     this.assertNoOpenCommit();
     return inTransaction(this.db, fn);
   }
-}
-
-function reservationOf(row: ReservationRow): ChainReservation {
-  const expected = row.expected === null ? null : chainHeadSchema.parse(JSON.parse(row.expected));
-  return { runId: row.run_id, expected, reservedAt: row.reserved_at };
-}
-
-function noReservation(runId: string, held: ChainReservation | null): ChainConflictError {
-  return new ChainConflictError(
-    `run ${runId} cannot commit: it holds no reservation of the evidence chain` +
-      (held ? ` (run ${held.runId} does)` : ''),
-    held ? { runId, heldBy: held.runId } : { runId },
-  );
-}
-
-function headMoved(runId: string, expected: ChainHead | null, current: ChainHead | null): ChainConflictError {
-  return new ChainConflictError(
-    `run ${runId} reserved after ${describeHead(expected)} but the chain ends at ${describeHead(current)}`,
-    { runId },
-  );
 }

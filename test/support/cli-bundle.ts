@@ -38,8 +38,6 @@ export default async function setup(project: TestProject): Promise<() => void> {
       'shard-worker': 'cli/shard-worker.ts',
       // The seal's OCSF thread, beside the code that starts it (stores/local-vault/ocsf-thread.ts).
       'ocsf-thread-worker': 'stores/local-vault/ocsf-thread-worker.ts',
-      // The findings store's commit thread, beside the store (stores/sqlite-findings/commit-thread.ts).
-      'commit-thread-worker': 'stores/sqlite-findings/commit-thread-worker.ts',
       // The worker thread that collects files-mode sources beside the main one (cli/collect-thread.ts).
       'collect-thread-worker': 'cli/collect-thread-worker.ts',
       // The crash-recovery test's scan that kills itself at a step boundary (test/e2e/support).

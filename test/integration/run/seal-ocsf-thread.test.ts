@@ -1,7 +1,6 @@
 /**
  * Seal with its OCSF events made on a worker thread (`sealStep({ ocsf })`, what the CLI does from
- * 20,000 findings) and the findings store's commit on another (`commitThreadMinRows`, likewise):
- * the same pack, byte for byte, and the same stored findings as all in the seal's thread; a write
+ * 20,000 findings): the same pack, byte for byte, as the events made in the seal's thread; a write
  * that fails on either file aborts the pack with nothing published, committed or left running.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -37,15 +36,12 @@ function tempRoot(): string {
 }
 
 /** The demo (every source) collected and scanned under `root`, up to the seal. */
-async function scannedRun(root: string, commitThread = false) {
+async function scannedRun(root: string) {
   const { plan, sources, staging, policy, sod, now } = await collectedDemoRun(root, {
     nonce: 'abcd01',
     at: AT,
   });
-  const repo = SqliteFindingsRepository.open({
-    file: findingsDbFile(join(root, 'state')),
-    ...(commitThread ? { commitThreadMinRows: 0 } : {}),
-  });
+  const repo = SqliteFindingsRepository.open({ file: findingsDbFile(join(root, 'state')) });
   const packs = new LocalPackReader(join(root, 'evidence'));
   const runStore = new MemoryRunStore();
   const summary = await scanStep({
@@ -66,9 +62,9 @@ async function scannedRun(root: string, commitThread = false) {
 async function sealRun(
   root: string,
   keys: string,
-  options: { ocsf?: OcsfOffload; writer?: (vault: LocalVault) => EvidenceWriter; commitThread?: boolean },
+  options: { ocsf?: OcsfOffload; writer?: (vault: LocalVault) => EvidenceWriter },
 ) {
-  const run = await scannedRun(root, options.commitThread);
+  const run = await scannedRun(root);
   const vault = new LocalVault(join(root, 'evidence'));
   const sealing = sealStep({
     plan: run.plan,
@@ -104,24 +100,16 @@ function filesOf(dir: string): Map<string, Buffer> {
 describe('seal with the OCSF thread', () => {
   const keys = join(tempRoot(), 'state');
 
-  it('seals the same pack, byte for byte, and stores the same findings, as all in the seal thread', async () => {
+  it('seals the same pack, byte for byte, as the events made in the seal thread', async () => {
     const inThread = tempRoot();
     const a = await sealRun(inThread, keys, {});
     const sealedA = await a.sealing;
-    const storedA = await a.run.repo.loadAll();
     await a.run.repo.close();
     const offloaded = tempRoot();
-    const b = await sealRun(offloaded, keys, {
-      ocsf: new OcsfThread({ minFindings: 0 }),
-      commitThread: true,
-    });
+    const b = await sealRun(offloaded, keys, { ocsf: new OcsfThread({ minFindings: 0 }) });
     const sealedB = await b.sealing;
-    const storedB = await b.run.repo.loadAll();
-    expect(await b.run.repo.getChainHead()).toMatchObject({ runId: b.run.plan.runId, sequence: 1 });
     await b.run.repo.close();
 
-    expect(storedA.length).toBeGreaterThan(10);
-    expect(storedB).toEqual(storedA);
     expect(sealedB.manifestSha256).toBe(sealedA.manifestSha256);
     const filesA = filesOf(sealedA.location);
     const filesB = filesOf(sealedB.location);
@@ -138,7 +126,6 @@ describe('seal with the OCSF thread', () => {
       const full = new Error('ENOSPC: no space left on device, write');
       const { run, sealing } = await sealRun(root, keys, {
         ocsf: new OcsfThread({ minFindings: 0 }),
-        commitThread: true,
         writer: (vault) => ({
           location: vault.location,
           async begin(runId, startedAt) {

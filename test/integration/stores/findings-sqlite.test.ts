@@ -18,16 +18,14 @@ import {
   type StoreFixture,
 } from '../../support/findings-repository-contract';
 
-async function sqliteStore(
-  options: { commitThreadMinRows?: number } = {},
-): Promise<StoreFixture & { file: string }> {
+async function sqliteStore(): Promise<StoreFixture & { file: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'accessproof-findings-'));
   const file = findingsDbFile(join(dir, 'state'));
   const opened: FindingsRepository[] = [];
   return {
     file,
     async open() {
-      const repo = SqliteFindingsRepository.open({ file, ...options });
+      const repo = SqliteFindingsRepository.open({ file });
       opened.push(repo);
       return repo;
     },
@@ -233,216 +231,150 @@ describe('SqliteFindingsRepository', () => {
   });
 });
 
-// The same commit on the store's connection and on a worker thread with its own (issue 18).
-describe.each([
-  ['on the connection', undefined],
-  ['on a thread', 1],
-] as const)(
-  'SqliteFindingsRepository.openCommit %s (one serialization for pack and store, issue 11)',
-  (_, commitThreadMinRows) => {
-    const AT = '2026-10-02T00:00:00.000Z';
-    async function withRun2(fn: (repo: SqliteFindingsRepository, file: string) => Promise<void>) {
-      const store = await sqliteStore(commitThreadMinRows ? { commitThreadMinRows } : {});
-      try {
-        const repo = (await store.open()) as SqliteFindingsRepository;
-        await commitNext(repo, 'run-1', [makeFinding()]);
-        await repo.reserve('run-2', makeHead(1, 'run-1'), AT);
-        await fn(repo, store.file);
-      } finally {
-        await store.dispose();
-      }
+describe('SqliteFindingsRepository.openCommit (one serialization for pack and store, issue 11)', () => {
+  const AT = '2026-10-02T00:00:00.000Z';
+  async function withRun2(fn: (repo: SqliteFindingsRepository, file: string) => Promise<void>) {
+    const store = await sqliteStore();
+    try {
+      const repo = (await store.open()) as SqliteFindingsRepository;
+      await commitNext(repo, 'run-1', [makeFinding()]);
+      await repo.reserve('run-2', makeHead(1, 'run-1'), AT);
+      await fn(repo, store.file);
+    } finally {
+      await store.dispose();
     }
-    const rawData = (file: string, id: string): string | undefined => {
-      const { DatabaseSync } = loadNodeSqlite();
-      const db = new DatabaseSync(file, { readOnly: true });
-      const row = db.prepare('SELECT data FROM findings WHERE id = ?').get(id) as
-        | { data: string }
-        | undefined;
-      db.close();
-      return row?.data;
-    };
+  }
+  const rawData = (file: string, id: string): string | undefined => {
+    const { DatabaseSync } = loadNodeSqlite();
+    const db = new DatabaseSync(file, { readOnly: true });
+    const row = db.prepare('SELECT data FROM findings WHERE id = ?').get(id) as { data: string } | undefined;
+    db.close();
+    return row?.data;
+  };
 
-    it('stores the findings put with the JSON it was given and moves the head, as commitRun does', async () => {
-      await withRun2(async (repo, file) => {
-        // Arrange
-        const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-        const b = makeFinding({ key: 'erp:netsuite:b', lastSeenRun: 'run-2', status: 'resolved' });
-        // Act
-        const commit = await repo.openCommit('run-2', 1);
-        commit.put(a, JSON.stringify(a));
-        commit.put(b, JSON.stringify(b));
+  it('stores the findings put with the JSON it was given and moves the head, as commitRun does', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const b = makeFinding({ key: 'erp:netsuite:b', lastSeenRun: 'run-2', status: 'resolved' });
+      // Act
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      commit.put(b, JSON.stringify(b));
+      await commit.commit(makeHead(2, 'run-2'));
+      // Assert
+      expect(await repo.get(a.id)).toEqual(a);
+      expect(await repo.get(b.id)).toEqual(b);
+      expect(rawData(file, b.id)).toBe(JSON.stringify(b));
+      expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
+      expect(await repo.pendingReservation()).toBeNull();
+    });
+  });
+
+  it('shows nothing put to another connection before commit, and stores nothing after abort', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act
+      const seenWhileOpen = rawData(file, a.id);
+      await commit.abort();
+      await commit.abort(); // a second abort is harmless
+      // Assert
+      expect(seenWhileOpen).toBeUndefined();
+      expect(await repo.get(a.id)).toBeUndefined();
+      expect(await repo.getChainHead()).toEqual(makeHead(1, 'run-1'));
+      expect((await repo.pendingReservation())?.runId).toBe('run-2');
+      expect(() => commit.put(a, JSON.stringify(a))).toThrow(/ended/);
+      // The reservation still lets the run commit the ordinary way.
+      await repo.commitRun('run-2', [a], makeHead(2, 'run-2'));
+      expect(await repo.get(a.id)).toEqual(a);
+    });
+  });
+
+  it('refuses to open without the reservation and leaves no transaction open', async () => {
+    await withRun2(async (repo) => {
+      // Act
+      const attempt = repo.openCommit('run-3');
+      // Assert
+      await expect(attempt).rejects.toThrow(ChainConflictError);
+      await expect(repo.openCommit('run-3')).rejects.toThrow(/run-2 does/);
+      await repo.commitRun('run-2', [], makeHead(2, 'run-2'));
+      expect((await repo.getChainHead())?.runId).toBe('run-2');
+    });
+  });
+
+  it('refuses a commit to the wrong sequence and stores nothing of it', async () => {
+    await withRun2(async (repo) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act
+      const attempt = commit.commit(makeHead(3, 'run-2'));
+      // Assert
+      await expect(attempt).rejects.toThrow(ChainConflictError);
+      expect(await repo.get(a.id)).toBeUndefined();
+      expect((await repo.pendingReservation())?.runId).toBe('run-2');
+    });
+  });
+
+  it('lets another process open the store and read while a commit is open (a seal does not lock out `findings`)', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange: the seal's write transaction is open, as for the whole time a pack is written
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act: a second connection opens without waiting at all
+      const reader = SqliteFindingsRepository.open({ file, busyTimeoutMs: 0 });
+      try {
+        // Assert: it reads the last committed state, and its own write still waits for the seal
+        expect(await reader.getChainHead()).toEqual(makeHead(1, 'run-1'));
+        expect(await reader.get(a.id)).toBeUndefined();
+        await expect(reader.clearReservation('run-2')).rejects.toThrow(/locked/);
         await commit.commit(makeHead(2, 'run-2'));
-        // Assert
-        expect(await repo.get(a.id)).toEqual(a);
-        expect(await repo.get(b.id)).toEqual(b);
-        expect(rawData(file, b.id)).toBe(JSON.stringify(b));
-        expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
-        expect(await repo.pendingReservation()).toBeNull();
-      });
+        expect(await reader.get(a.id)).toEqual(a);
+      } finally {
+        await reader.close();
+      }
     });
+  });
 
-    it('shows nothing put to another connection before commit, and stores nothing after abort', async () => {
-      await withRun2(async (repo, file) => {
-        // Arrange
-        const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-        const commit = await repo.openCommit('run-2', 1);
-        commit.put(a, JSON.stringify(a));
-        // Act
-        const seenWhileOpen = rawData(file, a.id);
-        await commit.abort();
-        await commit.abort(); // a second abort is harmless
-        // Assert
-        expect(seenWhileOpen).toBeUndefined();
-        expect(await repo.get(a.id)).toBeUndefined();
-        expect(await repo.getChainHead()).toEqual(makeHead(1, 'run-1'));
-        expect((await repo.pendingReservation())?.runId).toBe('run-2');
-        expect(() => commit.put(a, JSON.stringify(a))).toThrow(/ended/);
-        // The reservation still lets the run commit the ordinary way.
-        await repo.commitRun('run-2', [a], makeHead(2, 'run-2'));
-        expect(await repo.get(a.id)).toEqual(a);
-      });
+  it('refuses other writes on the same connection while a commit is open, and rolls it back on close', async () => {
+    await withRun2(async (repo, file) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      const commit = await repo.openCommit('run-2');
+      commit.put(a, JSON.stringify(a));
+      // Act
+      const other = repo.clearReservation('run-2');
+      await repo.close();
+      // Assert
+      await expect(other).rejects.toThrow(/run-2's commit open/);
+      const reopened = SqliteFindingsRepository.open({ file });
+      try {
+        expect(await reopened.get(a.id)).toBeUndefined();
+        expect((await reopened.pendingReservation())?.runId).toBe('run-2');
+      } finally {
+        await reopened.close();
+      }
     });
+  });
 
-    it('refuses to open without the reservation and leaves no transaction open', async () => {
-      await withRun2(async (repo) => {
-        // Act
-        const attempt = repo.openCommit('run-3', 1);
-        // Assert
-        await expect(attempt).rejects.toThrow(ChainConflictError);
-        await expect(repo.openCommit('run-3', 1)).rejects.toThrow(/run-2 does/);
-        await repo.commitRun('run-2', [], makeHead(2, 'run-2'));
-        expect((await repo.getChainHead())?.runId).toBe('run-2');
-      });
+  it('treats a re-delivered commit of an already committed run as a no-op', async () => {
+    await withRun2(async (repo) => {
+      // Arrange
+      const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
+      await repo.commitRun('run-2', [a], makeHead(2, 'run-2'));
+      const changed = { ...a, status: 'resolved' as const };
+      // Act
+      const commit = await repo.openCommit('run-2');
+      commit.put(changed, JSON.stringify(changed));
+      await commit.commit(makeHead(2, 'run-2'));
+      // Assert
+      expect(await repo.get(a.id)).toEqual(a);
+      expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
     });
-
-    it('refuses a commit to the wrong sequence and stores nothing of it', async () => {
-      await withRun2(async (repo) => {
-        // Arrange
-        const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-        const commit = await repo.openCommit('run-2', 1);
-        commit.put(a, JSON.stringify(a));
-        // Act
-        const attempt = commit.commit(makeHead(3, 'run-2'));
-        // Assert
-        await expect(attempt).rejects.toThrow(ChainConflictError);
-        expect(await repo.get(a.id)).toBeUndefined();
-        expect((await repo.pendingReservation())?.runId).toBe('run-2');
-      });
-    });
-
-    // A thread's commit is another connection already: the same as the first case here.
-    it.skipIf(commitThreadMinRows)(
-      'lets another process open the store and read while a commit is open (a seal does not lock out `findings`)',
-      async () => {
-        await withRun2(async (repo, file) => {
-          // Arrange: the seal's write transaction is open, as for the whole time a pack is written
-          const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-          const commit = await repo.openCommit('run-2', 1);
-          commit.put(a, JSON.stringify(a));
-          // Act: a second connection opens without waiting at all
-          const reader = SqliteFindingsRepository.open({ file, busyTimeoutMs: 0 });
-          try {
-            // Assert: it reads the last committed state, and its own write still waits for the seal
-            expect(await reader.getChainHead()).toEqual(makeHead(1, 'run-1'));
-            expect(await reader.get(a.id)).toBeUndefined();
-            await expect(reader.clearReservation('run-2')).rejects.toThrow(/locked/);
-            await commit.commit(makeHead(2, 'run-2'));
-            expect(await reader.get(a.id)).toEqual(a);
-          } finally {
-            await reader.close();
-          }
-        });
-      },
-    );
-
-    it('refuses other writes on the same connection while a commit is open, and rolls it back on close', async () => {
-      await withRun2(async (repo, file) => {
-        // Arrange
-        const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-        const commit = await repo.openCommit('run-2', 1);
-        commit.put(a, JSON.stringify(a));
-        // Act
-        const other = repo.clearReservation('run-2');
-        // Seen now: closing may take a moment (a thread's transaction rolls back).
-        const refused = expect(other).rejects.toThrow(/run-2's commit open/);
-        await repo.close();
-        // Assert
-        await refused;
-        const reopened = SqliteFindingsRepository.open({ file });
-        try {
-          expect(await reopened.get(a.id)).toBeUndefined();
-          expect((await reopened.pendingReservation())?.runId).toBe('run-2');
-        } finally {
-          await reopened.close();
-        }
-      });
-    });
-
-    it('treats a re-delivered commit of an already committed run as a no-op', async () => {
-      await withRun2(async (repo) => {
-        // Arrange
-        const a = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-        await repo.commitRun('run-2', [a], makeHead(2, 'run-2'));
-        const changed = { ...a, status: 'resolved' as const };
-        // Act
-        const commit = await repo.openCommit('run-2', 1);
-        commit.put(changed, JSON.stringify(changed));
-        await commit.commit(makeHead(2, 'run-2'));
-        // Assert
-        expect(await repo.get(a.id)).toEqual(a);
-        expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
-      });
-    });
-    it.runIf(commitThreadMinRows)('stores every row of many batches, settled before the commit', async () => {
-      await withRun2(async (repo) => {
-        // Arrange: more rows than one batch to the thread
-        const many = Array.from({ length: 1_300 }, (_, i) =>
-          makeFinding({ key: `erp:netsuite:u${i}`, lastSeenRun: 'run-2' }),
-        );
-        // Act
-        const commit = await repo.openCommit('run-2', many.length);
-        for (const f of many) commit.put(f, JSON.stringify(f));
-        await commit.settle?.(2);
-        await commit.settle?.();
-        await commit.commit(makeHead(2, 'run-2'));
-        // Assert
-        expect((await repo.loadAll()).length).toBe(many.length + 1);
-        expect(await repo.get(many[1_299]!.id)).toEqual(many[1_299]);
-        expect(await repo.getChainHead()).toEqual(makeHead(2, 'run-2'));
-      });
-    });
-
-    // On the connection a put fails at once (the seal then aborts); on a thread, at settle or commit.
-    it.runIf(commitThreadMinRows)(
-      'fails settle and commit when a row cannot be stored, and stores nothing',
-      async () => {
-        await withRun2(async (repo) => {
-          // Arrange: a finding without a status (the column is NOT NULL)
-          const good = makeFinding({ key: 'erp:netsuite:a', lastSeenRun: 'run-2' });
-          const bad = {
-            ...makeFinding({ key: 'erp:netsuite:b', lastSeenRun: 'run-2' }),
-            status: null,
-          } as unknown as Finding;
-          const commit = await repo.openCommit('run-2', 2);
-          commit.put(good, JSON.stringify(good));
-          // Act
-          let failure: unknown;
-          try {
-            commit.put(bad, JSON.stringify(bad));
-            await commit.settle?.();
-          } catch (err) {
-            failure = err;
-          }
-          const committing = commit.commit(makeHead(2, 'run-2'));
-          // Assert
-          expect(String(failure)).toMatch(/NOT NULL|status/);
-          await expect(committing).rejects.toThrow();
-          await commit.abort();
-          expect(await repo.get(good.id)).toBeUndefined();
-          expect(await repo.getChainHead()).toEqual(makeHead(1, 'run-1'));
-          expect((await repo.pendingReservation())?.runId).toBe('run-2');
-        });
-      },
-    );
-  },
-);
+  });
+});
