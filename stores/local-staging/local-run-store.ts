@@ -53,19 +53,17 @@ export class LocalRunStore implements RunStore {
   }
 
   async getLines(key: string): Promise<AsyncIterable<string> | undefined> {
-    const path = this.pathOf(key);
-    try {
-      await stat(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    return splitLines(
-      createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>,
-    );
+    const text = await this.textOf(key);
+    return text && splitLines(text);
   }
 
   async getLineBatches(key: string): Promise<AsyncIterable<string[]> | undefined> {
+    const text = await this.textOf(key);
+    return text && splitLineBatches(text);
+  }
+
+  /** The stored text of `key` in 1 MiB chunks; undefined when nothing is stored there. */
+  private async textOf(key: string): Promise<AsyncIterable<string> | undefined> {
     const path = this.pathOf(key);
     try {
       await stat(path);
@@ -73,9 +71,7 @@ export class LocalRunStore implements RunStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    return splitLineBatches(
-      createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>,
-    );
+    return createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
