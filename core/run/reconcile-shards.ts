@@ -206,56 +206,29 @@ async function mergeShardLifecycles(
   }
 
   const count = outputs.length;
-  interface Lane {
-    shard: number;
-    batch: string[];
-    at: number;
-    it: AsyncIterator<string[]>;
-    done: boolean;
-    head: Finding | undefined;
-    read: number;
-  }
-  const lanes: Lane[] = [];
-  const refill = async (lane: Lane): Promise<void> => {
-    while (lane.at >= lane.batch.length && !lane.done) {
-      const r = await lane.it.next();
-      if (r.done) lane.done = true;
-      else {
-        lane.batch = r.value;
-        lane.at = 0;
-      }
-    }
-  };
-  const take = (lane: Lane): Finding | undefined => {
-    if (lane.at >= lane.batch.length) return undefined;
-    lane.read++;
-    const f = JSON.parse(lane.batch[lane.at++]!) as Finding;
-    if (lane.head && !(lane.head.id < f.id))
-      throw missing(lane.shard, count, plan.runId, 'has findings out of order');
-    return f;
-  };
-  for (const out of outputs) {
-    const batches = await runStoreLineBatches(input.runStore, shardFindingsKey(plan.runId, out.shard));
-    if (!batches) throw missing(out.shard, count, plan.runId, 'has no findings');
-    const lane: Lane = {
-      shard: out.shard,
-      batch: [],
-      at: 0,
-      it: batches[Symbol.asyncIterator](),
-      done: false,
-      head: undefined,
-      read: 0,
-    };
-    await refill(lane);
-    lane.head = take(lane);
-    lanes.push(lane);
-  }
+  const lanes: ShardLane<Finding>[] = [];
+  for (const out of outputs)
+    lanes.push(
+      await ShardLane.open<Finding>(
+        input.runStore,
+        shardFindingsKey(plan.runId, out.shard),
+        out.shard,
+        (a, b) => a.id < b.id,
+        (what) =>
+          missing(
+            out.shard,
+            count,
+            plan.runId,
+            `has ${what === 'none' ? 'no findings' : 'findings out of order'}`,
+          ),
+      ),
+    );
   const findings: Finding[] = [];
   // This step's own findings (sorted by id) take their place among the shards'.
   const mineSorted = own?.findings ?? [];
   let m = 0;
   for (;;) {
-    let best: Lane | undefined;
+    let best: ShardLane<Finding> | undefined;
     for (const lane of lanes) {
       if (!lane.head) continue;
       if (!best || lane.head.id < best.head!.id) best = lane;
@@ -271,8 +244,8 @@ async function mergeShardLifecycles(
     }
     if (!best) break;
     findings.push(best.head!);
-    if (best.at >= best.batch.length) await refill(best);
-    best.head = take(best);
+    if (best.batchUsed) await best.refill();
+    best.next();
   }
   for (const lane of lanes) {
     const expected = parts[lane.shard]!.findings;
@@ -342,58 +315,23 @@ export async function mergeShardDrafts(
   extra: readonly FindingDraft[],
 ): Promise<FindingDraft[]> {
   const count = outputs.length;
-  interface Lane {
-    shard: number;
-    /** The batch of lines being read, and the next line's place in it. */
-    batch: string[];
-    at: number;
-    it: AsyncIterator<string[]>;
-    done: boolean;
-    head: FindingDraft | undefined;
-    read: number;
-  }
-  // Lines come in batches: a promise per batch, never one per draft (1.1M drafts at 10x).
-  const refill = async (lane: Lane): Promise<void> => {
-    while (lane.at >= lane.batch.length && !lane.done) {
-      const r = await lane.it.next();
-      if (r.done) lane.done = true;
-      else {
-        lane.batch = r.value;
-        lane.at = 0;
-      }
-    }
-  };
-  /** The lane's next draft from its batch (`refill` first when the batch is used up). */
-  const take = (lane: Lane): FindingDraft | undefined => {
-    if (lane.at >= lane.batch.length) return undefined;
-    lane.read++;
-    const draft = JSON.parse(lane.batch[lane.at++]!) as FindingDraft;
-    if (lane.head && compareDrafts(lane.head, draft) > 0)
-      throw missing(lane.shard, count, runId, 'has drafts out of order');
-    return draft;
-  };
-  const lanes: Lane[] = [];
-  for (const out of outputs) {
-    const batches = await runStoreLineBatches(runStore, shardDraftsKey(runId, out.shard));
-    if (!batches) throw missing(out.shard, count, runId, 'has no drafts');
-    const lane: Lane = {
-      shard: out.shard,
-      batch: [],
-      at: 0,
-      it: batches[Symbol.asyncIterator](),
-      done: false,
-      head: undefined,
-      read: 0,
-    };
-    await refill(lane);
-    lane.head = take(lane);
-    lanes.push(lane);
-  }
+  const lanes: ShardLane<FindingDraft>[] = [];
+  for (const out of outputs)
+    lanes.push(
+      await ShardLane.open<FindingDraft>(
+        runStore,
+        shardDraftsKey(runId, out.shard),
+        out.shard,
+        (a, b) => compareDrafts(a, b) <= 0,
+        (what) =>
+          missing(out.shard, count, runId, `has ${what === 'none' ? 'no drafts' : 'drafts out of order'}`),
+      ),
+    );
   const sortedExtra = [...extra].sort(compareDrafts);
   let e = 0;
   const merged: FindingDraft[] = [];
   for (;;) {
-    let best: Lane | undefined;
+    let best: ShardLane<FindingDraft> | undefined;
     for (const lane of lanes) {
       if (lane.head && (!best || compareDrafts(lane.head, best.head!) < 0)) best = lane;
     }
@@ -405,8 +343,8 @@ export async function mergeShardDrafts(
     }
     if (!best) break;
     merged.push(best.head!);
-    if (best.at >= best.batch.length) await refill(best);
-    best.head = take(best);
+    if (best.batchUsed) await best.refill();
+    best.next();
   }
   for (const lane of lanes) {
     const expected = outputs[lane.shard]!.draftCount;
@@ -414,6 +352,70 @@ export async function mergeShardDrafts(
       throw missing(lane.shard, count, runId, `has ${lane.read} drafts where its output says ${expected}`);
   }
   return merged;
+}
+
+/**
+ * One shard's sorted JSON lines in a k-way merge: the head (the next value, undefined past the
+ * last) and how many were read. Lines come in batches: a promise per batch, never one per line
+ * (1.1M findings at 10x), so the caller awaits `refill()` only when `batchUsed`, then `next()`.
+ */
+class ShardLane<T> {
+  head: T | undefined;
+  read = 0;
+  private batch: string[] = [];
+  private at = 0;
+  private done = false;
+
+  private constructor(
+    readonly shard: number,
+    private readonly it: AsyncIterator<string[]>,
+    /** Whether `b` may follow `a`. */
+    private readonly inOrder: (a: T, b: T) => boolean,
+    private readonly fail: (what: 'none' | 'out of order') => Error,
+  ) {}
+
+  /** @throws the error `fail('none')` gives when nothing is stored at `key`. */
+  static async open<T>(
+    runStore: RunStore,
+    key: string,
+    shard: number,
+    inOrder: (a: T, b: T) => boolean,
+    fail: (what: 'none' | 'out of order') => Error,
+  ): Promise<ShardLane<T>> {
+    const batches = await runStoreLineBatches(runStore, key);
+    if (!batches) throw fail('none');
+    const lane = new ShardLane(shard, batches[Symbol.asyncIterator](), inOrder, fail);
+    await lane.refill();
+    lane.next();
+    return lane;
+  }
+
+  get batchUsed(): boolean {
+    return this.at >= this.batch.length;
+  }
+
+  async refill(): Promise<void> {
+    while (this.at >= this.batch.length && !this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else {
+        this.batch = r.value;
+        this.at = 0;
+      }
+    }
+  }
+
+  /** The head moves to the batch's next line (undefined when the batch is used up). */
+  next(): void {
+    if (this.at >= this.batch.length) {
+      this.head = undefined;
+      return;
+    }
+    this.read++;
+    const value = JSON.parse(this.batch[this.at++]!) as T;
+    if (this.head !== undefined && !this.inOrder(this.head, value)) throw this.fail('out of order');
+    this.head = value;
+  }
 }
 
 /**
