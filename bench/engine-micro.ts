@@ -21,6 +21,7 @@ import { loadRulesets, runLocalScan } from '../cli/scan-pipeline';
 import { silentLogger } from '../core/connector';
 import { correlate } from '../core/correlate';
 import { reconcile } from '../core/findings/lifecycle';
+import type { Finding } from '../core/findings/model';
 import type { Inventory } from '../core/inventory';
 import { createRuleContext, evaluateRules, PRINCIPAL_RULES } from '../core/rules';
 import { markOverdue, nameSeen } from '../core/run/scan';
@@ -235,36 +236,26 @@ function repeatStages(
       evaluateRules(inv, { asOf, policy, sod: undefined, financiallySignificant: () => true }),
     );
     const sod = compiled ? evaluateSod(inv, compiled) : [];
-    const result = time('lifecycle', () => {
+    // The lifecycle as the scan runs it: reconcile, then naming and overdue marks.
+    const lifecycle = (previous: Finding[], runId: string, at: Date) => {
       const r = reconcile({
-        previous: [],
+        previous,
         drafts: [...rules, ...sod],
-        runId: 'run-1',
-        asOf,
+        runId,
+        asOf: at,
         completeSources: sources,
         failedOrIncompleteSources: new Set(),
         slaDays: policy.slaDays,
       });
-      nameSeen(r.findings, 'run-1', inv);
-      markOverdue(r, asOf);
+      nameSeen(r.findings, runId, inv);
+      markOverdue(r, at);
       return r;
-    });
+    };
+    const result = time('lifecycle', () => lifecycle([], 'run-1', asOf));
     // A second run over the first one's findings (seen again, none new): the steady state.
-    const asOf2 = new Date('2026-10-02T00:00:00Z');
-    const rerun = time('lifecycle rerun', () => {
-      const r = reconcile({
-        previous: result.findings,
-        drafts: [...rules, ...sod],
-        runId: 'run-2',
-        asOf: asOf2,
-        completeSources: sources,
-        failedOrIncompleteSources: new Set(),
-        slaDays: policy.slaDays,
-      });
-      nameSeen(r.findings, 'run-2', inv);
-      markOverdue(r, asOf2);
-      return r;
-    });
+    const rerun = time('lifecycle rerun', () =>
+      lifecycle(result.findings, 'run-2', new Date('2026-10-02T00:00:00Z')),
+    );
     // Each principal rule alone over the active principals (the rules stage's split).
     const ctx = createRuleContext(inv, { asOf, policy, sod: undefined, financiallySignificant: () => true });
     for (const rule of PRINCIPAL_RULES) {
